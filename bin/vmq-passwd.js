@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// vmq-passwd: the same CLI, always running its `passwd` command.
+import { execute } from '@oclif/core'
+
+await execute({ dir: import.meta.url, args: ['passwd', ...process.argv.slice(2)] })
