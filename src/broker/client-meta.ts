@@ -1,0 +1,24 @@
+import type { Client } from 'aedes'
+import type { MqttListener } from './listeners/types.js'
+
+/** What the node knows about a connection beyond what aedes keeps. */
+export interface ClientMeta {
+  listener: MqttListener
+  mountpoint: string
+  username: string | undefined
+  /** length of the client id as sent (0 = the broker assigns one) */
+  sentClientIdLength: number
+  protocolVersion: number
+  peerHost: string | undefined
+  peerPort: number | undefined
+}
+
+const metas = new WeakMap<Client, ClientMeta>()
+
+export function setMeta (client: Client, meta: ClientMeta): void {
+  metas.set(client, meta)
+}
+
+export function getMeta (client: Client | null | undefined): ClientMeta | undefined {
+  return client === null || client === undefined ? undefined : metas.get(client)
+}

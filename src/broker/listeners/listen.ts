@@ -1,0 +1,27 @@
+import type { Server } from 'node:net'
+import type { ListenerConfig } from '../../config/load.js'
+import { describeAddress } from './types.js'
+
+export class ListenError extends Error {}
+
+/** Binds a server to the listener's address, turning bind failures into one clear line. */
+export async function listenOn (server: Server, config: ListenerConfig, key: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const reason = err.code === 'EADDRINUSE'
+        ? 'address already in use'
+        : err.code === 'EADDRNOTAVAIL' ? 'address not available on this host' : err.message
+      reject(new ListenError(`${key} = ${describeAddress(config)}: cannot listen: ${reason}`))
+    }
+    server.once('error', onError)
+    server.listen(config.port, config.host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+export function boundPort (server: Server, fallback: number): number {
+  const address = server.address()
+  return typeof address === 'object' && address !== null ? address.port : fallback
+}

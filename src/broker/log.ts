@@ -1,0 +1,106 @@
+// One pino logger per process, configured from the log.* keys. Text format is
+// one line per record: `<time> [<level>] <message> key=value ...`.
+import { existsSync, mkdirSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { spawn } from 'node:child_process'
+import { Writable } from 'node:stream'
+import pino, { type Logger, type StreamEntry, type DestinationStream } from 'pino'
+import type { Settings } from '../config/settings.js'
+
+export type { Logger }
+
+/** VerneMQ (lager) level names -> pino levels. */
+const LEVELS: Record<string, pino.LevelWithSilent> = {
+  debug: 'debug', info: 'info', notice: 'info', warning: 'warn', error: 'error',
+  critical: 'fatal', alert: 'fatal', emergency: 'fatal', none: 'silent'
+}
+const PINO_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'critical' }
+const SYSLOG_SEVERITY: Record<number, number> = { 10: 7, 20: 7, 30: 6, 40: 4, 50: 3, 60: 2 }
+const SYSLOG_FACILITY: Record<string, number> = {
+  kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10, ftp: 11,
+  local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23
+}
+export const SYSLOG_SOCKET = '/dev/log'
+
+export class LogSetupError extends Error {}
+
+export function pinoLevel (level: string): pino.LevelWithSilent {
+  return LEVELS[level] ?? 'info'
+}
+
+export function createLogger (settings: Settings): Logger {
+  const level = pinoLevel(settings.string('log.console.level'))
+  const streams: StreamEntry[] = []
+  const add = (streamLevel: pino.LevelWithSilent, stream: DestinationStream): void => {
+    if (streamLevel !== 'silent') streams.push({ level: streamLevel, stream })
+  }
+  const where = settings.string('log.console')
+  if (where === 'console' || where === 'both') {
+    add(level, formatted(process.stdout, settings.string('log.console.console.format')))
+  }
+  if (where === 'file' || where === 'both') {
+    add(level, formatted(fileDestination(settings.string('log.console.file'), 'log.console.file'), settings.string('log.console.file.format')))
+  }
+  if (settings.flag('log.error')) {
+    add('error', formatted(fileDestination(settings.string('log.error.file'), 'log.error.file'), 'text'))
+  }
+  if (settings.flag('log.syslog')) {
+    add(pinoLevel(settings.string('log.syslog.level')), syslogStream(settings))
+  }
+  const lowest = streams.length === 0 ? 'silent' : lowestLevel(streams)
+  return pino({ level: lowest, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.multistream(streams))
+}
+
+function fileDestination (path: string, key: string): DestinationStream {
+  try {
+    mkdirSync(dirname(path), { recursive: true })
+    return pino.destination({ dest: path, mkdir: true, sync: true })
+  } catch (err) {
+    throw new LogSetupError(`${key} = ${path}: cannot open the log file: ${(err as Error).message}`)
+  }
+}
+
+/** Wraps a destination so that pino's JSON records are written as text lines when asked. */
+function formatted (dest: DestinationStream | NodeJS.WritableStream, format: string): DestinationStream {
+  if (format === 'json') return dest as DestinationStream
+  return { write: (line: string) => { dest.write(textLine(line)) } }
+}
+
+export function textLine (json: string): string {
+  let record: Record<string, unknown>
+  try {
+    record = JSON.parse(json)
+  } catch {
+    return json
+  }
+  const { time, level, msg, ...rest } = record
+  const extras = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+  return `${String(time)} [${PINO_NAMES[level as number] ?? String(level)}] ${String(msg ?? '')}${extras.length > 0 ? ' ' + extras.join(' ') : ''}\n`
+}
+
+/**
+ * The local syslog socket is a datagram unix socket, which Node cannot open;
+ * util-linux `logger` relays our lines to it, each with its own priority prefix.
+ */
+function syslogStream (settings: Settings): DestinationStream {
+  if (!existsSync(SYSLOG_SOCKET) || !statSync(SYSLOG_SOCKET).isSocket()) {
+    throw new LogSetupError(`log.syslog = on but there is no syslog socket at ${SYSLOG_SOCKET}; start a syslog daemon or set log.syslog = off`)
+  }
+  const facility = SYSLOG_FACILITY[settings.string('log.syslog.facility')] ?? 3
+  const child = spawn('logger', ['--prio-prefix', '--socket', SYSLOG_SOCKET, '-t', settings.string('log.syslog.ident')], { stdio: ['pipe', 'ignore', 'inherit'] })
+  child.on('error', () => { /* reported once at startup through the missing socket check */ })
+  child.unref()
+  const input = child.stdin as Writable
+  return {
+    write: (json: string) => {
+      const level = (JSON.parse(json) as { level: number }).level
+      const pri = facility * 8 + (SYSLOG_SEVERITY[level] ?? 6)
+      input.write(`<${pri}>${textLine(json).replace(/^\S+ /, '')}`)
+    }
+  }
+}
+
+function lowestLevel (streams: StreamEntry[]): pino.Level {
+  const order: pino.Level[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
+  return order[Math.min(...streams.map(s => order.indexOf(s.level as pino.Level)))]
+}

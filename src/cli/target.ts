@@ -1,0 +1,52 @@
+// Which node an admin command talks to, and with which cookie: --node, else
+// VMQ_NODE, else the clustering listener of -c FILE, else 127.0.0.1:44053.
+import { Flags } from '@oclif/core'
+import { loadConfig } from '../config/load.js'
+import { ConfigError } from '../config/parse.js'
+import { CliError, EXIT_UNREACHABLE, EXIT_USAGE } from './errors.js'
+import { AdminClient, RpcFailure } from '../rpc/client.js'
+
+export const DEFAULT_NODE = '127.0.0.1:44053'
+export const DEFAULT_COOKIE = 'vmq'
+
+export const targetFlags = {
+  node: Flags.string({ char: 'n', description: 'node to talk to, as host:port of its clustering listener (env VMQ_NODE)' }),
+  config: Flags.string({ char: 'c', description: 'vernemq.conf of the node: its clustering listener and cookie are used' }),
+  cookie: Flags.string({ description: 'distributed_cookie of the node (env VMQ_COOKIE)' })
+}
+
+export interface Target { address: string, cookie: string }
+
+export function resolveTarget (flags: { node?: string, config?: string, cookie?: string }, env: NodeJS.ProcessEnv = process.env): Target {
+  const fromFile = flags.config === undefined ? undefined : fromConfigFile(flags.config, env)
+  const address = flags.node ?? env.VMQ_NODE ?? fromFile?.address ?? DEFAULT_NODE
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/.test(address)) {
+    throw new CliError(`Invalid --node "${address}": expected host:port`, EXIT_USAGE)
+  }
+  return { address, cookie: flags.cookie ?? env.VMQ_COOKIE ?? fromFile?.cookie ?? DEFAULT_COOKIE }
+}
+
+function fromConfigFile (file: string, env: NodeJS.ProcessEnv): Target {
+  try {
+    const config = loadConfig({ file, env })
+    const clustering = config.listeners.find(l => l.type === 'vmq')
+    const host = clustering === undefined ? '127.0.0.1' : clustering.host === '0.0.0.0' ? '127.0.0.1' : clustering.host
+    return { address: `${host}:${clustering?.port ?? 44053}`, cookie: String(config.values.get('distributed_cookie')) }
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT_USAGE)
+    throw err
+  }
+}
+
+/** Runs one call against the target node, mapping failures onto exit codes. */
+export async function callNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req): Promise<Res> {
+  const client = new AdminClient(target.address, target.cookie)
+  try {
+    return await client.call<Req, Res>(method, request)
+  } catch (err) {
+    if (err instanceof RpcFailure) throw new CliError(err.message, err.kind === 'invalid' ? EXIT_USAGE : EXIT_UNREACHABLE)
+    throw err
+  } finally {
+    client.close()
+  }
+}

@@ -1,0 +1,56 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../cli/base.js'
+import { CliError } from '../cli/errors.js'
+import { loadConfig } from '../config/load.js'
+import { ConfigError } from '../config/parse.js'
+import { BrokerNode } from '../broker/node.js'
+
+export default class Start extends BaseCommand {
+  static description = 'Run a broker node in the foreground (Ctrl-C or SIGTERM stops it cleanly)'
+  static examples = [
+    '<%= config.bin %> start',
+    '<%= config.bin %> start -c /etc/vernemq/vernemq.conf',
+    '<%= config.bin %> start --set listener.tcp.default=127.0.0.1:1884 --set allow_anonymous=on'
+  ]
+
+  static flags = {
+    config: Flags.string({ char: 'c', description: 'vernemq.conf to use; without it the embedded development config runs' }),
+    set: Flags.string({ description: 'override a key (key=value), after the file and DOCKER_VERNEMQ_* variables', multiple: true })
+  }
+
+  async run (): Promise<void> {
+    const { flags } = await this.parse(Start)
+    const config = this.load(flags.config, flags.set ?? [])
+    let node: BrokerNode
+    try {
+      node = await BrokerNode.start(config)
+    } catch (err) {
+      throw new CliError(`Error: cannot start the node: ${(err as Error).message}`)
+    }
+    process.stdout.write(`node ${node.name} started (config: ${config.source})\n`)
+    for (const l of node.listenerInfo()) process.stdout.write(`listener ${l.kind} ${l.name} on ${l.address}\n`)
+    await waitForStopSignal()
+    await node.stop()
+  }
+
+  private load (file: string | undefined, sets: string[]): ReturnType<typeof loadConfig> {
+    try {
+      return loadConfig({ file, sets, env: process.env })
+    } catch (err) {
+      if (err instanceof ConfigError) throw new CliError(`Error: invalid configuration:\n${err.message}`)
+      throw err
+    }
+  }
+}
+
+async function waitForStopSignal (): Promise<void> {
+  await new Promise<void>(resolve => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+}

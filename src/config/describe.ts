@@ -1,0 +1,17 @@
+import { findKey, findListenerOption } from './schema.js'
+import { describeType, formatValue } from './values.js'
+
+/** One row of `describe`: a plain key, or a listener option written `listener.<opt>`. */
+export function describeKey (key: string): Record<string, string | boolean> | undefined {
+  const def = findKey(key) ?? (key.startsWith('listener.') ? findListenerOption(key.split('.').pop() ?? '') : undefined)
+  if (def === undefined) return undefined
+  const unit = def.unit === undefined ? '' : ` (${def.unit})`
+  const notYet = def.applied === false ? ' Accepted but not applied yet.' : ''
+  return {
+    key,
+    description: def.doc + notYet,
+    type: describeType(def.type) + unit,
+    default: formatValue(def.type, def.default),
+    settable: def.settable === true
+  }
+}

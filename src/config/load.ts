@@ -1,0 +1,92 @@
+// Assembles a node's configuration: schema defaults, then the file (or the
+// embedded development config), then DOCKER_VERNEMQ_* variables, then --set.
+import { readFileSync } from 'node:fs'
+import { DEV_CONFIG, DEV_CONFIG_NAME, IMPLICIT_LISTENERS } from './defaults.js'
+import { envEntries } from './env.js'
+import { ConfigError, defaultValues, interpret, readEntries, type Entry, type ListenerEntries, type Problem } from './parse.js'
+import { LISTENER_OPTIONS, type ListenerType } from './schema.js'
+import { parseIpPort, type Value } from './values.js'
+
+export interface LoadOptions {
+  /** path of vernemq.conf; undefined = embedded development config */
+  file?: string
+  /** `key=value` overrides from the command line */
+  sets?: string[]
+  env?: NodeJS.ProcessEnv
+}
+
+export interface ListenerConfig {
+  type: ListenerType
+  name: string
+  host: string
+  port: number
+  /** every listener option, resolved most specific first */
+  options: Map<string, Value>
+}
+
+export interface NodeConfig {
+  /** where the config came from, for logs */
+  source: string
+  values: Map<string, Value>
+  listeners: ListenerConfig[]
+  warnings: string[]
+}
+
+export function loadConfig (opts: LoadOptions): NodeConfig {
+  const problems: Problem[] = []
+  const source = opts.file ?? DEV_CONFIG_NAME
+  const entries: Entry[] = [
+    ...readEntries(opts.file === undefined ? DEV_CONFIG : readConfigFile(opts.file), source, problems),
+    ...envEntries(opts.env ?? {}),
+    ...(opts.sets ?? []).map((text, i) => setEntry(text, i, problems)).filter((e): e is Entry => e !== undefined)
+  ]
+  const parsed = interpret(entries, problems)
+  if (problems.length > 0) throw new ConfigError(problems)
+  const values = defaultValues()
+  for (const [key, value] of parsed.values) values.set(key, value)
+  return { source, values, listeners: resolveListeners(parsed.listeners), warnings: parsed.warnings }
+}
+
+function readConfigFile (file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message
+    throw new ConfigError([{ file, line: 0, message: `cannot read config file: ${reason}` }])
+  }
+}
+
+function setEntry (text: string, index: number, problems: Problem[]): Entry | undefined {
+  const eq = text.indexOf('=')
+  if (eq <= 0) {
+    problems.push({ file: `--set #${index + 1}`, line: 0, message: `expected key=value, got "${text}"` })
+    return undefined
+  }
+  return { key: text.slice(0, eq).trim(), value: text.slice(eq + 1).trim(), file: `--set ${text}`, line: 0 }
+}
+
+function resolveListeners (entries: ListenerEntries): ListenerConfig[] {
+  const addresses = new Map(entries.addresses)
+  const has = (types: string[]): boolean => [...addresses.keys()].some(k => types.includes(k.split('.')[0]))
+  if (!has(['tcp', 'ssl', 'ws', 'wss'])) addresses.set(IMPLICIT_LISTENERS.mqtt.key, IMPLICIT_LISTENERS.mqtt.address)
+  if (!has(['vmq', 'vmqs'])) addresses.set(IMPLICIT_LISTENERS.cluster.key, IMPLICIT_LISTENERS.cluster.address)
+  const listeners: ListenerConfig[] = []
+  for (const [key, address] of addresses) {
+    if (address === 'off') continue
+    const [type, name] = key.split('.') as [ListenerType, string]
+    const hostPort = parseIpPort(address)
+    if (hostPort === undefined) continue // validated by the parser
+    listeners.push({ type, name, ...hostPort, options: resolveOptions(entries, type, name) })
+  }
+  return listeners
+}
+
+function resolveOptions (entries: ListenerEntries, type: string, name: string): Map<string, Value> {
+  const scopes = [`${type}.${name}`, type, ''].map(scope => entries.options.get(scope))
+  const options = new Map<string, Value>()
+  for (const def of LISTENER_OPTIONS) {
+    const set = scopes.find(scope => scope?.has(def.key))
+    options.set(def.key, set === undefined ? def.default : set.get(def.key) as Value)
+  }
+  return options
+}

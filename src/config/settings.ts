@@ -1,0 +1,60 @@
+// The live settings of a running node. `vmq-admin set` changes them; code that
+// reads a setting at the moment it needs it (e.g. at CONNECT) sees the change at once.
+import { EventEmitter } from 'node:events'
+import { findKey, type KeyDef } from './schema.js'
+import { formatValue, parseValue, type Value } from './values.js'
+
+export class SettingError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'SettingError'
+  }
+}
+
+export class Settings extends EventEmitter {
+  constructor (private readonly values: Map<string, Value>) {
+    super()
+  }
+
+  get (key: string): Value {
+    if (!this.values.has(key)) throw new Error(`no such setting: ${key}`)
+    return this.values.get(key) as Value
+  }
+
+  flag (key: string): boolean { return this.get(key) === true }
+  number (key: string): number { return this.get(key) as number }
+  string (key: string): string { return this.get(key) as string }
+
+  /** The value as written in vernemq.conf (on/off, 1d, ...). */
+  show (key: string): string {
+    const def = this.definition(key)
+    return formatValue(def.type, this.values.get(def.key) as Value)
+  }
+
+  /** Validates every change first; applies all of them or none. Emits `change` per key. */
+  set (changes: Record<string, string>): void {
+    const unknown = Object.keys(changes).filter(k => findKey(k) === undefined)
+    if (unknown.length > 0) throw new SettingError(`Invalid config keys: ${unknown.join(', ')}`)
+    const fixed = Object.keys(changes).filter(k => findKey(k)?.settable !== true)
+    if (fixed.length > 0) {
+      throw new SettingError(`The following config keys are not settable: [${fixed.map(k => JSON.stringify(k)).join(',')}]`)
+    }
+    const parsed: Array<[KeyDef, Value]> = []
+    for (const [key, raw] of Object.entries(changes)) {
+      const def = this.definition(key)
+      const result = parseValue(def.type, raw)
+      if (!result.ok) throw new SettingError(`Invalid value "${raw}" for ${key}: expected ${result.expected}`)
+      parsed.push([def, result.value])
+    }
+    for (const [def, value] of parsed) {
+      this.values.set(def.key, value)
+      this.emit('change', def.key, value)
+    }
+  }
+
+  definition (key: string): KeyDef {
+    const def = findKey(key)
+    if (def === undefined) throw new SettingError(`Invalid config keys: ${key}`)
+    return def
+  }
+}

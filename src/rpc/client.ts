@@ -1,0 +1,56 @@
+// The CLI's side of the Admin service: one connection per command, a deadline
+// on every call, failures turned into errors that name the node.
+import * as grpc from '@grpc/grpc-js'
+import { vmqProto } from './proto.js'
+import { COOKIE_METADATA } from './server.js'
+import type { AdminClient as GeneratedAdminClient } from './generated/vmq/Admin.js'
+
+export const DEFAULT_DEADLINE_MS = 5000
+
+/** Why a call failed, for the CLI to map onto exit codes. */
+export class RpcFailure extends Error {
+  constructor (message: string, readonly kind: 'unreachable' | 'refused' | 'invalid' | 'failed') {
+    super(message)
+  }
+}
+
+type UnaryMethod<Req, Res> = (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall
+
+export class AdminClient {
+  private readonly client: GeneratedAdminClient
+
+  constructor (readonly address: string, private readonly cookie: string, private readonly deadlineMs = DEFAULT_DEADLINE_MS) {
+    const Admin = vmqProto().Admin
+    this.client = new Admin(address, grpc.credentials.createInsecure())
+  }
+
+  async call<Req, Res> (method: keyof GeneratedAdminClient & string, request: Req): Promise<Res> {
+    const metadata = new grpc.Metadata()
+    metadata.set(COOKIE_METADATA, this.cookie)
+    const fn = (this.client[method] as unknown as UnaryMethod<Req, Res>).bind(this.client)
+    return await new Promise<Res>((resolve, reject) => {
+      fn(request, metadata, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
+        if (err !== null) reject(this.failure(err))
+        else resolve(res as Res)
+      })
+    })
+  }
+
+  close (): void {
+    this.client.close()
+  }
+
+  private failure (err: grpc.ServiceError): RpcFailure {
+    switch (err.code) {
+      case grpc.status.UNAVAILABLE:
+      case grpc.status.DEADLINE_EXCEEDED:
+        return new RpcFailure(`Node '${this.address}' not responding`, 'unreachable')
+      case grpc.status.UNAUTHENTICATED:
+        return new RpcFailure(`Node '${this.address}' refused the call: wrong distributed_cookie`, 'refused')
+      case grpc.status.INVALID_ARGUMENT:
+        return new RpcFailure(err.details, 'invalid')
+      default:
+        return new RpcFailure(`RPC to '${this.address}' failed: ${err.details}`, 'failed')
+    }
+  }
+}

@@ -1,0 +1,10 @@
+import { status, type ServiceError } from '@grpc/grpc-js'
+
+/** A refusal the caller caused (bad key, bad value): the CLI exits 1 with the message. */
+export class InvalidRequest extends Error {}
+
+export function isServiceError (err: unknown): err is ServiceError {
+  return typeof (err as ServiceError)?.code === 'number' && (err as ServiceError).metadata !== undefined
+}
+
+export { status }
