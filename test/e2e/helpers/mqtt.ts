@@ -1,0 +1,37 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+
+/** Connects with MQTT.js; resolves when CONNACK accepted, rejects with the refusal. */
+export async function connect (url: string, opts: IClientOptions = {}): Promise<MqttClient> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve())
+    client.once('error', err => { client.end(true); reject(err) })
+    client.once('close', () => reject(new Error('connection closed before CONNACK')))
+  })
+  return client
+}
+
+/** The CONNACK return code a refused connection got (or 'closed'). */
+export async function connackCode (url: string, opts: IClientOptions = {}): Promise<number | 'closed' | 0> {
+  try {
+    const c = await connect(url, opts)
+    c.end(true)
+    return 0
+  } catch (err) {
+    const code = (err as { code?: number }).code
+    return typeof code === 'number' ? code : 'closed'
+  }
+}
+
+export interface Received { topic: string, payload: string, qos: number, retain: boolean }
+
+/** Collects messages arriving at a client. */
+export function collect (client: MqttClient): Received[] {
+  const got: Received[] = []
+  client.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }))
+  return got
+}
+
+export async function endAll (...clients: Array<MqttClient | undefined>): Promise<void> {
+  await Promise.all(clients.map(async c => { if (c !== undefined) await c.endAsync(true) }))
+}
