@@ -136,6 +136,8 @@ export class BrokerNode {
       ...brokerHooks({ settings: this.settings, chain: this.chain, log: this.log })
     }
     const broker = await Aedes.createBroker(options)
+    broker.on('client', client => { this.log.debug({ client: client.id, mountpoint }, 'client connected') })
+    broker.on('clientDisconnect', client => { this.log.debug({ client: client.id, mountpoint }, 'client disconnected') })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
     return broker
