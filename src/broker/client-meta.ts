@@ -9,6 +9,8 @@ export interface ClientMeta {
   /** length of the client id as sent (0 = the broker assigns one) */
   sentClientIdLength: number
   protocolVersion: number
+  /** clean session (3.1.1) / clean start (5) as the client asked */
+  clean: boolean
   peerHost: string | undefined
   peerPort: number | undefined
 }

@@ -7,11 +7,16 @@ import type { AuthChain } from './auth/chain.js'
 import type { ClientInfo, RefuseCode } from './auth/types.js'
 import { getMeta } from './client-meta.js'
 import type { Logger } from './log.js'
+import type { Cluster } from '../cluster/cluster.js'
+import type { Instance } from './node.js'
+import { adopt } from './sessions.js'
 
 export interface HookContext {
   settings: Settings
   chain: AuthChain
   log: Logger
+  cluster: Cluster
+  instance: (mountpoint: string) => Promise<Instance>
 }
 
 type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>>
@@ -24,6 +29,7 @@ export function brokerHooks (ctx: HookContext): Hooks {
         meta.sentClientIdLength = packet.clientId.length
         meta.protocolVersion = packet.protocolVersion ?? 4
         meta.username = packet.username
+        meta.clean = packet.clean !== false
       }
       callback(null, true)
     },
@@ -46,10 +52,11 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(null)
         return
       }
-      if (packet.topic.startsWith('$')) {
-        // VerneMQ drops client PUBLISHes to `$` topics without acknowledging
-        // them. aedes skips a packet marked _notAuthorized (no ack, no
-        // delivery), which is the closest it offers; test/e2e covers it.
+      if (packet.topic.startsWith('$') || (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit'))) {
+        // VerneMQ drops client PUBLISHes to `$` topics, and during a netsplit
+        // (unless allowed), without acknowledging them. aedes skips a packet
+        // marked _notAuthorized (no ack, no delivery), the closest it offers;
+        // test/e2e covers both.
         (packet as unknown as { _notAuthorized: boolean })._notAuthorized = true
         callback(null)
         return
@@ -57,20 +64,39 @@ export function brokerHooks (ctx: HookContext): Hooks {
       const allowed = ctx.chain.publish(clientInfo(client), {
         topic: packet.topic, qos: packet.qos, retain: packet.retain, payloadSize: packet.payload.length
       })
-      if (allowed) callback(null)
-      else {
+      if (!allowed) {
         ctx.log.info({ client: client.id, topic: packet.topic }, "can't auth publish: not authorized")
         callback(new Error('publish not authorized'))
+        return
       }
+      if (!packet.retain || !ctx.cluster.hasPeers()) {
+        callback(null)
+        return
+      }
+      // A retained message is stored on every reachable member before a QoS 1/2
+      // PUBLISH is acknowledged (aedes acknowledges after this hook).
+      const replicated = ctx.cluster.replicateRetain(meta.mountpoint, packet.topic, Buffer.from(packet.payload), packet.qos)
+      if (packet.qos === 0) callback(null)
+      else replicated.then(() => { callback(null) }, () => { callback(null) })
     },
 
     authorizeSubscribe (client, sub, callback) {
+      if (inNetsplit(ctx) && !ctx.settings.flag('allow_subscribe_during_netsplit')) {
+        callback(null, null)
+        return
+      }
       const allowed = ctx.chain.subscribe(clientInfo(client), { topic: sub.topic, qos: sub.qos })
-      if (allowed) callback(null, sub)
-      else {
+      if (!allowed) {
         ctx.log.info({ client: client.id, topic: sub.topic }, "can't auth subscribe: not authorized")
         callback(null, null)
+        return
       }
+      if (!ctx.cluster.hasPeers()) {
+        callback(null, sub)
+        return
+      }
+      // Peers learn the filter before the SUBACK, so publishes after it reach us.
+      ctx.cluster.announce(getMeta(client)?.mountpoint ?? '', sub.topic).then(() => { callback(null, sub) }, () => { callback(null, sub) })
     }
   }
 }
@@ -81,11 +107,32 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   const versions = String(meta.listener.config.options.get('allowed_protocol_versions')).split(',')
   if (!versions.includes(String(meta.protocolVersion))) return { code: 1, reason: 'unsupported_protocol_version' }
   if (meta.sentClientIdLength > ctx.settings.number('max_client_id_size')) return { code: 2, reason: 'client_identifier_not_valid' }
-  if (ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true) return undefined
-  const verdict = await ctx.chain.register(clientInfo(client), password)
-  if (verdict.kind === 'ok') return undefined
-  if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
-  return { code: 5, reason: 'not_authorized' }
+  const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
+  if (!anonymous) {
+    const verdict = await ctx.chain.register(clientInfo(client), password)
+    if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
+    if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }
+  }
+  if (inNetsplit(ctx) && !ctx.settings.flag('allow_register_during_netsplit')) {
+    ctx.log.warn({ client: client.id }, "can't register client due to not_ready: a cluster member is unreachable")
+    return { code: 3, reason: 'not_ready' }
+  }
+  await takeOverElsewhere(ctx, client.id, meta.mountpoint, meta.clean)
+  return undefined
+}
+
+function inNetsplit (ctx: HookContext): boolean {
+  return ctx.cluster.hasPeers() && !ctx.cluster.ready()
+}
+
+/** The same client id on another node is disconnected; its session moves here unless this one is clean. */
+async function takeOverElsewhere (ctx: HookContext, clientId: string, mountpoint: string, clean: boolean): Promise<void> {
+  if (!ctx.cluster.hasPeers()) return
+  const handovers = await ctx.cluster.takeover(mountpoint, clientId, clean)
+  if (clean || handovers.length === 0) return
+  const { broker, persistence } = await ctx.instance(mountpoint)
+  await adopt(broker, persistence, clientId, handovers)
+  ctx.log.debug({ clientId, mountpoint, messages: handovers.reduce((n, h) => n + h.messages.length, 0) }, 'session taken over from another node')
 }
 
 export function clientInfo (client: Client): ClientInfo {

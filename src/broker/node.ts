@@ -1,13 +1,20 @@
 // One broker node, assembled from its configuration: settings, logger, one aedes
 // instance per mountpoint (VerneMQ keys sessions and topics by {mountpoint, id},
-// so separate instances give exactly that isolation), the MQTT listeners and the
-// gRPC server on the clustering listener.
+// so separate instances give exactly that isolation), the MQTT listeners, the
+// cluster, and the gRPC server on the clustering listener.
 import { Aedes, type AedesOptions } from 'aedes'
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { NodeConfig, ListenerConfig } from '../config/load.js'
 import { Settings } from '../config/settings.js'
+import { vmqProto } from '../rpc/proto.js'
 import { startRpcServer, type RpcServer } from '../rpc/server.js'
+import type { Publish } from '../rpc/generated/vmq/Publish.js'
+import type { Retain } from '../rpc/generated/vmq/Retain.js'
+import { Cluster, type ClusterHost } from '../cluster/cluster.js'
+import { clusterService } from '../cluster/service.js'
+import { ClusterMq } from '../cluster/router.js'
+import { trackSubscriptions } from '../cluster/tracked-persistence.js'
 import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
 import type { AuthPlugin } from './auth/types.js'
@@ -17,6 +24,9 @@ import { TcpListener } from './listeners/tcp.js'
 import { WsListener } from './listeners/ws.js'
 import { describeAddress, type MqttListener } from './listeners/types.js'
 import { createLogger, type Logger } from './log.js'
+import { SessionRegistry, adopt, handOver } from './sessions.js'
+import { leaveCluster } from './leave.js'
+import { memoryPersistence, type Persistence } from './store/persistence.js'
 
 export class StartError extends Error {}
 
@@ -26,20 +36,54 @@ export interface ListenerInfo {
   address: string
 }
 
+/** The aedes instance of one mountpoint and the persistence it uses. */
+export interface Instance {
+  mountpoint: string
+  broker: Aedes
+  persistence: Persistence
+  /** client ids with persistent sessions (stored subscriptions) */
+  persistentClients: () => string[]
+}
+
 export class BrokerNode {
   readonly settings: Settings
   readonly log: Logger
   readonly listeners: MqttListener[] = []
   readonly plugins: AuthPlugin[] = []
-  private readonly brokers = new Map<string, Promise<Aedes>>()
+  readonly sessions = new SessionRegistry()
+  readonly cluster: Cluster
+  private readonly clusterHost: ClusterHost
+  private readonly instances = new Map<string, Promise<Instance>>()
   private readonly chain: AuthChain
   private rpc: RpcServer | undefined
   private stopping: Promise<void> | undefined
+  private readonly stopListeners: Array<() => void> = []
 
   private constructor (readonly config: NodeConfig) {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
     this.chain = new AuthChain(() => this.plugins)
+    this.clusterHost = {
+      name: this.name,
+      log: this.log,
+      cookie: () => this.settings.string('distributed_cookie'),
+      address: () => this.clusterAddress(),
+      deliverRemote: async publish => { await this.deliverRemote(publish) },
+      storeRetained: async retain => { await this.storeRetained(retain) },
+      retainedMessages: async () => await this.retainedMessages(),
+      handover: async (mountpoint, clientId, clean) => {
+        const instance = await this.instances.get(mountpoint)
+        const session = await handOver(instance?.persistence, this.sessions.client(mountpoint, clientId), clientId, clean)
+        this.log.debug({ clientId, mountpoint, found: session.found, subscriptions: session.subscriptions?.length ?? 0, messages: session.messages?.length ?? 0 }, 'session handed over to another node')
+        return session
+      },
+      adopt: async (mountpoint, clientId, session) => {
+        const { broker, persistence } = await this.instance(mountpoint)
+        await adopt(broker, persistence, clientId, [session])
+      },
+      requestTimeout: () => this.settings.number('remote_enqueue_timeout')
+    }
+    this.cluster = new Cluster(this.clusterHost, this.settings.string('persistent_dir'))
   }
 
   get name (): string { return this.settings.string('nodename') }
@@ -58,7 +102,7 @@ export class BrokerNode {
   private async open (): Promise<void> {
     for (const warning of this.config.warnings) this.log.warn(warning)
     this.warnAboutOpenAccess()
-    await this.brokerFor('')
+    await this.instance('')
     for (const config of this.config.listeners) {
       const listener = this.createListener(config)
       if (listener !== undefined) {
@@ -67,7 +111,13 @@ export class BrokerNode {
       }
     }
     const clustering = this.clusteringListener()
-    this.rpc = await startRpcServer(clustering.host, clustering.port, () => this.settings.string('distributed_cookie'), adminService(this))
+    const proto = vmqProto()
+    this.rpc = await startRpcServer(clustering.host, clustering.port, () => this.settings.string('distributed_cookie'), [
+      { definition: proto.Admin.service, handlers: adminService(this) },
+      { definition: proto.Cluster.service, handlers: clusterService(this.cluster, this.clusterHost) }
+    ])
+    this.cluster.onLeaveRequest = async opts => await leaveCluster(this, opts)
+    this.cluster.start(this.settings.string('discovery_node'))
     this.log.info({ node: this.name, config: this.config.source }, 'node started')
   }
 
@@ -86,6 +136,15 @@ export class BrokerNode {
     return found
   }
 
+  /** host:port peers reach us at: the clustering listener, or the nodename's host when it listens on every interface. */
+  private clusterAddress (): string {
+    const l = this.clusteringListener()
+    const port = this.rpc?.port ?? l.port
+    const wildcard = l.host === '0.0.0.0' || l.host === '::'
+    const host = wildcard ? (this.name.split('@')[1] ?? '127.0.0.1') : l.host
+    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+  }
+
   private createListener (config: ListenerConfig): MqttListener | undefined {
     const handler = (stream: Duplex, listener: MqttListener, req?: IncomingMessage): void => { this.accept(stream, listener, req) }
     switch (config.type) {
@@ -99,7 +158,7 @@ export class BrokerNode {
 
   private accept (stream: Duplex, listener: MqttListener, req?: IncomingMessage): void {
     const mountpoint = String(listener.config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
-    this.brokerFor(mountpoint).then(broker => {
+    this.instance(mountpoint).then(({ broker }) => {
       const client = broker.handle(stream, req)
       const socket = stream as Partial<{ remoteAddress: string, remotePort: number }>
       setMeta(client, {
@@ -108,6 +167,7 @@ export class BrokerNode {
         username: undefined,
         sentClientIdLength: 0,
         protocolVersion: 4,
+        clean: true,
         peerHost: req?.socket.remoteAddress ?? socket.remoteAddress,
         peerPort: req?.socket.remotePort ?? socket.remotePort
       })
@@ -118,29 +178,66 @@ export class BrokerNode {
   }
 
   /** The aedes instance of a mountpoint, created on first use. */
-  brokerFor (mountpoint: string): Promise<Aedes> {
-    let broker = this.brokers.get(mountpoint)
-    if (broker === undefined) {
-      broker = this.createBroker(mountpoint)
-      this.brokers.set(mountpoint, broker)
+  instance (mountpoint: string): Promise<Instance> {
+    let instance = this.instances.get(mountpoint)
+    if (instance === undefined) {
+      instance = this.createInstance(mountpoint)
+      this.instances.set(mountpoint, instance)
     }
-    return broker
+    return instance
   }
 
-  private async createBroker (mountpoint: string): Promise<Aedes> {
+  private async createInstance (mountpoint: string): Promise<Instance> {
+    const id = mountpoint === '' ? this.name : `${this.name}/${mountpoint}`
+    const interest = this.cluster.interestFor(mountpoint)
+    const { persistence, clients } = trackSubscriptions(memoryPersistence(), interest)
     const options: AedesOptions = {
-      id: mountpoint === '' ? this.name : `${this.name}/${mountpoint}`,
+      id,
+      persistence,
+      mq: new ClusterMq(id, interest, packet => { this.cluster.route(mountpoint, packet) }),
       connectTimeout: this.settings.number('mqtt_connect_timeout'),
       // Client ids are checked against max_client_id_size (settable at runtime) in authenticate.
       maxClientsIdLength: 65535,
-      ...brokerHooks({ settings: this.settings, chain: this.chain, log: this.log })
+      ...brokerHooks({ settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp) })
     }
     const broker = await Aedes.createBroker(options)
+    this.sessions.track(mountpoint, broker)
     broker.on('client', client => { this.log.debug({ client: client.id, mountpoint }, 'client connected') })
     broker.on('clientDisconnect', client => { this.log.debug({ client: client.id, mountpoint }, 'client disconnected') })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
-    return broker
+    return { mountpoint, broker, persistence, persistentClients: clients }
+  }
+
+  /** A publish routed here by a peer: delivered to local subscribers only. */
+  private async deliverRemote (publish: Publish): Promise<void> {
+    const { broker } = await this.instance(publish.mountpoint ?? '')
+    await new Promise<void>(resolve => {
+      broker.publish({
+        cmd: 'publish',
+        topic: publish.topic ?? '',
+        payload: Buffer.from(publish.payload ?? Buffer.alloc(0)),
+        qos: (publish.qos ?? 0) as 0 | 1 | 2,
+        retain: false,
+        dup: false,
+        brokerId: publish.origin,
+        brokerCounter: Number(publish.counter ?? 0)
+      } as Parameters<Aedes['publish']>[0], () => { resolve() })
+    })
+  }
+
+  private async storeRetained (retain: Retain): Promise<void> {
+    const { persistence } = await this.instance(retain.mountpoint ?? '')
+    await persistence.storeRetained({ cmd: 'publish', topic: retain.topic ?? '', payload: Buffer.from(retain.payload ?? Buffer.alloc(0)), qos: retain.qos ?? 0, retain: true })
+  }
+
+  private async retainedMessages (): Promise<Retain[]> {
+    const all: Retain[] = []
+    for (const pending of this.instances.values()) {
+      const { mountpoint, persistence } = await pending
+      for await (const p of persistence.createRetainedStreamCombi(['#'])) all.push({ mountpoint, topic: p.topic, payload: p.payload, qos: p.qos })
+    }
+    return all
   }
 
   listenerInfo (): ListenerInfo[] {
@@ -150,6 +247,15 @@ export class BrokerNode {
     return info
   }
 
+  async allInstances (): Promise<Instance[]> {
+    return await Promise.all(this.instances.values())
+  }
+
+  /** Resolves when the node has stopped (by a signal or by leaving the cluster). */
+  stopped (): Promise<void> {
+    return new Promise(resolve => { this.stopListeners.push(resolve) })
+  }
+
   /** Closes listeners, brokers, stores and the RPC server; safe to call twice. */
   async stop (): Promise<void> {
     this.stopping ??= this.close()
@@ -157,14 +263,19 @@ export class BrokerNode {
   }
 
   private async close (): Promise<void> {
+    this.cluster.close()
     await Promise.allSettled(this.listeners.map(async l => { await l.close() }))
-    for (const pending of this.brokers.values()) {
-      const broker = await pending.catch(() => undefined)
-      if (broker !== undefined) await new Promise<void>(resolve => { broker.close(() => resolve()) })
+    for (const pending of this.instances.values()) {
+      const instance = await pending.catch(() => undefined)
+      if (instance === undefined) continue
+      await new Promise<void>(resolve => { instance.broker.close(() => resolve()) })
+      await instance.persistence.destroy().catch(() => {})
     }
     await Promise.allSettled(this.plugins.map(async p => { await p.close?.() }))
     await this.rpc?.close()
     this.log.info({ node: this.name }, 'node stopped')
     this.log.flush()
+    for (const resolve of this.stopListeners) resolve()
   }
 }
+

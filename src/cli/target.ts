@@ -38,6 +38,19 @@ function fromConfigFile (file: string, env: NodeJS.ProcessEnv): Target {
   }
 }
 
+/** Runs one server-streaming call against the target node. */
+export async function streamNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req, deadlineMs: number, onReply: (reply: Res) => void): Promise<void> {
+  const client = new AdminClient(target.address, target.cookie)
+  try {
+    await client.stream<Req, Res>(method, request, deadlineMs, onReply)
+  } catch (err) {
+    if (err instanceof RpcFailure) throw new CliError(err.message, err.kind === 'invalid' ? EXIT_USAGE : EXIT_UNREACHABLE)
+    throw err
+  } finally {
+    client.close()
+  }
+}
+
 /** Runs one call against the target node, mapping failures onto exit codes. */
 export async function callNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req): Promise<Res> {
   const client = new AdminClient(target.address, target.cookie)

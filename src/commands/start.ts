@@ -29,7 +29,7 @@ export default class Start extends BaseCommand {
     }
     process.stdout.write(`node ${node.name} started (config: ${config.source})\n`)
     for (const l of node.listenerInfo()) process.stdout.write(`listener ${l.kind} ${l.name} on ${l.address}\n`)
-    await waitForStopSignal()
+    await Promise.race([waitForStopSignal(), node.stopped()])
     await node.stop()
   }
 

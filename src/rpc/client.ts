@@ -36,6 +36,19 @@ export class AdminClient {
     })
   }
 
+  /** A server-streaming call: every reply in order. */
+  async stream<Req, Res> (method: keyof GeneratedAdminClient & string, request: Req, deadlineMs: number, onReply: (reply: Res) => void): Promise<void> {
+    const metadata = new grpc.Metadata()
+    metadata.set(COOKIE_METADATA, this.cookie)
+    const fn = (this.client[method] as unknown as (req: Req, md: grpc.Metadata, opts: grpc.CallOptions) => grpc.ClientReadableStream<Res>).bind(this.client)
+    const call = fn(request, metadata, { deadline: Date.now() + deadlineMs })
+    try {
+      for await (const reply of call) onReply(reply as Res)
+    } catch (err) {
+      throw this.failure(err as grpc.ServiceError)
+    }
+  }
+
   close (): void {
     this.client.close()
   }

@@ -1,32 +1,42 @@
-// The node's gRPC server: the Admin service the CLI calls (and later the Cluster
-// service). Every call must carry the distributed_cookie as `vmq-cookie` metadata.
+// The node's gRPC server: the Admin service the CLI calls and the Cluster
+// service other nodes call. Every call must carry the distributed_cookie as
+// `vmq-cookie` metadata; calls without the right one are refused.
 import * as grpc from '@grpc/grpc-js'
 import { timingSafeEqual } from 'node:crypto'
-import { vmqProto } from './proto.js'
 import { InvalidRequest } from './errors.js'
-import type { AdminHandlers as GeneratedAdminHandlers } from './generated/vmq/Admin.js'
 
 export const COOKIE_METADATA = 'vmq-cookie'
 
-type Unary<Req, Res> = (request: Req) => Promise<Res>
-/** A generated service's handlers as plain async functions of the request. */
-export type ServiceImpl<H> = {
-  [K in keyof H as string extends K ? never : K]: H[K] extends grpc.handleUnaryCall<infer Req, infer Res> ? Unary<Req, Res> : never
+export interface ServiceBinding {
+  definition: grpc.ServiceDefinition
+  handlers: grpc.UntypedServiceImplementation
 }
-
-export type AdminImpl = ServiceImpl<GeneratedAdminHandlers>
 
 export interface RpcServer {
   port: number
   close: () => Promise<void>
 }
 
-export async function startRpcServer (host: string, port: number, cookie: () => string, admin: AdminImpl): Promise<RpcServer> {
-  const server = new grpc.Server()
-  server.addService(vmqProto().Admin.service, guardAll(admin, cookie))
+/** A unary handler from an async function of the request; InvalidRequest becomes INVALID_ARGUMENT. */
+export function unary<Req, Res> (fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call.request).then(
+      reply => { callback(null, reply) },
+      (err: Error) => { callback(toStatus(err)) })
+  }
+}
+
+export function toStatus (err: Error): Partial<grpc.StatusObject> {
+  const code = err instanceof InvalidRequest ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL
+  return { code, details: err.message }
+}
+
+export async function startRpcServer (host: string, port: number, cookie: () => string, bindings: ServiceBinding[]): Promise<RpcServer> {
+  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 10000, 'grpc.keepalive_timeout_ms': 5000 })
+  for (const { definition, handlers } of bindings) server.addService(definition, guardAll(handlers, cookie))
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => {
-      if (err !== null) reject(err)
+      if (err !== null) reject(new Error(`listener.vmq = ${host}:${port}: cannot listen: ${err.message}`))
       else resolve(p)
     })
   })
@@ -41,25 +51,22 @@ export async function startRpcServer (host: string, port: number, cookie: () => 
   }
 }
 
-function guardAll (impl: Record<string, Unary<any, any>>, cookie: () => string): grpc.UntypedServiceImplementation {
-  const handlers: grpc.UntypedServiceImplementation = {}
-  for (const [name, fn] of Object.entries(impl)) handlers[name] = guard(fn, cookie)
-  return handlers
-}
+type AnyCall = { metadata: grpc.Metadata, emit: (event: 'error', err: Partial<grpc.StatusObject>) => boolean }
 
-function guard (fn: Unary<unknown, unknown>, cookie: () => string): grpc.handleUnaryCall<unknown, unknown> {
-  return (call, callback) => {
-    if (!cookieMatches(call.metadata, cookie())) {
-      callback({ code: grpc.status.UNAUTHENTICATED, details: 'wrong distributed_cookie' })
-      return
-    }
-    fn(call.request).then(
-      reply => { callback(null, reply) },
-      (err: Error) => {
-        const code = err instanceof InvalidRequest ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL
-        callback({ code, details: err.message })
-      })
+function guardAll (handlers: grpc.UntypedServiceImplementation, cookie: () => string): grpc.UntypedServiceImplementation {
+  const guarded: grpc.UntypedServiceImplementation = {}
+  for (const [name, handler] of Object.entries(handlers)) {
+    guarded[name] = ((call: AnyCall, callback?: (err: Partial<grpc.StatusObject>) => void) => {
+      if (!cookieMatches(call.metadata, cookie())) {
+        const refusal = { code: grpc.status.UNAUTHENTICATED, details: 'wrong distributed_cookie' }
+        if (callback !== undefined) callback(refusal)
+        else call.emit('error', refusal)
+        return
+      }
+      (handler as (call: AnyCall, callback?: unknown) => void)(call, callback)
+    }) as grpc.UntypedHandleCall
   }
+  return guarded
 }
 
 function cookieMatches (metadata: grpc.Metadata, expected: string): boolean {

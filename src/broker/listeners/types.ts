@@ -18,6 +18,8 @@ export interface MqttListener {
   start (): Promise<void>
   /** stops accepting and closes every connection */
   close (): Promise<void>
+  /** stops accepting new connections, keeps the open ones */
+  suspend?: () => void
 }
 
 export function maxConnections (config: ListenerConfig): number {

@@ -1,0 +1,66 @@
+// Local sessions per mountpoint: which client ids are connected here, and how a
+// session moves between nodes (handed over by the old node, adopted by the new).
+import type { Aedes, Client } from 'aedes'
+import type { Persistence, StoredPacket } from './store/persistence.js'
+import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
+
+export class SessionRegistry {
+  private readonly online = new Map<string, Map<string, Client>>()
+
+  track (mountpoint: string, broker: Aedes): void {
+    const clients = new Map<string, Client>()
+    this.online.set(mountpoint, clients)
+    broker.on('client', client => { clients.set(client.id, client) })
+    broker.on('clientDisconnect', client => { if (clients.get(client.id) === client) clients.delete(client.id) })
+  }
+
+  client (mountpoint: string, clientId: string): Client | undefined {
+    return this.online.get(mountpoint)?.get(clientId)
+  }
+
+  count (): number {
+    let n = 0
+    for (const clients of this.online.values()) n += clients.size
+    return n
+  }
+
+  all (): Array<{ mountpoint: string, client: Client }> {
+    return [...this.online].flatMap(([mountpoint, clients]) => [...clients.values()].map(client => ({ mountpoint, client })))
+  }
+}
+
+/**
+ * Gives up a session: disconnects the client if it is connected here and, unless
+ * the new session is clean, returns its subscriptions and queued messages.
+ * Either way nothing of the session stays on this node.
+ */
+export async function handOver (persistence: Persistence | undefined, online: Client | undefined, clientId: string, clean: boolean): Promise<SessionHandover> {
+  if (persistence === undefined) return { found: false }
+  if (online !== undefined) await new Promise<void>(resolve => { online.close(() => resolve()) })
+  const ref = { id: clientId }
+  const subscriptions = (await persistence.subscriptionsByClient(ref)) ?? []
+  const messages: StoredPacket[] = []
+  for await (const packet of persistence.outgoingStream(ref)) messages.push(packet)
+  for (const packet of messages) await persistence.outgoingClearMessageId(ref, packet)
+  if (subscriptions.length > 0) await persistence.cleanSubscriptions(ref)
+  const found = online !== undefined || subscriptions.length > 0 || messages.length > 0
+  if (clean) return { found }
+  return {
+    found,
+    subscriptions: subscriptions.map(s => ({ topic: s.topic, qos: s.qos })),
+    messages: messages.map(m => ({ topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain }))
+  }
+}
+
+let handoverCounter = 0
+
+/** Takes over what other nodes handed over: subscriptions and queued messages, in order. */
+export async function adopt (broker: Aedes, persistence: Persistence, clientId: string, handovers: SessionHandover__Output[]): Promise<void> {
+  for (const h of handovers) {
+    if (h.subscriptions.length > 0) await persistence.addSubscriptions({ id: clientId }, h.subscriptions.map(s => ({ topic: s.topic, qos: s.qos })))
+    for (const m of h.messages) {
+      const packet: StoredPacket = { cmd: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, brokerId: `${broker.id}/handover`, brokerCounter: ++handoverCounter }
+      await persistence.outgoingEnqueueCombi([{ clientId, topic: m.topic, qos: m.qos }], packet)
+    }
+  }
+}

@@ -1,0 +1,34 @@
+// The promise-based persistence interface aedes 2 calls, as far as vmq-ts code
+// uses it directly (sessions moving between nodes, subscription tracking).
+import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
+
+export interface ClientRef { id: string }
+export interface StoredSubscription { topic: string, qos: number }
+export interface StoredPacket {
+  cmd?: string
+  topic: string
+  payload: Buffer
+  qos: number
+  retain: boolean
+  messageId?: number
+  brokerId?: string
+  brokerCounter?: number
+}
+
+export interface Persistence {
+  setup: (broker: unknown) => Promise<void>
+  storeRetained: (packet: StoredPacket) => Promise<void>
+  createRetainedStreamCombi: (patterns: string[]) => AsyncIterable<StoredPacket>
+  addSubscriptions: (client: ClientRef, subs: StoredSubscription[]) => Promise<void>
+  removeSubscriptions: (client: ClientRef, topics: string[]) => Promise<void>
+  cleanSubscriptions: (client: ClientRef) => Promise<void>
+  subscriptionsByClient: (client: ClientRef) => Promise<StoredSubscription[] | null>
+  outgoingStream: (client: ClientRef) => AsyncIterable<StoredPacket>
+  outgoingClearMessageId: (client: ClientRef, packet: StoredPacket) => Promise<unknown>
+  outgoingEnqueueCombi: (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: StoredPacket) => Promise<void>
+  destroy: () => Promise<void>
+}
+
+export function memoryPersistence (): Persistence {
+  return new MemoryPersistence() as unknown as Persistence
+}

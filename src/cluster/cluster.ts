@@ -1,0 +1,367 @@
+// Cluster membership and routing for one node: who the members are (kept in
+// the data dir), a link to each of them, their subscription filters, and the
+// operations that cross nodes (routing, retained replication, takeover, leave).
+import * as grpc from '@grpc/grpc-js'
+import type { Logger } from 'pino'
+import { vmqProto } from '../rpc/proto.js'
+import { COOKIE_METADATA } from '../rpc/server.js'
+import type { Hello } from '../rpc/generated/vmq/Hello.js'
+import type { Member } from '../rpc/generated/vmq/Member.js'
+import type { Publish } from '../rpc/generated/vmq/Publish.js'
+import type { Retain } from '../rpc/generated/vmq/Retain.js'
+import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
+import type { JoinReply__Output } from '../rpc/generated/vmq/JoinReply.js'
+import { parseNodeRef } from './address.js'
+import { HybridClock } from './clock.js'
+import { LocalInterest, RemoteInterest } from './interest.js'
+import { MemberStore, type MemberRecord } from './members.js'
+import { PeerLink } from './peer-link.js'
+import type { RoutedPacket } from './router.js'
+
+export class ClusterError extends Error {}
+
+/** What the cluster needs from its node. */
+export interface ClusterHost {
+  readonly name: string
+  readonly log: Logger
+  cookie: () => string
+  /** host:port other nodes reach this node's clustering listener at */
+  address: () => string
+  /** resolves once delivered locally (offline queues included) */
+  deliverRemote: (publish: Publish) => Promise<void>
+  storeRetained: (retain: Retain) => Promise<void>
+  retainedMessages: () => Promise<Retain[]>
+  handover: (mountpoint: string, clientId: string, clean: boolean) => Promise<SessionHandover>
+  adopt: (mountpoint: string, clientId: string, session: SessionHandover__Output) => Promise<void>
+  /** timeout for requests to peers, ms */
+  requestTimeout: () => number
+}
+
+export interface MemberStatus { name: string, running: boolean, reason: string }
+
+export interface LeaveOptions { kill: boolean, timeoutSeconds: number, progress: (line: string) => void }
+
+export class Cluster {
+  private readonly members = new Map<string, MemberRecord>()
+  private readonly links = new Map<string, PeerLink>()
+  private readonly remote = new Map<string, Map<string, RemoteInterest>>()
+  private readonly local = new Map<string, LocalInterest>()
+  private readonly store: MemberStore
+  private readonly retainClock = new Map<string, number>()
+  private readonly clock = new HybridClock()
+  private joinRetry: NodeJS.Timeout | undefined
+  private closed = false
+  /** leave -k handler, set by the node */
+  onLeaveRequest: ((opts: LeaveOptions) => Promise<string>) | undefined
+
+  constructor (private readonly host: ClusterHost, dataDir: string) {
+    this.store = new MemberStore(dataDir)
+  }
+
+  private get log (): Logger { return this.host.log }
+
+  /** Reconnects to the members known from a previous run, or joins `discovery`. */
+  start (discovery: string): void {
+    this.members.set(this.host.name, { name: this.host.name, address: this.host.address() })
+    for (const m of this.store.load()) if (m.name !== this.host.name) this.addMember(m)
+    this.saveMembers()
+    if (discovery !== '' && this.links.size === 0) this.joinInBackground(discovery, 1)
+  }
+
+  private joinInBackground (discovery: string, attempt: number): void {
+    this.join(discovery).then(
+      () => { this.log.info({ discovery }, 'joined the cluster') },
+      (err: Error) => {
+        if (this.closed || err.message.startsWith('non_empty_node')) return
+        const delay = Math.min(1000 * attempt, 10000)
+        this.log.warn({ discovery, attempt }, `cannot join the cluster yet: ${err.message}; retrying in ${delay} ms`)
+        this.joinRetry = setTimeout(() => { this.joinInBackground(discovery, attempt + 1) }, delay)
+      })
+  }
+
+  // ---- membership ----
+
+  show (): MemberStatus[] {
+    return [...this.members.values()].map(m => {
+      if (m.name === this.host.name) return { name: m.name, running: true, reason: '' }
+      const link = this.links.get(m.name)
+      return { name: m.name, running: link?.up === true, reason: link?.lastError ?? 'no link' }
+    })
+  }
+
+  /** All members reachable: VerneMQ's "cluster ready"; otherwise a netsplit. */
+  ready (): boolean {
+    for (const link of this.links.values()) if (!link.up) return false
+    return true
+  }
+
+  hasPeers (): boolean { return this.links.size > 0 }
+
+  async join (spec: string): Promise<void> {
+    const ref = parseNodeRef(spec)
+    if (ref.name === this.host.name || ref.address === this.host.address()) throw new ClusterError('self_join: a node cannot join itself')
+    if (this.links.size > 0) {
+      throw new ClusterError(`non_empty_node: this node is already a member of a cluster with ${[...this.links.keys()].join(', ')}; run cluster leave first`)
+    }
+    const reply = await this.callJoin(ref.address)
+    for (const m of reply.members) if (m.name !== this.host.name) this.addMember(m)
+    this.saveMembers()
+  }
+
+  private async callJoin (address: string): Promise<JoinReply__Output> {
+    const client = new (vmqProto().Cluster)(address, grpc.credentials.createInsecure())
+    const metadata = new grpc.Metadata()
+    metadata.set(COOKIE_METADATA, this.host.cookie())
+    try {
+      return await new Promise<JoinReply__Output>((resolve, reject) => {
+        client.Join({ node: { name: this.host.name, address: this.host.address() } }, metadata, { deadline: Date.now() + 5000 }, (err, reply) => {
+          if (err !== null) reject(new ClusterError(joinFailure(address, err)))
+          else resolve(reply as JoinReply__Output)
+        })
+      })
+    } finally {
+      client.close()
+    }
+  }
+
+  /** A node asks to join through us. */
+  acceptJoin (node: Member): Member[] {
+    if (node.name === undefined || node.address === undefined || node.name === '') throw new ClusterError('join request without a node name')
+    if (node.name === this.host.name) throw new ClusterError(`self_join: ${node.name} is this node`)
+    this.addMember({ name: node.name, address: node.address })
+    this.saveMembers()
+    this.broadcast({ members: { members: this.memberList() } })
+    this.log.info({ member: node.name, address: node.address }, 'a node joined the cluster')
+    return this.memberList()
+  }
+
+  private memberList (): Member[] {
+    return [...this.members.values()]
+  }
+
+  /** Learns of members (from a join, a hello or a member list). */
+  mergeMembers (members: Member[]): void {
+    let changed = false
+    for (const m of members) {
+      if (m.name === undefined || m.address === undefined || m.name === this.host.name || this.members.has(m.name)) continue
+      this.addMember({ name: m.name, address: m.address })
+      changed = true
+    }
+    if (changed) this.saveMembers()
+  }
+
+  private addMember (m: MemberRecord): void {
+    const known = this.members.get(m.name)
+    if (known !== undefined && known.address === m.address && this.links.has(m.name)) return
+    this.links.get(m.name)?.close()
+    this.members.set(m.name, m)
+    const link = new PeerLink(m.name, m.address, this.host.cookie, {
+      hello: () => this.hello(),
+      up: l => { this.linkUp(l) },
+      down: (l, reason) => { this.log.warn({ member: l.name, reason }, 'cluster member unreachable') }
+    })
+    this.links.set(m.name, link)
+    link.start()
+  }
+
+  removeMember (name: string): void {
+    this.links.get(name)?.close()
+    this.links.delete(name)
+    this.remote.delete(name)
+    if (this.members.delete(name)) {
+      this.saveMembers()
+      this.log.info({ member: name }, 'member removed from the cluster')
+    }
+  }
+
+  private saveMembers (): void {
+    this.store.save(this.members.values())
+  }
+
+  private hello (): Hello {
+    return {
+      from: { name: this.host.name, address: this.host.address() },
+      members: this.memberList(),
+      filters: [...this.local.entries()].map(([mountpoint, interest]) => ({ mountpoint, filters: interest.filters() }))
+    }
+  }
+
+  private linkUp (link: PeerLink): void {
+    this.log.info({ member: link.name }, 'cluster member reachable')
+    this.pullRetained(link).catch((err: Error) => { this.log.warn({ member: link.name, err: err.message }, 'cannot fetch retained messages') })
+  }
+
+  private broadcast (message: Parameters<PeerLink['send']>[0]): void {
+    for (const link of this.links.values()) link.send(message)
+  }
+
+  // ---- subscriptions and routing ----
+
+  /** The local interest of a mountpoint; its changes are announced to the peers. */
+  interestFor (mountpoint: string): LocalInterest {
+    let interest = this.local.get(mountpoint)
+    if (interest === undefined) {
+      interest = new LocalInterest((filter, present) => {
+        this.broadcast({ filters: { mountpoint, added: present ? [filter] : [], removed: present ? [] : [filter] } })
+      })
+      this.local.set(mountpoint, interest)
+    }
+    return interest
+  }
+
+  /**
+   * Tells every reachable peer about a filter before the SUBACK goes out, so a
+   * publish anywhere after the SUBACK reaches the new subscriber.
+   */
+  async announce (mountpoint: string, filter: string): Promise<void> {
+    const timeout = this.host.requestTimeout()
+    await Promise.allSettled([...this.links.values()].filter(l => l.up).map(async link =>
+      await link.request({ filters: { mountpoint, added: [filter], removed: [] } }, timeout)))
+  }
+
+  /** A peer's filters: a full set (hello) or a change. */
+  peerFilters (peer: string, mountpoint: string, added: string[], removed: string[], replace = false): void {
+    let byMountpoint = this.remote.get(peer)
+    if (byMountpoint === undefined) this.remote.set(peer, byMountpoint = new Map())
+    let interest = byMountpoint.get(mountpoint)
+    if (interest === undefined || replace) byMountpoint.set(mountpoint, interest = new RemoteInterest())
+    for (const f of added) interest.add(f)
+    for (const f of removed) interest.remove(f)
+  }
+
+  resetPeerFilters (peer: string): void {
+    this.remote.delete(peer)
+  }
+
+  /** Sends a publish of this node once to every peer with a matching filter. */
+  route (mountpoint: string, packet: RoutedPacket): void {
+    for (const [name, link] of this.links) {
+      if (!link.up) continue
+      if (this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
+      link.send({
+        publish: { mountpoint, topic: packet.topic, payload: packet.payload, qos: packet.qos, origin: packet.brokerId, counter: packet.brokerCounter }
+      })
+    }
+  }
+
+  // ---- retained messages ----
+
+  /** Stores a retained message on every reachable peer; resolves once all have answered. */
+  async replicateRetain (mountpoint: string, topic: string, payload: Buffer, qos: number): Promise<void> {
+    const timestamp = this.clock.now()
+    this.retainClock.set(retainKey(mountpoint, topic), timestamp)
+    const message: Retain = { mountpoint, topic, payload, qos, timestamp }
+    const timeout = this.host.requestTimeout()
+    const results = await Promise.allSettled([...this.links.values()].filter(l => l.up).map(async link => await link.request({ retain: message }, timeout)))
+    for (const r of results) if (r.status === 'rejected') this.log.warn({ topic, err: (r.reason as Error).message }, 'retained message not stored on a member')
+  }
+
+  /** A retained message from a peer: stored unless a later write of the topic is known. */
+  async acceptRetain (message: Retain): Promise<void> {
+    const key = retainKey(message.mountpoint ?? '', message.topic ?? '')
+    const timestamp = Number(message.timestamp ?? 0)
+    this.clock.observe(timestamp)
+    if ((this.retainClock.get(key) ?? 0) > timestamp) return
+    this.retainClock.set(key, timestamp)
+    await this.host.storeRetained(message)
+  }
+
+  async localRetained (): Promise<Retain[]> {
+    const messages = await this.host.retainedMessages()
+    return messages.map(m => ({ ...m, timestamp: this.retainClock.get(retainKey(m.mountpoint ?? '', m.topic ?? '')) ?? 0 }))
+  }
+
+  private async pullRetained (link: PeerLink): Promise<void> {
+    const client = link.client_()
+    if (client === undefined) return
+    const metadata = new grpc.Metadata()
+    metadata.set(COOKIE_METADATA, this.host.cookie())
+    const stream = client.RetainedSnapshot({}, metadata, { deadline: Date.now() + 30000 })
+    for await (const message of stream) await this.acceptRetain(message as Retain)
+  }
+
+  // ---- sessions ----
+
+  /** Asks every reachable peer to give up `clientId`; returns what they handed over. */
+  async takeover (mountpoint: string, clientId: string, clean: boolean): Promise<SessionHandover__Output[]> {
+    const timeout = this.host.requestTimeout()
+    const replies = await Promise.allSettled([...this.links.values()].filter(l => l.up).map(async link =>
+      await link.request({ takeover: { mountpoint, clientId, clean } }, timeout)))
+    const handovers: SessionHandover__Output[] = []
+    for (const r of replies) {
+      if (r.status === 'fulfilled' && r.value.handover?.found === true) handovers.push(r.value.handover)
+      if (r.status === 'rejected') this.log.warn({ clientId, err: (r.reason as Error).message }, 'session takeover: a member did not answer')
+    }
+    return handovers
+  }
+
+  // ---- leave ----
+
+  async leave (target: string, opts: LeaveOptions): Promise<string> {
+    if (target === '') throw new ClusterError('You have to provide a node')
+    if (target === this.host.name) {
+      if (this.onLeaveRequest === undefined) throw new ClusterError('leave is not available on this node')
+      return await this.onLeaveRequest(opts)
+    }
+    const member = this.members.get(target)
+    if (member === undefined) throw new ClusterError(`${target} is not a member of this cluster`)
+    const link = this.links.get(target)
+    if (link?.up !== true) {
+      this.removeMember(target)
+      const timeout = this.host.requestTimeout()
+      await Promise.allSettled(this.runningPeers().map(async l => await l.request({ leave: { node: target } }, timeout)))
+      return 'Done'
+    }
+    return await this.leaveRemote(member, opts)
+  }
+
+  /** Relays `cluster leave` to the member that leaves, streaming its progress lines back. */
+  private async leaveRemote (member: MemberRecord, opts: LeaveOptions): Promise<string> {
+    const client = new (vmqProto().Admin)(member.address, grpc.credentials.createInsecure())
+    const metadata = new grpc.Metadata()
+    metadata.set(COOKIE_METADATA, this.host.cookie())
+    const stream = client.ClusterLeave({ node: member.name, killSessions: opts.kill, timeoutSeconds: opts.timeoutSeconds }, metadata, { deadline: Date.now() + (opts.timeoutSeconds + 5) * 1000 })
+    const lines: string[] = []
+    try {
+      for await (const reply of stream) lines.push((reply as { text: string }).text)
+    } catch (err) {
+      throw new ClusterError(`${member.name}: ${(err as grpc.ServiceError).details ?? (err as Error).message}`)
+    } finally {
+      client.close()
+    }
+    for (const line of lines.slice(0, -1)) opts.progress(line)
+    return lines.at(-1) ?? 'Done'
+  }
+
+  /** Running peers, for spreading sessions over them. */
+  runningPeers (): PeerLink[] {
+    return [...this.links.values()].filter(l => l.up)
+  }
+
+  async handTo (link: PeerLink, mountpoint: string, clientId: string, session: SessionHandover): Promise<void> {
+    await link.request({ adopt: { mountpoint, clientId, session } }, this.host.requestTimeout())
+  }
+
+  /** This node leaves: tell everyone, forget the cluster. */
+  async announceLeave (): Promise<void> {
+    const timeout = this.host.requestTimeout()
+    await Promise.allSettled(this.runningPeers().map(async link => await link.request({ leave: { node: this.host.name } }, timeout)))
+    for (const name of [...this.links.keys()]) this.removeMember(name)
+  }
+
+  close (): void {
+    this.closed = true
+    clearTimeout(this.joinRetry)
+    for (const link of this.links.values()) link.close()
+  }
+}
+
+function retainKey (mountpoint: string, topic: string): string {
+  return mountpoint + '\u0000' + topic
+}
+
+function joinFailure (address: string, err: grpc.ServiceError): string {
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) return `not_reachable: no node answers at ${address}`
+  if (err.code === grpc.status.UNAUTHENTICATED) return `${address} refused the join: wrong distributed_cookie`
+  return `${address} refused the join: ${err.details}`
+}

@@ -1,0 +1,121 @@
+// This node's stream to one peer: it carries our messages to the peer and the
+// peer's replies back. It reconnects by itself (backoff capped at 1 s) until
+// closed; `up` is true between the peer's answer to our Hello and a failure.
+import * as grpc from '@grpc/grpc-js'
+import { vmqProto } from '../rpc/proto.js'
+import { COOKIE_METADATA } from '../rpc/server.js'
+import type { ClusterClient } from '../rpc/generated/vmq/Cluster.js'
+import type { PeerMessage } from '../rpc/generated/vmq/PeerMessage.js'
+import type { Reply__Output } from '../rpc/generated/vmq/Reply.js'
+import type { Hello } from '../rpc/generated/vmq/Hello.js'
+
+const MIN_BACKOFF_MS = 50
+const MAX_BACKOFF_MS = 1000
+
+export interface LinkEvents {
+  hello: () => Hello
+  up: (link: PeerLink) => void
+  down: (link: PeerLink, reason: string) => void
+}
+
+interface Pending { resolve: (reply: Reply__Output) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }
+
+export class PeerLink {
+  up = false
+  lastError = ''
+  private client: ClusterClient | undefined
+  private stream: grpc.ClientDuplexStream<PeerMessage, Reply__Output> | undefined
+  private nextId = 1
+  private readonly pending = new Map<number, Pending>()
+  private backoff = MIN_BACKOFF_MS
+  private retryTimer: NodeJS.Timeout | undefined
+  private closed = false
+
+  constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents) {}
+
+  start (): void {
+    this.connect()
+  }
+
+  private connect (): void {
+    if (this.closed) return
+    this.client ??= new (vmqProto().Cluster)(this.address, grpc.credentials.createInsecure(), {
+      'grpc.keepalive_time_ms': 2000, 'grpc.keepalive_timeout_ms': 2000, 'grpc.keepalive_permit_without_calls': 1,
+      'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS, 'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS
+    })
+    const metadata = new grpc.Metadata()
+    metadata.set(COOKIE_METADATA, this.cookie())
+    const stream = this.client.Link(metadata)
+    this.stream = stream
+    stream.on('data', (reply: Reply__Output) => { this.onReply(reply) })
+    stream.on('error', (err: grpc.ServiceError) => { this.fail(stream, err.details || err.message) })
+    stream.on('end', () => { this.fail(stream, 'stream ended') })
+    const helloId = this.nextId++
+    this.pending.set(helloId, {
+      resolve: () => { this.backoff = MIN_BACKOFF_MS; this.up = true; this.lastError = ''; this.events.up(this) },
+      reject: () => {},
+      timer: setTimeout(() => { this.fail(stream, 'no answer to hello') }, 5000)
+    })
+    stream.write({ id: helloId, hello: this.events.hello() })
+  }
+
+  private onReply (reply: Reply__Output): void {
+    const pending = this.pending.get(reply.id)
+    if (pending === undefined) return
+    this.pending.delete(reply.id)
+    clearTimeout(pending.timer)
+    if (reply.error !== '') pending.reject(new Error(reply.error))
+    else pending.resolve(reply)
+  }
+
+  private fail (stream: grpc.ClientDuplexStream<PeerMessage, Reply__Output>, reason: string): void {
+    if (stream !== this.stream) return
+    this.stream = undefined
+    stream.cancel()
+    const wasUp = this.up
+    this.up = false
+    this.lastError = reason
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer)
+      pending.reject(new Error(`${this.name}: ${reason}`))
+      this.pending.delete(id)
+    }
+    if (wasUp || this.backoff === MIN_BACKOFF_MS) this.events.down(this, reason)
+    if (this.closed) return
+    this.retryTimer = setTimeout(() => { this.connect() }, this.backoff)
+    this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS)
+  }
+
+  /** Fire and forget; dropped while the link is down. */
+  send (message: PeerMessage): boolean {
+    if (!this.up || this.stream === undefined) return false
+    this.stream.write({ ...message, id: 0 })
+    return true
+  }
+
+  /** A message the peer must answer within `timeoutMs`. */
+  async request (message: PeerMessage, timeoutMs: number): Promise<Reply__Output> {
+    const stream = this.stream
+    if (!this.up || stream === undefined) throw new Error(`${this.name} is not reachable`)
+    const id = this.nextId++
+    return await new Promise<Reply__Output>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id)
+        reject(new Error(`${this.name} did not answer within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.pending.set(id, { resolve, reject, timer })
+      stream.write({ ...message, id })
+    })
+  }
+
+  client_ (): ClusterClient | undefined { return this.client }
+
+  close (): void {
+    this.closed = true
+    clearTimeout(this.retryTimer)
+    const stream = this.stream
+    if (stream !== undefined) this.fail(stream, 'closed')
+    this.stream?.end()
+    this.client?.close()
+  }
+}

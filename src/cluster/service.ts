@@ -1,0 +1,81 @@
+// The Cluster gRPC service: what peers call on this node.
+import type * as grpc from '@grpc/grpc-js'
+import type { ClusterHandlers } from '../rpc/generated/vmq/Cluster.js'
+import type { PeerMessage__Output } from '../rpc/generated/vmq/PeerMessage.js'
+import type { Reply } from '../rpc/generated/vmq/Reply.js'
+import type { Empty__Output } from '../rpc/generated/vmq/Empty.js'
+import type { Retain } from '../rpc/generated/vmq/Retain.js'
+import type { Publish } from '../rpc/generated/vmq/Publish.js'
+import { unary } from '../rpc/server.js'
+import type { Cluster, ClusterHost } from './cluster.js'
+
+export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHandlers {
+  return {
+    Join: unary(async ({ node }) => ({ members: cluster.acceptJoin(node ?? {}) })),
+
+    Link: (call: grpc.ServerDuplexStream<PeerMessage__Output, Reply>) => {
+      let peer = ''
+      // One message at a time, in order: a takeover must see every publish the
+      // peer routed here before it (they are queued for the session it moves).
+      let previous: Promise<void> = Promise.resolve()
+      call.on('data', (message: PeerMessage__Output) => {
+        previous = previous.then(async () => await handle(message)).then(
+          reply => { if (message.id !== 0) call.write({ id: message.id, ...reply }) },
+          (err: Error) => { if (message.id !== 0) call.write({ id: message.id, error: err.message }) })
+      })
+      call.on('end', () => { call.end() })
+      call.on('error', () => {})
+
+      async function handle (message: PeerMessage__Output): Promise<Partial<Reply>> {
+        switch (message.kind) {
+          case 'hello': {
+            const hello = message.hello
+            peer = hello?.from?.name ?? ''
+            cluster.mergeMembers(hello?.members ?? [])
+            cluster.resetPeerFilters(peer)
+            for (const set of hello?.filters ?? []) cluster.peerFilters(peer, set.mountpoint, set.filters, [], true)
+            return {}
+          }
+          case 'members':
+            cluster.mergeMembers(message.members?.members ?? [])
+            return {}
+          case 'filters': {
+            const change = message.filters
+            if (change !== null && change !== undefined) cluster.peerFilters(peer, change.mountpoint, change.added, change.removed)
+            return {}
+          }
+          case 'publish':
+            if (message.publish !== null && message.publish !== undefined) await host.deliverRemote(message.publish as Publish)
+            return {}
+          case 'retain':
+            if (message.retain !== null && message.retain !== undefined) await cluster.acceptRetain(message.retain as Retain)
+            return {}
+          case 'takeover': {
+            const t = message.takeover
+            if (t === null || t === undefined) return {}
+            return { handover: await host.handover(t.mountpoint, t.clientId, t.clean) }
+          }
+          case 'adopt': {
+            const a = message.adopt
+            if (a?.session !== null && a?.session !== undefined) await host.adopt(a.mountpoint, a.clientId, a.session)
+            return {}
+          }
+          case 'leave':
+            if (message.leave?.node !== undefined) cluster.removeMember(message.leave.node)
+            return {}
+          default:
+            return {}
+        }
+      }
+    },
+
+    RetainedSnapshot: (call: grpc.ServerWritableStream<Empty__Output, Retain>) => {
+      cluster.localRetained().then(
+        messages => {
+          for (const m of messages) call.write(m)
+          call.end()
+        },
+        (err: Error) => { call.emit('error', { code: 13, details: err.message }) })
+    }
+  }
+}

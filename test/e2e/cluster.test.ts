@@ -1,0 +1,160 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
+import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+
+const OPEN = ['allow_anonymous = on', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off']
+
+async function members (node: TestNode): Promise<Record<string, boolean>> {
+  const r = await node.admin(['cluster', 'show', '--format=json'])
+  if (r.code !== 0) throw new Error(r.stderr)
+  return Object.fromEntries((JSON.parse(r.stdout).table as Array<{ Node: string, Running: boolean }>).map(row => [row.Node, row.Running]))
+}
+
+async function waitMembers (node: TestNode, expected: Record<string, boolean>, timeoutMs = 5000): Promise<void> {
+  let last: Record<string, boolean> = {}
+  await waitFor(async () => {
+    last = await members(node)
+    return JSON.stringify(Object.entries(last).sort()) === JSON.stringify(Object.entries(expected).sort())
+  }, timeoutMs, `cluster show on ${node.nodename} to be ${JSON.stringify(expected)} (last ${JSON.stringify(last)})`)
+}
+
+describe('a three-node cluster', () => {
+  const nodes: TestNode[] = []
+  before(async () => {
+    const n1 = await startNode({ conf: OPEN })
+    nodes.push(n1)
+    // node 2 joins through its config file, node 3 through the environment, as with Docker
+    nodes.push(await startNode({ conf: [...OPEN, `discovery_node = ${n1.nodename.split('@')[0]}@127.0.0.1:${n1.adminPort}`] }))
+    nodes.push(await startNode({ conf: OPEN, env: { DOCKER_VERNEMQ_DISCOVERY_NODE: `127.0.0.1:${n1.adminPort}` } }))
+    const all = Object.fromEntries(nodes.map(n => [n.nodename, true]))
+    for (const n of nodes) await waitMembers(n, all)
+  })
+  after(async () => {
+    for (const n of nodes) { await n.stop(); n.cleanup() }
+  })
+
+  for (const qos of [0, 1, 2] as const) {
+    it(`routes QoS ${qos} publishes between nodes, wildcards included`, async () => {
+      const [a, b, c] = nodes
+      const subB = await connect(b.mqttUrl)
+      const subC = await connect(c.mqttUrl)
+      const gotB = collect(subB)
+      const gotC = collect(subC)
+      await subB.subscribeAsync(`x${qos}/+/temp`, { qos })
+      await subC.subscribeAsync(`x${qos}/#`, { qos })
+      const pub = await connect(a.mqttUrl)
+      await pub.publishAsync(`x${qos}/room1/temp`, 'hot', { qos })
+      await waitFor(() => gotB.length === 1 && gotC.length === 1, 5000, 'both remote subscribers')
+      assert.deepEqual(gotB[0], { topic: `x${qos}/room1/temp`, payload: 'hot', qos, retain: false })
+      assert.deepEqual(gotC[0], { topic: `x${qos}/room1/temp`, payload: 'hot', qos, retain: false })
+      await endAll(subB, subC, pub)
+    })
+  }
+
+  it('a retained message set on one node is seen by a new subscriber on another', async () => {
+    const [a, , c] = nodes
+    const pub = await connect(a.mqttUrl)
+    await pub.publishAsync('ret/cluster', 'everywhere', { qos: 1, retain: true })
+    const sub = await connect(c.mqttUrl)
+    const got = collect(sub)
+    await sub.subscribeAsync('ret/cluster', { qos: 1 })
+    await waitFor(() => got.length === 1, 5000, 'the retained message')
+    assert.deepEqual(got[0], { topic: 'ret/cluster', payload: 'everywhere', qos: 1, retain: true })
+    await endAll(pub, sub)
+  })
+
+  it('a node that joins later receives the retained messages', async () => {
+    const late = await startNode({ conf: [...OPEN, `discovery_node = ${nodes[1].adminAddress}`] })
+    try {
+      await waitMembers(late, Object.fromEntries([...nodes, late].map(n => [n.nodename, true])))
+      const sub = await connect(late.mqttUrl)
+      const got = collect(sub)
+      await sub.subscribeAsync('ret/cluster', { qos: 1 })
+      await waitFor(() => got.length === 1, 5000, 'the retained message on the late node')
+      assert.equal(got[0].payload, 'everywhere')
+      await sub.endAsync(true)
+      const r = await late.admin(['cluster', 'leave', `node=${late.nodename}`, '-k'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(await late.waitExit(), 0)
+      for (const n of nodes) await waitMembers(n, Object.fromEntries(nodes.map(m => [m.nodename, true])))
+    } finally {
+      await late.stop()
+      late.cleanup()
+    }
+  })
+
+  it('takes over a persistent session from another node with its queued messages', async () => {
+    const [a, b] = nodes
+    const first = await connect(a.mqttUrl, { clientId: 'roamer', clean: false })
+    await first.subscribeAsync('roam/#', { qos: 1 })
+    await first.endAsync()
+    const pub = await connect(b.mqttUrl)
+    for (let i = 0; i < 100; i++) await pub.publishAsync('roam/t', String(i), { qos: 1 })
+    const second = await connect(b.mqttUrl, { clientId: 'roamer', clean: false })
+    const got = collect(second)
+    await waitFor(() => got.length >= 100, 10000, '100 queued messages')
+    assert.deepEqual(got.map(m => m.payload), Array.from({ length: 100 }, (_, i) => String(i)))
+    await endAll(pub, second)
+  })
+
+  it('disconnects a client id that connects on another node', async () => {
+    const [a, , c] = nodes
+    const first = await connect(a.mqttUrl, { clientId: 'twice' })
+    let closed = false
+    first.on('close', () => { closed = true })
+    const second = await connect(c.mqttUrl, { clientId: 'twice' })
+    await waitFor(() => closed, 5000, 'the first connection to be closed')
+    assert.equal(second.connected, true)
+    await endAll(first, second)
+  })
+
+  it('refuses a join with a wrong cookie and a self join', async () => {
+    const stranger = await startNode({ conf: [...OPEN, 'distributed_cookie = other'] })
+    try {
+      const wrong = await stranger.admin(['cluster', 'join', `discovery-node=${nodes[0].adminAddress}`, '--cookie', 'other'])
+      assert.notEqual(wrong.code, 0)
+      assert.match(wrong.stderr, /wrong distributed_cookie/)
+      const self = await stranger.admin(['cluster', 'join', `discovery-node=${stranger.adminAddress}`, '--cookie', 'other'])
+      assert.notEqual(self.code, 0)
+      assert.match(self.stderr, /self_join/)
+    } finally {
+      await stranger.stop()
+      stranger.cleanup()
+    }
+  })
+})
+
+describe('a member that dies', () => {
+  it('shows Running false, blocks new connections during the netsplit, and heals after a restart', async () => {
+    const n1 = await startNode({ conf: OPEN })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`] })
+    await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+    await n2.kill()
+    await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false }, 5000)
+    assert.equal(await connackCode(n1.mqttUrl), 3, 'allow_register_during_netsplit = off')
+    const set = await n1.admin(['set', 'allow_register_during_netsplit=on'])
+    assert.equal(set.code, 0, set.stderr)
+    assert.equal(await connackCode(n1.mqttUrl), 0)
+    const { spawn } = await import('node:child_process')
+    const { VMQ } = await import('./helpers/processes.js')
+    // same config and data dir: it finds its cluster again by itself
+    const proc = spawn(process.execPath, [VMQ, 'start', '-c', n2.confFile], { cwd: n2.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)
+      const sub = await connect(`mqtt://127.0.0.1:${n2.mqttPort}`)
+      const got = collect(sub)
+      await sub.subscribeAsync('heal/t', { qos: 1 })
+      const pub = await connect(n1.mqttUrl)
+      await pub.publishAsync('heal/t', 'healed', { qos: 1 })
+      await waitFor(() => got.length === 1, 5000, 'routing after the restart')
+      await endAll(sub, pub)
+    } finally {
+      proc.kill('SIGTERM')
+      await new Promise(resolve => proc.on('exit', resolve))
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})
