@@ -12,13 +12,16 @@ const pbkdf2Async = promisify(pbkdf2)
 export const SALT_BYTES = 12
 const SHA512_BYTES = 64
 
+/** A checked hash; salt and hash stay base64 text (validated), decoded when a password is checked. */
 export type ParsedHash =
-  | { kind: 'sha512', salt: Buffer, hash: Buffer }
-  | { kind: 'pbkdf2-sha512', iterations: number, salt: Buffer, hash: Buffer }
+  | { kind: 'sha512', salt: string, hash: string }
+  | { kind: 'pbkdf2-sha512', iterations: number, salt: string, hash: string }
   | { kind: 'bcrypt', text: string }
 
 const BCRYPT_RE = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/
-const BASE64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/
+/** base64 of exactly 64 bytes */
+const BASE64_64_BYTES_RE = /^[A-Za-z0-9+/]{85}[AQgw]==$/
 
 /** A new `$6$` hash of `password` (random 12-byte salt unless one is given). */
 export function hashPassword (password: string | Buffer, salt: Buffer = randomBytes(SALT_BYTES)): string {
@@ -42,14 +45,22 @@ export function parseHash (text: string): ParsedHash | string {
   return 'password is not hashed (run `vmq passwd -U <file>` to hash plain passwords)'
 }
 
+/** Checks `password` against a stored hash text; an unparsable hash matches nothing. */
+export async function verifyHashText (text: string, password: string | Buffer): Promise<boolean> {
+  const stored = parseHash(text)
+  return typeof stored !== 'string' && await verifyPassword(stored, password)
+}
+
 /** Checks `password` against a parsed hash. bcrypt and PBKDF2 run off the event loop. */
 export async function verifyPassword (stored: ParsedHash, password: string | Buffer): Promise<boolean> {
   const bytes = toBytes(password)
   switch (stored.kind) {
     case 'sha512':
-      return sameBytes(sha512(bytes, stored.salt), stored.hash)
-    case 'pbkdf2-sha512':
-      return sameBytes(await pbkdf2Async(bytes, stored.salt, stored.iterations, SHA512_BYTES, 'sha512'), stored.hash)
+      return sameBytes(sha512(bytes, fromBase64(stored.salt)), fromBase64(stored.hash))
+    case 'pbkdf2-sha512': {
+      const key = await pbkdf2Async(bytes, fromBase64(stored.salt), stored.iterations, SHA512_BYTES, 'sha512')
+      return sameBytes(key, fromBase64(stored.hash))
+    }
     case 'bcrypt':
       return await bcrypt.compare(bytes.toString('utf8'), stored.text)
   }
@@ -58,10 +69,9 @@ export async function verifyPassword (stored: ParsedHash, password: string | Buf
 function parseSha512 (text: string): ParsedHash | string {
   const parts = text.split('$')
   if (parts.length !== 4) return `malformed $6$ hash: expected $6$<salt>$<hash>, found ${parts.length - 1} '$'`
-  const salt = decodeBase64(parts[2])
-  if (salt === undefined || salt.length === 0) return 'malformed $6$ hash: salt is not base64'
-  const hash = decodeBase64(parts[3])
-  if (hash?.length !== SHA512_BYTES) return 'malformed $6$ hash: hash is not 64 bytes of base64'
+  const [, , salt, hash] = parts
+  if (!isBase64(salt)) return 'malformed $6$ hash: salt is not base64'
+  if (!BASE64_64_BYTES_RE.test(hash)) return 'malformed $6$ hash: hash is not 64 bytes of base64'
   return { kind: 'sha512', salt, hash }
 }
 
@@ -70,10 +80,9 @@ function parsePbkdf2 (text: string): ParsedHash | string {
   if (parts.length !== 5) return `malformed $7$ hash: expected $7$<iterations>$<salt>$<hash>, found ${parts.length - 1} '$'`
   const iterations = /^[1-9]\d{0,8}$/.test(parts[2]) ? Number(parts[2]) : NaN
   if (Number.isNaN(iterations)) return `malformed $7$ hash: iterations '${parts[2]}' is not a positive integer`
-  const salt = decodeBase64(parts[3])
-  if (salt === undefined || salt.length === 0) return 'malformed $7$ hash: salt is not base64'
-  const hash = decodeBase64(parts[4])
-  if (hash?.length !== SHA512_BYTES) return 'malformed $7$ hash: hash is not 64 bytes of base64'
+  const [, , , salt, hash] = parts
+  if (!isBase64(salt)) return 'malformed $7$ hash: salt is not base64'
+  if (!BASE64_64_BYTES_RE.test(hash)) return 'malformed $7$ hash: hash is not 64 bytes of base64'
   return { kind: 'pbkdf2-sha512', iterations, salt, hash }
 }
 
@@ -85,8 +94,11 @@ function sameBytes (a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-function decodeBase64 (text: string): Buffer | undefined {
-  if (text.length % 4 !== 0 || !BASE64_RE.test(text)) return undefined
+function isBase64 (text: string): boolean {
+  return text.length % 4 === 0 && BASE64_RE.test(text)
+}
+
+function fromBase64 (text: string): Buffer {
   return Buffer.from(text, 'base64')
 }
 

@@ -8,7 +8,7 @@ import {
   withoutUser, withPlainPasswordsHashed, withUser
 } from '../../../src/passwd/edit.js'
 import { parsePasswordText } from '../../../src/passwd/file.js'
-import { verifyPassword } from '../../../src/passwd/hash.js'
+import { verifyHashText } from '../../../src/passwd/hash.js'
 
 async function inTempDir (fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'vmq-passwd-edit-'))
@@ -23,7 +23,7 @@ async function checks (file: string, username: string, password: string): Promis
   const table = parsePasswordText(await readFile(file, 'utf8'), file)
   assert.deepEqual(table.problems, [])
   const hash = table.users.get(username)
-  return hash !== undefined && await verifyPassword(hash, password)
+  return hash !== undefined && await verifyHashText(hash, password)
 }
 
 test('usernames with ":", control characters, a leading "#" or nothing are refused', () => {
@@ -72,8 +72,8 @@ test('withPlainPasswordsHashed hashes plain lines and warns once per hashed line
   assert.match(lines[5], /^erin:\$6\$.*\r$/)
   assert.equal(lines[6], 'no-colon')
   const table = parsePasswordText(result.text, 'f')
-  assert.equal(await verifyPassword(table.users.get('alice')!, 'secret'), true)
-  assert.equal(await verifyPassword(table.users.get('erin')!, 'pa:ss'), true)
+  assert.equal(await verifyHashText(table.users.get('alice')!, 'secret'), true)
+  assert.equal(await verifyHashText(table.users.get('erin')!, 'pa:ss'), true)
 })
 
 test('createFile makes a 0600 file with one user and refuses to overwrite without -cf', async () => {

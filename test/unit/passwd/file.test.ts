@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parsePasswordText, parsePasswordTextInSlices, readPasswordFile } from '../../../src/passwd/file.js'
-import { hashPassword, verifyPassword } from '../../../src/passwd/hash.js'
+import { parsePasswordText, parsePasswordBufferInSlices, readPasswordFile } from '../../../src/passwd/file.js'
+import { hashPassword, verifyHashText } from '../../../src/passwd/hash.js'
 import { formatProblem } from '../../../src/broker/auth/types.js'
 
 const H6 = '$6$AAECAwQFBgcICQoL$JqsxEv/ucyxjA5DKsQ+Y8CDWaQDNQI9FpAkmfwAqWfwZLk/JEGgM0EpylrJHAZKKyFQjJeZ3nFaHjPzOzPPmPw=='
@@ -23,9 +23,9 @@ test('comments, blank lines and CRLF are accepted; every format loads', async ()
   const table = parsePasswordText(text, 'vmq.passwd')
   assert.deepEqual(table.problems, [])
   assert.deepEqual([...table.users.keys()], ['alice', 'bob', 'carol'])
-  assert.equal(await verifyPassword(table.users.get('alice')!, 'secret'), true)
-  assert.equal(await verifyPassword(table.users.get('bob')!, 'secret'), true)
-  assert.equal(await verifyPassword(table.users.get('carol')!, 'c'), true)
+  assert.equal(await verifyHashText(table.users.get('alice')!, 'secret'), true)
+  assert.equal(await verifyHashText(table.users.get('bob')!, 'secret'), true)
+  assert.equal(await verifyHashText(table.users.get('carol')!, 'c'), true)
 })
 
 test('a bad line is reported as file:line and skipped; the other lines still load', () => {
@@ -52,7 +52,7 @@ test('a bad line is reported as file:line and skipped; the other lines still loa
 test('a user listed twice: the later line wins', async () => {
   const table = parsePasswordText(`u:${hashPassword('old')}\nu:${hashPassword('new')}\n`, 'f')
   assert.equal(table.users.size, 1)
-  assert.equal(await verifyPassword(table.users.get('u')!, 'new'), true)
+  assert.equal(await verifyHashText(table.users.get('u')!, 'new'), true)
 })
 
 test('usernames are taken exactly (spaces and UTF-8 kept)', () => {
@@ -65,7 +65,7 @@ test('the sliced parser gives the same result as the one-shot parser', async () 
   for (let i = 0; i < 3000; i++) lines.push(i % 500 === 7 ? `broken line ${i}` : `user${i}:${H6}`)
   const text = lines.join('\n')
   const whole = parsePasswordText(text, 'f')
-  const sliced = await parsePasswordTextInSlices(text, 'f', 0)
+  const sliced = await parsePasswordBufferInSlices(Buffer.from(text), 'f', 0)
   assert.deepEqual([...sliced.users.keys()], [...whole.users.keys()])
   assert.deepEqual(sliced.problems, whole.problems)
   assert.equal(whole.users.size, 2994)
@@ -80,4 +80,22 @@ test('readPasswordFile reads a file and throws ENOENT for a missing one', async 
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+})
+
+test('the sliced parser cuts chunks only at line breaks (multi-byte names, CRLF, long lines)', async () => {
+  const lines: string[] = []
+  for (let i = 0; i < 6000; i++) lines.push(`jürgen-ß-${i}:${H6}${i % 2 === 0 ? '\r' : ''}`)
+  lines.push(`long:${H6}` + ' '.repeat(300_000))
+  const text = lines.join('\n')
+  assert.ok(Buffer.byteLength(text) > 2 * 256 * 1024)
+  const sliced = await parsePasswordBufferInSlices(Buffer.from(text), 'f', 0)
+  assert.deepEqual(sliced.problems, [])
+  assert.equal(sliced.users.size, 6001)
+  assert.deepEqual([...sliced.users.keys()], [...parsePasswordText(text, 'f').users.keys()])
+})
+
+test('a UTF-8 byte order mark at the start is ignored', async () => {
+  const text = `\uFEFFalice:${H6}\n`
+  assert.deepEqual([...parsePasswordText(text, 'f').users.keys()], ['alice'])
+  assert.deepEqual([...(await parsePasswordBufferInSlices(Buffer.from(text), 'f')).users.keys()], ['alice'])
 })
