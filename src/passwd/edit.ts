@@ -55,10 +55,10 @@ export async function checkEditable (file: string): Promise<void> {
 export async function createFile (file: string, username: string, password: string, overwrite: boolean): Promise<void> {
   checkUsername(username)
   const target = await resolveTarget(file)
-  await withFileLock(target, async () => {
+  await explainWriteErrors(file, async () => await withFileLock(target, async () => {
     if (!overwrite && await fileExists(target)) throw alreadyExists(file)
     await writeFileAtomic(target, `${username}:${hashPassword(password)}\n`)
-  })
+  }))
 }
 
 export function alreadyExists (file: string): PasswdError {
@@ -152,7 +152,7 @@ function lineEnding (lines: string[]): '\n' | '\r\n' {
 async function editExisting (file: string, change: (text: string) => string | undefined): Promise<void> {
   await checkEditable(file)
   const target = await resolveTarget(file)
-  await withFileLock(target, async () => {
+  await explainWriteErrors(file, async () => await withFileLock(target, async () => {
     let text: string
     try {
       text = await readFile(target, 'utf8')
@@ -161,7 +161,21 @@ async function editExisting (file: string, change: (text: string) => string | un
     }
     const next = change(text)
     if (next !== undefined && next !== text) await writeFileAtomic(target, next)
-  })
+  }))
+}
+
+/** Turns a file-system error while locking or writing into a sentence naming the file. */
+async function explainWriteErrors (file: string, write: () => Promise<void>): Promise<void> {
+  try {
+    await write()
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (err instanceof PasswdError || code === undefined) throw err
+    const hint = code === 'EACCES' || code === 'EPERM'
+      ? ` The directory ${dirname(file)} must be writable: the file is replaced through a temporary file and locked with ${basename(file)}.lock next to it.`
+      : ''
+    throw new PasswdError(`Unable to write password file ${file}. ${describeErrno(err)}.${hint}`)
+  }
 }
 
 /** The real file behind `file` (a symlink stays a symlink; we rewrite what it points to). */

@@ -172,3 +172,12 @@ test('20 concurrent setUser calls on one file all land', async () => {
     assert.deepEqual((await readdir(dir)).sort(), ['p'])
   })
 })
+
+test('creating a file in a missing directory says which file could not be written', async () => {
+  await inTempDir(async dir => {
+    const file = join(dir, 'missing', 'p')
+    await assert.rejects(createFile(file, 'a', 'x', false), {
+      name: 'PasswdError', message: `Unable to write password file ${file}. No such file or directory.`
+    })
+  })
+})
