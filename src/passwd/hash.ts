@@ -5,7 +5,7 @@
 // Salts and hashes of $6$/$7$ are standard base64 with padding.
 import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
-import bcrypt from 'bcryptjs'
+import { verifyBcrypt } from './bcrypt-verify.js'
 
 const pbkdf2Async = promisify(pbkdf2)
 
@@ -51,7 +51,7 @@ export async function verifyHashText (text: string, password: string | Buffer): 
   return typeof stored !== 'string' && await verifyPassword(stored, password)
 }
 
-/** Checks `password` against a parsed hash. bcrypt and PBKDF2 run off the event loop. */
+/** Checks `password` against a parsed hash. bcrypt and PBKDF2 run off the event loop (worker threads, libuv pool). */
 export async function verifyPassword (stored: ParsedHash, password: string | Buffer): Promise<boolean> {
   const bytes = toBytes(password)
   switch (stored.kind) {
@@ -62,7 +62,7 @@ export async function verifyPassword (stored: ParsedHash, password: string | Buf
       return sameBytes(key, fromBase64(stored.hash))
     }
     case 'bcrypt':
-      return await bcrypt.compare(bytes.toString('utf8'), stored.text)
+      return await verifyBcrypt(bytes.toString('utf8'), stored.text)
   }
 }
 

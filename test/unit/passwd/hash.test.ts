@@ -50,6 +50,17 @@ test('bcrypt $2a$, $2b$ and $2y$ verify', async () => {
   }
 })
 
+test('a bcrypt check runs off the event loop', async () => {
+  const hash = await bcrypt.hash('slow', 11)
+  let ticks = 0
+  const counter = setInterval(() => { ticks++ }, 1)
+  const results = await Promise.all([verifyPassword(parsed(hash), 'slow'), verifyPassword(parsed(hash), 'wrong')])
+  clearInterval(counter)
+  assert.deepEqual(results, [true, false])
+  // bcryptjs' own async mode gives the loop back only every 100 ms: a few ticks at most.
+  assert.ok(ticks >= 20, `the 1 ms timer ran only ${ticks} times during two cost-11 checks`)
+})
+
 test('passwords are compared as bytes (UTF-8)', async () => {
   const text = hashPassword('pässwörd')
   assert.equal(await verifyPassword(parsed(text), Buffer.from('pässwörd', 'utf8')), true)
