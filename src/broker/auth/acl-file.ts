@@ -17,7 +17,9 @@
 // counts (VerneMQ's loader crashes on it). `topic readwrite x` and `topic deny x`
 // (mosquitto syntax) are refused rather than read as a filter named
 // `readwrite x`, and `topic read` with no filter is refused rather than read as
-// the topic `read`.
+// the topic `read`. After a broken `user` line (`user` alone, `users john`) the
+// `topic` lines up to the next `user` line are dropped, so a typo cannot hand
+// one user's rules to the section above it (possibly everyone's).
 
 import type { FileProblem } from './types.js'
 import { validateFilter } from './topic.js'

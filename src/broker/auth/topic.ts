@@ -87,6 +87,49 @@ export function aclMatch (input: readonly string[], acl: readonly string[]): boo
   return i === n
 }
 
+/**
+ * aclMatch(splitLevels(topic), acl) without splitting, so the check on every
+ * PUBLISH allocates nothing. With `values`, the ACL levels `%u` `%c` `%m` are
+ * read as substitute() would replace them (a rule substitute() refuses never
+ * matches).
+ */
+export function aclMatchTopic (topic: string, acl: readonly string[], values?: Substitutions): boolean {
+  const n = topic.length
+  const m = acl.length
+  let pos = 0
+  for (let i = 0; i < m; i++) {
+    let a: string | undefined = acl[i]
+    if (a === '#' && i === m - 1) return true
+    if (pos > n) return false
+    let end = topic.indexOf('/', pos)
+    if (end === -1) end = n
+    if (a === '+') {
+      pos = end + 1
+      continue
+    }
+    if (values !== undefined && a.length === 2 && a.charCodeAt(0) === 37 /* % */) {
+      a = substitutePlaceholder(a, values)
+      if (a === undefined) return false
+    }
+    if (end - pos !== a.length || !topic.startsWith(a, pos)) return false
+    pos = end + 1
+  }
+  return pos > n
+}
+
+/**
+ * What one ACL level becomes for this client: `%u` `%c` `%m` their value, any
+ * other level itself; undefined when the rule cannot apply (see substitute).
+ */
+export function substitutePlaceholder (level: string, values: Substitutions): string | undefined {
+  let value: string | undefined
+  if (level === '%u') value = values.u
+  else if (level === '%c') value = values.c
+  else if (level === '%m') value = values.m
+  else return level
+  return value !== undefined && isLiteralLevel(value) ? value : undefined
+}
+
 export interface Substitutions {
   /** username; undefined for an anonymous client */
   u: string | undefined
@@ -96,11 +139,14 @@ export interface Substitutions {
   m: string
 }
 
-const PLACEHOLDERS = new Set(['%u', '%c', '%m'])
+/** Is this ACL level `%u`, `%c` or `%m`? */
+export function isPlaceholder (level: string): boolean {
+  return level === '%u' || level === '%c' || level === '%m'
+}
 
 /** Does this rule use `%u`, `%c` or `%m` as a whole level? */
 export function hasPlaceholder (levels: readonly string[]): boolean {
-  return levels.some(l => PLACEHOLDERS.has(l))
+  return levels.some(isPlaceholder)
 }
 
 /**
@@ -113,16 +159,8 @@ export function hasPlaceholder (levels: readonly string[]): boolean {
 export function substitute (levels: readonly string[], values: Substitutions): string[] | undefined {
   const out = new Array<string>(levels.length)
   for (let i = 0; i < levels.length; i++) {
-    const level = levels[i]
-    let value: string | undefined = level
-    if (level === '%u') value = values.u
-    else if (level === '%c') value = values.c
-    else if (level === '%m') value = values.m
-    else {
-      out[i] = level
-      continue
-    }
-    if (value === undefined || !isLiteralLevel(value)) return undefined
+    const value = substitutePlaceholder(levels[i], values)
+    if (value === undefined) return undefined
     out[i] = value
   }
   return out

@@ -224,6 +224,15 @@ describe('vmq_acl loading and reloading', () => {
     plugin.close()
   })
 
+  test('a path that turns into a directory keeps the rules too', async () => {
+    const { plugin, logs } = await startWith('topic a\n')
+    const folder = await mkdtemp(join(dir, 'folder-'))
+    await plugin.reconfigure({ file: folder })
+    assert.deepEqual(logs.at(-1), ['error', `can't load ACL file ${folder}: it is a directory; keeping the 2 rules loaded before`])
+    assert.equal(pub(plugin, anon, 'a'), 'ok')
+    plugin.close()
+  })
+
   test('a missing file at start is logged and nothing is allowed', async () => {
     const logs: Array<[LogLevel, string]> = []
     const file = join(dir, 'missing.acl')
