@@ -26,6 +26,7 @@ import { describeAddress, type MqttListener } from './listeners/types.js'
 import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
+import { startPlugins } from './plugins.js'
 import { memoryPersistence, type Persistence } from './store/persistence.js'
 
 export class StartError extends Error {}
@@ -101,6 +102,7 @@ export class BrokerNode {
 
   private async open (): Promise<void> {
     for (const warning of this.config.warnings) this.log.warn(warning)
+    this.plugins.push(...await startPlugins(this.settings, this.log))
     this.warnAboutOpenAccess()
     await this.instance('')
     for (const config of this.config.listeners) {

@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
-import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 
-const OPEN = ['allow_anonymous = on', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off']
+const OPEN = OPEN_ACCESS
 
 async function members (node: TestNode): Promise<Record<string, boolean>> {
   const r = await node.admin(['cluster', 'show', '--format=json'])

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connackCode } from './helpers/mqtt.js'
-import { freePort, startNode, tempDir, vmq, waitFor } from './helpers/processes.js'
+import { OPEN_ACCESS, freePort, startNode, tempDir, vmq, waitFor } from './helpers/processes.js'
 
 describe('configuration of a node', () => {
   it('refuses to start on a file with three errors and reports all three with line numbers', async () => {
@@ -78,7 +78,7 @@ describe('configuration of a node', () => {
 
   it('listener.mountpoint isolates the topics of a listener', async () => {
     const mounted = await freePort()
-    const node = await startNode({ conf: ['allow_anonymous = on', `listener.tcp.mounted = 127.0.0.1:${mounted}`, 'listener.tcp.mounted.mountpoint = site1'] })
+    const node = await startNode({ conf: [...OPEN_ACCESS, `listener.tcp.mounted = 127.0.0.1:${mounted}`, 'listener.tcp.mounted.mountpoint = site1'] })
     const { connect, collect, endAll } = await import('./helpers/mqtt.js')
     const plain = await connect(node.mqttUrl)
     const inside = await connect(`mqtt://127.0.0.1:${mounted}`)

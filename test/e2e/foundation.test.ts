@@ -2,11 +2,11 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
-import { run, startNode, vmq, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, run, startNode, vmq, waitFor, type TestNode } from './helpers/processes.js'
 
 describe('a single node on the anonymous test config', () => {
   let node: TestNode
-  before(async () => { node = await startNode({ conf: ['allow_anonymous = on', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off'] }) })
+  before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })
   after(async () => { await node.stop(); node.cleanup() })
 
   it('prints one line per listener and the node name', () => {
@@ -177,7 +177,7 @@ describe('admin commands without a node', () => {
 describe('node lifecycle', () => {
   it('exits 0 on SIGTERM and on SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      const node = await startNode({ conf: ['allow_anonymous = on'] })
+      const node = await startNode({ conf: OPEN_ACCESS })
       const c = await connect(node.mqttUrl)
       node.proc.kill(signal)
       assert.equal(await node.waitExit(), 0)
@@ -188,7 +188,7 @@ describe('node lifecycle', () => {
   })
 
   it('refuses the third client when max_connections = 2', async () => {
-    const node = await startNode({ conf: ['allow_anonymous = on', 'listener.tcp.default.max_connections = 2'] })
+    const node = await startNode({ conf: [...OPEN_ACCESS, 'listener.tcp.default.max_connections = 2'] })
     const a = await connect(node.mqttUrl)
     const b = await connect(node.mqttUrl)
     await assert.rejects(connect(node.mqttUrl))

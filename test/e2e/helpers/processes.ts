@@ -26,6 +26,9 @@ export function tempDir (prefix = 'vmq-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
 }
 
+/** Config lines for tests that need no authentication or authorization. */
+export const OPEN_ACCESS = ['allow_anonymous = on', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = off']
+
 export interface RunResult { code: number | null, stdout: string, stderr: string }
 
 /** Runs a command to completion (killed after `timeoutMs`). */
@@ -35,6 +38,7 @@ export async function run (command: string, args: string[], opts: { env?: NodeJS
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stdin.on('error', () => {}) // the command may exit without reading its input
   child.stdin.end(opts.input ?? '')
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20000)
   const code = await new Promise<number | null>(resolve => child.on('close', c => resolve(c)))
