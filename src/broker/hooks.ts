@@ -10,6 +10,7 @@ import type { Logger } from './log.js'
 import type { Cluster } from '../cluster/cluster.js'
 import type { Instance } from './node.js'
 import { adopt } from './sessions.js'
+import { parseShare } from '../cluster/shared.js'
 
 export interface HookContext {
   settings: Settings
@@ -82,6 +83,11 @@ export function brokerHooks (ctx: HookContext): Hooks {
 
     authorizeSubscribe (client, sub, callback) {
       if (inNetsplit(ctx) && !ctx.settings.flag('allow_subscribe_during_netsplit')) {
+        callback(null, null)
+        return
+      }
+      if (sub.topic.startsWith('$share/') && parseShare(sub.topic) === undefined) {
+        ctx.log.info({ client: client.id, topic: sub.topic }, 'invalid shared subscription: expected $share/<group>/<filter>, no wildcard in the group')
         callback(null, null)
         return
       }

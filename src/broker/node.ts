@@ -42,6 +42,7 @@ export interface Instance {
   mountpoint: string
   broker: Aedes
   persistence: Persistence
+  mq: ClusterMq
   /** client ids with persistent sessions (stored subscriptions) */
   persistentClients: () => string[]
 }
@@ -82,7 +83,8 @@ export class BrokerNode {
         const { broker, persistence } = await this.instance(mountpoint)
         await adopt(broker, persistence, clientId, [session])
       },
-      requestTimeout: () => this.settings.number('remote_enqueue_timeout')
+      requestTimeout: () => this.settings.number('remote_enqueue_timeout'),
+      sharePolicy: () => this.settings.string('shared_subscription_policy')
     }
     this.cluster = new Cluster(this.clusterHost, this.settings.string('persistent_dir'))
   }
@@ -193,10 +195,11 @@ export class BrokerNode {
     const id = mountpoint === '' ? this.name : `${this.name}/${mountpoint}`
     const interest = this.cluster.interestFor(mountpoint)
     const { persistence, clients } = trackSubscriptions(memoryPersistence(), interest)
+    const mq = new ClusterMq(id, interest, (packet, localShares) => this.cluster.route(mountpoint, packet, localShares))
     const options: AedesOptions = {
       id,
       persistence,
-      mq: new ClusterMq(id, interest, packet => { this.cluster.route(mountpoint, packet) }),
+      mq,
       connectTimeout: this.settings.number('mqtt_connect_timeout'),
       // Client ids are checked against max_client_id_size (settable at runtime) in authenticate.
       maxClientsIdLength: 65535,
@@ -208,12 +211,15 @@ export class BrokerNode {
     broker.on('clientDisconnect', client => { this.log.debug({ client: client.id, mountpoint }, 'client disconnected') })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
-    return { mountpoint, broker, persistence, persistentClients: clients }
+    return { mountpoint, broker, persistence, mq, persistentClients: clients }
   }
 
   /** A publish routed here by a peer: delivered to local subscribers only. */
   private async deliverRemote (publish: Publish): Promise<void> {
-    const { broker } = await this.instance(publish.mountpoint ?? '')
+    const { broker, mq } = await this.instance(publish.mountpoint ?? '')
+    const shares = publish.shares ?? []
+    const key = `${publish.origin ?? ''}:${Number(publish.counter ?? 0)}`
+    if (shares.length > 0) mq.shared.designate(key, new Set(shares))
     await new Promise<void>(resolve => {
       broker.publish({
         cmd: 'publish',
@@ -224,7 +230,10 @@ export class BrokerNode {
         dup: false,
         brokerId: publish.origin,
         brokerCounter: Number(publish.counter ?? 0)
-      } as Parameters<Aedes['publish']>[0], () => { resolve() })
+      } as Parameters<Aedes['publish']>[0], () => {
+        if (shares.length > 0) mq.shared.release(key)
+        resolve()
+      })
     })
   }
 

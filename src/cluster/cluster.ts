@@ -13,12 +13,14 @@ import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/
 import type { JoinReply__Output } from '../rpc/generated/vmq/JoinReply.js'
 import { parseNodeRef } from './address.js'
 import { HybridClock } from './clock.js'
-import { LocalInterest, RemoteInterest } from './interest.js'
+import { LocalInterest, RemoteInterest, matchable, topicMatches } from './interest.js'
 import { MemberStore, type MemberRecord } from './members.js'
 import { PeerLink } from './peer-link.js'
 import type { RoutedPacket } from './router.js'
 
 export class ClusterError extends Error {}
+
+const NONE: ReadonlySet<string> = new Set()
 
 /** What the cluster needs from its node. */
 export interface ClusterHost {
@@ -35,6 +37,8 @@ export interface ClusterHost {
   adopt: (mountpoint: string, clientId: string, session: SessionHandover__Output) => Promise<void>
   /** timeout for requests to peers, ms */
   requestTimeout: () => number
+  /** shared_subscription_policy */
+  sharePolicy: () => string
 }
 
 export interface MemberStatus { name: string, running: boolean, reason: string }
@@ -233,14 +237,58 @@ export class Cluster {
     this.remote.delete(peer)
   }
 
-  /** Sends a publish of this node once to every peer with a matching filter. */
-  route (mountpoint: string, packet: RoutedPacket): void {
+  /**
+   * Sends a publish of this node once to every peer with a matching filter, and
+   * picks the one node that delivers it to each matching shared group
+   * (shared_subscription_policy). Returns the groups this node delivers.
+   */
+  route (mountpoint: string, packet: RoutedPacket, localShares: readonly string[]): ReadonlySet<string> {
+    if (this.links.size === 0 && localShares.length === 0) return NONE
+    const assigned = this.assignShares(mountpoint, packet.topic, localShares)
     for (const [name, link] of this.links) {
       if (!link.up) continue
-      if (this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
+      const shares = assigned.get(name)
+      if (shares === undefined && this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
       link.send({
-        publish: { mountpoint, topic: packet.topic, payload: packet.payload, qos: packet.qos, origin: packet.brokerId, counter: packet.brokerCounter }
+        publish: { mountpoint, topic: packet.topic, payload: packet.payload, qos: packet.qos, origin: packet.brokerId, counter: packet.brokerCounter, shares }
       })
+    }
+    const mine = assigned.get(this.host.name)
+    return mine === undefined ? NONE : new Set(mine)
+  }
+
+  /** node name -> the share filters it delivers this message to */
+  private assignShares (mountpoint: string, topic: string, localShares: readonly string[]): Map<string, string[]> {
+    const candidates = new Map<string, string[]>()
+    for (const share of localShares) if (topicMatches(matchable(share), topic)) candidates.set(share, [this.host.name])
+    for (const [name, link] of this.links) {
+      const interest = this.remote.get(name)?.get(mountpoint)
+      if (!link.up || interest?.hasShares() !== true) continue
+      for (const share of interest.sharedMatches(topic)) {
+        const nodes = candidates.get(share)
+        if (nodes === undefined) candidates.set(share, [name])
+        else nodes.push(name)
+      }
+    }
+    const assigned = new Map<string, string[]>()
+    for (const [share, nodes] of candidates) {
+      const target = this.pickNode(nodes)
+      if (target === undefined) continue
+      const list = assigned.get(target)
+      if (list === undefined) assigned.set(target, [share])
+      else list.push(share)
+    }
+    return assigned
+  }
+
+  /** The node that delivers to a group, among those with members (local first in the list when it has some). */
+  private pickNode (nodes: string[]): string | undefined {
+    const hasLocal = nodes[0] === this.host.name
+    switch (this.host.sharePolicy()) {
+      case 'local_only': return hasLocal ? this.host.name : undefined
+      case 'random': return nodes[Math.floor(Math.random() * nodes.length)]
+      default: // prefer_local, prefer_online_before_local (every member we see is online)
+        return hasLocal ? this.host.name : nodes[Math.floor(Math.random() * nodes.length)]
     }
   }
 

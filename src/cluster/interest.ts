@@ -31,31 +31,38 @@ export class LocalInterest {
   }
 }
 
-/** A peer's filters in one mountpoint, for matching topics. */
+/** A peer's filters in one mountpoint: plain filters for routing, shared ones for group decisions. */
 export class RemoteInterest {
   private readonly matcher = new QlobberTrue(MQTT_MATCHING)
-  private readonly filters = new Set<string>()
+  private readonly plain = new Set<string>()
+  private readonly shares = new Set<string>()
 
   add (filter: string): void {
-    if (this.filters.has(filter)) return
-    this.filters.add(filter)
-    this.matcher.add(matchable(filter))
+    if (filter.startsWith('$share/')) {
+      this.shares.add(filter)
+      return
+    }
+    if (this.plain.has(filter)) return
+    this.plain.add(filter)
+    this.matcher.add(filter)
   }
 
   remove (filter: string): void {
-    if (!this.filters.delete(filter)) return
-    const key = matchable(filter)
-    // several shared groups may map to one matchable filter
-    if (![...this.filters].some(f => matchable(f) === key)) this.matcher.remove(key)
+    if (this.shares.delete(filter)) return
+    if (this.plain.delete(filter)) this.matcher.remove(filter)
   }
 
   matches (topic: string): boolean {
-    return this.matcher.test(topic)
+    return this.plain.size > 0 && this.matcher.test(topic)
+  }
+
+  hasShares (): boolean {
+    return this.shares.size > 0
   }
 
   /** the `$share/<group>/...` filters matching a topic */
   sharedMatches (topic: string): string[] {
-    return [...this.filters].filter(f => f.startsWith('$share/') && topicMatches(matchable(f), topic))
+    return [...this.shares].filter(f => topicMatches(matchable(f), topic))
   }
 }
 

@@ -6,6 +6,7 @@
 // locally only.
 import mqemitter, { type MQEmitter } from 'mqemitter'
 import type { LocalInterest } from './interest.js'
+import { parseShare, SharedGroups } from './shared.js'
 
 type Listener = (message: mqemitter.Message, done: () => void) => void
 
@@ -23,35 +24,70 @@ export function isInternalTopic (topic: string): boolean {
   return topic.startsWith('$SYS/')
 }
 
+/**
+ * Sends a local publish to the peers that need it and decides, for every shared
+ * group the topic matches anywhere, which node delivers it; returns the share
+ * filters this node delivers.
+ */
+export type Forward = (packet: RoutedPacket, localShares: readonly string[]) => ReadonlySet<string>
+
 export class ClusterMq {
   private readonly inner: MQEmitter
+  readonly shared: SharedGroups
 
   constructor (
     private readonly localId: string,
     private readonly interest: LocalInterest,
-    private readonly forward: (packet: RoutedPacket) => void,
+    private readonly forward: Forward,
     concurrency = 100
   ) {
     this.inner = mqemitter({ concurrency, matchEmptyLevels: true })
+    this.shared = new SharedGroups(this.inner)
   }
 
   get current (): number { return this.inner.current }
 
   on (topic: string, listener: Listener, done?: () => void): this {
+    const share = parseShare(topic)
+    if (share !== undefined) {
+      if (this.shared.add(topic, share, listener, done)) this.interest.add(topic)
+      return this
+    }
     this.inner.on(topic, listener, done)
     if (!isInternalTopic(topic)) this.interest.add(topic)
     return this
   }
 
   removeListener (topic: string, listener: Listener, done?: () => void): void {
+    if (parseShare(topic) !== undefined) {
+      if (this.shared.remove(topic, listener, done)) this.interest.remove(topic)
+      return
+    }
     this.inner.removeListener(topic, listener, done)
     if (!isInternalTopic(topic)) this.interest.remove(topic)
   }
 
   emit (message: mqemitter.Message, callback?: (error?: Error) => void): void {
-    this.inner.emit(message, callback)
     const packet = message as unknown as RoutedPacket
-    if (packet.brokerId === this.localId && !isInternalTopic(packet.topic)) this.forward(packet)
+    if (packet.brokerId !== this.localId || isInternalTopic(packet.topic)) {
+      this.inner.emit(message, callback)
+      return
+    }
+    const mine = this.forward(packet, this.shared.size === 0 ? [] : this.shared.shares())
+    if (mine.size === 0) {
+      this.inner.emit(message, callback)
+      return
+    }
+    this.deliverShared(`${packet.brokerId}:${packet.brokerCounter}`, mine, message, callback)
+  }
+
+  /** Delivers a message some of whose shared groups this node serves (chosen here or by a peer). */
+  deliverShared (key: string, shares: ReadonlySet<string>, message: mqemitter.Message, callback?: (error?: Error) => void): void {
+    this.shared.designate(key, shares)
+    this.inner.emit(message, err => {
+      this.shared.release(key)
+      callback?.(err)
+    })
   }
 
   close (callback: () => void): void {

@@ -58,7 +58,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'max_last_will_delay', type: str, default: 'client', settable: true, doc: 'MQTT 5: cap on the will delay interval; client = honour the client value.', applied: false },
   { key: 'upgrade_outgoing_qos', type: flag, default: false, settable: true, doc: 'Deliver at the subscription QoS even when published with a lower one.', applied: false },
   { key: 'topic_max_depth', type: int(1, 100), default: 10, doc: 'Most levels a topic may have.', applied: false },
-  { key: 'shared_subscription_policy', type: oneOf('prefer_local', 'local_only', 'random', 'prefer_online_before_local'), default: 'prefer_local', settable: true, doc: 'Which member of a $share group gets a message.', applied: false },
+  { key: 'shared_subscription_policy', type: oneOf('prefer_local', 'local_only', 'random', 'prefer_online_before_local'), default: 'prefer_local', settable: true, doc: 'Which member of a $share group gets a message.' },
   { key: 'shared_subscription_timeout_action', type: oneOf('ignore', 'requeue'), default: 'ignore', doc: 'What to do when a remote shared-subscription delivery times out.', applied: false },
   { key: 'remote_enqueue_timeout', type: int(0), default: 5000, unit: 'ms', settable: true, doc: 'Timeout of requests to other cluster members (retained replication, session takeover, subscription announcements).' },
   { key: 'suppress_lwt_on_session_takeover', type: flag, default: false, settable: true, doc: 'Do not publish the will when a session is taken over.', applied: false },
