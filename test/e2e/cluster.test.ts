@@ -158,3 +158,75 @@ describe('a member that dies', () => {
     }
   })
 })
+
+describe('netsplit rules and leaving', () => {
+  it('during a netsplit: publish and subscribe follow their allow_*_during_netsplit flags; cluster leave removes the dead member', async () => {
+    const n1 = await startNode({ conf: [...OPEN, 'allow_register_during_netsplit = on'] })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const sub = await connect(n1.mqttUrl)
+      const got = collect(sub)
+      await sub.subscribeAsync('split/t', { qos: 1 })
+      const pub = await connect(n1.mqttUrl)
+      await n2.kill()
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false })
+      // publish: QoS 1 not acknowledged and not delivered; subscribe: refused
+      let acked = false
+      pub.publish('split/t', 'during', { qos: 1 }, () => { acked = true })
+      const granted = await sub.subscribeAsync('split/other', { qos: 1 }).then(g => g[0].qos, (err: { packet?: { granted?: number[] } }) => err.packet?.granted?.[0])
+      assert.equal(granted, 128)
+      await n1.admin(['set', 'allow_publish_during_netsplit=on', 'allow_subscribe_during_netsplit=on'])
+      await pub.publishAsync('split/t', 'allowed', { qos: 1 })
+      await waitFor(() => got.some(m => m.payload === 'allowed'), 5000, 'the allowed publish')
+      assert.equal(got.some(m => m.payload === 'during'), false)
+      assert.equal(acked, false)
+      assert.equal((await sub.subscribeAsync('split/other', { qos: 1 }))[0].qos, 1)
+      pub.end(true)
+      // the dead member is removed: the cluster is whole again
+      await n1.admin(['set', 'allow_publish_during_netsplit=off'])
+      const left = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`])
+      assert.equal(left.code, 0, left.stderr)
+      assert.equal(left.stdout.trim(), 'Done')
+      await waitMembers(n1, { [n1.nodename]: true })
+      const pub2 = await connect(n1.mqttUrl)
+      await pub2.publishAsync('split/t', 'after', { qos: 1 })
+      await waitFor(() => got.some(m => m.payload === 'after'), 5000, 'a publish after the leave')
+      await endAll(sub, pub2)
+    } finally {
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+
+  it('cluster leave -k moves 1,000 offline messages to the remaining member, none lost', async () => {
+    const n1 = await startNode({ conf: OPEN })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`, 'max_offline_messages = -1'] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const offline = await connect(n2.mqttUrl, { clientId: 'parked', clean: false })
+      await offline.subscribeAsync('park/#', { qos: 1 })
+      await offline.endAsync()
+      const pub = await connect(n2.mqttUrl)
+      for (let i = 0; i < 1000; i++) await pub.publishAsync('park/m', String(i), { qos: 1 })
+      await pub.endAsync(true)
+      const r = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`, '-k'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, /Migrated 1\/1 queues and 1000 messages/)
+      assert.equal(r.stdout.trim().split('\n').at(-1), 'Done')
+      assert.equal(await n2.waitExit(), 0)
+      await waitMembers(n1, { [n1.nodename]: true })
+      const back = await connect(n1.mqttUrl, { clientId: 'parked', clean: false })
+      const got = collect(back)
+      await waitFor(() => got.length >= 1000, 10000, '1,000 migrated messages')
+      assert.deepEqual(got.map(m => m.payload), Array.from({ length: 1000 }, (_, i) => String(i)))
+      await back.endAsync(true)
+    } finally {
+      await n1.stop()
+      await n2.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})
