@@ -17,7 +17,6 @@ import { ClusterMq } from '../cluster/router.js'
 import { trackSubscriptions } from '../cluster/tracked-persistence.js'
 import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
-import type { AuthPlugin } from './auth/types.js'
 import { setMeta } from './client-meta.js'
 import { brokerHooks } from './hooks.js'
 import { TcpListener } from './listeners/tcp.js'
@@ -26,7 +25,7 @@ import { describeAddress, type MqttListener } from './listeners/types.js'
 import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
-import { startPlugins } from './plugins.js'
+import { Plugins } from './plugins.js'
 import { memoryPersistence, type Persistence } from './store/persistence.js'
 
 export class StartError extends Error {}
@@ -51,12 +50,12 @@ export class BrokerNode {
   readonly settings: Settings
   readonly log: Logger
   readonly listeners: MqttListener[] = []
-  readonly plugins: AuthPlugin[] = []
+  readonly plugins: Plugins
   readonly sessions = new SessionRegistry()
   readonly cluster: Cluster
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
-  private readonly chain: AuthChain
+  readonly chain: AuthChain
   private rpc: RpcServer | undefined
   private stopping: Promise<void> | undefined
   private readonly stopListeners: Array<() => void> = []
@@ -64,7 +63,8 @@ export class BrokerNode {
   private constructor (readonly config: NodeConfig) {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
-    this.chain = new AuthChain(() => this.plugins)
+    this.plugins = new Plugins(this.settings, this.log)
+    this.chain = new AuthChain(() => this.plugins.running())
     this.clusterHost = {
       name: this.name,
       log: this.log,
@@ -104,7 +104,7 @@ export class BrokerNode {
 
   private async open (): Promise<void> {
     for (const warning of this.config.warnings) this.log.warn(warning)
-    this.plugins.push(...await startPlugins(this.settings, this.log))
+    await this.plugins.startConfigured()
     this.warnAboutOpenAccess()
     await this.instance('')
     for (const config of this.config.listeners) {
@@ -258,6 +258,11 @@ export class BrokerNode {
     return info
   }
 
+  /** The instance of a mountpoint if one was created (no client ever used an unknown mountpoint). */
+  async existingInstance (mountpoint: string): Promise<Instance | undefined> {
+    return await this.instances.get(mountpoint)
+  }
+
   async allInstances (): Promise<Instance[]> {
     return await Promise.all(this.instances.values())
   }
@@ -282,7 +287,7 @@ export class BrokerNode {
       await new Promise<void>(resolve => { instance.broker.close(() => resolve()) })
       await instance.persistence.destroy().catch(() => {})
     }
-    await Promise.allSettled(this.plugins.map(async p => { await p.close?.() }))
+    await this.plugins.closeAll()
     await this.rpc?.close()
     this.log.info({ node: this.name }, 'node stopped')
     this.log.flush()

@@ -1,6 +1,8 @@
-// The built-in plugins a node runs, from the plugins.* keys, and their live
-// reconfiguration when `vmq-admin set` changes one of their keys.
+// The built-in plugins a node runs: started from the plugins.* keys, reconfigured
+// live when `vmq-admin set` changes one of their keys, and enabled or disabled
+// at runtime with `vmq-admin plugin enable|disable`.
 import type { Settings } from '../config/settings.js'
+import { InvalidRequest, NotFound } from '../rpc/errors.js'
 import { AclPlugin } from './auth/acl-plugin.js'
 import { PasswdPlugin } from './auth/passwd-plugin.js'
 import type { AuthPlugin } from './auth/types.js'
@@ -12,37 +14,120 @@ function pluginLog (log: Logger, name: string): PluginLog {
   return (level, msg) => { log[level]({ plugin: name }, msg) }
 }
 
-/** Starts the enabled plugins in VerneMQ's order (passwd, then acl). */
-export async function startPlugins (settings: Settings, log: Logger): Promise<AuthPlugin[]> {
-  const plugins: AuthPlugin[] = []
-  if (settings.flag('plugins.vmq_passwd')) {
-    const passwd = new PasswdPlugin({
-      file: settings.string('vmq_passwd.password_file'),
-      reloadIntervalSeconds: settings.number('vmq_passwd.password_reload_interval'),
-      log: pluginLog(log, 'vmq_passwd')
-    })
-    await passwd.start()
-    settings.on('change', (key: string) => {
-      if (!key.startsWith('vmq_passwd.')) return
-      passwd.reconfigure({ file: settings.string('vmq_passwd.password_file'), reloadIntervalSeconds: settings.number('vmq_passwd.password_reload_interval') })
-        .catch((err: Error) => { log.error({ plugin: 'vmq_passwd' }, err.message) })
-    })
-    plugins.push(passwd)
+/** A started plugin and how to undo what starting it set up besides the plugin itself. */
+interface Started { plugin: AuthPlugin, detach: () => void }
+
+type Factory = (settings: Settings, log: Logger) => Promise<Started>
+
+/** Reconfigures a plugin whenever one of its `<prefix>.*` keys changes; returns the detach. */
+function followSettings (settings: Settings, prefix: string, apply: () => Promise<void>, log: Logger, name: string): () => void {
+  const listener = (key: string): void => {
+    if (!key.startsWith(prefix)) return
+    apply().catch((err: Error) => { log.error({ plugin: name }, err.message) })
   }
-  if (settings.flag('plugins.vmq_acl')) {
-    const acl = new AclPlugin({
-      file: settings.string('vmq_acl.acl_file'),
-      reloadIntervalSeconds: settings.number('vmq_acl.acl_reload_interval'),
-      topicMaxDepth: settings.number('topic_max_depth'),
-      log: pluginLog(log, 'vmq_acl')
-    })
-    await acl.start()
-    settings.on('change', (key: string) => {
-      if (!key.startsWith('vmq_acl.')) return
-      acl.reconfigure({ file: settings.string('vmq_acl.acl_file'), reloadIntervalSeconds: settings.number('vmq_acl.acl_reload_interval') })
-        .catch((err: Error) => { log.error({ plugin: 'vmq_acl' }, err.message) })
-    })
-    plugins.push(acl)
+  settings.on('change', listener)
+  return () => { settings.off('change', listener) }
+}
+
+async function startPasswd (settings: Settings, log: Logger): Promise<Started> {
+  const current = (): { file: string, reloadIntervalSeconds: number } => ({
+    file: settings.string('vmq_passwd.password_file'),
+    reloadIntervalSeconds: settings.number('vmq_passwd.password_reload_interval')
+  })
+  const passwd = new PasswdPlugin({ ...current(), log: pluginLog(log, 'vmq_passwd') })
+  await passwd.start()
+  return { plugin: passwd, detach: followSettings(settings, 'vmq_passwd.', async () => { await passwd.reconfigure(current()) }, log, 'vmq_passwd') }
+}
+
+async function startAcl (settings: Settings, log: Logger): Promise<Started> {
+  const current = (): { file: string, reloadIntervalSeconds: number } => ({
+    file: settings.string('vmq_acl.acl_file'),
+    reloadIntervalSeconds: settings.number('vmq_acl.acl_reload_interval')
+  })
+  const acl = new AclPlugin({ ...current(), topicMaxDepth: settings.number('topic_max_depth'), log: pluginLog(log, 'vmq_acl') })
+  await acl.start()
+  return { plugin: acl, detach: followSettings(settings, 'vmq_acl.', async () => { await acl.reconfigure(current()) }, log, 'vmq_acl') }
+}
+
+/**
+ * The plugins an operator may name, in chain order (VerneMQ's: passwd, then
+ * acl, then diversity). A name without a factory is known but not built in.
+ */
+const FACTORIES: ReadonlyArray<[string, Factory | undefined]> = [
+  ['vmq_passwd', startPasswd],
+  ['vmq_acl', startAcl],
+  ['vmq_diversity', undefined]
+]
+
+export const PLUGIN_NAMES: readonly string[] = FACTORIES.map(([name]) => name)
+
+export class PluginError extends InvalidRequest {}
+
+export class Plugins {
+  private readonly started = new Map<string, Started>()
+  private list: AuthPlugin[] = []
+
+  constructor (private readonly settings: Settings, private readonly log: Logger) {}
+
+  /** The running plugins in chain order. */
+  running (): readonly AuthPlugin[] {
+    return this.list
   }
-  return plugins
+
+  /** Starts the plugins whose plugins.<name> key is on. */
+  async startConfigured (): Promise<void> {
+    for (const [name, factory] of FACTORIES) {
+      if (factory !== undefined && this.settings.flag(`plugins.${name}`)) await this.start(name, factory)
+    }
+  }
+
+  /** Starts a plugin with the current settings and puts it into the chain. */
+  async enable (name: string): Promise<void> {
+    const factory = this.factory(name)
+    if (this.started.has(name)) throw new PluginError(`Can't enable plugin: ${name} due to already_enabled`)
+    if (factory === undefined) throw new PluginError(`Can't enable plugin: ${name} due to not_available: this build has no ${name}`)
+    try {
+      await this.start(name, factory)
+    } catch (err) {
+      throw new PluginError(`Can't enable plugin: ${name} due to ${(err as Error).message}`)
+    }
+    this.log.info({ plugin: name }, 'plugin enabled')
+  }
+
+  /** Takes a plugin out of the chain and stops it. */
+  async disable (name: string): Promise<void> {
+    this.factory(name)
+    const started = this.started.get(name)
+    if (started === undefined) throw new PluginError(`Can't disable plugin: ${name} due to not_enabled`)
+    this.started.delete(name)
+    this.reorder()
+    started.detach()
+    await started.plugin.close?.()
+    this.log.info({ plugin: name }, 'plugin disabled')
+  }
+
+  async closeAll (): Promise<void> {
+    const all = [...this.started.values()]
+    this.started.clear()
+    this.reorder()
+    await Promise.allSettled(all.map(async s => { s.detach(); await s.plugin.close?.() }))
+  }
+
+  private factory (name: string): Factory | undefined {
+    const entry = FACTORIES.find(([n]) => n === name)
+    if (entry === undefined) throw new NotFound(`Unknown plugin "${name}"; known plugins: ${PLUGIN_NAMES.join(', ')}`)
+    return entry[1]
+  }
+
+  private async start (name: string, factory: Factory): Promise<void> {
+    this.started.set(name, await factory(this.settings, this.log))
+    this.reorder()
+  }
+
+  private reorder (): void {
+    this.list = FACTORIES.flatMap(([name]) => {
+      const s = this.started.get(name)
+      return s === undefined ? [] : [s.plugin]
+    })
+  }
 }
