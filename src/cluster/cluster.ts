@@ -257,9 +257,7 @@ export class Cluster {
       if (!link.up) continue
       const shares = assigned.get(name)
       if (shares === undefined && this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
-      link.send({
-        publish: { mountpoint, topic: packet.topic, payload: packet.payload, qos: packet.qos, origin: packet.brokerId, counter: packet.brokerCounter, shares }
-      })
+      link.route({ mountpoint, topic: packet.topic, payload: packet.payload, qos: packet.qos, origin: packet.brokerId, counter: packet.brokerCounter, shares })
     }
     const mine = assigned.get(this.host.name)
     return mine === undefined ? NONE : new Set(mine)

@@ -47,6 +47,10 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
           case 'publish':
             if (message.publish !== null && message.publish !== undefined) await host.deliverRemote(message.publish as Publish)
             return {}
+          case 'publishes':
+            // started in order (delivery order is kept), awaited together
+            await Promise.all((message.publishes?.publishes ?? []).map(async publish => { await host.deliverRemote(publish as Publish) }))
+            return {}
           case 'retain':
             if (message.retain !== null && message.retain !== undefined) await cluster.acceptRetain(message.retain as Retain)
             return {}

@@ -230,3 +230,29 @@ describe('netsplit rules and leaving', () => {
     }
   })
 })
+
+describe('cluster commands with bad input', () => {
+  it('join without or with a malformed discovery node, leave without a node: exit 1 with the reason', async () => {
+    const node = await startNode({ conf: OPEN })
+    try {
+      const missing = await node.admin(['cluster', 'join'])
+      assert.equal(missing.code, 1)
+      assert.equal(missing.stderr.trim(), 'You have to provide a discovery node (example discovery-node=vernemq1@127.0.0.1)')
+      const malformed = await node.admin(['cluster', 'join', 'discovery-node=a@@b:x'])
+      assert.equal(malformed.code, 1)
+      assert.match(malformed.stderr, /invalid node "a@@b:x": expected name@host, name@host:port or host:port/)
+      const unreachable = await node.admin(['cluster', 'join', 'discovery-node=127.0.0.1:1'])
+      assert.notEqual(unreachable.code, 0)
+      assert.match(unreachable.stderr, /not_reachable: no node answers at 127.0.0.1:1/)
+      const leave = await node.admin(['cluster', 'leave'])
+      assert.equal(leave.code, 1)
+      assert.equal(leave.stderr.trim(), 'You have to provide a node')
+      const unknown = await node.admin(['cluster', 'leave', 'node=ghost@127.0.0.1'])
+      assert.notEqual(unknown.code, 0)
+      assert.match(unknown.stderr, /ghost@127.0.0.1 is not a member of this cluster/)
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+})
