@@ -66,6 +66,7 @@ export class PluginError extends InvalidRequest {}
 export class Plugins {
   private readonly started = new Map<string, Started>()
   private list: AuthPlugin[] = []
+  private pending: Promise<void> = Promise.resolve()
 
   constructor (private readonly settings: Settings, private readonly log: Logger) {}
 
@@ -83,6 +84,15 @@ export class Plugins {
 
   /** Starts a plugin with the current settings and puts it into the chain. */
   async enable (name: string): Promise<void> {
+    await this.serially(async () => { await this.enableNow(name) })
+  }
+
+  /** Takes a plugin out of the chain and stops it. */
+  async disable (name: string): Promise<void> {
+    await this.serially(async () => { await this.disableNow(name) })
+  }
+
+  private async enableNow (name: string): Promise<void> {
     const factory = this.factory(name)
     if (this.started.has(name)) throw new PluginError(`Can't enable plugin: ${name} due to already_enabled`)
     if (factory === undefined) throw new PluginError(`Can't enable plugin: ${name} due to not_available: this build has no ${name}`)
@@ -94,8 +104,7 @@ export class Plugins {
     this.log.info({ plugin: name }, 'plugin enabled')
   }
 
-  /** Takes a plugin out of the chain and stops it. */
-  async disable (name: string): Promise<void> {
+  private async disableNow (name: string): Promise<void> {
     this.factory(name)
     const started = this.started.get(name)
     if (started === undefined) throw new PluginError(`Can't disable plugin: ${name} due to not_enabled`)
@@ -104,6 +113,16 @@ export class Plugins {
     started.detach()
     await started.plugin.close?.()
     this.log.info({ plugin: name }, 'plugin disabled')
+    if (!this.list.some(p => p.authOnPublish !== undefined || p.authOnSubscribe !== undefined)) {
+      this.log.warn('no authorization plugin is enabled: every client may publish and subscribe to every topic')
+    }
+  }
+
+  /** Enable and disable run one at a time, so two calls cannot start a plugin twice. */
+  private serially (step: () => Promise<void>): Promise<void> {
+    const run = this.pending.then(step)
+    this.pending = run.catch(() => {})
+    return run
   }
 
   async closeAll (): Promise<void> {

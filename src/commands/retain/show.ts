@@ -23,6 +23,6 @@ export default class RetainShow extends BaseCommand {
     const args = parseQueryArgs(this.argv)
     const reply = await callNode<object, QueryReply__Output>(resolveTarget(args.target), 'RetainShow', { fields: args.fields, filters: args.filters, limit: args.limit })
     const table = reply.table ?? { columns: [], rows: [] }
-    process.stdout.write(tableOutput(args.format, table.columns, fromTable(table)))
+    process.stdout.write(await tableOutput(args.format, table.columns, fromTable(table)))
   }
 }

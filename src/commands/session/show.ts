@@ -25,6 +25,6 @@ export default class SessionShow extends BaseCommand {
     const reply = await callNode<object, QueryReply__Output>(resolveTarget(args.target), 'SessionShow', { fields: args.fields, filters: args.filters, limit: args.limit })
     for (const warning of reply.warnings) process.stderr.write(`Warning: ${warning}\n`)
     const table = reply.table ?? { columns: [], rows: [] }
-    process.stdout.write(tableOutput(args.format, table.columns, fromTable(table)))
+    process.stdout.write(await tableOutput(args.format, table.columns, fromTable(table)))
   }
 }
