@@ -194,7 +194,8 @@ export class BrokerNode {
   private async createInstance (mountpoint: string): Promise<Instance> {
     const id = mountpoint === '' ? this.name : `${this.name}/${mountpoint}`
     const interest = this.cluster.interestFor(mountpoint)
-    const { persistence, clients } = trackSubscriptions(memoryPersistence(), interest)
+    const { persistence, clients } = trackSubscriptions(memoryPersistence(), interest,
+      async (clientId, subscriptions) => { await this.cluster.sessionChanged(mountpoint, clientId, subscriptions) })
     const mq = new ClusterMq(id, interest, (packet, localShares) => this.cluster.route(mountpoint, packet, localShares))
     const options: AedesOptions = {
       id,
