@@ -23,7 +23,7 @@ export function brokerHooks (ctx: HookContext): Hooks {
       if (meta !== undefined) {
         meta.sentClientIdLength = packet.clientId.length
         meta.protocolVersion = packet.protocolVersion ?? 4
-        meta.username = packet.username
+        meta.username = meta.preauthUsername ?? packet.username
       }
       callback(null, true)
     },
@@ -82,6 +82,7 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   if (!versions.includes(String(meta.protocolVersion))) return { code: 1, reason: 'unsupported_protocol_version' }
   if (meta.sentClientIdLength > ctx.settings.number('max_client_id_size')) return { code: 2, reason: 'client_identifier_not_valid' }
   if (ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true) return undefined
+  if (meta.preauthUsername !== undefined) return undefined
   const verdict = await ctx.chain.register(clientInfo(client), password)
   if (verdict.kind === 'ok') return undefined
   if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
