@@ -8,8 +8,13 @@ export interface Pki {
   dir: string
   ca: string
   server: { cert: string, key: string }
+  caKey: string
   /** CN=alice, signed by ca */
   client: { cert: string, key: string }
+  /** CN=bob, signed by ca */
+  bob: { cert: string, key: string }
+  /** another server certificate (CN=localhost), for rotation */
+  server2: { cert: string, key: string }
   /** a second CA and a client it signed (CN=mallory) */
   otherCa: string
   otherClient: { cert: string, key: string }
@@ -60,8 +65,11 @@ export function makePki (dir: string): Pki {
   return {
     dir,
     ca: ca.cert,
+    caKey: ca.key,
     server: makeCert(dir, 'server', 'localhost', 'server', ca),
+    server2: makeCert(dir, 'server2', 'localhost', 'server', ca),
     client: makeCert(dir, 'alice', 'alice', 'client', ca),
+    bob: makeCert(dir, 'bob', 'bob', 'client', ca),
     otherCa: other.cert,
     otherClient: makeCert(dir, 'mallory', 'mallory', 'client', other),
     intermediate: intermediate.cert,
@@ -74,4 +82,20 @@ export function encryptKey (dir: string, key: string, passphrase: string): strin
   const out = join(dir, 'encrypted.key')
   openssl(dir, ['pkcs8', '-topk8', '-in', key, '-out', out, '-v2', 'aes-256-cbc', '-passout', `pass:${passphrase}`])
   return out
+}
+
+/** A CRL of the test CA that revokes `cert`; returns the CRL file. */
+export function revoke (pki: Pki, cert: string): string {
+  const dir = pki.dir
+  writeFileSync(join(dir, 'index.txt'), '')
+  writeFileSync(join(dir, 'crlnumber'), '01\n')
+  const config = join(dir, 'ca-db.cnf')
+  writeFileSync(config, [
+    '[ca]', 'default_ca=test', '[test]', `database=${join(dir, 'index.txt')}`, `crlnumber=${join(dir, 'crlnumber')}`,
+    `certificate=${pki.ca}`, `private_key=${pki.caKey}`, 'default_md=sha256', 'default_crl_days=2', ''
+  ].join('\n'))
+  const crl = join(dir, 'crl.pem')
+  openssl(dir, ['ca', '-config', config, '-revoke', cert])
+  openssl(dir, ['ca', '-config', config, '-gencrl', '-out', crl])
+  return crl
 }
