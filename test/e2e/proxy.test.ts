@@ -6,6 +6,7 @@ import { connect as tlsConnect } from 'node:tls'
 import { MqttClient } from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 import { makePki, type Pki } from './helpers/certs.js'
+import { connect } from './helpers/mqtt.js'
 import { freePort, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 const SIGNATURE = Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'binary')
@@ -67,6 +68,8 @@ describe('PROXY protocol listeners', () => {
   let node: TestNode
   let proxied: number
   let proxiedTls: number
+  let proxiedWs: number
+  let proxiedWss: number
   let pki: Pki
   let dir: string
   before(async () => {
@@ -74,6 +77,8 @@ describe('PROXY protocol listeners', () => {
     pki = makePki(dir)
     proxied = await freePort()
     proxiedTls = await freePort()
+    proxiedWs = await freePort()
+    proxiedWss = await freePort()
     node = await startNode({
       conf: [
         'allow_anonymous = off', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off', 'log.console.level = debug',
@@ -85,8 +90,14 @@ describe('PROXY protocol listeners', () => {
         `listener.ssl.proxied = 127.0.0.1:${proxiedTls}`,
         'listener.ssl.proxied.proxy_protocol = on',
         'listener.ssl.proxied.allow_anonymous_override = on',
-        `listener.ssl.certfile = ${pki.server.cert}`,
-        `listener.ssl.keyfile = ${pki.server.key}`
+        `listener.ws.proxied = 127.0.0.1:${proxiedWs}`,
+        `listener.wss.proxied = 127.0.0.1:${proxiedWss}`,
+        'listener.ws.proxy_protocol = on',
+        'listener.wss.proxy_protocol = on',
+        'listener.ws.allow_anonymous_override = on',
+        'listener.wss.allow_anonymous_override = on',
+        `listener.certfile = ${pki.server.cert}`,
+        `listener.keyfile = ${pki.server.key}`
       ]
     })
   })
@@ -138,4 +149,19 @@ describe('PROXY protocol listeners', () => {
     await waitFor(() => node.stdout.includes('client connected client=tls-proxied mountpoint= peer=203.0.113.99:9999'), 5000, 'the proxied peer over TLS')
     await client.endAsync(true)
   })
+
+  for (const scheme of ['ws', 'wss'] as const) {
+    it(`reads the header before the HTTP upgrade on a ${scheme} listener`, async () => {
+      const port = scheme === 'ws' ? proxiedWs : proxiedWss
+      const clientId = `${scheme}-proxied`
+      const createConnection = (): Socket => {
+        const raw = tcpConnect(port, '127.0.0.1')
+        raw.write(`PROXY TCP4 203.0.113.${scheme === 'ws' ? 10 : 11} 127.0.0.1 1234 80\r\n`)
+        return scheme === 'ws' ? raw : tlsConnect({ socket: raw, ca: readFileSync(pki.ca), servername: 'localhost' })
+      }
+      const client = await connect(`${scheme}://127.0.0.1:${port}/mqtt`, { clientId, wsOptions: { createConnection } })
+      await waitFor(() => node.stdout.includes(`client connected client=${clientId} mountpoint= peer=203.0.113.${scheme === 'ws' ? 10 : 11}:1234`), 5000, `the proxied peer over ${scheme}`)
+      await client.endAsync(true)
+    })
+  }
 })

@@ -37,6 +37,9 @@ export class WsListener extends SocketListener {
   protected serve (socket: Socket): void {
     // The HTTP server is not listening itself: it takes over sockets we accepted.
     this.http.emit('connection', socket)
+    // Bytes that followed a PROXY header wait in the paused socket; the HTTP
+    // server reads them through its 'data' listener once the socket flows.
+    if (socket.isPaused()) socket.resume()
   }
 
   /** What is known about the client of an upgrade request; undefined = refused (socket closed). */
@@ -73,7 +76,8 @@ export class WssListener extends WsListener {
 
   protected override serve (socket: Socket): void {
     this.credentials.refresh(this.http as HttpsServer, this.ctx.log)
-    super.serve(socket)
+    // The TLS layer reads bytes that followed a PROXY header from the socket itself.
+    this.http.emit('connection', socket)
   }
 
   protected override upgradeInfo (req: IncomingMessage): ConnectionInfo | undefined {
