@@ -2,7 +2,7 @@
 // versus plain TCP, against one broker node pinned to one core (taskset, when
 // available), in the same run so the ratio is meaningful.
 //
-//   npm run build && node dist/bench/tls.js [--seconds=5] [--messages=200000]
+//   npm run build && node dist/bench/tls.js [--seconds=5] [--messages=200000] [--concurrency=16] [--batch=1000]
 //
 // Prints a summary and appends one JSON line per measurement to
 // bench/results/tls.jsonl.
@@ -22,6 +22,8 @@ const args = Object.fromEntries(process.argv.slice(2).map(a => a.replace(/^--/, 
 const SECONDS = Number(args.seconds ?? 5)
 const MESSAGES = Number(args.messages ?? 200000)
 const CONCURRENCY = Number(args.concurrency ?? 16)
+/** PUBLISH packets per write of the publisher */
+const BATCH = Number(args.batch ?? 1000)
 const PAYLOAD = Buffer.alloc(64, 'x')
 const DISCONNECT = Buffer.from([0xe0, 0x00])
 
@@ -116,9 +118,9 @@ async function throughput (target: Target, transport: Transport): Promise<number
       }
     })
   })
-  const batch = Buffer.concat(Array.from({ length: 1000 }, () => packet))
-  for (let sent = 0; sent < MESSAGES; sent += 1000) {
-    if (!pub.write(sent + 1000 <= MESSAGES ? batch : batch.subarray(0, (MESSAGES - sent) * packet.length))) {
+  const batch = Buffer.concat(Array.from({ length: BATCH }, () => packet))
+  for (let sent = 0; sent < MESSAGES; sent += BATCH) {
+    if (!pub.write(sent + BATCH <= MESSAGES ? batch : batch.subarray(0, (MESSAGES - sent) * packet.length))) {
       await new Promise(resolve => pub.once('drain', resolve))
     }
   }
@@ -152,6 +154,7 @@ async function main (): Promise<void> {
     seconds: SECONDS,
     concurrency: CONCURRENCY,
     messages: MESSAGES,
+    batch: BATCH,
     payload_bytes: PAYLOAD.length,
     ...Object.fromEntries(Object.entries(results).map(([k, v]) => [k, Math.round(v)])),
     connect_ratio_tls_vs_tcp: Number((results.connect_per_s_tls / results.connect_per_s_tcp).toFixed(3)),
