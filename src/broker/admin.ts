@@ -12,10 +12,18 @@ import type { QueryReply, QueryReply__Output } from '../rpc/generated/vmq/QueryR
 import type { QueryRequest__Output } from '../rpc/generated/vmq/QueryRequest.js'
 import type { SessionRequest__Output } from '../rpc/generated/vmq/SessionRequest.js'
 import { fromTable, toTable } from '../rpc/table.js'
-import type { BrokerNode } from './node.js'
 import { compileQuery, project, sortRows } from './query.js'
 import { RETAIN_SHAPE, deleteRetained, localRetainedRows } from './retain-admin.js'
 import { SESSION_SHAPE, disconnectLocal, localSessionRows, reauthorizeLocal } from './session-admin.js'
+import { ListenError } from './listeners/listen.js'
+import { ListenerOpError } from './listeners/registry.js'
+import { runtimeListenerConfig } from './listeners/runtime.js'
+import { listenerColumns, listenerRow } from './listeners/show.js'
+import { TlsConfigError } from './listeners/tls-context.js'
+import { describeAddress } from './listeners/types.js'
+import { StartError, type BrokerNode } from './node.js'
+
+const DONE = { text: 'Done' }
 
 export function adminService (node: BrokerNode): AdminHandlers {
   return {
@@ -56,7 +64,7 @@ export function adminService (node: BrokerNode): AdminHandlers {
 
     SessionDisconnect: unary(async request => {
       const { clientId, mountpoint, cleanup } = checkSession(request)
-      if (await disconnectLocal(node, mountpoint, clientId, cleanup)) return { text: 'Done' }
+      if (await disconnectLocal(node, mountpoint, clientId, cleanup)) return DONE
       return { text: await onPeers(node, 'SessionDisconnect', request, () => 'Done') }
     }),
 
@@ -90,6 +98,33 @@ export function adminService (node: BrokerNode): AdminHandlers {
     PluginDisable: unary(async ({ name }) => {
       await node.plugins.disable(name)
       return { text: 'Done' }
+    }),
+
+    ListenerShow: unary(async ({ tls, mqtt }) => toTable(listenerColumns({ tls, mqtt }), node.listeners.all().map(listenerRow))),
+
+    ListenerStart: unary(async (req) => await operatorAction("can't start listener", async () => {
+      const listener = await node.listeners.start(runtimeListenerConfig(node.config.listenerOptions, req))
+      node.log.info({ listener: listener.kind, address: describeAddress({ host: listener.config.host, port: listener.port() }) }, 'listener started with vmq-admin')
+    })),
+
+    ListenerStop: unary(async ({ address, port, killSessions: kill }) => await operatorAction("can't stop listener", async () => {
+      await node.listeners.stop(address, port, kill)
+      node.log.info({ address: describeAddress({ host: address, port }), kill_sessions: kill }, 'listener stopped with vmq-admin')
+    })),
+
+    ListenerRestart: unary(async ({ address, port }) => await operatorAction("can't restart listener", async () => {
+      await node.listeners.restart(address, port)
+      node.log.info({ address: describeAddress({ host: address, port }) }, 'listener restarted with vmq-admin')
+    })),
+
+    ListenerDelete: unary(async ({ address, port }) => await operatorAction("can't delete listener", async () => {
+      await node.listeners.delete(address, port)
+      node.log.info({ address: describeAddress({ host: address, port }) }, 'listener deleted with vmq-admin')
+    })),
+
+    TlsClearPemCache: unary(async () => {
+      node.listeners.reloadCertificates()
+      return DONE
     })
   }
 }
@@ -130,4 +165,16 @@ async function onPeers (node: BrokerNode, method: 'SessionDisconnect' | 'Session
 
 function cookie (node: BrokerNode): string {
   return node.settings.string('distributed_cookie')
+}
+
+/** Runs an operator's listener action; its expected failures become one-line refusals. */
+async function operatorAction (what: string, action: () => Promise<void>): Promise<{ text: string }> {
+  try {
+    await action()
+    return DONE
+  } catch (err) {
+    if (err instanceof ListenerOpError) throw new InvalidRequest(err.message)
+    if (err instanceof TlsConfigError || err instanceof ListenError || err instanceof StartError) throw new InvalidRequest(`${what}: ${err.message}`)
+    throw err
+  }
 }

@@ -29,7 +29,7 @@ export function brokerHooks (ctx: HookContext): Hooks {
       if (meta !== undefined) {
         meta.sentClientIdLength = packet.clientId.length
         meta.protocolVersion = packet.protocolVersion ?? 4
-        meta.username = packet.username
+        meta.username = meta.preauthUsername ?? packet.username
         meta.clean = packet.clean !== false
       }
       callback(null, true)
@@ -113,8 +113,9 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   const versions = String(meta.listener.config.options.get('allowed_protocol_versions')).split(',')
   if (!versions.includes(String(meta.protocolVersion))) return { code: 1, reason: 'unsupported_protocol_version' }
   if (meta.sentClientIdLength > ctx.settings.number('max_client_id_size')) return { code: 2, reason: 'client_identifier_not_valid' }
+  // use_identity_as_username: the certificate CN is the username and no auth plugin is asked
   const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
-  if (!anonymous) {
+  if (!anonymous && meta.preauthUsername === undefined) {
     const verdict = await ctx.chain.register(clientInfo(client), password)
     if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
     if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }

@@ -256,3 +256,31 @@ describe('cluster commands with bad input', () => {
     }
   })
 })
+
+describe('removing a dead member', () => {
+  it('re-homes its persistent sessions: they collect messages again and their client finds them', async () => {
+    const n1 = await startNode({ conf: OPEN })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`, 'allow_register_during_netsplit = on'] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const c = await connect(n2.mqttUrl, { clientId: 'homeless', clean: false })
+      await c.subscribeAsync('home/#', { qos: 1 })
+      await c.endAsync()
+      await n2.kill()
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false })
+      const r = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`])
+      assert.equal(r.code, 0, r.stderr)
+      const pub = await connect(n1.mqttUrl)
+      await pub.publishAsync('home/t', 'kept for you', { qos: 1 })
+      const back = await connect(n1.mqttUrl, { clientId: 'homeless', clean: false })
+      const got = collect(back)
+      await waitFor(() => got.length === 1, 5000, 'the message queued after re-homing')
+      assert.equal(got[0].payload, 'kept for you')
+      await endAll(pub, back)
+    } finally {
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})
