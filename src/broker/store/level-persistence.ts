@@ -71,12 +71,26 @@ interface SubscriptionRecord {
   subscriptionIdentifier?: number
 }
 
-interface ClientLike { id: string }
+interface ClientLike {
+  id: string
+  /** aedes: the session ends with the connection (v3/v4 clean session, v5 expiry 0) */
+  clean?: boolean
+  /** aedes: v5 Clean Start */
+  _cleanStart?: boolean
+}
+
+/** What the aedes 'subscribe' event tells about the client. */
+interface SubscribingClient {
+  id: string
+  clean?: boolean
+  subscriptions?: Record<string, { qos: number, rh?: number, rap?: boolean, nl?: boolean, si?: number }>
+}
 
 /** The parts of the aedes instance the store reads. */
 interface BrokerLike {
   id: string
   clients?: Record<string, unknown>
+  on?: (event: 'subscribe', listener: (subs: SubscriptionLike[], client: SubscribingClient) => void) => unknown
 }
 
 const DEFAULT_MAX_OFFLINE_MESSAGES = 1000
@@ -109,6 +123,9 @@ export class LevelPersistence {
   readonly #index = new TopicIndex()
   readonly #queues = new Map<string, ClientQueue>()
   #lastSeq = 0
+  /** client id -> number of its current delivery session (a resumed persistent session) */
+  readonly #sessions = new Map<string, number>()
+  #lastSession = 0
   readonly #incoming = new Map<string, Set<number>>()
   readonly #retained = new Set<string>()
   readonly #wills = new Set<string>()
@@ -155,17 +172,19 @@ export class LevelPersistence {
 
   async setup (broker: BrokerLike): Promise<void> {
     this.#broker = broker
+    broker.on?.('subscribe', (subs, client) => this.#afterSubscribe(subs, client))
   }
 
+  /** Write-behind, like outgoingEnqueueCombi (see there). */
   async storeRetained (packet: PacketLike): Promise<void> {
     const topic = String(packet.topic)
     const key = retainedKey(topic)
     if (payloadLength(packet.payload) === 0) {
       this.#retained.delete(topic)
-      await this.#write([{ type: 'del', key }])
+      this.#writeBehind([{ type: 'del', key }])
     } else {
       this.#retained.add(topic)
-      await this.#write([{ type: 'put', key, value: encodeValue(packet) }])
+      this.#writeBehind([{ type: 'put', key, value: encodeValue(packet) }])
     }
   }
 
@@ -177,6 +196,11 @@ export class LevelPersistence {
     return Readable.from(this.#retainedMatching(patterns))
   }
 
+  /**
+   * aedes 2.0.0-beta.1 hands over the whole SUBSCRIBE packet once per granted
+   * filter, refused filters included (they are settled after the SUBACK, see
+   * #afterSubscribe). A filter already marked with a failure code is skipped.
+   */
   async addSubscriptions (client: ClientLike, subs: SubscriptionLike[]): Promise<void> {
     const ops: WriteOp[] = []
     for (const sub of subs) {
@@ -206,7 +230,9 @@ export class LevelPersistence {
     await this.#write(ops)
   }
 
+  /** aedes calls this when a persistent session resumes: it starts a delivery session. */
   async subscriptionsByClient (client: ClientLike): Promise<Array<SubscriptionLike>> {
+    this.#sessions.set(client.id, ++this.#lastSession)
     const stored = this.#subscriptions.get(client.id)
     if (stored === undefined) return []
     return [...stored].map(([topic, record]) => ({ topic, ...record }))
@@ -228,6 +254,7 @@ export class LevelPersistence {
    * session for a duplicate, answer PUBREC/PUBCOMP and never deliver it.
    */
   async cleanSubscriptions (client: ClientLike): Promise<void> {
+    this.#sessions.delete(client.id)
     const stored = this.#subscriptions.get(client.id)
     const ops: WriteOp[] = this.#cleanIncomingOps(client.id)
     if (stored !== undefined) {
@@ -241,20 +268,32 @@ export class LevelPersistence {
   }
 
   async outgoingEnqueue (sub: { clientId: string }, packet: PacketLike): Promise<void> {
-    const value = encodeValue(queuedCopy(packet))
-    const op = this.#enqueueOp(sub.clientId, packet, value)
-    if (op !== undefined) await this.#write([op])
+    await this.outgoingEnqueueCombi([sub], packet)
   }
 
+  /**
+   * Write-behind: the copies are indexed (and readable) at once and written
+   * with the next batch; the promise does not wait for the disk. aedes numbers
+   * a message (brokerCounter) before storing it and routes it after, and its
+   * per-subscriber dedupe drops any message routed after one with a higher
+   * number: a disk wait here would let a QoS 0 message overtake a queued one
+   * and make subscribers of both lose the queued one. Durability for an
+   * acknowledgement comes from flushed() (see there).
+   */
   async outgoingEnqueueCombi (subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void> {
     if (subs === undefined || subs.length === 0) return
     const value = encodeValue(queuedCopy(packet))
+    const queued: Array<{ clientId: string, ref: QueuedRef }> = []
     const ops: WriteOp[] = []
     for (const sub of subs) {
-      const op = this.#enqueueOp(sub.clientId, packet, value)
-      if (op !== undefined) ops.push(op)
+      const ref = this.#enqueue(sub.clientId, packet)
+      if (ref === undefined) continue
+      queued.push({ clientId: sub.clientId, ref })
+      ops.push({ type: 'put', key: outgoingKey(sub.clientId, ref.seq), value })
     }
-    await this.#write(ops)
+    this.#writeBehind(ops, () => {
+      for (const { clientId, ref } of queued) this.#unqueue(clientId, ref)
+    })
   }
 
   /**
@@ -277,6 +316,7 @@ export class LevelPersistence {
       } else if (messageId !== undefined) {
         queue.setMessageId(ref, messageId)
       }
+      ref.sentIn = this.#sessions.get(clientId) ?? 0
       await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeValue(packet) }])
       return
     }
@@ -293,18 +333,29 @@ export class LevelPersistence {
     if (queue === undefined) return undefined
     const ref = findToClear(queue, packet)
     if (ref === undefined) return undefined
-    queue.remove(ref)
-    if (queue.size === 0) this.#queues.delete(clientId)
+    this.#unqueue(clientId, ref)
     const key = outgoingKey(clientId, ref.seq)
     const value = await this.#read(key)
     await this.#write([{ type: 'del', key }])
     return value !== undefined ? decodeValue(value) : undefined
   }
 
+  /**
+   * The client's queue, oldest first. When a persistent session resumes, aedes
+   * restores its subscriptions before it streams the queue, so a message routed
+   * in between is sent live; copies already sent in this session are left out
+   * so they are not sent twice. A clean session gets everything, for aedes to
+   * discard.
+   */
   outgoingStream (client: ClientLike): Readable {
     const queue = this.#queues.get(client.id)
-    const seqs = queue === undefined ? [] : [...queue.entries.keys()]
-    return Readable.from(this.#queuedPackets(client.id, seqs))
+    const everything = client.clean === true || client._cleanStart === true
+    const session = this.#sessions.get(client.id)
+    const seqs: number[] = []
+    for (const ref of queue?.entries.values() ?? []) {
+      if (everything || ref.sentIn !== session) seqs.push(ref.seq)
+    }
+    return Readable.from(this.#queuedPackets(client.id, seqs, everything ? undefined : session))
   }
 
   async incomingStorePacket (client: ClientLike, packet: PacketLike): Promise<void> {
@@ -379,6 +430,16 @@ export class LevelPersistence {
   // ---- for the node ----
 
   /**
+   * Resolves when everything stored so far is in LevelDB. Queued and retained
+   * messages are written behind (see outgoingEnqueueCombi); wire aedes'
+   * `published` hook to wait for this before QoS 2 PUBLISHes are acknowledged
+   * (aedes sends PUBREC after `published` calls back). Rejects if a write failed.
+   */
+  async flushed (): Promise<void> {
+    await this.#batcher.flushed()
+  }
+
+  /**
    * Drops a client's incoming QoS 2 state. cleanSubscriptions already does it
    * on a clean-session connect; call this when a clean v3/v4 session
    * disconnects, so ids of clients that never come back leave nothing behind.
@@ -410,6 +471,42 @@ export class LevelPersistence {
   }
 
   // ---- internals ----
+
+  /**
+   * After the SUBACK aedes has set each filter's qos to what was granted: a
+   * refused filter (>= 0x80) must not stay persisted, or messages for it would
+   * be queued while the client is offline and delivered when it reconnects.
+   * A filter refused again while an earlier grant is live keeps the live one.
+   */
+  #afterSubscribe (subs: SubscriptionLike[], client: SubscribingClient): void {
+    const stored = this.#subscriptions.get(client.id)
+    if (client.clean !== false || stored === undefined) return
+    const ops: WriteOp[] = []
+    for (const sub of subs) {
+      const record = stored.get(sub.topic)
+      if (record === undefined) continue
+      let settled: SubscriptionRecord | undefined
+      if (sub.qos < FIRST_FAILURE_QOS) {
+        settled = { ...record, qos: sub.qos }
+      } else {
+        const live = client.subscriptions?.[sub.topic]
+        if (live !== undefined) {
+          settled = { qos: live.qos, rh: live.rh, rap: live.rap, nl: live.nl }
+          if (live.si !== undefined) settled.subscriptionIdentifier = live.si
+        }
+      }
+      if (settled === undefined) {
+        if (record.qos > 0) this.#index.remove(sub.topic, client.id)
+        stored.delete(sub.topic)
+        ops.push({ type: 'del', key: subscriptionKey(client.id, sub.topic) })
+      } else if (!sameRecord(record, settled)) {
+        this.#remember(client.id, sub.topic, settled)
+        ops.push({ type: 'put', key: subscriptionKey(client.id, sub.topic), value: encodeValue(settled) })
+      }
+    }
+    if (stored.size === 0) this.#subscriptions.delete(client.id)
+    this.#write(ops).catch(() => {})
+  }
 
   #remember (clientId: string, topic: string, record: SubscriptionRecord): SubscriptionRecord | undefined {
     let stored = this.#subscriptions.get(clientId)
@@ -449,15 +546,20 @@ export class LevelPersistence {
     return [...ids].map(id => ({ type: 'del', key: incomingKey(clientId, id) }))
   }
 
-  /** The put for one queued copy, or undefined when max_offline_messages drops it. */
-  #enqueueOp (clientId: string, packet: PacketLike, value: Buffer): WriteOp | undefined {
+  /** Indexes one queued copy, or returns undefined when max_offline_messages drops it. */
+  #enqueue (clientId: string, packet: PacketLike): QueuedRef | undefined {
     if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
       this.#offlineDropped++
       return undefined
     }
-    const seq = ++this.#lastSeq
-    this.#queue(clientId).append(seq, packet.brokerId, packet.brokerCounter ?? 0, undefined)
-    return { type: 'put', key: outgoingKey(clientId, seq), value }
+    return this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
+  }
+
+  #unqueue (clientId: string, ref: QueuedRef): void {
+    const queue = this.#queues.get(clientId)
+    if (queue === undefined) return
+    queue.remove(ref)
+    if (queue.size === 0) this.#queues.delete(clientId)
   }
 
   #isOnline (clientId: string): boolean {
@@ -472,6 +574,10 @@ export class LevelPersistence {
       this.#log('error', `store ${this.path}: write failed: ${(err as Error).message}`)
       throw err
     }
+  }
+
+  #writeBehind (ops: WriteOp[], undo?: () => void): void {
+    this.#write(ops).catch(() => undo?.())
   }
 
   async #read (key: string): Promise<Buffer | undefined> {
@@ -506,14 +612,15 @@ export class LevelPersistence {
     }
   }
 
-  async * #queuedPackets (clientId: string, seqs: number[]): AsyncGenerator<Stored> {
+  async * #queuedPackets (clientId: string, seqs: number[], session: number | undefined): AsyncGenerator<Stored> {
     for (let i = 0; i < seqs.length; i += READ_CHUNK) {
       const chunk = seqs.slice(i, i + READ_CHUNK)
       const values = await this.#readMany(chunk.map(seq => outgoingKey(clientId, seq)))
       for (let j = 0; j < chunk.length; j++) {
         const value = values[j]
-        // skip what was acknowledged since the stream started
-        if (value === undefined || this.#queues.get(clientId)?.entries.has(chunk[j]) !== true) continue
+        const ref = this.#queues.get(clientId)?.entries.get(chunk[j])
+        // skip what was acknowledged, or sent live, since the stream started
+        if (value === undefined || ref === undefined || (session !== undefined && ref.sentIn === session)) continue
         yield decodeValue(value)
       }
     }

@@ -9,6 +9,8 @@ export interface QueuedRef {
   brokerId: string | undefined
   brokerCounter: number | undefined
   messageId: number | undefined
+  /** the delivery session (see LevelPersistence) that last gave it a packet id; 0 = none */
+  sentIn: number
   /** next entry with the same origin (a client with overlapping subscriptions gets one copy per match) */
   sameOrigin: QueuedRef | undefined
   /** next entry holding the same packet id (ids wrap around after 65535 messages in flight) */
@@ -26,7 +28,9 @@ export class ClientQueue {
   }
 
   append (seq: number, brokerId: string | undefined, brokerCounter: number | undefined, messageId: number | undefined): QueuedRef {
-    const ref: QueuedRef = { seq, brokerId, brokerCounter, messageId: undefined, sameOrigin: undefined, sameId: undefined }
+    const ref: QueuedRef = {
+      seq, brokerId, brokerCounter, messageId: undefined, sentIn: 0, sameOrigin: undefined, sameId: undefined
+    }
     this.entries.set(seq, ref)
     this.#linkOrigin(ref)
     if (messageId !== undefined) this.setMessageId(ref, messageId)

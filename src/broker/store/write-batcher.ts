@@ -37,6 +37,14 @@ export class WriteBatcher {
     })
   }
 
+  /** Resolves once everything asked for so far is in LevelDB (rejects if that batch failed). */
+  flushed (): Promise<void> {
+    if (this.#ops.length > 0) {
+      return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
+    }
+    return this.#writing ?? Promise.resolve()
+  }
+
   /** A value written but not yet flushed: Buffer, null when deleted, undefined when nothing pending. */
   pendingValue (key: string): Buffer | null | undefined {
     const value = this.#pending.get(key)
@@ -46,7 +54,7 @@ export class WriteBatcher {
   /** Resolves once everything asked for so far is written. */
   async drain (): Promise<void> {
     while (this.#writing !== undefined || this.#ops.length > 0) {
-      if (this.#writing !== undefined) await this.#writing.catch(() => {})
+      if (this.#writing !== undefined) await this.#writing.catch(() => undefined)
       else await this.#flush()
     }
   }
@@ -69,7 +77,7 @@ export class WriteBatcher {
     this.#waiters = []
     this.#pending = new Map()
     const writing = this.#db.batch(ops)
-    this.#writing = writing.then(() => {}, () => {})
+    this.#writing = writing
     try {
       await writing
       for (const w of waiters) w.resolve()
