@@ -13,9 +13,22 @@
 // faster for the common packet; keys whose value is `undefined` are kept (aedes
 // and its test suite tell `messageId: undefined` from no messageId).
 // Function-valued fields (aedes' writeCallback) are never stored.
+//
+// Queued outgoing packets (format 2) carry a small binary header in front of
+// that, with what the queue index needs, so a store with many queued messages
+// reopens without parsing each packet:
+//
+//   [0] 2, [1] flags (1 messageId, 2 brokerCounter, 4 brokerId),
+//   [2..3] messageId, [4..11] brokerCounter (float64), [12] brokerId length,
+//   brokerId, then the packet in format 1
 import v8 from 'node:v8'
 
 const FORMAT = 1
+const QUEUED_FORMAT = 2
+const HAS_MESSAGE_ID = 1
+const HAS_COUNTER = 2
+const HAS_BROKER_ID = 4
+const QUEUED_HEADER = 13
 const NO_PAYLOAD = 0
 const BUFFER_PAYLOAD = 1
 const STRING_PAYLOAD = 2
@@ -66,19 +79,52 @@ export function encodeValue (value: object): Buffer {
   return out
 }
 
+export interface QueuedMeta {
+  messageId: number | undefined
+  brokerId: string | undefined
+  brokerCounter: number | undefined
+}
+
+export function encodeQueued (packet: object): Buffer {
+  const p = packet as Stored
+  const messageId = typeof p.messageId === 'number' ? p.messageId : undefined
+  const counter = typeof p.brokerCounter === 'number' ? p.brokerCounter : undefined
+  let brokerId = typeof p.brokerId === 'string' ? Buffer.from(p.brokerId) : undefined
+  if (brokerId !== undefined && brokerId.length > 255) brokerId = undefined
+  const body = encodeValue(packet)
+  const out = Buffer.allocUnsafe(QUEUED_HEADER + (brokerId?.length ?? 0) + body.length)
+  out[0] = QUEUED_FORMAT
+  out[1] = (messageId !== undefined ? HAS_MESSAGE_ID : 0) | (counter !== undefined ? HAS_COUNTER : 0) |
+    (brokerId !== undefined ? HAS_BROKER_ID : 0)
+  out.writeUInt16BE(messageId ?? 0, 2)
+  out.writeDoubleBE(counter ?? 0, 4)
+  out[12] = brokerId?.length ?? 0
+  let at = QUEUED_HEADER
+  if (brokerId !== undefined) at += brokerId.copy(out, at)
+  body.copy(out, at)
+  return out
+}
+
+/** The queue index fields of a queued packet, without decoding the packet. */
+export function decodeQueuedMeta (buf: Buffer): QueuedMeta {
+  if (buf.length < QUEUED_HEADER || buf[0] !== QUEUED_FORMAT) {
+    throw new Error(`unreadable queued message (format byte ${buf[0]}, ${buf.length} bytes)`)
+  }
+  const flags = buf[1]
+  return {
+    messageId: (flags & HAS_MESSAGE_ID) !== 0 ? buf.readUInt16BE(2) : undefined,
+    brokerCounter: (flags & HAS_COUNTER) !== 0 ? buf.readDoubleBE(4) : undefined,
+    brokerId: (flags & HAS_BROKER_ID) !== 0 ? buf.toString('utf8', QUEUED_HEADER, QUEUED_HEADER + buf[12]) : undefined
+  }
+}
+
 export function decodeValue (buf: Buffer): Stored {
+  if (buf[0] === QUEUED_FORMAT) buf = buf.subarray(QUEUED_HEADER + buf[12])
   const { value, end } = decodeFields(buf)
   const kind = buf[1]
   if (kind === BUFFER_PAYLOAD) value.payload = buf.subarray(end)
   else if (kind === STRING_PAYLOAD) value.payload = buf.toString('utf8', end)
   return value
-}
-
-/** Decodes everything but the payload: cheap enough to rebuild indexes at startup. */
-export function decodeScalars (buf: Buffer): Stored {
-  checkFormat(buf)
-  const length = buf.readUInt32BE(2)
-  return JSON.parse(buf.toString('utf8', 6, 6 + length)) as Stored
 }
 
 function decodeFields (buf: Buffer): { value: Stored, end: number } {

@@ -10,11 +10,11 @@
 // writes go through one group-commit batcher, so a promise from this class
 // settles when its writes are in LevelDB's log.
 import { Readable } from 'node:stream'
-import { decodeScalars, decodeValue, encodeValue, type Stored } from './codec.js'
+import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
 import {
   incomingKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, subscriptionKey, willKey
 } from './keys.js'
-import { openDatabase, type Db } from './open-db.js'
+import { openDatabase, StoreError, type Db } from './open-db.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
 import { TopicIndex, topicMatches, type TopicMatch } from './topic-index.js'
 import { WriteBatcher, type WriteOp } from './write-batcher.js'
@@ -95,6 +95,7 @@ interface BrokerLike {
 
 const DEFAULT_MAX_OFFLINE_MESSAGES = 1000
 const READ_CHUNK = 256
+const SCAN_BATCH = 1000
 /** a SUBACK failure code: aedes hands denied filters to addSubscriptions too */
 const FIRST_FAILURE_QOS = 0x80
 
@@ -105,7 +106,8 @@ export async function openLevelPersistence (options: LevelPersistenceOptions): P
     await store.load()
   } catch (err) {
     await db.close()
-    throw err
+    if (err instanceof StoreError) throw err
+    throw new StoreError(`data dir ${options.path} is corrupt: ${(err as Error).message}`, 'STORE_CORRUPT', options.path, { cause: err })
   }
   return store
 }
@@ -142,23 +144,23 @@ export class LevelPersistence {
 
   /** Rebuilds the in-memory indexes from disk; called once by openLevelPersistence. */
   async load (): Promise<void> {
-    for await (const [key, value] of this.#db.iterator(kindRange('s'))) {
+    await this.#scan('s', true, (key, value) => {
       const { clientId, rest: topic } = parseClientKey(key)
-      this.#remember(clientId, topic, decodeValue(value) as unknown as SubscriptionRecord)
-    }
-    for await (const [key, value] of this.#db.iterator(kindRange('o'))) {
+      this.#remember(clientId, topic, decodeValue(value as Buffer) as unknown as SubscriptionRecord)
+    })
+    await this.#scan('o', true, (key, value) => {
       const { clientId, rest } = parseClientKey(key)
       const seq = seqOfOutgoingKey(rest)
-      const meta = decodeScalars(value) as PacketLike
+      const meta = decodeQueuedMeta(value as Buffer)
       this.#queue(clientId).append(seq, meta.brokerId, meta.brokerCounter, meta.messageId)
       if (seq > this.#lastSeq) this.#lastSeq = seq
-    }
-    for await (const key of this.#db.keys(kindRange('i'))) {
+    })
+    await this.#scan('i', false, key => {
       const { clientId, rest } = parseClientKey(key)
       this.#incomingIds(clientId).add(Number(rest))
-    }
-    for await (const key of this.#db.keys(kindRange('r'))) this.#retained.add(key.slice(1))
-    for await (const key of this.#db.keys(kindRange('w'))) this.#wills.add(key.slice(1))
+    })
+    await this.#scan('r', false, key => this.#retained.add(key.slice(1)))
+    await this.#scan('w', false, key => this.#wills.add(key.slice(1)))
     const s = this.stats()
     this.#log('info', `store ${this.path} opened: ${s.clientsWithSubscriptions} persistent sessions, ` +
       `${s.queuedMessages} queued messages for ${s.clientsWithQueue} clients, ${s.retainedMessages} retained messages`)
@@ -282,7 +284,7 @@ export class LevelPersistence {
    */
   async outgoingEnqueueCombi (subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void> {
     if (subs === undefined || subs.length === 0) return
-    const value = encodeValue(queuedCopy(packet))
+    const value = encodeQueued(queuedCopy(packet))
     const queued: Array<{ clientId: string, ref: QueuedRef }> = []
     const ops: WriteOp[] = []
     for (const sub of subs) {
@@ -317,14 +319,14 @@ export class LevelPersistence {
         queue.setMessageId(ref, messageId)
       }
       ref.sentIn = this.#sessions.get(clientId) ?? 0
-      await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeValue(packet) }])
+      await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
       return
     }
     const queue = this.#queues.get(clientId)
     const ref = messageId !== undefined ? queue?.findByMessageId(messageId) : undefined
     if (queue === undefined || ref === undefined) throw new Error('no such packet')
     queue.forgetOrigin(ref)
-    await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeValue(packet) }])
+    await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
   }
 
   async outgoingClearMessageId (client: ClientLike, packet: PacketLike | undefined): Promise<Stored | undefined> {
@@ -576,6 +578,30 @@ export class LevelPersistence {
     }
   }
 
+  /** Visits every key (and value) of one kind, a batch at a time. */
+  async #scan (kind: string, withValues: boolean, visit: (key: string, value: Buffer | undefined) => void): Promise<void> {
+    const range = kindRange(kind)
+    if (withValues) {
+      const it = this.#db.iterator(range)
+      try {
+        for (let batch = await it.nextv(SCAN_BATCH); batch.length > 0; batch = await it.nextv(SCAN_BATCH)) {
+          for (const [key, value] of batch) visitKey(visit, key, value)
+        }
+      } finally {
+        await it.close()
+      }
+    } else {
+      const it = this.#db.keys(range)
+      try {
+        for (let batch = await it.nextv(SCAN_BATCH); batch.length > 0; batch = await it.nextv(SCAN_BATCH)) {
+          for (const key of batch) visitKey(visit, key, undefined)
+        }
+      } finally {
+        await it.close()
+      }
+    }
+  }
+
   #writeBehind (ops: WriteOp[], undo?: () => void): void {
     this.#write(ops).catch(() => undo?.())
   }
@@ -633,6 +659,14 @@ export class LevelPersistence {
         : this.#retained.has(pattern) ? [pattern] : []
       yield * this.#valuesOf(topics.map(retainedKey))
     }
+  }
+}
+
+function visitKey (visit: (key: string, value: Buffer | undefined) => void, key: string, value: Buffer | undefined): void {
+  try {
+    visit(key, value)
+  } catch (err) {
+    throw new Error(`key ${JSON.stringify(key)}: ${(err as Error).message}`)
   }
 }
 

@@ -195,6 +195,21 @@ if (process.env[KILL_CHILD_ENV] !== undefined) {
     })
   })
 
+  test('a stored record that cannot be read is reported with its key', async () => {
+    const dir = tempDir()
+    const store = await open(dir)
+    await store.destroy()
+    const db = new ClassicLevel<string, Buffer>(dir, { valueEncoding: 'buffer' })
+    await db.put('o1:c\x000000000000000001', Buffer.from('garbage'))
+    await db.close()
+    await assert.rejects(openLevelPersistence({ path: dir }), (err: unknown) => {
+      assert.ok(err instanceof StoreError)
+      assert.equal(err.code, 'STORE_CORRUPT')
+      assert.equal(err.message, `data dir ${dir} is corrupt: key "o1:c\\u00000000000000000001": unreadable queued message (format byte 103, 7 bytes)`)
+      return true
+    })
+  })
+
   test('a data dir whose CURRENT file is gone is refused instead of silently emptied', async () => {
     const dir = tempDir()
     const store = await open(dir)

@@ -301,3 +301,44 @@ test('queueing for an offline session does not make online subscribers lose mess
     await running.stop()
   }
 })
+
+// aedes restores a resumed session's subscriptions before it streams the
+// queue: a message routed in between goes out live and must not go out again
+// from the queue. The message is published from inside that window (aedes
+// stores the will there) to make the race certain. (aedes even sends it before
+// the CONNACK, which MQTT.js does not accept, hence the raw client.)
+test('a message routed while a persistent session resumes is sent once', async () => {
+  const store = await openLevelPersistence({ path: tempDir() })
+  const running = await startBroker(store)
+  try {
+    const resumer = await client(running.url, 'resumer', false)
+    await resumer.c.subscribeAsync('resume', { qos: 1 })
+    await disconnected(running, resumer.c, 'resumer')
+
+    let armed = true
+    const delWill = store.delWill.bind(store)
+    store.delWill = async (c) => {
+      if (armed && c.id === 'resumer') {
+        armed = false
+        await new Promise<void>(resolve => {
+          running.broker.publish({ cmd: 'publish', topic: 'resume', payload: Buffer.from('between'), qos: 1, retain: false, dup: false }, () => resolve())
+        })
+      }
+      return await delWill(c)
+    }
+    const back = await RawClient.connect(running.port, 'resumer', false)
+    const probe = await client(running.url, 'probe', true)
+    await probe.c.publishAsync('resume', 'after', { qos: 1 })
+    const payloads: string[] = []
+    while (!payloads.includes('after')) {
+      const publish = await back.next('publish') as { payload: Buffer, messageId: number }
+      payloads.push(publish.payload.toString())
+      back.send({ cmd: 'puback', messageId: publish.messageId })
+    }
+    assert.deepEqual(payloads, ['between', 'after'])
+    back.destroy()
+    await probe.c.endAsync()
+  } finally {
+    await running.stop()
+  }
+})
