@@ -7,8 +7,10 @@
 // subscription index (who gets a copy of a message), the per-client queue
 // index (which stored message a PUBACK/PUBREC refers to), and the key sets of
 // retained topics, wills and incoming packet ids. Packets stay on disk. All
-// writes go through one group-commit batcher, so a promise from this class
-// settles when its writes are in LevelDB's log.
+// writes go through one group-commit batcher, in order; a promise from this
+// class settles when its writes are in LevelDB's log, except for queued and
+// retained messages, which are written behind (see outgoingEnqueueCombi and
+// flushed()).
 import { Readable } from 'node:stream'
 import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
 import {
@@ -18,6 +20,8 @@ import { openDatabase, StoreError, type Db } from './open-db.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
 import { TopicIndex, topicMatches, type TopicMatch } from './topic-index.js'
 import { WriteBatcher, type WriteOp } from './write-batcher.js'
+
+export { StoreError, type StoreErrorCode } from './open-db.js'
 
 export type StoreLogLevel = 'debug' | 'info' | 'warn' | 'error'
 
