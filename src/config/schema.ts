@@ -48,7 +48,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'retry_interval', type: int(1), default: 20, unit: 's', settable: true, doc: 'Resend an unacknowledged QoS 1/2 message after this many seconds.', applied: false },
   { key: 'max_inflight_messages', type: int(0), default: 20, settable: true, doc: 'Unacknowledged outgoing QoS 1/2 messages per session; 0 = unlimited.', applied: false },
   { key: 'max_online_messages', type: int(-1), default: 1000, settable: true, doc: 'Messages queued for an online session beyond the inflight window; -1 = unlimited.', applied: false },
-  { key: 'max_offline_messages', type: int(-1), default: 1000, settable: true, doc: 'QoS 1/2 messages kept for an offline persistent session; -1 = unlimited, 0 = none.', applied: false },
+  { key: 'max_offline_messages', type: int(-1), default: 1000, settable: true, doc: 'QoS 1/2 messages kept for an offline persistent session; -1 = unlimited, 0 = none.' },
   { key: 'override_max_online_messages', type: flag, default: false, settable: true, doc: 'Let the whole offline backlog into the online queue when a client reconnects.', applied: false },
   { key: 'max_message_rate', type: int(0), default: 0, settable: true, doc: 'Incoming PUBLISH per second per session; 0 = unlimited.', applied: false },
   { key: 'max_message_size', type: { kind: 'bytes' }, default: 0, unit: 'bytes', settable: true, aliases: ['message_size_limit'], doc: 'Largest PUBLISH payload accepted; 0 = protocol maximum.', applied: false },
