@@ -19,7 +19,7 @@ import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
 import type { AuthPlugin } from './auth/types.js'
 import { setMeta } from './client-meta.js'
-import { brokerHooks } from './hooks.js'
+import { brokerHooks, clientInfo } from './hooks.js'
 import { TcpListener } from './listeners/tcp.js'
 import { WsListener } from './listeners/ws.js'
 import { describeAddress, type MqttListener } from './listeners/types.js'
@@ -208,7 +208,10 @@ export class BrokerNode {
     const broker = await Aedes.createBroker(options)
     this.sessions.track(mountpoint, broker)
     broker.on('client', client => { this.log.debug({ client: client.id, mountpoint }, 'client connected') })
-    broker.on('clientDisconnect', client => { this.log.debug({ client: client.id, mountpoint }, 'client disconnected') })
+    broker.on('clientDisconnect', client => {
+      this.log.debug({ client: client.id, mountpoint }, 'client disconnected')
+      this.chain.clientGone(clientInfo(client))
+    })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
     return { mountpoint, broker, persistence, mq, persistentClients: clients }
