@@ -73,6 +73,8 @@ export class RedisAuthPlugin implements AuthPlugin {
   /** Connects; waits at most timeoutMs for Redis, then keeps trying in the background. */
   async start (): Promise<void> {
     if (this.redis !== undefined) return
+    this.closing = false
+    this.state = 'starting'
     const { host, port, user, password, database } = this.options
     const redis = new Redis({
       host,
