@@ -161,7 +161,7 @@ async function takeOverElsewhere (ctx: HookContext, clientId: string, mountpoint
 
 export function clientInfo (client: Client): ClientInfo {
   const meta = getMeta(client)
-  return { clientId: client.id, username: meta?.username, mountpoint: meta?.mountpoint ?? '' }
+  return { clientId: client.id, username: meta?.username, mountpoint: meta?.mountpoint ?? '', connection: client }
 }
 
 function refuse (code: number, reason: string): AuthenticateError {

@@ -19,7 +19,7 @@ import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
 import type { AuthPlugin } from './auth/types.js'
 import { getMeta, setMeta } from './client-meta.js'
-import { brokerHooks } from './hooks.js'
+import { brokerHooks, clientInfo } from './hooks.js'
 import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
 import { TlsConfigError } from './listeners/tls-context.js'
@@ -241,7 +241,10 @@ export class BrokerNode {
       const meta = getMeta(client)
       this.log.debug({ client: client.id, mountpoint, peer: `${meta?.peerHost}:${meta?.peerPort}`, username: meta?.username }, 'client connected')
     })
-    broker.on('clientDisconnect', client => { this.log.debug({ client: client.id, mountpoint }, 'client disconnected') })
+    broker.on('clientDisconnect', client => {
+      this.log.debug({ client: client.id, mountpoint }, 'client disconnected')
+      this.chain.clientGone(clientInfo(client))
+    })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
     return { mountpoint, broker, persistence, store, mq, persistentClients: clients }
