@@ -145,6 +145,8 @@ export class BrokerNode {
   }
 
   /** host:port peers reach us at: the clustering listener, or the nodename's host when it listens on every interface. */
+  clusterAddressForWorkers (): string { return this.clusterAddress() }
+
   private clusterAddress (): string {
     const l = this.clusteringListener()
     const port = this.rpc?.port ?? l.port

@@ -33,6 +33,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'nodename', type: str, default: 'VerneMQ@127.0.0.1', doc: 'Name of this node (name@host); other nodes and `cluster` commands use it.' },
   { key: 'distributed_cookie', type: str, default: 'vmq', doc: 'Shared secret every admin and cluster call must carry; change it in production.' },
   { key: 'discovery_node', type: str, default: '', doc: 'Node to join at start (name@host, name@host:port or host:port); empty = stand alone.' },
+  { key: 'workers', type: int(0, 64), default: 1, doc: 'Broker processes on this machine, one per core at most; 0 = one per core. With more than one, each is a cluster member (name-wN@host) behind the shared MQTT listeners.' },
   { key: 'persistent_dir', type: path, default: './data', doc: 'Directory of the durable store (offline queues, retained messages, sessions).' },
 
   // MQTT behaviour
