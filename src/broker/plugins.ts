@@ -5,6 +5,7 @@ import type { Settings } from '../config/settings.js'
 import { InvalidRequest, NotFound } from '../rpc/errors.js'
 import { AclPlugin } from './auth/acl-plugin.js'
 import { PasswdPlugin } from './auth/passwd-plugin.js'
+import { RedisAuthPlugin } from './auth/redis-plugin.js'
 import type { AuthPlugin } from './auth/types.js'
 import type { Logger } from './log.js'
 
@@ -50,13 +51,34 @@ async function startAcl (settings: Settings, log: Logger): Promise<Started> {
 }
 
 /**
- * The plugins an operator may name, in chain order (VerneMQ's: passwd, then
- * acl, then diversity). A name without a factory is known but not built in.
+ * vmq_diversity here is its Redis authentication and authorization
+ * (vmq_diversity.auth_redis.*); it has nothing to run when that is off.
+ * Its settings are read when it starts (enable it again to apply changes).
  */
-const FACTORIES: ReadonlyArray<[string, Factory | undefined]> = [
+async function startRedis (settings: Settings, log: Logger): Promise<Started> {
+  if (!settings.flag('vmq_diversity.auth_redis.enabled')) throw new Error('vmq_diversity.auth_redis.enabled = off: nothing to run')
+  for (const other of ['vmq_passwd', 'vmq_acl']) {
+    if (settings.flag(`plugins.${other}`)) {
+      log.warn({ plugin: 'vmq_diversity' }, `plugins.${other} = on: it is asked before Redis, so what it accepts or allows bypasses Redis (set plugins.${other} = off to use Redis alone)`)
+    }
+  }
+  const redis = new RedisAuthPlugin({
+    host: settings.string('vmq_diversity.redis.host'),
+    port: settings.number('vmq_diversity.redis.port'),
+    password: settings.string('vmq_diversity.redis.password'),
+    user: settings.string('vmq_diversity.redis.user'),
+    database: settings.number('vmq_diversity.redis.database'),
+    log: pluginLog(log, 'vmq_diversity')
+  })
+  await redis.start()
+  return { plugin: redis, detach: () => {} }
+}
+
+/** The plugins an operator may name, in chain order (VerneMQ's: passwd, then acl, then diversity). */
+const FACTORIES: ReadonlyArray<[string, Factory]> = [
   ['vmq_passwd', startPasswd],
   ['vmq_acl', startAcl],
-  ['vmq_diversity', undefined]
+  ['vmq_diversity', startRedis]
 ]
 
 export const PLUGIN_NAMES: readonly string[] = FACTORIES.map(([name]) => name)
@@ -75,10 +97,15 @@ export class Plugins {
     return this.list
   }
 
-  /** Starts the plugins whose plugins.<name> key is on. */
+  /** Starts the plugins whose plugins.<name> key is on (vmq_diversity: when it has something to run). */
   async startConfigured (): Promise<void> {
+    const redisAuth = this.settings.flag('vmq_diversity.auth_redis.enabled')
+    if (redisAuth && !this.settings.flag('plugins.vmq_diversity')) {
+      this.log.warn({ plugin: 'vmq_diversity' }, 'vmq_diversity.auth_redis.enabled = on has no effect while plugins.vmq_diversity = off')
+    }
     for (const [name, factory] of FACTORIES) {
-      if (factory !== undefined && this.settings.flag(`plugins.${name}`)) await this.start(name, factory)
+      if (!this.settings.flag(`plugins.${name}`) || (name === 'vmq_diversity' && !redisAuth)) continue
+      await this.start(name, factory)
     }
   }
 
@@ -95,7 +122,6 @@ export class Plugins {
   private async enableNow (name: string): Promise<void> {
     const factory = this.factory(name)
     if (this.started.has(name)) throw new PluginError(`Can't enable plugin: ${name} due to already_enabled`)
-    if (factory === undefined) throw new PluginError(`Can't enable plugin: ${name} due to not_available: this build has no ${name}`)
     try {
       await this.start(name, factory)
     } catch (err) {
@@ -132,7 +158,7 @@ export class Plugins {
     await Promise.allSettled(all.map(async s => { s.detach(); await s.plugin.close?.() }))
   }
 
-  private factory (name: string): Factory | undefined {
+  private factory (name: string): Factory {
     const entry = FACTORIES.find(([n]) => n === name)
     if (entry === undefined) throw new NotFound(`Unknown plugin "${name}"; known plugins: ${PLUGIN_NAMES.join(', ')}`)
     return entry[1]
