@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import type { Socket } from 'node:net'
 import type { MqttClient } from 'mqtt'
 import { collect, connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { spawn } from 'node:child_process'
+import { OPEN_ACCESS, TestNode, VMQ, startNode, waitFor } from './helpers/processes.js'
 
 type Row = Record<string, string | number | boolean | null>
 
@@ -157,6 +158,30 @@ describe('session show / disconnect on one node', () => {
     await back.endAsync()
     await node.admin(['session', 'disconnect', 'client-id=eps', '-c'])
     await pub.endAsync()
+  })
+})
+
+describe('session show after a restart', () => {
+  it('lists the offline persistent sessions kept in the durable store', async () => {
+    let node = await startNode({ conf: OPEN_ACCESS })
+    try {
+      const sleeper = await connect(node.mqttUrl, { clientId: 'sleeps-through', clean: false })
+      await sleeper.subscribeAsync('night/#', { qos: 1 })
+      await sleeper.endAsync()
+      const pub = await connect(node.mqttUrl)
+      await pub.publishAsync('night/1', 'zzz', { qos: 1 })
+      await pub.endAsync()
+      assert.equal(await node.stop(), 0)
+      const proc = spawn(process.execPath, [VMQ, 'start', '-c', node.confFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+      node = new TestNode(proc, node.dir, node.confFile, node.mqttPort, node.wsPort, node.adminPort, node.nodename)
+      await node.waitReady()
+      assert.deepEqual(await sessions(node, ['--client_id', '--is_online', '--offline_messages', '--topic']), [
+        { client_id: 'sleeps-through', is_online: false, offline_messages: 1, topic: 'night/#' }
+      ])
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
   })
 })
 
