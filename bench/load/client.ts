@@ -82,7 +82,8 @@ export class LoadClient implements FrameSink {
         this.waiter = { resolve, reject }
         const socket = connect({ host: this.target.host, port: this.target.port })
         this.socket = socket
-        socket.setNoDelay(true)
+        // Storm clients only ever send CONNECT: spare them the extra system call.
+        if (this.spec.subscribe !== undefined || this.spec.publishTopic !== undefined) socket.setNoDelay(true)
         socket.on('connect', () => socket.write(connectPacket(this.spec.clientId, this.spec.clean, KEEPALIVE_SECONDS, this.target.credentials)))
         socket.on('data', chunk => this.onData(chunk))
         socket.on('error', err => this.fail(new Error(`${this.spec.clientId}: ${err.message}`)))

@@ -28,7 +28,9 @@ export class Worker {
   }
 
   static spawn (name: string, core: number | undefined): Worker {
-    return new Worker(name, spawnPinned(process.execPath, [WORKER_SCRIPT], { core, ipc: true, output: 'inherit' }))
+    // BENCH_PROFILE_DIR=<dir> writes a CPU profile of each load worker there (to see what limits the generator).
+    const profile = process.env.BENCH_PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    return new Worker(name, spawnPinned(process.execPath, [...profile, WORKER_SCRIPT], { core, ipc: true, output: 'inherit' }))
   }
 
   get pid (): number { return this.child.pid ?? -1 }
@@ -67,8 +69,15 @@ export class Worker {
         // killed below anyway
       }
     }
+    // A worker exits by itself once the channel closes; signals are for one that does not.
+    const exited = new Promise<void>(resolve => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) resolve()
+      else this.child.once('exit', () => resolve())
+    })
     if (this.child.connected) this.child.disconnect()
-    await stopChild(this.child, 2000)
+    const timer = setTimeout(() => { stopChild(this.child, 2000).catch(() => {}) }, 2000)
+    await exited
+    clearTimeout(timer)
   }
 }
 

@@ -1,8 +1,10 @@
 // Every process the bench starts goes through here, so that all of them are pinned to a
 // core, get the file-descriptor soft limit raised to the hard limit, and die with the runner.
 import { spawn, execFileSync, type ChildProcess, type StdioOptions } from 'node:child_process'
+import { rmSync } from 'node:fs'
 
 const live = new Set<ChildProcess>()
+const scratch = new Set<string>()
 let hooked = false
 
 export interface SpawnPinnedOptions {
@@ -42,12 +44,26 @@ export async function stopChild (child: ChildProcess, graceMs = 3000): Promise<v
   clearTimeout(timer)
 }
 
-/** Kills every child still running (synchronously, so it also works from an 'exit' handler). */
+/** Kills every child still running and removes the scratch directories (synchronously, so it also works from an 'exit' handler). */
 export function killAllChildren (): void {
   for (const child of live) {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   }
   live.clear()
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true })
+  scratch.clear()
+}
+
+/** A directory to remove when the runner stops, however it stops; `done` removes it now. */
+export function scratchDir (dir: string): { done: () => void } {
+  hookExit()
+  scratch.add(dir)
+  return {
+    done: () => {
+      scratch.delete(dir)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
 }
 
 function hookExit (): void {

@@ -49,8 +49,12 @@ export function renderTable (results: RunResult[]): string {
   return lines.join('\n')
 }
 
+/** Other processes using more than this many cores during a run make its figures doubtful. */
+const NOISY_CORES = 0.25
+
 export const LEGEND = 'Medians over rounds. ≥: the load generator, not the broker, saturated its core (the broker can go faster). ' +
-  '*: messages were lost (see `lost` in the JSON lines). Ratios are subject ÷ peer: above 1 is better for rates, below 1 is better for latency and memory.'
+  '*: messages were lost (see `lost` in the JSON lines). ~: other processes on the machine used more than ' + String(NOISY_CORES) + ' core during most runs (noisy). ' +
+  'Ratios are subject ÷ peer: above 1 is better for rates, below 1 is better for latency and memory.'
 
 function caseKey (r: RunResult): string {
   return r.scenario === 'storm' ? `storm ${r.params.connections}` : `${r.scenario} QoS${r.params.qos}`
@@ -67,7 +71,8 @@ function cell (runs: RunResult[], column: Column): { value: number | undefined, 
   const ok = runs.filter(r => r.error === undefined && r.skipped === undefined)
   const generatorBound = !column.lowerIsBetter && majority(ok, r => r.cpu?.saturated === 'generator')
   const lost = ok.some(r => (r.metrics.lost ?? 0) > 0)
-  return { value, text: `${generatorBound ? '≥' : ''}${format(value)}${lost ? '*' : ''}` }
+  const noisy = majority(ok, r => (r.cpu?.other ?? 0) > NOISY_CORES)
+  return { value, text: `${generatorBound ? '≥' : ''}${format(value)}${lost ? '*' : ''}${noisy ? '~' : ''}` }
 }
 
 function ratio (a: number | undefined, b: number | undefined): string {

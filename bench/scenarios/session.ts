@@ -1,6 +1,7 @@
 // What one run holds (brokers, load workers, a temp directory) and the clean-up that
 // always follows it, plus the small timing helpers every scenario uses.
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, mkdirSync } from 'node:fs'
+import { scratchDir } from '../proc/children.js'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import hdr from 'hdr-histogram-js'
@@ -26,6 +27,7 @@ export class Session {
   readonly brokers: Broker[] = []
   private readonly workers: Worker[] = []
   private readonly dir = mkdtempSync(join(tmpdir(), 'vmq-bench-'))
+  private readonly scratch = scratchDir(this.dir)
 
   constructor (readonly o: SessionOptions) {}
 
@@ -60,7 +62,7 @@ export class Session {
   async close (): Promise<void> {
     await Promise.allSettled(this.workers.map(async w => await w.shutdown()))
     await Promise.allSettled(this.brokers.map(async b => await b.stop()))
-    rmSync(this.dir, { recursive: true, force: true })
+    this.scratch.done()
   }
 
   /** Fails with the broker's last log lines when a broker died. */
