@@ -31,6 +31,7 @@ options:
   --results DIR         where <date>.jsonl goes (default: bench/results of this checkout)
   --broker-core N       core the broker is pinned to (default 0)
   --generator-core N    core of the load generator (default 1)
+  --wait-quiet S        before each run, wait up to S seconds for other processes to use under 0.25 core (default 0)
   --smoke               tiny counts, about a second per run
   --json-only           print only the JSON lines (no progress, no table)`
 
@@ -51,6 +52,8 @@ export interface Options {
   generatorCore?: number
   smoke: boolean
   jsonOnly: boolean
+  /** seconds to wait, at most, for a quiet machine before each run */
+  waitQuiet: number
 }
 
 interface Defaults { qos: Array<0 | 1>, publishers: number, subscribers: number, rate: number }
@@ -74,7 +77,7 @@ const SMOKE_DEFAULTS: Record<ScenarioName, Partial<RunParams>> = {
   persistent: { subscribers: 10, messages: 100 }
 }
 
-const NUMBER_FLAGS = ['payload', 'publishers', 'subscribers', 'duration', 'warmup', 'rounds', 'rate', 'connections', 'concurrency', 'messages', 'inflight', 'window', 'drain', 'broker-core', 'generator-core'] as const
+const NUMBER_FLAGS = ['payload', 'publishers', 'subscribers', 'duration', 'warmup', 'rounds', 'rate', 'connections', 'concurrency', 'messages', 'inflight', 'window', 'drain', 'broker-core', 'generator-core', 'wait-quiet'] as const
 
 export function parseOptions (argv: string[]): Options {
   let parsed
@@ -141,7 +144,8 @@ export function parseOptions (argv: string[]): Options {
     brokerCore: integer('broker-core', 0) ?? (twoCores ? 0 : undefined),
     generatorCore: integer('generator-core', 0) ?? (twoCores ? 1 : undefined),
     smoke,
-    jsonOnly: v['json-only'] === true
+    jsonOnly: v['json-only'] === true,
+    waitQuiet: num('wait-quiet', 0) ?? 0
   }
 }
 

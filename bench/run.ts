@@ -11,9 +11,12 @@ import { describeMachine, type Machine, type RunParams, type RunResult, type Sce
 import { LEGEND, renderTable } from './report/table.js'
 import { runScenario } from './scenarios/index.js'
 import { Session } from './scenarios/session.js'
+import { machineBusySeconds, nowSeconds } from './proc/stat.js'
 
 /** A run that takes longer than its expected length plus this is stopped and recorded as failed. */
 const RUN_SLACK_SECONDS = 120
+/** --wait-quiet: the machine counts as quiet when everything else uses less than this many cores. */
+const QUIET_CORES = 0.25
 
 interface Planned { scenario: ScenarioName, params: RunParams, peer: PeerName, round: number }
 
@@ -51,9 +54,10 @@ async function main (): Promise<number> {
     if (!versions.has(run.peer)) versions.set(run.peer, unavailable === null ? peerVersion(run.peer, options.repo) : 'unavailable')
     const base = { date: new Date().toISOString(), scenario: run.scenario, peer: run.peer, round: run.round, params: run.params, version: versions.get(run.peer) ?? '', machine }
     log(options, `[${i + 1}/${plan.length}] ${label(run)} ...`)
+    const quiet = unavailable === null && options.waitQuiet > 0 ? await waitForQuiet(options.waitQuiet) : undefined
     const result: RunResult = unavailable !== null
       ? { ...base, metrics: {}, skipped: unavailable }
-      : { ...base, ...await runOne(run, options) }
+      : { ...base, ...await runOne(run, options), ...(quiet === undefined ? {} : { quiet_wait: quiet }) }
     results.push(result)
     appendFileSync(file, JSON.stringify(result) + '\n')
     if (options.jsonOnly) process.stdout.write(JSON.stringify(result) + '\n')
@@ -96,6 +100,19 @@ async function runOne (run: Planned, o: Options): Promise<Omit<RunResult, keyof 
     clearTimeout(timer)
     await session.close()
   }
+}
+
+/** Waits (at most `maxSeconds`) until the rest of the machine uses under QUIET_CORES; says how long it waited and how busy it was. */
+async function waitForQuiet (maxSeconds: number): Promise<{ seconds: number, other_cores: number }> {
+  const started = nowSeconds()
+  let busy = 0
+  do {
+    const from = machineBusySeconds()
+    const at = nowSeconds()
+    await new Promise(resolve => setTimeout(resolve, 500))
+    busy = (machineBusySeconds() - from) / (nowSeconds() - at)
+  } while (busy >= QUIET_CORES && nowSeconds() - started < maxSeconds)
+  return { seconds: Math.round((nowSeconds() - started) * 10) / 10, other_cores: Math.round(busy * 100) / 100 }
 }
 
 function fdProblem (run: Planned): string | null {

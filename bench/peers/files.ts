@@ -33,7 +33,9 @@ export function vmqConfig (o: VmqConfigOptions): string {
     'log.console.level = warning'
   ]
   if (o.secure === undefined) {
-    lines.push('allow_anonymous = on')
+    // The plain peer: anonymous clients, no auth plugins (both are on by default and would
+    // want a password file and an ACL file).
+    lines.push('allow_anonymous = on', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = off')
   } else {
     lines.push(
       'allow_anonymous = off',

@@ -50,6 +50,8 @@ export interface RunResult {
   cpu?: { broker: number, generator: number, other: number, saturated: Side }
   /** the broker's resident memory at the end of the run, KB */
   broker_rss_kb?: number
+  /** --wait-quiet: seconds waited for a quiet machine before the run, and the cores others used at the end of the wait */
+  quiet_wait?: { seconds: number, other_cores: number }
   note?: string
   skipped?: string
   error?: string
