@@ -116,7 +116,3 @@ export async function sleep (ms: number): Promise<void> {
 export function round2 (x: number): number {
   return Math.round(x * 100) / 100
 }
-
-export async function statsOf (workers: Worker[]): Promise<Stats[]> {
-  return await Promise.all(workers.map(async w => await w.stats()))
-}

@@ -1,5 +1,4 @@
 // Storm: open many connections as fast as the broker accepts them, then weigh the idle ones.
-import { sumStats } from '../load/pool.js'
 import type { ClientSpec, OpenResult } from '../load/protocol.js'
 import { sampleProcess } from '../proc/stat.js'
 import { cpuOver, waitFor, type Outcome, type Session } from './session.js'
@@ -22,7 +21,7 @@ export async function runStorm (session: Session): Promise<Outcome> {
   const to = await worker.stats()
   const brokerTo = session.sampleBrokers()
   const loaded = await settledRss(broker.pid)
-  const open = sumStats([await worker.stats()]).open - 1
+  const open = (await worker.stats()).open - 1
 
   return {
     metrics: {
