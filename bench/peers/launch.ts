@@ -1,14 +1,15 @@
 // Starts one broker under test in a fresh process pinned to the broker core, waits until
-// its TCP port accepts connections (bounded), and stops it again.
+// it accepts an MQTT session (bounded), and stops it again.
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
-import { connect, createServer } from 'node:net'
+import { createServer } from 'node:net'
 import { execFileSync, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { spawnPinned, stopChild } from '../proc/children.js'
 import type { Target } from '../load/protocol.js'
 import { ALLOW_ALL_ACL, mosquittoConfig, passwordLine, vmqConfig } from './files.js'
+import { waitUntilReady } from './ready.js'
 
 export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure'] as const
 export type PeerName = typeof PEERS[number]
@@ -27,6 +28,8 @@ export interface Broker {
   stop: () => Promise<void>
   /** the last lines the broker logged, for error messages */
   logTail: () => string
+  /** how the broker process ended, when it has */
+  exit: () => string | null
 }
 
 export interface LaunchOptions {
@@ -109,10 +112,11 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
     clusterPort,
     nodename: clusterPort === undefined ? undefined : nodename,
     stop: async () => await stopChild(child, 5000),
-    logTail
+    logTail,
+    exit: () => child.exitCode !== null ? `exit code ${child.exitCode}` : child.signalCode !== null ? `signal ${child.signalCode}` : null
   }
   try {
-    await waitForPort(port, child, o.readyTimeoutMs)
+    await waitUntilReady(target, child, o.readyTimeoutMs)
   } catch (err) {
     await broker.stop()
     throw new Error(`${peer} did not start: ${(err as Error).message}${logTail() === '' ? '' : `; its log ends with: ${logTail()}`}`)
@@ -130,24 +134,6 @@ export async function freePort (): Promise<number> {
       const port = typeof address === 'object' && address !== null ? address.port : 0
       server.close(() => resolve(port))
     })
-  })
-}
-
-async function waitForPort (port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`it exited (${child.signalCode ?? `code ${String(child.exitCode)}`})`)
-    if (await accepts(port)) return
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  throw new Error(`127.0.0.1:${port} did not accept connections within ${timeoutMs} ms`)
-}
-
-async function accepts (port: number): Promise<boolean> {
-  return await new Promise(resolve => {
-    const socket = connect({ host: '127.0.0.1', port })
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
   })
 }
 

@@ -65,9 +65,10 @@ export class Session {
     this.scratch.done()
   }
 
-  /** Fails with the broker's last log lines when a broker died. */
+  /** What the brokers logged last, and how any of them ended early, for an error message. */
   brokerLog (): string {
-    return this.brokers.map(b => b.logTail()).filter(t => t !== '').join(' | ')
+    const ended = this.brokers.filter(b => b.exit() !== null).map(b => `${b.peer} ${b.nodename ?? ''} ended during the run (${String(b.exit())})`.replace('  ', ' '))
+    return [...ended, ...this.brokers.map(b => b.logTail()).filter(t => t !== '')].join(' | ')
   }
 }
 
