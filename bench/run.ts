@@ -26,8 +26,9 @@ async function main (): Promise<number> {
     options = parseOptions(process.argv.slice(2))
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`${err.message}\n`)
-      return err.message.startsWith('usage:') ? 0 : 1
+      const help = err.message.startsWith('usage:')
+      ;(help ? process.stdout : process.stderr).write(`${err.message}\n`)
+      return help ? 0 : 1
     }
     throw err
   }
@@ -47,7 +48,7 @@ async function main (): Promise<number> {
   const plan = makePlan(options)
   const file = resultsFile(options.results)
   const results: RunResult[] = []
-  log(options, `bench: ${plan.length} runs; ${pinned}; results in ${file}`)
+  log(options, `bench: ${plan.length} runs, about ${Math.ceil(plan.reduce((t, run) => t + estimateSeconds(run, options), 0) / 60)} minutes; ${pinned}; results in ${file}`)
 
   for (const [i, run] of plan.entries()) {
     const unavailable = peerUnavailable(run.peer, options.repo)
@@ -65,6 +66,18 @@ async function main (): Promise<number> {
   }
   if (!options.jsonOnly) process.stdout.write(`\n${renderTable(results)}\n\n${LEGEND}\n${machineLine(machine)}\n`)
   return results.some(r => r.error !== undefined) ? 1 : 0
+}
+
+/** A rough length of one run on a quiet 2-core machine, for the announcement. */
+function estimateSeconds (run: Planned, o: Options): number {
+  if (peerUnavailable(run.peer, o.repo) !== null) return 0
+  const p = run.params
+  switch (run.scenario) {
+    case 'storm': return 4 + p.connections / 2000
+    case 'persistent': return 3 + p.messages * p.subscribers / 10_000
+    case 'cross-node': return ['vmq', 'vmq-secure'].includes(run.peer) ? p.warmup + p.duration + 4 : 0
+    default: return p.warmup + p.duration + 2
+  }
 }
 
 function makePlan (o: Options): Planned[] {
