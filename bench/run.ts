@@ -6,12 +6,13 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { parseOptions, paramsFor, qosLevels, UsageError, type Options } from './args.js'
 import { checkPinning, fdHardLimit, pinSelf } from './proc/children.js'
-import { peerUnavailable, peerVersion, type PeerName } from './peers/launch.js'
+import { peerHasCluster, peerUnavailable, peerVersion, type PeerName } from './peers/launch.js'
 import { describeMachine, type Machine, type RunParams, type RunResult, type ScenarioName } from './report/result.js'
 import { LEGEND, renderTable } from './report/table.js'
 import { runScenario } from './scenarios/index.js'
 import { Session } from './scenarios/session.js'
 import { machineBusySeconds, nowSeconds } from './proc/stat.js'
+import { takeLock } from './proc/lock.js'
 
 /** A run that takes longer than its expected length plus this is stopped and recorded as failed. */
 const RUN_SLACK_SECONDS = 120
@@ -33,6 +34,12 @@ async function main (): Promise<number> {
     throw err
   }
   if (options.command === 'report') return report(options)
+  // Smoke runs measure nothing worth protecting (and the test suite runs one).
+  const locked = options.smoke ? null : takeLock()
+  if (locked !== null) {
+    process.stderr.write(`bench: ${locked}\n`)
+    return 1
+  }
 
   for (const core of [options.brokerCore, options.generatorCore]) {
     const problem = core === undefined ? null : checkPinning(core)
@@ -51,13 +58,13 @@ async function main (): Promise<number> {
   log(options, `bench: ${plan.length} runs, about ${Math.ceil(plan.reduce((t, run) => t + estimateSeconds(run, options), 0) / 60)} minutes; ${pinned}; results in ${file}`)
 
   for (const [i, run] of plan.entries()) {
-    const unavailable = peerUnavailable(run.peer, options.repo)
-    if (!versions.has(run.peer)) versions.set(run.peer, unavailable === null ? peerVersion(run.peer, options.repo) : 'unavailable')
+    const skip = skipReason(run, options)
+    if (!versions.has(run.peer)) versions.set(run.peer, peerUnavailable(run.peer, options.repo) === null ? peerVersion(run.peer, options.repo) : 'unavailable')
     const base = { date: new Date().toISOString(), scenario: run.scenario, peer: run.peer, round: run.round, params: run.params, version: versions.get(run.peer) ?? '', machine }
     log(options, `[${i + 1}/${plan.length}] ${label(run)} ...`)
-    const quiet = unavailable === null && options.waitQuiet > 0 ? await waitForQuiet(options.waitQuiet) : undefined
-    const result: RunResult = unavailable !== null
-      ? { ...base, metrics: {}, skipped: unavailable }
+    const quiet = skip === null && options.waitQuiet > 0 ? await waitForQuiet(options.waitQuiet) : undefined
+    const result: RunResult = skip !== null
+      ? { ...base, metrics: {}, skipped: skip }
       : { ...base, ...await runOne(run, options), ...(quiet === undefined ? {} : { quiet_wait: quiet }) }
     results.push(result)
     appendFileSync(file, JSON.stringify(result) + '\n')
@@ -68,14 +75,20 @@ async function main (): Promise<number> {
   return results.some(r => r.error !== undefined) ? 1 : 0
 }
 
+/** Why a planned run cannot happen (the peer is missing, or has no cluster for cross-node), or null. */
+function skipReason (run: Planned, o: Options): string | null {
+  if (run.scenario === 'cross-node' && !peerHasCluster(run.peer)) return `${run.peer} has no cluster: cross-node runs only on vmq`
+  return peerUnavailable(run.peer, o.repo)
+}
+
 /** A rough length of one run on a quiet 2-core machine, for the announcement. */
 function estimateSeconds (run: Planned, o: Options): number {
-  if (peerUnavailable(run.peer, o.repo) !== null) return 0
+  if (skipReason(run, o) !== null) return 0
   const p = run.params
   switch (run.scenario) {
     case 'storm': return 4 + p.connections / 2000
     case 'persistent': return 3 + p.messages * p.subscribers / 10_000
-    case 'cross-node': return ['vmq', 'vmq-secure'].includes(run.peer) ? p.warmup + p.duration + 4 : 0
+    case 'cross-node': return p.warmup + p.duration + 4
     default: return p.warmup + p.duration + 2
   }
 }
