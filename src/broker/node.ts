@@ -28,6 +28,11 @@ import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
 import { startPlugins } from './plugins.js'
 import { memoryPersistence, type Persistence } from './store/persistence.js'
+import { BrokerCounters } from './counters.js'
+import { armConnectTimeout } from './connect-timeout.js'
+import { Queues } from './queue/queues.js'
+import { QueueSettings } from './queue/settings.js'
+import { subscriptionsRemoved } from './subscription-limit.js'
 
 export class StartError extends Error {}
 
@@ -45,7 +50,12 @@ export interface Instance {
   mq: ClusterMq
   /** client ids with persistent sessions (stored subscriptions) */
   persistentClients: () => string[]
+  /** inflight windows, online/offline queues, retries, expiration, session groups */
+  queues: Queues
 }
+
+/** aedes' own CONNECT timer is fixed at creation; ours (connect-timeout.ts) reads the setting per connection. */
+const AEDES_CONNECT_TIMEOUT = 2 ** 31 - 1
 
 export class BrokerNode {
   readonly settings: Settings
@@ -54,6 +64,9 @@ export class BrokerNode {
   readonly plugins: AuthPlugin[] = []
   readonly sessions = new SessionRegistry()
   readonly cluster: Cluster
+  /** drops, refusals, retries and expirations, for metrics */
+  readonly counters = new BrokerCounters()
+  readonly queueSettings: QueueSettings
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
   private readonly chain: AuthChain
@@ -64,6 +77,7 @@ export class BrokerNode {
   private constructor (readonly config: NodeConfig) {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
+    this.queueSettings = new QueueSettings(this.settings)
     this.chain = new AuthChain(() => this.plugins)
     this.clusterHost = {
       name: this.name,
@@ -162,10 +176,16 @@ export class BrokerNode {
 
   private accept (stream: Duplex, listener: MqttListener, req?: IncomingMessage): void {
     const mountpoint = String(listener.config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
-    this.instance(mountpoint).then(({ broker }) => {
+    this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
       const socket = stream as Partial<{ remoteAddress: string, remotePort: number }>
+      stream.once('close', () => { queues.closed(client) })
+      const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
+        this.counters.connectTimeouts++
+        this.log.debug({ peer: socket.remoteAddress, mountpoint }, 'connection closed: no CONNECT within mqtt_connect_timeout')
+      })
       setMeta(client, {
+        connectArrived,
         listener,
         mountpoint,
         username: undefined,
@@ -194,24 +214,33 @@ export class BrokerNode {
   private async createInstance (mountpoint: string): Promise<Instance> {
     const id = mountpoint === '' ? this.name : `${this.name}/${mountpoint}`
     const interest = this.cluster.interestFor(mountpoint)
-    const { persistence, clients } = trackSubscriptions(memoryPersistence(), interest)
+    const tracked = trackSubscriptions(memoryPersistence(), interest)
+    const queues = new Queues({
+      mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients
+    })
+    const persistence = queues.persistence
     const mq = new ClusterMq(id, interest, (packet, localShares) => this.cluster.route(mountpoint, packet, localShares))
     const options: AedesOptions = {
       id,
       persistence,
       mq,
-      connectTimeout: this.settings.number('mqtt_connect_timeout'),
+      connectTimeout: AEDES_CONNECT_TIMEOUT,
+      maxTopicLevels: this.settings.number('topic_max_depth'),
       // Client ids are checked against max_client_id_size (settable at runtime) in authenticate.
       maxClientsIdLength: 65535,
-      ...brokerHooks({ settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp) })
+      ...brokerHooks({
+        settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), counters: this.counters, queues
+      })
     }
     const broker = await Aedes.createBroker(options)
+    queues.attach(broker)
+    broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
     broker.on('client', client => { this.log.debug({ client: client.id, mountpoint }, 'client connected') })
     broker.on('clientDisconnect', client => { this.log.debug({ client: client.id, mountpoint }, 'client disconnected') })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
-    return { mountpoint, broker, persistence, mq, persistentClients: clients }
+    return { mountpoint, broker, persistence, mq, persistentClients: tracked.clients, queues }
   }
 
   /** A publish routed here by a peer: delivered to local subscribers only. */
@@ -279,6 +308,7 @@ export class BrokerNode {
     for (const pending of this.instances.values()) {
       const instance = await pending.catch(() => undefined)
       if (instance === undefined) continue
+      instance.queues.stop()
       await new Promise<void>(resolve => { instance.broker.close(() => resolve()) })
       await instance.persistence.destroy().catch(() => {})
     }
