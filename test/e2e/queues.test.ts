@@ -4,8 +4,9 @@
 // where acknowledgements must be withheld or packets MQTT.js won't send.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { connect as netConnect } from 'node:net'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
-import type { IPublishPacket, IConnackPacket, ISubackPacket } from 'mqtt-packet'
+import mqttPacket, { type IPublishPacket, type IConnackPacket, type ISubackPacket, type Packet } from 'mqtt-packet'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { RawClient } from './helpers/raw.js'
@@ -135,6 +136,37 @@ describe('retries and the inflight window (retry_interval = 1, max_inflight_mess
     }
     assert.deepEqual(payloads(fresh(raw)), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7'])
     raw.close()
+    await endAll(pub)
+  })
+})
+
+describe('MQTT 5 clients (max_inflight_messages = 3)', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 3'] }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('caps the window at the receive maximum the client sets, and delivers QoS 1 and 2', async () => {
+    const socket = netConnect(node.mqttPort, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+    const got: Packet[] = []
+    const parser = mqttPacket.parser({ protocolVersion: 5 })
+    parser.on('packet', p => got.push(p))
+    socket.on('data', d => parser.parse(d))
+    const send = (p: Packet): void => { socket.write(mqttPacket.generate(p, { protocolVersion: 5 })) }
+    send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: 'v5', keepalive: 60, properties: { receiveMaximum: 2 } })
+    send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'v5/#', qos: 2 }] })
+    await waitFor(() => got.some(p => p.cmd === 'suback'), 5000, 'SUBACK')
+    const pub = await connect(node.mqttUrl, { protocolVersion: 5 })
+    for (let i = 0; i < 4; i++) await pub.publishAsync('v5/t', `m${i}`, { qos: i < 2 ? 1 : 2 })
+    const published = (): IPublishPacket[] => got.filter(p => p.cmd === 'publish') as IPublishPacket[]
+    await waitFor(() => published().length === 2, 5000, 'two messages')
+    await pause(QUIET_MS)
+    assert.equal(published().length, 2)
+    send({ cmd: 'puback', messageId: published()[0].messageId, reasonCode: 0 })
+    send({ cmd: 'puback', messageId: published()[1].messageId, reasonCode: 0 })
+    await waitFor(() => published().length === 4, 5000, 'the other two')
+    assert.deepEqual(published().map(p => [p.payload.toString(), p.qos]), [['m0', 1], ['m1', 1], ['m2', 2], ['m3', 2]])
+    socket.destroy()
     await endAll(pub)
   })
 })
@@ -321,4 +353,168 @@ describe('persistent sessions (max_offline_messages = 3)', () => {
     assert.equal(pinging.closed, false)
     pinging.close()
   })
+})
+
+describe('limits (max_message_size = 1KB, topic_max_depth = 3, max_subscriptions_per_client = 2, mqtt_connect_timeout = 500)', () => {
+  let node: TestNode
+  before(async () => {
+    node = await startNode({ conf: [...OPEN_ACCESS, 'max_message_size = 1KB', 'topic_max_depth = 3', 'max_subscriptions_per_client = 2', 'mqtt_connect_timeout = 500'] })
+  })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('closes the connection of a client publishing more than max_message_size; others are not affected; settable at runtime', async () => {
+    const sub = await connect(node.mqttUrl)
+    const got = collect(sub)
+    await sub.subscribeAsync('size/t', { qos: 1 })
+    const big = await connect(node.mqttUrl)
+    const closed = new Promise<void>(resolve => big.once('close', () => resolve()))
+    await big.publishAsync('size/t', Buffer.alloc(1024, 'a'), { qos: 1 })
+    big.publish('size/t', Buffer.alloc(1025, 'b'), { qos: 1 })
+    await closed
+    const other = await connect(node.mqttUrl)
+    await other.publishAsync('size/t', 'after', { qos: 1 })
+    await waitFor(() => got.length === 2, 5000, 'the accepted messages')
+    assert.deepEqual(got.map(m => m.payload.length), [1024, 5])
+    assert.equal(sub.connected, true)
+
+    const set = await node.admin(['set', 'message_size_limit=100'])
+    assert.equal(set.code, 0, set.stderr)
+    const small = await connect(node.mqttUrl)
+    const smallClosed = new Promise<void>(resolve => small.once('close', () => resolve()))
+    small.publish('size/t', Buffer.alloc(200, 'c'), { qos: 0 })
+    await smallClosed
+    await endAll(sub, big, other, small)
+  })
+
+  it('disconnects a client that publishes or subscribes to a topic deeper than topic_max_depth', async () => {
+    const sub = await connect(node.mqttUrl)
+    const got = collect(sub)
+    await sub.subscribeAsync('d1/d2/d3', { qos: 0 })
+    const pub = await connect(node.mqttUrl)
+    await pub.publishAsync('d1/d2/d3', 'three levels')
+    await waitFor(() => got.length === 1, 5000, 'the three-level message')
+    const closed = new Promise<void>(resolve => pub.once('close', () => resolve()))
+    pub.publish('d1/d2/d3/d4', 'four levels')
+    await closed
+    const deep = await connect(node.mqttUrl)
+    const deepClosed = new Promise<void>(resolve => deep.once('close', () => resolve()))
+    deep.subscribe('a/b/c/#')
+    await deepClosed
+    await endAll(sub, pub, deep)
+  })
+
+  it('refuses filters beyond max_subscriptions_per_client (0x80); replacing a filter is allowed', async () => {
+    const { raw } = await rawConnect(node, 'subs-limit')
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 's/1', qos: 0 }, { topic: 's/2', qos: 0 }, { topic: 's/3', qos: 0 }] })
+    assert.deepEqual((await raw.next('suback') as ISubackPacket).granted, [0, 0, 0x80])
+    raw.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 's/1', qos: 1 }] })
+    assert.deepEqual((await raw.next('suback') as ISubackPacket).granted, [1])
+    raw.send({ cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['s/2'] })
+    await raw.next('unsuback')
+    raw.send({ cmd: 'subscribe', messageId: 4, subscriptions: [{ topic: 's/3', qos: 0 }] })
+    assert.deepEqual((await raw.next('suback') as ISubackPacket).granted, [0])
+    raw.close()
+  })
+
+  it('closes a connection that sends no CONNECT within mqtt_connect_timeout', async () => {
+    const socket = netConnect(node.mqttPort, '127.0.0.1')
+    const opened = Date.now()
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+    await new Promise<void>(resolve => socket.once('close', () => resolve()))
+    const elapsed = Date.now() - opened
+    assert.ok(elapsed >= 450 && elapsed < 4000, `closed after ${elapsed} ms`)
+  })
+})
+
+describe('upgrade_outgoing_qos = on', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'upgrade_outgoing_qos = on'] }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('delivers at the subscription QoS, live and retained', async () => {
+    const pub = await connect(node.mqttUrl)
+    await pub.publishAsync('up/retained', 'kept at 0', { qos: 0, retain: true })
+    const raw = await rawSubscriber(node, 'upgraded', 'up/#', 2)
+    await pub.publishAsync('up/zero', 'sent at 0', { qos: 0 })
+    await pub.publishAsync('up/one', 'sent at 1', { qos: 1 })
+    const got = await raw.waitCount('publish', 3) as IPublishPacket[]
+    assert.deepEqual(got.map(p => [p.payload.toString(), p.qos]), [['kept at 0', 2], ['sent at 0', 2], ['sent at 1', 2]])
+    raw.close()
+    await endAll(pub)
+  })
+})
+
+describe('persistent_client_expiration = 2s', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'persistent_client_expiration = 2s'] }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('deletes a persistent session offline for longer, with its queue', async () => {
+    const first = await connect(node.mqttUrl, { clientId: 'expiring', clean: false })
+    await first.subscribeAsync('exp/t', { qos: 1 })
+    await first.endAsync()
+    const pub = await connect(node.mqttUrl)
+    await pub.publishAsync('exp/t', 'for nobody', { qos: 1 })
+    await waitFor(() => consoleLog(node).includes('persistent session expired'), 10000, 'the expiration')
+    assert.match(consoleLog(node), /persistent session expired.*client=expiring/)
+    const { client, got, sessionPresent } = await connectCollecting(node.mqttUrl, { clientId: 'expiring', clean: false })
+    assert.equal(sessionPresent, false)
+    await pub.publishAsync('exp/t', 'not subscribed any more', { qos: 1 })
+    await pause(QUIET_MS)
+    assert.deepEqual(got, [])
+    await endAll(client, pub)
+  })
+})
+
+describe('allow_multiple_sessions = on', () => {
+  for (const mode of ['balance', 'fanout'] as const) {
+    describe(`queue_deliver_mode = ${mode}`, () => {
+      let node: TestNode
+      before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'allow_multiple_sessions = on', `queue_deliver_mode = ${mode}`] }) })
+      after(async () => { await node.stop(); node.cleanup() })
+
+      it(`gives each of 300 messages to ${mode === 'balance' ? 'one of' : 'each of'} three connections sharing a client id`, async () => {
+        const consumers: MqttClient[] = []
+        const received: Received[][] = []
+        for (let i = 0; i < 3; i++) {
+          const c = await connect(node.mqttUrl, { clientId: `shared-${mode}` })
+          received.push(collect(c))
+          await c.subscribeAsync(`${mode}/t`, { qos: 1 })
+          consumers.push(c)
+        }
+        const pub = await connect(node.mqttUrl)
+        for (let i = 0; i < 300; i++) await pub.publishAsync(`${mode}/t`, `m${i}`, { qos: 1 })
+        const expected = mode === 'balance' ? 300 : 900
+        await waitFor(() => received.flat().length >= expected, 15000, `${expected} deliveries (got ${received.flat().length})`)
+        await pause(QUIET_MS)
+        assert.equal(received.flat().length, expected)
+        assert.ok(consumers.every(c => c.connected), 'no connection was taken over')
+        if (mode === 'balance') {
+          assert.equal(new Set(received.flat().map(m => m.payload)).size, 300)
+          for (const got of received) assert.ok(got.length > 0, 'every connection gets some')
+        } else {
+          for (const got of received) assert.deepEqual(got.map(m => m.payload), Array.from({ length: 300 }, (_, i) => `m${i}`))
+        }
+        await endAll(pub, ...consumers)
+      })
+
+      if (mode === 'balance') {
+        it('hands the unacknowledged messages of a departing connection to the others', async () => {
+          const holder = await rawSubscriber(node, 'departing', 'dep/t', 1)
+          const acker = await rawSubscriber(node, 'departing', 'dep/t', 1)
+          const pub = await connect(node.mqttUrl)
+          for (let i = 0; i < 10; i++) await pub.publishAsync('dep/t', `m${i}`, { qos: 1 })
+          await waitFor(() => fresh(holder).length + fresh(acker).length >= 10, 5000, 'ten deliveries')
+          const held = payloads(fresh(holder))
+          assert.ok(held.length > 0 && held.length < 10, `the holder got ${held.length}`)
+          for (const p of fresh(acker)) acker.send({ cmd: 'puback', messageId: p.messageId })
+          holder.close()
+          await ackUntil(acker, 10)
+          assert.deepEqual(payloads(fresh(acker)).sort(), Array.from({ length: 10 }, (_, i) => `m${i}`).sort())
+          acker.close()
+          await endAll(pub)
+        })
+      }
+    })
+  }
 })
