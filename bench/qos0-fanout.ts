@@ -48,7 +48,7 @@ async function main (): Promise<void> {
       'listener.tcp.default=127.0.0.1:0', 'listener.vmq.clustering=127.0.0.1:0', 'persistent_dir=/tmp/vmq-bench-fanout']
   })
   const node = await BrokerNode.start(config)
-  const port = node.listeners[0].port()
+  const port = node.listeners.all()[0].port()
   const publishBytes = mqttPacket.generate({ cmd: 'publish', topic: TOPIC, payload: PAYLOAD, qos: 0, retain: false, dup: false })
   const perSubscriber = publishBytes.length * MESSAGES
   const subs: Socket[] = []

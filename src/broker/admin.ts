@@ -8,7 +8,15 @@ import type { ClusterLeaveRequest__Output } from '../rpc/generated/vmq/ClusterLe
 import type { TextReply } from '../rpc/generated/vmq/TextReply.js'
 import { toStatus, unary } from '../rpc/server.js'
 import { toTable } from '../rpc/table.js'
-import type { BrokerNode } from './node.js'
+import { ListenError } from './listeners/listen.js'
+import { ListenerOpError } from './listeners/registry.js'
+import { runtimeListenerConfig } from './listeners/runtime.js'
+import { listenerColumns, listenerRow } from './listeners/show.js'
+import { TlsConfigError } from './listeners/tls-context.js'
+import { describeAddress } from './listeners/types.js'
+import { StartError, type BrokerNode } from './node.js'
+
+const DONE = { text: 'Done' }
 
 export function adminService (node: BrokerNode): AdminHandlers {
   return {
@@ -43,6 +51,45 @@ export function adminService (node: BrokerNode): AdminHandlers {
       }
       node.log.info({ values }, 'configuration changed with vmq-admin set')
       return { text: '' }
+    }),
+
+    ListenerShow: unary(async ({ tls, mqtt }) => toTable(listenerColumns({ tls, mqtt }), node.listeners.all().map(listenerRow))),
+
+    ListenerStart: unary(async (req) => await operatorAction("can't start listener", async () => {
+      const listener = await node.listeners.start(runtimeListenerConfig(node.config.listenerOptions, req))
+      node.log.info({ listener: listener.kind, address: describeAddress({ host: listener.config.host, port: listener.port() }) }, 'listener started with vmq-admin')
+    })),
+
+    ListenerStop: unary(async ({ address, port, killSessions: kill }) => await operatorAction("can't stop listener", async () => {
+      await node.listeners.stop(address, port, kill)
+      node.log.info({ address: describeAddress({ host: address, port }), kill_sessions: kill }, 'listener stopped with vmq-admin')
+    })),
+
+    ListenerRestart: unary(async ({ address, port }) => await operatorAction("can't restart listener", async () => {
+      await node.listeners.restart(address, port)
+      node.log.info({ address: describeAddress({ host: address, port }) }, 'listener restarted with vmq-admin')
+    })),
+
+    ListenerDelete: unary(async ({ address, port }) => await operatorAction("can't delete listener", async () => {
+      await node.listeners.delete(address, port)
+      node.log.info({ address: describeAddress({ host: address, port }) }, 'listener deleted with vmq-admin')
+    })),
+
+    TlsClearPemCache: unary(async () => {
+      node.listeners.reloadCertificates()
+      return DONE
     })
+  }
+}
+
+/** Runs an operator's listener action; its expected failures become one-line refusals. */
+async function operatorAction (what: string, action: () => Promise<void>): Promise<{ text: string }> {
+  try {
+    await action()
+    return DONE
+  } catch (err) {
+    if (err instanceof ListenerOpError) throw new InvalidRequest(err.message)
+    if (err instanceof TlsConfigError || err instanceof ListenError || err instanceof StartError) throw new InvalidRequest(`${what}: ${err.message}`)
+    throw err
   }
 }

@@ -15,8 +15,17 @@ export interface ClientMeta {
   protocolVersion: number
   /** clean session (3.1.1) / clean start (5) as the client asked */
   clean: boolean
+  /** the client's address; with proxy_protocol, the one the PROXY header reported */
   peerHost: string | undefined
   peerPort: number | undefined
+  /** CN of the client certificate (TLS listener, or PROXY v2 TLS TLV) */
+  certCommonName: string | undefined
+  /**
+   * set when the transport vouches for the user (use_identity_as_username,
+   * proxy_protocol_use_cn_as_username): it is the username and the auth
+   * plugins are not consulted; authorization still applies to it
+   */
+  preauthUsername: string | undefined
 }
 
 const metas = new WeakMap<Client, ClientMeta>()

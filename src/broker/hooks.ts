@@ -43,7 +43,7 @@ export function brokerHooks (ctx: HookContext): Hooks {
         meta.sentClientIdLength = packet.clientId.length
         meta.clientIdInvalid = packet.clientId.includes(SESSION_SEPARATOR)
         meta.protocolVersion = packet.protocolVersion ?? 4
-        meta.username = packet.username
+        meta.username = meta.preauthUsername ?? packet.username
         meta.clean = packet.clean !== false
       }
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
@@ -155,8 +155,9 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   if (meta.sentClientIdLength > ctx.settings.number('max_client_id_size')) return { code: 2, reason: 'client_identifier_not_valid' }
   // MQTT 3.1 has no broker-assigned ids; U+0000 is not allowed in MQTT strings (and marks our internal ids)
   if (meta.clientIdInvalid || (meta.protocolVersion === 3 && meta.sentClientIdLength === 0)) return { code: 2, reason: 'client_identifier_not_valid' }
+  // use_identity_as_username: the certificate CN is the username and no auth plugin is asked
   const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
-  if (!anonymous) {
+  if (!anonymous && meta.preauthUsername === undefined) {
     const verdict = await ctx.chain.register(clientInfo(client), password)
     if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
     if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }

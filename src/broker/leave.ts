@@ -8,12 +8,12 @@ import { handOver } from './sessions.js'
 
 export async function leaveCluster (node: BrokerNode, opts: LeaveOptions): Promise<string> {
   if (!opts.kill) {
-    for (const l of node.listeners) l.suspend?.()
+    await Promise.all(node.listeners.all().filter(l => l.status === 'running').map(async l => { await l.suspend() }))
     return 'Done! Use -k to teardown and migrate existing sessions!'
   }
   const peers = node.cluster.runningPeers()
   if (node.cluster.hasPeers() && peers.length === 0) throw new Error("Can't migrate queues because cluster is inconsistent, retry!")
-  await Promise.allSettled(node.listeners.map(async l => { await l.close() }))
+  await node.listeners.closeAll()
   const instances = await node.allInstances()
   const queues = instances.flatMap(i => i.persistentClients().map(clientId => ({ instance: i, clientId })))
   let moved = 0

@@ -18,11 +18,14 @@ import { trackSubscriptions } from '../cluster/tracked-persistence.js'
 import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
 import type { AuthPlugin } from './auth/types.js'
-import { setMeta } from './client-meta.js'
+import { getMeta, setMeta } from './client-meta.js'
 import { brokerHooks } from './hooks.js'
+import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
-import { WsListener } from './listeners/ws.js'
-import { describeAddress, type MqttListener } from './listeners/types.js'
+import { TlsConfigError } from './listeners/tls-context.js'
+import { TlsListener } from './listeners/tls.js'
+import { WsListener, WssListener } from './listeners/ws.js'
+import { describeAddress, type ConnectionInfo, type ListenerContext, type MqttListener } from './listeners/types.js'
 import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
@@ -60,7 +63,7 @@ const AEDES_CONNECT_TIMEOUT = 2 ** 31 - 1
 export class BrokerNode {
   readonly settings: Settings
   readonly log: Logger
-  readonly listeners: MqttListener[] = []
+  readonly listeners = new ListenerRegistry(config => this.createListener(config))
   readonly plugins: AuthPlugin[] = []
   readonly sessions = new SessionRegistry()
   readonly cluster: Cluster
@@ -122,11 +125,8 @@ export class BrokerNode {
     this.warnAboutOpenAccess()
     await this.instance('')
     for (const config of this.config.listeners) {
-      const listener = this.createListener(config)
-      if (listener !== undefined) {
-        await listener.start()
-        this.listeners.push(listener)
-      }
+      if (config.type === 'vmq') continue // served by the gRPC server
+      await this.listeners.start(config)
     }
     const clustering = this.clusteringListener()
     const proto = vmqProto()
@@ -163,26 +163,31 @@ export class BrokerNode {
     return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
   }
 
-  private createListener (config: ListenerConfig): MqttListener | undefined {
-    const handler = (stream: Duplex, listener: MqttListener, req?: IncomingMessage): void => { this.accept(stream, listener, req) }
-    switch (config.type) {
-      case 'tcp': return new TcpListener(config, handler)
-      case 'ws': return new WsListener(config, handler)
-      case 'vmq': return undefined // served by the gRPC server
-      default:
-        throw new StartError(`listener.${config.type}.${config.name}: ${config.type} listeners are not supported yet`)
+  private createListener (config: ListenerConfig): MqttListener {
+    const ctx: ListenerContext = { accept: (stream, listener, info, req) => { this.accept(stream, listener, info, req) }, log: this.log }
+    try {
+      switch (config.type) {
+        case 'tcp': return new TcpListener(config, ctx)
+        case 'ssl': return new TlsListener(config, ctx)
+        case 'ws': return new WsListener(config, ctx)
+        case 'wss': return new WssListener(config, ctx)
+        default:
+          throw new StartError(`listener.${config.type}.${config.name}: ${config.type} listeners are not supported yet`)
+      }
+    } catch (err) {
+      if (err instanceof TlsConfigError) throw new StartError(err.message)
+      throw err
     }
   }
 
-  private accept (stream: Duplex, listener: MqttListener, req?: IncomingMessage): void {
+  private accept (stream: Duplex, listener: MqttListener, info: ConnectionInfo, req?: IncomingMessage): void {
     const mountpoint = String(listener.config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
-      const socket = stream as Partial<{ remoteAddress: string, remotePort: number }>
       stream.once('close', () => { queues.closed(client) })
       const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
         this.counters.connectTimeouts++
-        this.log.debug({ peer: socket.remoteAddress, mountpoint }, 'connection closed: no CONNECT within mqtt_connect_timeout')
+        this.log.debug({ peer: `${info.peerHost}:${info.peerPort}`, mountpoint }, 'connection closed: no CONNECT within mqtt_connect_timeout')
       })
       setMeta(client, {
         connectArrived,
@@ -192,8 +197,10 @@ export class BrokerNode {
         sentClientIdLength: 0,
         protocolVersion: 4,
         clean: true,
-        peerHost: req?.socket.remoteAddress ?? socket.remoteAddress,
-        peerPort: req?.socket.remotePort ?? socket.remotePort
+        peerHost: info.peerHost,
+        peerPort: info.peerPort,
+        certCommonName: info.certCommonName,
+        preauthUsername: info.preauthUsername
       })
     }, (err: Error) => {
       this.log.error({ err: err.message, mountpoint }, 'cannot serve a connection')
@@ -214,7 +221,8 @@ export class BrokerNode {
   private async createInstance (mountpoint: string): Promise<Instance> {
     const id = mountpoint === '' ? this.name : `${this.name}/${mountpoint}`
     const interest = this.cluster.interestFor(mountpoint)
-    const tracked = trackSubscriptions(memoryPersistence(), interest)
+    const tracked = trackSubscriptions(memoryPersistence(), interest,
+      async (clientId, subscriptions) => { await this.cluster.sessionChanged(mountpoint, clientId, subscriptions) })
     const queues = new Queues({
       mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients
     })
@@ -236,7 +244,10 @@ export class BrokerNode {
     queues.attach(broker)
     broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
-    broker.on('client', client => { this.log.debug({ client: client.id, mountpoint }, 'client connected') })
+    broker.on('client', client => {
+      const meta = getMeta(client)
+      this.log.debug({ client: client.id, mountpoint, peer: `${meta?.peerHost}:${meta?.peerPort}`, username: meta?.username }, 'client connected')
+    })
     broker.on('clientDisconnect', client => { this.log.debug({ client: client.id, mountpoint }, 'client disconnected') })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
@@ -281,7 +292,7 @@ export class BrokerNode {
   }
 
   listenerInfo (): ListenerInfo[] {
-    const info = this.listeners.map(l => ({ kind: l.kind, name: `${l.config.type}.${l.config.name}`, address: describeAddress({ ...l.config, port: l.port() }) }))
+    const info = this.listeners.all().map(l => ({ kind: l.kind, name: `${l.config.type}.${l.config.name}`, address: describeAddress({ ...l.config, port: l.port() }) }))
     const clustering = this.clusteringListener()
     info.push({ kind: 'vmq', name: `vmq.${clustering.name}`, address: describeAddress({ ...clustering, port: this.rpc?.port ?? clustering.port }) })
     return info
@@ -304,7 +315,7 @@ export class BrokerNode {
 
   private async close (): Promise<void> {
     this.cluster.close()
-    await Promise.allSettled(this.listeners.map(async l => { await l.close() }))
+    await this.listeners.closeAll()
     for (const pending of this.instances.values()) {
       const instance = await pending.catch(() => undefined)
       if (instance === undefined) continue

@@ -1,7 +1,6 @@
 // What a command prints: a table or a text, as a human table or as VerneMQ's JSON shapes.
 import { Flags } from '@oclif/core'
 import type { CellValue } from '../rpc/table.js'
-import { renderTable } from './table.js'
 
 export const formatFlag = Flags.string({
   description: 'output format',
@@ -11,8 +10,10 @@ export const formatFlag = Flags.string({
 
 export type Format = 'human' | 'json'
 
-export function tableOutput (format: string, columns: string[], rows: Array<Record<string, CellValue>>): string {
+/** cli-table3 is loaded only when a human table is printed (JSON output skips it). */
+export async function tableOutput (format: string, columns: string[], rows: Array<Record<string, CellValue>>): Promise<string> {
   if (format === 'json') return JSON.stringify({ type: 'table', table: rows.map(r => trimStrings(r)) }) + '\n'
+  const { renderTable } = await import('./table.js')
   return renderTable(columns, rows)
 }
 

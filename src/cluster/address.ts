@@ -10,7 +10,10 @@ export interface NodeRef {
   address: string
 }
 
-export class AddressError extends Error {}
+import { InvalidRequest } from '../rpc/errors.js'
+
+/** A malformed node name: the caller's mistake (exit 1 in the CLI). */
+export class AddressError extends InvalidRequest {}
 
 export function parseNodeRef (spec: string): NodeRef {
   const text = spec.trim()

@@ -6,6 +6,7 @@ import type { Logger } from 'pino'
 import { vmqProto } from '../rpc/proto.js'
 import { COOKIE_METADATA } from '../rpc/server.js'
 import type { Hello } from '../rpc/generated/vmq/Hello.js'
+import type { SessionInfo } from '../rpc/generated/vmq/SessionInfo.js'
 import type { Member } from '../rpc/generated/vmq/Member.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
@@ -50,6 +51,9 @@ export class Cluster {
   private readonly links = new Map<string, PeerLink>()
   private readonly remote = new Map<string, Map<string, RemoteInterest>>()
   private readonly local = new Map<string, LocalInterest>()
+  /** persistent sessions: this node's, and each peer's as it reported them (mountpoint + NUL + client id -> subscriptions) */
+  private readonly localSessions = new Map<string, SessionInfo>()
+  private readonly peerSessions = new Map<string, Map<string, SessionInfo>>()
   private readonly store: MemberStore
   private readonly retainClock = new Map<string, number>()
   private readonly clock = new HybridClock()
@@ -172,6 +176,7 @@ export class Cluster {
     this.links.get(name)?.close()
     this.links.delete(name)
     this.remote.delete(name)
+    this.peerSessions.delete(name)
     if (this.members.delete(name)) {
       this.saveMembers()
       this.log.info({ member: name }, 'member removed from the cluster')
@@ -186,8 +191,57 @@ export class Cluster {
     return {
       from: { name: this.host.name, address: this.host.address() },
       members: this.memberList(),
-      filters: [...this.local.entries()].map(([mountpoint, interest]) => ({ mountpoint, filters: interest.filters() }))
+      filters: [...this.local.entries()].map(([mountpoint, interest]) => ({ mountpoint, filters: interest.filters() })),
+      sessions: [...this.localSessions.values()]
     }
+  }
+
+  // ---- persistent sessions directory ----
+
+  /**
+   * A local persistent session's subscriptions changed ([] = gone); resolves
+   * once every reachable peer has recorded it (the SUBACK waits for this, so a
+   * node that dies right after it cannot take the news with it).
+   */
+  async sessionChanged (mountpoint: string, clientId: string, subscriptions: Array<{ topic: string, qos: number }>): Promise<void> {
+    const info: SessionInfo = { mountpoint, clientId, subscriptions }
+    const key = sessionKey(mountpoint, clientId)
+    if (subscriptions.length === 0) this.localSessions.delete(key)
+    else this.localSessions.set(key, info)
+    const timeout = this.host.requestTimeout()
+    await Promise.allSettled(this.runningPeers().map(async link => await link.request({ session: info }, timeout)))
+  }
+
+  /** A peer's persistent session, from its hello (replace = all of them) or a change. */
+  peerSession (peer: string, info: SessionInfo, replace = false): void {
+    let sessions = this.peerSessions.get(peer)
+    if (sessions === undefined || replace) this.peerSessions.set(peer, sessions = new Map())
+    const key = sessionKey(info.mountpoint ?? '', info.clientId ?? '')
+    if ((info.subscriptions ?? []).length === 0) sessions.delete(key)
+    else sessions.set(key, info)
+  }
+
+  resetPeerSessions (peer: string): void {
+    this.peerSessions.set(peer, new Map())
+  }
+
+  /**
+   * Gives the persistent sessions of a member that was removed while down a new
+   * home, round robin over the running nodes, so their subscriptions keep
+   * collecting messages (what was queued on the dead node is lost).
+   */
+  private async rehome (dead: string): Promise<number> {
+    const sessions = [...(this.peerSessions.get(dead)?.values() ?? [])]
+    this.peerSessions.delete(dead)
+    const homes: Array<PeerLink | undefined> = [undefined, ...this.runningPeers()]
+    for (const [index, info] of sessions.entries()) {
+      const home = homes[index % homes.length]
+      const session = { found: true, subscriptions: (info.subscriptions ?? []).map(s => ({ topic: s.topic ?? '', qos: s.qos ?? 0 })), messages: [] }
+      if (home === undefined) await this.host.adopt(info.mountpoint ?? '', info.clientId ?? '', session)
+      else await this.handTo(home, info.mountpoint ?? '', info.clientId ?? '', session)
+    }
+    if (sessions.length > 0) this.log.info({ member: dead, sessions: sessions.length }, 'persistent sessions of a removed member re-homed')
+    return sessions.length
   }
 
   private linkUp (link: PeerLink): void {
@@ -249,9 +303,7 @@ export class Cluster {
       if (!link.up) continue
       const shares = assigned.get(name)
       if (shares === undefined && this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
-      link.send({
-        publish: { mountpoint, topic: packet.topic, payload: packet.payload, qos: packet.qos, origin: packet.brokerId, counter: packet.brokerCounter, shares }
-      })
+      link.route({ mountpoint, topic: packet.topic, payload: packet.payload, qos: packet.qos, origin: packet.brokerId, counter: packet.brokerCounter, shares })
     }
     const mine = assigned.get(this.host.name)
     return mine === undefined ? NONE : new Set(mine)
@@ -355,9 +407,12 @@ export class Cluster {
     if (member === undefined) throw new ClusterError(`${target} is not a member of this cluster`)
     const link = this.links.get(target)
     if (link?.up !== true) {
+      const sessions = this.peerSessions.get(target)
       this.removeMember(target)
       const timeout = this.host.requestTimeout()
       await Promise.allSettled(this.runningPeers().map(async l => await l.request({ leave: { node: target } }, timeout)))
+      if (sessions !== undefined) this.peerSessions.set(target, sessions)
+      await this.rehome(target)
       return 'Done'
     }
     return await this.leaveRemote(member, opts)
@@ -402,6 +457,10 @@ export class Cluster {
     clearTimeout(this.joinRetry)
     for (const link of this.links.values()) link.close()
   }
+}
+
+function sessionKey (mountpoint: string, clientId: string): string {
+  return mountpoint + '\u0000' + clientId
 }
 
 function retainKey (mountpoint: string, topic: string): string {

@@ -8,9 +8,16 @@ import type { ClusterClient } from '../rpc/generated/vmq/Cluster.js'
 import type { PeerMessage } from '../rpc/generated/vmq/PeerMessage.js'
 import type { Reply__Output } from '../rpc/generated/vmq/Reply.js'
 import type { Hello } from '../rpc/generated/vmq/Hello.js'
+import type { Publish } from '../rpc/generated/vmq/Publish.js'
 
 const MIN_BACKOFF_MS = 50
 const MAX_BACKOFF_MS = 1000
+/**
+ * Routed publishes are dropped (and counted) while more than this many bytes
+ * wait to be written to the peer: a slow or stuck peer must not grow this
+ * node's memory without bound.
+ */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024
 
 export interface LinkEvents {
   hello: () => Hello
@@ -30,6 +37,10 @@ export class PeerLink {
   private backoff = MIN_BACKOFF_MS
   private retryTimer: NodeJS.Timeout | undefined
   private closed = false
+  private batch: Publish[] = []
+  private flushScheduled = false
+  /** routed publishes dropped because the peer was unreachable or too slow */
+  dropped = 0
 
   constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents) {}
 
@@ -89,14 +100,45 @@ export class PeerLink {
   /** Fire and forget; dropped while the link is down. */
   send (message: PeerMessage): boolean {
     if (!this.up || this.stream === undefined) return false
+    this.flush()
     this.stream.write({ ...message, id: 0 })
     return true
+  }
+
+  /**
+   * Queues a routed publish; the publishes of one event-loop turn travel as
+   * one message (one frame instead of one per publish).
+   */
+  route (publish: Publish): void {
+    const stream = this.stream
+    if (!this.up || stream === undefined || stream.writableLength > MAX_BUFFERED_BYTES) {
+      this.dropped++
+      return
+    }
+    this.batch.push(publish)
+    if (!this.flushScheduled) {
+      this.flushScheduled = true
+      setImmediate(() => { this.flush() })
+    }
+  }
+
+  private flush (): void {
+    this.flushScheduled = false
+    if (this.batch.length === 0) return
+    const publishes = this.batch
+    this.batch = []
+    if (this.stream === undefined) {
+      this.dropped += publishes.length
+      return
+    }
+    this.stream.write({ id: 0, publishes: { publishes } })
   }
 
   /** A message the peer must answer within `timeoutMs`. */
   async request (message: PeerMessage, timeoutMs: number): Promise<Reply__Output> {
     const stream = this.stream
     if (!this.up || stream === undefined) throw new Error(`${this.name} is not reachable`)
+    this.flush()
     const id = this.nextId++
     return await new Promise<Reply__Output>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -34,6 +34,8 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
             cluster.mergeMembers(hello?.members ?? [])
             cluster.resetPeerFilters(peer)
             for (const set of hello?.filters ?? []) cluster.peerFilters(peer, set.mountpoint, set.filters, [], true)
+            cluster.resetPeerSessions(peer)
+            for (const info of hello?.sessions ?? []) cluster.peerSession(peer, info)
             return {}
           }
           case 'members':
@@ -46,6 +48,10 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
           }
           case 'publish':
             if (message.publish !== null && message.publish !== undefined) await host.deliverRemote(message.publish as Publish)
+            return {}
+          case 'publishes':
+            // started in order (delivery order is kept), awaited together
+            await Promise.all((message.publishes?.publishes ?? []).map(async publish => { await host.deliverRemote(publish as Publish) }))
             return {}
           case 'retain':
             if (message.retain !== null && message.retain !== undefined) await cluster.acceptRetain(message.retain as Retain)
@@ -60,6 +66,9 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
             if (a?.session !== null && a?.session !== undefined) await host.adopt(a.mountpoint, a.clientId, a.session)
             return {}
           }
+          case 'session':
+            if (message.session !== null && message.session !== undefined) cluster.peerSession(peer, message.session)
+            return {}
           case 'leave':
             if (message.leave?.node !== undefined) cluster.removeMember(message.leave.node)
             return {}

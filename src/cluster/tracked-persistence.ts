@@ -10,33 +10,39 @@ export interface Tracked<P> {
   clients: () => string[]
 }
 
-export function trackSubscriptions<P extends Persistence> (persistence: P, interest: LocalInterest): Tracked<P> {
-  const byClient = new Map<string, Set<string>>()
-  const forget = (clientId: string, topics: Iterable<string>): void => {
+/** Called with a persistent session's subscriptions whenever they change ([] = none left). */
+export type SessionChanged = (clientId: string, subscriptions: StoredSubscription[]) => Promise<void>
+
+export function trackSubscriptions<P extends Persistence> (persistence: P, interest: LocalInterest, changed: SessionChanged = async () => {}): Tracked<P> {
+  const byClient = new Map<string, Map<string, number>>()
+  const report = async (clientId: string): Promise<void> => {
+    await changed(clientId, [...(byClient.get(clientId) ?? [])].map(([topic, qos]) => ({ topic, qos })))
+  }
+  const forget = async (clientId: string, topics: Iterable<string>): Promise<void> => {
     const held = byClient.get(clientId)
     if (held === undefined) return
     for (const topic of topics) if (held.delete(topic)) interest.remove(topic)
     if (held.size === 0) byClient.delete(clientId)
+    await report(clientId)
   }
   const overrides: Partial<Persistence> = {
     addSubscriptions: async (client: ClientRef, subs: StoredSubscription[]) => {
       await persistence.addSubscriptions(client, subs)
       let held = byClient.get(client.id)
-      if (held === undefined) byClient.set(client.id, held = new Set())
-      for (const { topic } of subs) {
-        if (!held.has(topic)) {
-          held.add(topic)
-          interest.add(topic)
-        }
+      if (held === undefined) byClient.set(client.id, held = new Map())
+      for (const { topic, qos } of subs) {
+        if (!held.has(topic)) interest.add(topic)
+        held.set(topic, qos)
       }
+      await report(client.id)
     },
     removeSubscriptions: async (client: ClientRef, topics: string[]) => {
       await persistence.removeSubscriptions(client, topics)
-      forget(client.id, topics)
+      await forget(client.id, topics)
     },
     cleanSubscriptions: async (client: ClientRef) => {
       await persistence.cleanSubscriptions(client)
-      forget(client.id, [...(byClient.get(client.id) ?? [])])
+      await forget(client.id, [...(byClient.get(client.id)?.keys() ?? [])])
     }
   }
   const proxy = new Proxy(persistence, {

@@ -18,6 +18,6 @@ export default class Describe extends BaseCommand {
       if (row === undefined) throw new CliError(`Invalid config keys: ${key}`)
       return row
     })
-    process.stdout.write(tableOutput(flags.format, ['key', 'description', 'type', 'default', 'settable'], rows))
+    process.stdout.write(await tableOutput(flags.format, ['key', 'description', 'type', 'default', 'settable'], rows))
   }
 }

@@ -15,6 +15,6 @@ export default class Show extends BaseCommand {
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(Show)
     const table = await callNode<object, Table__Output>(resolveTarget(flags), 'ConfigShow', { keys: argv as string[] })
-    process.stdout.write(tableOutput(flags.format, table.columns, fromTable(table)))
+    process.stdout.write(await tableOutput(flags.format, table.columns, fromTable(table)))
   }
 }

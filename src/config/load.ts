@@ -22,6 +22,8 @@ export interface ListenerConfig {
   port: number
   /** every listener option, resolved most specific first */
   options: Map<string, Value>
+  /** started with `vmq-admin listener start` rather than configured */
+  runtime?: boolean
 }
 
 export interface NodeConfig {
@@ -29,6 +31,8 @@ export interface NodeConfig {
   source: string
   values: Map<string, Value>
   listeners: ListenerConfig[]
+  /** listener options as configured per scope ('' = all, 'tcp' = type, 'tcp.NAME'), for listeners started at runtime */
+  listenerOptions: ListenerEntries['options']
   warnings: string[]
 }
 
@@ -44,7 +48,7 @@ export function loadConfig (opts: LoadOptions): NodeConfig {
   if (problems.length > 0) throw new ConfigError(problems)
   const values = defaultValues()
   for (const [key, value] of parsed.values) values.set(key, value)
-  return { source, values, listeners: resolveListeners(parsed.listeners), warnings: parsed.warnings }
+  return { source, values, listeners: resolveListeners(parsed.listeners), listenerOptions: parsed.listeners.options, warnings: parsed.warnings }
 }
 
 function readConfigFile (file: string): string {
@@ -76,13 +80,14 @@ function resolveListeners (entries: ListenerEntries): ListenerConfig[] {
     const [type, name] = key.split('.') as [ListenerType, string]
     const hostPort = parseIpPort(address)
     if (hostPort === undefined) continue // validated by the parser
-    listeners.push({ type, name, ...hostPort, options: resolveOptions(entries, type, name) })
+    listeners.push({ type, name, ...hostPort, options: resolveOptions(entries.options, type, name) })
   }
   return listeners
 }
 
-function resolveOptions (entries: ListenerEntries, type: string, name: string): Map<string, Value> {
-  const scopes = [`${type}.${name}`, type, ''].map(scope => entries.options.get(scope))
+/** Every listener option for one listener: per listener, else per type, else global, else the default. */
+export function resolveOptions (scoped: ListenerEntries['options'], type: string, name: string): Map<string, Value> {
+  const scopes = [`${type}.${name}`, type, ''].map(scope => scoped.get(scope))
   const options = new Map<string, Value>()
   for (const def of LISTENER_OPTIONS) {
     const set = scopes.find(scope => scope?.has(def.key))

@@ -230,3 +230,57 @@ describe('netsplit rules and leaving', () => {
     }
   })
 })
+
+describe('cluster commands with bad input', () => {
+  it('join without or with a malformed discovery node, leave without a node: exit 1 with the reason', async () => {
+    const node = await startNode({ conf: OPEN })
+    try {
+      const missing = await node.admin(['cluster', 'join'])
+      assert.equal(missing.code, 1)
+      assert.equal(missing.stderr.trim(), 'You have to provide a discovery node (example discovery-node=vernemq1@127.0.0.1)')
+      const malformed = await node.admin(['cluster', 'join', 'discovery-node=a@@b:x'])
+      assert.equal(malformed.code, 1)
+      assert.match(malformed.stderr, /invalid node "a@@b:x": expected name@host, name@host:port or host:port/)
+      const unreachable = await node.admin(['cluster', 'join', 'discovery-node=127.0.0.1:1'])
+      assert.notEqual(unreachable.code, 0)
+      assert.match(unreachable.stderr, /not_reachable: no node answers at 127.0.0.1:1/)
+      const leave = await node.admin(['cluster', 'leave'])
+      assert.equal(leave.code, 1)
+      assert.equal(leave.stderr.trim(), 'You have to provide a node')
+      const unknown = await node.admin(['cluster', 'leave', 'node=ghost@127.0.0.1'])
+      assert.notEqual(unknown.code, 0)
+      assert.match(unknown.stderr, /ghost@127.0.0.1 is not a member of this cluster/)
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+})
+
+describe('removing a dead member', () => {
+  it('re-homes its persistent sessions: they collect messages again and their client finds them', async () => {
+    const n1 = await startNode({ conf: OPEN })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`, 'allow_register_during_netsplit = on'] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const c = await connect(n2.mqttUrl, { clientId: 'homeless', clean: false })
+      await c.subscribeAsync('home/#', { qos: 1 })
+      await c.endAsync()
+      await n2.kill()
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false })
+      const r = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`])
+      assert.equal(r.code, 0, r.stderr)
+      const pub = await connect(n1.mqttUrl)
+      await pub.publishAsync('home/t', 'kept for you', { qos: 1 })
+      const back = await connect(n1.mqttUrl, { clientId: 'homeless', clean: false })
+      const got = collect(back)
+      await waitFor(() => got.length === 1, 5000, 'the message queued after re-homing')
+      assert.equal(got[0].payload, 'kept for you')
+      await endAll(pub, back)
+    } finally {
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})

@@ -4,14 +4,18 @@ import { describeAddress } from './types.js'
 
 export class ListenError extends Error {}
 
-/** Binds a server to the listener's address, turning bind failures into one clear line. */
-export async function listenOn (server: Server, config: ListenerConfig, key: string): Promise<void> {
+/**
+ * Binds a server to the listener's address, turning bind failures into one
+ * clear line that starts with `key = address` (just the address without a key).
+ */
+export async function listenOn (server: Server, config: Pick<ListenerConfig, 'host' | 'port'>, key: string | undefined): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const reason = err.code === 'EADDRINUSE'
         ? 'address already in use'
         : err.code === 'EADDRNOTAVAIL' ? 'address not available on this host' : err.message
-      reject(new ListenError(`${key} = ${describeAddress(config)}: cannot listen: ${reason}`))
+      const where = key === undefined ? describeAddress(config) : `${key} = ${describeAddress(config)}`
+      reject(new ListenError(`${where}: cannot listen: ${reason}`))
     }
     server.once('error', onError)
     server.listen(config.port, config.host, () => {

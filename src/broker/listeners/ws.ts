@@ -1,24 +1,27 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws'
+import type { TLSSocket } from 'node:tls'
+import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { ListenerConfig } from '../../config/load.js'
-import { boundPort, listenOn } from './listen.js'
-import { maxConnections, type ConnectionHandler, type MqttListener } from './types.js'
+import { SocketListener } from './socket.js'
+import { verifiedInfo, watchHandshakes } from './tls.js'
+import { TlsCredentials } from './tls-context.js'
+import type { ConnectionInfo, ListenerContext } from './types.js'
 
 /** The only path VerneMQ serves MQTT over WebSocket on. */
 export const WS_PATH = '/mqtt'
 const SUBPROTOCOLS = ['mqtt', 'mqttv3.1']
 
 /** MQTT over WebSocket at /mqtt. */
-export class WsListener implements MqttListener {
-  readonly kind = 'mqttws'
-  status: 'running' | 'suspended' = 'running'
-  private readonly server: Server
+export class WsListener extends SocketListener {
+  readonly kind: 'mqttws' | 'mqttwss' = 'mqttws'
   private readonly wss: WebSocketServer
-  private readonly sockets = new Set<WebSocket>()
 
-  constructor (readonly config: ListenerConfig, private readonly onConnection: ConnectionHandler) {
-    this.server = createServer((req, res) => {
+  constructor (config: ListenerConfig, ctx: ListenerContext, protected readonly http: Server | HttpsServer = createServer()) {
+    super(config, ctx)
+    this.http.on('request', (req: IncomingMessage, res) => {
       res.writeHead(req.url === WS_PATH ? 426 : 404, { 'content-type': 'text/plain' })
       res.end(req.url === WS_PATH ? 'Upgrade to WebSocket required\n' : 'Not found\n')
     })
@@ -28,7 +31,20 @@ export class WsListener implements MqttListener {
       maxPayload: typeof maxPayload === 'number' ? maxPayload : undefined,
       handleProtocols: offered => SUBPROTOCOLS.find(p => offered.has(p)) ?? false
     })
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.upgrade(req, socket, head) })
+    this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => { this.upgrade(req, socket, head) })
+  }
+
+  protected serve (socket: Socket): void {
+    // The HTTP server is not listening itself: it takes over sockets we accepted.
+    this.http.emit('connection', socket)
+    // Bytes that followed a PROXY header wait in the paused socket; the HTTP
+    // server reads them through its 'data' listener once the socket flows.
+    if (socket.isPaused()) socket.resume()
+  }
+
+  /** What is known about the client of an upgrade request; undefined = refused (socket closed). */
+  protected upgradeInfo (req: IncomingMessage): ConnectionInfo | undefined {
+    return this.connectionInfo(req.socket)
   }
 
   private upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -37,28 +53,38 @@ export class WsListener implements MqttListener {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
       return
     }
-    if (this.sockets.size >= maxConnections(this.config)) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-      return
-    }
+    const info = this.upgradeInfo(req)
+    if (info === undefined) return
     this.wss.handleUpgrade(req, socket, head, ws => {
-      this.sockets.add(ws)
-      ws.once('close', () => this.sockets.delete(ws))
-      this.onConnection(createWebSocketStream(ws), this, req)
+      this.ctx.accept(createWebSocketStream(ws), this, info, req)
     })
   }
+}
 
-  port (): number { return boundPort(this.server, this.config.port) }
-  connections (): number { return this.sockets.size }
+/** MQTT over WebSocket over TLS at /mqtt. */
+export class WssListener extends WsListener {
+  override readonly kind = 'mqttwss'
+  readonly credentials: TlsCredentials
 
-  async start (): Promise<void> {
-    await listenOn(this.server, this.config, `listener.ws.${this.config.name}`)
+  constructor (config: ListenerConfig, ctx: ListenerContext) {
+    const credentials = new TlsCredentials(config)
+    const https = createHttpsServer(credentials.serverOptions())
+    watchHandshakes(https, config, ctx)
+    super(config, ctx, https)
+    this.credentials = credentials
   }
 
-  async close (): Promise<void> {
-    const closed = new Promise<void>(resolve => this.server.close(() => resolve()))
-    for (const ws of this.sockets) ws.terminate()
-    this.server.closeAllConnections()
-    await closed
+  protected override serve (socket: Socket): void {
+    this.credentials.refresh(this.http as HttpsServer, this.ctx.log)
+    // The TLS layer reads bytes that followed a PROXY header from the socket itself.
+    this.http.emit('connection', socket)
+  }
+
+  protected override upgradeInfo (req: IncomingMessage): ConnectionInfo | undefined {
+    return verifiedInfo(this.credentials, this.connectionInfo(req.socket), req.socket as TLSSocket, this.config, this.ctx)
+  }
+
+  reloadCertificates (): void {
+    this.credentials.refresh(this.http as HttpsServer, this.ctx.log, true)
   }
 }

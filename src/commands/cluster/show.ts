@@ -12,6 +12,6 @@ export default class ClusterShow extends BaseCommand {
   async run (): Promise<void> {
     const { flags } = await this.parse(ClusterShow)
     const table = await callNode<object, Table__Output>(resolveTarget(flags), 'ClusterShow', {})
-    process.stdout.write(tableOutput(flags.format, table.columns, fromTable(table)))
+    process.stdout.write(await tableOutput(flags.format, table.columns, fromTable(table)))
   }
 }

@@ -1,8 +1,14 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 
-/** Connects with MQTT.js; resolves when CONNACK accepted, rejects with the refusal. */
+/**
+ * Connects with MQTT.js; resolves when CONNACK accepted, rejects with the refusal.
+ * Messages are collected from the start (see `collect`): a resumed session's
+ * queued messages can arrive in the same read as the CONNACK, before the caller
+ * could attach a listener.
+ */
 export async function connect (url: string, opts: IClientOptions = {}): Promise<MqttClient> {
   const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
+  collect(client)
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve())
     client.once('error', err => { client.end(true); reject(err) })
@@ -25,10 +31,16 @@ export async function connackCode (url: string, opts: IClientOptions = {}): Prom
 
 export interface Received { topic: string, payload: string, qos: number, retain: boolean }
 
-/** Collects messages arriving at a client. */
+const collected = new WeakMap<MqttClient, Received[]>()
+
+/** The messages that arrived at a client (the same list on every call). */
 export function collect (client: MqttClient): Received[] {
-  const got: Received[] = []
-  client.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }))
+  let got = collected.get(client)
+  if (got === undefined) {
+    const list: Received[] = []
+    client.on('message', (topic, payload, packet) => list.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }))
+    collected.set(client, got = list)
+  }
   return got
 }
 

@@ -1,0 +1,719 @@
+// The durable store: an aedes 2 persistence kept in LevelDB, as VerneMQ keeps
+// its offline queues. Retained messages, persistent subscriptions, queued and
+// in-flight outgoing messages, incoming QoS 2 state and wills survive a restart
+// or `kill -9`.
+//
+// Everything aedes looks up on the hot path is answered from memory: the
+// subscription index (who gets a copy of a message), the per-client queue
+// index (which stored message a PUBACK/PUBREC refers to), and the key sets of
+// retained topics, wills and incoming packet ids. Packets stay on disk. All
+// writes go through one group-commit batcher, in order; a promise from this
+// class settles when its writes are in LevelDB's log, except for queued and
+// retained messages, which are written behind (see outgoingEnqueueCombi and
+// flushed()).
+import { Readable } from 'node:stream'
+import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
+import {
+  incomingKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, subscriptionKey, willKey
+} from './keys.js'
+import { openDatabase, StoreError, type Db } from './open-db.js'
+import { ClientQueue, type QueuedRef } from './outgoing-index.js'
+import { TopicIndex, topicMatches, type TopicMatch } from './topic-index.js'
+import { WriteBatcher, type WriteOp } from './write-batcher.js'
+
+export { StoreError, type StoreErrorCode } from './open-db.js'
+
+export type StoreLogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+export interface LevelPersistenceOptions {
+  /** LevelDB data dir; created when missing */
+  path: string
+  /** per offline persistent session: -1 unlimited, 0 queue nothing; default 1000 (VerneMQ's) */
+  maxOfflineMessages?: number
+  log?: (level: StoreLogLevel, msg: string) => void
+}
+
+export interface StoreStats {
+  /** messages dropped because an offline session's queue was at max_offline_messages */
+  offlineDropped: number
+  queuedMessages: number
+  clientsWithQueue: number
+  retainedMessages: number
+  /** persistent subscriptions with QoS > 0 */
+  subscriptions: number
+  clientsWithSubscriptions: number
+}
+
+/** The parts of an aedes packet the store reads; everything else is kept as is. */
+export interface PacketLike {
+  cmd?: string
+  topic?: string
+  payload?: unknown
+  qos?: number
+  retain?: boolean
+  dup?: boolean
+  messageId?: number
+  brokerId?: string
+  brokerCounter?: number
+  [field: string]: unknown
+}
+
+export interface SubscriptionLike {
+  topic: string
+  qos: number
+  rh?: number
+  rap?: boolean
+  nl?: boolean
+  subscriptionIdentifier?: number
+}
+
+interface SubscriptionRecord {
+  qos: number
+  rh: number | undefined
+  rap: boolean | undefined
+  nl: boolean | undefined
+  subscriptionIdentifier?: number
+}
+
+interface ClientLike {
+  id: string
+  /** aedes: the session ends with the connection (v3/v4 clean session, v5 expiry 0) */
+  clean?: boolean
+  /** aedes: v5 Clean Start */
+  _cleanStart?: boolean
+}
+
+/** What the aedes 'subscribe' event tells about the client. */
+interface SubscribingClient {
+  id: string
+  clean?: boolean
+  subscriptions?: Record<string, { qos: number, rh?: number, rap?: boolean, nl?: boolean, si?: number }>
+}
+
+/** The parts of the aedes instance the store reads. */
+interface BrokerLike {
+  id: string
+  clients?: Record<string, unknown>
+  on?: (event: 'subscribe', listener: (subs: SubscriptionLike[], client: SubscribingClient) => void) => unknown
+}
+
+const DEFAULT_MAX_OFFLINE_MESSAGES = 1000
+const READ_CHUNK = 256
+const SCAN_BATCH = 1000
+/** a SUBACK failure code: aedes hands denied filters to addSubscriptions too */
+const FIRST_FAILURE_QOS = 0x80
+
+export async function openLevelPersistence (options: LevelPersistenceOptions): Promise<LevelPersistence> {
+  const db = await openDatabase(options.path)
+  const store = new LevelPersistence(db, options)
+  try {
+    await store.load()
+  } catch (err) {
+    await db.close()
+    if (err instanceof StoreError) throw err
+    throw new StoreError(`data dir ${options.path} is corrupt: ${(err as Error).message}`, 'STORE_CORRUPT', options.path, { cause: err })
+  }
+  return store
+}
+
+export class LevelPersistence {
+  readonly path: string
+  readonly #db: Db
+  readonly #batcher: WriteBatcher
+  readonly #maxOffline: number
+  readonly #log: (level: StoreLogLevel, msg: string) => void
+  #broker: BrokerLike | undefined
+  #closed = false
+
+  readonly #subscriptions = new Map<string, Map<string, SubscriptionRecord>>()
+  readonly #index = new TopicIndex()
+  readonly #queues = new Map<string, ClientQueue>()
+  #lastSeq = 0
+  /** client id -> number of its current delivery session (a resumed persistent session) */
+  readonly #sessions = new Map<string, number>()
+  #lastSession = 0
+  readonly #incoming = new Map<string, Set<number>>()
+  readonly #retained = new Set<string>()
+  readonly #wills = new Set<string>()
+  #offlineDropped = 0
+
+  /** Use openLevelPersistence(); this does not read the disk. */
+  constructor (db: Db, options: LevelPersistenceOptions) {
+    this.path = options.path
+    this.#db = db
+    this.#batcher = new WriteBatcher(db)
+    this.#maxOffline = options.maxOfflineMessages ?? DEFAULT_MAX_OFFLINE_MESSAGES
+    this.#log = options.log ?? (() => {})
+  }
+
+  /** Rebuilds the in-memory indexes from disk; called once by openLevelPersistence. */
+  async load (): Promise<void> {
+    await this.#scan('s', true, (key, value) => {
+      const { clientId, rest: topic } = parseClientKey(key)
+      this.#remember(clientId, topic, decodeValue(value as Buffer) as unknown as SubscriptionRecord)
+    })
+    await this.#scan('o', true, (key, value) => {
+      const { clientId, rest } = parseClientKey(key)
+      const seq = seqOfOutgoingKey(rest)
+      const meta = decodeQueuedMeta(value as Buffer)
+      this.#queue(clientId).append(seq, meta.brokerId, meta.brokerCounter, meta.messageId)
+      if (seq > this.#lastSeq) this.#lastSeq = seq
+    })
+    await this.#scan('i', false, key => {
+      const { clientId, rest } = parseClientKey(key)
+      this.#incomingIds(clientId).add(Number(rest))
+    })
+    await this.#scan('r', false, key => this.#retained.add(key.slice(1)))
+    await this.#scan('w', false, key => this.#wills.add(key.slice(1)))
+    const s = this.stats()
+    this.#log('info', `store ${this.path} opened: ${s.clientsWithSubscriptions} persistent sessions, ` +
+      `${s.queuedMessages} queued messages for ${s.clientsWithQueue} clients, ${s.retainedMessages} retained messages`)
+  }
+
+  // ---- aedes persistence interface ----
+
+  get broker (): BrokerLike | undefined {
+    return this.#broker
+  }
+
+  async setup (broker: BrokerLike): Promise<void> {
+    this.#broker = broker
+    broker.on?.('subscribe', (subs, client) => this.#afterSubscribe(subs, client))
+  }
+
+  /** Write-behind, like outgoingEnqueueCombi (see there). */
+  async storeRetained (packet: PacketLike): Promise<void> {
+    const topic = String(packet.topic)
+    const key = retainedKey(topic)
+    if (payloadLength(packet.payload) === 0) {
+      this.#retained.delete(topic)
+      this.#writeBehind([{ type: 'del', key }])
+    } else {
+      this.#retained.add(topic)
+      this.#writeBehind([{ type: 'put', key, value: encodeValue(packet) }])
+    }
+  }
+
+  createRetainedStream (pattern: string): Readable {
+    return Readable.from(this.#retainedMatching([pattern]))
+  }
+
+  createRetainedStreamCombi (patterns: string[]): Readable {
+    return Readable.from(this.#retainedMatching(patterns))
+  }
+
+  /**
+   * aedes 2.0.0-beta.1 hands over the whole SUBSCRIBE packet once per granted
+   * filter, refused filters included (they are settled after the SUBACK, see
+   * #afterSubscribe). A filter already marked with a failure code is skipped.
+   */
+  async addSubscriptions (client: ClientLike, subs: SubscriptionLike[]): Promise<void> {
+    const ops: WriteOp[] = []
+    for (const sub of subs) {
+      if (typeof sub.qos === 'number' && sub.qos >= FIRST_FAILURE_QOS) continue
+      const record: SubscriptionRecord = { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl }
+      if (sub.subscriptionIdentifier !== undefined) record.subscriptionIdentifier = sub.subscriptionIdentifier
+      const previous = this.#remember(client.id, sub.topic, record)
+      if (previous === undefined || !sameRecord(previous, record)) {
+        ops.push({ type: 'put', key: subscriptionKey(client.id, sub.topic), value: encodeValue(record) })
+      }
+    }
+    await this.#write(ops)
+  }
+
+  async removeSubscriptions (client: ClientLike, topics: string[]): Promise<void> {
+    const stored = this.#subscriptions.get(client.id)
+    if (stored === undefined) return
+    const ops: WriteOp[] = []
+    for (const topic of topics) {
+      const record = stored.get(topic)
+      if (record === undefined) continue
+      if (record.qos > 0) this.#index.remove(topic, client.id)
+      stored.delete(topic)
+      ops.push({ type: 'del', key: subscriptionKey(client.id, topic) })
+    }
+    if (stored.size === 0) this.#subscriptions.delete(client.id)
+    await this.#write(ops)
+  }
+
+  /** aedes calls this when a persistent session resumes: it starts a delivery session. */
+  async subscriptionsByClient (client: ClientLike): Promise<Array<SubscriptionLike>> {
+    this.#sessions.set(client.id, ++this.#lastSession)
+    const stored = this.#subscriptions.get(client.id)
+    if (stored === undefined) return []
+    return [...stored].map(([topic, record]) => ({ topic, ...record }))
+  }
+
+  async countOffline (): Promise<{ subsCount: number, clientsCount: number }> {
+    return { subsCount: this.#index.count, clientsCount: this.#subscriptions.size }
+  }
+
+  async subscriptionsByTopic (topic: string): Promise<TopicMatch[]> {
+    return this.#index.match(topic)
+  }
+
+  /**
+   * aedes calls this when a client connects with a clean session/clean start
+   * (and when a v5 session ends). Besides the subscriptions it drops the
+   * client's incoming QoS 2 state: aedes 2.0.0-beta.1 would otherwise take a
+   * new session's PUBLISH that reuses a packet id left unreleased by the old
+   * session for a duplicate, answer PUBREC/PUBCOMP and never deliver it.
+   */
+  async cleanSubscriptions (client: ClientLike): Promise<void> {
+    this.#sessions.delete(client.id)
+    const stored = this.#subscriptions.get(client.id)
+    const ops: WriteOp[] = this.#cleanIncomingOps(client.id)
+    if (stored !== undefined) {
+      for (const [topic, record] of stored) {
+        if (record.qos > 0) this.#index.remove(topic, client.id)
+        ops.push({ type: 'del', key: subscriptionKey(client.id, topic) })
+      }
+      this.#subscriptions.delete(client.id)
+    }
+    await this.#write(ops)
+  }
+
+  async outgoingEnqueue (sub: { clientId: string }, packet: PacketLike): Promise<void> {
+    await this.outgoingEnqueueCombi([sub], packet)
+  }
+
+  /**
+   * Write-behind: the copies are indexed (and readable) at once and written
+   * with the next batch; the promise does not wait for the disk. aedes numbers
+   * a message (brokerCounter) before storing it and routes it after, and its
+   * per-subscriber dedupe drops any message routed after one with a higher
+   * number: a disk wait here would let a QoS 0 message overtake a queued one
+   * and make subscribers of both lose the queued one. Durability for an
+   * acknowledgement comes from flushed() (see there).
+   */
+  async outgoingEnqueueCombi (subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void> {
+    if (subs === undefined || subs.length === 0) return
+    const value = encodeQueued(queuedCopy(packet))
+    const queued: Array<{ clientId: string, ref: QueuedRef }> = []
+    const ops: WriteOp[] = []
+    for (const sub of subs) {
+      const ref = this.#enqueue(sub.clientId, packet)
+      if (ref === undefined) continue
+      queued.push({ clientId: sub.clientId, ref })
+      ops.push({ type: 'put', key: outgoingKey(sub.clientId, ref.seq), value })
+    }
+    this.#writeBehind(ops, () => {
+      for (const { clientId, ref } of queued) this.#unqueue(clientId, ref)
+    })
+  }
+
+  /**
+   * A queued PUBLISH got its packet id (it is being sent), or a PUBLISH became
+   * a PUBREL. A PUBLISH that was never queued here is queued now: aedes sends
+   * it to a persistent session and its PUBACK must find it (this happens for
+   * messages emitted straight on the mq, e.g. from a cluster peer, and for a
+   * message published while the session was still connecting and its queue full).
+   */
+  async outgoingUpdate (client: ClientLike, packet: PacketLike): Promise<void> {
+    const clientId = client.id
+    const messageId = typeof packet.messageId === 'number' ? packet.messageId : undefined
+    const isPublish = (packet.cmd ?? 'publish') === 'publish'
+    if (isPublish && packet.brokerId !== undefined) {
+      const queue = this.#queue(clientId)
+      let ref = queue.findByOrigin(packet.brokerId, packet.brokerCounter ?? 0, messageId)
+      if (ref === undefined) {
+        ref = queue.append(++this.#lastSeq, packet.brokerId, packet.brokerCounter ?? 0, messageId)
+        this.#log('debug', `queued message ${packet.brokerId}:${packet.brokerCounter} for ${clientId} on send`)
+      } else if (messageId !== undefined) {
+        queue.setMessageId(ref, messageId)
+      }
+      ref.sentIn = this.#sessions.get(clientId) ?? 0
+      await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
+      return
+    }
+    const queue = this.#queues.get(clientId)
+    const ref = messageId !== undefined ? queue?.findByMessageId(messageId) : undefined
+    if (queue === undefined || ref === undefined) throw new Error('no such packet')
+    queue.forgetOrigin(ref)
+    await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
+  }
+
+  async outgoingClearMessageId (client: ClientLike, packet: PacketLike | undefined): Promise<Stored | undefined> {
+    const clientId = client.id
+    const queue = this.#queues.get(clientId)
+    if (queue === undefined) return undefined
+    const ref = findToClear(queue, packet)
+    if (ref === undefined) return undefined
+    this.#unqueue(clientId, ref)
+    const key = outgoingKey(clientId, ref.seq)
+    const value = await this.#read(key)
+    await this.#write([{ type: 'del', key }])
+    return value !== undefined ? decodeValue(value) : undefined
+  }
+
+  /**
+   * The client's queue, oldest first. When a persistent session resumes, aedes
+   * restores its subscriptions before it streams the queue, so a message routed
+   * in between is sent live; copies already sent in this session are left out
+   * so they are not sent twice. A clean session gets everything, for aedes to
+   * discard.
+   */
+  outgoingStream (client: ClientLike): Readable {
+    const queue = this.#queues.get(client.id)
+    const everything = client.clean === true || client._cleanStart === true
+    const session = this.#sessions.get(client.id)
+    const seqs: number[] = []
+    for (const ref of queue?.entries.values() ?? []) {
+      if (everything || ref.sentIn !== session) seqs.push(ref.seq)
+    }
+    return Readable.from(this.#queuedPackets(client.id, seqs, everything ? undefined : session))
+  }
+
+  async incomingStorePacket (client: ClientLike, packet: PacketLike): Promise<void> {
+    const messageId = Number(packet.messageId)
+    const copy = queuedCopy(packet)
+    copy.messageId = packet.messageId
+    this.#incomingIds(client.id).add(messageId)
+    await this.#write([{ type: 'put', key: incomingKey(client.id, messageId), value: encodeValue(copy) }])
+  }
+
+  async incomingGetPacket (client: ClientLike, packet: PacketLike): Promise<Stored> {
+    const messageId = Number(packet.messageId)
+    const value = this.#incoming.get(client.id)?.has(messageId) === true
+      ? await this.#read(incomingKey(client.id, messageId))
+      : undefined
+    if (value === undefined) throw new Error('no such packet')
+    return decodeValue(value)
+  }
+
+  async incomingDelPacket (client: ClientLike, packet: PacketLike): Promise<void> {
+    const messageId = Number(packet.messageId)
+    const ids = this.#incoming.get(client.id)
+    if (ids?.delete(messageId) !== true) throw new Error('no such packet')
+    if (ids.size === 0) this.#incoming.delete(client.id)
+    await this.#write([{ type: 'del', key: incomingKey(client.id, messageId) }])
+  }
+
+  async putWill (client: ClientLike, packet: PacketLike): Promise<void> {
+    packet.brokerId = this.#broker?.id
+    packet.clientId = client.id
+    this.#wills.add(client.id)
+    await this.#write([{ type: 'put', key: willKey(client.id), value: encodeValue(packet) }])
+  }
+
+  async getWill (client: ClientLike): Promise<Stored | undefined> {
+    if (!this.#wills.has(client.id)) return undefined
+    const value = await this.#read(willKey(client.id))
+    return value !== undefined ? decodeValue(value) : undefined
+  }
+
+  async delWill (client: ClientLike): Promise<Stored | undefined> {
+    if (!this.#wills.has(client.id)) return undefined
+    this.#wills.delete(client.id)
+    const key = willKey(client.id)
+    const value = await this.#read(key)
+    await this.#write([{ type: 'del', key }])
+    return value !== undefined ? decodeValue(value) : undefined
+  }
+
+  /** Wills of clients whose broker is not in `brokers` (brokerId -> last heartbeat). */
+  streamWill (brokers: Record<string, unknown> = {}): Readable {
+    const keys = [...this.#wills].map(willKey)
+    return Readable.from(this.#valuesOf(keys, will => !brokers[String(will.brokerId)]))
+  }
+
+  /** Client ids holding a persistent subscription to exactly `topic`. */
+  getClientList (topic: string): Readable {
+    const ids: string[] = []
+    for (const [clientId, stored] of this.#subscriptions) {
+      if (stored.has(topic)) ids.push(clientId)
+    }
+    return Readable.from(ids)
+  }
+
+  async destroy (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#batcher.drain()
+    await this.#db.close()
+  }
+
+  // ---- for the node ----
+
+  /**
+   * Resolves when everything stored so far is in LevelDB. Queued and retained
+   * messages are written behind (see outgoingEnqueueCombi); wire aedes'
+   * `published` hook to wait for this before QoS 2 PUBLISHes are acknowledged
+   * (aedes sends PUBREC after `published` calls back). Rejects if a write failed.
+   */
+  async flushed (): Promise<void> {
+    await this.#batcher.flushed()
+  }
+
+  /**
+   * Drops a client's incoming QoS 2 state. cleanSubscriptions already does it
+   * on a clean-session connect; call this when a clean v3/v4 session
+   * disconnects, so ids of clients that never come back leave nothing behind.
+   */
+  async cleanIncoming (clientId: string): Promise<void> {
+    await this.#write(this.#cleanIncomingOps(clientId))
+  }
+
+  /** Messages queued (waiting or in flight) for one client. */
+  queueLength (clientId: string): number {
+    return this.#queues.get(clientId)?.size ?? 0
+  }
+
+  get offlineDropped (): number {
+    return this.#offlineDropped
+  }
+
+  stats (): StoreStats {
+    let queued = 0
+    for (const queue of this.#queues.values()) queued += queue.size
+    return {
+      offlineDropped: this.#offlineDropped,
+      queuedMessages: queued,
+      clientsWithQueue: this.#queues.size,
+      retainedMessages: this.#retained.size,
+      subscriptions: this.#index.count,
+      clientsWithSubscriptions: this.#subscriptions.size
+    }
+  }
+
+  // ---- internals ----
+
+  /**
+   * After the SUBACK aedes has set each filter's qos to what was granted: a
+   * refused filter (>= 0x80) must not stay persisted, or messages for it would
+   * be queued while the client is offline and delivered when it reconnects.
+   * A filter refused again while an earlier grant is live keeps the live one.
+   */
+  #afterSubscribe (subs: SubscriptionLike[], client: SubscribingClient): void {
+    const stored = this.#subscriptions.get(client.id)
+    if (client.clean !== false || stored === undefined) return
+    const ops: WriteOp[] = []
+    for (const sub of subs) {
+      const record = stored.get(sub.topic)
+      if (record === undefined) continue
+      let settled: SubscriptionRecord | undefined
+      if (sub.qos < FIRST_FAILURE_QOS) {
+        settled = { ...record, qos: sub.qos }
+      } else {
+        const live = client.subscriptions?.[sub.topic]
+        if (live !== undefined) {
+          settled = { qos: live.qos, rh: live.rh, rap: live.rap, nl: live.nl }
+          if (live.si !== undefined) settled.subscriptionIdentifier = live.si
+        }
+      }
+      if (settled === undefined) {
+        if (record.qos > 0) this.#index.remove(sub.topic, client.id)
+        stored.delete(sub.topic)
+        ops.push({ type: 'del', key: subscriptionKey(client.id, sub.topic) })
+      } else if (!sameRecord(record, settled)) {
+        this.#remember(client.id, sub.topic, settled)
+        ops.push({ type: 'put', key: subscriptionKey(client.id, sub.topic), value: encodeValue(settled) })
+      }
+    }
+    if (stored.size === 0) this.#subscriptions.delete(client.id)
+    this.#write(ops).catch(() => {})
+  }
+
+  #remember (clientId: string, topic: string, record: SubscriptionRecord): SubscriptionRecord | undefined {
+    let stored = this.#subscriptions.get(clientId)
+    if (stored === undefined) {
+      stored = new Map()
+      this.#subscriptions.set(clientId, stored)
+    }
+    const previous = stored.get(topic)
+    stored.set(topic, record)
+    if (record.qos > 0) this.#index.add(topic, clientId, record)
+    else if (previous !== undefined && previous.qos > 0) this.#index.remove(topic, clientId)
+    return previous
+  }
+
+  #queue (clientId: string): ClientQueue {
+    let queue = this.#queues.get(clientId)
+    if (queue === undefined) {
+      queue = new ClientQueue()
+      this.#queues.set(clientId, queue)
+    }
+    return queue
+  }
+
+  #incomingIds (clientId: string): Set<number> {
+    let ids = this.#incoming.get(clientId)
+    if (ids === undefined) {
+      ids = new Set()
+      this.#incoming.set(clientId, ids)
+    }
+    return ids
+  }
+
+  #cleanIncomingOps (clientId: string): WriteOp[] {
+    const ids = this.#incoming.get(clientId)
+    if (ids === undefined) return []
+    this.#incoming.delete(clientId)
+    return [...ids].map(id => ({ type: 'del', key: incomingKey(clientId, id) }))
+  }
+
+  /** Indexes one queued copy, or returns undefined when max_offline_messages drops it. */
+  #enqueue (clientId: string, packet: PacketLike): QueuedRef | undefined {
+    if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
+      this.#offlineDropped++
+      return undefined
+    }
+    return this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
+  }
+
+  #unqueue (clientId: string, ref: QueuedRef): void {
+    const queue = this.#queues.get(clientId)
+    if (queue === undefined) return
+    queue.remove(ref)
+    if (queue.size === 0) this.#queues.delete(clientId)
+  }
+
+  #isOnline (clientId: string): boolean {
+    const clients = this.#broker?.clients
+    return clients !== undefined && Object.hasOwn(clients, clientId)
+  }
+
+  async #write (ops: WriteOp[]): Promise<void> {
+    try {
+      await this.#batcher.write(ops)
+    } catch (err) {
+      this.#log('error', `store ${this.path}: write failed: ${(err as Error).message}`)
+      throw err
+    }
+  }
+
+  /** Visits every key (and value) of one kind, a batch at a time. */
+  async #scan (kind: string, withValues: boolean, visit: (key: string, value: Buffer | undefined) => void): Promise<void> {
+    const range = kindRange(kind)
+    if (withValues) {
+      const it = this.#db.iterator(range)
+      try {
+        for (let batch = await it.nextv(SCAN_BATCH); batch.length > 0; batch = await it.nextv(SCAN_BATCH)) {
+          for (const [key, value] of batch) visitKey(visit, key, value)
+        }
+      } finally {
+        await it.close()
+      }
+    } else {
+      const it = this.#db.keys(range)
+      try {
+        for (let batch = await it.nextv(SCAN_BATCH); batch.length > 0; batch = await it.nextv(SCAN_BATCH)) {
+          for (const key of batch) visitKey(visit, key, undefined)
+        }
+      } finally {
+        await it.close()
+      }
+    }
+  }
+
+  #writeBehind (ops: WriteOp[], undo?: () => void): void {
+    this.#write(ops).catch(() => undo?.())
+  }
+
+  async #read (key: string): Promise<Buffer | undefined> {
+    const pending = this.#batcher.pendingValue(key)
+    if (pending !== undefined) return pending ?? undefined
+    return await this.#db.get(key)
+  }
+
+  async #readMany (keys: string[]): Promise<Array<Buffer | undefined>> {
+    const values: Array<Buffer | undefined> = new Array(keys.length)
+    const fromDisk: number[] = []
+    keys.forEach((key, i) => {
+      const pending = this.#batcher.pendingValue(key)
+      if (pending === undefined) fromDisk.push(i)
+      else values[i] = pending ?? undefined
+    })
+    if (fromDisk.length > 0) {
+      const read = await this.#db.getMany(fromDisk.map(i => keys[i]))
+      fromDisk.forEach((i, j) => { values[i] = read[j] })
+    }
+    return values
+  }
+
+  async * #valuesOf (keys: string[], keep: (value: Stored) => boolean = () => true): AsyncGenerator<Stored> {
+    for (let i = 0; i < keys.length; i += READ_CHUNK) {
+      const values = await this.#readMany(keys.slice(i, i + READ_CHUNK))
+      for (const value of values) {
+        if (value === undefined) continue
+        const decoded = decodeValue(value)
+        if (keep(decoded)) yield decoded
+      }
+    }
+  }
+
+  async * #queuedPackets (clientId: string, seqs: number[], session: number | undefined): AsyncGenerator<Stored> {
+    for (let i = 0; i < seqs.length; i += READ_CHUNK) {
+      const chunk = seqs.slice(i, i + READ_CHUNK)
+      const values = await this.#readMany(chunk.map(seq => outgoingKey(clientId, seq)))
+      for (let j = 0; j < chunk.length; j++) {
+        const value = values[j]
+        const ref = this.#queues.get(clientId)?.entries.get(chunk[j])
+        // skip what was acknowledged, or sent live, since the stream started
+        if (value === undefined || ref === undefined || (session !== undefined && ref.sentIn === session)) continue
+        yield decodeValue(value)
+      }
+    }
+  }
+
+  async * #retainedMatching (patterns: string[]): AsyncGenerator<Stored> {
+    for (const pattern of patterns) {
+      const topics = hasWildcard(pattern)
+        ? [...this.#retained].filter(topic => topicMatches(pattern, topic))
+        : this.#retained.has(pattern) ? [pattern] : []
+      yield * this.#valuesOf(topics.map(retainedKey))
+    }
+  }
+}
+
+function visitKey (visit: (key: string, value: Buffer | undefined) => void, key: string, value: Buffer | undefined): void {
+  try {
+    visit(key, value)
+  } catch (err) {
+    throw new Error(`key ${JSON.stringify(key)}: ${(err as Error).message}`)
+  }
+}
+
+/** The copy aedes' memory store queues (aedes-packet's shape, without a broker). */
+function queuedCopy (packet: PacketLike): Stored {
+  const copy: Stored = {}
+  for (const field of ['clientId', 'nl', 'properties', 'messageExpiry']) {
+    if (Object.hasOwn(packet, field)) copy[field] = packet[field]
+  }
+  const cmd = packet.cmd || 'publish'
+  const qos = packet.qos || 0
+  copy.cmd = cmd
+  copy.brokerId = packet.brokerId
+  copy.brokerCounter = packet.brokerCounter || 0
+  copy.topic = packet.topic
+  copy.payload = packet.payload || Buffer.alloc(0)
+  copy.qos = qos
+  copy.retain = packet.retain || false
+  copy.dup = packet.dup || false
+  if (qos > 0 || cmd !== 'publish') copy.messageId = undefined
+  return copy
+}
+
+/** What aedes means by a clear: by packet id; by origin when it has none yet; else the oldest unsent. */
+function findToClear (queue: ClientQueue, packet: PacketLike | undefined): QueuedRef | undefined {
+  if (typeof packet?.messageId === 'number') return queue.findByMessageId(packet.messageId)
+  if (typeof packet?.brokerId === 'string' && typeof packet.brokerCounter === 'number') {
+    return queue.findUnsentByOrigin(packet.brokerId, packet.brokerCounter)
+  }
+  return queue.firstUnsent()
+}
+
+function sameRecord (a: SubscriptionRecord, b: SubscriptionRecord): boolean {
+  return a.qos === b.qos && a.rh === b.rh && a.rap === b.rap && a.nl === b.nl &&
+    a.subscriptionIdentifier === b.subscriptionIdentifier
+}
+
+function payloadLength (payload: unknown): number {
+  if (payload === undefined || payload === null) return 0
+  if (typeof payload === 'string' || payload instanceof Uint8Array) return payload.length
+  return String(payload).length
+}
+
+function hasWildcard (pattern: string): boolean {
+  return pattern.includes('+') || pattern.includes('#')
+}

@@ -1,0 +1,120 @@
+// In-memory index of persistent QoS>0 subscriptions, so that finding who must
+// get a copy of a message queued never touches the disk.
+//
+// MQTT matching rules: `+` matches one level (an empty one too, as aedes'
+// mqemitter does), a trailing `#` matches the parent level and everything below,
+// and a filter starting with a wildcard never matches a topic starting with `$`.
+// Result order mirrors aedes' qlobber-based memory store: at each level `#`
+// first, then the filter ending here, then the exact word, then `+`.
+
+export interface IndexedSubscription {
+  qos: number
+  rh?: number
+  rap?: boolean
+  nl?: boolean
+}
+
+export interface TopicMatch extends IndexedSubscription {
+  clientId: string
+  topic: string
+}
+
+interface Node {
+  children: Map<string, Node>
+  subscribers: Map<string, IndexedSubscription> | undefined
+  /** the filter ending at this node, set once it has subscribers */
+  filter: string
+}
+
+function newNode (): Node {
+  return { children: new Map(), subscribers: undefined, filter: '' }
+}
+
+export class TopicIndex {
+  #root = newNode()
+  #count = 0
+
+  /** Number of (client, filter) pairs held. */
+  get count (): number {
+    return this.#count
+  }
+
+  add (filter: string, clientId: string, sub: IndexedSubscription): void {
+    let node = this.#root
+    for (const word of filter.split('/')) {
+      let child = node.children.get(word)
+      if (child === undefined) {
+        child = newNode()
+        node.children.set(word, child)
+      }
+      node = child
+    }
+    node.subscribers ??= new Map()
+    node.filter = filter
+    if (!node.subscribers.has(clientId)) this.#count++
+    node.subscribers.set(clientId, { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl })
+  }
+
+  remove (filter: string, clientId: string): void {
+    const path: Node[] = [this.#root]
+    const words = filter.split('/')
+    for (const word of words) {
+      const child = path[path.length - 1].children.get(word)
+      if (child === undefined) return
+      path.push(child)
+    }
+    const leaf = path[path.length - 1]
+    if (leaf.subscribers?.delete(clientId) !== true) return
+    this.#count--
+    if (leaf.subscribers.size === 0) leaf.subscribers = undefined
+    for (let i = words.length; i > 0; i--) {
+      const node = path[i]
+      if (node.subscribers !== undefined || node.children.size > 0) break
+      path[i - 1].children.delete(words[i - 1])
+    }
+  }
+
+  match (topic: string): TopicMatch[] {
+    const words = topic.split('/')
+    const out: TopicMatch[] = []
+    this.#collect(this.#root, words, 0, out)
+    return out
+  }
+
+  #collect (node: Node, words: string[], depth: number, out: TopicMatch[]): void {
+    const hidden = depth === 0 && words[0].startsWith('$')
+    const rest = hidden ? undefined : node.children.get('#')
+    if (rest !== undefined) emit(rest, out)
+    if (depth === words.length) {
+      emit(node, out)
+      return
+    }
+    const word = words[depth]
+    if (word !== '+' && word !== '#') {
+      const exact = node.children.get(word)
+      if (exact !== undefined) this.#collect(exact, words, depth + 1, out)
+    }
+    const one = hidden ? undefined : node.children.get('+')
+    if (one !== undefined) this.#collect(one, words, depth + 1, out)
+  }
+}
+
+function emit (node: Node, out: TopicMatch[]): void {
+  if (node.subscribers === undefined) return
+  for (const [clientId, sub] of node.subscribers) {
+    out.push({ clientId, topic: node.filter, qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl })
+  }
+}
+
+/** Whether a topic filter matches a topic name (same rules as the index). */
+export function topicMatches (filter: string, topic: string): boolean {
+  const f = filter.split('/')
+  const t = topic.split('/')
+  if (t[0].startsWith('$') && (f[0] === '+' || f[0] === '#')) return false
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return i === f.length - 1
+    if (i >= t.length) return false
+    if (f[i] !== '+' && f[i] !== t[i]) return false
+  }
+  return f.length === t.length
+}

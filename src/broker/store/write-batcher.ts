@@ -1,0 +1,92 @@
+// Group commit: writes asked for while a LevelDB batch is being written are
+// collected into the next batch, and each caller's promise settles when the
+// batch holding its writes is in LevelDB's log. One batch is in flight at a
+// time, so writes reach the disk in the order they were asked for.
+import type { ClassicLevel } from 'classic-level'
+
+export type WriteOp =
+  | { type: 'put', key: string, value: Buffer }
+  | { type: 'del', key: string }
+
+interface Waiter { resolve: () => void, reject: (err: Error) => void }
+
+export class WriteBatcher {
+  readonly #db: ClassicLevel<string, Buffer>
+  #ops: WriteOp[] = []
+  #waiters: Waiter[] = []
+  /** key -> value (null = delete) for writes not yet in LevelDB */
+  #pending = new Map<string, Buffer | null>()
+  /** the same for the batch being written */
+  #inFlight = new Map<string, Buffer | null>()
+  #writing: Promise<void> | undefined
+  #scheduled = false
+
+  constructor (db: ClassicLevel<string, Buffer>) {
+    this.#db = db
+  }
+
+  write (ops: WriteOp[]): Promise<void> {
+    if (ops.length === 0) return Promise.resolve()
+    for (const op of ops) {
+      this.#ops.push(op)
+      this.#pending.set(op.key, op.type === 'put' ? op.value : null)
+    }
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ resolve, reject })
+      this.#schedule()
+    })
+  }
+
+  /** Resolves once everything asked for so far is in LevelDB (rejects if that batch failed). */
+  flushed (): Promise<void> {
+    if (this.#ops.length > 0) {
+      return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
+    }
+    return this.#writing ?? Promise.resolve()
+  }
+
+  /** A value written but not yet flushed: Buffer, null when deleted, undefined when nothing pending. */
+  pendingValue (key: string): Buffer | null | undefined {
+    const value = this.#pending.get(key)
+    return value !== undefined ? value : this.#inFlight.get(key)
+  }
+
+  /** Resolves once everything asked for so far is written. */
+  async drain (): Promise<void> {
+    while (this.#writing !== undefined || this.#ops.length > 0) {
+      if (this.#writing !== undefined) await this.#writing.catch(() => undefined)
+      else await this.#flush()
+    }
+  }
+
+  #schedule (): void {
+    if (this.#scheduled || this.#writing !== undefined) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      void this.#flush()
+    })
+  }
+
+  async #flush (): Promise<void> {
+    if (this.#writing !== undefined || this.#ops.length === 0) return
+    const ops = this.#ops
+    const waiters = this.#waiters
+    this.#inFlight = this.#pending
+    this.#ops = []
+    this.#waiters = []
+    this.#pending = new Map()
+    const writing = this.#db.batch(ops)
+    this.#writing = writing
+    try {
+      await writing
+      for (const w of waiters) w.resolve()
+    } catch (err) {
+      for (const w of waiters) w.reject(err as Error)
+    } finally {
+      this.#writing = undefined
+      this.#inFlight = new Map()
+      if (this.#ops.length > 0) this.#schedule()
+    }
+  }
+}
