@@ -17,7 +17,7 @@ export interface ExpirationHost {
   isOnline: (clientId: string) => boolean
 }
 
-const NEVER_CHECK_MS = 5000
+const NEVER_CHECK_MS = 30000
 const MIN_CHECK_MS = 250
 const MAX_CHECK_MS = 60000
 
@@ -49,9 +49,11 @@ export class ExpirationSweeper {
   /** Deletes the sessions offline for longer than the expiration; returns their ids. */
   async sweep (now = Date.now()): Promise<string[]> {
     const limit = this.host.settings.expirationMs
+    const persistent = this.host.persistentClients()
+    this.forgetGone(persistent)
     if (limit === null) return []
     const expired: string[] = []
-    for (const clientId of this.host.persistentClients()) {
+    for (const clientId of persistent) {
       if (this.host.isOnline(clientId)) continue
       const since = this.offlineSince.get(clientId) ?? this.startedAt
       if (now - since < limit) continue
@@ -59,6 +61,13 @@ export class ExpirationSweeper {
       expired.push(clientId)
     }
     return expired
+  }
+
+  /** Sessions that ended otherwise (clean reconnect, moved to another node) need no timestamp. */
+  private forgetGone (persistent: string[]): void {
+    if (this.offlineSince.size === 0) return
+    const ids = new Set(persistent)
+    for (const clientId of this.offlineSince.keys()) if (!ids.has(clientId)) this.offlineSince.delete(clientId)
   }
 
   private async expire (clientId: string): Promise<void> {

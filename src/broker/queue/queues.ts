@@ -112,7 +112,7 @@ export class Queues implements SessionHost {
   forward (client: Client, packet: OutPacket): OutPacket | null {
     if (packet.brokerId === INJECTED_BROKER_ID) return this.sessions.get(client)?.takeInjected(packet.brokerCounter) ?? null
     const session = this.sessions.get(client)
-    if (session === undefined) return packet
+    if (session === undefined || session.closed) return packet
     // aedes replays a stored queue itself only when it discards it (see store-tap.ts)
     if (isStoredReplay(packet)) return null
     if (session.group !== undefined) return session.group.route(session, packet)

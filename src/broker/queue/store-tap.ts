@@ -97,6 +97,8 @@ export function tapPersistence<P extends Persistence> (inner: P, host: TapHost):
     },
 
     outgoingClearMessageId: async (client: ClientRef, packet: StoredPacket) => {
+      // a held-back message's stub that arrived after its session closed: nothing was stored for it
+      if (packet.brokerId === INJECTED_BROKER_ID) return undefined
       const session = host.sessionOf(client)
       if (session !== undefined && !session.closed) {
         if (packet.cmd === 'puback' || packet.cmd === 'pubcomp') {
