@@ -6,7 +6,7 @@ import { connect as netConnect } from 'node:net'
 import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet'
 import { connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
-import { ackUntil, consoleLog, count, fresh, pause, payloads, publishes, QUIET_MS, rawSubscriber, waitFresh } from './helpers/queue.js'
+import { ackUntil, consoleLog, count, fresh, pause, payloads, publishes, QUIET_MS, rawConnect, rawSubscriber, waitFresh } from './helpers/queue.js'
 
 describe('retries and the inflight window (retry_interval = 1, max_inflight_messages = 3)', () => {
   let node: TestNode
@@ -133,6 +133,27 @@ describe('the online queue (max_inflight_messages = 2, max_online_messages = 5)'
         assert.equal(count(consoleLog(node), 'online queue full'), 3)
         raw.close()
         await endAll(pub)
+      })
+
+      it('applies the window and the online limit to a resumed session\'s stored queue, unless override_max_online_messages', async () => {
+        const all = Array.from({ length: 9 }, (_, i) => `s${i}`)
+        for (const override of [false, true]) {
+          const set = await node.admin(['set', `override_max_online_messages=${override ? 'on' : 'off'}`])
+          assert.equal(set.code, 0, set.stderr)
+          const clientId = `resumed-${type}-${String(override)}`
+          const first = await rawSubscriber(node, clientId, 'stored/t', 1, { clean: false })
+          first.close()
+          const pub = await connect(node.mqttUrl)
+          // QoS 2 publishes are queued before they are acknowledged, so they are stored in order
+          for (const payload of all) await pub.publishAsync('stored/t', payload, { qos: 2 })
+          const { raw } = await rawConnect(node, clientId, { clean: false })
+          const expected = override ? all : type === 'fifo' ? all.slice(0, 7) : [...all.slice(0, 2), ...all.slice(4)]
+          await ackUntil(raw, expected.length)
+          await pause(QUIET_MS)
+          assert.deepEqual(payloads(fresh(raw)), expected)
+          raw.close()
+          await endAll(pub)
+        }
       })
     })
   }
