@@ -80,10 +80,10 @@ export function seedCounter (broker: Aedes): void {
 /**
  * Writes a PUBLISH (a resend, with DUP) or a PUBREL straight to the
  * connection: aedes has no public call to send either with a given packet id.
- * client.conn and client.version are documented.
+ * client.conn, client.version and client.connecting are documented.
  */
 export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mqttPacket.IPubrelPacket): void {
-  if (client.closed || !client.connected) return
+  if (client.closed || !(client.connected || client.connecting)) return
   const version = client.version === 3 || client.version === 5 ? client.version : 4
   try {
     mqttPacket.writeToStream(packet, client.conn as unknown as NodeJS.WritableStream, { protocolVersion: version })

@@ -119,6 +119,21 @@ describe('aedes behaviours the queue layer relies on', () => {
     raw.socket.destroy()
   })
 
+  it('stores a client.publish to a persistent session through outgoingEnqueue (which the tap skips for stubs)', async () => {
+    const raw = await open('b2p', false, 'b2p/t')
+    const pending = new Map<number, OutPacket>()
+    replace = (_client, packet) => packet.brokerId === INJECTED_BROKER_ID ? pending.get(packet.brokerCounter ?? -1) ?? null : packet
+    calls.length = 0
+    publishStub(clients.get('b2p') as Client, { cmd: 'publish', topic: 'b2p/t', payload: Buffer.from('p'), qos: 1, retain: false, messageId: 9, brokerId: 'origin', brokerCounter: 1 }, 1, pending)
+    // (without the tap the stored stub and the real packet differ, so aedes' outgoingUpdate fails here)
+    await waitUntil(() => calls.some(c => c.clientId === 'b2p' && c.method.startsWith('outgoingEnqueue')))
+    replace = undefined
+    const enqueue = calls.find(c => c.clientId === 'b2p' && c.method.startsWith('outgoingEnqueue'))
+    assert.equal(enqueue?.method, 'outgoingEnqueue')
+    assert.equal(enqueue?.packet.brokerId, INJECTED_BROKER_ID)
+    raw.socket.destroy()
+  })
+
   it('gives live packets no messageId, and the stored-queue replay at CONNECT one', async () => {
     const sub = await open('b3', false, 'b3/t')
     sub.socket.destroy()
