@@ -7,6 +7,8 @@ import type { AdminHandlers } from '../rpc/generated/vmq/Admin.js'
 import type { ClusterLeaveRequest__Output } from '../rpc/generated/vmq/ClusterLeaveRequest.js'
 import type { TextReply } from '../rpc/generated/vmq/TextReply.js'
 import { toStatus, unary } from '../rpc/server.js'
+import { AdminClient } from '../rpc/client.js'
+import { siblingNames } from './workers/protocol.js'
 import { toTable } from '../rpc/table.js'
 import { ListenError } from './listeners/listen.js'
 import { ListenerOpError } from './listeners/registry.js'
@@ -42,7 +44,7 @@ export function adminService (node: BrokerNode): AdminHandlers {
       return toTable(['node', ...keys], [row])
     }),
 
-    ConfigSet: unary(async ({ values }) => {
+    ConfigSet: unary(async ({ values, localOnly }) => {
       try {
         node.settings.set(values)
       } catch (err) {
@@ -50,6 +52,7 @@ export function adminService (node: BrokerNode): AdminHandlers {
         throw err
       }
       node.log.info({ values }, 'configuration changed with vmq-admin set')
+      if (!localOnly) await setOnSiblings(node, values)
       return { text: '' }
     }),
 
@@ -82,8 +85,28 @@ export function adminService (node: BrokerNode): AdminHandlers {
   }
 }
 
+/** With workers > 1, a setting applies to every worker of this machine's node. */
+async function setOnSiblings (node: BrokerNode, values: Record<string, string>): Promise<void> {
+  for (const name of siblingNames(node.name)) {
+    const address = node.cluster.runningAddress(name)
+    if (address === undefined) {
+      node.log.warn({ worker: name }, 'setting not passed on: the worker is not running')
+      continue
+    }
+    const client = new AdminClient(address, node.settings.string('distributed_cookie'))
+    try {
+      await client.call('ConfigSet', { values, localOnly: true })
+    } finally {
+      client.close()
+    }
+  }
+}
+
 /** Runs an operator's listener action; its expected failures become one-line refusals. */
 async function operatorAction (what: string, action: () => Promise<void>): Promise<{ text: string }> {
+  if (siblingNames('').length > 0 || process.env.VMQ_WORKER_INDEX !== undefined) {
+    throw new InvalidRequest(`${what}: not available with workers > 1 (the MQTT ports belong to the primary process)`)
+  }
   try {
     await action()
     return DONE

@@ -1,10 +1,9 @@
 // Counters of what the broker refused or dropped, for metrics: plain numbers
-// the node increments on the spot (no allocation, no locking).
+// the node increments on the spot (no allocation, no locking). Offline drops
+// (max_offline_messages) are the store's: LevelPersistence.stats().offlineDropped.
 export class BrokerCounters {
   /** messages dropped because an online session's queue was at max_online_messages */
   onlineDropped = 0
-  /** QoS 1/2 messages not stored because an offline session's queue was at max_offline_messages */
-  offlineDropped = 0
   /** unacknowledged QoS 1/2 messages (or PUBRELs) sent again after retry_interval */
   retried = 0
   /** offline persistent sessions deleted after persistent_client_expiration */

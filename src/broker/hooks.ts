@@ -24,6 +24,8 @@ export interface HookContext {
   log: Logger
   cluster: Cluster
   instance: (mountpoint: string) => Promise<Instance>
+  /** the durable store of this aedes instance (journal of accepted messages) */
+  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean }) => Promise<void> }
   counters: BrokerCounters
   /** the queue layer of the mountpoint these hooks serve */
   queues: Queues
@@ -91,15 +93,15 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(new Error('publish not authorized'))
         return
       }
-      if (!packet.retain || !ctx.cluster.hasPeers()) {
+      const journal = packet.qos > 0 && ctx.store.hasPersistentSubscribers(packet.topic)
+      if (!journal && (!packet.retain || !ctx.cluster.hasPeers())) {
         callback(null)
         return
       }
-      // A retained message is stored on every reachable member before a QoS 1/2
-      // PUBLISH is acknowledged (aedes acknowledges after this hook).
-      const replicated = ctx.cluster.replicateRetain(meta.mountpoint, packet.topic, Buffer.from(packet.payload), packet.qos)
-      if (packet.qos === 0) callback(null)
-      else replicated.then(() => { callback(null) }, () => { callback(null) })
+      accept(ctx, meta.mountpoint, packet, journal).then(() => { callback(null) }, (err: Error) => {
+        ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, 'cannot store an accepted message')
+        callback(err)
+      })
     },
 
     authorizeSubscribe (client, sub, callback) {
@@ -170,6 +172,21 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   return undefined
 }
 
+/**
+ * What must happen before aedes acknowledges an authorized PUBLISH: a QoS 1/2
+ * message for persistent sessions is journaled on disk, and a retained message
+ * is stored on every reachable cluster member (QoS 0 does not wait for them).
+ */
+async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean }, journal: boolean): Promise<void> {
+  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+  if (journal) {
+    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain })
+  }
+  if (!packet.retain || !ctx.cluster.hasPeers()) return
+  const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos)
+  if (packet.qos > 0) await replicated
+}
+
 function inNetsplit (ctx: HookContext): boolean {
   return ctx.cluster.hasPeers() && !ctx.cluster.ready()
 }
@@ -186,7 +203,7 @@ async function takeOverElsewhere (ctx: HookContext, clientId: string, mountpoint
 
 export function clientInfo (client: Client): ClientInfo {
   const meta = getMeta(client)
-  return { clientId: publicClientId(client.id), username: meta?.username, mountpoint: meta?.mountpoint ?? '' }
+  return { clientId: publicClientId(client.id), username: meta?.username, mountpoint: meta?.mountpoint ?? '', connection: client }
 }
 
 function refuse (code: number, reason: string): AuthenticateError {

@@ -19,7 +19,7 @@ import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
 import type { AuthPlugin } from './auth/types.js'
 import { getMeta, setMeta } from './client-meta.js'
-import { brokerHooks } from './hooks.js'
+import { brokerHooks, clientInfo } from './hooks.js'
 import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
 import { TlsConfigError } from './listeners/tls-context.js'
@@ -30,7 +30,10 @@ import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
 import { startPlugins } from './plugins.js'
-import { memoryPersistence, type Persistence } from './store/persistence.js'
+import type { Persistence } from './store/persistence.js'
+import type { LevelPersistence } from './store/level-persistence.js'
+import { openStore } from './store/open.js'
+import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { Queues } from './queue/queues.js'
@@ -50,6 +53,7 @@ export interface Instance {
   mountpoint: string
   broker: Aedes
   persistence: Persistence
+  store: LevelPersistence
   mq: ClusterMq
   /** client ids with persistent sessions (stored subscriptions) */
   persistentClients: () => string[]
@@ -155,6 +159,8 @@ export class BrokerNode {
   }
 
   /** host:port peers reach us at: the clustering listener, or the nodename's host when it listens on every interface. */
+  clusterAddressForWorkers (): string { return this.clusterAddress() }
+
   private clusterAddress (): string {
     const l = this.clusteringListener()
     const port = this.rpc?.port ?? l.port
@@ -219,10 +225,19 @@ export class BrokerNode {
   }
 
   private async createInstance (mountpoint: string): Promise<Instance> {
-    const id = mountpoint === '' ? this.name : `${this.name}/${mountpoint}`
+    // A new aedes id every start: aedes publishes the wills a crashed run left
+    // behind only for broker ids it does not see alive.
+    const id = `${this.name}${mountpoint === '' ? '' : '/' + mountpoint}#${randomUUID().slice(0, 8)}`
     const interest = this.cluster.interestFor(mountpoint)
-    const tracked = trackSubscriptions(memoryPersistence(), interest,
-      async (clientId, subscriptions) => { await this.cluster.sessionChanged(mountpoint, clientId, subscriptions) })
+    let store: LevelPersistence
+    try {
+      store = await openStore(this.settings.string('persistent_dir'), mountpoint, this.settings.number('max_offline_messages'), this.log)
+    } catch (err) {
+      throw new StartError(`persistent_dir: ${(err as Error).message}`)
+    }
+    const tracked = trackSubscriptions(store as unknown as Persistence, interest,
+      async (clientId, subscriptions) => { await this.cluster.sessionChanged(mountpoint, clientId, subscriptions) },
+      store.allSubscriptions())
     const queues = new Queues({
       mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients
     })
@@ -237,21 +252,41 @@ export class BrokerNode {
       // Client ids are checked against max_client_id_size (settable at runtime) in authenticate.
       maxClientsIdLength: 65535,
       ...brokerHooks({
-        settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), counters: this.counters, queues
-      })
+        settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store, counters: this.counters, queues
+      }),
+      // aedes sends PUBREC after this: a QoS 2 message is on disk before the sender forgets it
+      published: (packet, _client, done) => {
+        if (packet.qos === 2) store.flushed().then(() => { done() }, done)
+        else done()
+      }
     }
     const broker = await Aedes.createBroker(options)
     queues.attach(broker)
     broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
+    this.replayJournal(store, broker)
+    // a clean session that dropped in the middle of a QoS 2 exchange leaves nothing behind
+    broker.on('clientDisconnect', client => { if (client.clean) store.cleanIncoming(client.id).catch(() => {}) })
+    this.settings.on('change', (key: string) => { if (key === 'max_offline_messages') store.setMaxOfflineMessages(this.settings.number(key)) })
     broker.on('client', client => {
       const meta = getMeta(client)
       this.log.debug({ client: client.id, mountpoint, peer: `${meta?.peerHost}:${meta?.peerPort}`, username: meta?.username }, 'client connected')
     })
-    broker.on('clientDisconnect', client => { this.log.debug({ client: client.id, mountpoint }, 'client disconnected') })
+    broker.on('clientDisconnect', client => {
+      this.log.debug({ client: client.id, mountpoint }, 'client disconnected')
+      this.chain.clientGone(clientInfo(client))
+    })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
-    return { mountpoint, broker, persistence, mq, persistentClients: tracked.clients, queues }
+    return { mountpoint, broker, persistence, store, mq, persistentClients: tracked.clients, queues }
+  }
+
+  /** Messages accepted but not yet queued when the previous run stopped. */
+  private replayJournal (store: LevelPersistence, broker: Aedes): void {
+    const pending = store.takeJournal()
+    if (pending.length === 0) return
+    this.log.info({ messages: pending.length }, 'queueing messages accepted before the last stop')
+    for (const packet of pending) broker.publish(packet as Parameters<Aedes['publish']>[0], () => {})
   }
 
   /** A publish routed here by a peer: delivered to local subscribers only. */

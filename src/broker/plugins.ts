@@ -3,6 +3,7 @@
 import type { Settings } from '../config/settings.js'
 import { AclPlugin } from './auth/acl-plugin.js'
 import { PasswdPlugin } from './auth/passwd-plugin.js'
+import { RedisAuthPlugin } from './auth/redis-plugin.js'
 import type { AuthPlugin } from './auth/types.js'
 import type { Logger } from './log.js'
 
@@ -12,7 +13,7 @@ function pluginLog (log: Logger, name: string): PluginLog {
   return (level, msg) => { log[level]({ plugin: name }, msg) }
 }
 
-/** Starts the enabled plugins in VerneMQ's order (passwd, then acl). */
+/** Starts the enabled plugins in VerneMQ's order (passwd, acl, then diversity's Redis auth). */
 export async function startPlugins (settings: Settings, log: Logger): Promise<AuthPlugin[]> {
   const plugins: AuthPlugin[] = []
   if (settings.flag('plugins.vmq_passwd')) {
@@ -44,5 +45,31 @@ export async function startPlugins (settings: Settings, log: Logger): Promise<Au
     })
     plugins.push(acl)
   }
+  const redis = await startRedisAuth(settings, log)
+  if (redis !== undefined) plugins.push(redis)
   return plugins
+}
+
+async function startRedisAuth (settings: Settings, log: Logger): Promise<RedisAuthPlugin | undefined> {
+  const enabled = settings.flag('vmq_diversity.auth_redis.enabled')
+  if (!settings.flag('plugins.vmq_diversity')) {
+    if (enabled) log.warn({ plugin: 'vmq_diversity' }, 'vmq_diversity.auth_redis.enabled = on has no effect while plugins.vmq_diversity = off')
+    return undefined
+  }
+  if (!enabled) return undefined
+  const redis = new RedisAuthPlugin({
+    host: settings.string('vmq_diversity.redis.host'),
+    port: settings.number('vmq_diversity.redis.port'),
+    password: settings.string('vmq_diversity.redis.password'),
+    user: settings.string('vmq_diversity.redis.user'),
+    database: settings.number('vmq_diversity.redis.database'),
+    log: pluginLog(log, 'vmq_diversity')
+  })
+  for (const other of ['vmq_passwd', 'vmq_acl']) {
+    if (settings.flag(`plugins.${other}`)) {
+      log.warn({ plugin: 'vmq_diversity' }, `plugins.${other} = on: it is asked before Redis, so what it accepts or allows bypasses Redis (set plugins.${other} = off to use Redis alone)`)
+    }
+  }
+  await redis.start()
+  return redis
 }

@@ -105,6 +105,11 @@ export class Cluster {
 
   hasPeers (): boolean { return this.links.size > 0 }
 
+  /** host:port of a member's clustering listener, when it is running. */
+  runningAddress (name: string): string | undefined {
+    return this.links.get(name)?.up === true ? this.members.get(name)?.address : undefined
+  }
+
   async join (spec: string): Promise<void> {
     const ref = parseNodeRef(spec)
     if (ref.name === this.host.name || ref.address === this.host.address()) throw new ClusterError('self_join: a node cannot join itself')

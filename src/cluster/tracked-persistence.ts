@@ -13,8 +13,20 @@ export interface Tracked<P> {
 /** Called with a persistent session's subscriptions whenever they change ([] = none left). */
 export type SessionChanged = (clientId: string, subscriptions: StoredSubscription[]) => Promise<void>
 
-export function trackSubscriptions<P extends Persistence> (persistence: P, interest: LocalInterest, changed: SessionChanged = async () => {}): Tracked<P> {
+export function trackSubscriptions<P extends Persistence> (
+  persistence: P,
+  interest: LocalInterest,
+  changed: SessionChanged = async () => {},
+  /** subscriptions the persistence already holds (after a restart) */
+  existing: Array<{ clientId: string, topic: string, qos: number }> = []
+): Tracked<P> {
   const byClient = new Map<string, Map<string, number>>()
+  for (const { clientId, topic, qos } of existing) {
+    let held = byClient.get(clientId)
+    if (held === undefined) byClient.set(clientId, held = new Map())
+    if (!held.has(topic)) interest.add(topic)
+    held.set(topic, qos)
+  }
   const report = async (clientId: string): Promise<void> => {
     await changed(clientId, [...(byClient.get(clientId) ?? [])].map(([topic, qos]) => ({ topic, qos })))
   }
@@ -52,5 +64,6 @@ export function trackSubscriptions<P extends Persistence> (persistence: P, inter
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
     }
   })
+  for (const clientId of byClient.keys()) void report(clientId)
   return { persistence: proxy, clients: () => [...byClient.keys()] }
 }

@@ -3,7 +3,10 @@ import { BaseCommand } from '../cli/base.js'
 import { CliError } from '../cli/errors.js'
 import { loadConfig } from '../config/load.js'
 import { ConfigError } from '../config/parse.js'
+import { availableParallelism } from 'node:os'
 import { BrokerNode } from '../broker/node.js'
+import { Primary, workerCount } from '../broker/workers/primary.js'
+import { isWorker, runWorker } from '../broker/workers/worker.js'
 
 export default class Start extends BaseCommand {
   static description = 'Run a broker node in the foreground (Ctrl-C or SIGTERM stops it cleanly)'
@@ -21,6 +24,15 @@ export default class Start extends BaseCommand {
   async run (): Promise<void> {
     const { flags } = await this.parse(Start)
     const config = this.load(flags.config, flags.set ?? [])
+    if (isWorker()) {
+      await runWorker(config)
+      return
+    }
+    const workers = workerCount(config, availableParallelism())
+    if (workers > 1) {
+      await runWorkers(config, workers)
+      return
+    }
     let node: BrokerNode
     try {
       node = await BrokerNode.start(config)
@@ -41,6 +53,21 @@ export default class Start extends BaseCommand {
       throw err
     }
   }
+}
+
+async function runWorkers (config: ReturnType<typeof loadConfig>, count: number): Promise<void> {
+  const primary = new Primary(config, count, process.argv, {
+    line: text => { process.stdout.write(text + '\n') },
+    error: text => { process.stderr.write(text + '\n') }
+  })
+  try {
+    await primary.start()
+  } catch (err) {
+    await primary.stop()
+    throw new CliError(`Error: cannot start the node: ${(err as Error).message}`)
+  }
+  await waitForStopSignal()
+  await primary.stop()
 }
 
 async function waitForStopSignal (): Promise<void> {

@@ -24,6 +24,8 @@ export interface ListenerConfig {
   options: Map<string, Value>
   /** started with `vmq-admin listener start` rather than configured */
   runtime?: boolean
+  /** accepted by another process (the workers' primary) and handed over; this process does not bind it */
+  external?: boolean
 }
 
 export interface NodeConfig {

@@ -33,6 +33,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'nodename', type: str, default: 'VerneMQ@127.0.0.1', doc: 'Name of this node (name@host); other nodes and `cluster` commands use it.' },
   { key: 'distributed_cookie', type: str, default: 'vmq', doc: 'Shared secret every admin and cluster call must carry; change it in production.' },
   { key: 'discovery_node', type: str, default: '', doc: 'Node to join at start (name@host, name@host:port or host:port); empty = stand alone.' },
+  { key: 'workers', type: int(0, 64), default: 1, doc: 'Broker processes on this machine, one per core at most; 0 = one per core. With more than one, each is a cluster member (name-wN@host) behind the shared MQTT listeners.' },
   { key: 'persistent_dir', type: path, default: './data', doc: 'Directory of the durable store (offline queues, retained messages, sessions).' },
 
   // MQTT behaviour
@@ -99,20 +100,20 @@ export const KEYS: readonly KeyDef[] = [
   // plugins
   { key: 'plugins.vmq_passwd', type: flag, default: true, doc: 'Authenticate CONNECT against vmq_passwd.password_file.' },
   { key: 'plugins.vmq_acl', type: flag, default: true, doc: 'Authorize PUBLISH and SUBSCRIBE with vmq_acl.acl_file.' },
-  { key: 'plugins.vmq_diversity', type: flag, default: false, doc: 'Database auth plugins (Redis).', applied: false },
+  { key: 'plugins.vmq_diversity', type: flag, default: false, doc: 'Database auth plugins: Redis (with vmq_diversity.auth_redis.enabled = on).' },
   { key: 'plugins.vmq_webhooks', type: flag, default: false, doc: 'Accepted for compatibility; webhooks are not implemented.', applied: false },
   { key: 'plugins.vmq_bridge', type: flag, default: false, doc: 'Accepted for compatibility; bridges are not implemented.', applied: false },
   { key: 'vmq_passwd.password_file', type: path, default: './vmq.passwd', settable: true, doc: 'Password file (vmq-passwd / mosquitto_passwd format).' },
   { key: 'vmq_passwd.password_reload_interval', type: int(0), default: 10, unit: 's', settable: true, doc: 'Re-read the password file this often; 0 = never.' },
   { key: 'vmq_acl.acl_file', type: path, default: './vmq.acl', settable: true, doc: 'ACL file (VerneMQ grammar).' },
   { key: 'vmq_acl.acl_reload_interval', type: int(0), default: 10, unit: 's', settable: true, doc: 'Re-read the ACL file this often; 0 = never.' },
-  { key: 'vmq_diversity.auth_redis.enabled', type: flag, default: false, doc: 'Authenticate and authorize against Redis.', applied: false },
-  { key: 'vmq_diversity.redis.host', type: str, default: 'localhost', doc: 'Redis host.', applied: false },
-  { key: 'vmq_diversity.redis.port', type: int(1, 65535), default: 6379, doc: 'Redis port.', applied: false },
-  { key: 'vmq_diversity.redis.password', type: str, default: '', doc: 'Redis password.', applied: false },
-  { key: 'vmq_diversity.redis.user', type: str, default: '', doc: 'Redis ACL user (Redis 6+).', applied: false },
-  { key: 'vmq_diversity.redis.database', type: int(0), default: 0, doc: 'Redis database number.', applied: false },
-  { key: 'vmq_diversity.redis.pool_size', type: int(1), default: 5, doc: 'Redis connections.', applied: false },
+  { key: 'vmq_diversity.auth_redis.enabled', type: flag, default: false, doc: 'Authenticate CONNECT and authorize PUBLISH/SUBSCRIBE with the JSON values stored in Redis under [mountpoint, client_id, username].' },
+  { key: 'vmq_diversity.redis.host', type: str, default: 'localhost', doc: 'Redis host.' },
+  { key: 'vmq_diversity.redis.port', type: int(1, 65535), default: 6379, doc: 'Redis port.' },
+  { key: 'vmq_diversity.redis.password', type: str, default: '', doc: 'Redis password.' },
+  { key: 'vmq_diversity.redis.user', type: str, default: '', doc: 'Redis ACL user (Redis 6+).' },
+  { key: 'vmq_diversity.redis.database', type: int(0), default: 0, doc: 'Redis database number.' },
+  { key: 'vmq_diversity.redis.pool_size', type: int(1), default: 5, doc: 'Accepted for compatibility: vmq-ts uses one pipelined connection.', applied: false },
   { key: 'vmq_diversity.keep_state', type: flag, default: false, settable: true, doc: 'Accepted for compatibility.', applied: false }
 ]
 

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { X509Certificate } from 'node:crypto'
-import { copyFileSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { connect as tcpConnect } from 'node:net'
 import { join } from 'node:path'
@@ -129,6 +129,26 @@ describe('TLS and WebSocket-over-TLS listeners', () => {
       await alice.endAsync(true)
       // the same node still refuses plain clients without credentials
       assert.equal(await connackCode(node.mqttUrl, { clientId: 'anon' }), 5)
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+
+  it('use_identity_as_username: the ACL applies to the certificate CN', async () => {
+    const acl = join(dir, 'cn.acl')
+    writeFileSync(acl, 'user alice\ntopic alice/#\n')
+    const { node, port } = await tlsNode([
+      'allow_anonymous = off', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = on', `vmq_acl.acl_file = ${acl}`,
+      'listener.ssl.require_certificate = on', 'listener.ssl.use_identity_as_username = on'
+    ])
+    try {
+      const alice = await connect(`mqtts://127.0.0.1:${port}`, { ...tlsOptions(pki, pki.client), clientId: 'alice-acl', username: 'mallory' })
+      const granted = async (topic: string): Promise<number> => await alice.subscribeAsync(topic, { qos: 1 }).then(
+        g => g[0].qos, (err: { packet?: { granted?: number[] } }) => err.packet?.granted?.[0] ?? -1)
+      assert.equal(await granted('alice/inbox'), 1)
+      assert.equal(await granted('mallory/inbox'), 128)
+      await alice.endAsync(true)
     } finally {
       await node.stop()
       node.cleanup()

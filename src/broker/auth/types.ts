@@ -9,6 +9,12 @@ export interface ClientInfo {
   username: string | undefined
   /** listener mountpoint, '' when none */
   mountpoint: string
+  /**
+   * The connection itself (same object in every hook of one connection), for
+   * plugins that keep per-login state: a new login with the same client id must
+   * not inherit it or lose it when the old connection goes.
+   */
+  connection?: object
 }
 
 /** MQTT 3.1.1 CONNACK return codes a plugin may refuse with. */

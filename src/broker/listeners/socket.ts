@@ -34,11 +34,26 @@ export abstract class SocketListener implements MqttListener {
   connections (): number { return this.sockets.size }
 
   async start (): Promise<void> {
+    if (this.config.external === true) {
+      // the workers' primary accepts on the port and hands connections over (adopt)
+      this.bound = this.config.port
+      this.status = 'running'
+      return
+    }
     const server = createServer(socket => { this.accept(socket) })
     await listenOn(server, { host: this.config.host, port: this.port() }, this.config.runtime === true ? undefined : listenerKey(this.config))
     this.bound = boundPort(server, this.config.port)
     this.server = server
     this.status = 'running'
+  }
+
+  /** A connection accepted by the workers' primary for this listener. */
+  adopt (socket: Socket): void {
+    if (this.status !== 'running') {
+      socket.destroy()
+      return
+    }
+    this.accept(socket)
   }
 
   async suspend (): Promise<void> {

@@ -44,6 +44,8 @@ export interface MqttListener {
   dropConnections: () => void
   /** stops accepting and closes every connection */
   close: () => Promise<void>
+  /** takes a connection another process accepted for this listener */
+  adopt?: (socket: import('node:net').Socket) => void
   /** TLS listeners: re-read certificate files now */
   reloadCertificates?: () => void
 }

@@ -14,9 +14,13 @@
 //    emptyQueue); live, retained and client.publish packets have none.
 // 4. client.subscriptions maps each filter of the connection to { qos }, and
 //    aedes caps a delivery at the QoS of a filter equal to the topic.
-// 5. broker.counter is the last brokerCounter handed out; we start it from the
-//    clock so origin keys (brokerId + counter) stay unique across restarts.
-import type { Aedes, Client } from 'aedes'
+// 5. A client.publish to a persistent session stores the stub through
+//    persistence.outgoingEnqueue (the tap skips it) before delivering it.
+// 6. PUBACK/PUBCOMP reach persistence.outgoingClearMessageId(client, ack) for
+//    clean sessions too; a persistent session's PUBREC reaches
+//    outgoingUpdate(client, pubrel); a forward refused for a persistent session
+//    is cleared without a messageId.
+import type { Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 
 /** brokerId of the stubs that carry held-back messages through client.publish */
@@ -69,12 +73,6 @@ interface SubscriptionLike { qos: number }
 /** The connection's filters and their granted QoS (see 4. above). */
 export function subscriptionsOf (client: Client): Record<string, SubscriptionLike> {
   return (client as unknown as { subscriptions: Record<string, SubscriptionLike> }).subscriptions
-}
-
-/** Starts the broker's brokerCounter from the clock (see 5. above). */
-export function seedCounter (broker: Aedes): void {
-  const b = broker as unknown as { counter: number }
-  b.counter = Math.max(b.counter, Date.now() * 1000)
 }
 
 /**

@@ -1,12 +1,13 @@
 // The queue layer of one mountpoint (one aedes instance): a SessionQueue per
 // connection, the persistence tap aedes is given, session groups for
-// allow_multiple_sessions and the expiration sweeper. node.ts builds it before
+// allow_multiple_sessions and the expiration sweeper. (max_offline_messages is
+// enforced by the store.) node.ts builds it before
 // the broker (aedes needs the persistence) and attaches it after.
 import type { Aedes, Client, ConnectPacket } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
 import type { ClientRef, Persistence } from '../store/persistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, seedCounter, type OutPacket } from './aedes-bridge.js'
+import { INJECTED_BROKER_ID, isStoredReplay, type OutPacket } from './aedes-bridge.js'
 import { SessionGroup } from './balance.js'
 import { ExpirationSweeper } from './expiration.js'
 import { DROP_ID } from './packet-ids.js'
@@ -42,13 +43,7 @@ export class Queues implements SessionHost {
     this.settings = options.settings
     this.counters = options.counters
     this.log = options.log
-    this.persistence = tapPersistence(options.store, {
-      settings: this.settings,
-      counters: this.counters,
-      log: this.log,
-      sessionOf: client => this.sessions.get(client),
-      isOnline: id => this.online.has(id)
-    })
+    this.persistence = tapPersistence(options.store, client => this.sessions.get(client))
     this.expiration = new ExpirationSweeper({
       settings: this.settings,
       counters: this.counters,
@@ -62,7 +57,6 @@ export class Queues implements SessionHost {
 
   /** Hooks the layer to its broker's events; call once, right after creating the broker. */
   attach (broker: Aedes): void {
-    seedCounter(broker)
     broker.on('client', client => {
       const session = this.sessions.get(client)
       if (session === undefined) return

@@ -3,7 +3,7 @@
 import type { Settings } from '../../config/settings.js'
 
 const KEYS = new Set([
-  'max_inflight_messages', 'max_online_messages', 'max_offline_messages', 'queue_type', 'retry_interval',
+  'max_inflight_messages', 'max_online_messages', 'queue_type', 'retry_interval',
   'upgrade_outgoing_qos', 'override_max_online_messages', 'allow_multiple_sessions', 'queue_deliver_mode',
   'persistent_client_expiration'
 ])
@@ -13,8 +13,6 @@ export class QueueSettings {
   maxInflight = 20
   /** messages waiting beyond the inflight window; -1 = unlimited */
   maxOnline = 1000
-  /** QoS 1/2 messages stored for an offline session; -1 = unlimited */
-  maxOffline = 1000
   /** queue_type = lifo: a full queue drops its oldest message instead of the new one */
   lifo = false
   retryMs = 20000
@@ -35,7 +33,6 @@ export class QueueSettings {
     const s = this.settings
     this.maxInflight = s.number('max_inflight_messages')
     this.maxOnline = s.number('max_online_messages')
-    this.maxOffline = s.number('max_offline_messages')
     this.lifo = s.string('queue_type') === 'lifo'
     this.retryMs = s.number('retry_interval') * 1000
     this.upgradeQos = s.flag('upgrade_outgoing_qos')

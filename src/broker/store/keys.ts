@@ -48,6 +48,11 @@ export function incomingKey (clientId: string, messageId: number): string {
   return clientPrefix('i', clientId) + SEP + String(messageId)
 }
 
+/** An accepted QoS 1/2 message for persistent sessions, until its queue copies are written. */
+export function journalKey (seq: number): string {
+  return 'j' + seq.toString(16).padStart(16, '0')
+}
+
 export function retainedKey (topic: string): string {
   return 'r' + topic
 }

@@ -14,7 +14,7 @@
 import { Readable } from 'node:stream'
 import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
 import {
-  incomingKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, subscriptionKey, willKey
+  incomingKey, journalKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, subscriptionKey, willKey
 } from './keys.js'
 import { openDatabase, StoreError, type Db } from './open-db.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
@@ -120,7 +120,7 @@ export class LevelPersistence {
   readonly path: string
   readonly #db: Db
   readonly #batcher: WriteBatcher
-  readonly #maxOffline: number
+  #maxOffline: number
   readonly #log: (level: StoreLogLevel, msg: string) => void
   #broker: BrokerLike | undefined
   #closed = false
@@ -136,6 +136,11 @@ export class LevelPersistence {
   readonly #retained = new Set<string>()
   readonly #wills = new Set<string>()
   #offlineDropped = 0
+  /** journal entries of accepted messages, by payload (aedes keeps the payload Buffer through its copies) */
+  readonly #journaled = new WeakMap<Buffer, string>()
+  #journalSeq = 0
+  /** journal entries found at start: accepted but never queued before a crash */
+  #unreplayed: Array<{ key: string, packet: PacketLike }> = []
 
   /** Use openLevelPersistence(); this does not read the disk. */
   constructor (db: Db, options: LevelPersistenceOptions) {
@@ -163,11 +168,57 @@ export class LevelPersistence {
       const { clientId, rest } = parseClientKey(key)
       this.#incomingIds(clientId).add(Number(rest))
     })
+    await this.#scan('j', true, (key, value) => {
+      this.#unreplayed.push({ key, packet: decodeValue(value as Buffer) as unknown as PacketLike })
+      this.#journalSeq = Math.max(this.#journalSeq, parseInt(key.slice(1), 16))
+    })
     await this.#scan('r', false, key => this.#retained.add(key.slice(1)))
     await this.#scan('w', false, key => this.#wills.add(key.slice(1)))
     const s = this.stats()
     this.#log('info', `store ${this.path} opened: ${s.clientsWithSubscriptions} persistent sessions, ` +
       `${s.queuedMessages} queued messages for ${s.clientsWithQueue} clients, ${s.retainedMessages} retained messages`)
+  }
+
+  /** Every stored subscription (persistent sessions), e.g. to advertise them after a restart. */
+  allSubscriptions (): Array<{ clientId: string, topic: string, qos: number }> {
+    const all: Array<{ clientId: string, topic: string, qos: number }> = []
+    for (const [clientId, stored] of this.#subscriptions) {
+      for (const [topic, record] of stored) all.push({ clientId, topic, qos: record.qos })
+    }
+    return all
+  }
+
+  /** Whether a persistent session subscribes to the topic (messages for it are journaled). */
+  hasPersistentSubscribers (topic: string): boolean {
+    return this.#index.match(topic).length > 0
+  }
+
+  /**
+   * aedes acknowledges a QoS 1 PUBLISH before it routes it into the offline
+   * queues. To make an acknowledged message survive a crash, the node journals
+   * it before aedes acknowledges; the journal entry is deleted in the same
+   * LevelDB batch that writes its queue copies (outgoingEnqueueCombi), and
+   * entries left after a crash are published again at start (takeJournal).
+   */
+  async journal (packet: PacketLike): Promise<void> {
+    const payload = packet.payload as Buffer
+    if (this.#journaled.has(payload)) return
+    const key = journalKey(++this.#journalSeq)
+    this.#journaled.set(payload, key)
+    await this.#batcher.write([{ type: 'put', key, value: encodeValue({ cmd: 'publish', topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }) }])
+  }
+
+  /** Messages journaled but not queued before the last stop; publish them again (each once). */
+  takeJournal (): PacketLike[] {
+    const pending = this.#unreplayed
+    this.#unreplayed = []
+    for (const { key, packet } of pending) this.#journaled.set(packet.payload as Buffer, key)
+    return pending.map(p => p.packet)
+  }
+
+  /** max_offline_messages changed at run time (-1 unlimited, 0 none). */
+  setMaxOfflineMessages (limit: number): void {
+    this.#maxOffline = limit
   }
 
   // ---- aedes persistence interface ----
@@ -287,10 +338,18 @@ export class LevelPersistence {
    * acknowledgement comes from flushed() (see there).
    */
   async outgoingEnqueueCombi (subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void> {
-    if (subs === undefined || subs.length === 0) return
+    const ops: WriteOp[] = []
+    const journaled = this.#journaled.get(packet.payload as Buffer)
+    if (journaled !== undefined) {
+      this.#journaled.delete(packet.payload as Buffer)
+      ops.push({ type: 'del', key: journaled })
+    }
+    if (subs === undefined || subs.length === 0) {
+      if (ops.length > 0) this.#writeBehind(ops, () => {})
+      return
+    }
     const value = encodeQueued(queuedCopy(packet))
     const queued: Array<{ clientId: string, ref: QueuedRef }> = []
-    const ops: WriteOp[] = []
     for (const sub of subs) {
       const ref = this.#enqueue(sub.clientId, packet)
       if (ref === undefined) continue

@@ -59,7 +59,8 @@ function openFailure (path: string, err: unknown): StoreError {
   if (cause?.code === 'LEVEL_LOCKED') {
     return new StoreError(`data dir ${path} is locked by another process`, 'STORE_LOCKED', path, { cause: err })
   }
-  if (cause?.code === 'LEVEL_CORRUPTION') {
+  // CURRENT names a MANIFEST that is gone: the directory lost files LevelDB needs
+  if (cause?.code === 'LEVEL_CORRUPTION' || /MANIFEST-\d+: No such file/.test(reason)) {
     return new StoreError(`data dir ${path} is corrupt: ${reason}`, 'STORE_CORRUPT', path, { cause: err })
   }
   return new StoreError(`data dir ${path} cannot be opened: ${reason}`, 'STORE_OPEN_FAILED', path, { cause: err })

@@ -7,7 +7,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, publishStub, seedCounter, subscriptionsOf, type OutPacket } from '../../../../src/broker/queue/aedes-bridge.js'
+import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, type OutPacket } from '../../../../src/broker/queue/aedes-bridge.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
 
@@ -170,15 +170,16 @@ describe('aedes behaviours the queue layer relies on', () => {
     raw.socket.destroy()
   })
 
-  it('numbers packets from broker.counter', async () => {
-    seedCounter(broker)
-    const seeded = (broker as unknown as { counter: number }).counter
-    assert.ok(seeded >= Date.now() * 1000 - 1e9)
+  it('numbers the packets of one broker with an increasing brokerCounter (session groups claim by it)', async () => {
     const raw = await open('b5', true, 'b5/t')
     forwarded.length = 0
     await publish('b5/t', 'x', 0)
+    await publish('b5/t', 'y', 1)
     await raw.next('publish')
-    assert.ok((forwarded[0].brokerCounter ?? 0) > seeded)
+    await raw.next('publish')
+    assert.equal(forwarded.length, 2)
+    assert.equal(forwarded[0].brokerId, broker.id)
+    assert.ok((forwarded[1].brokerCounter ?? 0) > (forwarded[0].brokerCounter ?? 0))
     raw.socket.destroy()
   })
 

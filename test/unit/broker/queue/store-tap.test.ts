@@ -1,6 +1,6 @@
-// The queue layer over both stores the node can run on (aedes' memory
-// persistence and the LevelDB store): the offline limit, deleting a dropped
-// message's stored copy by origin, and stubs never reaching the store.
+// The queue layer over both stores it can run on (aedes' memory persistence
+// and the LevelDB store): deleting a dropped message's stored copy by origin,
+// and stubs never reaching the store.
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -36,8 +36,7 @@ const stores: Array<[string, () => Promise<{ store: Persistence, done: () => Pro
   }],
   ['LevelDB store', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmq-tap-'))
-    // the queue layer enforces max_offline_messages (runtime settable); the store must not
-    const store = await openLevelPersistence({ path: dir, maxOfflineMessages: -1 }) as unknown as Persistence
+    const store = await openLevelPersistence({ path: dir }) as unknown as Persistence
     await store.setup({ id: 'b', clients: {} })
     return { store, done: async () => { await store.destroy(); rmSync(dir, { recursive: true, force: true }) } }
   }]
@@ -45,16 +44,13 @@ const stores: Array<[string, () => Promise<{ store: Persistence, done: () => Pro
 
 for (const [name, open] of stores) {
   describe(`the queue layer on the ${name}`, () => {
-    it('stores at most max_offline_messages per offline client, deletes a stored copy by origin, ignores stubs', async () => {
+    it('deletes a stored copy by origin and never stores or clears a stub', async () => {
       const { store, done } = await open()
-      const settings = { maxOffline: 3 } as QueueSettings
-      const counters = new BrokerCounters()
-      const queues = new Queues({ mountpoint: '', settings, counters, log: pino({ level: 'silent' }), store, persistentClients: () => [] })
+      const queues = new Queues({ mountpoint: '', settings: {} as QueueSettings, counters: new BrokerCounters(), log: pino({ level: 'silent' }), store, persistentClients: () => [] })
       const p = queues.persistence
-      for (let n = 1; n <= 5; n++) await p.outgoingEnqueueCombi([{ clientId: 'c', topic: 't', qos: 1 }], message(n))
+      for (let n = 1; n <= 3; n++) await p.outgoingEnqueueCombi([{ clientId: 'c', topic: 't', qos: 1 }], message(n))
       await settle()
       assert.deepEqual(await stored(p, 'c'), ['m1', 'm2', 'm3'])
-      assert.equal(counters.offlineDropped, 2)
 
       queues.forget('c', message(2))
       await settle()
@@ -65,11 +61,6 @@ for (const [name, open] of stores) {
       assert.equal(await p.outgoingClearMessageId({ id: 'c' }, { ...message(9), brokerId: INJECTED_BROKER_ID }), undefined)
       await settle()
       assert.deepEqual(await stored(p, 'c'), ['m1', 'm3'])
-
-      settings.maxOffline = -1
-      await p.outgoingEnqueueCombi([{ clientId: 'c', topic: 't', qos: 1 }], message(6))
-      await settle()
-      assert.deepEqual(await stored(p, 'c'), ['m1', 'm3', 'm6'])
       queues.stop()
       await done()
     })

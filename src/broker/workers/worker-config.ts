@@ -1,0 +1,21 @@
+// What changes in a worker's configuration: its name, data dir, clustering
+// address (worker 0 keeps the configured one, the others take a free port),
+// the cluster to join, and MQTT listeners it does not bind itself.
+import { join } from 'node:path'
+import type { NodeConfig } from '../../config/load.js'
+import { workerName } from './protocol.js'
+
+const MQTT_TYPES = ['tcp', 'ssl', 'ws', 'wss']
+
+export function workerConfig (config: NodeConfig, index: number, discovery: string | undefined, ports: Record<string, number>): NodeConfig {
+  const values = new Map(config.values)
+  values.set('nodename', workerName(String(values.get('nodename')), index))
+  values.set('persistent_dir', join(String(values.get('persistent_dir')), `worker${index}`))
+  if (index > 0 && discovery !== undefined) values.set('discovery_node', discovery)
+  const listeners = config.listeners.map(l => {
+    if (MQTT_TYPES.includes(l.type)) return { ...l, port: ports[`${l.type}.${l.name}`] ?? l.port, external: true }
+    if (l.type === 'vmq' && index > 0) return { ...l, port: 0 }
+    return l
+  })
+  return { ...config, values, listeners }
+}
