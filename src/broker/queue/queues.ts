@@ -135,7 +135,7 @@ export class Queues implements SessionHost {
    * reserved packet id, then is cleared by it (aedes' persistence contract
    * has no delete by origin).
    */
-  forget (clientId: string, packet: OutPacket): void {
+  forget (clientId: string, packet: OutPacket): Promise<void> {
     const ref: ClientRef = { id: clientId }
     const marked = {
       cmd: 'publish',
@@ -157,7 +157,7 @@ export class Queues implements SessionHost {
       this.log.debug({ client: clientId, err: err.message }, 'cannot delete a dropped message from the store')
     })
     this.forgetting.set(clientId, next)
-    void next.then(() => { if (this.forgetting.get(clientId) === next) this.forgetting.delete(clientId) })
+    return next.then(() => { if (this.forgetting.get(clientId) === next) this.forgetting.delete(clientId) })
   }
 
   stop (): void {

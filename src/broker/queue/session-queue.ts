@@ -24,8 +24,8 @@ export interface SessionHost {
   readonly settings: QueueSettings
   readonly counters: BrokerCounters
   readonly log: Logger
-  /** Deletes the stored copy of a message the session will not deliver. */
-  forget: (clientId: string, packet: OutPacket) => void
+  /** Deletes the stored copy of a message the session will not deliver (in the background). */
+  forget: (clientId: string, packet: OutPacket) => unknown
 }
 
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
