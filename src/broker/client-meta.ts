@@ -8,6 +8,10 @@ export interface ClientMeta {
   username: string | undefined
   /** length of the client id as sent (0 = the broker assigns one) */
   sentClientIdLength: number
+  /** the id as sent contains U+0000 (refused with CONNACK 2) */
+  clientIdInvalid?: boolean
+  /** disarms the mqtt_connect_timeout timer */
+  connectArrived?: () => void
   protocolVersion: number
   /** clean session (3.1.1) / clean start (5) as the client asked */
   clean: boolean

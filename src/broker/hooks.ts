@@ -1,6 +1,7 @@
 // aedes hooks: the CONNECT checks VerneMQ makes (protocol version per listener,
-// client id size, anonymous access, the auth chain) and authorization of every
-// PUBLISH and SUBSCRIBE.
+// client id size, anonymous access, the auth chain), authorization of every
+// PUBLISH and SUBSCRIBE with the size and subscription limits, and the queue
+// layer's say on every delivery (authorizeForward).
 import type { AedesOptions, AuthenticateError, Client } from 'aedes'
 import type { Settings } from '../config/settings.js'
 import type { AuthChain } from './auth/chain.js'
@@ -11,6 +12,11 @@ import type { Cluster } from '../cluster/cluster.js'
 import type { Instance } from './node.js'
 import { adopt } from './sessions.js'
 import { parseShare } from '../cluster/shared.js'
+import type { BrokerCounters } from './counters.js'
+import type { Queues } from './queue/queues.js'
+import type { OutPacket } from './queue/aedes-bridge.js'
+import { isExtraSession, publicClientId, SESSION_SEPARATOR } from './queue/balance.js'
+import { grantSubscription } from './subscription-limit.js'
 
 export interface HookContext {
   settings: Settings
@@ -20,20 +26,29 @@ export interface HookContext {
   instance: (mountpoint: string) => Promise<Instance>
   /** the durable store of this aedes instance (journal of accepted messages) */
   store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean }) => Promise<void> }
+  counters: BrokerCounters
+  /** the queue layer of the mountpoint these hooks serve */
+  queues: Queues
 }
 
-type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe'>>
+type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>>
+
+/** MQTT 5 DISCONNECT reason: packet too large */
+const PACKET_TOO_LARGE = 0x95
 
 export function brokerHooks (ctx: HookContext): Hooks {
   return {
     preConnect (client, packet, callback) {
       const meta = getMeta(client)
       if (meta !== undefined) {
+        meta.connectArrived?.()
         meta.sentClientIdLength = packet.clientId.length
+        meta.clientIdInvalid = packet.clientId.includes(SESSION_SEPARATOR)
         meta.protocolVersion = packet.protocolVersion ?? 4
         meta.username = meta.preauthUsername ?? packet.username
         meta.clean = packet.clean !== false
       }
+      if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
       callback(null, true)
     },
 
@@ -53,6 +68,12 @@ export function brokerHooks (ctx: HookContext): Hooks {
       const meta = getMeta(client)
       if (client === null || meta === undefined) {
         callback(null)
+        return
+      }
+      const maxSize = ctx.settings.number('max_message_size')
+      if (maxSize > 0 && packet.payload.length > maxSize) {
+        refuseOversize(ctx, client, packet.payload.length, maxSize)
+        callback(new Error('message too large'))
         return
       }
       if (packet.topic.startsWith('$') || (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit'))) {
@@ -99,14 +120,33 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(null, null)
         return
       }
+      const maxSubscriptions = ctx.settings.number('max_subscriptions_per_client')
+      if (!grantSubscription(client, sub.topic, maxSubscriptions)) {
+        ctx.log.info({ client: client.id, topic: sub.topic, max: maxSubscriptions }, "can't subscribe: max_subscriptions_per_client reached")
+        callback(null, null)
+        return
+      }
+      ctx.queues.subscriptionsChanged(client)
       if (!ctx.cluster.hasPeers()) {
         callback(null, sub)
         return
       }
       // Peers learn the filter before the SUBACK, so publishes after it reach us.
       ctx.cluster.announce(getMeta(client)?.mountpoint ?? '', sub.topic).then(() => { callback(null, sub) }, () => { callback(null, sub) })
+    },
+
+    authorizeForward (client, packet) {
+      return ctx.queues.forward(client, packet as unknown as OutPacket) as unknown as typeof packet | null
     }
   }
+}
+
+/** VerneMQ closes the connection of a client publishing more than max_message_size. */
+function refuseOversize (ctx: HookContext, client: Client, size: number, max: number): void {
+  ctx.counters.oversizeRefused++
+  ctx.log.info({ client: client.id, size, max }, 'PUBLISH refused: payload larger than max_message_size; closing the connection')
+  if (client.version === 5) client.disconnect({ reasonCode: PACKET_TOO_LARGE })
+  else client.close()
 }
 
 async function checkConnect (ctx: HookContext, client: Client, password: Buffer | undefined): Promise<{ code: RefuseCode | 1, reason: string } | undefined> {
@@ -115,6 +155,8 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   const versions = String(meta.listener.config.options.get('allowed_protocol_versions')).split(',')
   if (!versions.includes(String(meta.protocolVersion))) return { code: 1, reason: 'unsupported_protocol_version' }
   if (meta.sentClientIdLength > ctx.settings.number('max_client_id_size')) return { code: 2, reason: 'client_identifier_not_valid' }
+  // MQTT 3.1 has no broker-assigned ids; U+0000 is not allowed in MQTT strings (and marks our internal ids)
+  if (meta.clientIdInvalid || (meta.protocolVersion === 3 && meta.sentClientIdLength === 0)) return { code: 2, reason: 'client_identifier_not_valid' }
   // use_identity_as_username: the certificate CN is the username and no auth plugin is asked
   const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
   if (!anonymous && meta.preauthUsername === undefined) {
@@ -151,7 +193,7 @@ function inNetsplit (ctx: HookContext): boolean {
 
 /** The same client id on another node is disconnected; its session moves here unless this one is clean. */
 async function takeOverElsewhere (ctx: HookContext, clientId: string, mountpoint: string, clean: boolean): Promise<void> {
-  if (!ctx.cluster.hasPeers()) return
+  if (!ctx.cluster.hasPeers() || isExtraSession(clientId)) return
   const handovers = await ctx.cluster.takeover(mountpoint, clientId, clean)
   if (clean || handovers.length === 0) return
   const { broker, persistence } = await ctx.instance(mountpoint)
@@ -161,7 +203,7 @@ async function takeOverElsewhere (ctx: HookContext, clientId: string, mountpoint
 
 export function clientInfo (client: Client): ClientInfo {
   const meta = getMeta(client)
-  return { clientId: client.id, username: meta?.username, mountpoint: meta?.mountpoint ?? '', connection: client }
+  return { clientId: publicClientId(client.id), username: meta?.username, mountpoint: meta?.mountpoint ?? '', connection: client }
 }
 
 function refuse (code: number, reason: string): AuthenticateError {

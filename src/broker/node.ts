@@ -33,6 +33,11 @@ import type { Persistence } from './store/persistence.js'
 import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
+import { BrokerCounters } from './counters.js'
+import { armConnectTimeout } from './connect-timeout.js'
+import { Queues } from './queue/queues.js'
+import { QueueSettings } from './queue/settings.js'
+import { subscriptionsRemoved } from './subscription-limit.js'
 
 export class StartError extends Error {}
 
@@ -51,7 +56,12 @@ export interface Instance {
   mq: ClusterMq
   /** client ids with persistent sessions (stored subscriptions) */
   persistentClients: () => string[]
+  /** inflight windows, online/offline queues, retries, expiration, session groups */
+  queues: Queues
 }
+
+/** aedes' own CONNECT timer is fixed at creation; ours (connect-timeout.ts) reads the setting per connection. */
+const AEDES_CONNECT_TIMEOUT = 2 ** 31 - 1
 
 export class BrokerNode {
   readonly settings: Settings
@@ -60,6 +70,9 @@ export class BrokerNode {
   readonly plugins: Plugins
   readonly sessions = new SessionRegistry()
   readonly cluster: Cluster
+  /** drops, refusals, retries and expirations, for metrics */
+  readonly counters = new BrokerCounters()
+  readonly queueSettings: QueueSettings
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
   readonly chain: AuthChain
@@ -71,6 +84,7 @@ export class BrokerNode {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
     this.plugins = new Plugins(this.settings, this.log)
+    this.queueSettings = new QueueSettings(this.settings)
     this.chain = new AuthChain(() => this.plugins.running())
     this.clusterHost = {
       name: this.name,
@@ -174,9 +188,15 @@ export class BrokerNode {
 
   private accept (stream: Duplex, listener: MqttListener, info: ConnectionInfo, req?: IncomingMessage): void {
     const mountpoint = String(listener.config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
-    this.instance(mountpoint).then(({ broker }) => {
+    this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
+      stream.once('close', () => { queues.closed(client) })
+      const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
+        this.counters.connectTimeouts++
+        this.log.debug({ peer: `${info.peerHost}:${info.peerPort}`, mountpoint }, 'connection closed: no CONNECT within mqtt_connect_timeout')
+      })
       setMeta(client, {
+        connectArrived,
         listener,
         mountpoint,
         username: undefined,
@@ -215,18 +235,25 @@ export class BrokerNode {
     } catch (err) {
       throw new StartError(`persistent_dir: ${(err as Error).message}`)
     }
-    const { persistence, clients } = trackSubscriptions(store as unknown as Persistence, interest,
+    const tracked = trackSubscriptions(store as unknown as Persistence, interest,
       async (clientId, subscriptions) => { await this.cluster.sessionChanged(mountpoint, clientId, subscriptions) },
       store.allSubscriptions())
+    const queues = new Queues({
+      mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients
+    })
+    const persistence = queues.persistence
     const mq = new ClusterMq(id, interest, (packet, localShares) => this.cluster.route(mountpoint, packet, localShares))
     const options: AedesOptions = {
       id,
       persistence,
       mq,
-      connectTimeout: this.settings.number('mqtt_connect_timeout'),
+      connectTimeout: AEDES_CONNECT_TIMEOUT,
+      maxTopicLevels: this.settings.number('topic_max_depth'),
       // Client ids are checked against max_client_id_size (settable at runtime) in authenticate.
       maxClientsIdLength: 65535,
-      ...brokerHooks({ settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store }),
+      ...brokerHooks({
+        settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store, counters: this.counters, queues
+      }),
       // aedes sends PUBREC after this: a QoS 2 message is on disk before the sender forgets it
       published: (packet, _client, done) => {
         if (packet.qos === 2) store.flushed().then(() => { done() }, done)
@@ -234,6 +261,8 @@ export class BrokerNode {
       }
     }
     const broker = await Aedes.createBroker(options)
+    queues.attach(broker)
+    broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
     this.replayJournal(store, broker)
     // a clean session that dropped in the middle of a QoS 2 exchange leaves nothing behind
@@ -249,7 +278,7 @@ export class BrokerNode {
     })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
-    return { mountpoint, broker, persistence, store, mq, persistentClients: clients }
+    return { mountpoint, broker, persistence, store, mq, persistentClients: tracked.clients, queues }
   }
 
   /** Messages accepted but not yet queued when the previous run stopped. */
@@ -330,6 +359,7 @@ export class BrokerNode {
     for (const pending of this.instances.values()) {
       const instance = await pending.catch(() => undefined)
       if (instance === undefined) continue
+      instance.queues.stop()
       await new Promise<void>(resolve => { instance.broker.close(() => resolve()) })
       await instance.persistence.destroy().catch(() => {})
     }

@@ -7,6 +7,7 @@ import type { CellValue } from '../rpc/table.js'
 import { getMeta } from './client-meta.js'
 import type { BrokerNode, Instance } from './node.js'
 import { matchesAll, sortRows, type Query, type QueryShape, type Row } from './query.js'
+import { publicClientId } from './queue/balance.js'
 import { handOver } from './sessions.js'
 import type { Persistence } from './store/persistence.js'
 
@@ -33,7 +34,7 @@ export async function localSessionRows (node: BrokerNode, query: Query): Promise
   const rows: Row[] = []
   for (const session of await localSessions(node)) {
     const base = sessionRow(node, session)
-    if (withQueue) Object.assign(base, queueFields(await queuedCount(session.instance.persistence, session.clientId), session.client !== undefined))
+    if (withQueue) Object.assign(base, await queueFields(session))
     const expanded = perSubscription
       ? (await subscriptionsOf(session)).map(s => ({ ...base, topic: s.topic, qos: s.qos }))
       : [base]
@@ -47,7 +48,7 @@ async function localSessions (node: BrokerNode): Promise<LocalSession[]> {
   const sessions: LocalSession[] = []
   for (const { mountpoint, client } of node.sessions.all()) {
     const instance = instances.get(mountpoint)
-    if (instance !== undefined) sessions.push({ instance, clientId: client.id, client })
+    if (instance !== undefined) sessions.push({ instance, clientId: publicClientId(client.id), client })
   }
   for (const instance of instances.values()) {
     for (const clientId of instance.persistentClients()) {
@@ -71,7 +72,7 @@ function sessionRow (node: BrokerNode, { instance, clientId, client }: LocalSess
     is_online: true,
     is_offline: false,
     clean_session: meta.clean,
-    num_sessions: 1,
+    num_sessions: node.sessions.connections(instance.mountpoint, clientId).length,
     user: meta.username ?? null,
     peer_host: plainAddress(meta.peerHost),
     peer_port: meta.peerPort ?? null,
@@ -87,16 +88,15 @@ function plainAddress (host: string | undefined): string | null {
 }
 
 /**
- * aedes hands every stored message to an online client at once, so for an
- * online session the stored messages are the ones waiting for an ack.
+ * Online: the connection's queue (messages waiting for room in the inflight
+ * window) and its window (sent, not yet acknowledged). Offline: the messages
+ * stored for the session.
  */
-function queueFields (stored: number, online: boolean): Record<string, CellValue> {
-  return {
-    queue_size: stored,
-    offline_messages: online ? 0 : stored,
-    online_messages: online ? stored : 0,
-    waiting_acks: online ? stored : null
-  }
+async function queueFields ({ instance, clientId, client }: LocalSession): Promise<Record<string, CellValue>> {
+  const counts = client === undefined ? undefined : instance.queues.counts(client)
+  if (counts !== undefined) return { queue_size: counts.waiting, offline_messages: 0, online_messages: counts.waiting, waiting_acks: counts.inflight }
+  const stored = await queuedCount(instance.persistence, clientId)
+  return { queue_size: stored, offline_messages: stored, online_messages: 0, waiting_acks: null }
 }
 
 async function queuedCount (persistence: Persistence, clientId: string): Promise<number> {
@@ -123,9 +123,11 @@ function liveSubscriptions (client: Client): Array<{ topic: string, qos: number 
 export async function disconnectLocal (node: BrokerNode, mountpoint: string, clientId: string, cleanup: boolean): Promise<boolean> {
   const instance = await node.existingInstance(mountpoint)
   if (instance === undefined) return false
-  const client = node.sessions.client(mountpoint, clientId)
-  if (client === undefined && !await hasStoredSession(instance, clientId)) return false
-  if (client !== undefined) await new Promise<void>(resolve => { client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION }, () => { resolve() }) })
+  const connections = node.sessions.connections(mountpoint, clientId)
+  if (connections.length === 0 && !await hasStoredSession(instance, clientId)) return false
+  await Promise.all(connections.map(async client => {
+    await new Promise<void>(resolve => { client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION }, () => { resolve() }) })
+  }))
   if (cleanup) await handOver(instance.persistence, undefined, clientId, true)
   node.log.info({ clientId, mountpoint, cleanup }, 'session disconnected by vmq-admin')
   return true
@@ -145,18 +147,27 @@ async function hasStoredSession (instance: Instance, clientId: string): Promise<
 export async function reauthorizeLocal (node: BrokerNode, mountpoint: string, clientId: string, username: string): Promise<'Done' | 'Unchanged' | undefined> {
   const instance = await node.existingInstance(mountpoint)
   if (instance === undefined) return undefined
-  const client = node.sessions.client(mountpoint, clientId)
-  if (client === undefined && !await hasStoredSession(instance, clientId)) return undefined
-  const subscriptions = await subscriptionsOf({ instance, clientId, client })
+  const connections = node.sessions.connections(mountpoint, clientId)
+  if (connections.length === 0 && !await hasStoredSession(instance, clientId)) return undefined
   const who = { clientId, username, mountpoint }
-  const revoked = subscriptions.filter(s => !node.chain.subscribe(who, { topic: s.topic, qos: s.qos as 0 | 1 | 2 })).map(s => s.topic)
-  if (revoked.length === 0) return 'Unchanged'
-  if (client !== undefined) {
+  const revokedOf = (subs: Array<{ topic: string, qos: number }>): string[] =>
+    subs.filter(s => !node.chain.subscribe(who, { topic: s.topic, qos: s.qos as 0 | 1 | 2 })).map(s => s.topic)
+  const removed = new Set<string>()
+  for (const client of connections) {
+    const revoked = revokedOf(liveSubscriptions(client))
+    if (revoked.length === 0) continue
     await new Promise<void>((resolve, reject) => {
       client.unsubscribe(revoked as unknown as Parameters<Client['unsubscribe']>[0], err => { if (err !== undefined && err !== null) reject(err); else resolve() })
     })
+    if (!client.clean) await instance.persistence.removeSubscriptions({ id: client.id }, revoked)
+    for (const topic of revoked) removed.add(topic)
   }
-  if (client === undefined || !client.clean) await instance.persistence.removeSubscriptions({ id: clientId }, revoked)
-  node.log.info({ clientId, mountpoint, username, removed: revoked }, 'session reauthorized: subscriptions no longer allowed were removed')
+  if (connections.length === 0) {
+    const revoked = revokedOf((await instance.persistence.subscriptionsByClient({ id: clientId })) ?? [])
+    if (revoked.length > 0) await instance.persistence.removeSubscriptions({ id: clientId }, revoked)
+    for (const topic of revoked) removed.add(topic)
+  }
+  if (removed.size === 0) return 'Unchanged'
+  node.log.info({ clientId, mountpoint, username, removed: [...removed] }, 'session reauthorized: subscriptions no longer allowed were removed')
   return 'Done'
 }

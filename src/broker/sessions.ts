@@ -1,6 +1,7 @@
 // Local sessions per mountpoint: which client ids are connected here, and how a
 // session moves between nodes (handed over by the old node, adopted by the new).
 import type { Aedes, Client } from 'aedes'
+import { publicClientId } from './queue/balance.js'
 import type { Persistence, StoredPacket } from './store/persistence.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
 
@@ -20,6 +21,13 @@ export class SessionRegistry {
 
   client (mountpoint: string, clientId: string): Client | undefined {
     return this.online.get(mountpoint)?.get(clientId)
+  }
+
+  /** Every connection of a client id (several with allow_multiple_sessions). */
+  connections (mountpoint: string, clientId: string): Client[] {
+    const clients = this.online.get(mountpoint)
+    if (clients === undefined) return []
+    return [...clients.values()].filter(c => publicClientId(c.id) === clientId)
   }
 
   count (): number {

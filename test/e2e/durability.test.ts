@@ -19,7 +19,9 @@ async function restart (node: TestNode): Promise<TestNode> {
 
 describe('the durable store', () => {
   it('survives kill -9: 10,000 QoS 1 messages queued for an offline session are all delivered once, in order', async () => {
-    let node = await startNode({ conf: [...OPEN_ACCESS, 'max_offline_messages = 20000'] })
+    // override_max_online_messages: like VerneMQ, the queue layer otherwise cuts a resumed
+    // backlog to max_inflight_messages + max_online_messages (test/e2e/queue-window.test.ts)
+    let node = await startNode({ conf: [...OPEN_ACCESS, 'max_offline_messages = 20000', 'override_max_online_messages = on'] })
     try {
       const sub = await connect(node.mqttUrl, { clientId: 'durable', clean: false })
       await sub.subscribeAsync('dur/#', { qos: 1 })

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { connect, endAll } from './helpers/mqtt.js'
+import { RawClient } from './helpers/raw.js'
 import { OPEN_ACCESS, TestNode, VMQ, startNode, waitFor } from './helpers/processes.js'
 
 type Row = Record<string, string | number | boolean | null>
@@ -42,6 +43,46 @@ describe('session show after a restart', () => {
       await node.stop()
       node.cleanup()
     }
+  })
+})
+
+describe('session show of queues and of several sessions of one client id', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 2', 'allow_multiple_sessions = on'] }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('waiting_acks counts the inflight window, online_messages what waits behind it', async () => {
+    const slow = await RawClient.open(node.mqttPort, 'slow')
+    await slow.next('connack')
+    slow.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'slow/#', qos: 1 }] })
+    await slow.next('suback')
+    const pub = await connect(node.mqttUrl)
+    for (let i = 0; i < 5; i++) await pub.publishAsync('slow/t', String(i), { qos: 1 })
+    await slow.waitCount('publish', 2)
+    let last: Row[] = []
+    await waitFor(async () => {
+      last = await sessions(node, ['--client_id=slow', '--waiting_acks', '--online_messages', '--queue_size', '--offline_messages'])
+      return last.length === 1 && last[0].online_messages === 3
+    }, 5000, 'three messages waiting behind the window')
+    assert.deepEqual(last, [{ offline_messages: 0, online_messages: 3, queue_size: 3, waiting_acks: 2 }])
+    slow.socket.destroy()
+    await pub.endAsync()
+  })
+
+  it('with allow_multiple_sessions: one row per connection, num_sessions, and disconnect closes them all', async () => {
+    const first = await connect(node.mqttUrl, { clientId: 'twin' })
+    const second = await connect(node.mqttUrl, { clientId: 'twin' })
+    const closed = [false, false]
+    first.on('close', () => { closed[0] = true })
+    second.on('close', () => { closed[1] = true })
+    assert.deepEqual(await sessions(node, ['--client_id=twin', '--client_id', '--num_sessions', '--is_online']), [
+      { client_id: 'twin', is_online: true, num_sessions: 2 },
+      { client_id: 'twin', is_online: true, num_sessions: 2 }
+    ])
+    const r = await node.admin(['session', 'disconnect', 'client-id=twin'])
+    assert.equal(r.code, 0, r.stderr)
+    await waitFor(() => closed[0] && closed[1], 5000, 'both connections to be closed')
+    await endAll(first, second)
   })
 })
 

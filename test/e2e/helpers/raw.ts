@@ -21,6 +21,15 @@ export class RawClient {
     return client
   }
 
+  /** Opens a connection whose CONNECT is given as bytes (for CONNECTs mqtt-packet refuses to encode). */
+  static async openWithBytes (port: number, connect: Buffer): Promise<RawClient> {
+    const socket = netConnect(port, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+    const client = new RawClient(socket)
+    socket.write(connect)
+    return client
+  }
+
   send (packet: Packet): void {
     this.socket.write(mqttPacket.generate(packet))
   }
@@ -34,6 +43,32 @@ export class RawClient {
       await new Promise(resolve => setTimeout(resolve, 10))
     }
     throw new Error(`no ${cmd} within ${timeoutMs} ms`)
+  }
+
+  /** Packets of one kind received so far (left in place). */
+  received (cmd: string): Packet[] {
+    return this.packets.filter(p => p.cmd === cmd)
+  }
+
+  /** Waits until `count` packets of one kind have arrived; returns them (left in place). */
+  async waitCount (cmd: string, count: number, timeoutMs = 5000): Promise<Packet[]> {
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline) {
+      const got = this.received(cmd)
+      if (got.length >= count) return got
+      if (this.closed) throw new Error(`connection closed with ${got.length} of ${count} ${cmd}`)
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    throw new Error(`${this.received(cmd).length} of ${count} ${cmd} within ${timeoutMs} ms`)
+  }
+
+  /** Resolves when the broker has closed the connection. */
+  async waitClosed (timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error(`connection still open after ${timeoutMs} ms`)
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
   }
 
   close (): void {

@@ -1,0 +1,15 @@
+// Counters of what the broker refused or dropped, for metrics: plain numbers
+// the node increments on the spot (no allocation, no locking). Offline drops
+// (max_offline_messages) are the store's: LevelPersistence.stats().offlineDropped.
+export class BrokerCounters {
+  /** messages dropped because an online session's queue was at max_online_messages */
+  onlineDropped = 0
+  /** unacknowledged QoS 1/2 messages (or PUBRELs) sent again after retry_interval */
+  retried = 0
+  /** offline persistent sessions deleted after persistent_client_expiration */
+  sessionsExpired = 0
+  /** PUBLISHes refused for exceeding max_message_size (the connection was closed) */
+  oversizeRefused = 0
+  /** connections closed because no CONNECT arrived within mqtt_connect_timeout */
+  connectTimeouts = 0
+}

@@ -1,0 +1,171 @@
+// The queue layer of one mountpoint (one aedes instance): a SessionQueue per
+// connection, the persistence tap aedes is given, session groups for
+// allow_multiple_sessions and the expiration sweeper. (max_offline_messages is
+// enforced by the store.) node.ts builds it before
+// the broker (aedes needs the persistence) and attaches it after.
+import type { Aedes, Client, ConnectPacket } from 'aedes'
+import type { BrokerCounters } from '../counters.js'
+import type { Logger } from '../log.js'
+import type { ClientRef, Persistence } from '../store/persistence.js'
+import { INJECTED_BROKER_ID, isStoredReplay, type OutPacket } from './aedes-bridge.js'
+import { SessionGroup } from './balance.js'
+import { ExpirationSweeper } from './expiration.js'
+import { DROP_ID } from './packet-ids.js'
+import { SessionQueue, type SessionHost } from './session-queue.js'
+import type { QueueSettings } from './settings.js'
+import { tapPersistence } from './store-tap.js'
+
+export interface QueuesOptions {
+  mountpoint: string
+  settings: QueueSettings
+  counters: BrokerCounters
+  log: Logger
+  /** the node's store for this mountpoint */
+  store: Persistence
+  /** client ids holding stored (persistent-session) subscriptions */
+  persistentClients: () => string[]
+}
+
+export class Queues implements SessionHost {
+  /** what aedes is given as its persistence */
+  readonly persistence: Persistence
+  readonly settings: QueueSettings
+  readonly counters: BrokerCounters
+  readonly log: Logger
+  private readonly sessions = new WeakMap<object, SessionQueue>()
+  private readonly online = new Map<string, SessionQueue>()
+  private readonly groups = new Map<string, SessionGroup>()
+  private readonly expiration: ExpirationSweeper
+  /** per client id: the store operations deleting dropped messages, in order */
+  private readonly forgetting = new Map<string, Promise<void>>()
+
+  constructor (private readonly options: QueuesOptions) {
+    this.settings = options.settings
+    this.counters = options.counters
+    this.log = options.log
+    this.persistence = tapPersistence(options.store, client => this.sessions.get(client))
+    this.expiration = new ExpirationSweeper({
+      settings: this.settings,
+      counters: this.counters,
+      log: this.log,
+      mountpoint: options.mountpoint,
+      persistence: this.persistence,
+      persistentClients: options.persistentClients,
+      isOnline: id => this.online.has(id)
+    })
+  }
+
+  /** Hooks the layer to its broker's events; call once, right after creating the broker. */
+  attach (broker: Aedes): void {
+    broker.on('client', client => {
+      const session = this.sessions.get(client)
+      if (session === undefined) return
+      this.online.set(client.id, session)
+      this.expiration.cameOnline(client.id)
+    })
+    broker.on('clientReady', client => {
+      const session = this.sessions.get(client)
+      if (session !== undefined) session.ready = true
+    })
+    broker.on('clientDisconnect', client => {
+      if (this.online.get(client.id) !== this.sessions.get(client)) return
+      this.online.delete(client.id)
+      if (!client.clean) this.expiration.wentOffline(client.id)
+    })
+    broker.on('subscribe', (_subs, client) => { this.sessions.get(client)?.subscriptionsChanged() })
+    broker.on('unsubscribe', (_topics, client) => { this.sessions.get(client)?.subscriptionsChanged() })
+    this.expiration.start()
+  }
+
+  /**
+   * preConnect: gives the connection its session. With allow_multiple_sessions
+   * a connection whose client id is already in use here joins that id's group
+   * under an internal id (and as a clean session).
+   */
+  connecting (client: Client, packet: ConnectPacket): void {
+    const session = new SessionQueue(client, this)
+    session.resume = packet.clean === false
+    session.loading = session.resume
+    this.sessions.set(client, session)
+    if (!this.settings.multipleSessions || packet.clientId === '') return
+    let group = this.groups.get(packet.clientId)
+    if (group === undefined) {
+      group = new SessionGroup(packet.clientId, () => this.settings.balance)
+      this.groups.set(packet.clientId, group)
+    }
+    const id = group.join(session)
+    if (id !== packet.clientId) {
+      packet.clientId = id
+      packet.clean = true
+      session.resume = false
+      session.loading = false
+    }
+  }
+
+  /** authorizeForward: the packet aedes sends now, or null. */
+  forward (client: Client, packet: OutPacket): OutPacket | null {
+    if (packet.brokerId === INJECTED_BROKER_ID) return this.sessions.get(client)?.takeInjected(packet.brokerCounter) ?? null
+    const session = this.sessions.get(client)
+    if (session === undefined || session.closed) return packet
+    // aedes replays a stored queue itself only when it discards it (see store-tap.ts)
+    if (isStoredReplay(packet)) return null
+    if (session.group !== undefined) return session.group.route(session, packet)
+    return session.forward(packet)
+  }
+
+  subscriptionsChanged (client: Client): void {
+    this.sessions.get(client)?.subscriptionsChanged()
+  }
+
+  /** The connection's stream closed. */
+  closed (client: Client): void {
+    const session = this.sessions.get(client)
+    if (session === undefined || session.closed) return
+    const entries = session.close()
+    const group = session.group
+    if (group !== undefined && group.leave(session, entries)) this.groups.delete(group.clientId)
+  }
+
+  /** The connection's queue counts (`session show`), undefined for a connection without a session queue. */
+  counts (client: Client): { inflight: number, waiting: number } | undefined {
+    return this.sessions.get(client)?.counts
+  }
+
+  isOnline (clientId: string): boolean {
+    return this.online.has(clientId)
+  }
+
+  /**
+   * Deletes the stored copy of a message a session will not deliver: it gets a
+   * reserved packet id, then is cleared by it (aedes' persistence contract
+   * has no delete by origin).
+   */
+  forget (clientId: string, packet: OutPacket): Promise<void> {
+    const ref: ClientRef = { id: clientId }
+    const marked = {
+      cmd: 'publish',
+      topic: packet.topic,
+      payload: packet.payload,
+      qos: packet.qos > 0 ? packet.qos : 1,
+      retain: packet.retain,
+      brokerId: packet.brokerId ?? undefined,
+      brokerCounter: packet.brokerCounter,
+      messageId: DROP_ID
+    }
+    // marked in the store itself: the tap would store a copy it cannot find
+    const store = this.options.store as unknown as { outgoingUpdate: (c: ClientRef, p: typeof marked) => Promise<void> }
+    const previous = this.forgetting.get(clientId) ?? Promise.resolve()
+    const next = previous.then(async () => {
+      await store.outgoingUpdate(ref, marked)
+      await this.persistence.outgoingClearMessageId(ref, { ...marked })
+    }).catch((err: Error) => {
+      this.log.debug({ client: clientId, err: err.message }, 'cannot delete a dropped message from the store')
+    })
+    this.forgetting.set(clientId, next)
+    return next.then(() => { if (this.forgetting.get(clientId) === next) this.forgetting.delete(clientId) })
+  }
+
+  stop (): void {
+    this.expiration.stop()
+  }
+}

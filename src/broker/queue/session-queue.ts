@@ -1,0 +1,351 @@
+// The outgoing queue of one connection: which message goes out now, which
+// waits, which is dropped. aedes asks through authorizeForward before each
+// delivery; a message that may go out now is returned (with our packet id for
+// QoS 1/2), else it waits in the online queue and is sent later through
+// client.publish (see aedes-bridge.ts).
+//
+// A persistent session keeps its QoS 1/2 messages in the stored queue as aedes
+// does (queued there before delivery, removed on PUBACK/PUBCOMP). When one
+// resumes, we load that queue ourselves instead of letting aedes replay it, so
+// the inflight window, the online limit and DUP apply to it too.
+import type { Client } from 'aedes'
+import type { BrokerCounters } from '../counters.js'
+import type { Logger } from '../log.js'
+import { publishStub, subscriptionsOf, writeRaw, type OutPacket } from './aedes-bridge.js'
+import { InflightWindow, type Entry } from './inflight.js'
+import { OnlineQueue } from './online-queue.js'
+import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
+import { PacketIds } from './packet-ids.js'
+import type { QueueSettings } from './settings.js'
+import type { SessionGroup } from './balance.js'
+
+/** What a session needs from its mountpoint's queue layer. */
+export interface SessionHost {
+  readonly settings: QueueSettings
+  readonly counters: BrokerCounters
+  readonly log: Logger
+  /** Deletes the stored copy of a message the session will not deliver (in the background). */
+  forget: (clientId: string, packet: OutPacket) => unknown
+}
+
+/** aedes keeps at most 65535 packet ids per connection; stay below. */
+const MAX_WINDOW = 65000
+/** how long keys of a loaded backlog are kept to recognise late live copies */
+const RECENT_MS = 10000
+
+export class SessionQueue {
+  /** the CONNECT asked to resume a stored session (clean session / clean start off) */
+  resume = false
+  /** a resumed session's stored queue is being loaded: everything waits meanwhile */
+  loading = false
+  /** registered and acknowledged (CONNACK sent): may receive balanced messages */
+  ready = false
+  closed = false
+  group: SessionGroup | undefined
+
+  private readonly ids = new PacketIds()
+  private readonly window: InflightWindow
+  private readonly waiting = new OnlineQueue<Entry>()
+  private readonly qos = new SubscriptionQos()
+  private injections: Map<number, OutPacket> | undefined
+  private recent: Set<string> | undefined
+  private recentTimer: NodeJS.Timeout | undefined
+  private pumpScheduled = false
+
+  constructor (readonly client: Client, private readonly host: SessionHost) {
+    this.window = new InflightWindow(() => host.settings.retryMs, entry => { this.resend(entry) })
+  }
+
+  /** aedes keeps the session past the connection (client.clean is set at CONNECT). */
+  get persistent (): boolean { return !this.client.clean }
+
+  /** For `session show`: messages sent and not yet acknowledged, and messages waiting to be sent. */
+  get counts (): { inflight: number, waiting: number } {
+    return { inflight: this.window.size, waiting: this.waiting.length }
+  }
+
+  /** Nothing waits and the window has room: a message offered now goes out at once. */
+  get idle (): boolean {
+    return !this.loading && this.waiting.length === 0 && this.hasRoom()
+  }
+
+  /**
+   * authorizeForward for this session: the packet to send now, or null when the
+   * message waits (it is then sent later) or is dropped.
+   */
+  forward (packet: OutPacket): OutPacket | null {
+    if (packet.qos === 0 && !this.host.settings.upgradeQos) {
+      if (!this.loading && this.waiting.length === 0) return packet
+      this.enqueue(this.entry(packet, 0))
+      return null
+    }
+    if (this.recent !== undefined && this.isRecentDuplicate(packet)) return null
+    const found = this.qos.lookup(subscriptionsOf(this.client), packet.topic)
+    return this.forwardAt(packet, this.deliveredQos(packet.qos, found), found >= 0 && (found & OVERLAP) !== 0)
+  }
+
+  /**
+   * Offers a message routed here by the session group (balance / fanout) or
+   * another member leaving: it goes through the queue like any other.
+   */
+  offer (packet: OutPacket, qos: number): void {
+    this.enqueue(this.entry(packet, qos))
+    this.schedulePump()
+  }
+
+  /** The group gave this member's message to another member: its stored copy goes. */
+  handedOff (packet: OutPacket): void {
+    if (!this.client.clean && packet.qos > 0 && packet.brokerId != null) this.host.forget(this.client.id, packet)
+  }
+
+  /** The QoS `packet` is delivered at on this connection. */
+  qosFor (packet: OutPacket): number {
+    return this.deliveredQos(packet.qos, this.qos.lookup(subscriptionsOf(this.client), packet.topic))
+  }
+
+  subscriptionsChanged (): void {
+    this.qos.invalidate()
+  }
+
+  /** The real packet behind a stub sent through client.publish. */
+  takeInjected (counter: number | undefined): OutPacket | null {
+    const packet = counter === undefined ? undefined : this.injections?.get(counter)
+    if (packet === undefined) return null
+    this.injections?.delete(counter as number)
+    return packet
+  }
+
+  /** PUBACK or PUBCOMP for `messageId`. */
+  acked (messageId: number): void {
+    if (this.window.ack(messageId) === undefined) return
+    this.ids.release(messageId)
+    if (this.waiting.length > 0) this.schedulePump()
+  }
+
+  /** PUBREC for `messageId` (aedes answers it with PUBREL). */
+  released (messageId: number): void {
+    this.window.released(messageId, Date.now())
+  }
+
+  /** Stops the session; returns its unacknowledged and waiting messages, oldest first. */
+  close (): Entry[] {
+    this.closed = true
+    this.window.close()
+    if (this.recentTimer !== undefined) clearTimeout(this.recentTimer)
+    this.injections = undefined
+    this.recent = undefined
+    return [...this.window.drain(), ...this.waiting.items.drain()]
+  }
+
+  /**
+   * Loads the stored queue of a resumed persistent session, in order, ahead of
+   * what arrived live meanwhile. Messages sent on an earlier connection go out
+   * again with DUP and their packet id; PUBRELs are sent again at once.
+   */
+  async loadStored (stored: AsyncIterable<OutPacket>): Promise<void> {
+    const backlog: OutPacket[] = []
+    try {
+      for await (const packet of stored) backlog.push(packet)
+    } catch (err) {
+      this.host.log.warn({ client: this.client.id, err: (err as Error).message }, 'cannot read the stored queue of a resumed session')
+    }
+    if (this.closed) return
+    const keys = new Set<string>()
+    const now = Date.now()
+    const entries: Entry[] = []
+    for (const stored of backlog) {
+      if (stored.cmd === 'pubrel') {
+        this.resumeRelease(stored.messageId ?? 0, now)
+        continue
+      }
+      if (stored.brokerId != null) keys.add(originKey(stored))
+      const packet: OutPacket = { ...stored, cmd: 'publish' }
+      const entry = this.entry(packet, this.qosFor(packet))
+      entry.stored = true
+      if (stored.messageId !== undefined && this.ids.reserve(stored.messageId)) {
+        entry.messageId = stored.messageId
+        entry.dup = true
+      }
+      entries.push(entry)
+    }
+    const live = this.waiting.items.drain()
+    for (const entry of entries) this.waiting.items.push(entry)
+    for (const entry of live) {
+      if (entry.packet.brokerId == null || !keys.has(originKey(entry.packet))) this.waiting.items.push(entry)
+    }
+    this.rememberRecent(keys)
+    this.loading = false
+    this.pump()
+    if (!this.host.settings.overrideMaxOnline) {
+      for (const dropped of this.waiting.trim(this.host.settings.maxOnline, this.host.settings.lifo)) this.drop(dropped)
+    }
+  }
+
+  /** Ends loading without a stored queue (aedes discards it: clean start, or a session that ends with the connection). */
+  loadNothing (): void {
+    if (!this.loading) return
+    this.loading = false
+    this.schedulePump()
+  }
+
+  private deliveredQos (published: number, found: number): number {
+    if (found < 0) return published
+    const subscribed = found & 3
+    return this.host.settings.upgradeQos ? subscribed : Math.min(published, subscribed)
+  }
+
+  /**
+   * Goes out now through aedes when nothing waits: aedes then sends `packet` at
+   * its QoS, unless it holds a QoS 0 message aedes would send at QoS 0 (an
+   * upgrade) or the topic matches QoS 0 and higher filters (aedes may use
+   * either); those go through client.publish at the QoS decided here.
+   */
+  private forwardAt (packet: OutPacket, qos: number, overlap: boolean): OutPacket | null {
+    const viaStub = qos > 0 && (overlap || packet.qos === 0)
+    if (!viaStub && !this.loading && this.waiting.length === 0) {
+      if (qos === 0) {
+        packet.qos = 0
+        return packet
+      }
+      if (this.hasRoom()) {
+        const entry = this.entry(packet, qos)
+        this.send(entry)
+        return packet
+      }
+    }
+    this.enqueue(this.entry(packet, qos))
+    if (viaStub) this.schedulePump()
+    return null
+  }
+
+  private entry (packet: OutPacket, qos: number): Entry {
+    return {
+      packet,
+      qos,
+      // aedes stores QoS 1/2 messages for persistent subscriptions (QoS > 0) before delivery
+      stored: !this.client.clean && packet.qos > 0 && qos > 0 && packet.brokerId != null,
+      messageId: 0,
+      dup: false,
+      sentAt: 0,
+      released: false
+    }
+  }
+
+  private hasRoom (): boolean {
+    const configured = this.host.settings.maxInflight
+    let limit = configured === 0 ? MAX_WINDOW : Math.min(configured, MAX_WINDOW)
+    if (this.client.version === 5 && this.client.receiveMaximum > 0) limit = Math.min(limit, this.client.receiveMaximum)
+    return this.window.size < limit
+  }
+
+  private enqueue (entry: Entry): void {
+    if (this.loading) {
+      this.waiting.items.push(entry) // trimmed once the stored queue is loaded
+      return
+    }
+    const dropped = this.waiting.offer(entry, this.host.settings.maxOnline, this.host.settings.lifo)
+    if (dropped !== undefined) this.drop(dropped)
+  }
+
+  private drop (entry: Entry): void {
+    this.host.counters.onlineDropped++
+    this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: online queue full (max_online_messages)')
+    if (entry.messageId !== 0) this.ids.release(entry.messageId)
+    if (entry.stored) this.host.forget(this.client.id, entry.packet)
+  }
+
+  /** Puts the entry in the window with its packet id; the caller hands the packet to aedes. */
+  private send (entry: Entry): void {
+    if (entry.messageId === 0) entry.messageId = this.ids.take()
+    const packet = entry.packet
+    packet.messageId = entry.messageId
+    packet.qos = entry.qos
+    packet.dup = entry.dup
+    this.window.add(entry, Date.now())
+  }
+
+  private schedulePump (): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    queueMicrotask(() => { this.pump() })
+  }
+
+  /** Sends waiting messages, in order, while the window has room. */
+  private pump (): void {
+    this.pumpScheduled = false
+    if (this.closed || this.loading) return
+    for (let entry = this.waiting.items.peek(); entry !== undefined; entry = this.waiting.items.peek()) {
+      if (entry.qos > 0 && !this.hasRoom()) return
+      this.waiting.items.shift()
+      if (entry.qos > 0) {
+        this.send(entry)
+      } else {
+        entry.packet.qos = 0
+        // a stored message now delivered at QoS 0 gets no PUBACK to remove it
+        if (entry.stored) this.host.forget(this.client.id, entry.packet)
+      }
+      this.inject(entry)
+    }
+  }
+
+  private inject (entry: Entry): void {
+    this.injections ??= new Map()
+    publishStub(this.client, entry.packet, entry.qos, this.injections)
+  }
+
+  private resend (entry: Entry): void {
+    if (this.closed) return
+    this.host.counters.retried++
+    if (entry.released) {
+      writeRaw(this.client, { cmd: 'pubrel', messageId: entry.messageId })
+      return
+    }
+    const p = entry.packet
+    writeRaw(this.client, {
+      cmd: 'publish',
+      topic: p.topic,
+      payload: p.payload,
+      qos: entry.qos as 1 | 2,
+      retain: p.retain,
+      dup: true,
+      messageId: entry.messageId,
+      ...(p.properties !== undefined ? { properties: p.properties } : {})
+    })
+  }
+
+  /** A PUBREL stored by the previous connection: QoS 2 is half done; send it again. */
+  private resumeRelease (messageId: number, now: number): void {
+    if (!this.ids.reserve(messageId)) return
+    const entry: Entry = {
+      packet: { topic: '', payload: Buffer.alloc(0), qos: 2, retain: false },
+      qos: 2,
+      stored: true,
+      messageId,
+      dup: true,
+      sentAt: now,
+      released: true
+    }
+    this.window.add(entry, now)
+    this.resend(entry)
+  }
+
+  /**
+   * aedes emits a QoS 1/2 message after storing it, so one stored before the
+   * stored queue was read may still arrive live afterwards: skip those copies.
+   */
+  private rememberRecent (keys: Set<string>): void {
+    if (keys.size === 0) return
+    this.recent = keys
+    this.recentTimer = setTimeout(() => { this.recent = undefined }, RECENT_MS)
+    this.recentTimer.unref()
+  }
+
+  private isRecentDuplicate (packet: OutPacket): boolean {
+    if (packet.brokerId == null || this.recent === undefined) return false
+    return this.recent.delete(originKey(packet))
+  }
+}
+
+function originKey (packet: OutPacket): string {
+  return `${packet.brokerId ?? ''}\u0000${packet.brokerCounter ?? 0}`
+}

@@ -1,0 +1,45 @@
+// The queue settings as plain fields, refreshed whenever `vmq-admin set`
+// changes one, so the delivery path reads a field instead of a map lookup.
+import type { Settings } from '../../config/settings.js'
+
+const KEYS = new Set([
+  'max_inflight_messages', 'max_online_messages', 'queue_type', 'retry_interval',
+  'upgrade_outgoing_qos', 'override_max_online_messages', 'allow_multiple_sessions', 'queue_deliver_mode',
+  'persistent_client_expiration'
+])
+
+export class QueueSettings {
+  /** unacknowledged QoS 1/2 messages per session; 0 = unlimited */
+  maxInflight = 20
+  /** messages waiting beyond the inflight window; -1 = unlimited */
+  maxOnline = 1000
+  /** queue_type = lifo: a full queue drops its oldest message instead of the new one */
+  lifo = false
+  retryMs = 20000
+  upgradeQos = false
+  overrideMaxOnline = false
+  multipleSessions = false
+  /** queue_deliver_mode = balance (else fanout) */
+  balance = false
+  /** persistent_client_expiration in ms; null = never */
+  expirationMs: number | null = null
+
+  constructor (private readonly settings: Settings) {
+    this.read()
+    settings.on('change', (key: string) => { if (KEYS.has(key)) this.read() })
+  }
+
+  private read (): void {
+    const s = this.settings
+    this.maxInflight = s.number('max_inflight_messages')
+    this.maxOnline = s.number('max_online_messages')
+    this.lifo = s.string('queue_type') === 'lifo'
+    this.retryMs = s.number('retry_interval') * 1000
+    this.upgradeQos = s.flag('upgrade_outgoing_qos')
+    this.overrideMaxOnline = s.flag('override_max_online_messages')
+    this.multipleSessions = s.flag('allow_multiple_sessions')
+    this.balance = s.string('queue_deliver_mode') === 'balance'
+    const expiration = s.get('persistent_client_expiration')
+    this.expirationMs = typeof expiration === 'number' ? expiration * 1000 : null
+  }
+}

@@ -1,0 +1,87 @@
+// The persistence aedes sees: the node's store, with the queue layer listening
+// in on the calls that concern outgoing messages.
+//
+// - PUBACK/PUBCOMP reach the store as outgoingClearMessageId(client, ack) for
+//   every session, clean or not: that is how a session learns of its acks.
+//   A PUBREC of a persistent session arrives as outgoingUpdate(client, pubrel).
+// - When authorizeForward holds a message back, aedes asks the store to forget
+//   it (a clear without packet id); the queue still delivers it, so that call is
+//   ignored for a live session.
+// - A resumed persistent session's stored queue is loaded by the session
+//   (outgoingStream returns nothing to aedes), so limits and DUP apply to it.
+// - A held-back message sent through client.publish (see aedes-bridge.ts) is
+//   already stored: the copy aedes queues for the stub is not.
+// - aedes updates the stored copy of every QoS 1/2 message it sends to a
+//   persistent session; a store that cannot find it (aedes' memory persistence,
+//   for an upgraded QoS 0 message) gets it queued first. The LevelDB store does
+//   that itself.
+// max_offline_messages is the store's (LevelPersistence.setMaxOfflineMessages).
+import { Readable } from 'node:stream'
+import type { Client } from 'aedes'
+import type { ClientRef, Persistence, StoredPacket } from '../store/persistence.js'
+import { INJECTED_BROKER_ID } from './aedes-bridge.js'
+import type { SessionQueue } from './session-queue.js'
+
+/** the live session of an aedes client of this mountpoint */
+export type SessionOf = (client: ClientRef) => SessionQueue | undefined
+
+/** The parts of aedes' persistence contract the tap overrides beyond vmq-ts' Persistence type. */
+interface Outgoing {
+  outgoingUpdate: (client: ClientRef, packet: StoredPacket) => Promise<void>
+}
+
+export function tapPersistence<P extends Persistence> (inner: P, sessionOf: SessionOf): P {
+  const outgoing = inner as unknown as Outgoing
+
+  const overrides: Record<string, unknown> = {
+    outgoingEnqueue: async (sub: { clientId: string }, packet: StoredPacket) => {
+      if (packet.brokerId === INJECTED_BROKER_ID) return
+      await inner.outgoingEnqueueCombi([{ clientId: sub.clientId, topic: packet.topic, qos: packet.qos }], packet)
+    },
+
+    outgoingUpdate: async (client: ClientRef, packet: StoredPacket) => {
+      if (packet.cmd === 'pubrel' && packet.messageId !== undefined) sessionOf(client)?.released(packet.messageId)
+      try {
+        await outgoing.outgoingUpdate(client, packet)
+      } catch (err) {
+        if ((packet.cmd ?? 'publish') !== 'publish' || packet.brokerId == null) throw err
+        await inner.outgoingEnqueueCombi([{ clientId: client.id, topic: packet.topic, qos: packet.qos }], packet)
+        await outgoing.outgoingUpdate(client, packet)
+      }
+    },
+
+    outgoingClearMessageId: async (client: ClientRef, packet: StoredPacket) => {
+      // a held-back message's stub that arrived after its session closed: nothing was stored for it
+      if (packet.brokerId === INJECTED_BROKER_ID) return undefined
+      const session = sessionOf(client)
+      if (session !== undefined && !session.closed) {
+        if (packet.cmd === 'puback' || packet.cmd === 'pubcomp') {
+          if (packet.messageId !== undefined) session.acked(packet.messageId)
+        } else if ((packet.cmd ?? 'publish') === 'publish' && packet.messageId === undefined) {
+          return undefined // a message the session holds back, not a message to forget
+        }
+      }
+      return await inner.outgoingClearMessageId(client, packet)
+    },
+
+    outgoingStream: (client: ClientRef) => {
+      const session = sessionOf(client)
+      if (session === undefined || session.closed || !session.loading) return inner.outgoingStream(client)
+      if (!session.resume || (client as Client).clean) {
+        // aedes discards the stored queue itself (clean start, or a session that ends with the connection)
+        session.loadNothing()
+        return inner.outgoingStream(client)
+      }
+      void session.loadStored(inner.outgoingStream(client) as AsyncIterable<never>)
+      return Readable.from([])
+    }
+  }
+
+  return new Proxy(inner, {
+    get (target, key, receiver) {
+      if (typeof key === 'string' && Object.hasOwn(overrides, key)) return overrides[key]
+      const value = Reflect.get(target, key, receiver) as unknown
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    }
+  })
+}

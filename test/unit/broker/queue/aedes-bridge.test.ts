@@ -1,0 +1,222 @@
+// Pins the aedes 2.0.0-beta.1 behaviours src/broker/queue relies on beyond the
+// documented API (listed in src/broker/queue/aedes-bridge.ts). If aedes changes
+// one of them, a test here fails and names it.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import { Aedes, type Client } from 'aedes'
+import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
+import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
+import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, type OutPacket } from '../../../../src/broker/queue/aedes-bridge.js'
+
+interface Call { method: string, clientId: string, packet: Record<string, unknown> }
+
+class Raw {
+  readonly packets: Packet[] = []
+  constructor (readonly socket: Socket) {
+    const parser = mqttPacket.parser({ protocolVersion: 4 })
+    parser.on('packet', p => this.packets.push(p))
+    socket.on('data', d => parser.parse(d))
+    socket.on('error', () => {})
+  }
+
+  send (packet: Packet): void { this.socket.write(mqttPacket.generate(packet)) }
+
+  async next (cmd: string): Promise<Packet> {
+    for (let i = 0; i < 500; i++) {
+      const index = this.packets.findIndex(p => p.cmd === cmd)
+      if (index >= 0) return this.packets.splice(index, 1)[0]
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    throw new Error(`no ${cmd}`)
+  }
+}
+
+describe('aedes behaviours the queue layer relies on', () => {
+  let broker: Aedes
+  let server: Server
+  let port: number
+  const calls: Call[] = []
+  const forwarded: OutPacket[] = []
+  let replace: ((client: Client, packet: OutPacket) => OutPacket | null) | undefined
+  const clients = new Map<string, Client>()
+
+  before(async () => {
+    const memory = new MemoryPersistence()
+    const recorded = new Proxy(memory, {
+      get (target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown
+        if (typeof value !== 'function') return value
+        if (typeof key !== 'string' || !key.startsWith('outgoing')) return (value as (...a: unknown[]) => unknown).bind(target)
+        return (...args: unknown[]) => {
+          const first = args[0] as { id?: string, clientId?: string }
+          calls.push({ method: key, clientId: first?.id ?? first?.clientId ?? '', packet: { ...(args[1] as object) } })
+          return (value as (...a: unknown[]) => unknown).apply(target, args)
+        }
+      }
+    })
+    broker = await Aedes.createBroker({
+      persistence: recorded as never,
+      authorizeForward: (client, packet) => {
+        forwarded.push({ ...packet } as unknown as OutPacket)
+        if (replace !== undefined) return replace(client, packet as unknown as OutPacket) as never
+        return packet
+      }
+    })
+    broker.on('client', c => { clients.set(c.id, c) })
+    server = createServer(socket => broker.handle(socket))
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as { port: number }).port
+  })
+
+  after(async () => {
+    await new Promise<void>(resolve => broker.close(() => resolve()))
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  })
+
+  async function open (clientId: string, clean = true, topic?: string, qos: 0 | 1 | 2 = 1): Promise<Raw> {
+    const socket = netConnect(port, '127.0.0.1')
+    await new Promise<void>(resolve => socket.once('connect', resolve))
+    const raw = new Raw(socket)
+    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive: 0 })
+    await raw.next('connack')
+    if (topic !== undefined) {
+      raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos }] })
+      await raw.next('suback')
+    }
+    return raw
+  }
+
+  async function publish (topic: string, payload: string, qos: 0 | 1 | 2): Promise<void> {
+    await new Promise<void>(resolve => broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false }, () => resolve()))
+  }
+
+  it('sends the packet authorizeForward returns, with its messageId and dup', async () => {
+    const raw = await open('b1', true, 'b1/t')
+    replace = (_client, packet) => ({ ...packet, messageId: 4242, dup: true })
+    await publish('b1/t', 'x', 1)
+    replace = undefined
+    const got = await raw.next('publish') as IPublishPacket
+    assert.equal(got.messageId, 4242)
+    assert.equal(got.dup, true)
+    raw.socket.destroy()
+  })
+
+  it('passes client.publish through authorizeForward with our brokerId and counter, after its duplicate check', async () => {
+    const raw = await open('b2', true, 'b2/t')
+    const pending = new Map<number, OutPacket>()
+    const real: OutPacket = { cmd: 'publish', topic: 'b2/t', payload: Buffer.from('real'), qos: 1, retain: false, messageId: 7, dup: false }
+    replace = (_client, packet) => {
+      if (packet.brokerId !== INJECTED_BROKER_ID) return packet
+      return pending.get(packet.brokerCounter ?? -1) ?? null
+    }
+    publishStub(clients.get('b2') as Client, real, 1, pending)
+    publishStub(clients.get('b2') as Client, { ...real, messageId: 8 }, 1, pending)
+    const first = await raw.next('publish') as IPublishPacket
+    const second = await raw.next('publish') as IPublishPacket
+    replace = undefined
+    assert.deepEqual([first.payload.toString(), first.messageId, second.messageId], ['real', 7, 8])
+    raw.socket.destroy()
+  })
+
+  it('stores a client.publish to a persistent session through outgoingEnqueue (which the tap skips for stubs)', async () => {
+    const raw = await open('b2p', false, 'b2p/t')
+    const pending = new Map<number, OutPacket>()
+    replace = (_client, packet) => packet.brokerId === INJECTED_BROKER_ID ? pending.get(packet.brokerCounter ?? -1) ?? null : packet
+    calls.length = 0
+    publishStub(clients.get('b2p') as Client, { cmd: 'publish', topic: 'b2p/t', payload: Buffer.from('p'), qos: 1, retain: false, messageId: 9, brokerId: 'origin', brokerCounter: 1 }, 1, pending)
+    // (without the tap the stored stub and the real packet differ, so aedes' outgoingUpdate fails here)
+    await waitUntil(() => calls.some(c => c.clientId === 'b2p' && c.method.startsWith('outgoingEnqueue')))
+    replace = undefined
+    const enqueue = calls.find(c => c.clientId === 'b2p' && c.method.startsWith('outgoingEnqueue'))
+    assert.equal(enqueue?.method, 'outgoingEnqueue')
+    assert.equal(enqueue?.packet.brokerId, INJECTED_BROKER_ID)
+    raw.socket.destroy()
+  })
+
+  it('gives live packets no messageId, and the stored-queue replay at CONNECT one', async () => {
+    const sub = await open('b3', false, 'b3/t')
+    sub.socket.destroy()
+    await waitUntil(() => !clients.get('b3')?.connected)
+    forwarded.length = 0
+    await publish('b3/t', 'stored', 1)
+    const again = await open('b3', false)
+    const got = await again.next('publish') as IPublishPacket
+    assert.equal(got.payload.toString(), 'stored')
+    const replayed = forwarded.find(p => p.topic === 'b3/t')
+    assert.ok(replayed !== undefined && isStoredReplay(replayed), 'the replay carries a messageId')
+    const live = await open('b3live', true, 'b3/live')
+    forwarded.length = 0
+    await publish('b3/live', 'live', 1)
+    await live.next('publish')
+    assert.equal(isStoredReplay(forwarded[0]), false)
+    again.socket.destroy()
+    live.socket.destroy()
+  })
+
+  it('keeps client.subscriptions as filter -> { qos } and caps QoS at a filter equal to the topic only', async () => {
+    const raw = await open('b4', true, 'b4/+', 1)
+    raw.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'b4/exact', qos: 0 }] })
+    await raw.next('suback')
+    assert.deepEqual(Object.fromEntries(Object.entries(subscriptionsOf(clients.get('b4') as Client)).map(([k, v]) => [k, v.qos])), { 'b4/+': 1, 'b4/exact': 0 })
+    raw.send({ cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['b4/exact'] })
+    await raw.next('unsuback')
+    raw.send({ cmd: 'subscribe', messageId: 4, subscriptions: [{ topic: 'b4/#', qos: 1 }] })
+    await raw.next('suback')
+    await publish('b4/x', 'two', 2)
+    const got = await raw.next('publish') as IPublishPacket
+    assert.equal(got.qos, 2, 'aedes does not cap at a wildcard filter (the queue layer does)')
+    raw.send({ cmd: 'pubrec', messageId: got.messageId })
+    raw.socket.destroy()
+  })
+
+  it('numbers the packets of one broker with an increasing brokerCounter (session groups claim by it)', async () => {
+    const raw = await open('b5', true, 'b5/t')
+    forwarded.length = 0
+    await publish('b5/t', 'x', 0)
+    await publish('b5/t', 'y', 1)
+    await raw.next('publish')
+    await raw.next('publish')
+    assert.equal(forwarded.length, 2)
+    assert.equal(forwarded[0].brokerId, broker.id)
+    assert.ok((forwarded[1].brokerCounter ?? 0) > (forwarded[0].brokerCounter ?? 0))
+    raw.socket.destroy()
+  })
+
+  it('tells the persistence of acks, PUBRECs and refused forwards as the tap expects', async () => {
+    const clean = await open('b6', true, 'b6/t')
+    calls.length = 0
+    await publish('b6/t', 'clean', 1)
+    const p = await clean.next('publish') as IPublishPacket
+    clean.send({ cmd: 'puback', messageId: p.messageId })
+    await waitUntil(() => calls.some(c => c.method === 'outgoingClearMessageId' && c.clientId === 'b6'))
+    assert.deepEqual(calls.filter(c => c.clientId === 'b6').map(c => [c.method, c.packet.cmd, c.packet.messageId]), [
+      ['outgoingClearMessageId', 'puback', p.messageId]
+    ], 'a clean session reports its PUBACK to the persistence')
+
+    const persistent = await open('b7', false, 'b7/t', 2)
+    calls.length = 0
+    await publish('b7/t', 'persistent', 2)
+    const q2 = await persistent.next('publish') as IPublishPacket
+    persistent.send({ cmd: 'pubrec', messageId: q2.messageId })
+    await persistent.next('pubrel')
+    assert.ok(calls.some(c => c.method === 'outgoingUpdate' && c.clientId === 'b7' && c.packet.cmd === 'pubrel'), 'PUBREC of a persistent session becomes outgoingUpdate(pubrel)')
+    persistent.send({ cmd: 'pubcomp', messageId: q2.messageId })
+    await waitUntil(() => calls.some(c => c.method === 'outgoingClearMessageId' && c.packet.cmd === 'pubcomp'))
+
+    calls.length = 0
+    replace = () => null
+    await publish('b7/t', 'held back', 1)
+    replace = undefined
+    await waitUntil(() => calls.some(c => c.method === 'outgoingClearMessageId'))
+    const refused = calls.find(c => c.method === 'outgoingClearMessageId')
+    assert.equal(refused?.packet.messageId, undefined, 'a refused forward is cleared without a messageId')
+    assert.equal(refused?.packet.cmd, 'publish')
+    persistent.socket.destroy()
+  })
+})
+
+async function waitUntil (check: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !check(); i++) await new Promise(resolve => setTimeout(resolve, 10))
+  assert.ok(check(), 'condition not reached')
+}

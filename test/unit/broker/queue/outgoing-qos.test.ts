@@ -1,0 +1,36 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { filterMatches, OVERLAP, SubscriptionQos } from '../../../../src/broker/queue/outgoing-qos.js'
+
+test('MQTT filter matching, shared filters and $ topics', () => {
+  assert.ok(filterMatches('a/+/c', 'a/b/c'))
+  assert.ok(filterMatches('a/#', 'a'))
+  assert.ok(filterMatches('a/#', 'a/b/c'))
+  assert.ok(filterMatches('#', 'x/y'))
+  assert.ok(filterMatches('+/+', '/x'))
+  assert.ok(!filterMatches('a/+', 'a/b/c'))
+  assert.ok(!filterMatches('a/b', 'a/b/c'))
+  assert.ok(!filterMatches('#', '$SYS/x'))
+  assert.ok(!filterMatches('+/x', '$SYS/x'))
+  assert.ok(filterMatches('$SYS/#', '$SYS/x'))
+  assert.ok(filterMatches('$share/g/a/+', 'a/b'))
+  assert.ok(!filterMatches('$share/g', 'g'))
+})
+
+test('highest matching QoS, capped at a filter equal to the topic; overlaps with QoS 0 flagged; misses not cached', () => {
+  const cache = new SubscriptionQos()
+  const subs: Record<string, { qos: number }> = { 'a/#': { qos: 1 }, 'a/+': { qos: 2 } }
+  assert.equal(cache.lookup(subs, 'a/b'), 2)
+  assert.equal(cache.lookup(subs, 'a/b/c'), 1)
+  assert.equal(cache.lookup(subs, 'z'), -1)
+  subs.z = { qos: 1 }
+  assert.equal(cache.lookup(subs, 'z'), 1, 'a miss is looked up again')
+  subs['a/b'] = { qos: 0 }
+  assert.equal(cache.lookup(subs, 'a/b'), 2, 'cached until invalidated')
+  cache.invalidate()
+  assert.equal(cache.lookup(subs, 'a/b'), 0, 'capped at the exact filter')
+  delete subs['a/b']
+  subs['a/b/+'] = { qos: 0 }
+  cache.invalidate()
+  assert.equal(cache.lookup(subs, 'a/b/c'), 1 | OVERLAP)
+})
