@@ -6,11 +6,15 @@ import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/
 
 export class SessionRegistry {
   private readonly online = new Map<string, Map<string, Client>>()
+  private readonly started = new WeakMap<Client, number>()
 
   track (mountpoint: string, broker: Aedes): void {
     const clients = new Map<string, Client>()
     this.online.set(mountpoint, clients)
-    broker.on('client', client => { clients.set(client.id, client) })
+    broker.on('client', client => {
+      clients.set(client.id, client)
+      this.started.set(client, Date.now())
+    })
     broker.on('clientDisconnect', client => { if (clients.get(client.id) === client) clients.delete(client.id) })
   }
 
@@ -22,6 +26,11 @@ export class SessionRegistry {
     let n = 0
     for (const clients of this.online.values()) n += clients.size
     return n
+  }
+
+  /** when the client's session started (CONNACK), ms since the epoch */
+  startedAt (client: Client): number | undefined {
+    return this.started.get(client)
   }
 
   all (): Array<{ mountpoint: string, client: Client }> {
