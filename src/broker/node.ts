@@ -83,8 +83,8 @@ export class BrokerNode {
   private constructor (readonly config: NodeConfig) {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
-    this.plugins = new Plugins(this.settings, this.log)
     this.queueSettings = new QueueSettings(this.settings)
+    this.plugins = new Plugins(this.settings, this.log)
     this.chain = new AuthChain(() => this.plugins.running())
     this.clusterHost = {
       name: this.name,
