@@ -18,6 +18,7 @@ import { trackSubscriptions } from '../cluster/tracked-persistence.js'
 import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
 import { getMeta, setMeta } from './client-meta.js'
+import { trackSubscribePackets } from './subscribe-packets.js'
 import { brokerHooks, clientInfo } from './hooks.js'
 import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
@@ -190,6 +191,7 @@ export class BrokerNode {
     const mountpoint = String(listener.config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
+      trackSubscribePackets(client)
       stream.once('close', () => { queues.closed(client) })
       const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
         this.counters.connectTimeouts++
