@@ -2,14 +2,21 @@
 import type * as grpc from '@grpc/grpc-js'
 import { findKey } from '../config/schema.js'
 import { SettingError } from '../config/settings.js'
-import { InvalidRequest } from '../rpc/errors.js'
+import { askPeers } from '../cluster/fanout.js'
+import { InvalidRequest, NotFound } from '../rpc/errors.js'
 import type { AdminHandlers } from '../rpc/generated/vmq/Admin.js'
 import type { ClusterLeaveRequest__Output } from '../rpc/generated/vmq/ClusterLeaveRequest.js'
 import type { TextReply } from '../rpc/generated/vmq/TextReply.js'
 import { toStatus, unary } from '../rpc/server.js'
+import type { QueryReply, QueryReply__Output } from '../rpc/generated/vmq/QueryReply.js'
+import type { QueryRequest__Output } from '../rpc/generated/vmq/QueryRequest.js'
+import type { SessionRequest__Output } from '../rpc/generated/vmq/SessionRequest.js'
+import { fromTable, toTable } from '../rpc/table.js'
+import { compileQuery, project, sortRows } from './query.js'
+import { RETAIN_SHAPE, deleteRetained, localRetainedRows } from './retain-admin.js'
+import { SESSION_SHAPE, disconnectLocal, localSessionRows, reauthorizeLocal } from './session-admin.js'
 import { AdminClient } from '../rpc/client.js'
 import { siblingNames } from './workers/protocol.js'
-import { toTable } from '../rpc/table.js'
 import { ListenError } from './listeners/listen.js'
 import { ListenerOpError } from './listeners/registry.js'
 import { runtimeListenerConfig } from './listeners/runtime.js'
@@ -56,6 +63,46 @@ export function adminService (node: BrokerNode): AdminHandlers {
       return { text: '' }
     }),
 
+    SessionShow: unary(async request => await sessionShow(node, request)),
+
+    SessionDisconnect: unary(async request => {
+      const { clientId, mountpoint, cleanup } = checkSession(request)
+      if (await disconnectLocal(node, mountpoint, clientId, cleanup)) return DONE
+      return { text: await onPeers(node, 'SessionDisconnect', request, () => 'Done') }
+    }),
+
+    SessionReauthorize: unary(async request => {
+      const { clientId, mountpoint, username } = checkSession(request)
+      if (username === '') throw new InvalidRequest('You have to provide a username (username=<name>)')
+      const local = await reauthorizeLocal(node, mountpoint, clientId, username)
+      if (local !== undefined) return { text: local }
+      return { text: await onPeers(node, 'SessionReauthorize', request, texts => texts.includes('Done') ? 'Done' : 'Unchanged') }
+    }),
+
+    RetainShow: unary(async request => {
+      const query = compileQuery(RETAIN_SHAPE, request)
+      return { table: toTable(query.columns, await localRetainedRows(node, query)), warnings: [] }
+    }),
+
+    RetainDelete: unary(async ({ topic, mountpoint }) => {
+      await deleteRetained(node, mountpoint, topic)
+      return { text: 'Done' }
+    }),
+
+    PluginShow: unary(async () => toTable(['Plugin', 'Type', 'Hook(s)'], node.plugins.running().map(p => ({
+      Plugin: p.name, Type: 'application', 'Hook(s)': p.hooks.join('\n')
+    })))),
+
+    PluginEnable: unary(async ({ name }) => {
+      await node.plugins.enable(name)
+      return { text: 'Done' }
+    }),
+
+    PluginDisable: unary(async ({ name }) => {
+      await node.plugins.disable(name)
+      return { text: 'Done' }
+    }),
+
     ListenerShow: unary(async ({ tls, mqtt }) => toTable(listenerColumns({ tls, mqtt }), node.listeners.all().map(listenerRow))),
 
     ListenerStart: unary(async (req) => await operatorAction("can't start listener", async () => {
@@ -83,6 +130,44 @@ export function adminService (node: BrokerNode): AdminHandlers {
       return DONE
     })
   }
+}
+
+/**
+ * This node's sessions, and (unless asked by a peer) those of every running
+ * member. A peer answers with the sort fields as extra columns so the rows of
+ * all members merge in one order.
+ */
+async function sessionShow (node: BrokerNode, request: QueryRequest__Output): Promise<QueryReply> {
+  const query = compileQuery(SESSION_SHAPE, request)
+  const rows = await localSessionRows(node, query)
+  if (request.localOnly) return { table: toTable([...new Set([...query.order, ...query.columns])], rows), warnings: [] }
+  const peers = await askPeers<QueryRequest__Output, QueryReply__Output>(node.cluster, cookie(node), 'SessionShow', { ...request, localOnly: true })
+  for (const { reply } of peers.answers) if (reply.table !== null) rows.push(...fromTable(reply.table))
+  const merged = sortRows(rows, query.order).slice(0, query.limit).map(row => project(query, row))
+  return { table: toTable(query.columns, merged), warnings: peers.warnings.map(w => `${w}: its sessions are not listed`) }
+}
+
+function checkSession (request: SessionRequest__Output): SessionRequest__Output {
+  if (request.clientId === '') throw new InvalidRequest('You have to provide a client-id (client-id=<id>)')
+  return request
+}
+
+/**
+ * A session operation this node could not do itself: asked of every running
+ * member; NOT_FOUND when none has the session (naming the members not asked).
+ */
+async function onPeers (node: BrokerNode, method: 'SessionDisconnect' | 'SessionReauthorize', request: SessionRequest__Output, combine: (texts: string[]) => string): Promise<string> {
+  const where = request.mountpoint === '' ? '' : ` in mountpoint "${request.mountpoint}"`
+  const notHere = new NotFound(`No session found for client-id "${request.clientId}"${where}`)
+  if (request.localOnly) throw notHere
+  const peers = await askPeers<SessionRequest__Output, TextReply>(node.cluster, cookie(node), method, { ...request, localOnly: true })
+  if (peers.answers.length > 0) return combine(peers.answers.map(a => a.reply.text ?? ''))
+  if (peers.warnings.length > 0) notHere.message += `; not asked: ${peers.warnings.join('; ')}`
+  throw notHere
+}
+
+function cookie (node: BrokerNode): string {
+  return node.settings.string('distributed_cookie')
 }
 
 /** With workers > 1, a setting applies to every worker of this machine's node. */

@@ -12,6 +12,7 @@ import type { Cluster } from '../cluster/cluster.js'
 import type { Instance } from './node.js'
 import { adopt } from './sessions.js'
 import { parseShare } from '../cluster/shared.js'
+import { siblingFilters } from './subscribe-packets.js'
 import type { BrokerCounters } from './counters.js'
 import type { Queues } from './queue/queues.js'
 import type { OutPacket } from './queue/aedes-bridge.js'
@@ -114,9 +115,10 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(null, null)
         return
       }
-      const allowed = ctx.chain.subscribe(clientInfo(client), { topic: sub.topic, qos: sub.qos })
+      const info = clientInfo(client)
+      const allowed = [sub, ...siblingFilters(sub)].every(s => ctx.chain.subscribe(info, { topic: s.topic, qos: s.qos as 0 | 1 | 2 }))
       if (!allowed) {
-        ctx.log.info({ client: client.id, topic: sub.topic }, "can't auth subscribe: not authorized")
+        ctx.log.info({ client: client.id, topic: sub.topic }, "can't auth subscribe: not authorized (a SUBSCRIBE is refused as a whole)")
         callback(null, null)
         return
       }

@@ -17,8 +17,8 @@ import { ClusterMq } from '../cluster/router.js'
 import { trackSubscriptions } from '../cluster/tracked-persistence.js'
 import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
-import type { AuthPlugin } from './auth/types.js'
 import { getMeta, setMeta } from './client-meta.js'
+import { trackSubscribePackets } from './subscribe-packets.js'
 import { brokerHooks, clientInfo } from './hooks.js'
 import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
@@ -29,7 +29,7 @@ import { describeAddress, type ConnectionInfo, type ListenerContext, type MqttLi
 import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
-import { startPlugins } from './plugins.js'
+import { Plugins } from './plugins.js'
 import type { Persistence } from './store/persistence.js'
 import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
@@ -68,7 +68,7 @@ export class BrokerNode {
   readonly settings: Settings
   readonly log: Logger
   readonly listeners = new ListenerRegistry(config => this.createListener(config))
-  readonly plugins: AuthPlugin[] = []
+  readonly plugins: Plugins
   readonly sessions = new SessionRegistry()
   readonly cluster: Cluster
   /** drops, refusals, retries and expirations, for metrics */
@@ -76,7 +76,7 @@ export class BrokerNode {
   readonly queueSettings: QueueSettings
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
-  private readonly chain: AuthChain
+  readonly chain: AuthChain
   private rpc: RpcServer | undefined
   private stopping: Promise<void> | undefined
   private readonly stopListeners: Array<() => void> = []
@@ -85,7 +85,8 @@ export class BrokerNode {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
     this.queueSettings = new QueueSettings(this.settings)
-    this.chain = new AuthChain(() => this.plugins)
+    this.plugins = new Plugins(this.settings, this.log)
+    this.chain = new AuthChain(() => this.plugins.running())
     this.clusterHost = {
       name: this.name,
       log: this.log,
@@ -125,7 +126,7 @@ export class BrokerNode {
 
   private async open (): Promise<void> {
     for (const warning of this.config.warnings) this.log.warn(warning)
-    this.plugins.push(...await startPlugins(this.settings, this.log))
+    await this.plugins.startConfigured()
     this.warnAboutOpenAccess()
     await this.instance('')
     for (const config of this.config.listeners) {
@@ -190,6 +191,7 @@ export class BrokerNode {
     const mountpoint = String(listener.config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
+      trackSubscribePackets(client)
       stream.once('close', () => { queues.closed(client) })
       const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
         this.counters.connectTimeouts++
@@ -333,6 +335,11 @@ export class BrokerNode {
     return info
   }
 
+  /** The instance of a mountpoint if one was created (no client ever used an unknown mountpoint). */
+  async existingInstance (mountpoint: string): Promise<Instance | undefined> {
+    return await this.instances.get(mountpoint)
+  }
+
   async allInstances (): Promise<Instance[]> {
     return await Promise.all(this.instances.values())
   }
@@ -358,7 +365,7 @@ export class BrokerNode {
       await new Promise<void>(resolve => { instance.broker.close(() => resolve()) })
       await instance.persistence.destroy().catch(() => {})
     }
-    await Promise.allSettled(this.plugins.map(async p => { await p.close?.() }))
+    await this.plugins.closeAll()
     await this.rpc?.close()
     this.log.info({ node: this.name }, 'node stopped')
     this.log.flush()

@@ -1,6 +1,8 @@
-// The built-in plugins a node runs, from the plugins.* keys, and their live
-// reconfiguration when `vmq-admin set` changes one of their keys.
+// The built-in plugins a node runs: started from the plugins.* keys, reconfigured
+// live when `vmq-admin set` changes one of their keys, and enabled or disabled
+// at runtime with `vmq-admin plugin enable|disable`.
 import type { Settings } from '../config/settings.js'
+import { InvalidRequest, NotFound } from '../rpc/errors.js'
 import { AclPlugin } from './auth/acl-plugin.js'
 import { PasswdPlugin } from './auth/passwd-plugin.js'
 import { RedisAuthPlugin } from './auth/redis-plugin.js'
@@ -13,50 +15,53 @@ function pluginLog (log: Logger, name: string): PluginLog {
   return (level, msg) => { log[level]({ plugin: name }, msg) }
 }
 
-/** Starts the enabled plugins in VerneMQ's order (passwd, acl, then diversity's Redis auth). */
-export async function startPlugins (settings: Settings, log: Logger): Promise<AuthPlugin[]> {
-  const plugins: AuthPlugin[] = []
-  if (settings.flag('plugins.vmq_passwd')) {
-    const passwd = new PasswdPlugin({
-      file: settings.string('vmq_passwd.password_file'),
-      reloadIntervalSeconds: settings.number('vmq_passwd.password_reload_interval'),
-      log: pluginLog(log, 'vmq_passwd')
-    })
-    await passwd.start()
-    settings.on('change', (key: string) => {
-      if (!key.startsWith('vmq_passwd.')) return
-      passwd.reconfigure({ file: settings.string('vmq_passwd.password_file'), reloadIntervalSeconds: settings.number('vmq_passwd.password_reload_interval') })
-        .catch((err: Error) => { log.error({ plugin: 'vmq_passwd' }, err.message) })
-    })
-    plugins.push(passwd)
+/** A started plugin and how to undo what starting it set up besides the plugin itself. */
+interface Started { plugin: AuthPlugin, detach: () => void }
+
+type Factory = (settings: Settings, log: Logger) => Promise<Started>
+
+/** Reconfigures a plugin whenever one of its `<prefix>.*` keys changes; returns the detach. */
+function followSettings (settings: Settings, prefix: string, apply: () => Promise<void>, log: Logger, name: string): () => void {
+  const listener = (key: string): void => {
+    if (!key.startsWith(prefix)) return
+    apply().catch((err: Error) => { log.error({ plugin: name }, err.message) })
   }
-  if (settings.flag('plugins.vmq_acl')) {
-    const acl = new AclPlugin({
-      file: settings.string('vmq_acl.acl_file'),
-      reloadIntervalSeconds: settings.number('vmq_acl.acl_reload_interval'),
-      topicMaxDepth: settings.number('topic_max_depth'),
-      log: pluginLog(log, 'vmq_acl')
-    })
-    await acl.start()
-    settings.on('change', (key: string) => {
-      if (!key.startsWith('vmq_acl.')) return
-      acl.reconfigure({ file: settings.string('vmq_acl.acl_file'), reloadIntervalSeconds: settings.number('vmq_acl.acl_reload_interval') })
-        .catch((err: Error) => { log.error({ plugin: 'vmq_acl' }, err.message) })
-    })
-    plugins.push(acl)
-  }
-  const redis = await startRedisAuth(settings, log)
-  if (redis !== undefined) plugins.push(redis)
-  return plugins
+  settings.on('change', listener)
+  return () => { settings.off('change', listener) }
 }
 
-async function startRedisAuth (settings: Settings, log: Logger): Promise<RedisAuthPlugin | undefined> {
-  const enabled = settings.flag('vmq_diversity.auth_redis.enabled')
-  if (!settings.flag('plugins.vmq_diversity')) {
-    if (enabled) log.warn({ plugin: 'vmq_diversity' }, 'vmq_diversity.auth_redis.enabled = on has no effect while plugins.vmq_diversity = off')
-    return undefined
+async function startPasswd (settings: Settings, log: Logger): Promise<Started> {
+  const current = (): { file: string, reloadIntervalSeconds: number } => ({
+    file: settings.string('vmq_passwd.password_file'),
+    reloadIntervalSeconds: settings.number('vmq_passwd.password_reload_interval')
+  })
+  const passwd = new PasswdPlugin({ ...current(), log: pluginLog(log, 'vmq_passwd') })
+  await passwd.start()
+  return { plugin: passwd, detach: followSettings(settings, 'vmq_passwd.', async () => { await passwd.reconfigure(current()) }, log, 'vmq_passwd') }
+}
+
+async function startAcl (settings: Settings, log: Logger): Promise<Started> {
+  const current = (): { file: string, reloadIntervalSeconds: number } => ({
+    file: settings.string('vmq_acl.acl_file'),
+    reloadIntervalSeconds: settings.number('vmq_acl.acl_reload_interval')
+  })
+  const acl = new AclPlugin({ ...current(), topicMaxDepth: settings.number('topic_max_depth'), log: pluginLog(log, 'vmq_acl') })
+  await acl.start()
+  return { plugin: acl, detach: followSettings(settings, 'vmq_acl.', async () => { await acl.reconfigure(current()) }, log, 'vmq_acl') }
+}
+
+/**
+ * vmq_diversity here is its Redis authentication and authorization
+ * (vmq_diversity.auth_redis.*); it has nothing to run when that is off.
+ * Its settings are read when it starts (enable it again to apply changes).
+ */
+async function startRedis (settings: Settings, log: Logger): Promise<Started> {
+  if (!settings.flag('vmq_diversity.auth_redis.enabled')) throw new Error('vmq_diversity.auth_redis.enabled = off: nothing to run')
+  for (const other of ['vmq_passwd', 'vmq_acl']) {
+    if (settings.flag(`plugins.${other}`)) {
+      log.warn({ plugin: 'vmq_diversity' }, `plugins.${other} = on: it is asked before Redis, so what it accepts or allows bypasses Redis (set plugins.${other} = off to use Redis alone)`)
+    }
   }
-  if (!enabled) return undefined
   const redis = new RedisAuthPlugin({
     host: settings.string('vmq_diversity.redis.host'),
     port: settings.number('vmq_diversity.redis.port'),
@@ -65,11 +70,109 @@ async function startRedisAuth (settings: Settings, log: Logger): Promise<RedisAu
     database: settings.number('vmq_diversity.redis.database'),
     log: pluginLog(log, 'vmq_diversity')
   })
-  for (const other of ['vmq_passwd', 'vmq_acl']) {
-    if (settings.flag(`plugins.${other}`)) {
-      log.warn({ plugin: 'vmq_diversity' }, `plugins.${other} = on: it is asked before Redis, so what it accepts or allows bypasses Redis (set plugins.${other} = off to use Redis alone)`)
+  await redis.start()
+  return { plugin: redis, detach: () => {} }
+}
+
+/** The plugins an operator may name, in chain order (VerneMQ's: passwd, then acl, then diversity). */
+const FACTORIES: ReadonlyArray<[string, Factory]> = [
+  ['vmq_passwd', startPasswd],
+  ['vmq_acl', startAcl],
+  ['vmq_diversity', startRedis]
+]
+
+export const PLUGIN_NAMES: readonly string[] = FACTORIES.map(([name]) => name)
+
+export class PluginError extends InvalidRequest {}
+
+export class Plugins {
+  private readonly started = new Map<string, Started>()
+  private list: AuthPlugin[] = []
+  private pending: Promise<void> = Promise.resolve()
+
+  constructor (private readonly settings: Settings, private readonly log: Logger) {}
+
+  /** The running plugins in chain order. */
+  running (): readonly AuthPlugin[] {
+    return this.list
+  }
+
+  /** Starts the plugins whose plugins.<name> key is on (vmq_diversity: when it has something to run). */
+  async startConfigured (): Promise<void> {
+    const redisAuth = this.settings.flag('vmq_diversity.auth_redis.enabled')
+    if (redisAuth && !this.settings.flag('plugins.vmq_diversity')) {
+      this.log.warn({ plugin: 'vmq_diversity' }, 'vmq_diversity.auth_redis.enabled = on has no effect while plugins.vmq_diversity = off')
+    }
+    for (const [name, factory] of FACTORIES) {
+      if (!this.settings.flag(`plugins.${name}`) || (name === 'vmq_diversity' && !redisAuth)) continue
+      await this.start(name, factory)
     }
   }
-  await redis.start()
-  return redis
+
+  /** Starts a plugin with the current settings and puts it into the chain. */
+  async enable (name: string): Promise<void> {
+    await this.serially(async () => { await this.enableNow(name) })
+  }
+
+  /** Takes a plugin out of the chain and stops it. */
+  async disable (name: string): Promise<void> {
+    await this.serially(async () => { await this.disableNow(name) })
+  }
+
+  private async enableNow (name: string): Promise<void> {
+    const factory = this.factory(name)
+    if (this.started.has(name)) throw new PluginError(`Can't enable plugin: ${name} due to already_enabled`)
+    try {
+      await this.start(name, factory)
+    } catch (err) {
+      throw new PluginError(`Can't enable plugin: ${name} due to ${(err as Error).message}`)
+    }
+    this.log.info({ plugin: name }, 'plugin enabled')
+  }
+
+  private async disableNow (name: string): Promise<void> {
+    this.factory(name)
+    const started = this.started.get(name)
+    if (started === undefined) throw new PluginError(`Can't disable plugin: ${name} due to not_enabled`)
+    this.started.delete(name)
+    this.reorder()
+    started.detach()
+    await started.plugin.close?.()
+    this.log.info({ plugin: name }, 'plugin disabled')
+    if (!this.list.some(p => p.authOnPublish !== undefined || p.authOnSubscribe !== undefined)) {
+      this.log.warn('no authorization plugin is enabled: every client may publish and subscribe to every topic')
+    }
+  }
+
+  /** Enable and disable run one at a time, so two calls cannot start a plugin twice. */
+  private serially (step: () => Promise<void>): Promise<void> {
+    const run = this.pending.then(step)
+    this.pending = run.catch(() => {})
+    return run
+  }
+
+  async closeAll (): Promise<void> {
+    const all = [...this.started.values()]
+    this.started.clear()
+    this.reorder()
+    await Promise.allSettled(all.map(async s => { s.detach(); await s.plugin.close?.() }))
+  }
+
+  private factory (name: string): Factory {
+    const entry = FACTORIES.find(([n]) => n === name)
+    if (entry === undefined) throw new NotFound(`Unknown plugin "${name}"; known plugins: ${PLUGIN_NAMES.join(', ')}`)
+    return entry[1]
+  }
+
+  private async start (name: string, factory: Factory): Promise<void> {
+    this.started.set(name, await factory(this.settings, this.log))
+    this.reorder()
+  }
+
+  private reorder (): void {
+    this.list = FACTORIES.flatMap(([name]) => {
+      const s = this.started.get(name)
+      return s === undefined ? [] : [s.plugin]
+    })
+  }
 }

@@ -1,16 +1,21 @@
 // Local sessions per mountpoint: which client ids are connected here, and how a
 // session moves between nodes (handed over by the old node, adopted by the new).
 import type { Aedes, Client } from 'aedes'
+import { publicClientId } from './queue/balance.js'
 import type { Persistence, StoredPacket } from './store/persistence.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
 
 export class SessionRegistry {
   private readonly online = new Map<string, Map<string, Client>>()
+  private readonly started = new WeakMap<Client, number>()
 
   track (mountpoint: string, broker: Aedes): void {
     const clients = new Map<string, Client>()
     this.online.set(mountpoint, clients)
-    broker.on('client', client => { clients.set(client.id, client) })
+    broker.on('client', client => {
+      clients.set(client.id, client)
+      this.started.set(client, Date.now())
+    })
     broker.on('clientDisconnect', client => { if (clients.get(client.id) === client) clients.delete(client.id) })
   }
 
@@ -18,10 +23,22 @@ export class SessionRegistry {
     return this.online.get(mountpoint)?.get(clientId)
   }
 
+  /** Every connection of a client id (several with allow_multiple_sessions). */
+  connections (mountpoint: string, clientId: string): Client[] {
+    const clients = this.online.get(mountpoint)
+    if (clients === undefined) return []
+    return [...clients.values()].filter(c => publicClientId(c.id) === clientId)
+  }
+
   count (): number {
     let n = 0
     for (const clients of this.online.values()) n += clients.size
     return n
+  }
+
+  /** when the client's session started (CONNACK), ms since the epoch */
+  startedAt (client: Client): number | undefined {
+    return this.started.get(client)
   }
 
   all (): Array<{ mountpoint: string, client: Client }> {

@@ -97,6 +97,14 @@ export class Cluster {
     })
   }
 
+  /** The other members: where their clustering listener is and whether their link is up. */
+  peers (): Array<MemberRecord & { running: boolean, reason: string }> {
+    return [...this.members.values()].filter(m => m.name !== this.host.name).map(m => {
+      const link = this.links.get(m.name)
+      return { ...m, running: link?.up === true, reason: link?.lastError || 'no link' }
+    })
+  }
+
   /** All members reachable: VerneMQ's "cluster ready"; otherwise a netsplit. */
   ready (): boolean {
     for (const link of this.links.values()) if (!link.up) return false

@@ -9,7 +9,7 @@ export const DEFAULT_DEADLINE_MS = 5000
 
 /** Why a call failed, for the CLI to map onto exit codes. */
 export class RpcFailure extends Error {
-  constructor (message: string, readonly kind: 'unreachable' | 'refused' | 'invalid' | 'failed') {
+  constructor (message: string, readonly kind: 'unreachable' | 'refused' | 'invalid' | 'not_found' | 'failed') {
     super(message)
   }
 }
@@ -62,6 +62,8 @@ export class AdminClient {
         return new RpcFailure(`Node '${this.address}' refused the call: wrong distributed_cookie`, 'refused')
       case grpc.status.INVALID_ARGUMENT:
         return new RpcFailure(err.details, 'invalid')
+      case grpc.status.NOT_FOUND:
+        return new RpcFailure(err.details, 'not_found')
       default:
         return new RpcFailure(`RPC to '${this.address}' failed: ${err.details}`, 'failed')
     }

@@ -3,7 +3,7 @@
 // `vmq-cookie` metadata; calls without the right one are refused.
 import * as grpc from '@grpc/grpc-js'
 import { timingSafeEqual } from 'node:crypto'
-import { InvalidRequest } from './errors.js'
+import { InvalidRequest, NotFound } from './errors.js'
 
 export const COOKIE_METADATA = 'vmq-cookie'
 
@@ -17,7 +17,7 @@ export interface RpcServer {
   close: () => Promise<void>
 }
 
-/** A unary handler from an async function of the request; InvalidRequest becomes INVALID_ARGUMENT. */
+/** A unary handler from an async function of the request; InvalidRequest becomes INVALID_ARGUMENT, NotFound NOT_FOUND. */
 export function unary<Req, Res> (fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     fn(call.request).then(
@@ -27,7 +27,7 @@ export function unary<Req, Res> (fn: (request: Req) => Promise<Res>): grpc.handl
 }
 
 export function toStatus (err: Error): Partial<grpc.StatusObject> {
-  const code = err instanceof InvalidRequest ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL
+  const code = err instanceof InvalidRequest ? grpc.status.INVALID_ARGUMENT : err instanceof NotFound ? grpc.status.NOT_FOUND : grpc.status.INTERNAL
   return { code, details: err.message }
 }
 

@@ -101,6 +101,15 @@ describe('password file and ACL plugins', () => {
     await john.endAsync(true)
   })
 
+  it('a SUBSCRIBE with one denied filter is refused as a whole (0x80 for every filter)', async () => {
+    const john = await connect(node.mqttUrl, { username: 'john', password: 'secret' })
+    const granted = await john.subscribeAsync({ baz: { qos: 1 }, forbidden: { qos: 1 } }).then(
+      g => g.map(x => x.qos), (err: { packet?: { granted?: number[] } }) => err.packet?.granted)
+    assert.deepEqual(granted, [128, 128])
+    assert.deepEqual((await john.subscribeAsync({ baz: { qos: 1 }, foo: { qos: 1 } })).map(x => x.qos), [1, 1])
+    await john.endAsync(true)
+  })
+
   it('denied PUBLISH disconnects an MQTT 3.1.1 client', async () => {
     const john = await connect(node.mqttUrl, { username: 'john', password: 'secret' })
     let closed = false

@@ -77,7 +77,11 @@ describe('vmq_diversity Redis authentication and authorization', () => {
   /** Publishes as `client`, then a marker as the watcher: true when the first arrived before the marker. */
   async function delivered (client: MqttClient, topic: string, payload: string, opts: { qos?: 0 | 1 | 2, retain?: boolean } = {}): Promise<boolean> {
     const before = seen.length
-    client.publish(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false }, () => {})
+    let done = false
+    client.publish(topic, payload, { qos: opts.qos ?? 0, retain: opts.retain ?? false }, () => { done = true })
+    // Two connections are not ordered with each other: with QoS 1/2, wait until the broker
+    // acknowledged (it has routed the message) or refused (closed) it before the marker goes.
+    if ((opts.qos ?? 0) > 0) await waitFor(() => done || !client.connected, 5000, `the broker's answer to ${topic}`)
     await watcher.publishAsync('marker', 'm', { qos: 1 })
     await waitFor(() => seen.slice(before).some(m => m.topic === 'marker'), 5000, 'the marker')
     return seen.slice(before).some(m => m.topic === topic)

@@ -126,6 +126,11 @@ export class Queues implements SessionHost {
     if (group !== undefined && group.leave(session, entries)) this.groups.delete(group.clientId)
   }
 
+  /** The connection's queue counts (`session show`), undefined for a connection without a session queue. */
+  counts (client: Client): { inflight: number, waiting: number } | undefined {
+    return this.sessions.get(client)?.counts
+  }
+
   isOnline (clientId: string): boolean {
     return this.online.has(clientId)
   }

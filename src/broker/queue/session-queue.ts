@@ -59,6 +59,11 @@ export class SessionQueue {
   /** aedes keeps the session past the connection (client.clean is set at CONNECT). */
   get persistent (): boolean { return !this.client.clean }
 
+  /** For `session show`: messages sent and not yet acknowledged, and messages waiting to be sent. */
+  get counts (): { inflight: number, waiting: number } {
+    return { inflight: this.window.size, waiting: this.waiting.length }
+  }
+
   /** Nothing waits and the window has room: a message offered now goes out at once. */
   get idle (): boolean {
     return !this.loading && this.waiting.length === 0 && this.hasRoom()

@@ -1,0 +1,62 @@
+// Splits the bytes a broker sends into MQTT packets without building packet objects:
+// the load generator only needs the type, a few header bytes and the payload's send time.
+
+export interface FrameSink {
+  connack (returnCode: number): void
+  suback (grantedQos: number): void
+  /** `payloadStart`..`end` is the payload inside `buf`; `packetId` is 0 at QoS 0. */
+  publish (buf: Buffer, payloadStart: number, end: number, qos: number, dup: boolean, packetId: number): void
+  puback (packetId: number): void
+}
+
+export class Framer {
+  private rest: Buffer | null = null
+
+  constructor (private readonly sink: FrameSink) {}
+
+  push (chunk: Buffer): void {
+    const buf = this.rest === null ? chunk : Buffer.concat([this.rest, chunk])
+    this.rest = null
+    let pos = 0
+    const len = buf.length
+    while (pos < len) {
+      // Fixed header: type byte, then a 1-4 byte variable length.
+      if (pos + 2 > len) break
+      let remaining = 0
+      let multiplier = 1
+      let cursor = pos + 1
+      let complete = false
+      for (let i = 0; i < 4 && cursor < len; i++) {
+        const b = buf[cursor++]
+        remaining += (b & 0x7f) * multiplier
+        multiplier *= 128
+        if ((b & 0x80) === 0) { complete = true; break }
+      }
+      if (!complete || cursor + remaining > len) break
+      this.dispatch(buf, buf[pos], cursor, cursor + remaining)
+      pos = cursor + remaining
+    }
+    if (pos < len) this.rest = buf.subarray(pos)
+  }
+
+  private dispatch (buf: Buffer, first: number, body: number, end: number): void {
+    const type = first >> 4
+    if (type === 3) {
+      const qos = (first >> 1) & 3
+      const topicLength = buf.readUInt16BE(body)
+      let cursor = body + 2 + topicLength
+      let packetId = 0
+      if (qos > 0) {
+        packetId = buf.readUInt16BE(cursor)
+        cursor += 2
+      }
+      this.sink.publish(buf, cursor, end, qos, (first & 8) !== 0, packetId)
+    } else if (type === 4) {
+      this.sink.puback(buf.readUInt16BE(body))
+    } else if (type === 2) {
+      this.sink.connack(buf[body + 1])
+    } else if (type === 9) {
+      this.sink.suback(buf[end - 1])
+    }
+  }
+}

@@ -1,0 +1,146 @@
+// Starts one broker under test in a fresh process pinned to the broker core, waits until
+// it accepts an MQTT session (bounded), and stops it again.
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { execFileSync, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { spawnPinned, stopChild } from '../proc/children.js'
+import type { Target } from '../load/protocol.js'
+import { ALLOW_ALL_ACL, mosquittoConfig, passwordLine, vmqConfig } from './files.js'
+import { waitUntilReady } from './ready.js'
+
+export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure'] as const
+export type PeerName = typeof PEERS[number]
+
+export const MOSQUITTO = '/usr/sbin/mosquitto'
+const PLAIN_AEDES = fileURLToPath(new URL('./plain-aedes.js', import.meta.url))
+const BENCH_USER = { username: 'bench', password: 'bench-secret' }
+
+export interface Broker {
+  peer: PeerName
+  pid: number
+  target: Target
+  /** host:port of the cluster listener (vmq only) */
+  clusterPort?: number
+  nodename?: string
+  stop: () => Promise<void>
+  /** the last lines the broker logged, for error messages */
+  logTail: () => string
+  /** how the broker process ended, when it has */
+  exit: () => string | null
+}
+
+export interface LaunchOptions {
+  /** core the broker is pinned to; undefined = not pinned */
+  core?: number
+  /** repository whose bin/run.js starts vmq */
+  repo: string
+  /** empty directory for this broker's files */
+  dir: string
+  readyTimeoutMs: number
+  nodename?: string
+  /** vmq only: the node to join at start (its cluster listener), through `discovery_node` */
+  join?: Broker
+}
+
+export function peerHasCluster (peer: PeerName): boolean {
+  return peer === 'vmq' || peer === 'vmq-secure'
+}
+
+/** Why `peer` cannot run on this machine, or null when it can. */
+export function peerUnavailable (peer: PeerName, repo: string): string | null {
+  if (peer === 'mosquitto' && !existsSync(MOSQUITTO)) return `${MOSQUITTO} not found: install the Debian package 'mosquitto' (apt-get install mosquitto)`
+  if (peer === 'vmq' || peer === 'vmq-secure') {
+    if (!existsSync(join(repo, 'bin', 'run.js'))) return `no vmq at ${repo} (missing bin/run.js); pass --repo <vmq-ts checkout>`
+    if (!existsSync(join(repo, 'dist', 'src', 'commands', 'start.js'))) return `vmq start is not built in ${repo} (missing dist/src/commands/start.js; run npm run build there)`
+  }
+  return null
+}
+
+export function peerVersion (peer: PeerName, repo: string): string {
+  try {
+    if (peer === 'mosquitto') return execFileSync(MOSQUITTO, ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim()
+    if (peer === 'aedes') return `aedes ${String(JSON.parse(readFileSync(join(dirname(createRequire(import.meta.url).resolve('aedes')), 'package.json'), 'utf8')).version)}`
+    const commit = execFileSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    return `vmq-ts ${commit}`
+  } catch (err) {
+    // mosquitto -h exits non-zero after printing its usage.
+    const out = String((err as { stdout?: string }).stdout ?? '')
+    return out.split('\n')[0].trim() || 'unknown'
+  }
+}
+
+export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Broker> {
+  const port = await freePort()
+  const logFile = join(o.dir, `${peer}.log`)
+  const logFd = openSync(logFile, 'a')
+  let child: ChildProcess
+  let target: Target = { host: '127.0.0.1', port }
+  let clusterPort: number | undefined
+  const nodename = o.nodename ?? `bench${port}@127.0.0.1`
+  try {
+    if (peer === 'mosquitto') {
+      const conf = join(o.dir, 'mosquitto.conf')
+      writeFileSync(conf, mosquittoConfig(port, join(o.dir, 'mosquitto-broker.log'), process.getuid?.() === 0))
+      child = spawnPinned(MOSQUITTO, ['-c', conf], { core: o.core, output: logFd })
+    } else if (peer === 'aedes') {
+      child = spawnPinned(process.execPath, [PLAIN_AEDES, String(port)], { core: o.core, output: logFd, stdinPipe: true })
+    } else {
+      clusterPort = await freePort()
+      const conf = join(o.dir, 'vernemq.conf')
+      let secure: { passwordFile: string, aclFile: string } | undefined
+      if (peer === 'vmq-secure') {
+        secure = { passwordFile: join(o.dir, 'vmq.passwd'), aclFile: join(o.dir, 'vmq.acl') }
+        writeFileSync(secure.passwordFile, passwordLine(BENCH_USER.username, BENCH_USER.password))
+        writeFileSync(secure.aclFile, ALLOW_ALL_ACL)
+        target = { ...target, credentials: BENCH_USER }
+      }
+      const extra = o.join === undefined ? [] : [`discovery_node = 127.0.0.1:${String(o.join.clusterPort)}`]
+      writeFileSync(conf, vmqConfig({ nodename, port, clusterPort, dataDir: join(o.dir, 'data'), secure, extra }))
+      child = spawnPinned(process.execPath, [join(o.repo, 'bin', 'run.js'), 'start', '-c', conf], { core: o.core, output: logFd, stdinPipe: true })
+    }
+  } finally {
+    closeSync(logFd)
+  }
+  const logTail = (): string => tail(logFile) + tail(join(o.dir, 'mosquitto-broker.log'))
+  const broker: Broker = {
+    peer,
+    pid: child.pid ?? -1,
+    target,
+    clusterPort,
+    nodename: clusterPort === undefined ? undefined : nodename,
+    stop: async () => await stopChild(child, 5000),
+    logTail,
+    exit: () => child.exitCode !== null ? `exit code ${child.exitCode}` : child.signalCode !== null ? `signal ${child.signalCode}` : null
+  }
+  try {
+    await waitUntilReady(target, child, o.readyTimeoutMs)
+  } catch (err) {
+    await broker.stop()
+    throw new Error(`${peer} did not start: ${(err as Error).message}${logTail() === '' ? '' : `; its log ends with: ${logTail()}`}`)
+  }
+  return broker
+}
+
+/** A free TCP port on 127.0.0.1 (probed by listening on port 0). */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+function tail (file: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').slice(-5).join(' | ')
+  } catch {
+    return ''
+  }
+}

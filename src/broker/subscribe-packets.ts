@@ -1,0 +1,25 @@
+// VerneMQ authorizes a SUBSCRIBE as a whole: one denied filter fails every
+// filter of that packet. aedes asks authorizeSubscribe one filter at a time and
+// gives no way back to the packet, so the node notes, for each subscription
+// object, the SUBSCRIBE it came in. This reads aedes' client parser (`_parser`,
+// not a public API); test/e2e/auth.test.ts fails if that ever stops working.
+import type { EventEmitter } from 'node:events'
+import type { Client } from 'aedes'
+
+interface SubscribePacket { cmd: string, subscriptions?: object[] }
+
+const packetOf = new WeakMap<object, SubscribePacket>()
+
+export function trackSubscribePackets (client: Client): void {
+  const parser = (client as unknown as { _parser?: EventEmitter })._parser
+  parser?.prependListener('packet', (packet: SubscribePacket) => {
+    if (packet.cmd !== 'subscribe') return
+    for (const sub of packet.subscriptions ?? []) packetOf.set(sub, packet)
+  })
+}
+
+/** The other filters of the SUBSCRIBE a subscription came in (empty when unknown). */
+export function siblingFilters (sub: object): Array<{ topic: string, qos: number }> {
+  const packet = packetOf.get(sub)
+  return (packet?.subscriptions ?? []).filter(s => s !== sub) as Array<{ topic: string, qos: number }>
+}

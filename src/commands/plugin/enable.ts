@@ -1,0 +1,21 @@
+import { Flags } from '@oclif/core'
+import { BaseCommand } from '../../cli/base.js'
+import { formatFlag, textOutput } from '../../cli/output.js'
+import { callNode, resolveTarget, targetFlagsWithout } from '../../cli/target.js'
+import type { TextReply__Output } from '../../rpc/generated/vmq/TextReply.js'
+
+export default class PluginEnable extends BaseCommand {
+  static description = 'Start a built-in plugin on the node with the current settings and add it to the auth chain'
+  static examples = ['<%= config.bin %> plugin enable -n vmq_acl']
+  static flags = {
+    ...targetFlagsWithout('n'),
+    name: Flags.string({ char: 'n', description: 'plugin name: vmq_passwd, vmq_acl or vmq_diversity', required: true }),
+    format: formatFlag
+  }
+
+  async run (): Promise<void> {
+    const { flags } = await this.parse(PluginEnable)
+    const reply = await callNode<object, TextReply__Output>(resolveTarget(flags), 'PluginEnable', { name: flags.name })
+    process.stdout.write(textOutput(flags.format, reply.text))
+  }
+}

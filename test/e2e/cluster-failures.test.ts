@@ -1,0 +1,167 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
+import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { waitMembers } from './helpers/cluster.js'
+
+const OPEN = OPEN_ACCESS
+
+describe('a member that dies', () => {
+  it('shows Running false, blocks new connections during the netsplit, and heals after a restart', async () => {
+    const n1 = await startNode({ conf: OPEN })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`] })
+    await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+    await n2.kill()
+    await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false }, 5000)
+    assert.equal(await connackCode(n1.mqttUrl), 3, 'allow_register_during_netsplit = off')
+    const set = await n1.admin(['set', 'allow_register_during_netsplit=on'])
+    assert.equal(set.code, 0, set.stderr)
+    assert.equal(await connackCode(n1.mqttUrl), 0)
+    const { spawn } = await import('node:child_process')
+    const { VMQ } = await import('./helpers/processes.js')
+    // same config and data dir: it finds its cluster again by itself
+    const proc = spawn(process.execPath, [VMQ, 'start', '-c', n2.confFile], { cwd: n2.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)
+      const sub = await connect(`mqtt://127.0.0.1:${n2.mqttPort}`)
+      const got = collect(sub)
+      await sub.subscribeAsync('heal/t', { qos: 1 })
+      const pub = await connect(n1.mqttUrl)
+      await pub.publishAsync('heal/t', 'healed', { qos: 1 })
+      await waitFor(() => got.length === 1, 5000, 'routing after the restart')
+      await endAll(sub, pub)
+    } finally {
+      proc.kill('SIGTERM')
+      await new Promise(resolve => proc.on('exit', resolve))
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})
+
+describe('netsplit rules and leaving', () => {
+  it('during a netsplit: publish and subscribe follow their allow_*_during_netsplit flags; cluster leave removes the dead member', async () => {
+    const n1 = await startNode({ conf: [...OPEN, 'allow_register_during_netsplit = on'] })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const sub = await connect(n1.mqttUrl)
+      const got = collect(sub)
+      await sub.subscribeAsync('split/t', { qos: 1 })
+      const pub = await connect(n1.mqttUrl)
+      await n2.kill()
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false })
+      // publish: QoS 1 not acknowledged and not delivered; subscribe: refused
+      let acked = false
+      pub.publish('split/t', 'during', { qos: 1 }, () => { acked = true })
+      const granted = await sub.subscribeAsync('split/other', { qos: 1 }).then(g => g[0].qos, (err: { packet?: { granted?: number[] } }) => err.packet?.granted?.[0])
+      assert.equal(granted, 128)
+      await n1.admin(['set', 'allow_publish_during_netsplit=on', 'allow_subscribe_during_netsplit=on'])
+      await pub.publishAsync('split/t', 'allowed', { qos: 1 })
+      await waitFor(() => got.some(m => m.payload === 'allowed'), 5000, 'the allowed publish')
+      assert.equal(got.some(m => m.payload === 'during'), false)
+      assert.equal(acked, false)
+      assert.equal((await sub.subscribeAsync('split/other', { qos: 1 }))[0].qos, 1)
+      pub.end(true)
+      // the dead member is removed: the cluster is whole again
+      await n1.admin(['set', 'allow_publish_during_netsplit=off'])
+      const left = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`])
+      assert.equal(left.code, 0, left.stderr)
+      assert.equal(left.stdout.trim(), 'Done')
+      await waitMembers(n1, { [n1.nodename]: true })
+      const pub2 = await connect(n1.mqttUrl)
+      await pub2.publishAsync('split/t', 'after', { qos: 1 })
+      await waitFor(() => got.some(m => m.payload === 'after'), 5000, 'a publish after the leave')
+      await endAll(sub, pub2)
+    } finally {
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+
+  it('cluster leave -k moves 1,000 offline messages to the remaining member, none lost', async () => {
+    const n1 = await startNode({ conf: OPEN })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`, 'max_offline_messages = -1'] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const offline = await connect(n2.mqttUrl, { clientId: 'parked', clean: false })
+      await offline.subscribeAsync('park/#', { qos: 1 })
+      await offline.endAsync()
+      const pub = await connect(n2.mqttUrl)
+      for (let i = 0; i < 1000; i++) await pub.publishAsync('park/m', String(i), { qos: 1 })
+      await pub.endAsync(true)
+      const r = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`, '-k'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.match(r.stdout, /Migrated 1\/1 queues and 1000 messages/)
+      assert.equal(r.stdout.trim().split('\n').at(-1), 'Done')
+      assert.equal(await n2.waitExit(), 0)
+      await waitMembers(n1, { [n1.nodename]: true })
+      const back = await connect(n1.mqttUrl, { clientId: 'parked', clean: false })
+      const got = collect(back)
+      await waitFor(() => got.length >= 1000, 10000, '1,000 migrated messages')
+      assert.deepEqual(got.map(m => m.payload), Array.from({ length: 1000 }, (_, i) => String(i)))
+      await back.endAsync(true)
+    } finally {
+      await n1.stop()
+      await n2.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})
+
+describe('cluster commands with bad input', () => {
+  it('join without or with a malformed discovery node, leave without a node: exit 1 with the reason', async () => {
+    const node = await startNode({ conf: OPEN })
+    try {
+      const missing = await node.admin(['cluster', 'join'])
+      assert.equal(missing.code, 1)
+      assert.equal(missing.stderr.trim(), 'You have to provide a discovery node (example discovery-node=vernemq1@127.0.0.1)')
+      const malformed = await node.admin(['cluster', 'join', 'discovery-node=a@@b:x'])
+      assert.equal(malformed.code, 1)
+      assert.match(malformed.stderr, /invalid node "a@@b:x": expected name@host, name@host:port or host:port/)
+      const unreachable = await node.admin(['cluster', 'join', 'discovery-node=127.0.0.1:1'])
+      assert.notEqual(unreachable.code, 0)
+      assert.match(unreachable.stderr, /not_reachable: no node answers at 127.0.0.1:1/)
+      const leave = await node.admin(['cluster', 'leave'])
+      assert.equal(leave.code, 1)
+      assert.equal(leave.stderr.trim(), 'You have to provide a node')
+      const unknown = await node.admin(['cluster', 'leave', 'node=ghost@127.0.0.1'])
+      assert.notEqual(unknown.code, 0)
+      assert.match(unknown.stderr, /ghost@127.0.0.1 is not a member of this cluster/)
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+})
+
+describe('removing a dead member', () => {
+  it('re-homes its persistent sessions: they collect messages again and their client finds them', async () => {
+    const n1 = await startNode({ conf: OPEN })
+    const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`, 'allow_register_during_netsplit = on'] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const c = await connect(n2.mqttUrl, { clientId: 'homeless', clean: false })
+      await c.subscribeAsync('home/#', { qos: 1 })
+      await c.endAsync()
+      await n2.kill()
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false })
+      const r = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`])
+      assert.equal(r.code, 0, r.stderr)
+      const pub = await connect(n1.mqttUrl)
+      await pub.publishAsync('home/t', 'kept for you', { qos: 1 })
+      const back = await connect(n1.mqttUrl, { clientId: 'homeless', clean: false })
+      const got = collect(back)
+      await waitFor(() => got.length === 1, 5000, 'the message queued after re-homing')
+      assert.equal(got[0].payload, 'kept for you')
+      await endAll(pub, back)
+    } finally {
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})
