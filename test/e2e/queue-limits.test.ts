@@ -1,5 +1,5 @@
 // Limits a client runs into: payload size, topic depth, subscriptions per
-// client, the CONNECT timeout; and upgrade_outgoing_qos.
+// client, the CONNECT timeout; and upgrade_outgoing_qos (set at runtime).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect as netConnect } from 'node:net'
@@ -77,14 +77,10 @@ describe('limits (max_message_size = 1KB, topic_max_depth = 3, max_subscriptions
     const elapsed = Date.now() - opened
     assert.ok(elapsed >= 450 && elapsed < 4000, `closed after ${elapsed} ms`)
   })
-})
 
-describe('upgrade_outgoing_qos = on', () => {
-  let node: TestNode
-  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'upgrade_outgoing_qos = on'] }) })
-  after(async () => { await node.stop(); node.cleanup() })
-
-  it('delivers at the subscription QoS, live and retained', async () => {
+  it('with upgrade_outgoing_qos = on delivers at the subscription QoS, live and retained', async () => {
+    const set = await node.admin(['set', 'upgrade_outgoing_qos=on'])
+    assert.equal(set.code, 0, set.stderr)
     const pub = await connect(node.mqttUrl)
     await pub.publishAsync('up/retained', 'kept at 0', { qos: 0, retain: true })
     const raw = await rawSubscriber(node, 'upgraded', 'up/#', 2)
@@ -95,5 +91,6 @@ describe('upgrade_outgoing_qos = on', () => {
     assert.deepEqual(got.map(p => [p.payload.toString(), p.qos]).sort(), [['kept at 0', 2], ['sent at 0', 2], ['sent at 1', 2]])
     raw.close()
     await endAll(pub)
+    await node.admin(['set', 'upgrade_outgoing_qos=off'])
   })
 })

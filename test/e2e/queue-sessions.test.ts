@@ -146,26 +146,22 @@ describe('persistent sessions (max_offline_messages = 3)', () => {
     assert.equal(pinging.closed, false)
     pinging.close()
   })
-})
 
-describe('persistent_client_expiration = 2s', () => {
-  let node: TestNode
-  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'persistent_client_expiration = 2s'] }) })
-  after(async () => { await node.stop(); node.cleanup() })
-
-  it('deletes a persistent session offline for longer, with its queue', async () => {
+  it('deletes a persistent session offline for longer than persistent_client_expiration, with its queue', async () => {
+    const set = await node.admin(['set', 'persistent_client_expiration=2s'])
+    assert.equal(set.code, 0, set.stderr)
     const first = await connect(node.mqttUrl, { clientId: 'expiring', clean: false })
     await first.subscribeAsync('exp/t', { qos: 1 })
     await first.endAsync()
     const pub = await connect(node.mqttUrl)
     await pub.publishAsync('exp/t', 'for nobody', { qos: 1 })
-    await waitFor(() => consoleLog(node).includes('persistent session expired'), 10000, 'the expiration')
-    assert.match(consoleLog(node), /persistent session expired.*client=expiring/)
+    await waitFor(() => /persistent session expired.*client=expiring/.test(consoleLog(node)), 10000, 'the expiration')
     const { client, got, sessionPresent } = await connectCollecting(node.mqttUrl, { clientId: 'expiring', clean: false })
     assert.equal(sessionPresent, false)
     await pub.publishAsync('exp/t', 'not subscribed any more', { qos: 1 })
     await pause(QUIET_MS)
     assert.deepEqual(got, [])
     await endAll(client, pub)
+    await node.admin(['set', 'persistent_client_expiration=never'])
   })
 })

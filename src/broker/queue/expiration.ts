@@ -25,12 +25,21 @@ export class ExpirationSweeper {
   private readonly offlineSince = new Map<string, number>()
   private readonly startedAt = Date.now()
   private timer: NodeJS.Timeout | undefined
+  /** the expiration the pending check was scheduled for */
+  private scheduledFor: number | null = null
   private stopped = false
 
   constructor (private readonly host: ExpirationHost) {}
 
   start (): void {
     this.schedule()
+    // a new expiration applies at once, not at the next check of the old one
+    this.host.settings.onChange?.(() => {
+      // (no timer: a sweep is running and schedules the next check itself)
+      if (this.host.settings.expirationMs === this.scheduledFor || this.timer === undefined) return
+      clearTimeout(this.timer)
+      this.schedule()
+    })
   }
 
   stop (): void {
@@ -85,8 +94,10 @@ export class ExpirationSweeper {
   private schedule (): void {
     if (this.stopped) return
     const limit = this.host.settings.expirationMs
+    this.scheduledFor = limit
     const delay = limit === null ? NEVER_CHECK_MS : Math.min(Math.max(limit / 4, MIN_CHECK_MS), MAX_CHECK_MS)
     this.timer = setTimeout(() => {
+      this.timer = undefined
       this.sweep().catch((err: Error) => {
         this.host.log.warn({ mountpoint: this.host.mountpoint, err: err.message }, 'cannot expire persistent sessions')
       }).finally(() => { this.schedule() })

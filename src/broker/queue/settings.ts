@@ -24,9 +24,20 @@ export class QueueSettings {
   /** persistent_client_expiration in ms; null = never */
   expirationMs: number | null = null
 
+  private readonly watchers: Array<() => void> = []
+
   constructor (private readonly settings: Settings) {
     this.read()
-    settings.on('change', (key: string) => { if (KEYS.has(key)) this.read() })
+    settings.on('change', (key: string) => {
+      if (!KEYS.has(key)) return
+      this.read()
+      for (const watcher of this.watchers) watcher()
+    })
+  }
+
+  /** Calls `watcher` after any of these settings changed. */
+  onChange (watcher: () => void): void {
+    this.watchers.push(watcher)
   }
 
   private read (): void {
