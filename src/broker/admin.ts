@@ -58,6 +58,7 @@ export function adminService (node: BrokerNode): AdminHandlers {
         if (err instanceof SettingError) throw new InvalidRequest(err.message)
         throw err
       }
+      await node.settings.settled()
       node.log.info({ values }, 'configuration changed with vmq-admin set')
       if (!localOnly) await setOnSiblings(node, values)
       return { text: '' }

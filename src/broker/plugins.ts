@@ -24,7 +24,7 @@ type Factory = (settings: Settings, log: Logger) => Promise<Started>
 function followSettings (settings: Settings, prefix: string, apply: () => Promise<void>, log: Logger, name: string): () => void {
   const listener = (key: string): void => {
     if (!key.startsWith(prefix)) return
-    apply().catch((err: Error) => { log.error({ plugin: name }, err.message) })
+    settings.track(apply().catch((err: Error) => { log.error({ plugin: name }, err.message) }))
   }
   settings.on('change', listener)
   return () => { settings.off('change', listener) }

@@ -52,6 +52,19 @@ export class Settings extends EventEmitter {
     }
   }
 
+  private pending = new Set<Promise<unknown>>()
+
+  /** Work a change started (a plugin reloading its file); `settled` waits for it. */
+  track (work: Promise<unknown>): void {
+    this.pending.add(work)
+    void work.finally(() => this.pending.delete(work))
+  }
+
+  /** Resolves when the work started by the changes so far is done (so `set` returns after a reload). */
+  async settled (): Promise<void> {
+    await Promise.allSettled([...this.pending])
+  }
+
   definition (key: string): KeyDef {
     const def = findKey(key)
     if (def === undefined) throw new SettingError(`Invalid config keys: ${key}`)

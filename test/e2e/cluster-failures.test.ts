@@ -112,6 +112,29 @@ describe('netsplit rules and leaving', () => {
   })
 })
 
+describe('cluster join from the command line', () => {
+  it('joins a running node to another one and prints Done; cluster show agrees on both', async () => {
+    const n1 = await startNode({ conf: OPEN })
+    const n2 = await startNode({ conf: OPEN })
+    try {
+      const r = await n2.admin(['cluster', 'join', `discovery-node=${n1.nodename.split('@')[0]}@127.0.0.1:${n1.adminPort}`])
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(r.stdout.trim(), 'Done')
+      const both = { [n1.nodename]: true, [n2.nodename]: true }
+      await waitMembers(n1, both)
+      await waitMembers(n2, both)
+      const again = await n2.admin(['cluster', 'join', `discovery-node=${n1.adminAddress}`])
+      assert.notEqual(again.code, 0)
+      assert.match(again.stderr, /non_empty_node/)
+    } finally {
+      await n1.stop()
+      await n2.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})
+
 describe('cluster commands with bad input', () => {
   it('join without or with a malformed discovery node, leave without a node: exit 1 with the reason', async () => {
     const node = await startNode({ conf: OPEN })

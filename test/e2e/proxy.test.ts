@@ -114,6 +114,32 @@ describe('PROXY protocol listeners', () => {
     await waitFor(() => node.stdout.includes('client connected client=via-v1 mountpoint= peer=203.0.113.7:4242'), 5000, 'the peer address from the v1 header')
   })
 
+  it('session show reports the address from the PROXY header as peer_host and peer_port', async () => {
+    const socket = tcpConnect(proxied, '127.0.0.1')
+    socket.write(Buffer.from('PROXY TCP4 203.0.113.8 127.0.0.1 4343 1883\r\n'))
+    socket.write(connectPacket('shown-peer'))
+    try {
+      // wait for the CONNACK but keep the connection open
+      const connack = await new Promise<number | 'closed'>(resolve => {
+        let got = Buffer.alloc(0)
+        socket.on('data', (chunk: Buffer) => {
+          got = Buffer.concat([got, chunk])
+          if (got.length >= 4 && got[0] === 0x20) resolve(got[3])
+        })
+        socket.on('close', () => resolve('closed'))
+      })
+      assert.equal(connack, 0)
+      const r = await node.admin(['session', 'show', '--client_id=shown-peer', '--peer_host', '--peer_port', '--format=json'])
+      assert.equal(r.code, 0, r.stderr)
+      const rows = JSON.parse(r.stdout).table as Array<Record<string, unknown>>
+      assert.equal(rows.length, 1)
+      assert.equal(rows[0].peer_host, '203.0.113.8')
+      assert.equal(Number(rows[0].peer_port), 4343)
+    } finally {
+      socket.destroy()
+    }
+  })
+
   it('a v2 header sets the peer address (IPv4 and IPv6)', async () => {
     assert.equal(await proxiedConnack(proxied, v2Header([198, 51, 100, 20], 5555), 'via-v2'), 0)
     await waitFor(() => node.stdout.includes('client connected client=via-v2 mountpoint= peer=198.51.100.20:5555'), 5000, 'the peer address from the v2 header')
