@@ -20,7 +20,10 @@ const SYSLOG_FACILITY: Record<string, number> = {
   kern: 0, user: 1, mail: 2, daemon: 3, auth: 4, syslog: 5, lpr: 6, news: 7, uucp: 8, cron: 9, authpriv: 10, ftp: 11,
   local0: 16, local1: 17, local2: 18, local3: 19, local4: 20, local5: 21, local6: 22, local7: 23
 }
-export const SYSLOG_SOCKET = '/dev/log'
+/** The local syslog socket; VMQ_SYSLOG_SOCKET names another (containers that mount it elsewhere, tests). */
+export function syslogSocket (env: NodeJS.ProcessEnv = process.env): string {
+  return env.VMQ_SYSLOG_SOCKET ?? '/dev/log'
+}
 
 export class LogSetupError extends Error {}
 
@@ -83,11 +86,12 @@ export function textLine (json: string): string {
  * util-linux `logger` relays our lines to it, each with its own priority prefix.
  */
 function syslogStream (settings: Settings): DestinationStream {
-  if (!existsSync(SYSLOG_SOCKET) || !statSync(SYSLOG_SOCKET).isSocket()) {
-    throw new LogSetupError(`log.syslog = on but there is no syslog socket at ${SYSLOG_SOCKET}; start a syslog daemon or set log.syslog = off`)
+  const socket = syslogSocket()
+  if (!existsSync(socket) || !statSync(socket).isSocket()) {
+    throw new LogSetupError(`log.syslog = on but there is no syslog socket at ${socket}; start a syslog daemon or set log.syslog = off`)
   }
   const facility = SYSLOG_FACILITY[settings.string('log.syslog.facility')] ?? 3
-  const child = spawn('logger', ['--prio-prefix', '--socket', SYSLOG_SOCKET, '-t', settings.string('log.syslog.ident')], { stdio: ['pipe', 'ignore', 'inherit'] })
+  const child = spawn('logger', ['--prio-prefix', '--socket', socket, '-t', settings.string('log.syslog.ident')], { stdio: ['pipe', 'ignore', 'inherit'] })
   child.on('error', () => { /* reported once at startup through the missing socket check */ })
   child.unref()
   const input = child.stdin as Writable

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connackCode } from './helpers/mqtt.js'
@@ -63,6 +64,33 @@ describe('configuration of a node', () => {
     assert.equal(await node.waitExit(), 1)
     assert.match(node.stderr, /log.syslog = on but there is no syslog socket at \/dev\/log/)
     node.cleanup()
+  })
+
+  it('log.syslog = on sends the log lines to the syslog socket with their priority', async () => {
+    const dir = tempDir()
+    const socket = join(dir, 'log.sock')
+    const received = join(dir, 'received.txt')
+    // a tiny syslog daemon: a unix datagram socket that appends what it receives to a file
+    const daemon = spawn('python3', ['-c', [
+      'import socket, sys',
+      's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+      's.bind(sys.argv[1])',
+      'print("ready", flush=True)',
+      'while True:',
+      '    data = s.recv(65536)',
+      '    with open(sys.argv[2], "ab") as f: f.write(data + b"\\n")'
+    ].join('\n'), socket, received], { stdio: ['ignore', 'pipe', 'inherit'] })
+    await new Promise<void>(resolve => daemon.stdout.once('data', () => resolve()))
+    const node = await startNode({ conf: [...OPEN_ACCESS, 'log.syslog = on', 'log.syslog.facility = local3', 'log.syslog.ident = vmqtest'], env: { VMQ_SYSLOG_SOCKET: socket } })
+    try {
+      // local3 (19) * 8 + info (6) = 158; warning (4) = 156
+      await waitFor(() => existsSync(received) && /<158>.*vmqtest.*node started/.test(readFileSync(received, 'utf8')), 10000, 'the node started line in syslog')
+      assert.match(readFileSync(received, 'utf8'), /<156>.*vmqtest.*allow_anonymous = on/)
+    } finally {
+      await node.stop()
+      node.cleanup()
+      daemon.kill()
+    }
   })
 
   it('a listener address in use stops the start with a line naming the key', async () => {
