@@ -4,12 +4,12 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import { parsePasswordText } from '../../src/passwd/file.js'
+import { freePort } from './helpers/processes.js'
 import { verifyHashText } from '../../src/passwd/hash.js'
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url))
@@ -351,18 +351,6 @@ describe('interoperability with mosquitto', () => {
     }
   })
 })
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 async function startMosquitto (passwordFile: string): Promise<{ url: string, stop: () => Promise<void> }> {
   const port = await freePort()
