@@ -31,6 +31,9 @@ export function isInternalTopic (topic: string): boolean {
  */
 export type Forward = (packet: RoutedPacket, localShares: readonly string[]) => ReadonlySet<string>
 
+/** Shared across publishes: nothing on the hot path allocates when there are no groups. */
+const NO_SHARES: readonly string[] = []
+
 export class ClusterMq {
   private readonly inner: MQEmitter
   readonly shared: SharedGroups
@@ -73,7 +76,7 @@ export class ClusterMq {
       this.inner.emit(message, callback)
       return
     }
-    const mine = this.forward(packet, this.shared.size === 0 ? [] : this.shared.shares())
+    const mine = this.forward(packet, this.shared.size === 0 ? NO_SHARES : this.shared.shares())
     if (mine.size === 0) {
       this.inner.emit(message, callback)
       return
