@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import bcrypt from 'bcryptjs'
 import type { Redis } from 'ioredis'
 import type { IClientOptions, MqttClient } from 'mqtt'
-import { collect, connackCode, connect, endAll, type Received } from './helpers/mqtt.js'
+import { collect, connackCode, connect, endAll, grantedQos, type Received } from './helpers/mqtt.js'
 import { startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { RedisServer } from './helpers/redis.js'
 
@@ -14,17 +14,6 @@ async function setUser (db: Redis, clientId: string, username: string, value: Re
 
 function hash (password: string, prefix: '$2a$' | '$2b$' = '$2b$'): string {
   return prefix + bcrypt.hashSync(password, 4).slice(4)
-}
-
-/** 0 when the broker granted the subscription, 128 when refused. */
-async function subscribeCode (client: MqttClient, topic: string, qos: 0 | 1 | 2 = 0): Promise<number> {
-  try {
-    return (await client.subscribeAsync(topic, { qos }))[0].qos
-  } catch (err) {
-    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted
-    if (granted === undefined) throw err
-    return granted[0]
-  }
 }
 
 function closed (client: MqttClient): () => boolean {
@@ -137,10 +126,10 @@ describe('vmq_diversity Redis authentication and authorization', () => {
   it('subscribe_acl with %u: own topics granted, others refused with 0x80, connection stays', async () => {
     await setUser(db, 'phone', 'alice', { passhash: hash('a'), subscribe_acl: [{ pattern: 'users/%u/#', max_qos: 1 }] })
     const alice = await connect(node.mqttUrl, login('phone', 'alice', 'a'))
-    assert.equal(await subscribeCode(alice, 'users/alice/inbox', 1), 1)
-    assert.equal(await subscribeCode(alice, 'users/alice/inbox', 2), 128, 'above max_qos')
-    assert.equal(await subscribeCode(alice, 'users/bob/inbox'), 128)
-    assert.equal(await subscribeCode(alice, 'users/+/inbox'), 128)
+    assert.equal(await grantedQos(alice, 'users/alice/inbox', 1), 1)
+    assert.equal(await grantedQos(alice, 'users/alice/inbox', 2), 128, 'above max_qos')
+    assert.equal(await grantedQos(alice, 'users/bob/inbox'), 128)
+    assert.equal(await grantedQos(alice, 'users/+/inbox'), 128)
     assert.equal(alice.connected, true)
     await endAll(alice)
   })
@@ -152,8 +141,8 @@ describe('vmq_diversity Redis authentication and authorization', () => {
     const second = await connect(node.mqttUrl, login('tablet', 'bob', 'b'))
     await waitFor(firstClosed, 5000, 'the first connection to be taken over')
     await db.del('["","tablet","bob"]')
-    assert.equal(await subscribeCode(second, 'users/bob/x'), 0)
-    assert.equal(await subscribeCode(second, 'users/alice/x'), 128)
+    assert.equal(await grantedQos(second, 'users/bob/x'), 0)
+    assert.equal(await grantedQos(second, 'users/alice/x'), 128)
     await endAll(first, second)
     assert.equal(await connackCode(node.mqttUrl, login('tablet', 'bob', 'b')), 4, 'the deleted key counts at the next login')
   })

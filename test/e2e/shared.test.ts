@@ -1,20 +1,10 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MqttClient } from 'mqtt'
-import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
+import { collect, connect, endAll, grantedQos, type Received } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { RawClient } from './helpers/raw.js'
 import type { Packet } from 'mqtt-packet'
-
-async function subscribeGranted (client: MqttClient, topic: string): Promise<number> {
-  try {
-    return (await client.subscribeAsync(topic, { qos: 1 }))[0].qos
-  } catch (err) {
-    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted
-    if (granted === undefined) throw err
-    return granted[0]
-  }
-}
 
 /** Publishes `count` numbered QoS 1 messages and checks each reached exactly one member. */
 async function checkOncePerGroup (publisher: MqttClient, topic: string, members: Received[][], count: number): Promise<void> {
@@ -33,7 +23,7 @@ describe('shared subscriptions on one node', () => {
   it('gives each message to one member of the group, and to every plain subscriber', async () => {
     const members = await Promise.all([0, 1, 2].map(async () => await connect(node.mqttUrl)))
     const got = members.map(collect)
-    for (const m of members) assert.equal(await subscribeGranted(m, '$share/workers/jobs/+'), 1)
+    for (const m of members) assert.equal(await grantedQos(m, '$share/workers/jobs/+', 1), 1)
     const plain = await connect(node.mqttUrl)
     const plainGot = collect(plain)
     await plain.subscribeAsync('jobs/#', { qos: 1 })
@@ -99,7 +89,7 @@ describe('shared subscriptions across a cluster', () => {
     }
     const members = await Promise.all(nodes.map(async n => await connect(n.mqttUrl)))
     const got = members.map(collect)
-    for (const m of members) assert.equal(await subscribeGranted(m, '$share/cluster/work/#'), 1)
+    for (const m of members) assert.equal(await grantedQos(m, '$share/cluster/work/#', 1), 1)
     const pub = await connect(nodes[0].mqttUrl)
     await checkOncePerGroup(pub, 'work/item', got, 300)
     await endAll(...members, pub)

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import type { TLSSocket } from 'node:tls'
 import type { IClientOptions, MqttClient } from 'mqtt'
 import { encryptKey, makePki, revoke, type Pki } from './helpers/certs.js'
-import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
+import { collect, connackCode, connect, endAll, grantedQos } from './helpers/mqtt.js'
 import { freePort, run, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 const OPEN = ['allow_anonymous = on', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off']
@@ -144,10 +144,8 @@ describe('TLS and WebSocket-over-TLS listeners', () => {
     ])
     try {
       const alice = await connect(`mqtts://127.0.0.1:${port}`, { ...tlsOptions(pki, pki.client), clientId: 'alice-acl', username: 'mallory' })
-      const granted = async (topic: string): Promise<number> => await alice.subscribeAsync(topic, { qos: 1 }).then(
-        g => g[0].qos, (err: { packet?: { granted?: number[] } }) => err.packet?.granted?.[0] ?? -1)
-      assert.equal(await granted('alice/inbox'), 1)
-      assert.equal(await granted('mallory/inbox'), 128)
+      assert.equal(await grantedQos(alice, 'alice/inbox', 1), 1)
+      assert.equal(await grantedQos(alice, 'mallory/inbox', 1), 128)
       await alice.endAsync(true)
     } finally {
       await node.stop()

@@ -47,3 +47,22 @@ export function collect (client: MqttClient): Received[] {
 export async function endAll (...clients: Array<MqttClient | undefined>): Promise<void> {
   await Promise.all(clients.map(async c => { if (c !== undefined) await c.endAsync(true) }))
 }
+
+/**
+ * The SUBACK return codes of one SUBSCRIBE (the granted QoS, or 128 when refused).
+ * MQTT.js rejects a SUBACK with failure codes; the packet travels on the error.
+ */
+export async function grantedCodes (client: MqttClient, topics: Record<string, { qos: 0 | 1 | 2 }>): Promise<number[]> {
+  try {
+    return (await client.subscribeAsync(topics)).map(g => g.qos)
+  } catch (err) {
+    const granted = (err as { packet?: { granted?: number[] } }).packet?.granted
+    if (granted === undefined) throw err
+    return granted
+  }
+}
+
+/** The SUBACK return code of a one-filter SUBSCRIBE. */
+export async function grantedQos (client: MqttClient, topic: string, qos: 0 | 1 | 2 = 0): Promise<number> {
+  return (await grantedCodes(client, { [topic]: { qos } }))[0]
+}
