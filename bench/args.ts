@@ -11,7 +11,8 @@ export const BENCH_REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const USAGE = `usage: npm run bench -- <scenario|all|report> [options]
 scenarios: ${SCENARIOS.join(', ')}; all = every scenario; report [file.jsonl...] = print the table of saved results
 options:
-  --peers mosquitto,aedes,vmq,vmq-secure   brokers to compare (default: all four)
+  --peers mosquitto,aedes,vmq,vmq-secure,vmq-base   brokers to compare (default: all but vmq-base;
+                        with --base, vmq-base too)
   --qos 0|1|0,1         QoS of the messages (default per scenario: 0,1; persistent: 1)
   --payload N           payload bytes (default 64)
   --publishers N        publishers (pairs: number of pairs)
@@ -28,6 +29,7 @@ options:
                         below the 1000-message queues of mosquitto and VerneMQ, which drop beyond them)
   --drain S             longest wait for the last messages after publishing stops (default 10)
   --repo DIR            vmq-ts checkout whose bin/run.js starts vmq (default: this one)
+  --base DIR            vmq-ts checkout (built) run as the peer vmq-base, e.g. a worktree at the commit before a change
   --results DIR         where <date>.jsonl goes (default: bench/results of this checkout)
   --broker-core N       core the broker is pinned to (default 0)
   --generator-core N    core of the load generator (default 1)
@@ -46,6 +48,8 @@ export interface Options {
   overrides: Partial<RunParams>
   rounds: number
   repo: string
+  /** checkout of vmq-base ('' = none) */
+  base: string
   results: string
   reportFiles: string[]
   brokerCore?: number
@@ -89,6 +93,7 @@ export function parseOptions (argv: string[]): Options {
         peers: { type: 'string' },
         qos: { type: 'string' },
         repo: { type: 'string' },
+        base: { type: 'string' },
         results: { type: 'string' },
         smoke: { type: 'boolean', default: false },
         'json-only': { type: 'boolean', default: false },
@@ -134,11 +139,12 @@ export function parseOptions (argv: string[]): Options {
   return {
     command: first === 'report' ? 'report' : 'run',
     scenarios: first === 'report' ? [] : scenarioList(first, rest),
-    peers: peerList(typeof v.peers === 'string' ? v.peers : undefined),
+    peers: peerList(typeof v.peers === 'string' ? v.peers : undefined, typeof v.base === 'string'),
     qos: typeof v.qos === 'string' ? qosList(v.qos) : null,
     overrides,
     rounds: integer('rounds', 1) ?? (smoke ? 1 : 2),
     repo: typeof v.repo === 'string' ? v.repo : BENCH_REPO,
+    base: typeof v.base === 'string' ? v.base : '',
     results: typeof v.results === 'string' ? v.results : join(BENCH_REPO, 'bench', 'results'),
     reportFiles: first === 'report' ? rest : [],
     brokerCore: integer('broker-core', 0) ?? (twoCores ? 0 : undefined),
@@ -184,8 +190,8 @@ function scenarioList (first: string, rest: string[]): ScenarioName[] {
   return [first as ScenarioName]
 }
 
-function peerList (raw: string | undefined): PeerName[] {
-  if (raw === undefined) return [...PEERS]
+function peerList (raw: string | undefined, withBase: boolean): PeerName[] {
+  if (raw === undefined) return PEERS.filter(p => withBase || p !== 'vmq-base')
   const list = raw.split(',').map(s => s.trim()).filter(s => s !== '')
   for (const p of list) {
     if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`--peers: unknown peer "${p}": expected some of ${PEERS.join(', ')}`)
@@ -200,4 +206,9 @@ function qosList (raw: string): Array<0 | 1> {
     if (q !== '0' && q !== '1') throw new UsageError(`--qos ${raw}: expected 0, 1 or 0,1`)
   }
   return [...new Set(list.map(q => Number(q) as 0 | 1))]
+}
+
+/** The checkout a vmq peer is started from. */
+export function repoOf (peer: PeerName, o: Options): string {
+  return peer === 'vmq-base' ? o.base : o.repo
 }

@@ -4,7 +4,7 @@
 import { appendFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { parseOptions, paramsFor, qosLevels, UsageError, type Options } from './args.js'
+import { parseOptions, paramsFor, qosLevels, repoOf, UsageError, type Options } from './args.js'
 import { checkPinning, fdHardLimit, pinSelf } from './proc/children.js'
 import { peerHasCluster, peerUnavailable, peerVersion, type PeerName } from './peers/launch.js'
 import { describeMachine, type Machine, type RunParams, type RunResult, type ScenarioName } from './report/result.js'
@@ -59,7 +59,8 @@ async function main (): Promise<number> {
 
   for (const [i, run] of plan.entries()) {
     const skip = skipReason(run, options)
-    if (!versions.has(run.peer)) versions.set(run.peer, peerUnavailable(run.peer, options.repo) === null ? peerVersion(run.peer, options.repo) : 'unavailable')
+    const repo = repoOf(run.peer, options)
+    if (!versions.has(run.peer)) versions.set(run.peer, peerUnavailable(run.peer, repo) === null ? peerVersion(run.peer, repo) : 'unavailable')
     const base = { date: new Date().toISOString(), scenario: run.scenario, peer: run.peer, round: run.round, params: run.params, version: versions.get(run.peer) ?? '', machine }
     log(options, `[${i + 1}/${plan.length}] ${label(run)} ...`)
     const quiet = skip === null && options.waitQuiet > 0 ? await waitForQuiet(options.waitQuiet) : undefined
@@ -78,7 +79,7 @@ async function main (): Promise<number> {
 /** Why a planned run cannot happen (the peer is missing, or has no cluster for cross-node), or null. */
 function skipReason (run: Planned, o: Options): string | null {
   if (run.scenario === 'cross-node' && !peerHasCluster(run.peer)) return `${run.peer} has no cluster: cross-node runs only on vmq`
-  return peerUnavailable(run.peer, o.repo)
+  return peerUnavailable(run.peer, repoOf(run.peer, o))
 }
 
 /** A rough length of one run on a quiet 2-core machine, for the announcement. */
@@ -109,7 +110,7 @@ function makePlan (o: Options): Planned[] {
 async function runOne (run: Planned, o: Options): Promise<Omit<RunResult, keyof Planned | 'date' | 'version' | 'machine'>> {
   const problem = fdProblem(run)
   if (problem !== null) return { metrics: {}, error: problem }
-  const session = new Session({ peer: run.peer, params: run.params, repo: o.repo, tag: `b${randomBytes(3).toString('hex')}`, brokerCore: o.brokerCore, generatorCore: o.generatorCore })
+  const session = new Session({ peer: run.peer, params: run.params, repo: repoOf(run.peer, o), tag: `b${randomBytes(3).toString('hex')}`, brokerCore: o.brokerCore, generatorCore: o.generatorCore })
   const limitSeconds = run.params.warmup + run.params.duration + run.params.drain + RUN_SLACK_SECONDS
   let timer: NodeJS.Timeout | undefined
   const work = runScenario(session, run.scenario)

@@ -11,7 +11,8 @@ import type { Target } from '../load/protocol.js'
 import { ALLOW_ALL_ACL, mosquittoConfig, passwordLine, vmqConfig } from './files.js'
 import { waitUntilReady } from './ready.js'
 
-export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure'] as const
+// vmq-base: vmq from another checkout (--base), to compare a change with what it changes
+export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure', 'vmq-base'] as const
 export type PeerName = typeof PEERS[number]
 
 export const MOSQUITTO = '/usr/sbin/mosquitto'
@@ -46,13 +47,14 @@ export interface LaunchOptions {
 }
 
 export function peerHasCluster (peer: PeerName): boolean {
-  return peer === 'vmq' || peer === 'vmq-secure'
+  return peer === 'vmq' || peer === 'vmq-secure' || peer === 'vmq-base'
 }
 
 /** Why `peer` cannot run on this machine, or null when it can. */
 export function peerUnavailable (peer: PeerName, repo: string): string | null {
   if (peer === 'mosquitto' && !existsSync(MOSQUITTO)) return `${MOSQUITTO} not found: install the Debian package 'mosquitto' (apt-get install mosquitto)`
-  if (peer === 'vmq' || peer === 'vmq-secure') {
+  if (peerHasCluster(peer)) {
+    if (peer === 'vmq-base' && repo === '') return 'vmq-base needs --base <vmq-ts checkout>'
     if (!existsSync(join(repo, 'bin', 'run.js'))) return `no vmq at ${repo} (missing bin/run.js); pass --repo <vmq-ts checkout>`
     if (!existsSync(join(repo, 'dist', 'src', 'commands', 'start.js'))) return `vmq start is not built in ${repo} (missing dist/src/commands/start.js; run npm run build there)`
   }
@@ -86,7 +88,7 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
       writeFileSync(conf, mosquittoConfig(port, join(o.dir, 'mosquitto-broker.log'), process.getuid?.() === 0))
       child = spawnPinned(MOSQUITTO, ['-c', conf], { core: o.core, output: logFd })
     } else if (peer === 'aedes') {
-      child = spawnPinned(process.execPath, [PLAIN_AEDES, String(port)], { core: o.core, output: logFd, stdinPipe: true })
+      child = spawnPinned(process.execPath, [...profileFlags(), PLAIN_AEDES, String(port)], { core: o.core, output: logFd, stdinPipe: true })
     } else {
       clusterPort = await freePort()
       const conf = join(o.dir, 'vernemq.conf')
@@ -99,7 +101,7 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
       }
       const extra = o.join === undefined ? [] : [`discovery_node = 127.0.0.1:${String(o.join.clusterPort)}`]
       writeFileSync(conf, vmqConfig({ nodename, port, clusterPort, dataDir: join(o.dir, 'data'), secure, extra }))
-      child = spawnPinned(process.execPath, [join(o.repo, 'bin', 'run.js'), 'start', '-c', conf], { core: o.core, output: logFd, stdinPipe: true })
+      child = spawnPinned(process.execPath, [...profileFlags(), join(o.repo, 'bin', 'run.js'), 'start', '-c', conf], { core: o.core, output: logFd, stdinPipe: true })
     }
   } finally {
     closeSync(logFd)
@@ -122,6 +124,12 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
     throw new Error(`${peer} did not start: ${(err as Error).message}${logTail() === '' ? '' : `; its log ends with: ${logTail()}`}`)
   }
   return broker
+}
+
+/** `BENCH_BROKER_PROFILE_DIR=<dir>`: Node brokers write a CPU profile there when they stop. */
+function profileFlags (): string[] {
+  const dir = process.env.BENCH_BROKER_PROFILE_DIR
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]
 }
 
 /** A free TCP port on 127.0.0.1 (probed by listening on port 0). */

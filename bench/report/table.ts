@@ -27,7 +27,7 @@ const ROWS: Record<ScenarioName, Column[]> = {
 }
 
 const SUBJECTS = ['vmq', 'vmq-secure']
-const REFERENCES = ['mosquitto', 'aedes']
+const REFERENCES = ['mosquitto', 'aedes', 'vmq-base']
 
 export function renderTable (results: RunResult[]): string {
   const order: readonly string[] = PEERS

@@ -1,6 +1,7 @@
 // Persistent sessions keep their subscriptions while offline, and a node must
 // keep receiving their messages from its peers: this wrapper reports the
 // subscriptions aedes stores (persistent sessions only) to the node's interest.
+import { overlay } from '../broker/store/overlay.js'
 import type { LocalInterest } from './interest.js'
 import type { ClientRef, Persistence, StoredSubscription } from '../broker/store/persistence.js'
 
@@ -57,13 +58,7 @@ export function trackSubscriptions<P extends Persistence> (
       await forget(client.id, [...(byClient.get(client.id)?.keys() ?? [])])
     }
   }
-  const proxy = new Proxy(persistence, {
-    get (target, key, receiver) {
-      if (typeof key === 'string' && key in overrides) return overrides[key as keyof Persistence]
-      const value = Reflect.get(target, key, receiver) as unknown
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-    }
-  })
+  const proxy = overlay(persistence, overrides as Record<string, unknown>)
   for (const clientId of byClient.keys()) void report(clientId)
   return { persistence: proxy, clients: () => [...byClient.keys()] }
 }

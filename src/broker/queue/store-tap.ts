@@ -19,6 +19,7 @@
 import { Readable } from 'node:stream'
 import type { Client } from 'aedes'
 import type { ClientRef, Persistence, StoredPacket } from '../store/persistence.js'
+import { overlay } from '../store/overlay.js'
 import { INJECTED_BROKER_ID } from './aedes-bridge.js'
 import type { SessionQueue } from './session-queue.js'
 
@@ -77,11 +78,5 @@ export function tapPersistence<P extends Persistence> (inner: P, sessionOf: Sess
     }
   }
 
-  return new Proxy(inner, {
-    get (target, key, receiver) {
-      if (typeof key === 'string' && Object.hasOwn(overrides, key)) return overrides[key]
-      const value = Reflect.get(target, key, receiver) as unknown
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-    }
-  })
+  return overlay(inner, overrides)
 }

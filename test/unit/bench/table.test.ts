@@ -48,3 +48,10 @@ test('smoke sizes apply unless an option overrides them', () => {
   assert.equal(paramsFor('storm', 0, parseOptions(['storm', '--smoke', '--connections', '50'])).connections, 50)
   assert.equal(paramsFor('pairs', 1, parseOptions(['pairs'])).rate, 5000)
 })
+
+test('--base adds the peer vmq-base, and vmq is divided by it', () => {
+  assert.deepEqual(parseOptions(['fan-in']).peers, ['mosquitto', 'aedes', 'vmq', 'vmq-secure'])
+  assert.deepEqual(parseOptions(['fan-in', '--base', '/tmp/x']).peers, ['mosquitto', 'aedes', 'vmq', 'vmq-secure', 'vmq-base'])
+  const table = renderTable([result('vmq-base', 1, 50_000), result('vmq', 1, 60_000)])
+  assert.equal(table.split('\n')[2], '| fan-in QoS0 | msg/s delivered | 60,000 | 50,000 | 1.20× |')
+})
