@@ -299,7 +299,7 @@ export class LevelPersistence {
     return { subsCount: this.#index.count, clientsCount: this.#subscriptions.size }
   }
 
-  async subscriptionsByTopic (topic: string): Promise<TopicMatch[]> {
+  async subscriptionsByTopic (topic: string): Promise<readonly TopicMatch[]> {
     return this.#index.match(topic)
   }
 

@@ -30,9 +30,17 @@ function newNode (): Node {
   return { children: new Map(), subscribers: undefined, filter: '' }
 }
 
+/**
+ * Topics whose matches are remembered until the next subscription change:
+ * every QoS 1/2 PUBLISH asks the index (twice), and most traffic repeats topics.
+ */
+const MATCH_CACHE_SIZE = 10_000
+const NO_MATCHES: readonly TopicMatch[] = Object.freeze([])
+
 export class TopicIndex {
   #root = newNode()
   #count = 0
+  #cache = new Map<string, readonly TopicMatch[]>()
 
   /** Number of (client, filter) pairs held. */
   get count (): number {
@@ -51,6 +59,7 @@ export class TopicIndex {
     }
     node.subscribers ??= new Map()
     node.filter = filter
+    this.#cache.clear()
     if (!node.subscribers.has(clientId)) this.#count++
     node.subscribers.set(clientId, { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl })
   }
@@ -66,6 +75,7 @@ export class TopicIndex {
     const leaf = path[path.length - 1]
     if (leaf.subscribers?.delete(clientId) !== true) return
     this.#count--
+    this.#cache.clear()
     if (leaf.subscribers.size === 0) leaf.subscribers = undefined
     for (let i = words.length; i > 0; i--) {
       const node = path[i]
@@ -74,11 +84,17 @@ export class TopicIndex {
     }
   }
 
-  match (topic: string): TopicMatch[] {
-    const words = topic.split('/')
+  /** The subscriptions matching `topic`; the list is shared, callers must not change it. */
+  match (topic: string): readonly TopicMatch[] {
+    if (this.#count === 0) return NO_MATCHES
+    const cached = this.#cache.get(topic)
+    if (cached !== undefined) return cached
     const out: TopicMatch[] = []
-    this.#collect(this.#root, words, 0, out)
-    return out
+    this.#collect(this.#root, topic.split('/'), 0, out)
+    if (this.#cache.size >= MATCH_CACHE_SIZE) this.#cache.clear()
+    const frozen = Object.freeze(out)
+    this.#cache.set(topic, frozen)
+    return frozen
   }
 
   #collect (node: Node, words: string[], depth: number, out: TopicMatch[]): void {
