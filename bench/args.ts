@@ -11,8 +11,8 @@ export const BENCH_REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const USAGE = `usage: npm run bench -- <scenario|all|report> [options]
 scenarios: ${SCENARIOS.join(', ')}; all = every scenario; report [file.jsonl...] = print the table of saved results
 options:
-  --peers mosquitto,aedes,vmq,vmq-secure,vmq-base   brokers to compare (default: all but vmq-base;
-                        with --base, vmq-base too)
+  --peers mosquitto,aedes,vmq,vmq-secure,vmq-base,vmq-workers   brokers to compare (default: the first
+                        four; with --base, vmq-base too; vmq-workers = workers = 2 on both cores)
   --qos 0|1|0,1         QoS of the messages (default per scenario: 0,1; persistent: 1)
   --payload N           payload bytes (default 64)
   --publishers N        publishers (pairs: number of pairs)
@@ -69,6 +69,7 @@ export const SCENARIO_DEFAULTS: Record<ScenarioName, Defaults> = {
   pairs: { qos: [0, 1], publishers: 10, subscribers: 10, rate: 5000 },
   storm: { qos: [0], publishers: 0, subscribers: 0, rate: 0 },
   'cross-node': { qos: [0, 1], publishers: 1, subscribers: 16, rate: 0 },
+  'cluster-fan-out': { qos: [0, 1], publishers: 1, subscribers: 16, rate: 0 },
   persistent: { qos: [1], publishers: 1, subscribers: 100, rate: 0 }
 }
 
@@ -78,6 +79,7 @@ const SMOKE_DEFAULTS: Record<ScenarioName, Partial<RunParams>> = {
   pairs: { publishers: 4, subscribers: 4, rate: 1000 },
   storm: { connections: 200 },
   'cross-node': { publishers: 1, subscribers: 4 },
+  'cluster-fan-out': { publishers: 1, subscribers: 4 },
   persistent: { subscribers: 10, messages: 100 }
 }
 
@@ -191,7 +193,7 @@ function scenarioList (first: string, rest: string[]): ScenarioName[] {
 }
 
 function peerList (raw: string | undefined, withBase: boolean): PeerName[] {
-  if (raw === undefined) return PEERS.filter(p => withBase || p !== 'vmq-base')
+  if (raw === undefined) return PEERS.filter(p => (withBase || p !== 'vmq-base') && p !== 'vmq-workers')
   const list = raw.split(',').map(s => s.trim()).filter(s => s !== '')
   for (const p of list) {
     if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`--peers: unknown peer "${p}": expected some of ${PEERS.join(', ')}`)

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto'
 import { parseOptions, paramsFor, qosLevels, repoOf, UsageError, type Options } from './args.js'
 import { checkPinning, fdHardLimit, pinSelf } from './proc/children.js'
 import { peerHasCluster, peerUnavailable, peerVersion, type PeerName } from './peers/launch.js'
-import { describeMachine, type Machine, type RunParams, type RunResult, type ScenarioName } from './report/result.js'
-import { LEGEND, renderTable } from './report/table.js'
+import { describeMachine, isClusterScenario, type Machine, type RunParams, type RunResult, type ScenarioName } from './report/result.js'
+import { LEGEND, renderClusterTable, renderTable } from './report/table.js'
 import { runScenario } from './scenarios/index.js'
 import { Session } from './scenarios/session.js'
 import { machineBusySeconds, nowSeconds } from './proc/stat.js'
@@ -72,13 +72,13 @@ async function main (): Promise<number> {
     if (options.jsonOnly) process.stdout.write(JSON.stringify(result) + '\n')
     log(options, `    ${summary(result)}`)
   }
-  if (!options.jsonOnly) process.stdout.write(`\n${renderTable(results)}\n\n${LEGEND}\n${machineLine(machine)}\n`)
+  if (!options.jsonOnly) process.stdout.write(`\n${tables(results)}\n\n${LEGEND}\n${machineLine(machine)}\n`)
   return results.some(r => r.error !== undefined) ? 1 : 0
 }
 
 /** Why a planned run cannot happen (the peer is missing, or has no cluster for cross-node), or null. */
 function skipReason (run: Planned, o: Options): string | null {
-  if (run.scenario === 'cross-node' && !peerHasCluster(run.peer)) return `${run.peer} has no cluster: cross-node runs only on vmq`
+  if (isClusterScenario(run.scenario) && !peerHasCluster(run.peer)) return `${run.peer} has no cluster: ${run.scenario} runs only on vmq`
   return peerUnavailable(run.peer, repoOf(run.peer, o))
 }
 
@@ -89,7 +89,8 @@ function estimateSeconds (run: Planned, o: Options): number {
   switch (run.scenario) {
     case 'storm': return 4 + p.connections / 2000
     case 'persistent': return 3 + p.messages * p.subscribers / 10_000
-    case 'cross-node': return p.warmup + p.duration + 4
+    case 'cross-node':
+    case 'cluster-fan-out': return p.warmup + p.duration + 4
     default: return p.warmup + p.duration + 2
   }
 }
@@ -171,7 +172,7 @@ function report (o: Options): number {
     process.stderr.write('bench report: no results\n')
     return 1
   }
-  process.stdout.write(`${renderTable(results)}\n\n${LEGEND}\n${machineLine(results[results.length - 1].machine)}\n`)
+  process.stdout.write(`${tables(results)}\n\n${LEGEND}\n${machineLine(results[results.length - 1].machine)}\n`)
   return 0
 }
 
@@ -209,3 +210,8 @@ function log (o: Options, line: string): void {
 }
 
 process.exitCode = await main()
+
+function tables (results: RunResult[]): string {
+  const cluster = renderClusterTable(results)
+  return cluster === '' ? renderTable(results) : `${renderTable(results)}\n\n${cluster}`
+}

@@ -11,12 +11,15 @@ import type { Target } from '../load/protocol.js'
 import { ALLOW_ALL_ACL, mosquittoConfig, passwordLine, vmqConfig } from './files.js'
 import { waitUntilReady } from './ready.js'
 
-// vmq-base: vmq from another checkout (--base), to compare a change with what it changes
-export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure', 'vmq-base'] as const
+// vmq-base: vmq from another checkout (--base), to compare a change with what it changes;
+// vmq-workers: vmq with `workers = 2` (a node process per core behind one listener), on every core.
+export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure', 'vmq-base', 'vmq-workers'] as const
 export type PeerName = typeof PEERS[number]
 
 export const MOSQUITTO = '/usr/sbin/mosquitto'
 const PLAIN_AEDES = fileURLToPath(new URL('./plain-aedes.js', import.meta.url))
+/** vmq-workers may use both cores (the load generator shares one with it) */
+const WORKERS_CORES = '0,1'
 const BENCH_USER = { username: 'bench', password: 'bench-secret' }
 
 export interface Broker {
@@ -35,7 +38,7 @@ export interface Broker {
 
 export interface LaunchOptions {
   /** core the broker is pinned to; undefined = not pinned */
-  core?: number
+  core?: number | string
   /** repository whose bin/run.js starts vmq */
   repo: string
   /** empty directory for this broker's files */
@@ -50,10 +53,14 @@ export function peerHasCluster (peer: PeerName): boolean {
   return peer === 'vmq' || peer === 'vmq-secure' || peer === 'vmq-base'
 }
 
+function isVmq (peer: PeerName): boolean {
+  return peerHasCluster(peer) || peer === 'vmq-workers'
+}
+
 /** Why `peer` cannot run on this machine, or null when it can. */
 export function peerUnavailable (peer: PeerName, repo: string): string | null {
   if (peer === 'mosquitto' && !existsSync(MOSQUITTO)) return `${MOSQUITTO} not found: install the Debian package 'mosquitto' (apt-get install mosquitto)`
-  if (peerHasCluster(peer)) {
+  if (isVmq(peer)) {
     if (peer === 'vmq-base' && repo === '') return 'vmq-base needs --base <vmq-ts checkout>'
     if (!existsSync(join(repo, 'bin', 'run.js'))) return `no vmq at ${repo} (missing bin/run.js); pass --repo <vmq-ts checkout>`
     if (!existsSync(join(repo, 'dist', 'src', 'commands', 'start.js'))) return `vmq start is not built in ${repo} (missing dist/src/commands/start.js; run npm run build there)`
@@ -100,8 +107,10 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
         target = { ...target, credentials: BENCH_USER }
       }
       const extra = o.join === undefined ? [] : [`discovery_node = 127.0.0.1:${String(o.join.clusterPort)}`]
+      if (peer === 'vmq-workers') extra.push('workers = 2')
       writeFileSync(conf, vmqConfig({ nodename, port, clusterPort, dataDir: join(o.dir, 'data'), secure, extra }))
-      child = spawnPinned(process.execPath, [...profileFlags(), join(o.repo, 'bin', 'run.js'), 'start', '-c', conf], { core: o.core, output: logFd, stdinPipe: true })
+      const core = peer === 'vmq-workers' ? WORKERS_CORES : o.core
+      child = spawnPinned(process.execPath, [...profileFlags(), join(o.repo, 'bin', 'run.js'), 'start', '-c', conf], { core, output: logFd, stdinPipe: true })
     }
   } finally {
     closeSync(logFd)

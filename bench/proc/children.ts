@@ -8,8 +8,8 @@ const scratch = new Set<string>()
 let hooked = false
 
 export interface SpawnPinnedOptions {
-  /** CPU core to pin to with `taskset -c`; undefined = not pinned. */
-  core?: number
+  /** CPU core(s) to pin to with `taskset -c` (a number or a list like '0,1'); undefined = not pinned. */
+  core?: number | string
   /** Open an IPC channel (the child must be a node script). */
   ipc?: boolean
   /** Where the child's stdout and stderr go: a file descriptor, 'inherit', 'ignore' or 'pipe'. */

@@ -1,8 +1,13 @@
 // The shape of one run's result: one JSON line in bench/results/<date>.jsonl.
 import { cpus, release, totalmem } from 'node:os'
 
-export const SCENARIOS = ['fan-in', 'fan-out', 'pairs', 'storm', 'cross-node', 'persistent'] as const
+export const SCENARIOS = ['fan-in', 'fan-out', 'pairs', 'storm', 'cross-node', 'cluster-fan-out', 'persistent'] as const
 export type ScenarioName = typeof SCENARIOS[number]
+
+/** Scenarios that need two nodes of one cluster (vmq only). */
+export function isClusterScenario (scenario: ScenarioName): boolean {
+  return scenario === 'cross-node' || scenario === 'cluster-fan-out'
+}
 
 export interface RunParams {
   qos: 0 | 1
@@ -47,7 +52,7 @@ export interface RunResult {
    * Cores used during the measured phase by the broker, the load generator, and everything else
    * on the machine (other processes compete for the same cores); saturated = which side was at >= 90 %.
    */
-  cpu?: { broker: number, generator: number, other: number, saturated: Side }
+  cpu?: { broker: number, generator: number, other: number, saturated: Side, brokers_total?: number }
   /** the broker's resident memory at the end of the run, KB */
   broker_rss_kb?: number
   /** --wait-quiet: seconds waited for a quiet machine before the run, and the cores others used at the end of the wait */

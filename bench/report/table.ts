@@ -10,23 +10,25 @@ const P50: Column = { label: 'latency p50 µs', pick: r => r.latency_us?.p50, lo
 const P90: Column = { label: 'latency p90 µs', pick: r => r.latency_us?.p90, lowerIsBetter: true }
 const P99: Column = { label: 'latency p99 µs', pick: r => r.latency_us?.p99, lowerIsBetter: true }
 const MAX: Column = { label: 'latency max µs', pick: r => r.latency_us?.max, lowerIsBetter: true }
+const CPU_PER_PUB: Column = { label: 'broker CPU µs per published msg', pick: r => r.metrics.cpu_us_per_pub, lowerIsBetter: true }
 
 const ROWS: Record<ScenarioName, Column[]> = {
   'fan-in': [THROUGHPUT],
-  'fan-out': [THROUGHPUT],
+  'fan-out': [THROUGHPUT, CPU_PER_PUB],
   pairs: [P50, P90, P99, MAX],
   storm: [
     { label: 'connections/s', pick: r => r.metrics.conn_s },
     { label: 'KB RSS per idle connection', pick: r => r.metrics.kb_per_conn, lowerIsBetter: true }
   ],
-  'cross-node': [THROUGHPUT, P99],
+  'cross-node': [THROUGHPUT, P50, P99, CPU_PER_PUB],
+  'cluster-fan-out': [THROUGHPUT, CPU_PER_PUB],
   persistent: [
     { label: 'msg/s queued (publisher)', pick: r => r.metrics.queue_msg_s },
     { label: 'msg/s drained (sessions)', pick: r => r.metrics.drain_msg_s }
   ]
 }
 
-const SUBJECTS = ['vmq', 'vmq-secure']
+const SUBJECTS = ['vmq', 'vmq-secure', 'vmq-workers']
 const REFERENCES = ['mosquitto', 'aedes', 'vmq-base']
 
 export function renderTable (results: RunResult[]): string {
@@ -47,6 +49,30 @@ export function renderTable (results: RunResult[]): string {
     }
   }
   return lines.join('\n')
+}
+
+/**
+ * The cluster scenarios next to one node of the same peer in the same results: cross-node
+ * (two nodes sharing the broker core) and cluster-fan-out (a node per core) against fan-out
+ * (one node, one core), same QoS and client counts.
+ */
+export function renderClusterTable (results: RunResult[]): string {
+  const lines: string[] = []
+  for (const scenario of ['cross-node', 'cluster-fan-out'] as const) {
+    for (const key of unique(results.filter(r => r.scenario === scenario).map(r => `${r.peer} QoS${r.params.qos}`))) {
+      const [peer, qos] = key.split(' ')
+      const of = (s: ScenarioName): RunResult[] => results.filter(r => r.scenario === s && r.peer === peer && `QoS${r.params.qos}` === qos)
+      const cluster = of(scenario)
+      const single = of('fan-out').filter(r => r.params.subscribers === cluster[0].params.subscribers && r.params.publishers === cluster[0].params.publishers)
+      const [c, s] = [cell(cluster, THROUGHPUT), cell(single, THROUGHPUT)]
+      const [cc, sc] = [cell(cluster, CPU_PER_PUB), cell(single, CPU_PER_PUB)]
+      if (s.value === undefined || c.value === undefined) continue
+      lines.push(row([`${scenario} ${qos}`, peer, c.text, s.text, ratio(c.value, s.value), cc.text, sc.text, ratio(cc.value, sc.value)]))
+    }
+  }
+  if (lines.length === 0) return ''
+  const header = ['scenario', 'peer', 'msg/s', 'one node (fan-out) msg/s', 'ratio', 'broker CPU µs per published msg', 'one node µs', 'ratio']
+  return [row(header), row(header.map((_, i) => i < 2 ? '---' : '---:')), ...lines].join('\n')
 }
 
 /** Other processes using more than this many cores during a run make its figures doubtful. */

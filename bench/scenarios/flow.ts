@@ -1,4 +1,4 @@
-// Publishers and subscribers exchanging messages: fan-in, fan-out, pairs and cross-node.
+// Publishers and subscribers exchanging messages: fan-in, fan-out, pairs, cross-node and cluster-fan-out.
 // Publishers flood (or keep a fixed rate) within an end-to-end window; after a warm-up, a window
 // of `duration` seconds is measured; then publishing stops and the last messages get a bounded
 // drain before loss is counted.
@@ -6,13 +6,14 @@ import type { Broker } from '../peers/launch.js'
 import type { Worker } from '../load/pool.js'
 import type { ClientSpec, OpenResult, Stats, WindowResult } from '../load/protocol.js'
 import { nowSeconds } from '../proc/stat.js'
-import { cpuOver, mergeLatency, sleep, waitFor, type Outcome, type Session } from './session.js'
+import { cpuOver, mergeLatency, round2, sleep, waitFor, type Outcome, type Session } from './session.js'
 
 export interface FlowShape {
   /** each publisher has its own topic and its own subscriber (pairs) instead of all sharing one topic */
   paired: boolean
   publisherBroker: Broker
-  subscriberBroker: Broker
+  /** subscribers are spread over these, round robin */
+  subscriberBrokers: Broker[]
 }
 
 const OPEN_TIMEOUT_MS = 10_000
@@ -30,7 +31,10 @@ export async function runFlow (session: Session, shape: FlowShape): Promise<Outc
 
   // Publishers and subscribers share one process, so the end-to-end window needs no messages.
   const load = session.worker('load')
-  await open(load, shape.subscriberBroker, subSpecs, p.qos, 'subscribers')
+  const brokers = shape.subscriberBrokers
+  for (const [b, broker] of brokers.entries()) {
+    await open(load, broker, subSpecs.filter((_, i) => i % brokers.length === b), p.qos, 'subscribers')
+  }
   await open(load, shape.publisherBroker, pubSpecs, p.qos, 'publishers')
   await checkRoutes(session, load, p.publishers * fanout)
 
@@ -47,10 +51,17 @@ export async function runFlow (session: Session, shape: FlowShape): Promise<Outc
   const drain = await drainAll(load, fanout, p.qos, p.drain)
   const seconds = to.at - from.at
   const lost = Math.max(0, drain.expected - drain.received)
+  const cpu = cpuOver(brokersFrom, brokersTo, [from], [to])
+  const received = to.received - from.received
+  const published = to.sent - from.sent
+  // CPU of every broker process per message: what a message costs the brokers in all
+  const cpuMicros = (cpu.brokers_total ?? cpu.broker) * seconds * 1e6
   return {
     metrics: {
-      msg_s: Math.round((to.received - from.received) / seconds),
-      pub_msg_s: Math.round((to.sent - from.sent) / seconds),
+      msg_s: Math.round(received / seconds),
+      pub_msg_s: Math.round(published / seconds),
+      cpu_us_per_msg: received === 0 ? 0 : round2(cpuMicros / received),
+      cpu_us_per_pub: published === 0 ? 0 : round2(cpuMicros / published),
       sent: drain.sent,
       expected: drain.expected,
       received: drain.received,
@@ -63,7 +74,7 @@ export async function runFlow (session: Session, shape: FlowShape): Promise<Outc
       errors: drain.errors
     },
     latency_us: mergeLatency([window]),
-    cpu: cpuOver(brokersFrom, brokersTo, [from], [to]),
+    cpu,
     broker_rss_kb: brokersTo[0].rssKb,
     note: drain.firstError ?? undefined
   }

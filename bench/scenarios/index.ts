@@ -12,13 +12,21 @@ export async function runScenario (session: Session, scenario: ScenarioName): Pr
     case 'fan-out':
     case 'pairs': {
       const broker = await session.launch()
-      return await runFlow(session, { paired: scenario === 'pairs', publisherBroker: broker, subscriberBroker: broker })
+      return await runFlow(session, { paired: scenario === 'pairs', publisherBroker: broker, subscriberBrokers: [broker] })
     }
-    case 'cross-node': {
-      if (!peerHasCluster(session.o.peer)) return { metrics: {}, skipped: `${session.o.peer} has no cluster: cross-node runs only on vmq` }
-      const a = await session.launch('bencha@127.0.0.1')
-      const b = await session.launch('benchb@127.0.0.1', a)
-      return await runFlow(session, { paired: false, publisherBroker: a, subscriberBroker: b })
+    case 'cross-node':
+    case 'cluster-fan-out': {
+      if (!peerHasCluster(session.o.peer)) return { metrics: {}, skipped: `${session.o.peer} has no cluster: ${scenario} runs only on vmq` }
+      if (scenario === 'cross-node') {
+        // both nodes share the broker core: the same CPU budget as one node
+        const a = await session.launch({ nodename: 'bencha@127.0.0.1' })
+        const b = await session.launch({ nodename: 'benchb@127.0.0.1', joinTo: a })
+        return await runFlow(session, { paired: false, publisherBroker: a, subscriberBrokers: [b] })
+      }
+      // each node on its own core, the subscribers split between them
+      const a = await session.launch({ nodename: 'bencha@127.0.0.1' })
+      const b = await session.launch({ nodename: 'benchb@127.0.0.1', joinTo: a, core: session.o.generatorCore })
+      return await runFlow(session, { paired: false, publisherBroker: a, subscriberBrokers: [a, b] })
     }
     case 'storm': return await runStorm(session)
     case 'persistent': return await runPersistent(session)

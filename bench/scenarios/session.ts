@@ -33,11 +33,11 @@ export class Session {
 
   get params (): RunParams { return this.o.params }
 
-  async launch (nodename?: string, joinTo?: Broker): Promise<Broker> {
+  async launch ({ nodename, joinTo, core }: { nodename?: string, joinTo?: Broker, core?: number } = {}): Promise<Broker> {
     const dir = join(this.dir, `broker${this.brokers.length}`)
     mkdirSync(dir)
     const broker = await launchPeer(this.o.peer, {
-      core: this.o.brokerCore,
+      core: core ?? this.o.brokerCore,
       repo: this.o.repo,
       dir,
       readyTimeoutMs: this.o.params.smoke ? 15_000 : 30_000,
@@ -83,7 +83,7 @@ export function cpuOver (brokersFrom: ProcSample[], brokersTo: ProcSample[], loa
   const wall = Math.max(...loadTo.map(s => s.at)) - Math.min(...loadFrom.map(s => s.at))
   const generator = wall > 0 ? (to.cpuMicros - from.cpuMicros) / 1e6 / wall : 0
   const other = Math.max(0, machine - brokersTotal - generator)
-  return { broker: round2(broker), generator: round2(generator), other: round2(other), saturated: saturatedSide(broker, generator) }
+  return { broker: round2(broker), generator: round2(generator), other: round2(other), saturated: saturatedSide(broker, generator), brokers_total: round2(brokersTotal) }
 }
 
 export function mergeLatency (windows: WindowResult[]): Latency | undefined {
