@@ -15,11 +15,29 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
 
     Link: (call: grpc.ServerDuplexStream<PeerMessage__Output, Reply>) => {
       let peer = ''
-      // One message at a time, in order: a takeover must see every publish the
-      // peer routed here before it (they are queued for the session it moves).
-      let previous: Promise<void> = Promise.resolve()
+      // Messages are handled in order. Routed publishes are started in order
+      // without waiting for the previous ones to be written to the clients (that
+      // wait made one batch per round trip of the event loop); anything else
+      // waits until every publish started before it is delivered: a takeover
+      // must see every publish the peer routed here before it (they are queued
+      // for the session it moves).
+      let previous: Promise<unknown> = Promise.resolve()
+      const delivering = new Set<Promise<unknown>>()
       call.on('data', (message: PeerMessage__Output) => {
-        previous = previous.then(async () => await handle(message)).then(
+        const publishes = routedPublishes(message)
+        const work = previous.then(async (): Promise<Partial<Reply>> => {
+          if (publishes !== undefined) {
+            const done = Promise.all(publishes.map(async publish => { await host.deliverRemote(publish) }))
+            delivering.add(done)
+            void done.finally(() => delivering.delete(done)).catch(() => {})
+            if (message.id !== 0) await done
+            return {}
+          }
+          await Promise.allSettled([...delivering])
+          return await handle(message)
+        })
+        previous = work.catch(() => {})
+        work.then(
           reply => { if (message.id !== 0) call.write({ id: message.id, ...reply }) },
           (err: Error) => { if (message.id !== 0) call.write({ id: message.id, error: err.message }) })
       })
@@ -46,13 +64,6 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
             if (change !== null && change !== undefined) cluster.peerFilters(peer, change.mountpoint, change.added, change.removed)
             return {}
           }
-          case 'publish':
-            if (message.publish !== null && message.publish !== undefined) await host.deliverRemote(message.publish as Publish)
-            return {}
-          case 'publishes':
-            // started in order (delivery order is kept), awaited together
-            await Promise.all((message.publishes?.publishes ?? []).map(async publish => { await host.deliverRemote(publish as Publish) }))
-            return {}
           case 'retain':
             if (message.retain !== null && message.retain !== undefined) await cluster.acceptRetain(message.retain as Retain)
             return {}
@@ -87,4 +98,11 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
         (err: Error) => { call.emit('error', { code: 13, details: err.message }) })
     }
   }
+}
+
+/** The publishes a peer routed here in `message`, or undefined for any other kind of message. */
+function routedPublishes (message: PeerMessage__Output): Publish[] | undefined {
+  if (message.kind === 'publish') return message.publish === null || message.publish === undefined ? [] : [message.publish as Publish]
+  if (message.kind === 'publishes') return (message.publishes?.publishes ?? []) as Publish[]
+  return undefined
 }
