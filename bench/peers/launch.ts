@@ -128,11 +128,21 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
   }
   try {
     await waitUntilReady(target, child, o.readyTimeoutMs)
+    // the first worker takes connections before the others are up: wait for all of them
+    if (peer === 'vmq-workers') await waitForLine(logFile, /started with \d+ workers/, o.readyTimeoutMs)
   } catch (err) {
     await broker.stop()
     throw new Error(`${peer} did not start: ${(err as Error).message}${logTail() === '' ? '' : `; its log ends with: ${logTail()}`}`)
   }
   return broker
+}
+
+async function waitForLine (file: string, line: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!line.test(readFileSync(file, 'utf8'))) {
+    if (Date.now() > deadline) throw new Error(`no line matching ${String(line)} in ${file} within ${timeoutMs} ms`)
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
 }
 
 /** `BENCH_BROKER_PROFILE_DIR=<dir>`: Node brokers write a CPU profile there when they stop. */

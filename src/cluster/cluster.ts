@@ -107,7 +107,7 @@ export class Cluster {
 
   /** All members reachable: VerneMQ's "cluster ready"; otherwise a netsplit. */
   ready (): boolean {
-    for (const link of this.links.values()) if (!link.up) return false
+    for (const link of this.links.values()) if (link.split) return false
     return true
   }
 

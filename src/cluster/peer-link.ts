@@ -18,6 +18,13 @@ const MAX_BACKOFF_MS = 1000
  * node's memory without bound.
  */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+/**
+ * A member that has just joined is not a netsplit while its link comes up for
+ * the first time: counting it as one would refuse registrations and drop the
+ * publishes of every client on this node (allow_*_during_netsplit) for the
+ * moment of each join. It has no subscriptions we could miss until its Hello.
+ */
+const FIRST_CONNECT_GRACE_MS = 3000
 
 export interface LinkEvents {
   hello: () => Hello
@@ -29,6 +36,8 @@ interface Pending { resolve: (reply: Reply__Output) => void, reject: (err: Error
 
 export class PeerLink {
   up = false
+  private everUp = false
+  private readonly createdAt = Date.now()
   lastError = ''
   private client: ClusterClient | undefined
   private stream: grpc.ClientDuplexStream<PeerMessage, Reply__Output> | undefined
@@ -43,6 +52,11 @@ export class PeerLink {
   dropped = 0
 
   constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents) {}
+
+  /** Whether this link makes the node not ready (a netsplit): down, and not a new member's first connect. */
+  get split (): boolean {
+    return !this.up && (this.everUp || Date.now() - this.createdAt > FIRST_CONNECT_GRACE_MS)
+  }
 
   start (): void {
     this.connect()
@@ -63,7 +77,7 @@ export class PeerLink {
     stream.on('end', () => { this.fail(stream, 'stream ended') })
     const helloId = this.nextId++
     this.pending.set(helloId, {
-      resolve: () => { this.backoff = MIN_BACKOFF_MS; this.up = true; this.lastError = ''; this.events.up(this) },
+      resolve: () => { this.backoff = MIN_BACKOFF_MS; this.up = true; this.everUp = true; this.lastError = ''; this.events.up(this) },
       reject: () => {},
       timer: setTimeout(() => { this.fail(stream, 'no answer to hello') }, 5000)
     })
