@@ -8,7 +8,7 @@ import { SCENARIOS, type RunParams, type ScenarioName } from './report/result.js
 
 export const BENCH_REPO = fileURLToPath(new URL('../../', import.meta.url))
 
-export const USAGE = `usage: npm run bench -- <scenario|all|report> [options]
+export const USAGE = `usage: npm run bench -- <scenario[,scenario...]|all|report> [options]
 scenarios: ${SCENARIOS.join(', ')}; all = every scenario; report [file.jsonl...] = print the table of saved results
 options:
   --peers mosquitto,aedes,vmq,vmq-secure,vmq-base,vmq-workers   brokers to compare (default: the first
@@ -186,10 +186,13 @@ export function qosLevels (scenario: ScenarioName, o: Options): Array<0 | 1> {
 }
 
 function scenarioList (first: string, rest: string[]): ScenarioName[] {
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}": give one scenario (or all)\n${USAGE}`)
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}": give one scenario, a comma-separated list, or all\n${USAGE}`)
   if (first === 'all') return [...SCENARIOS]
-  if (!(SCENARIOS as readonly string[]).includes(first)) throw new UsageError(`unknown scenario "${first}": expected one of ${SCENARIOS.join(', ')}, all or report`)
-  return [first as ScenarioName]
+  const list = first.split(',').map(s => s.trim())
+  for (const name of list) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) throw new UsageError(`unknown scenario "${name}": expected one of ${SCENARIOS.join(', ')}, all or report`)
+  }
+  return [...new Set(list)] as ScenarioName[]
 }
 
 function peerList (raw: string | undefined, withBase: boolean): PeerName[] {

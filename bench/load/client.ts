@@ -35,11 +35,22 @@ export interface Shared {
   forgiven: number
   /** publishers waiting for the subscribers to catch up */
   waiting: LoadClient[]
+  /**
+   * When every subscriber gets every message (fan-out shapes): the subscribers, and the window
+   * holds for each of them (the slowest sets the pace). A total over all subscribers would let
+   * one lag far behind, past the 1,000-message queues brokers keep per client. Empty: the total.
+   */
+  everySubscriber: LoadClient[]
 }
 
 /** Publishes allowed now under the end-to-end window. */
 function windowRoom (shared: Shared): number {
   if (shared.window === 0) return Number.MAX_SAFE_INTEGER
+  if (shared.everySubscriber.length > 0) {
+    let slowest = Number.MAX_SAFE_INTEGER
+    for (const s of shared.everySubscriber) slowest = Math.min(slowest, s.received + s.forgiven)
+    return slowest + Math.floor(shared.window / shared.fanout) - shared.sent
+  }
   return Math.floor((shared.received + shared.forgiven + shared.window) / shared.fanout) - shared.sent
 }
 
@@ -54,6 +65,9 @@ export function releaseWaiting (shared: Shared): void {
 interface Waiter { resolve: () => void, reject: (err: Error) => void }
 
 export class LoadClient implements FrameSink {
+  /** messages this client received as a subscriber, and written off for it (see Shared.forgiven) */
+  received = 0
+  forgiven = 0
   private socket: Socket | null = null
   private readonly framer = new Framer(this)
   private waiter: Waiter | null = null
@@ -118,6 +132,7 @@ export class LoadClient implements FrameSink {
   publish (buf: Buffer, payloadStart: number, end: number, qos: number, dup: boolean, packetId: number): void {
     const shared = this.shared
     shared.received++
+    this.received++
     if (dup) shared.dup++
     if (qos > 0) this.acks.push(packetId)
     if (shared.recording && end - payloadStart >= TIMESTAMP_BYTES) {

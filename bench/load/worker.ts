@@ -21,7 +21,8 @@ const shared: Shared = {
   window: 0,
   fanout: 1,
   forgiven: 0,
-  waiting: []
+  waiting: [],
+  everySubscriber: []
 }
 /** When the subscribers' count has not moved for this long, the deliveries under way are written off (a broker may drop QoS 0). */
 const STALL_MS = 500
@@ -83,6 +84,9 @@ function start (qos: 0 | 1, payloadSize: number, rate: number, limit: number, ma
   shared.window = window
   shared.fanout = Math.max(1, fanout)
   shared.forgiven = 0
+  const subscribers = clients.filter(c => c.spec.subscribe !== undefined && c.isOpen)
+  // fanout > 1: every subscriber gets every message (fan-out); else each gets its own share
+  shared.everySubscriber = shared.fanout > 1 ? subscribers : []
   if (window > 0) watchStalls()
   for (const client of senders) {
     client.preparePublishing(publishTemplate(client.spec.publishTopic as string, qos, payloadSize), maxInflight)
@@ -120,6 +124,7 @@ function watchStalls (): void {
   stallTimer = setInterval(() => {
     if (shared.received === received && shared.waiting.length > 0) {
       shared.forgiven = shared.sent * shared.fanout - shared.received
+      for (const s of shared.everySubscriber) s.forgiven = shared.sent - s.received
       releaseWaiting(shared)
     }
     received = shared.received
@@ -148,6 +153,10 @@ function reset (): void {
   shared.received = 0
   shared.dup = 0
   shared.forgiven = 0
+  for (const c of clients) {
+    c.received = 0
+    c.forgiven = 0
+  }
 }
 
 async function close (): Promise<void> {
