@@ -40,6 +40,8 @@ import { Queues } from './queue/queues.js'
 import { QueueSettings } from './queue/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
 
+const EMPTY = Buffer.alloc(0)
+
 export class StartError extends Error {}
 
 export interface ListenerInfo {
@@ -76,6 +78,8 @@ export class BrokerNode {
   readonly queueSettings: QueueSettings
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
+  /** the instances that are up, by mountpoint */
+  private readonly running = new Map<string, Instance>()
   readonly chain: AuthChain
   private rpc: RpcServer | undefined
   private stopping: Promise<void> | undefined
@@ -92,7 +96,7 @@ export class BrokerNode {
       log: this.log,
       cookie: () => this.settings.string('distributed_cookie'),
       address: () => this.clusterAddress(),
-      deliverRemote: async publish => { await this.deliverRemote(publish) },
+      deliverRemote: async publishes => { await this.deliverRemote(publishes) },
       storeRetained: async retain => { await this.storeRetained(retain) },
       retainedMessages: async () => await this.retainedMessages(),
       handover: async (mountpoint, clientId, clean) => {
@@ -222,6 +226,7 @@ export class BrokerNode {
     if (instance === undefined) {
       instance = this.createInstance(mountpoint)
       this.instances.set(mountpoint, instance)
+      instance.then(ready => { this.running.set(mountpoint, ready) }, () => {})
     }
     return instance
   }
@@ -291,26 +296,39 @@ export class BrokerNode {
     for (const packet of pending) broker.publish(packet as Parameters<Aedes['publish']>[0], () => {})
   }
 
-  /** A publish routed here by a peer: delivered to local subscribers only. */
-  private async deliverRemote (publish: Publish): Promise<void> {
-    const { broker, mq } = await this.instance(publish.mountpoint ?? '')
-    const shares = publish.shares ?? []
-    const key = `${publish.origin ?? ''}:${Number(publish.counter ?? 0)}`
-    if (shares.length > 0) mq.shared.designate(key, new Set(shares))
+  /**
+   * Publishes routed here by a peer, delivered to local subscribers only. They
+   * are handed to aedes in order, at once when their mountpoints' instances
+   * exist; the promise resolves when all of them are delivered.
+   */
+  private async deliverRemote (publishes: Publish[]): Promise<void> {
+    const missing = publishes.filter(p => !this.running.has(p.mountpoint ?? ''))
+    for (const p of missing) await this.instance(p.mountpoint ?? '')
+    let pending = publishes.length
+    if (pending === 0) return
     await new Promise<void>(resolve => {
-      broker.publish({
-        cmd: 'publish',
-        topic: publish.topic ?? '',
-        payload: Buffer.from(publish.payload ?? Buffer.alloc(0)),
-        qos: (publish.qos ?? 0) as 0 | 1 | 2,
-        retain: false,
-        dup: false,
-        brokerId: publish.origin,
-        brokerCounter: Number(publish.counter ?? 0)
-      } as Parameters<Aedes['publish']>[0], () => {
-        if (shares.length > 0) mq.shared.release(key)
-        resolve()
-      })
+      const done = (): void => { if (--pending === 0) resolve() }
+      for (const publish of publishes) this.publishRemote(this.running.get(publish.mountpoint ?? '') as Instance, publish, done)
+    })
+  }
+
+  private publishRemote ({ broker, mq }: Instance, publish: Publish, done: () => void): void {
+    const shares = publish.shares ?? []
+    const key = shares.length > 0 ? `${publish.origin ?? ''}:${Number(publish.counter ?? 0)}` : ''
+    if (shares.length > 0) mq.shared.designate(key, new Set(shares))
+    const payload = publish.payload ?? EMPTY
+    broker.publish({
+      cmd: 'publish',
+      topic: publish.topic ?? '',
+      payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+      qos: (publish.qos ?? 0) as 0 | 1 | 2,
+      retain: false,
+      dup: false,
+      brokerId: publish.origin,
+      brokerCounter: Number(publish.counter ?? 0)
+    } as Parameters<Aedes['publish']>[0], () => {
+      if (shares.length > 0) mq.shared.release(key)
+      done()
     })
   }
 

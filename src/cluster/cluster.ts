@@ -30,8 +30,8 @@ export interface ClusterHost {
   cookie: () => string
   /** host:port other nodes reach this node's clustering listener at */
   address: () => string
-  /** resolves once delivered locally (offline queues included) */
-  deliverRemote: (publish: Publish) => Promise<void>
+  /** hands routed publishes to local delivery in order; resolves once all are delivered (offline queues included) */
+  deliverRemote: (publishes: Publish[]) => Promise<void>
   storeRetained: (retain: Retain) => Promise<void>
   retainedMessages: () => Promise<Retain[]>
   handover: (mountpoint: string, clientId: string, clean: boolean) => Promise<SessionHandover>

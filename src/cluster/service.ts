@@ -27,7 +27,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
         const publishes = routedPublishes(message)
         const work = previous.then(async (): Promise<Partial<Reply>> => {
           if (publishes !== undefined) {
-            const done = Promise.all(publishes.map(async publish => { await host.deliverRemote(publish) }))
+            const done = host.deliverRemote(publishes)
             delivering.add(done)
             void done.finally(() => delivering.delete(done)).catch(() => {})
             if (message.id !== 0) await done
