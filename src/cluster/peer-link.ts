@@ -24,7 +24,7 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024
  * publishes of every client on this node (allow_*_during_netsplit) for the
  * moment of each join. It has no subscriptions we could miss until its Hello.
  */
-const FIRST_CONNECT_GRACE_MS = 3000
+const FIRST_CONNECT_GRACE_MS = 5000
 
 export interface LinkEvents {
   hello: () => Hello

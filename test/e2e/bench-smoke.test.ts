@@ -38,7 +38,7 @@ test('the fan-in smoke runs against mosquitto and plain aedes and reports one JS
 test('the runner rejects an unknown scenario with a one-line message and exit code 1', async () => {
   const { code, stderr } = await run(['fan-everywhere'])
   assert.equal(code, 1)
-  assert.match(stderr, /^unknown scenario "fan-everywhere": expected one of fan-in, fan-out, pairs, storm, cross-node, persistent, all or report\n$/)
+  assert.match(stderr, /^unknown scenario "fan-everywhere": expected one of fan-in, fan-out, pairs, storm, cross-node, cluster-fan-out, persistent, all or report\n$/)
 })
 
 async function run (args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {

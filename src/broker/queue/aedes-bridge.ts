@@ -90,4 +90,33 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
   }
 }
 
+/** The encoded QoS 0 PUBLISH of a message, shared by all its deliveries (aedes copies the packet per subscriber, not the payload). */
+const encodedQos0 = new WeakMap<Buffer, { topic: string, retain: boolean, bytes: Buffer }>()
+
+export type DirectWrite = 'written' | 'dropped' | 'not-here'
+
+/**
+ * Writes a QoS 0 PUBLISH to a 3.1/3.1.1 connection at once, encoded once for
+ * every subscriber of the message, instead of aedes encoding it again per
+ * subscriber in a later event-loop turn. aedes then gets null from
+ * authorizeForward and sends nothing. A connection whose buffered bytes exceed
+ * what `maxMessages` such messages take is not waiting for more: the message is
+ * dropped (VerneMQ drops beyond max_online_messages; -1 = no limit). 'not-here':
+ * MQTT 5 (properties) or a connection not open, left to aedes.
+ */
+export function writeQos0 (client: Client, packet: OutPacket, maxMessages: number): DirectWrite {
+  if (client.version !== 4 && client.version !== 3) return 'not-here'
+  if (!client.connected || client.closed || packet.properties !== undefined || !Buffer.isBuffer(packet.payload)) return 'not-here'
+  const conn = client.conn as unknown as { write: (b: Buffer) => boolean, writableLength: number, destroyed: boolean }
+  if (conn.destroyed) return 'not-here'
+  let cached = encodedQos0.get(packet.payload)
+  if (cached === undefined || cached.topic !== packet.topic || cached.retain !== packet.retain) {
+    cached = { topic: packet.topic, retain: packet.retain, bytes: mqttPacket.generate({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: 0, retain: packet.retain, dup: false }) }
+    encodedQos0.set(packet.payload, cached)
+  }
+  if (maxMessages >= 0 && conn.writableLength > maxMessages * cached.bytes.length) return 'dropped'
+  conn.write(cached.bytes)
+  return 'written'
+}
+
 function noop (): void {}

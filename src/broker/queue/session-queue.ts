@@ -11,7 +11,7 @@
 import type { Client } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
-import { publishStub, subscriptionsOf, writeRaw, type OutPacket } from './aedes-bridge.js'
+import { publishStub, subscriptionsOf, writeQos0, writeRaw, type OutPacket } from './aedes-bridge.js'
 import { InflightWindow, type Entry } from './inflight.js'
 import { OnlineQueue } from './online-queue.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
@@ -75,7 +75,7 @@ export class SessionQueue {
    */
   forward (packet: OutPacket): OutPacket | null {
     if (packet.qos === 0 && !this.host.settings.upgradeQos) {
-      if (!this.loading && this.waiting.length === 0) return packet
+      if (!this.loading && this.waiting.length === 0) return this.sendQos0(packet)
       this.enqueue(this.entry(packet, 0))
       return null
     }
@@ -186,6 +186,17 @@ export class SessionQueue {
     if (!this.loading) return
     this.loading = false
     this.schedulePump()
+  }
+
+  /** A QoS 0 message nothing waits before: written here when it can be (see writeQos0), else aedes sends it. */
+  private sendQos0 (packet: OutPacket): OutPacket | null {
+    const result = writeQos0(this.client, packet, this.host.settings.maxOnline)
+    if (result === 'not-here') return packet
+    if (result === 'dropped') {
+      this.host.counters.onlineDropped++
+      this.host.log.debug({ client: this.client.id, topic: packet.topic }, 'QoS 0 message dropped: the connection is not taking messages (max_online_messages)')
+    }
+    return null
   }
 
   private deliveredQos (published: number, found: number): number {
