@@ -112,6 +112,26 @@ describe('the online queue (max_inflight_messages = 2, max_online_messages = 5)'
     assert.equal(set.code, 0, set.stderr)
   }
 
+  it('a subscriber that stops reading: QoS 0 messages beyond what its connection holds plus max_online_messages are dropped and logged, the rest arrive in order', async () => {
+    const dropped = (): number => count(consoleLog(node), 'QoS 0 message dropped')
+    const before = dropped()
+    const raw = await rawSubscriber(node, 'slow-q0', 'slow/q0', 0)
+    raw.socket.pause()
+    const pub = await connect(node.mqttUrl)
+    const total = 400
+    const body = Buffer.alloc(64 * 1024, 'x')
+    // 25 MiB: more than the loopback socket buffers hold
+    for (let i = 0; i < total; i++) await pub.publishAsync('slow/q0', Buffer.concat([Buffer.from(`${String(i).padStart(4, '0')}:`), body]), { qos: 0 })
+    await waitFor(() => dropped() - before > 0, 5000, 'drops logged')
+    raw.socket.resume()
+    await waitFor(() => publishes(raw).length + dropped() - before === total, 15_000, `every message delivered or dropped (got ${publishes(raw).length}, dropped ${dropped() - before})`)
+    const got = publishes(raw).map(p => Number(p.payload.toString().slice(0, 4)))
+    assert.ok(got.length > 0 && got.length < total, `some delivered, some dropped: ${got.length} of ${total}`)
+    assert.deepEqual(got, [...got].sort((a, b) => a - b), 'in publish order')
+    raw.close()
+    await endAll(pub)
+  })
+
   for (const type of ['fifo', 'lifo'] as const) {
     describe(`queue_type = ${type}`, () => {
 

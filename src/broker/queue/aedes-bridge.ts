@@ -20,6 +20,8 @@
 //    clean sessions too; a persistent session's PUBREC reaches
 //    outgoingUpdate(client, pubrel); a forward refused for a persistent session
 //    is cleared without a messageId.
+// 7. Every subscriber's copy of a message shares the payload Buffer, and a null
+//    from authorizeForward for QoS 0 sends nothing (writeQos0 relies on both).
 import type { Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 

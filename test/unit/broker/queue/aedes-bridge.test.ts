@@ -7,7 +7,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, type OutPacket } from '../../../../src/broker/queue/aedes-bridge.js'
+import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, writeQos0, type OutPacket } from '../../../../src/broker/queue/aedes-bridge.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
 
@@ -100,6 +100,32 @@ describe('aedes behaviours the queue layer relies on', () => {
     assert.equal(got.messageId, 4242)
     assert.equal(got.dup, true)
     raw.socket.destroy()
+  })
+
+  it('hands every subscriber a copy of a QoS 0 packet sharing one payload Buffer; a null forward sends nothing and the publish completes', async () => {
+    const a = await open('q0a', true, 'q0/t', 0)
+    const b = await open('q0b', true, 'q0/t', 0)
+    const seen: OutPacket[] = []
+    replace = (client, packet) => {
+      seen.push(packet)
+      if (client.id !== 'q0b') return packet
+      // what writeQos0 does: the bytes go out here, aedes gets null
+      assert.equal(writeQos0(client, packet, -1), 'written')
+      return null
+    }
+    await publish('q0/t', 'shared', 0)
+    replace = undefined
+    assert.equal(seen.length, 2)
+    assert.notEqual(seen[0], seen[1])
+    assert.equal(seen[0].payload, seen[1].payload)
+    for (const raw of [a, b]) {
+      const got = await raw.next('publish') as IPublishPacket
+      assert.deepEqual([got.topic, got.payload.toString(), got.qos, got.retain], ['q0/t', 'shared', 0, false])
+    }
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(b.packets.filter(p => p.cmd === 'publish').length, 0, 'aedes sent no second copy')
+    a.socket.destroy()
+    b.socket.destroy()
   })
 
   it('passes client.publish through authorizeForward with our brokerId and counter, after its duplicate check', async () => {
