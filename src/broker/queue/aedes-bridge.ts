@@ -92,10 +92,42 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
   }
 }
 
-/** The encoded QoS 0 PUBLISH of a message, shared by all its deliveries (aedes copies the packet per subscriber, not the payload). */
-const encodedQos0 = new WeakMap<Buffer, { topic: string, retain: boolean, bytes: Buffer }>()
+/**
+ * The encoded PUBLISH of a message at each QoS, shared by all its deliveries
+ * (aedes copies the packet per subscriber, not the payload). QoS 1/2 bytes are
+ * encoded with packet id 1 and copied with the real id and DUP patched in.
+ */
+interface Encoded { topic: string, retain: boolean, byQos: Array<Buffer | undefined> }
+const encodings = new WeakMap<Buffer, Encoded>()
+/** payloads up to this size are copied whole with the id patched; larger ones go out as header + shared payload */
+const COPY_LIMIT = 2048
+const DUP_FLAG = 0x08
+
+interface Conn { write: (b: Buffer) => boolean, writableLength: number, destroyed: boolean }
 
 export type DirectWrite = 'written' | 'dropped' | 'not-here'
+
+/** The connection to write to directly: 3.1/3.1.1, open, the packet without MQTT 5 properties; else undefined (aedes sends it). */
+function directConn (client: Client, packet: OutPacket): Conn | undefined {
+  if (client.version !== 4 && client.version !== 3) return undefined
+  if (!client.connected || client.closed || packet.properties !== undefined || !Buffer.isBuffer(packet.payload)) return undefined
+  const conn = client.conn as unknown as Conn
+  return conn.destroyed ? undefined : conn
+}
+
+function encoded (packet: OutPacket, qos: number): Buffer {
+  let entry = encodings.get(packet.payload)
+  if (entry === undefined || entry.topic !== packet.topic || entry.retain !== packet.retain) {
+    entry = { topic: packet.topic, retain: packet.retain, byQos: [] }
+    encodings.set(packet.payload, entry)
+  }
+  let bytes = entry.byQos[qos]
+  if (bytes === undefined) {
+    bytes = mqttPacket.generate({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: qos as 0 | 1 | 2, retain: packet.retain, dup: false, ...(qos > 0 ? { messageId: 1 } : {}) })
+    entry.byQos[qos] = bytes
+  }
+  return bytes
+}
 
 /**
  * Writes a QoS 0 PUBLISH to a 3.1/3.1.1 connection at once, encoded once for
@@ -107,18 +139,41 @@ export type DirectWrite = 'written' | 'dropped' | 'not-here'
  * MQTT 5 (properties) or a connection not open, left to aedes.
  */
 export function writeQos0 (client: Client, packet: OutPacket, maxMessages: number): DirectWrite {
-  if (client.version !== 4 && client.version !== 3) return 'not-here'
-  if (!client.connected || client.closed || packet.properties !== undefined || !Buffer.isBuffer(packet.payload)) return 'not-here'
-  const conn = client.conn as unknown as { write: (b: Buffer) => boolean, writableLength: number, destroyed: boolean }
-  if (conn.destroyed) return 'not-here'
-  let cached = encodedQos0.get(packet.payload)
-  if (cached === undefined || cached.topic !== packet.topic || cached.retain !== packet.retain) {
-    cached = { topic: packet.topic, retain: packet.retain, bytes: mqttPacket.generate({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: 0, retain: packet.retain, dup: false }) }
-    encodedQos0.set(packet.payload, cached)
-  }
-  if (maxMessages >= 0 && conn.writableLength > maxMessages * cached.bytes.length) return 'dropped'
-  conn.write(cached.bytes)
+  const conn = directConn(client, packet)
+  if (conn === undefined) return 'not-here'
+  const bytes = encoded(packet, 0)
+  if (maxMessages >= 0 && conn.writableLength > maxMessages * bytes.length) return 'dropped'
+  conn.write(bytes)
   return 'written'
+}
+
+/**
+ * Writes a QoS 1/2 PUBLISH with the session's packet id to a 3.1/3.1.1
+ * connection of a clean session at once (aedes keeps no state for those: it
+ * would only encode and write the packet a turn later). Persistent sessions go
+ * through aedes, which records the id in the stored queue. False: left to aedes.
+ */
+export function writeQos (client: Client, packet: OutPacket, qos: number, messageId: number, dup: boolean): boolean {
+  if (!client.clean) return false
+  const conn = directConn(client, packet)
+  if (conn === undefined) return false
+  const bytes = encoded(packet, qos)
+  const idAt = bytes.length - packet.payload.length - 2
+  if (packet.payload.length <= COPY_LIMIT) {
+    const copy = Buffer.allocUnsafe(bytes.length)
+    bytes.copy(copy)
+    if (dup) copy[0] |= DUP_FLAG
+    copy.writeUInt16BE(messageId, idAt)
+    conn.write(copy)
+  } else {
+    const header = Buffer.allocUnsafe(idAt + 2)
+    bytes.copy(header, 0, 0, idAt)
+    if (dup) header[0] |= DUP_FLAG
+    header.writeUInt16BE(messageId, idAt)
+    conn.write(header)
+    conn.write(packet.payload)
+  }
+  return true
 }
 
 function noop (): void {}

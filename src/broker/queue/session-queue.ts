@@ -11,7 +11,7 @@
 import type { Client } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
-import { publishStub, subscriptionsOf, writeQos0, writeRaw, type OutPacket } from './aedes-bridge.js'
+import { publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './aedes-bridge.js'
 import { InflightWindow, type Entry } from './inflight.js'
 import { OnlineQueue } from './online-queue.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
@@ -221,7 +221,7 @@ export class SessionQueue {
       if (this.hasRoom()) {
         const entry = this.entry(packet, qos)
         this.send(entry)
-        return packet
+        return writeQos(this.client, packet, entry.qos, entry.messageId, entry.dup) ? null : packet
       }
     }
     this.enqueue(this.entry(packet, qos))
@@ -300,6 +300,8 @@ export class SessionQueue {
   }
 
   private inject (entry: Entry): void {
+    const packet = entry.packet
+    if (entry.qos > 0 ? writeQos(this.client, packet, entry.qos, entry.messageId, entry.dup) : writeQos0(this.client, packet, -1) === 'written') return
     this.injections ??= new Map()
     publishStub(this.client, entry.packet, entry.qos, this.injections)
   }
