@@ -197,7 +197,7 @@ function summary (r: RunResult): string {
   const m = r.metrics
   const parts = Object.entries(m).filter(([k]) => ['msg_s', 'conn_s', 'kb_per_conn', 'queue_msg_s', 'drain_msg_s', 'lost'].includes(k)).map(([k, v]) => `${k}=${v}`)
   if (r.latency_us !== undefined) parts.push(`p50=${r.latency_us.p50}µs p99=${r.latency_us.p99}µs`)
-  if (r.cpu !== undefined) parts.push(`cpu broker=${r.cpu.broker} generator=${r.cpu.generator} other=${r.cpu.other} (saturated: ${r.cpu.saturated})`)
+  if (r.cpu !== undefined) parts.push(`cpu broker=${r.cpu.broker} generator=${r.cpu.generator} other=${r.cpu.other} steal=${r.cpu.steal ?? 0} (saturated: ${r.cpu.saturated})`)
   return parts.join(' ')
 }
 

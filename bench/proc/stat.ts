@@ -11,6 +11,8 @@ export interface ProcSample {
   rssKb: number
   /** monotonic time of the sample, seconds */
   at: number
+  /** the machine sample only: CPU seconds the hypervisor took from this VM so far (steal) */
+  stealSeconds?: number
 }
 
 export function nowSeconds (): number {
@@ -96,6 +98,12 @@ function pageKb (): number {
     }
   }
   return pageKbCache
+}
+
+/** CPU seconds the hypervisor ran something else while this VM wanted the CPU (steal, from /proc/stat). */
+export function machineStealSeconds (): number {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+  return (ticks[7] ?? 0) / clockTicks()
 }
 
 /** CPU seconds all cores spent busy so far (from /proc/stat), to tell how much else was running. */

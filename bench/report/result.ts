@@ -52,7 +52,7 @@ export interface RunResult {
    * Cores used during the measured phase by the broker, the load generator, and everything else
    * on the machine (other processes compete for the same cores); saturated = which side was at >= 90 %.
    */
-  cpu?: { broker: number, generator: number, other: number, saturated: Side, brokers_total?: number }
+  cpu?: { broker: number, generator: number, other: number, saturated: Side, brokers_total?: number, steal?: number }
   /** the broker's resident memory at the end of the run, KB */
   broker_rss_kb?: number
   /** --wait-quiet: seconds waited for a quiet machine before the run, and the cores others used at the end of the wait */

@@ -79,7 +79,7 @@ export function renderClusterTable (results: RunResult[]): string {
 const NOISY_CORES = 0.25
 
 export const LEGEND = 'Medians over rounds. ≥: the load generator, not the broker, saturated its core (the broker can go faster). ' +
-  '*: messages were lost (see `lost` in the JSON lines). ~: other processes on the machine used more than ' + String(NOISY_CORES) + ' core during most runs (noisy). ' +
+  '*: messages were lost (see `lost` in the JSON lines). ~: other processes on the machine, or the hypervisor (steal), took more than ' + String(NOISY_CORES) + ' core during most runs (noisy). ' +
   'Ratios are subject ÷ peer: above 1 is better for rates, below 1 is better for latency and memory.'
 
 function caseKey (r: RunResult): string {
@@ -97,7 +97,7 @@ function cell (runs: RunResult[], column: Column): { value: number | undefined, 
   const ok = runs.filter(r => r.error === undefined && r.skipped === undefined)
   const generatorBound = !column.lowerIsBetter && majority(ok, r => r.cpu?.saturated === 'generator')
   const lost = ok.some(r => (r.metrics.lost ?? 0) > 0)
-  const noisy = majority(ok, r => (r.cpu?.other ?? 0) > NOISY_CORES)
+  const noisy = majority(ok, r => (r.cpu?.other ?? 0) + (r.cpu?.steal ?? 0) > NOISY_CORES)
   return { value, text: `${generatorBound ? '≥' : ''}${format(value)}${lost ? '*' : ''}${noisy ? '~' : ''}` }
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import hdr from 'hdr-histogram-js'
 import { launchPeer, type Broker, type PeerName } from '../peers/launch.js'
 import { Worker, sumStats } from '../load/pool.js'
-import { sampleProcess, cpuShare, machineBusySeconds, nowSeconds, type ProcSample } from '../proc/stat.js'
+import { sampleProcess, cpuShare, machineBusySeconds, machineStealSeconds, nowSeconds, type ProcSample } from '../proc/stat.js'
 import type { Stats, WindowResult } from '../load/protocol.js'
 import { saturatedSide, type Latency, type RunParams, type RunResult } from '../report/result.js'
 
@@ -56,7 +56,7 @@ export class Session {
 
   /** The brokers' CPU and memory now; the last entry is the whole machine's busy time. */
   sampleBrokers (): ProcSample[] {
-    return [...this.brokers.map(b => sampleProcess(b.pid)), { cpuSeconds: machineBusySeconds(), rssKb: 0, at: nowSeconds() }]
+    return [...this.brokers.map(b => sampleProcess(b.pid)), { cpuSeconds: machineBusySeconds(), stealSeconds: machineStealSeconds(), rssKb: 0, at: nowSeconds() }]
   }
 
   async close (): Promise<void> {
@@ -76,14 +76,16 @@ export class Session {
 export function cpuOver (brokersFrom: ProcSample[], brokersTo: ProcSample[], loadFrom: Stats[], loadTo: Stats[]): NonNullable<RunResult['cpu']> {
   const shares = brokersFrom.map((s, i) => cpuShare(s, brokersTo[i]))
   const machine = shares.pop() ?? 0
+  const [first, last] = [brokersFrom[brokersFrom.length - 1], brokersTo[brokersTo.length - 1]]
+  const steal = last.at > first.at ? ((last.stealSeconds ?? 0) - (first.stealSeconds ?? 0)) / (last.at - first.at) : 0
   const brokersTotal = shares.reduce((a, b) => a + b, 0)
   const broker = Math.max(0, ...shares)
   const from = sumStats(loadFrom)
   const to = sumStats(loadTo)
   const wall = Math.max(...loadTo.map(s => s.at)) - Math.min(...loadFrom.map(s => s.at))
   const generator = wall > 0 ? (to.cpuMicros - from.cpuMicros) / 1e6 / wall : 0
-  const other = Math.max(0, machine - brokersTotal - generator)
-  return { broker: round2(broker), generator: round2(generator), other: round2(other), saturated: saturatedSide(broker, generator), brokers_total: round2(brokersTotal) }
+  const other = Math.max(0, machine - brokersTotal - generator - steal)
+  return { broker: round2(broker), generator: round2(generator), other: round2(other), steal: round2(steal), saturated: saturatedSide(broker, generator), brokers_total: round2(brokersTotal) }
 }
 
 export function mergeLatency (windows: WindowResult[]): Latency | undefined {
