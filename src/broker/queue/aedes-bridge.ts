@@ -123,10 +123,42 @@ function encoded (packet: OutPacket, qos: number): Buffer {
   }
   let bytes = entry.byQos[qos]
   if (bytes === undefined) {
-    bytes = mqttPacket.generate({ cmd: 'publish', topic: packet.topic, payload: packet.payload, qos: qos as 0 | 1 | 2, retain: packet.retain, dup: false, ...(qos > 0 ? { messageId: 1 } : {}) })
+    bytes = encodePublish(packet.topic, packet.payload, qos, packet.retain)
     entry.byQos[qos] = bytes
   }
   return bytes
+}
+
+/** MQTT's largest remaining length (four length bytes) */
+const MAX_REMAINING = 268_435_455
+
+/**
+ * A 3.1/3.1.1 PUBLISH (packet id 1 when QoS > 0), written straight into one
+ * buffer: mqtt-packet's generate assembles it through a stream of small chunks.
+ */
+export function encodePublish (topic: string, payload: Buffer, qos: number, retain: boolean): Buffer {
+  const topicLength = Buffer.byteLength(topic)
+  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + payload.length
+  if (remaining > MAX_REMAINING) throw new RangeError(`PUBLISH of ${remaining} bytes is larger than MQTT allows`)
+  const lengthBytes = remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4
+  const out = Buffer.allocUnsafe(1 + lengthBytes + remaining)
+  out[0] = 0x30 | (qos << 1) | (retain ? 1 : 0)
+  let at = 1
+  for (let left = remaining; ; ) {
+    const digit = left % 0x80
+    left = Math.floor(left / 0x80)
+    out[at++] = left > 0 ? digit | 0x80 : digit
+    if (left === 0) break
+  }
+  out.writeUInt16BE(topicLength, at)
+  at += 2
+  at += out.write(topic, at, 'utf8')
+  if (qos > 0) {
+    out.writeUInt16BE(1, at)
+    at += 2
+  }
+  payload.copy(out, at)
+  return out
 }
 
 /**
