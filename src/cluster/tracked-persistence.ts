@@ -31,12 +31,15 @@ export function trackSubscriptions<P extends Persistence> (
   const report = async (clientId: string): Promise<void> => {
     await changed(clientId, [...(byClient.get(clientId) ?? [])].map(([topic, qos]) => ({ topic, qos })))
   }
-  const forget = async (clientId: string, topics: Iterable<string>): Promise<void> => {
+  const forget = (clientId: string, topics: Iterable<string>): void => {
     const held = byClient.get(clientId)
     if (held === undefined) return
     for (const topic of topics) if (held.delete(topic)) interest.remove(topic)
     if (held.size === 0) byClient.delete(clientId)
-    await report(clientId)
+    // Peers learn of a removal without our waiting for them: a session handed
+    // over inside a peer's request (takeover) must not wait on that peer, which
+    // may be handing a session to us at the same moment and so not answer.
+    report(clientId).catch(() => {})
   }
   const overrides: Partial<Persistence> = {
     addSubscriptions: async (client: ClientRef, subs: StoredSubscription[]) => {
@@ -51,11 +54,11 @@ export function trackSubscriptions<P extends Persistence> (
     },
     removeSubscriptions: async (client: ClientRef, topics: string[]) => {
       await persistence.removeSubscriptions(client, topics)
-      await forget(client.id, topics)
+      forget(client.id, topics)
     },
     cleanSubscriptions: async (client: ClientRef) => {
       await persistence.cleanSubscriptions(client)
-      await forget(client.id, [...(byClient.get(client.id)?.keys() ?? [])])
+      forget(client.id, [...(byClient.get(client.id)?.keys() ?? [])])
     }
   }
   const proxy = overlay(persistence, overrides as Record<string, unknown>)

@@ -85,6 +85,24 @@ describe('a three-node cluster', () => {
     await endAll(pub, second)
   })
 
+  it('two persistent sessions swapping nodes at the same moment both get their queues', async () => {
+    const [a, b] = nodes
+    for (const [id, node] of [['swapA', a], ['swapB', b]] as const) {
+      const c = await connect(node.mqttUrl, { clientId: id, clean: false })
+      await c.subscribeAsync(`swap/${id}`, { qos: 1 })
+      await c.endAsync()
+    }
+    const pub = await connect(a.mqttUrl)
+    for (let i = 0; i < 20; i++) for (const id of ['swapA', 'swapB']) await pub.publishAsync(`swap/${id}`, String(i), { qos: 1 })
+    // each takeover is a request to the other node while that node makes its own
+    const [onB, onA] = await Promise.all([connect(b.mqttUrl, { clientId: 'swapA', clean: false }), connect(a.mqttUrl, { clientId: 'swapB', clean: false })])
+    const [gotA, gotB] = [collect(onB), collect(onA)]
+    await waitFor(() => gotA.length >= 20 && gotB.length >= 20, 4000, `both queues (got ${gotA.length} and ${gotB.length})`)
+    const expected = Array.from({ length: 20 }, (_, i) => String(i))
+    assert.deepEqual([gotA.map(m => m.payload), gotB.map(m => m.payload)], [expected, expected])
+    await endAll(pub, onA, onB)
+  })
+
   it('disconnects a client id that connects on another node', async () => {
     const [a, , c] = nodes
     const first = await connect(a.mqttUrl, { clientId: 'twice' })
