@@ -57,8 +57,10 @@ export async function handOver (persistence: Persistence | undefined, online: Cl
   const ref = { id: clientId }
   const subscriptions = (await persistence.subscriptionsByClient(ref)) ?? []
   const messages: StoredPacket[] = []
-  for await (const packet of persistence.outgoingStream(ref)) messages.push(packet)
-  for (const packet of messages) await persistence.outgoingClearMessageId(ref, packet)
+  // clean: the whole queue, messages sent on the closed connection and not acknowledged included
+  for await (const packet of persistence.outgoingStream({ ...ref, clean: true })) messages.push(packet)
+  if (persistence.dropQueue !== undefined) await persistence.dropQueue(clientId)
+  else for (const packet of messages) await persistence.outgoingClearMessageId(ref, packet)
   if (subscriptions.length > 0) await persistence.cleanSubscriptions(ref)
   const found = online !== undefined || subscriptions.length > 0 || messages.length > 0
   if (clean) return { found }

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { waitMembers } from './helpers/cluster.js'
+import { RawClient } from './helpers/raw.js'
+import type { IPublishPacket } from 'mqtt-packet'
 
 const OPEN = OPEN_ACCESS
 
@@ -101,6 +103,25 @@ describe('a three-node cluster', () => {
     const expected = Array.from({ length: 20 }, (_, i) => String(i))
     assert.deepEqual([gotA.map(m => m.payload), gotB.map(m => m.payload)], [expected, expected])
     await endAll(pub, onA, onB)
+  })
+
+  it('a takeover hands over the messages sent on the old connection and not acknowledged', async () => {
+    const [a, b] = nodes
+    const first = await RawClient.open(a.mqttPort, 'unacked', { clean: false })
+    await first.next('connack')
+    first.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'unacked/t', qos: 1 }] })
+    await first.next('suback')
+    const pub = await connect(a.mqttUrl)
+    for (let i = 0; i < 3; i++) await pub.publishAsync('unacked/t', `u${i}`, { qos: 1 })
+    await first.waitCount('publish', 3)
+    // never acknowledged: the client moves to node B
+    const second = await RawClient.open(b.mqttPort, 'unacked', { clean: false })
+    await second.next('connack')
+    const again = await second.waitCount('publish', 3, 5000) as IPublishPacket[]
+    assert.deepEqual(again.map(p => p.payload.toString()), ['u0', 'u1', 'u2'])
+    first.close()
+    second.close()
+    await endAll(pub)
   })
 
   it('disconnects a client id that connects on another node', async () => {

@@ -423,6 +423,15 @@ export class LevelPersistence {
     return Readable.from(this.#queuedPackets(client.id, seqs, everything ? undefined : session))
   }
 
+  /** Deletes a client's whole stored queue in one write: its session moved to another node. */
+  async dropQueue (clientId: string): Promise<void> {
+    const queue = this.#queues.get(clientId)
+    if (queue === undefined) return
+    const refs = [...queue.entries.values()]
+    for (const ref of refs) this.#unqueue(clientId, ref)
+    await this.#write(refs.map(ref => ({ type: 'del', key: outgoingKey(clientId, ref.seq) })))
+  }
+
   async incomingStorePacket (client: ClientLike, packet: PacketLike): Promise<void> {
     const messageId = Number(packet.messageId)
     const copy = queuedCopy(packet)

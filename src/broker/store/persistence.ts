@@ -2,7 +2,8 @@
 // uses it directly (sessions moving between nodes, subscription tracking).
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
 
-export interface ClientRef { id: string }
+/** a client as the store sees it; `clean: true` reads its whole stored queue (see outgoingStream) */
+export interface ClientRef { id: string, clean?: boolean }
 export interface StoredSubscription { topic: string, qos: number }
 export interface StoredPacket {
   cmd?: string
@@ -27,6 +28,8 @@ export interface Persistence {
   outgoingClearMessageId: (client: ClientRef, packet: StoredPacket) => Promise<unknown>
   outgoingEnqueueCombi: (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: StoredPacket) => Promise<void>
   destroy: () => Promise<void>
+  /** Deletes a client's whole stored queue in one write (the durable store has it; else clear one by one). */
+  dropQueue?: (clientId: string) => Promise<void>
 }
 
 export function memoryPersistence (): Persistence {
