@@ -1,7 +1,10 @@
 // A double-ended queue on a growable ring buffer: O(1) push, shift and pop,
 // no per-element allocation beyond the slot.
+/** slots of the first buffer; none until the first push (most connections never queue) */
+const FIRST_SIZE = 16
+
 export class Deque<T> {
-  private items: Array<T | undefined> = new Array(16)
+  private items: Array<T | undefined> = []
   private head = 0
   private count = 0
 
@@ -55,7 +58,7 @@ export class Deque<T> {
   }
 
   private grow (): void {
-    const bigger: Array<T | undefined> = new Array(this.items.length * 2)
+    const bigger: Array<T | undefined> = new Array(Math.max(FIRST_SIZE, this.items.length * 2))
     for (let i = 0; i < this.count; i++) bigger[i] = this.items[(this.head + i) % this.items.length]
     this.items = bigger
     this.head = 0

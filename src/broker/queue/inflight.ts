@@ -18,8 +18,11 @@ export interface Entry {
   released: boolean
 }
 
+/** The window of a connection that has sent nothing yet: shared, never written to. */
+const NONE: ReadonlyMap<number, Entry> = new Map()
+
 export class InflightWindow {
-  private readonly entries = new Map<number, Entry>()
+  private entries = NONE as Map<number, Entry>
   private timer: NodeJS.Timeout | undefined
   private closed = false
 
@@ -32,6 +35,7 @@ export class InflightWindow {
 
   add (entry: Entry, now: number): void {
     entry.sentAt = now
+    if (this.entries === NONE) this.entries = new Map()
     this.entries.set(entry.messageId, entry)
     if (this.timer === undefined) this.arm(this.retryMs())
   }
@@ -54,7 +58,7 @@ export class InflightWindow {
   /** Removes and returns every entry, oldest first. */
   drain (): Entry[] {
     const all = [...this.entries.values()]
-    this.entries.clear()
+    this.entries = NONE as Map<number, Entry>
     return all
   }
 

@@ -30,19 +30,21 @@ const CACHE_LIMIT = 1024
 
 /** Per connection: topic -> highest matching subscription QoS (| OVERLAP), cached until the subscriptions change. */
 export class SubscriptionQos {
-  private readonly cache = new Map<string, number>()
+  /** made on the first hit: an idle connection keeps none */
+  private cache: Map<string, number> | undefined
 
   invalidate (): void {
-    this.cache.clear()
+    this.cache?.clear()
   }
 
   /** -1 when no filter matches. */
   lookup (subscriptions: Record<string, { qos: number }>, topic: string): number {
-    const cached = this.cache.get(topic)
+    const cached = this.cache?.get(topic)
     if (cached !== undefined) return cached
     const found = compute(subscriptions, topic)
     // a miss is not cached: a filter being added right now may match on the next call
     if (found >= 0) {
+      this.cache ??= new Map()
       if (this.cache.size >= CACHE_LIMIT) this.cache.clear()
       this.cache.set(topic, found)
     }

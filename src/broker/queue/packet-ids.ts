@@ -7,16 +7,18 @@ const LAST = DROP_ID - 1
 
 export class PacketIds {
   private next = 1
-  private readonly used = new Set<number>()
+  /** made on the first id: an idle connection keeps none */
+  private used: Set<number> | undefined
 
-  get size (): number { return this.used.size }
+  get size (): number { return this.used?.size ?? 0 }
 
   take (): number {
+    const used = this.used ??= new Set()
     for (let tries = 0; tries < LAST; tries++) {
       const id = this.next
       this.next = id >= LAST ? 1 : id + 1
-      if (!this.used.has(id)) {
-        this.used.add(id)
+      if (!used.has(id)) {
+        used.add(id)
         return id
       }
     }
@@ -25,12 +27,13 @@ export class PacketIds {
 
   /** Marks an id taken elsewhere (a message resumed from the store); false when already in use. */
   reserve (id: number): boolean {
-    if (id < 1 || id > LAST || this.used.has(id)) return false
-    this.used.add(id)
+    const used = this.used ??= new Set()
+    if (id < 1 || id > LAST || used.has(id)) return false
+    used.add(id)
     return true
   }
 
   release (id: number): void {
-    this.used.delete(id)
+    this.used?.delete(id)
   }
 }
