@@ -2,7 +2,7 @@
 // session moves between nodes (handed over by the old node, adopted by the new).
 import type { Aedes, Client } from 'aedes'
 import { publicClientId } from './queue/balance.js'
-import type { Persistence, StoredPacket } from './store/persistence.js'
+import type { ClientRef, Persistence, StoredPacket } from './store/persistence.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
 
 export class SessionRegistry {
@@ -56,12 +56,9 @@ export async function handOver (persistence: Persistence | undefined, online: Cl
   if (online !== undefined) await new Promise<void>(resolve => { online.close(() => resolve()) })
   const ref = { id: clientId }
   const subscriptions = (await persistence.subscriptionsByClient(ref)) ?? []
-  const messages: StoredPacket[] = []
-  // clean: the whole queue, messages sent on the closed connection and not acknowledged included
-  for await (const packet of persistence.outgoingStream({ ...ref, clean: true })) messages.push(packet)
-  if (persistence.dropQueue !== undefined) await persistence.dropQueue(clientId)
-  else for (const packet of messages) await persistence.outgoingClearMessageId(ref, packet)
+  // without its subscriptions here, nothing new is queued for the session while it moves
   if (subscriptions.length > 0) await persistence.cleanSubscriptions(ref)
+  const messages = await takeQueue(persistence, ref)
   const found = online !== undefined || subscriptions.length > 0 || messages.length > 0
   if (clean) return { found }
   return {
@@ -69,6 +66,15 @@ export async function handOver (persistence: Persistence | undefined, online: Cl
     subscriptions: subscriptions.map(s => ({ topic: s.topic, qos: s.qos })),
     messages: messages.map(m => ({ topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain }))
   }
+}
+
+/** The whole stored queue, messages sent on the closed connection and not acknowledged included. */
+async function takeQueue (persistence: Persistence, ref: ClientRef): Promise<StoredPacket[]> {
+  if (persistence.takeQueue !== undefined) return await persistence.takeQueue(ref.id)
+  const messages: StoredPacket[] = []
+  for await (const packet of persistence.outgoingStream({ ...ref, clean: true })) messages.push(packet)
+  for (const packet of messages) await persistence.outgoingClearMessageId(ref, packet)
+  return messages
 }
 
 let handoverCounter = 0

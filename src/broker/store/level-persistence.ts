@@ -423,13 +423,25 @@ export class LevelPersistence {
     return Readable.from(this.#queuedPackets(client.id, seqs, everything ? undefined : session))
   }
 
-  /** Deletes a client's whole stored queue in one write: its session moved to another node. */
-  async dropQueue (clientId: string): Promise<void> {
+  /**
+   * Removes a client's whole stored queue and returns it, oldest first, with one
+   * delete: its session moves to another node. What it holds is taken at once,
+   * so a message queued meanwhile stays (and is not deleted unread).
+   */
+  async takeQueue (clientId: string): Promise<Stored[]> {
     const queue = this.#queues.get(clientId)
-    if (queue === undefined) return
+    if (queue === undefined) return []
     const refs = [...queue.entries.values()]
     for (const ref of refs) this.#unqueue(clientId, ref)
-    await this.#write(refs.map(ref => ({ type: 'del', key: outgoingKey(clientId, ref.seq) })))
+    const keys = refs.map(ref => outgoingKey(clientId, ref.seq))
+    const packets: Stored[] = []
+    for (let i = 0; i < keys.length; i += READ_CHUNK) {
+      for (const value of await this.#readMany(keys.slice(i, i + READ_CHUNK))) {
+        if (value !== undefined) packets.push(decodeValue(value))
+      }
+    }
+    await this.#write(keys.map(key => ({ type: 'del', key })))
+    return packets
   }
 
   async incomingStorePacket (client: ClientLike, packet: PacketLike): Promise<void> {

@@ -28,8 +28,8 @@ export interface Persistence {
   outgoingClearMessageId: (client: ClientRef, packet: StoredPacket) => Promise<unknown>
   outgoingEnqueueCombi: (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: StoredPacket) => Promise<void>
   destroy: () => Promise<void>
-  /** Deletes a client's whole stored queue in one write (the durable store has it; else clear one by one). */
-  dropQueue?: (clientId: string) => Promise<void>
+  /** Removes and returns a client's whole stored queue (the durable store has it; else stream and clear one by one). */
+  takeQueue?: (clientId: string) => Promise<StoredPacket[]>
 }
 
 export function memoryPersistence (): Persistence {
