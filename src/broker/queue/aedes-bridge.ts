@@ -97,8 +97,15 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
  * (aedes copies the packet per subscriber, not the payload). QoS 1/2 bytes are
  * encoded with packet id 1 and copied with the real id and DUP patched in.
  */
-interface Encoded { topic: string, retain: boolean, byQos: Array<Buffer | undefined> }
-const encodings = new WeakMap<Buffer, Encoded>()
+interface Encoded { payload: Buffer, topic: string, retain: boolean, byQos: Array<Buffer | undefined> }
+/**
+ * The encodings of the messages delivered last, newest first. A message's
+ * deliveries to its subscribers come close together; a short list found by
+ * identity costs less than a WeakMap entry per message, which every message
+ * delivered once (fan-in) would pay for nothing.
+ */
+const RECENT = 64
+const recent: Encoded[] = []
 /** payloads up to this size are copied whole with the id patched; larger ones go out as header + shared payload */
 const COPY_LIMIT = 2048
 const DUP_FLAG = 0x08
@@ -116,10 +123,18 @@ function directConn (client: Client, packet: OutPacket): Conn | undefined {
 }
 
 function encoded (packet: OutPacket, qos: number): Buffer {
-  let entry = encodings.get(packet.payload)
-  if (entry === undefined || entry.topic !== packet.topic || entry.retain !== packet.retain) {
-    entry = { topic: packet.topic, retain: packet.retain, byQos: [] }
-    encodings.set(packet.payload, entry)
+  let entry: Encoded | undefined
+  for (let i = 0; i < recent.length; i++) {
+    const e = recent[i]
+    if (e.payload === packet.payload && e.topic === packet.topic && e.retain === packet.retain) {
+      entry = e
+      break
+    }
+  }
+  if (entry === undefined) {
+    entry = { payload: packet.payload, topic: packet.topic, retain: packet.retain, byQos: [] }
+    if (recent.length >= RECENT) recent.pop()
+    recent.unshift(entry)
   }
   let bytes = entry.byQos[qos]
   if (bytes === undefined) {

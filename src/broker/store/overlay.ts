@@ -1,19 +1,28 @@
 // A persistence seen through a few replaced methods: every other member is the
-// inner object's. Bound methods are made once per name, not on each access:
-// aedes reads a persistence method for every packet it handles.
+// inner object's. A plain object with each method bound once: aedes reads a
+// persistence method for every packet it handles, and a Proxy trap on each
+// read showed in the profiles.
 
 export function overlay<T extends object> (inner: T, overrides: Record<string, unknown>): T {
-  const bound = new Map<PropertyKey, { source: unknown, fn: unknown }>()
-  return new Proxy(inner, {
-    get (target, key, receiver) {
-      if (typeof key === 'string' && Object.hasOwn(overrides, key)) return overrides[key]
-      const value = Reflect.get(target, key, receiver) as unknown
-      if (typeof value !== 'function') return value
-      const cached = bound.get(key)
-      if (cached?.source === value) return cached.fn
-      const fn = (value as (...args: unknown[]) => unknown).bind(target)
-      bound.set(key, { source: value, fn })
-      return fn
+  const out: Record<string | symbol, unknown> = {}
+  const seen = new Set<string | symbol>(['constructor'])
+  for (let o: object | null = inner; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const key of Reflect.ownKeys(o)) {
+      if (seen.has(key)) continue
+      seen.add(key)
+      if (typeof key === 'string' && Object.hasOwn(overrides, key)) continue
+      const value = (Object.getOwnPropertyDescriptor(o, key) as PropertyDescriptor).value as unknown
+      if (typeof value === 'function') {
+        out[key] = (value as (...args: unknown[]) => unknown).bind(inner)
+      } else {
+        // fields and accessors stay the inner object's
+        Object.defineProperty(out, key, {
+          get: () => Reflect.get(inner, key) as unknown,
+          set: (v: unknown) => { Reflect.set(inner, key, v) },
+          enumerable: true
+        })
+      }
     }
-  })
+  }
+  return Object.assign(out, overrides) as T
 }
