@@ -3,13 +3,13 @@
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { execFileSync, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { spawnPinned, stopChild } from '../proc/children.js'
 import type { Target } from '../load/protocol.js'
 import { ALLOW_ALL_ACL, mosquittoConfig, passwordLine, vmqConfig } from './files.js'
 import { waitUntilReady } from './ready.js'
+import { freePort } from '../../test/e2e/helpers/processes.js'
 
 // vmq-base: vmq from another checkout (--base), to compare a change with what it changes;
 // vmq-workers: vmq with `workers = 2` (a node process per core behind one listener), on every core.
@@ -149,19 +149,6 @@ async function waitForLine (file: string, line: RegExp, timeoutMs: number): Prom
 function profileFlags (): string[] {
   const dir = process.env.BENCH_BROKER_PROFILE_DIR
   return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]
-}
-
-/** A free TCP port on 127.0.0.1 (probed by listening on port 0). */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function tail (file: string): string {

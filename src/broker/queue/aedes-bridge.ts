@@ -206,20 +206,13 @@ export function writeQos (client: Client, packet: OutPacket, qos: number, messag
   if (conn === undefined) return false
   const bytes = encoded(packet, qos)
   const idAt = bytes.length - packet.payload.length - 2
-  if (packet.payload.length <= COPY_LIMIT) {
-    const copy = Buffer.allocUnsafe(bytes.length)
-    bytes.copy(copy)
-    if (dup) copy[0] |= DUP_FLAG
-    copy.writeUInt16BE(messageId, idAt)
-    conn.write(copy)
-  } else {
-    const header = Buffer.allocUnsafe(idAt + 2)
-    bytes.copy(header, 0, 0, idAt)
-    if (dup) header[0] |= DUP_FLAG
-    header.writeUInt16BE(messageId, idAt)
-    conn.write(header)
-    conn.write(packet.payload)
-  }
+  const whole = packet.payload.length <= COPY_LIMIT
+  const out = Buffer.allocUnsafe(whole ? bytes.length : idAt + 2)
+  bytes.copy(out, 0, 0, out.length)
+  if (dup) out[0] |= DUP_FLAG
+  out.writeUInt16BE(messageId, idAt)
+  conn.write(out)
+  if (!whole) conn.write(packet.payload)
   return true
 }
 

@@ -221,7 +221,7 @@ export class SessionQueue {
       if (this.hasRoom()) {
         const entry = this.entry(packet, qos)
         this.send(entry)
-        return writeQos(this.client, packet, entry.qos, entry.messageId, entry.dup) ? null : packet
+        return this.writeDirect(entry) ? null : packet
       }
     }
     this.enqueue(this.entry(packet, qos))
@@ -299,9 +299,14 @@ export class SessionQueue {
     }
   }
 
+  /** Writes the entry to the connection here (see writeQos, writeQos0); false when aedes must send it. */
+  private writeDirect (entry: Entry): boolean {
+    if (entry.qos > 0) return writeQos(this.client, entry.packet, entry.qos, entry.messageId, entry.dup)
+    return writeQos0(this.client, entry.packet, -1) === 'written'
+  }
+
   private inject (entry: Entry): void {
-    const packet = entry.packet
-    if (entry.qos > 0 ? writeQos(this.client, packet, entry.qos, entry.messageId, entry.dup) : writeQos0(this.client, packet, -1) === 'written') return
+    if (this.writeDirect(entry)) return
     this.injections ??= new Map()
     publishStub(this.client, entry.packet, entry.qos, this.injections)
   }

@@ -7,7 +7,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, writeQos0, type OutPacket } from '../../../../src/broker/queue/aedes-bridge.js'
+import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/queue/aedes-bridge.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
 
@@ -126,6 +126,18 @@ describe('aedes behaviours the queue layer relies on', () => {
     assert.equal(b.packets.filter(p => p.cmd === 'publish').length, 0, 'aedes sent no second copy')
     a.socket.destroy()
     b.socket.destroy()
+  })
+
+  it('writeQos sends a clean session the packet id and DUP it is given, small and large payloads alike', async () => {
+    const raw = await open('wq', true, 'wq/t')
+    for (const [size, id, dup] of [[10, 77, false], [3000, 78, true]] as const) {
+      const payload = Buffer.alloc(size, size % 251)
+      assert.equal(writeQos(clients.get('wq') as Client, { cmd: 'publish', topic: 'wq/t', payload, qos: 1, retain: false }, 1, id, dup), true)
+      const got = await raw.next('publish') as IPublishPacket
+      assert.deepEqual([got.messageId, got.dup, got.qos, got.topic], [id, dup, 1, 'wq/t'])
+      assert.ok((got.payload as Buffer).equals(payload))
+    }
+    raw.socket.destroy()
   })
 
   it('passes client.publish through authorizeForward with our brokerId and counter, after its duplicate check', async () => {
