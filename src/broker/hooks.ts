@@ -14,9 +14,9 @@ import { adopt } from './sessions.js'
 import { parseShare } from '../cluster/shared.js'
 import { siblingFilters } from './subscribe-packets.js'
 import type { BrokerCounters } from './counters.js'
-import type { Queues } from './queue/queues.js'
-import type { OutPacket } from './queue/aedes-bridge.js'
-import { isExtraSession, publicClientId, SESSION_SEPARATOR } from './queue/balance.js'
+import type { Queues } from './delivery/queues.js'
+import type { OutPacket } from './delivery/adapter.js'
+import { isExtraSession, publicClientId, SESSION_SEPARATOR } from './delivery/groups.js'
 import { grantSubscription } from './subscription-limit.js'
 
 export interface HookContext {
@@ -28,7 +28,7 @@ export interface HookContext {
   /** the durable store of this aedes instance (journal of accepted messages) */
   store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean }) => Promise<void> }
   counters: BrokerCounters
-  /** the queue layer of the mountpoint these hooks serve */
+  /** the delivery layer of the mountpoint these hooks serve */
   queues: Queues
 }
 

@@ -36,8 +36,8 @@ import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
 import { armConnectTimeout } from './connect-timeout.js'
-import { Queues } from './queue/queues.js'
-import { QueueSettings } from './queue/settings.js'
+import { Queues } from './delivery/queues.js'
+import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
 
 const EMPTY = Buffer.alloc(0)

@@ -7,7 +7,8 @@ import type { CellValue } from '../rpc/table.js'
 import { getMeta } from './client-meta.js'
 import type { BrokerNode, Instance } from './node.js'
 import { matchesAll, sortRows, type Query, type QueryShape, type Row } from './query.js'
-import { publicClientId } from './queue/balance.js'
+import { subscriptionsOf } from './delivery/adapter.js'
+import { publicClientId } from './delivery/groups.js'
 import { handOver } from './sessions.js'
 import type { Persistence } from './store/persistence.js'
 
@@ -36,7 +37,7 @@ export async function localSessionRows (node: BrokerNode, query: Query): Promise
     const base = sessionRow(node, session)
     if (withQueue) Object.assign(base, await queueFields(session))
     const expanded = perSubscription
-      ? (await subscriptionsOf(session)).map(s => ({ ...base, topic: s.topic, qos: s.qos }))
+      ? (await sessionSubscriptions(session)).map(s => ({ ...base, topic: s.topic, qos: s.qos }))
       : [base]
     for (const row of expanded) if (matchesAll(query, row)) rows.push(row)
   }
@@ -105,13 +106,13 @@ async function queuedCount (persistence: Persistence, clientId: string): Promise
   return n
 }
 
-async function subscriptionsOf ({ instance, clientId, client }: LocalSession): Promise<Array<{ topic: string, qos: number }>> {
+async function sessionSubscriptions ({ instance, clientId, client }: LocalSession): Promise<Array<{ topic: string, qos: number }>> {
   if (client !== undefined) return liveSubscriptions(client)
   return (await instance.persistence.subscriptionsByClient({ id: clientId })) ?? []
 }
 
 function liveSubscriptions (client: Client): Array<{ topic: string, qos: number }> {
-  const subs = (client as unknown as { subscriptions: Record<string, { qos: number }> }).subscriptions
+  const subs = subscriptionsOf(client)
   return Object.entries(subs).map(([topic, s]) => ({ topic, qos: s.qos }))
 }
 

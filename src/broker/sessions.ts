@@ -1,7 +1,7 @@
 // Local sessions per mountpoint: which client ids are connected here, and how a
 // session moves between nodes (handed over by the old node, adopted by the new).
 import type { Aedes, Client } from 'aedes'
-import { publicClientId } from './queue/balance.js'
+import { publicClientId } from './delivery/groups.js'
 import type { ClientRef, Persistence, StoredPacket } from './store/persistence.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
 

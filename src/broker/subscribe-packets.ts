@@ -1,18 +1,17 @@
 // VerneMQ authorizes a SUBSCRIBE as a whole: one denied filter fails every
 // filter of that packet. aedes asks authorizeSubscribe one filter at a time and
 // gives no way back to the packet, so the node notes, for each subscription
-// object, the SUBSCRIBE it came in. This reads aedes' client parser (`_parser`,
-// not a public API); test/e2e/auth.test.ts fails if that ever stops working.
-import type { EventEmitter } from 'node:events'
+// object, the SUBSCRIBE it came in (read from the parser through the delivery
+// adapter; test/e2e/auth.test.ts fails if that ever stops working).
 import type { Client } from 'aedes'
+import { onParsedPacket } from './delivery/adapter.js'
 
 interface SubscribePacket { cmd: string, subscriptions?: object[] }
 
 const packetOf = new WeakMap<object, SubscribePacket>()
 
 export function trackSubscribePackets (client: Client): void {
-  const parser = (client as unknown as { _parser?: EventEmitter })._parser
-  parser?.prependListener('packet', (packet: SubscribePacket) => {
+  onParsedPacket(client, (packet: SubscribePacket) => {
     if (packet.cmd !== 'subscribe') return
     for (const sub of packet.subscriptions ?? []) packetOf.set(sub, packet)
   })

@@ -2,7 +2,7 @@
 // waits, which is dropped. aedes asks through authorizeForward before each
 // delivery; a message that may go out now is returned (with our packet id for
 // QoS 1/2), else it waits in the online queue and is sent later through
-// client.publish (see aedes-bridge.ts).
+// client.publish (see adapter.ts).
 //
 // A persistent session keeps its QoS 1/2 messages in the stored queue as aedes
 // does (queued there before delivery, removed on PUBACK/PUBCOMP). When one
@@ -11,13 +11,13 @@
 import type { Client } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
-import { publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './aedes-bridge.js'
+import { publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './adapter.js'
 import { InflightWindow, type Entry } from './inflight.js'
 import { OnlineQueue } from './online-queue.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
 import { PacketIds } from './packet-ids.js'
 import type { QueueSettings } from './settings.js'
-import type { SessionGroup } from './balance.js'
+import type { SessionGroup } from './groups.js'
 
 /** What a session needs from its mountpoint's queue layer. */
 export interface SessionHost {

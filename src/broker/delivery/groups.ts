@@ -9,9 +9,9 @@
 // once per group and then given to every member (fanout) or to one of them in
 // turn, preferring members with room in their window (balance). When a member
 // leaves, balance hands its unacknowledged and waiting messages to the others.
-import type { OutPacket } from './aedes-bridge.js'
+import type { OutPacket } from './adapter.js'
 import type { Entry } from './inflight.js'
-import type { SessionQueue } from './session-queue.js'
+import type { SessionQueue } from './outbox.js'
 
 export const SESSION_SEPARATOR = '\u0000'
 

@@ -1,4 +1,4 @@
-// The persistence aedes sees: the node's store, with the queue layer listening
+// The persistence aedes sees: the node's store, with the delivery layer listening
 // in on the calls that concern outgoing messages.
 //
 // - PUBACK/PUBCOMP reach the store as outgoingClearMessageId(client, ack) for
@@ -9,7 +9,7 @@
 //   ignored for a live session.
 // - A resumed persistent session's stored queue is loaded by the session
 //   (outgoingStream returns nothing to aedes), so limits and DUP apply to it.
-// - A held-back message sent through client.publish (see aedes-bridge.ts) is
+// - A held-back message sent through client.publish (see adapter.ts) is
 //   already stored: the copy aedes queues for the stub is not.
 // - aedes updates the stored copy of every QoS 1/2 message it sends to a
 //   persistent session; a store that cannot find it (aedes' memory persistence,
@@ -20,8 +20,8 @@ import { Readable } from 'node:stream'
 import type { Client } from 'aedes'
 import type { ClientRef, Persistence, StoredPacket } from '../store/persistence.js'
 import { overlay } from '../store/overlay.js'
-import { INJECTED_BROKER_ID } from './aedes-bridge.js'
-import type { SessionQueue } from './session-queue.js'
+import { INJECTED_BROKER_ID } from './adapter.js'
+import type { SessionQueue } from './outbox.js'
 
 /** the live session of an aedes client of this mountpoint */
 export type SessionOf = (client: ClientRef) => SessionQueue | undefined

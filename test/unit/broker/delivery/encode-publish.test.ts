@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import mqttPacket from 'mqtt-packet'
-import { encodePublish } from '../../../../src/broker/queue/aedes-bridge.js'
+import { encodePublish } from '../../../../src/broker/delivery/adapter.js'
 
 test('encodePublish writes the bytes mqtt-packet generates, for every QoS, retain flag and length size', () => {
   for (const size of [0, 10, 100, 200, 16_380, 20_000, 2_100_000]) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Deque } from '../../../../src/broker/queue/deque.js'
+import { Deque } from '../../../../src/broker/delivery/deque.js'
 
 test('push, shift, unshift and pop keep order across growth and wrap-around', () => {
   const d = new Deque<number>()

@@ -1,5 +1,5 @@
 // Pins the aedes 2.0.0-beta.1 behaviours src/broker/queue relies on beyond the
-// documented API (listed in src/broker/queue/aedes-bridge.ts). If aedes changes
+// documented API (listed in src/broker/delivery/adapter.ts). If aedes changes
 // one of them, a test here fails and names it.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -7,7 +7,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/queue/aedes-bridge.js'
+import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
 
@@ -32,7 +32,7 @@ class Raw {
   }
 }
 
-describe('aedes behaviours the queue layer relies on', () => {
+describe('aedes behaviours the delivery layer relies on', () => {
   let broker: Aedes
   let server: Server
   let port: number
@@ -203,7 +203,7 @@ describe('aedes behaviours the queue layer relies on', () => {
     await raw.next('suback')
     await publish('b4/x', 'two', 2)
     const got = await raw.next('publish') as IPublishPacket
-    assert.equal(got.qos, 2, 'aedes does not cap at a wildcard filter (the queue layer does)')
+    assert.equal(got.qos, 2, 'aedes does not cap at a wildcard filter (the delivery layer does)')
     raw.send({ cmd: 'pubrec', messageId: got.messageId })
     raw.socket.destroy()
   })

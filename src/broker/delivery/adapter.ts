@@ -1,5 +1,5 @@
-// Everything the queue layer relies on in aedes 2.0.0-beta.1 beyond its
-// documented API, in one place. test/unit/broker/queue/aedes-bridge.test.ts
+// Everything the delivery layer relies on in aedes 2.0.0-beta.1 beyond its
+// documented API, in one place. test/unit/broker/delivery/adapter.test.ts
 // checks each of these against the installed aedes and fails if it changes.
 //
 // 1. authorizeForward(client, packet) may return a DIFFERENT packet object; aedes
@@ -22,6 +22,7 @@
 //    is cleared without a messageId.
 // 7. Every subscriber's copy of a message shares the payload Buffer, and a null
 //    from authorizeForward for QoS 0 sends nothing (writeQos0 relies on both).
+import type { EventEmitter } from 'node:events'
 import type { Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 
@@ -63,6 +64,15 @@ export function publishStub (client: Client, packet: OutPacket, qos: number, pen
     brokerCounter: counter
   }
   client.publish(stub as Parameters<Client['publish']>[0], noop)
+}
+
+/**
+ * Calls `listener` with every packet aedes' parser reads from the client,
+ * before aedes handles it (the parser is `client._parser`, not a public API).
+ */
+export function onParsedPacket (client: Client, listener: (packet: { cmd: string }) => void): void {
+  const parser = (client as unknown as { _parser?: EventEmitter })._parser
+  parser?.prependListener('packet', listener)
 }
 
 /** True for packets aedes replays from the stored queue at CONNECT (see 3. above). */

@@ -1,10 +1,10 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import pino from 'pino'
-import { ExpirationSweeper } from '../../../../src/broker/queue/expiration.js'
+import { ExpirationSweeper } from '../../../../src/broker/delivery/expiration.js'
 import { BrokerCounters } from '../../../../src/broker/counters.js'
 import { memoryPersistence } from '../../../../src/broker/store/persistence.js'
-import type { QueueSettings } from '../../../../src/broker/queue/settings.js'
+import type { QueueSettings } from '../../../../src/broker/delivery/settings.js'
 
 test('deletes offline persistent sessions older than the expiration, with their queue; keeps online and recent ones', async () => {
   const persistence = memoryPersistence()

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { filterMatches, OVERLAP, SubscriptionQos } from '../../../../src/broker/queue/outgoing-qos.js'
+import { filterMatches, OVERLAP, SubscriptionQos } from '../../../../src/broker/delivery/outgoing-qos.js'
 
 test('MQTT filter matching, shared filters and $ topics', () => {
   assert.ok(filterMatches('a/+/c', 'a/b/c'))

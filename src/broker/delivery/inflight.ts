@@ -1,7 +1,7 @@
 // The unacknowledged QoS 1/2 messages of one session, in send order, and their
 // retries: one timer per session (not per message) fires when the oldest entry
 // is due, resends every due entry and re-arms for the next one.
-import type { OutPacket } from './aedes-bridge.js'
+import type { OutPacket } from './adapter.js'
 
 export interface Entry {
   packet: OutPacket

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DROP_ID, PacketIds } from '../../../../src/broker/queue/packet-ids.js'
+import { DROP_ID, PacketIds } from '../../../../src/broker/delivery/packet-ids.js'
 
 test('hands out ids in sequence, skips those in use or reserved, never the drop marker', () => {
   const ids = new PacketIds()

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { OnlineQueue } from '../../../../src/broker/queue/online-queue.js'
+import { OnlineQueue } from '../../../../src/broker/delivery/online-queue.js'
 
 test('fifo refuses the new item when full; lifo drops the oldest; -1 is unlimited; 0 holds nothing', () => {
   const fifo = new OnlineQueue<string>()

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pino from 'pino'
 import { BrokerCounters } from '../../../../src/broker/counters.js'
-import { INJECTED_BROKER_ID } from '../../../../src/broker/queue/aedes-bridge.js'
-import { Queues } from '../../../../src/broker/queue/queues.js'
-import type { QueueSettings } from '../../../../src/broker/queue/settings.js'
+import { INJECTED_BROKER_ID } from '../../../../src/broker/delivery/adapter.js'
+import { Queues } from '../../../../src/broker/delivery/queues.js'
+import type { QueueSettings } from '../../../../src/broker/delivery/settings.js'
 import { memoryPersistence, type Persistence, type StoredPacket } from '../../../../src/broker/store/persistence.js'
 import { openLevelPersistence } from '../../../../src/broker/store/level-persistence.js'
 
@@ -43,7 +43,7 @@ const stores: Array<[string, () => Promise<{ store: Persistence, done: () => Pro
 ]
 
 for (const [name, open] of stores) {
-  describe(`the queue layer on the ${name}`, () => {
+  describe(`the delivery layer on the ${name}`, () => {
     it('deletes a stored copy by origin and never stores or clears a stub', async () => {
       const { store, done } = await open()
       const queues = new Queues({ mountpoint: '', settings: {} as QueueSettings, counters: new BrokerCounters(), log: pino({ level: 'silent' }), store, persistentClients: () => [] })
