@@ -2,7 +2,7 @@
 // instance per mountpoint (VerneMQ keys sessions and topics by {mountpoint, id},
 // so separate instances give exactly that isolation), the MQTT listeners, the
 // cluster, and the gRPC server on the clustering listener.
-import { Aedes, type AedesOptions } from 'aedes'
+import { Aedes, type AedesOptions, type Client } from 'aedes'
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { NodeConfig, ListenerConfig } from '../config/load.js'
@@ -36,6 +36,7 @@ import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
 import { armConnectTimeout } from './connect-timeout.js'
+import { guardPackets } from './delivery/adapter.js'
 import { Queues } from './delivery/queues.js'
 import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
@@ -195,6 +196,7 @@ export class BrokerNode {
     const mountpoint = String(listener.config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
+      this.guard(client, info)
       trackSubscribePackets(client)
       stream.once('close', () => { queues.closed(client) })
       const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
@@ -217,6 +219,21 @@ export class BrokerNode {
     }, (err: Error) => {
       this.log.error({ err: err.message, mountpoint }, 'cannot serve a connection')
       stream.destroy()
+    })
+  }
+
+  /** Protocol violations and failures in a connection's handling close that connection, never the node. */
+  private guard (client: Client, info: ConnectionInfo): void {
+    const peer = `${info.peerHost}:${info.peerPort}`
+    guardPackets(client, {
+      refused: (c, cmd, problem) => {
+        this.counters.protocolErrors++
+        this.log.debug({ client: c.id, peer, cmd, reason: problem.reason }, 'connection closed: malformed packet')
+      },
+      failed: (c, cmd, err) => {
+        this.counters.internalErrors++
+        this.log.error({ client: c.id, peer, cmd, err: err instanceof Error ? err.stack : String(err) }, 'connection closed: handling its packet failed')
+      }
     })
   }
 

@@ -22,9 +22,15 @@
 //    is cleared without a messageId.
 // 7. Every subscriber's copy of a message shares the payload Buffer, and a null
 //    from authorizeForward for QoS 0 sends nothing (writeQos0 relies on both).
+// 8. client._parser is mqtt-packet's parser; its 'packet' listeners are aedes'
+//    handling of each packet, its _parseProperties() reads a property block at
+//    _pos of _list, and packets that arrive while a CONNECT is still being
+//    handled wait in _parser._queue (with client._parsingBatch counting them)
+//    until the client emits 'connected' (see guardPackets).
 import type { EventEmitter } from 'node:events'
 import type { Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
+import { PROTOCOL_ERROR, readVarint, scanProperties, type PropertyProblem } from '../../mqtt/property-scan.js'
 
 /** brokerId of the stubs that carry held-back messages through client.publish */
 export const INJECTED_BROKER_ID = '\u0000vmq-queue'
@@ -73,6 +79,134 @@ export function publishStub (client: Client, packet: OutPacket, qos: number, pen
 export function onParsedPacket (client: Client, listener: (packet: { cmd: string }) => void): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser
   parser?.prependListener('packet', listener)
+}
+
+interface ParsedPacket { cmd: string, properties?: Record<string, unknown> }
+
+interface ParserInternals extends EventEmitter {
+  _parseProperties: () => unknown
+  _list: { length: number, slice: (start: number, end: number) => Buffer }
+  _pos: number
+  packet: ParsedPacket
+  _queue: ParsedPacket[] | null
+}
+
+interface ClientInternals {
+  _parser: ParserInternals
+  _parsingBatch: number
+  broker: { queueLimit: number }
+}
+
+export interface PacketGuard {
+  /** the client broke the protocol: the connection is being closed (v5: told why first) */
+  refused: (client: Client, cmd: string, problem: PropertyProblem) => void
+  /** handling a packet threw: the connection is closed, the node goes on */
+  failed: (client: Client, cmd: string, err: unknown) => void
+}
+
+/** How long a refusal's CONNACK/DISCONNECT may take to leave before the connection is cut. */
+const REFUSAL_FLUSH_MS = 1000
+
+/**
+ * Stands between the client's parser and aedes for every packet:
+ * - an MQTT 5 property block that is cut short, repeats a property or holds bad
+ *   UTF-8 closes the connection (CONNACK or DISCONNECT 0x81/0x82 first);
+ * - a packet that follows a CONNECT still being handled waits for it, as aedes
+ *   means it to (it hands such packets on once a read ends mid-packet);
+ * - an exception while aedes handles a packet closes that connection only.
+ */
+export function guardPackets (client: Client, guard: PacketGuard): void {
+  const parser = (client as unknown as ClientInternals)._parser
+  const flagged = new WeakMap<object, PropertyProblem>()
+  const parseProperties = parser._parseProperties
+  parser._parseProperties = function (this: ParserInternals) {
+    if (!flagged.has(this.packet)) {
+      const problem = scanProperties(propertyBlock(this))
+      if (problem !== undefined) flagged.set(this.packet, problem)
+    }
+    return parseProperties.call(this)
+  }
+  const handlers = parser.listeners('packet') as Array<(packet: ParsedPacket) => void>
+  parser.removeAllListeners('packet')
+  let sawConnect = false
+  let stopped = false
+  parser.on('packet', function (this: ParserInternals, packet: ParsedPacket) {
+    if (stopped) return
+    const problem = flagged.get(packet) ?? clientMayNotSend(packet)
+    if (problem !== undefined) {
+      stopped = true
+      guard.refused(client, packet.cmd, problem)
+      refuse(client, packet.cmd, problem.reasonCode)
+      return
+    }
+    if (packet.cmd === 'connect') sawConnect = true
+    else if (sawConnect && !client.connected && parser._queue !== null) {
+      holdUntilConnected(client as unknown as ClientInternals, packet)
+      return
+    }
+    handle(this, packet)
+  })
+  // aedes hands the packets that waited for the CONNECT on in a 'connected' listener
+  for (const listener of client.listeners('connected') as Array<() => void>) {
+    client.removeListener('connected', listener)
+    client.once('connected', function (this: Client) { guarded(() => { listener.call(this) }, 'a packet held for the CONNECT') })
+  }
+
+  function handle (parser: ParserInternals, packet: ParsedPacket): void {
+    guarded(() => { for (const handler of handlers) handler.call(parser, packet) }, packet.cmd)
+  }
+
+  function guarded (work: () => void, cmd: string): void {
+    try {
+      work()
+    } catch (err) {
+      stopped = true
+      guard.failed(client, cmd, err)
+      client.close()
+    }
+  }
+}
+
+/** The bytes of the property block being parsed: its length varint and the block. */
+function propertyBlock (parser: ParserInternals): Buffer {
+  const list = parser._list
+  const head = list.slice(parser._pos, Math.min(parser._pos + 4, list.length))
+  const length = readVarint(head, 0)
+  const end = length === undefined ? list.length : Math.min(list.length, parser._pos + length.next + length.value)
+  return list.slice(parser._pos, end)
+}
+
+/** MQTT-3.3.4-6: a client's PUBLISH carries no Subscription Identifier. */
+function clientMayNotSend (packet: ParsedPacket): PropertyProblem | undefined {
+  if (packet.cmd === 'publish' && packet.properties?.subscriptionIdentifier !== undefined) {
+    return { reasonCode: PROTOCOL_ERROR, reason: 'a PUBLISH from a client carries a subscription identifier' }
+  }
+  return undefined
+}
+
+function holdUntilConnected (client: ClientInternals, packet: ParsedPacket): void {
+  const queue = client._parser._queue as ParsedPacket[]
+  client._parsingBatch++
+  if (queue.length < client.broker.queueLimit) queue.push(packet)
+  else client._parser.emit('error', new Error('Client queue limit reached'))
+}
+
+/** v5: CONNACK (to a CONNECT) or DISCONNECT with the reason, then close; earlier versions: close. */
+function refuse (client: Client, cmd: string, reasonCode: number): void {
+  const version = cmd === 'connect' ? 5 : client.version
+  if (version !== 5 || client.conn.destroyed) {
+    client.close()
+    return
+  }
+  const packet = cmd === 'connect'
+    ? { cmd: 'connack' as const, sessionPresent: false, reasonCode }
+    : { cmd: 'disconnect' as const, reasonCode }
+  const timer = setTimeout(() => { client.close() }, REFUSAL_FLUSH_MS)
+  timer.unref()
+  client.conn.write(mqttPacket.generate(packet, { protocolVersion: 5 }), () => {
+    clearTimeout(timer)
+    client.close()
+  })
 }
 
 /** True for packets aedes replays from the stored queue at CONNECT (see 3. above). */

@@ -5,8 +5,8 @@ import mqttPacket, { type Packet } from 'mqtt-packet'
 export class RawClient {
   readonly packets: Packet[] = []
   closed = false
-  private constructor (readonly socket: Socket) {
-    const parser = mqttPacket.parser({ protocolVersion: 4 })
+  private constructor (readonly socket: Socket, protocolVersion = 4) {
+    const parser = mqttPacket.parser({ protocolVersion })
     parser.on('packet', p => this.packets.push(p))
     socket.on('data', d => parser.parse(d))
     socket.on('close', () => { this.closed = true })
@@ -22,12 +22,16 @@ export class RawClient {
   }
 
   /** Opens a connection whose CONNECT is given as bytes (for CONNECTs mqtt-packet refuses to encode). */
-  static async openWithBytes (port: number, connect: Buffer): Promise<RawClient> {
+  static async openWithBytes (port: number, connect: Buffer, protocolVersion = 4): Promise<RawClient> {
     const socket = netConnect(port, '127.0.0.1')
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
-    const client = new RawClient(socket)
+    const client = new RawClient(socket, protocolVersion)
     socket.write(connect)
     return client
+  }
+
+  sendBytes (bytes: Buffer): void {
+    this.socket.write(bytes)
   }
 
   send (packet: Packet): void {
