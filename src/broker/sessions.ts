@@ -4,6 +4,7 @@ import type { Aedes, Client } from 'aedes'
 import { publicClientId } from './delivery/groups.js'
 import type { ClientRef, Persistence, StoredPacket } from './store/persistence.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
+import { isExpired, propertiesFromWire, propertiesToWire } from '../cluster/properties.js'
 
 export class SessionRegistry {
   private readonly online = new Map<string, Map<string, Client>>()
@@ -61,10 +62,14 @@ export async function handOver (persistence: Persistence | undefined, online: Cl
   const messages = await takeQueue(persistence, ref)
   const found = online !== undefined || subscriptions.length > 0 || messages.length > 0
   if (clean) return { found }
+  const now = Date.now()
   return {
     found,
     subscriptions: subscriptions.map(s => ({ topic: s.topic, qos: s.qos })),
-    messages: messages.map(m => ({ topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain }))
+    // a message whose lifetime ended while it waited is not delivered (MQTT-3.3.2-5)
+    messages: messages.filter(m => !isExpired(m, now)).map(m => ({
+      topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, properties: propertiesToWire(m, now)
+    }))
   }
 }
 
@@ -85,6 +90,7 @@ export async function adopt (broker: Aedes, persistence: Persistence, clientId: 
     if (h.subscriptions.length > 0) await persistence.addSubscriptions({ id: clientId }, h.subscriptions.map(s => ({ topic: s.topic, qos: s.qos })))
     for (const m of h.messages) {
       const packet: StoredPacket = { cmd: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, brokerId: `${broker.id}/handover`, brokerCounter: ++handoverCounter }
+      if (m.properties !== null) Object.assign(packet, propertiesFromWire(m.properties, Date.now()))
       await persistence.outgoingEnqueueCombi([{ clientId, topic: m.topic, qos: m.qos }], packet)
     }
   }
