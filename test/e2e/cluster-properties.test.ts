@@ -120,6 +120,30 @@ describe('MQTT 5 properties across a two-node cluster', () => {
     await endAll(pub, sub)
   })
 
+  it('a node that joins later gets the retained messages with their properties', async () => {
+    const pub = await connect(a.mqttUrl, V5)
+    await publishWithProperties(pub, 'props/snapshot', 'copied', { retain: true })
+    await pub.endAsync()
+    const late = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${a.adminAddress}`] })
+    try {
+      await waitMembers(late, { [a.nodename]: true, [b.nodename]: true, [late.nodename]: true }, 10000)
+      const sub = await connect(late.mqttUrl, V5)
+      const got = packets(sub)
+      await sub.subscribeAsync('props/snapshot', { qos: 1 })
+      await waitFor(() => got.length === 1, 5000, 'the retained message on the late node')
+      assert.equal(got[0].payload.toString(), 'copied')
+      assertProperties(got[0])
+      await sub.endAsync(true)
+      const r = await late.admin(['cluster', 'leave', `node=${late.nodename}`, '-k'])
+      assert.equal(r.code, 0, r.stderr)
+      assert.equal(await late.waitExit(), 0)
+      await waitMembers(a, { [a.nodename]: true, [b.nodename]: true })
+    } finally {
+      await late.stop()
+      late.cleanup()
+    }
+  })
+
   it('a session taken over by another node keeps the properties of its queued messages, and expired ones are dropped', async () => {
     const first = await connect(a.mqttUrl, { ...PERSISTENT, clientId: 'props-roamer' })
     await first.subscribeAsync('props/roam', { qos: 1 })
