@@ -314,21 +314,24 @@ export class Cluster {
   route (mountpoint: string, packet: RoutedPacket, localShares: readonly string[]): ReadonlySet<string> {
     if (this.links.size === 0 && localShares.length === 0) return NONE
     const assigned = this.assignShares(mountpoint, packet.topic, localShares)
+    // converted once, for the first peer that gets the message (null: not yet)
     let properties: Properties | undefined | null = null
     for (const [name, link] of this.links) {
       if (!link.up) continue
       const shares = assigned.get(name)
       if (shares === undefined && this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
+      if (properties === null) properties = propertiesToWire(packet, Date.now())
       link.route({
         mountpoint,
         topic: packet.topic,
         payload: packet.payload,
         qos: packet.qos,
-        retain: packet.retain,
+        // unset rather than false: nothing on the wire for the common message
+        retain: packet.retain ? true : undefined,
         origin: packet.brokerId,
         counter: packet.brokerCounter,
         shares,
-        properties: properties ??= packet.properties === undefined ? undefined : propertiesToWire(packet, Date.now())
+        properties
       })
     }
     const mine = assigned.get(this.host.name)
