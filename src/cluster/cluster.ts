@@ -251,7 +251,7 @@ export class Cluster {
     const homes: Array<PeerLink | undefined> = [undefined, ...this.runningPeers()]
     for (const [index, info] of sessions.entries()) {
       const home = homes[index % homes.length]
-      const session = { found: true, subscriptions: (info.subscriptions ?? []).map(s => ({ topic: s.topic ?? '', qos: s.qos ?? 0 })), messages: [] }
+      const session = { found: true, subscriptions: (info.subscriptions ?? []).map(s => ({ topic: s.topic ?? '', qos: s.qos ?? 0, rh: 0, rap: false, nl: false })), messages: [] }
       if (home === undefined) await this.host.adopt(info.mountpoint ?? '', info.clientId ?? '', session)
       else await this.handTo(home, info.mountpoint ?? '', info.clientId ?? '', session)
     }

@@ -120,6 +120,23 @@ describe('MQTT 5 properties across a two-node cluster', () => {
     await endAll(pub, sub)
   })
 
+  it('a session taken over by another node keeps its subscription options: Retain As Published, No Local, Subscription Identifier', async () => {
+    const first = await connect(a.mqttUrl, { ...PERSISTENT, clientId: 'props-options' })
+    await first.subscribeAsync('props/options', { qos: 1, rap: true, nl: true, properties: { subscriptionIdentifier: 5 } })
+    await first.endAsync()
+    const second = await connect(b.mqttUrl, { ...PERSISTENT, clientId: 'props-options' })
+    const got = packets(second)
+    // No Local: its own publish does not come back (MQTT-3.8.3-3)
+    await second.publishAsync('props/options', 'own', { qos: 1 })
+    const pub = await connect(a.mqttUrl, V5)
+    await publishWithProperties(pub, 'props/options', 'other', { retain: true })
+    await pub.publishAsync('props/options', 'marker', { qos: 1 })
+    await waitFor(() => got.some(p => p.payload.toString() === 'marker'), 5000, 'the messages from the other client')
+    assert.deepEqual(got.map(p => [p.payload.toString(), p.retain, p.properties?.subscriptionIdentifier]), [['other', true, 5], ['marker', false, 5]])
+    await publishWithProperties(pub, 'props/options', '', { retain: true })
+    await endAll(pub, second)
+  })
+
   it('a node that joins later gets the retained messages with their properties', async () => {
     const pub = await connect(a.mqttUrl, V5)
     await publishWithProperties(pub, 'props/snapshot', 'copied', { retain: true })

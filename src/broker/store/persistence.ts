@@ -5,7 +5,15 @@ import type { IPublishPacket } from 'mqtt-packet'
 
 /** a client as the store sees it; `clean: true` reads its whole stored queue (see outgoingStream) */
 export interface ClientRef { id: string, clean?: boolean }
-export interface StoredSubscription { topic: string, qos: number }
+export interface StoredSubscription {
+  topic: string
+  qos: number
+  /** MQTT 5 subscription options and identifier, when the client set them */
+  rh?: number
+  rap?: boolean
+  nl?: boolean
+  subscriptionIdentifier?: number
+}
 export interface StoredPacket {
   cmd?: string
   topic: string
