@@ -12,6 +12,7 @@ import type { Cluster } from '../cluster/cluster.js'
 import type { Instance } from './node.js'
 import { adopt } from './sessions.js'
 import { parseShare } from '../cluster/shared.js'
+import type { PublishProperties } from '../cluster/properties.js'
 import { siblingFilters } from './subscribe-packets.js'
 import type { BrokerCounters } from './counters.js'
 import type { Queues } from './delivery/queues.js'
@@ -26,7 +27,7 @@ export interface HookContext {
   cluster: Cluster
   instance: (mountpoint: string) => Promise<Instance>
   /** the durable store of this aedes instance (journal of accepted messages) */
-  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean }) => Promise<void> }
+  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }) => Promise<void> }
   counters: BrokerCounters
   /** the delivery layer of the mountpoint these hooks serve */
   queues: Queues
@@ -179,13 +180,13 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
  * message for persistent sessions is journaled on disk, and a retained message
  * is stored on every reachable cluster member (QoS 0 does not wait for them).
  */
-async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean }, journal: boolean): Promise<void> {
+async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, journal: boolean): Promise<void> {
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
   if (journal) {
-    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain })
+    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties })
   }
   if (!packet.retain || !ctx.cluster.hasPeers()) return
-  const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos)
+  const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos, packet.properties)
   if (packet.qos > 0) await replicated
 }
 

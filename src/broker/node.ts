@@ -14,6 +14,8 @@ import type { Retain } from '../rpc/generated/vmq/Retain.js'
 import { Cluster, type ClusterHost } from '../cluster/cluster.js'
 import { clusterService } from '../cluster/service.js'
 import { ClusterMq } from '../cluster/router.js'
+import { isExpired, propertiesFromWire, propertiesToWire, type MessageExtras } from '../cluster/properties.js'
+import { skipPeerRetained } from '../cluster/peer-retained.js'
 import { trackSubscriptions } from '../cluster/tracked-persistence.js'
 import { adminService } from './admin.js'
 import { AuthChain } from './auth/chain.js'
@@ -42,6 +44,23 @@ import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
 
 const EMPTY = Buffer.alloc(0)
+
+function toBuffer (bytes: Buffer | Uint8Array | string | undefined): Buffer {
+  if (bytes === undefined) return EMPTY
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes)
+}
+
+/** A publish a peer routed here, as handed to aedes. */
+interface RoutedPublish extends MessageExtras {
+  cmd: 'publish'
+  topic: string
+  payload: Buffer
+  qos: 0 | 1 | 2
+  retain: boolean
+  dup: false
+  brokerId: string
+  brokerCounter: number
+}
 
 export class StartError extends Error {}
 
@@ -85,6 +104,8 @@ export class BrokerNode {
   private rpc: RpcServer | undefined
   private stopping: Promise<void> | undefined
   private readonly stopListeners: Array<() => void> = []
+  /** aedes ids of the peers that routed retained messages here (see skipPeerRetained) */
+  private readonly peerOrigins = new Set<string>()
 
   private constructor (readonly config: NodeConfig) {
     this.settings = new Settings(config.values)
@@ -259,7 +280,8 @@ export class BrokerNode {
     } catch (err) {
       throw new StartError(`persistent_dir: ${(err as Error).message}`)
     }
-    const tracked = trackSubscriptions(store as unknown as Persistence, interest,
+    const stored = skipPeerRetained(store as unknown as Persistence, brokerId => this.peerOrigins.has(brokerId))
+    const tracked = trackSubscriptions(stored, interest,
       async (clientId, subscriptions) => { await this.cluster.sessionChanged(mountpoint, clientId, subscriptions) },
       store.allSubscriptions())
     const queues = new Queues({
@@ -330,20 +352,28 @@ export class BrokerNode {
   }
 
   private publishRemote ({ broker, mq }: Instance, publish: Publish, done: () => void): void {
-    const shares = publish.shares ?? []
-    const key = shares.length > 0 ? `${publish.origin ?? ''}:${Number(publish.counter ?? 0)}` : ''
-    if (shares.length > 0) mq.shared.designate(key, new Set(shares))
-    const payload = publish.payload ?? EMPTY
-    broker.publish({
+    const packet: RoutedPublish = {
       cmd: 'publish',
       topic: publish.topic ?? '',
-      payload: Buffer.isBuffer(payload) ? payload : Buffer.from(payload),
+      payload: toBuffer(publish.payload),
       qos: (publish.qos ?? 0) as 0 | 1 | 2,
-      retain: false,
+      retain: publish.retain === true,
       dup: false,
-      brokerId: publish.origin,
+      brokerId: publish.origin ?? '',
       brokerCounter: Number(publish.counter ?? 0)
-    } as Parameters<Aedes['publish']>[0], () => {
+    }
+    if (publish.properties !== null && publish.properties !== undefined) {
+      const now = Date.now()
+      Object.assign(packet, propertiesFromWire(publish.properties, now))
+      // its lifetime ended on the way (MQTT-3.3.2-5)
+      if (isExpired(packet, now)) { done(); return }
+    }
+    // delivered with its retain flag (Retain As Published), stored by replication only
+    if (packet.retain) this.peerOrigins.add(packet.brokerId)
+    const shares = publish.shares ?? []
+    const key = shares.length > 0 ? `${packet.brokerId}:${packet.brokerCounter}` : ''
+    if (shares.length > 0) mq.shared.designate(key, new Set(shares))
+    broker.publish(packet as Parameters<Aedes['publish']>[0], () => {
       if (shares.length > 0) mq.shared.release(key)
       done()
     })
@@ -351,14 +381,19 @@ export class BrokerNode {
 
   private async storeRetained (retain: Retain): Promise<void> {
     const { persistence } = await this.instance(retain.mountpoint ?? '')
-    await persistence.storeRetained({ cmd: 'publish', topic: retain.topic ?? '', payload: Buffer.from(retain.payload ?? Buffer.alloc(0)), qos: retain.qos ?? 0, retain: true })
+    const packet = { cmd: 'publish', topic: retain.topic ?? '', payload: toBuffer(retain.payload), qos: retain.qos ?? 0, retain: true }
+    await persistence.storeRetained(Object.assign(packet, propertiesFromWire(retain.properties, Date.now())))
   }
 
   private async retainedMessages (): Promise<Retain[]> {
     const all: Retain[] = []
     for (const pending of this.instances.values()) {
       const { mountpoint, persistence } = await pending
-      for await (const p of persistence.createRetainedStreamCombi(['#'])) all.push({ mountpoint, topic: p.topic, payload: p.payload, qos: p.qos })
+      for await (const p of persistence.createRetainedStreamCombi(['#'])) {
+        const now = Date.now()
+        if (isExpired(p, now)) continue
+        all.push({ mountpoint, topic: p.topic, payload: p.payload, qos: p.qos, properties: propertiesToWire(p, now) })
+      }
     }
     return all
   }

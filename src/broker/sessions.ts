@@ -2,8 +2,10 @@
 // session moves between nodes (handed over by the old node, adopted by the new).
 import type { Aedes, Client } from 'aedes'
 import { publicClientId } from './delivery/groups.js'
-import type { ClientRef, Persistence, StoredPacket } from './store/persistence.js'
+import type { ClientRef, Persistence, StoredPacket, StoredSubscription } from './store/persistence.js'
+import type { Subscription, Subscription__Output } from '../rpc/generated/vmq/Subscription.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
+import { isExpired, propertiesFromWire, propertiesToWire } from '../cluster/properties.js'
 
 export class SessionRegistry {
   private readonly online = new Map<string, Map<string, Client>>()
@@ -61,10 +63,14 @@ export async function handOver (persistence: Persistence | undefined, online: Cl
   const messages = await takeQueue(persistence, ref)
   const found = online !== undefined || subscriptions.length > 0 || messages.length > 0
   if (clean) return { found }
+  const now = Date.now()
   return {
     found,
-    subscriptions: subscriptions.map(s => ({ topic: s.topic, qos: s.qos })),
-    messages: messages.map(m => ({ topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain }))
+    subscriptions: subscriptions.map(subscriptionToWire),
+    // a message whose lifetime ended while it waited is not delivered (MQTT-3.3.2-5)
+    messages: messages.filter(m => !isExpired(m, now)).map(m => ({
+      topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, properties: propertiesToWire(m, now)
+    }))
   }
 }
 
@@ -77,14 +83,26 @@ async function takeQueue (persistence: Persistence, ref: ClientRef): Promise<Sto
   return messages
 }
 
+/** A subscription with its MQTT 5 options, as it travels to another node. */
+function subscriptionToWire (s: StoredSubscription): Subscription {
+  return { topic: s.topic, qos: s.qos, rh: s.rh, rap: s.rap, nl: s.nl, subscriptionIdentifier: s.subscriptionIdentifier }
+}
+
+function subscriptionFromWire (s: Subscription__Output): StoredSubscription {
+  const sub: StoredSubscription = { topic: s.topic, qos: s.qos, rh: s.rh, rap: s.rap, nl: s.nl }
+  if (s.subscriptionIdentifier !== undefined) sub.subscriptionIdentifier = s.subscriptionIdentifier
+  return sub
+}
+
 let handoverCounter = 0
 
 /** Takes over what other nodes handed over: subscriptions and queued messages, in order. */
 export async function adopt (broker: Aedes, persistence: Persistence, clientId: string, handovers: SessionHandover__Output[]): Promise<void> {
   for (const h of handovers) {
-    if (h.subscriptions.length > 0) await persistence.addSubscriptions({ id: clientId }, h.subscriptions.map(s => ({ topic: s.topic, qos: s.qos })))
+    if (h.subscriptions.length > 0) await persistence.addSubscriptions({ id: clientId }, h.subscriptions.map(subscriptionFromWire))
     for (const m of h.messages) {
       const packet: StoredPacket = { cmd: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, brokerId: `${broker.id}/handover`, brokerCounter: ++handoverCounter }
+      if (m.properties !== null) Object.assign(packet, propertiesFromWire(m.properties, Date.now()))
       await persistence.outgoingEnqueueCombi([{ clientId, topic: m.topic, qos: m.qos }], packet)
     }
   }

@@ -8,6 +8,7 @@ import { COOKIE_METADATA } from '../rpc/server.js'
 import type { Hello } from '../rpc/generated/vmq/Hello.js'
 import type { SessionInfo } from '../rpc/generated/vmq/SessionInfo.js'
 import type { Member } from '../rpc/generated/vmq/Member.js'
+import type { Properties } from '../rpc/generated/vmq/Properties.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
@@ -17,6 +18,7 @@ import { HybridClock } from './clock.js'
 import { LocalInterest, RemoteInterest, matchable, topicMatches } from './interest.js'
 import { MemberStore, type MemberRecord } from './members.js'
 import { PeerLink } from './peer-link.js'
+import { propertiesToWire, type PublishProperties } from './properties.js'
 import type { RoutedPacket } from './router.js'
 
 export class ClusterError extends Error {}
@@ -249,7 +251,7 @@ export class Cluster {
     const homes: Array<PeerLink | undefined> = [undefined, ...this.runningPeers()]
     for (const [index, info] of sessions.entries()) {
       const home = homes[index % homes.length]
-      const session = { found: true, subscriptions: (info.subscriptions ?? []).map(s => ({ topic: s.topic ?? '', qos: s.qos ?? 0 })), messages: [] }
+      const session = { found: true, subscriptions: (info.subscriptions ?? []).map(s => ({ topic: s.topic ?? '', qos: s.qos ?? 0, rh: 0, rap: false, nl: false })), messages: [] }
       if (home === undefined) await this.host.adopt(info.mountpoint ?? '', info.clientId ?? '', session)
       else await this.handTo(home, info.mountpoint ?? '', info.clientId ?? '', session)
     }
@@ -312,11 +314,25 @@ export class Cluster {
   route (mountpoint: string, packet: RoutedPacket, localShares: readonly string[]): ReadonlySet<string> {
     if (this.links.size === 0 && localShares.length === 0) return NONE
     const assigned = this.assignShares(mountpoint, packet.topic, localShares)
+    // converted once, for the first peer that gets the message (null: not yet)
+    let properties: Properties | undefined | null = null
     for (const [name, link] of this.links) {
       if (!link.up) continue
       const shares = assigned.get(name)
       if (shares === undefined && this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
-      link.route({ mountpoint, topic: packet.topic, payload: packet.payload, qos: packet.qos, origin: packet.brokerId, counter: packet.brokerCounter, shares })
+      if (properties === null) properties = propertiesToWire(packet, Date.now())
+      link.route({
+        mountpoint,
+        topic: packet.topic,
+        payload: packet.payload,
+        qos: packet.qos,
+        // unset rather than false: nothing on the wire for the common message
+        retain: packet.retain ? true : undefined,
+        origin: packet.brokerId,
+        counter: packet.brokerCounter,
+        shares,
+        properties
+      })
     }
     const mine = assigned.get(this.host.name)
     return mine === undefined ? NONE : new Set(mine)
@@ -360,10 +376,10 @@ export class Cluster {
   // ---- retained messages ----
 
   /** Stores a retained message on every reachable peer; resolves once all have answered. */
-  async replicateRetain (mountpoint: string, topic: string, payload: Buffer, qos: number): Promise<void> {
+  async replicateRetain (mountpoint: string, topic: string, payload: Buffer, qos: number, properties?: PublishProperties): Promise<void> {
     const timestamp = this.clock.now()
     this.retainClock.set(retainKey(mountpoint, topic), timestamp)
-    const message: Retain = { mountpoint, topic, payload, qos, timestamp }
+    const message: Retain = { mountpoint, topic, payload, qos, timestamp, properties: propertiesToWire({ properties }, Date.now()) }
     const timeout = this.host.requestTimeout()
     const results = await Promise.allSettled([...this.links.values()].filter(l => l.up).map(async link => await link.request({ retain: message }, timeout)))
     for (const r of results) if (r.status === 'rejected') this.log.warn({ topic, err: (r.reason as Error).message }, 'retained message not stored on a member')

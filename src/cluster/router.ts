@@ -6,11 +6,12 @@
 // locally only.
 import mqemitter, { type MQEmitter } from 'mqemitter'
 import type { LocalInterest } from './interest.js'
+import type { MessageExtras } from './properties.js'
 import { parseShare, SharedGroups } from './shared.js'
 
 type Listener = (message: mqemitter.Message, done: () => void) => void
 
-export interface RoutedPacket {
+export interface RoutedPacket extends MessageExtras {
   topic: string
   payload: Buffer
   qos: number

@@ -205,7 +205,9 @@ export class LevelPersistence {
     if (this.#journaled.has(payload)) return
     const key = journalKey(++this.#journalSeq)
     this.#journaled.set(payload, key)
-    await this.#batcher.write([{ type: 'put', key, value: encodeValue({ cmd: 'publish', topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }) }])
+    const record: Stored = { cmd: 'publish', topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }
+    if (packet.properties !== undefined) addProperties(record, packet.properties as { messageExpiryInterval?: number })
+    await this.#batcher.write([{ type: 'put', key, value: encodeValue(record) }])
   }
 
   /** Messages journaled but not queued before the last stop; publish them again (each once). */
@@ -772,6 +774,17 @@ function queuedCopy (packet: PacketLike): Stored {
   copy.dup = packet.dup || false
   if (qos > 0 || cmd !== 'publish') copy.messageId = undefined
   return copy
+}
+
+/**
+ * A journaled message's MQTT 5 properties, and the absolute expiry aedes would
+ * give it (aedes' `messageExpiry`), so its lifetime keeps counting down across
+ * a restart.
+ */
+function addProperties (record: Stored, properties: { messageExpiryInterval?: number }): void {
+  record.properties = properties
+  const interval = properties.messageExpiryInterval
+  if (interval !== undefined && interval > 0) record.messageExpiry = Date.now() + interval * 1000
 }
 
 /** What aedes means by a clear: by packet id; by origin when it has none yet; else the oldest unsent. */

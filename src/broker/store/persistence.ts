@@ -1,10 +1,19 @@
 // The promise-based persistence interface aedes 2 calls, as far as vmq-ts code
 // uses it directly (sessions moving between nodes, subscription tracking).
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
+import type { IPublishPacket } from 'mqtt-packet'
 
 /** a client as the store sees it; `clean: true` reads its whole stored queue (see outgoingStream) */
 export interface ClientRef { id: string, clean?: boolean }
-export interface StoredSubscription { topic: string, qos: number }
+export interface StoredSubscription {
+  topic: string
+  qos: number
+  /** MQTT 5 subscription options and identifier, when the client set them */
+  rh?: number
+  rap?: boolean
+  nl?: boolean
+  subscriptionIdentifier?: number
+}
 export interface StoredPacket {
   cmd?: string
   topic: string
@@ -14,6 +23,10 @@ export interface StoredPacket {
   messageId?: number
   brokerId?: string
   brokerCounter?: number
+  /** MQTT 5 properties, as mqtt-packet reads them */
+  properties?: IPublishPacket['properties']
+  /** aedes' absolute Message Expiry (ms epoch) */
+  messageExpiry?: number
 }
 
 export interface Persistence {
