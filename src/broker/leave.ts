@@ -8,11 +8,13 @@ import { handOver } from './sessions.js'
 
 export async function leaveCluster (node: BrokerNode, opts: LeaveOptions): Promise<string> {
   if (!opts.kill) {
-    await Promise.all(node.listeners.all().filter(l => l.status === 'running').map(async l => { await l.suspend() }))
+    await node.listeners.suspendAll()
     return 'Done! Use -k to teardown and migrate existing sessions!'
   }
   const peers = node.cluster.runningPeers()
   if (node.cluster.hasPeers() && peers.length === 0) throw new Error("Can't migrate queues because cluster is inconsistent, retry!")
+  await node.listeners.suspendAll()
+  await disconnectAll(node)
   await node.listeners.closeAll()
   const instances = await node.allInstances()
   const queues = instances.flatMap(i => i.persistentClients().map(clientId => ({ instance: i, clientId })))
@@ -34,4 +36,13 @@ export async function leaveCluster (node: BrokerNode, opts: LeaveOptions): Promi
   node.log.info({ queues: moved, messages }, 'left the cluster; shutting down')
   setImmediate(() => { void node.stop() })
   return 'Done'
+}
+
+/** MQTT 5: DISCONNECT 0x9C (use another server); the sessions move to the running members. */
+const USE_ANOTHER_SERVER = 0x9c
+
+async function disconnectAll (node: BrokerNode): Promise<void> {
+  await Promise.all(node.sessions.all().map(async ({ client }) => {
+    await new Promise<void>(resolve => { client.disconnect({ reasonCode: USE_ANOTHER_SERVER }, () => { resolve() }) })
+  }))
 }

@@ -427,14 +427,19 @@ export class BrokerNode {
 
   private async close (): Promise<void> {
     this.cluster.close()
-    await this.listeners.closeAll()
+    // aedes closes its clients with DISCONNECT 0x8B (server shutting down) for
+    // MQTT 5; the listeners stop accepting first and drop what is left after.
+    await this.listeners.suspendAll()
+    const instances: Instance[] = []
     for (const pending of this.instances.values()) {
       const instance = await pending.catch(() => undefined)
       if (instance === undefined) continue
+      instances.push(instance)
       instance.queues.stop()
       await new Promise<void>(resolve => { instance.broker.close(() => resolve()) })
-      await instance.persistence.destroy().catch(() => {})
     }
+    await this.listeners.closeAll()
+    for (const instance of instances) await instance.persistence.destroy().catch(() => {})
     await this.plugins.closeAll()
     await this.rpc?.close()
     this.log.info({ node: this.name }, 'node stopped')

@@ -53,6 +53,11 @@ export class ListenerRegistry {
     return tls.length
   }
 
+  /** Stops accepting on every listener; open connections stay. */
+  async suspendAll (): Promise<void> {
+    await Promise.allSettled(this.listeners.filter(l => l.status === 'running').map(async l => { await l.suspend() }))
+  }
+
   async closeAll (): Promise<void> {
     await Promise.allSettled(this.listeners.map(async l => { await l.close() }))
   }
