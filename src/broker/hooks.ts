@@ -13,7 +13,7 @@ import type { Instance } from './node.js'
 import { adopt } from './sessions.js'
 import { parseShare } from '../cluster/shared.js'
 import type { PublishProperties } from '../cluster/properties.js'
-import { siblingFilters } from './subscribe-packets.js'
+import { wholePacketPasses } from './subscribe-packets.js'
 import type { BrokerCounters } from './counters.js'
 import type { Queues } from './delivery/queues.js'
 import type { OutPacket } from './delivery/adapter.js'
@@ -117,7 +117,7 @@ export function brokerHooks (ctx: HookContext): Hooks {
         return
       }
       const info = clientInfo(client)
-      const allowed = [sub, ...siblingFilters(sub)].every(s => ctx.chain.subscribe(info, { topic: s.topic, qos: s.qos as 0 | 1 | 2 }))
+      const allowed = wholePacketPasses(sub, s => ctx.chain.subscribe(info, { topic: s.topic, qos: s.qos as 0 | 1 | 2 }))
       if (!allowed) {
         ctx.log.info({ client: client.id, topic: sub.topic }, "can't auth subscribe: not authorized (a SUBSCRIBE is refused as a whole)")
         callback(null, null)

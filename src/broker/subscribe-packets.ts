@@ -17,8 +17,21 @@ export function trackSubscribePackets (client: Client): void {
   })
 }
 
-/** The other filters of the SUBSCRIBE a subscription came in (empty when unknown). */
-export function siblingFilters (sub: object): Array<{ topic: string, qos: number }> {
+const verdicts = new WeakMap<SubscribePacket, boolean>()
+
+/**
+ * Whether every filter of the SUBSCRIBE `sub` came in passes `check` (just
+ * `sub` when its packet is unknown). Worked out once per packet: aedes asks for
+ * each filter, and asking for all of them each time made a SUBSCRIBE of n
+ * filters cost n² checks.
+ */
+export function wholePacketPasses (sub: { topic: string, qos: number }, check: (s: { topic: string, qos: number }) => boolean): boolean {
   const packet = packetOf.get(sub)
-  return (packet?.subscriptions ?? []).filter(s => s !== sub) as Array<{ topic: string, qos: number }>
+  if (packet === undefined) return check(sub)
+  let verdict = verdicts.get(packet)
+  if (verdict === undefined) {
+    verdict = (packet.subscriptions as Array<{ topic: string, qos: number }>).every(check)
+    verdicts.set(packet, verdict)
+  }
+  return verdict
 }

@@ -21,36 +21,43 @@ export function trackSubscriptions<P extends Persistence> (
   /** subscriptions the persistence already holds (after a restart) */
   existing: Array<{ clientId: string, topic: string, qos: number }> = []
 ): Tracked<P> {
-  const byClient = new Map<string, Map<string, number>>()
-  for (const { clientId, topic, qos } of existing) {
+  const byClient = new Map<string, HeldSubscriptions>()
+  const hold = (clientId: string, topic: string, qos: number): void => {
     let held = byClient.get(clientId)
-    if (held === undefined) byClient.set(clientId, held = new Map())
-    if (!held.has(topic)) interest.add(topic)
-    held.set(topic, qos)
+    if (held === undefined) byClient.set(clientId, held = new HeldSubscriptions())
+    if (held.set(topic, qos)) interest.add(topic)
   }
+  for (const { clientId, topic, qos } of existing) hold(clientId, topic, qos)
   const report = async (clientId: string): Promise<void> => {
-    await changed(clientId, [...(byClient.get(clientId) ?? [])].map(([topic, qos]) => ({ topic, qos })))
+    await changed(clientId, byClient.get(clientId)?.list ?? [])
   }
   const forget = (clientId: string, topics: Iterable<string>): void => {
     const held = byClient.get(clientId)
     if (held === undefined) return
     for (const topic of topics) if (held.delete(topic)) interest.remove(topic)
-    if (held.size === 0) byClient.delete(clientId)
+    if (held.list.length === 0) byClient.delete(clientId)
     // Peers learn of a removal without our waiting for them: a session handed
     // over inside a peer's request (takeover) must not wait on that peer, which
     // may be handing a session to us at the same moment and so not answer.
     report(clientId).catch(() => {})
   }
+  // aedes stores a persistent session's SUBSCRIBE once per filter, each time
+  // with the packet's whole list: one store call per list keeps a SUBSCRIBE of
+  // n filters at n writes instead of n².
+  const stored = new WeakMap<StoredSubscription[], Promise<void>>()
+  const add = async (client: ClientRef, subs: StoredSubscription[]): Promise<void> => {
+    await persistence.addSubscriptions(client, subs)
+    for (const { topic, qos } of subs) hold(client.id, topic, qos)
+    await report(client.id)
+  }
   const overrides: Partial<Persistence> = {
     addSubscriptions: async (client: ClientRef, subs: StoredSubscription[]) => {
-      await persistence.addSubscriptions(client, subs)
-      let held = byClient.get(client.id)
-      if (held === undefined) byClient.set(client.id, held = new Map())
-      for (const { topic, qos } of subs) {
-        if (!held.has(topic)) interest.add(topic)
-        held.set(topic, qos)
+      let pending = stored.get(subs)
+      if (pending === undefined) {
+        pending = add(client, subs)
+        stored.set(subs, pending)
       }
-      await report(client.id)
+      await pending
     },
     removeSubscriptions: async (client: ClientRef, topics: string[]) => {
       await persistence.removeSubscriptions(client, topics)
@@ -58,10 +65,45 @@ export function trackSubscriptions<P extends Persistence> (
     },
     cleanSubscriptions: async (client: ClientRef) => {
       await persistence.cleanSubscriptions(client)
-      forget(client.id, [...(byClient.get(client.id)?.keys() ?? [])])
+      forget(client.id, byClient.get(client.id)?.list.map(sub => sub.topic) ?? [])
     }
   }
   const proxy = overlay(persistence, overrides as Record<string, unknown>)
   for (const clientId of byClient.keys()) void report(clientId)
   return { persistence: proxy, clients: () => [...byClient.keys()] }
+}
+
+/**
+ * One session's subscriptions as a list kept up to date in place: every
+ * SUBSCRIBE reports the whole list, and building it anew each time made a
+ * session of n filters cost n² (most of it garbage collection).
+ */
+class HeldSubscriptions {
+  readonly list: StoredSubscription[] = []
+  private readonly at = new Map<string, number>()
+
+  /** True when the topic is new to the session. */
+  set (topic: string, qos: number): boolean {
+    const index = this.at.get(topic)
+    if (index !== undefined) {
+      this.list[index] = { topic, qos }
+      return false
+    }
+    this.at.set(topic, this.list.length)
+    this.list.push({ topic, qos })
+    return true
+  }
+
+  /** True when the topic was held. */
+  delete (topic: string): boolean {
+    const index = this.at.get(topic)
+    if (index === undefined) return false
+    this.at.delete(topic)
+    const last = this.list.pop() as StoredSubscription
+    if (index < this.list.length) {
+      this.list[index] = last
+      this.at.set(last.topic, index)
+    }
+    return true
+  }
 }
