@@ -17,9 +17,10 @@
 // 5. A client.publish to a persistent session stores the stub through
 //    persistence.outgoingEnqueue (the tap skips it) before delivering it.
 // 6. PUBACK/PUBCOMP reach persistence.outgoingClearMessageId(client, ack) for
-//    clean sessions too; a persistent session's PUBREC reaches
-//    outgoingUpdate(client, pubrel); a forward refused for a persistent session
-//    is cleared without a messageId.
+//    clean sessions too (a PUBREC does not: onParsedPacket sees it); an MQTT 5
+//    PUBREC with an error reason of a persistent session is cleared with
+//    outgoingClearMessageId(client, pubrec); a forward refused for a
+//    persistent session is cleared without a messageId.
 // 7. Every subscriber's copy of a message shares the payload Buffer, and a null
 //    from authorizeForward for QoS 0 sends nothing (writeQos0 relies on both).
 import type { EventEmitter } from 'node:events'
@@ -70,7 +71,7 @@ export function publishStub (client: Client, packet: OutPacket, qos: number, pen
  * Calls `listener` with every packet aedes' parser reads from the client,
  * before aedes handles it (the parser is `client._parser`, not a public API).
  */
-export function onParsedPacket (client: Client, listener: (packet: { cmd: string }) => void): void {
+export function onParsedPacket (client: Client, listener: (packet: { cmd: string, messageId?: number, reasonCode?: number }) => void): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser
   parser?.prependListener('packet', listener)
 }

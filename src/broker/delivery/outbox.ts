@@ -122,8 +122,17 @@ export class SessionQueue {
     if (this.waiting.length > 0) this.schedulePump()
   }
 
-  /** PUBREC for `messageId` (aedes answers it with PUBREL). */
-  released (messageId: number): void {
+  /**
+   * A PUBREC from the client, before aedes handles it. aedes answers it with
+   * PUBREL, so a retry must be that PUBREL, not the PUBLISH (MQTT-4.3.3). An
+   * MQTT 5 PUBREC with an error reason ends the exchange: no PUBREL follows;
+   * aedes clears a persistent session's copy, which acks it (see store-tap.ts).
+   */
+  pubrecReceived (messageId: number, reasonCode: number | undefined): void {
+    if (this.client.version === 5 && (reasonCode ?? 0) >= 0x80) {
+      if (this.client.clean) this.acked(messageId)
+      return
+    }
     this.window.released(messageId, Date.now())
   }
 
