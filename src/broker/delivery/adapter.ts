@@ -42,6 +42,8 @@ export interface OutPacket {
   brokerId?: string | null
   brokerCounter?: number
   properties?: Record<string, unknown>
+  /** MQTT 5: when the message expires, ms since the epoch (set by aedes' publish) */
+  messageExpiry?: number
 }
 
 let injections = 0

@@ -13,6 +13,7 @@ import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
 import { publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './adapter.js'
 import { InflightWindow, type Entry } from './inflight.js'
+import { hasExpired, setRemainingExpiry } from './message-expiry.js'
 import { OnlineQueue } from './online-queue.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
 import { PacketIds } from './packet-ids.js'
@@ -171,6 +172,10 @@ export class SessionQueue {
       const packet: OutPacket = { ...stored, cmd: 'publish' }
       const entry = this.entry(packet, this.qosFor(packet))
       entry.stored = true
+      if (hasExpired(packet, now)) {
+        this.expire(entry)
+        continue
+      }
       if (stored.messageId !== undefined && this.ids.reserve(stored.messageId)) {
         entry.messageId = stored.messageId
         entry.dup = true
@@ -270,6 +275,17 @@ export class SessionQueue {
   private drop (entry: Entry): void {
     this.host.counters.onlineDropped++
     this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: online queue full (max_online_messages)')
+    this.discard(entry)
+  }
+
+  private expire (entry: Entry): void {
+    this.host.counters.messagesExpired++
+    this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: its message expiry interval passed before delivery')
+    this.discard(entry)
+  }
+
+  /** Forgets an entry that will not be delivered: its packet id and its stored copy. */
+  private discard (entry: Entry): void {
     if (entry.messageId !== 0) this.ids.release(entry.messageId)
     if (entry.stored) this.host.forget(this.client.id, entry.packet)
   }
@@ -294,9 +310,15 @@ export class SessionQueue {
   private pump (): void {
     this.pumpScheduled = false
     if (this.closed || this.loading) return
+    const now = Date.now()
     for (let entry = this.waiting.items.peek(); entry !== undefined; entry = this.waiting.items.peek()) {
       if (entry.qos > 0 && !this.hasRoom()) return
       this.waiting.items.shift()
+      if (hasExpired(entry.packet, now)) {
+        this.expire(entry)
+        continue
+      }
+      setRemainingExpiry(entry.packet, now)
       if (entry.qos > 0) {
         this.send(entry)
       } else {
