@@ -23,6 +23,10 @@
 //    persistent session is cleared without a messageId.
 // 7. Every subscriber's copy of a message shares the payload Buffer, and a null
 //    from authorizeForward for QoS 0 sends nothing (writeQos0 relies on both).
+// 8. A PUBLISH marked `_notAuthorized` in authorizePublish is neither
+//    acknowledged nor published; a PUBREL for a packet id aedes never stored
+//    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
+//    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
 import type { EventEmitter } from 'node:events'
 import type { Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
@@ -78,6 +82,23 @@ export function onParsedPacket (client: Client, listener: (packet: { cmd: string
   parser?.prependListener('packet', listener)
 }
 
+/**
+ * Makes aedes neither acknowledge nor publish a PUBLISH authorizePublish lets
+ * through (see 8. above).
+ */
+export function skipPublish (packet: object): void {
+  (packet as { _notAuthorized?: boolean })._notAuthorized = true
+}
+
+/**
+ * Acknowledges a QoS 1/2 PUBLISH that goes to nobody: PUBACK, or PUBREC (aedes
+ * answers the PUBREL with PUBCOMP), without reason code (3.1/3.1.1).
+ */
+export function acknowledgeSkipped (client: Client, packet: { qos: number, messageId?: number }): void {
+  if (packet.qos === 0 || packet.messageId === undefined) return
+  writeRaw(client, { cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId })
+}
+
 /** True for packets aedes replays from the stored queue at CONNECT (see 3. above). */
 export function isStoredReplay (packet: OutPacket): boolean {
   return packet.messageId !== undefined
@@ -91,11 +112,11 @@ export function subscriptionsOf (client: Client): Record<string, SubscriptionLik
 }
 
 /**
- * Writes a PUBLISH (a resend, with DUP) or a PUBREL straight to the
- * connection: aedes has no public call to send either with a given packet id.
+ * Writes a PUBLISH (a resend, with DUP), a PUBREL or an acknowledgement straight
+ * to the connection: aedes has no public call to send these with a given packet id.
  * client.conn, client.version and client.connecting are documented.
  */
-export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mqttPacket.IPubrelPacket): void {
+export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mqttPacket.IPubrelPacket | mqttPacket.IPubackPacket | mqttPacket.IPubrecPacket): void {
   if (client.closed || !(client.connected || client.connecting)) return
   const version = client.version === 3 || client.version === 5 ? client.version : 4
   try {
