@@ -12,7 +12,8 @@
 // 3. The only authorizeForward calls whose packet already has a `messageId` are
 //    aedes' replay of the stored queue at CONNECT (lib/handlers/connect.js
 //    emptyQueue); live, retained and client.publish packets have none.
-// 4. client.subscriptions maps each filter of the connection to { qos }, and
+// 4. client.subscriptions maps each filter of the connection to { qos, si }
+//    (si: its MQTT 5 Subscription Identifier, when it has one), and
 //    aedes caps a delivery at the QoS of a filter equal to the topic.
 // 5. A client.publish to a persistent session stores the stub through
 //    persistence.outgoingEnqueue (the tap skips it) before delivering it.
@@ -104,9 +105,9 @@ export function isStoredReplay (packet: OutPacket): boolean {
   return packet.messageId !== undefined
 }
 
-interface SubscriptionLike { qos: number }
+interface SubscriptionLike { qos: number, si?: number }
 
-/** The connection's filters and their granted QoS (see 4. above). */
+/** The connection's filters, their granted QoS and MQTT 5 Subscription Identifier (see 4. above). */
 export function subscriptionsOf (client: Client): Record<string, SubscriptionLike> {
   return (client as unknown as { subscriptions: Record<string, SubscriptionLike> }).subscriptions
 }

@@ -17,6 +17,7 @@ import { hasExpired, setRemainingExpiry } from './message-expiry.js'
 import { OnlineQueue } from './online-queue.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
 import { PacketIds } from './packet-ids.js'
+import { addSubscriptionIds, SubscriptionIds } from './subscription-ids.js'
 import type { QueueSettings } from './settings.js'
 import type { SessionGroup } from './groups.js'
 
@@ -48,6 +49,7 @@ export class SessionQueue {
   private readonly window: InflightWindow
   private readonly waiting = new OnlineQueue<Entry>()
   private readonly qos = new SubscriptionQos()
+  private readonly subscriptionIds = new SubscriptionIds()
   private injections: Map<number, OutPacket> | undefined
   private recent: Set<string> | undefined
   private recentTimer: NodeJS.Timeout | undefined
@@ -75,6 +77,7 @@ export class SessionQueue {
    * message waits (it is then sent later) or is dropped.
    */
   forward (packet: OutPacket): OutPacket | null {
+    if (this.client.version === 5) this.addSubscriptionIds(packet)
     if (packet.qos === 0 && !this.host.settings.upgradeQos) {
       if (!this.loading && this.waiting.length === 0) return this.sendQos0(packet)
       this.enqueue(this.entry(packet, 0))
@@ -106,6 +109,7 @@ export class SessionQueue {
 
   subscriptionsChanged (): void {
     this.qos.invalidate()
+    this.subscriptionIds.invalidate()
   }
 
   /** The real packet behind a stub sent through client.publish. */
@@ -170,6 +174,7 @@ export class SessionQueue {
       }
       if (stored.brokerId != null) keys.add(originKey(stored))
       const packet: OutPacket = { ...stored, cmd: 'publish' }
+      if (this.client.version === 5) this.addSubscriptionIds(packet)
       const entry = this.entry(packet, this.qosFor(packet))
       entry.stored = true
       if (hasExpired(packet, now)) {
@@ -200,6 +205,12 @@ export class SessionQueue {
     if (!this.loading) return
     this.loading = false
     this.schedulePump()
+  }
+
+  /** MQTT 5: the identifiers of every matching subscription, not only the one aedes matched first (retained messages keep the subscribing one's). */
+  private addSubscriptionIds (packet: OutPacket): void {
+    if (packet.brokerId == null) return
+    addSubscriptionIds(packet, this.subscriptionIds.lookup(subscriptionsOf(this.client), packet.topic))
   }
 
   /** A QoS 0 message nothing waits before: written here when it can be (see writeQos0), else aedes sends it. */

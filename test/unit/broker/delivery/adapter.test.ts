@@ -323,6 +323,17 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
     pub.socket.destroy()
   })
 
+  it('client.subscriptions keeps the MQTT 5 Subscription Identifier of a filter as si', async () => {
+    const sub = await open('s10', 5)
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'si/+', qos: 1 }], properties: { subscriptionIdentifier: 42 } } as Packet)
+    await sub.next('suback')
+    sub.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'si/#', qos: 0 }] })
+    await sub.next('suback')
+    const subs = subscriptionsOf(clients.get('s10') as Client)
+    assert.deepEqual([subs['si/+'].si, subs['si/#'].si], [42, undefined])
+    sub.socket.destroy()
+  })
+
   it('onParsedPacket sees a clean session\'s PUBREC before aedes answers it with PUBREL', async () => {
     const sub = await open('s9', 4, 'rec/t')
     const seen: Array<{ cmd: string, messageId?: number }> = []
