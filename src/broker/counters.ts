@@ -8,6 +8,8 @@ export class BrokerCounters {
   retried = 0
   /** MQTT 5 messages not delivered because their Message Expiry Interval passed while they waited */
   messagesExpired = 0
+  /** MQTT 5 messages not sent to a client because the PUBLISH exceeds the Maximum Packet Size it set */
+  tooLargeForClient = 0
   /** offline persistent sessions deleted after persistent_client_expiration */
   sessionsExpired = 0
   /** PUBLISHes refused for exceeding max_message_size (the connection was closed) */

@@ -17,6 +17,7 @@ import { hasExpired, setRemainingExpiry } from './message-expiry.js'
 import { OnlineQueue } from './online-queue.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
 import { PacketIds } from './packet-ids.js'
+import { publishSize } from './packet-size.js'
 import { addSubscriptionIds, SubscriptionIds } from './subscription-ids.js'
 import type { QueueSettings } from './settings.js'
 import type { SessionGroup } from './groups.js'
@@ -79,6 +80,7 @@ export class SessionQueue {
   forward (packet: OutPacket): OutPacket | null {
     if (this.client.version === 5) this.addSubscriptionIds(packet)
     if (packet.qos === 0 && !this.host.settings.upgradeQos) {
+      if (this.exceedsMaximum(packet, 0)) return null
       if (!this.loading && this.waiting.length === 0) return this.sendQos0(packet)
       this.enqueue(this.entry(packet, 0))
       return null
@@ -93,7 +95,12 @@ export class SessionQueue {
    * another member leaving: it goes through the queue like any other.
    */
   offer (packet: OutPacket, qos: number): void {
-    this.enqueue(this.entry(packet, qos))
+    const entry = this.entry(packet, qos)
+    if (this.exceedsMaximum(packet, qos)) {
+      this.discard(entry)
+      return
+    }
+    this.enqueue(entry)
     this.schedulePump()
   }
 
@@ -181,6 +188,10 @@ export class SessionQueue {
         this.expire(entry)
         continue
       }
+      if (this.exceedsMaximum(packet, entry.qos)) {
+        this.discard(entry)
+        continue
+      }
       if (stored.messageId !== undefined && this.ids.reserve(stored.messageId)) {
         entry.messageId = stored.messageId
         entry.dup = true
@@ -237,6 +248,10 @@ export class SessionQueue {
    * either); those go through client.publish at the QoS decided here.
    */
   private forwardAt (packet: OutPacket, qos: number, overlap: boolean): OutPacket | null {
+    if (this.exceedsMaximum(packet, qos)) {
+      this.discard(this.entry(packet, qos))
+      return null
+    }
     const viaStub = qos > 0 && (overlap || packet.qos === 0)
     if (!viaStub && !this.loading && this.waiting.length === 0) {
       if (qos === 0) {
@@ -287,6 +302,22 @@ export class SessionQueue {
     this.host.counters.onlineDropped++
     this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: online queue full (max_online_messages)')
     this.discard(entry)
+  }
+
+  /**
+   * MQTT 5: a PUBLISH larger than the client's Maximum Packet Size is not sent
+   * to it; it is dropped as if it had been sent (MQTT-3.1.2-24/25). (3.1.1 has
+   * no such limit; MQTT 5 is never written directly, see adapter.ts, so this
+   * covers both paths.)
+   */
+  private exceedsMaximum (packet: OutPacket, qos: number): boolean {
+    const max = this.client.version === 5 ? this.client.maximumPacketSize : undefined
+    if (max === undefined || max <= 0) return false
+    const size = publishSize(packet, qos)
+    if (size <= max) return false
+    this.host.counters.tooLargeForClient++
+    this.host.log.debug({ client: this.client.id, topic: packet.topic, size, max }, 'message dropped: larger than the maximum packet size the client accepts')
+    return true
   }
 
   private expire (entry: Entry): void {
