@@ -226,33 +226,56 @@ describe('a subscriber that stops reading (max_online_messages = -1, outgoing_bu
   before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'max_online_messages = -1', 'outgoing_buffer_limit = 1MB'] }) })
   after(async () => { await node.stop(); node.cleanup() })
 
-  it('is disconnected past the limit with one warning; the node serves other clients', async () => {
-    const rssAtStart = rss(node)
-    const stuck = await rawSubscriber(node, 'stuck', 'flood/t', 0)
-    stuck.socket.pause()
+  const warning = 'closing the connection of a client that is not reading'
+
+  /** Floods `topic` with 10 KB QoS 0 messages until the node warns about `clientId` (bounded). */
+  async function flood (topic: string, clientId: string): Promise<MqttClient> {
     const pub = await connect(node.mqttUrl)
     const payload = Buffer.alloc(10 * 1024, 1)
-    const warning = 'closing the connection of a client that is not reading'
     const deadline = Date.now() + 30000
     let sent = 0
-    while (!consoleLog(node).includes(warning) && Date.now() < deadline && sent < 20000) {
-      for (let i = 0; i < 99; i++) pub.publish('flood/t', payload, { qos: 0 })
-      await pub.publishAsync('flood/t', payload, { qos: 0 })
+    while (warnings(clientId) === 0 && Date.now() < deadline && sent < 20000) {
+      for (let i = 0; i < 99; i++) pub.publish(topic, payload, { qos: 0 })
+      await pub.publishAsync(topic, payload, { qos: 0 })
       sent += 100
     }
-    assert.ok(consoleLog(node).includes(warning), `no warning after ${sent} messages`)
+    assert.equal(warnings(clientId), 1, `one warning after ${sent} messages`)
+    return pub
+  }
+
+  function warnings (clientId: string): number {
+    return consoleLog(node).split('\n').filter(line => line.includes(warning) && line.includes(`client=${clientId} `)).length
+  }
+
+  it('3.1.1: is disconnected past the limit with one warning; the node stays small and serves other clients', async () => {
+    const rssAtStart = rss(node)
+    const stuck = await rawSubscriber(node, 'stuck4', 'flood/4', 0)
+    stuck.socket.pause()
+    const pub = await flood('flood/4', 'stuck4')
     assert.ok(rss(node) < rssAtStart + 256 * 1024 * 1024, 'the node did not buffer the flood')
-    // the broker closed the connection: reading again drains what was in flight, then the end
+    // the broker closed the connection: reading again gets what was in flight, then the end
     stuck.socket.resume()
     await stuck.waitClosed(10000)
     await pause(QUIET_MS)
-    assert.equal(count(consoleLog(node), warning), 1)
+    assert.equal(warnings('stuck4'), 1)
     const other = await connect(node.mqttUrl)
     await other.subscribeAsync('still/t')
     const arrived = new Promise<string>(resolve => other.once('message', (_t, p) => resolve(p.toString())))
     await pub.publishAsync('still/t', 'served')
     assert.equal(await arrived, 'served')
     await endAll(other, pub)
+  })
+
+  it('5: gets DISCONNECT 0x97 (quota exceeded) behind what was pending when it reads again within the grace time', async () => {
+    const stuck = await Raw5.open(node.mqttPort, 'stuck5')
+    await stuck.subscribe('flood/5', 0)
+    stuck.socket.pause()
+    const pub = await flood('flood/5', 'stuck5')
+    stuck.socket.resume()
+    const disconnect = await stuck.next('disconnect', 10000) as { reasonCode?: number }
+    assert.equal(disconnect.reasonCode, 0x97)
+    await waitFor(() => stuck.closed, 5000, 'the connection closed')
+    await endAll(pub)
   })
 })
 

@@ -117,7 +117,7 @@ export function subscriptionsOf (client: Client): Record<string, SubscriptionLik
  * to the connection: aedes has no public call to send these with a given packet id.
  * client.conn, client.version and client.connecting are documented.
  */
-export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mqttPacket.IPubrelPacket | mqttPacket.IPubackPacket | mqttPacket.IPubrecPacket): void {
+export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mqttPacket.IPubrelPacket | mqttPacket.IPubackPacket | mqttPacket.IPubrecPacket | mqttPacket.IDisconnectPacket): void {
   if (client.closed || !(client.connected || client.connecting)) return
   const version = client.version === 3 || client.version === 5 ? client.version : 4
   try {
@@ -125,6 +125,27 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
   } catch {
     // a packet that cannot be serialised was serialised once already; nothing to resend
   }
+}
+
+/** Bytes written to the connection and not yet handed to the operating system. */
+export function pendingBytes (client: Client): number {
+  return (client.conn as unknown as { writableLength?: number }).writableLength ?? 0
+}
+
+/**
+ * Closes a connection that does not read what is sent to it. MQTT 5 gets a
+ * DISCONNECT with `reasonCode` behind the bytes already pending (client.disconnect
+ * would wait for a drain that does not come); the socket is ended so a client
+ * that reads slowly still gets them, and aedes closes the client after
+ * `graceMs` at the latest, which discards what is still pending.
+ */
+export function closeNotReading (client: Client, reasonCode: number, graceMs: number): void {
+  if (client.version === 5) writeRaw(client, { cmd: 'disconnect', reasonCode })
+  const conn = client.conn as unknown as NodeJS.WritableStream & EventEmitter
+  const timer = setTimeout(() => { client.close() }, graceMs)
+  timer.unref()
+  conn.once('close', () => { clearTimeout(timer) })
+  conn.end()
 }
 
 /**
@@ -149,10 +170,14 @@ interface Conn { write: (b: Buffer) => boolean, writableLength: number, destroye
 
 export type DirectWrite = 'written' | 'dropped' | 'not-here'
 
-/** The connection to write to directly: 3.1/3.1.1, open, the packet without MQTT 5 properties; else undefined (aedes sends it). */
-function directConn (client: Client, packet: OutPacket): Conn | undefined {
-  if (client.version !== 4 && client.version !== 3) return undefined
-  if (!client.connected || client.closed || packet.properties !== undefined || !Buffer.isBuffer(packet.payload)) return undefined
+/**
+ * The connection to write to directly: open, 3.1/3.1.1 with a packet without
+ * MQTT 5 properties, or MQTT 5 when `v5` is allowed; else undefined (aedes sends it).
+ */
+function directConn (client: Client, packet: OutPacket, v5 = false): Conn | undefined {
+  const version = client.version
+  if (version === 5 ? !v5 : (version !== 4 && version !== 3) || packet.properties !== undefined) return undefined
+  if (!client.connected || client.closed || !Buffer.isBuffer(packet.payload)) return undefined
   const conn = client.conn as unknown as Conn
   return conn.destroyed ? undefined : conn
 }
@@ -212,21 +237,40 @@ export function encodePublish (topic: string, payload: Buffer, qos: number, reta
 }
 
 /**
- * Writes a QoS 0 PUBLISH to a 3.1/3.1.1 connection at once, encoded once for
- * every subscriber of the message, instead of aedes encoding it again per
- * subscriber in a later event-loop turn. aedes then gets null from
- * authorizeForward and sends nothing. A connection whose buffered bytes exceed
- * what `maxMessages` such messages take is not waiting for more: the message is
- * dropped (VerneMQ drops beyond max_online_messages; -1 = no limit). 'not-here':
- * MQTT 5 (properties) or a connection not open, left to aedes.
+ * Writes a QoS 0 PUBLISH to a connection at once, for 3.1/3.1.1 encoded once
+ * for every subscriber of the message, instead of aedes encoding it again per
+ * subscriber in a later event-loop turn (MQTT 5: see encodeQos0v5). aedes then
+ * gets null from authorizeForward and sends nothing. A connection whose
+ * buffered bytes exceed what `maxMessages` such messages take is not waiting
+ * for more: the message is dropped (VerneMQ drops beyond max_online_messages;
+ * -1 = no limit). 'not-here': a connection not open (or a 3.1.1 packet with
+ * MQTT 5 properties), left to aedes.
  */
 export function writeQos0 (client: Client, packet: OutPacket, maxMessages: number): DirectWrite {
-  const conn = directConn(client, packet)
+  const conn = directConn(client, packet, true)
   if (conn === undefined) return 'not-here'
-  const bytes = encoded(packet, 0)
+  const bytes = client.version === 5 ? encodeQos0v5(packet) : encoded(packet, 0)
   if (maxMessages >= 0 && conn.writableLength > maxMessages * bytes.length) return 'dropped'
   conn.write(bytes)
   return 'written'
+}
+
+/**
+ * An MQTT 5 QoS 0 PUBLISH, encoded for one subscriber (its properties, such as
+ * the subscription identifiers, are its own). Written here rather than by aedes,
+ * whose write holds the message's delivery (and with it the broker's emitter,
+ * 100 messages at most in flight) until a connection that stopped reading drains.
+ */
+function encodeQos0v5 (packet: OutPacket): Buffer {
+  return mqttPacket.generate({
+    cmd: 'publish',
+    topic: packet.topic,
+    payload: packet.payload,
+    qos: 0,
+    retain: packet.retain,
+    dup: false,
+    ...(packet.properties !== undefined ? { properties: packet.properties } : {})
+  }, { protocolVersion: 5 })
 }
 
 /**

@@ -11,7 +11,7 @@
 import type { Client } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
-import { publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './adapter.js'
+import { closeNotReading, pendingBytes, publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './adapter.js'
 import { InflightWindow, type Entry } from './inflight.js'
 import { hasExpired, setRemainingExpiry } from './message-expiry.js'
 import { OnlineQueue } from './online-queue.js'
@@ -33,6 +33,13 @@ export interface SessionHost {
 
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
 const MAX_WINDOW = 65000
+/**
+ * MQTT 5 DISCONNECT reason for a client that does not read: "an implementation
+ * or administrative imposed limit has been exceeded" (outgoing_buffer_limit).
+ */
+const QUOTA_EXCEEDED = 0x97
+/** how long a connection closed for not reading may still flush what is pending */
+const NOT_READING_GRACE_MS = 2000
 /** how long keys of a loaded backlog are kept to recognise late live copies */
 const RECENT_MS = 10000
 
@@ -55,6 +62,7 @@ export class SessionQueue {
   private recent: Set<string> | undefined
   private recentTimer: NodeJS.Timeout | undefined
   private pumpScheduled = false
+  private closedForNotReading = false
 
   constructor (readonly client: Client, private readonly host: SessionHost) {
     this.window = new InflightWindow(() => host.settings.retryMs, entry => { this.resend(entry) })
@@ -78,6 +86,7 @@ export class SessionQueue {
    * message waits (it is then sent later) or is dropped.
    */
   forward (packet: OutPacket): OutPacket | null {
+    if (this.notReading()) return null
     if (this.client.version === 5) this.addSubscriptionIds(packet)
     if (packet.qos === 0 && !this.host.settings.upgradeQos) {
       if (this.exceedsMaximum(packet, 0)) return null
@@ -320,6 +329,25 @@ export class SessionQueue {
     return true
   }
 
+  /**
+   * True once more than outgoing_buffer_limit bytes wait to be written to the
+   * connection: the client is not reading, and the connection is closed (once)
+   * before it grows the node's memory without bound. Nothing more is sent to it;
+   * a persistent session keeps its stored messages for the next connection.
+   */
+  private notReading (): boolean {
+    if (this.closedForNotReading) return true
+    const limit = this.host.settings.outgoingBufferLimit
+    if (limit <= 0) return false
+    const pending = pendingBytes(this.client)
+    if (pending <= limit) return false
+    this.closedForNotReading = true
+    this.host.counters.slowConsumersClosed++
+    this.host.log.warn({ client: this.client.id, pending, limit }, 'closing the connection of a client that is not reading: more bytes wait to be written to it than outgoing_buffer_limit')
+    closeNotReading(this.client, QUOTA_EXCEEDED, NOT_READING_GRACE_MS)
+    return true
+  }
+
   private expire (entry: Entry): void {
     this.host.counters.messagesExpired++
     this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: its message expiry interval passed before delivery')
@@ -355,6 +383,7 @@ export class SessionQueue {
     const now = Date.now()
     for (let entry = this.waiting.items.peek(); entry !== undefined; entry = this.waiting.items.peek()) {
       if (entry.qos > 0 && !this.hasRoom()) return
+      if (this.notReading()) return
       this.waiting.items.shift()
       if (hasExpired(entry.packet, now)) {
         this.expire(entry)

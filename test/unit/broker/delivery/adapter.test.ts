@@ -334,6 +334,15 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
     sub.socket.destroy()
   })
 
+  it('writeQos0 writes an MQTT 5 PUBLISH with its properties straight to the connection', async () => {
+    const sub = await open('s11', 5)
+    const properties = { subscriptionIdentifier: [1, 2], contentType: 'text/plain' }
+    assert.equal(writeQos0(clients.get('s11') as Client, { topic: 'w5/t', payload: Buffer.from('direct'), qos: 0, retain: false, properties }, -1), 'written')
+    const got = await sub.next('publish') as IPublishPacket
+    assert.deepEqual([got.topic, got.payload.toString(), got.qos, got.properties], ['w5/t', 'direct', 0, properties])
+    sub.socket.destroy()
+  })
+
   it('onParsedPacket sees a clean session\'s PUBREC before aedes answers it with PUBREL', async () => {
     const sub = await open('s9', 4, 'rec/t')
     const seen: Array<{ cmd: string, messageId?: number }> = []
