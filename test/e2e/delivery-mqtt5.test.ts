@@ -93,6 +93,32 @@ describe('QoS 2 retries of a clean session (retry_interval = 1)', () => {
   })
 })
 
+describe('MQTT 5 PUBREC with an error reason (retry_interval = 1)', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'retry_interval = 1', 'max_inflight_messages = 1'] }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('ends the QoS 2 exchange: no PUBREL, no retry, and the window moves on (MQTT 5 §4.3.3)', async () => {
+    const sub = await Raw5.open(node.mqttPort, 'recerror')
+    await sub.subscribe('rec/err', 2)
+    const pub = await connect5(node)
+    await pub.publishAsync('rec/err', 'refused', { qos: 2 })
+    await pub.publishAsync('rec/err', 'next', { qos: 2 })
+    const first = await sub.next('publish') as IPublishPacket
+    assert.equal(first.payload.toString(), 'refused')
+    sub.send({ cmd: 'pubrec', messageId: first.messageId, reasonCode: 0x80 } as Packet)
+    const second = await sub.next('publish') as IPublishPacket
+    assert.equal(second.payload.toString(), 'next')
+    sub.send({ cmd: 'pubrec', messageId: second.messageId })
+    await sub.next('pubrel')
+    sub.send({ cmd: 'pubcomp', messageId: second.messageId })
+    await pause(1500)
+    assert.deepEqual(sub.packets.map(p => p.cmd), [], 'no PUBREL for the refused one, no retry of either')
+    sub.close()
+    await endAll(pub)
+  })
+})
+
 describe('MQTT 5 message expiry', () => {
   let node: TestNode
   before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })
@@ -118,6 +144,29 @@ describe('MQTT 5 message expiry', () => {
     const expiry = got[0].expiry ?? 0
     assert.ok(expiry <= 59 && expiry >= 55, `remaining interval ${expiry}`)
     await endAll(back, pub)
+  })
+
+  it('a message waiting in the online queue expires there, or goes out with the interval that remains', async () => {
+    const sub = await Raw5.open(node.mqttPort, 'waiting', { receiveMaximum: 1 })
+    await sub.subscribe('wait/t', 1)
+    const pub = await connect5(node)
+    await pub.publishAsync('wait/t', 'first', { qos: 1 })
+    await pub.publishAsync('wait/t', 'A', { qos: 1, properties: { messageExpiryInterval: 1 } })
+    await pub.publishAsync('wait/t', 'B', { qos: 1, properties: { messageExpiryInterval: 60 } })
+    const first = await sub.next('publish') as IPublishPacket
+    assert.equal(first.payload.toString(), 'first')
+    // A waits behind the unacknowledged first message until its 1 s have passed
+    await pause(2100)
+    sub.send({ cmd: 'puback', messageId: first.messageId })
+    const next = await sub.next('publish') as IPublishPacket
+    assert.equal(next.payload.toString(), 'B')
+    const expiry = next.properties?.messageExpiryInterval ?? 0
+    assert.ok(expiry <= 59 && expiry >= 55, `remaining interval ${expiry}`)
+    sub.send({ cmd: 'puback', messageId: next.messageId })
+    await pause(QUIET_MS)
+    assert.equal(sub.received('publish').length, 0)
+    sub.close()
+    await endAll(pub)
   })
 })
 
