@@ -315,9 +315,9 @@ export class SessionQueue {
 
   /**
    * MQTT 5: a PUBLISH larger than the client's Maximum Packet Size is not sent
-   * to it; it is dropped as if it had been sent (MQTT-3.1.2-24/25). (3.1.1 has
-   * no such limit; MQTT 5 is never written directly, see adapter.ts, so this
-   * covers both paths.)
+   * to it; it is dropped as if it had been sent (MQTT-3.1.2-24/25). Checked
+   * before the message takes either path, the direct write or aedes'. (3.1.1
+   * has no such limit.)
    */
   private exceedsMaximum (packet: OutPacket, qos: number): boolean {
     const max = this.client.version === 5 ? this.client.maximumPacketSize : undefined
