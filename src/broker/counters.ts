@@ -6,6 +6,12 @@ export class BrokerCounters {
   onlineDropped = 0
   /** unacknowledged QoS 1/2 messages (or PUBRELs) sent again after retry_interval */
   retried = 0
+  /** MQTT 5 messages not delivered because their Message Expiry Interval passed while they waited */
+  messagesExpired = 0
+  /** MQTT 5 messages not sent to a client because the PUBLISH exceeds the Maximum Packet Size it set */
+  tooLargeForClient = 0
+  /** connections closed because more than outgoing_buffer_limit bytes waited to be written to them */
+  slowConsumersClosed = 0
   /** offline persistent sessions deleted after persistent_client_expiration */
   sessionsExpired = 0
   /** PUBLISHes refused for exceeding max_message_size (the connection was closed) */

@@ -16,7 +16,7 @@ import type { PublishProperties } from '../cluster/properties.js'
 import { wholePacketPasses } from './subscribe-packets.js'
 import type { BrokerCounters } from './counters.js'
 import type { Queues } from './delivery/queues.js'
-import type { OutPacket } from './delivery/adapter.js'
+import { acknowledgeSkipped, skipPublish, type OutPacket } from './delivery/adapter.js'
 import { isExtraSession, publicClientId, SESSION_SEPARATOR } from './delivery/groups.js'
 import { grantSubscription } from './subscription-limit.js'
 
@@ -78,12 +78,22 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(new Error('message too large'))
         return
       }
-      if (packet.topic.startsWith('$') || (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit'))) {
-        // VerneMQ drops client PUBLISHes to `$` topics, and during a netsplit
-        // (unless allowed), without acknowledging them. aedes skips a packet
-        // marked _notAuthorized (no ack, no delivery), the closest it offers;
-        // test/e2e covers both.
-        (packet as unknown as { _notAuthorized: boolean })._notAuthorized = true
+      if (packet.topic.startsWith('$')) {
+        // Delivered to nobody, but acknowledged: an unacknowledged QoS 1/2
+        // PUBLISH would hold the client's inflight window forever (MQTT-3.3.4-1).
+        // MQTT 5 gets reason 0x87 from aedes for the error.
+        if (client.version === 5) {
+          callback(new Error('publishing to $ topics is not allowed'))
+          return
+        }
+        skipPublish(packet)
+        acknowledgeSkipped(client, packet)
+        callback(null)
+        return
+      }
+      if (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit')) {
+        // Not accepted, so not acknowledged: the client keeps it and sends it again
+        skipPublish(packet)
         callback(null)
         return
       }

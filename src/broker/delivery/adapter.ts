@@ -12,14 +12,16 @@
 // 3. The only authorizeForward calls whose packet already has a `messageId` are
 //    aedes' replay of the stored queue at CONNECT (lib/handlers/connect.js
 //    emptyQueue); live, retained and client.publish packets have none.
-// 4. client.subscriptions maps each filter of the connection to { qos }, and
+// 4. client.subscriptions maps each filter of the connection to { qos, si }
+//    (si: its MQTT 5 Subscription Identifier, when it has one), and
 //    aedes caps a delivery at the QoS of a filter equal to the topic.
 // 5. A client.publish to a persistent session stores the stub through
 //    persistence.outgoingEnqueue (the tap skips it) before delivering it.
 // 6. PUBACK/PUBCOMP reach persistence.outgoingClearMessageId(client, ack) for
-//    clean sessions too; a persistent session's PUBREC reaches
-//    outgoingUpdate(client, pubrel); a forward refused for a persistent session
-//    is cleared without a messageId.
+//    clean sessions too (a PUBREC does not: onParsedPacket sees it); an MQTT 5
+//    PUBREC with an error reason of a persistent session is cleared with
+//    outgoingClearMessageId(client, pubrec); a forward refused for a
+//    persistent session is cleared without a messageId.
 // 7. Every subscriber's copy of a message shares the payload Buffer, and a null
 //    from authorizeForward for QoS 0 sends nothing (writeQos0 relies on both).
 // 8. client._parser is mqtt-packet's parser; its 'packet' listeners are aedes'
@@ -27,6 +29,10 @@
 //    _pos of _list, and packets that arrive while a CONNECT is still being
 //    handled wait in _parser._queue (with client._parsingBatch counting them)
 //    until the client emits 'connected' (see guardPackets).
+// 9. A PUBLISH marked `_notAuthorized` in authorizePublish is neither
+//    acknowledged nor published; a PUBREL for a packet id aedes never stored
+//    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
+//    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
 import type { EventEmitter } from 'node:events'
 import type { Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
@@ -47,6 +53,8 @@ export interface OutPacket {
   brokerId?: string | null
   brokerCounter?: number
   properties?: Record<string, unknown>
+  /** MQTT 5: when the message expires, ms since the epoch (set by aedes' publish) */
+  messageExpiry?: number
 }
 
 let injections = 0
@@ -76,7 +84,7 @@ export function publishStub (client: Client, packet: OutPacket, qos: number, pen
  * Calls `listener` with every packet aedes' parser reads from the client,
  * before aedes handles it (the parser is `client._parser`, not a public API).
  */
-export function onParsedPacket (client: Client, listener: (packet: { cmd: string }) => void): void {
+export function onParsedPacket (client: Client, listener: (packet: { cmd: string, messageId?: number, reasonCode?: number }) => void): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser
   parser?.prependListener('packet', listener)
 }
@@ -209,24 +217,41 @@ function refuse (client: Client, cmd: string, reasonCode: number): void {
   })
 }
 
+/**
+ * Makes aedes neither acknowledge nor publish a PUBLISH authorizePublish lets
+ * through (see 9. above).
+ */
+export function skipPublish (packet: object): void {
+  (packet as { _notAuthorized?: boolean })._notAuthorized = true
+}
+
+/**
+ * Acknowledges a QoS 1/2 PUBLISH that goes to nobody: PUBACK, or PUBREC (aedes
+ * answers the PUBREL with PUBCOMP), without reason code (3.1/3.1.1).
+ */
+export function acknowledgeSkipped (client: Client, packet: { qos: number, messageId?: number }): void {
+  if (packet.qos === 0 || packet.messageId === undefined) return
+  writeRaw(client, { cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId })
+}
+
 /** True for packets aedes replays from the stored queue at CONNECT (see 3. above). */
 export function isStoredReplay (packet: OutPacket): boolean {
   return packet.messageId !== undefined
 }
 
-interface SubscriptionLike { qos: number }
+interface SubscriptionLike { qos: number, si?: number }
 
-/** The connection's filters and their granted QoS (see 4. above). */
+/** The connection's filters, their granted QoS and MQTT 5 Subscription Identifier (see 4. above). */
 export function subscriptionsOf (client: Client): Record<string, SubscriptionLike> {
   return (client as unknown as { subscriptions: Record<string, SubscriptionLike> }).subscriptions
 }
 
 /**
- * Writes a PUBLISH (a resend, with DUP) or a PUBREL straight to the
- * connection: aedes has no public call to send either with a given packet id.
+ * Writes a PUBLISH (a resend, with DUP), a PUBREL or an acknowledgement straight
+ * to the connection: aedes has no public call to send these with a given packet id.
  * client.conn, client.version and client.connecting are documented.
  */
-export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mqttPacket.IPubrelPacket): void {
+export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mqttPacket.IPubrelPacket | mqttPacket.IPubackPacket | mqttPacket.IPubrecPacket | mqttPacket.IDisconnectPacket): void {
   if (client.closed || !(client.connected || client.connecting)) return
   const version = client.version === 3 || client.version === 5 ? client.version : 4
   try {
@@ -234,6 +259,27 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
   } catch {
     // a packet that cannot be serialised was serialised once already; nothing to resend
   }
+}
+
+/** Bytes written to the connection and not yet handed to the operating system. */
+export function pendingBytes (client: Client): number {
+  return (client.conn as unknown as { writableLength?: number }).writableLength ?? 0
+}
+
+/**
+ * Closes a connection that does not read what is sent to it. MQTT 5 gets a
+ * DISCONNECT with `reasonCode` behind the bytes already pending (client.disconnect
+ * would wait for a drain that does not come); the socket is ended so a client
+ * that reads slowly still gets them, and aedes closes the client after
+ * `graceMs` at the latest, which discards what is still pending.
+ */
+export function closeNotReading (client: Client, reasonCode: number, graceMs: number): void {
+  if (client.version === 5) writeRaw(client, { cmd: 'disconnect', reasonCode })
+  const conn = client.conn as unknown as NodeJS.WritableStream & EventEmitter
+  const timer = setTimeout(() => { client.close() }, graceMs)
+  timer.unref()
+  conn.once('close', () => { clearTimeout(timer) })
+  conn.end()
 }
 
 /**
@@ -258,10 +304,14 @@ interface Conn { write: (b: Buffer) => boolean, writableLength: number, destroye
 
 export type DirectWrite = 'written' | 'dropped' | 'not-here'
 
-/** The connection to write to directly: 3.1/3.1.1, open, the packet without MQTT 5 properties; else undefined (aedes sends it). */
-function directConn (client: Client, packet: OutPacket): Conn | undefined {
-  if (client.version !== 4 && client.version !== 3) return undefined
-  if (!client.connected || client.closed || packet.properties !== undefined || !Buffer.isBuffer(packet.payload)) return undefined
+/**
+ * The connection to write to directly: open, 3.1/3.1.1 with a packet without
+ * MQTT 5 properties, or MQTT 5 when `v5` is allowed; else undefined (aedes sends it).
+ */
+function directConn (client: Client, packet: OutPacket, v5 = false): Conn | undefined {
+  const version = client.version
+  if (version === 5 ? !v5 : (version !== 4 && version !== 3) || packet.properties !== undefined) return undefined
+  if (!client.connected || client.closed || !Buffer.isBuffer(packet.payload)) return undefined
   const conn = client.conn as unknown as Conn
   return conn.destroyed ? undefined : conn
 }
@@ -321,21 +371,40 @@ export function encodePublish (topic: string, payload: Buffer, qos: number, reta
 }
 
 /**
- * Writes a QoS 0 PUBLISH to a 3.1/3.1.1 connection at once, encoded once for
- * every subscriber of the message, instead of aedes encoding it again per
- * subscriber in a later event-loop turn. aedes then gets null from
- * authorizeForward and sends nothing. A connection whose buffered bytes exceed
- * what `maxMessages` such messages take is not waiting for more: the message is
- * dropped (VerneMQ drops beyond max_online_messages; -1 = no limit). 'not-here':
- * MQTT 5 (properties) or a connection not open, left to aedes.
+ * Writes a QoS 0 PUBLISH to a connection at once, for 3.1/3.1.1 encoded once
+ * for every subscriber of the message, instead of aedes encoding it again per
+ * subscriber in a later event-loop turn (MQTT 5: see encodeQos0v5). aedes then
+ * gets null from authorizeForward and sends nothing. A connection whose
+ * buffered bytes exceed what `maxMessages` such messages take is not waiting
+ * for more: the message is dropped (VerneMQ drops beyond max_online_messages;
+ * -1 = no limit). 'not-here': a connection not open (or a 3.1.1 packet with
+ * MQTT 5 properties), left to aedes.
  */
 export function writeQos0 (client: Client, packet: OutPacket, maxMessages: number): DirectWrite {
-  const conn = directConn(client, packet)
+  const conn = directConn(client, packet, true)
   if (conn === undefined) return 'not-here'
-  const bytes = encoded(packet, 0)
+  const bytes = client.version === 5 ? encodeQos0v5(packet) : encoded(packet, 0)
   if (maxMessages >= 0 && conn.writableLength > maxMessages * bytes.length) return 'dropped'
   conn.write(bytes)
   return 'written'
+}
+
+/**
+ * An MQTT 5 QoS 0 PUBLISH, encoded for one subscriber (its properties, such as
+ * the subscription identifiers, are its own). Written here rather than by aedes,
+ * whose write holds the message's delivery (and with it the broker's emitter,
+ * 100 messages at most in flight) until a connection that stopped reading drains.
+ */
+function encodeQos0v5 (packet: OutPacket): Buffer {
+  return mqttPacket.generate({
+    cmd: 'publish',
+    topic: packet.topic,
+    payload: packet.payload,
+    qos: 0,
+    retain: packet.retain,
+    dup: false,
+    ...(packet.properties !== undefined ? { properties: packet.properties } : {})
+  }, { protocolVersion: 5 })
 }
 
 /**

@@ -11,11 +11,14 @@
 import type { Client } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
-import { publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './adapter.js'
+import { closeNotReading, pendingBytes, publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './adapter.js'
 import { InflightWindow, type Entry } from './inflight.js'
+import { hasExpired, setRemainingExpiry } from './message-expiry.js'
 import { OnlineQueue } from './online-queue.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
 import { PacketIds } from './packet-ids.js'
+import { publishSize } from './packet-size.js'
+import { addSubscriptionIds, SubscriptionIds } from './subscription-ids.js'
 import type { QueueSettings } from './settings.js'
 import type { SessionGroup } from './groups.js'
 
@@ -30,6 +33,13 @@ export interface SessionHost {
 
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
 const MAX_WINDOW = 65000
+/**
+ * MQTT 5 DISCONNECT reason for a client that does not read: "an implementation
+ * or administrative imposed limit has been exceeded" (outgoing_buffer_limit).
+ */
+const QUOTA_EXCEEDED = 0x97
+/** how long a connection closed for not reading may still flush what is pending */
+const NOT_READING_GRACE_MS = 2000
 /** how long keys of a loaded backlog are kept to recognise late live copies */
 const RECENT_MS = 10000
 
@@ -47,10 +57,12 @@ export class SessionQueue {
   private readonly window: InflightWindow
   private readonly waiting = new OnlineQueue<Entry>()
   private readonly qos = new SubscriptionQos()
+  private readonly subscriptionIds = new SubscriptionIds()
   private injections: Map<number, OutPacket> | undefined
   private recent: Set<string> | undefined
   private recentTimer: NodeJS.Timeout | undefined
   private pumpScheduled = false
+  private closedForNotReading = false
 
   constructor (readonly client: Client, private readonly host: SessionHost) {
     this.window = new InflightWindow(() => host.settings.retryMs, entry => { this.resend(entry) })
@@ -74,7 +86,10 @@ export class SessionQueue {
    * message waits (it is then sent later) or is dropped.
    */
   forward (packet: OutPacket): OutPacket | null {
+    if (this.notReading()) return null
+    if (this.client.version === 5) this.addSubscriptionIds(packet)
     if (packet.qos === 0 && !this.host.settings.upgradeQos) {
+      if (this.exceedsMaximum(packet, 0)) return null
       if (!this.loading && this.waiting.length === 0) return this.sendQos0(packet)
       this.enqueue(this.entry(packet, 0))
       return null
@@ -89,7 +104,12 @@ export class SessionQueue {
    * another member leaving: it goes through the queue like any other.
    */
   offer (packet: OutPacket, qos: number): void {
-    this.enqueue(this.entry(packet, qos))
+    const entry = this.entry(packet, qos)
+    if (this.exceedsMaximum(packet, qos)) {
+      this.discard(entry)
+      return
+    }
+    this.enqueue(entry)
     this.schedulePump()
   }
 
@@ -105,6 +125,7 @@ export class SessionQueue {
 
   subscriptionsChanged (): void {
     this.qos.invalidate()
+    this.subscriptionIds.invalidate()
   }
 
   /** The real packet behind a stub sent through client.publish. */
@@ -122,8 +143,17 @@ export class SessionQueue {
     if (this.waiting.length > 0) this.schedulePump()
   }
 
-  /** PUBREC for `messageId` (aedes answers it with PUBREL). */
-  released (messageId: number): void {
+  /**
+   * A PUBREC from the client, before aedes handles it. aedes answers it with
+   * PUBREL, so a retry must be that PUBREL, not the PUBLISH (MQTT-4.3.3). An
+   * MQTT 5 PUBREC with an error reason ends the exchange: no PUBREL follows;
+   * aedes clears a persistent session's copy, which acks it (see store-tap.ts).
+   */
+  pubrecReceived (messageId: number, reasonCode: number | undefined): void {
+    if (this.client.version === 5 && (reasonCode ?? 0) >= 0x80) {
+      if (this.client.clean) this.acked(messageId)
+      return
+    }
     this.window.released(messageId, Date.now())
   }
 
@@ -160,8 +190,17 @@ export class SessionQueue {
       }
       if (stored.brokerId != null) keys.add(originKey(stored))
       const packet: OutPacket = { ...stored, cmd: 'publish' }
+      if (this.client.version === 5) this.addSubscriptionIds(packet)
       const entry = this.entry(packet, this.qosFor(packet))
       entry.stored = true
+      if (hasExpired(packet, now)) {
+        this.expire(entry)
+        continue
+      }
+      if (this.exceedsMaximum(packet, entry.qos)) {
+        this.discard(entry)
+        continue
+      }
       if (stored.messageId !== undefined && this.ids.reserve(stored.messageId)) {
         entry.messageId = stored.messageId
         entry.dup = true
@@ -188,6 +227,12 @@ export class SessionQueue {
     this.schedulePump()
   }
 
+  /** MQTT 5: the identifiers of every matching subscription, not only the one aedes matched first (retained messages keep the subscribing one's). */
+  private addSubscriptionIds (packet: OutPacket): void {
+    if (packet.brokerId == null) return
+    addSubscriptionIds(packet, this.subscriptionIds.lookup(subscriptionsOf(this.client), packet.topic))
+  }
+
   /** A QoS 0 message nothing waits before: written here when it can be (see writeQos0), else aedes sends it. */
   private sendQos0 (packet: OutPacket): OutPacket | null {
     const result = writeQos0(this.client, packet, this.host.settings.maxOnline)
@@ -212,6 +257,10 @@ export class SessionQueue {
    * either); those go through client.publish at the QoS decided here.
    */
   private forwardAt (packet: OutPacket, qos: number, overlap: boolean): OutPacket | null {
+    if (this.exceedsMaximum(packet, qos)) {
+      this.discard(this.entry(packet, qos))
+      return null
+    }
     const viaStub = qos > 0 && (overlap || packet.qos === 0)
     if (!viaStub && !this.loading && this.waiting.length === 0) {
       if (qos === 0) {
@@ -261,6 +310,52 @@ export class SessionQueue {
   private drop (entry: Entry): void {
     this.host.counters.onlineDropped++
     this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: online queue full (max_online_messages)')
+    this.discard(entry)
+  }
+
+  /**
+   * MQTT 5: a PUBLISH larger than the client's Maximum Packet Size is not sent
+   * to it; it is dropped as if it had been sent (MQTT-3.1.2-24/25). Checked
+   * before the message takes either path, the direct write or aedes'. (3.1.1
+   * has no such limit.)
+   */
+  private exceedsMaximum (packet: OutPacket, qos: number): boolean {
+    const max = this.client.version === 5 ? this.client.maximumPacketSize : undefined
+    if (max === undefined || max <= 0) return false
+    const size = publishSize(packet, qos)
+    if (size <= max) return false
+    this.host.counters.tooLargeForClient++
+    this.host.log.debug({ client: this.client.id, topic: packet.topic, size, max }, 'message dropped: larger than the maximum packet size the client accepts')
+    return true
+  }
+
+  /**
+   * True once more than outgoing_buffer_limit bytes wait to be written to the
+   * connection: the client is not reading, and the connection is closed (once)
+   * before it grows the node's memory without bound. Nothing more is sent to it;
+   * a persistent session keeps its stored messages for the next connection.
+   */
+  private notReading (): boolean {
+    if (this.closedForNotReading) return true
+    const limit = this.host.settings.outgoingBufferLimit
+    if (limit <= 0) return false
+    const pending = pendingBytes(this.client)
+    if (pending <= limit) return false
+    this.closedForNotReading = true
+    this.host.counters.slowConsumersClosed++
+    this.host.log.warn({ client: this.client.id, pending, limit }, 'closing the connection of a client that is not reading: more bytes wait to be written to it than outgoing_buffer_limit')
+    closeNotReading(this.client, QUOTA_EXCEEDED, NOT_READING_GRACE_MS)
+    return true
+  }
+
+  private expire (entry: Entry): void {
+    this.host.counters.messagesExpired++
+    this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: its message expiry interval passed before delivery')
+    this.discard(entry)
+  }
+
+  /** Forgets an entry that will not be delivered: its packet id and its stored copy. */
+  private discard (entry: Entry): void {
     if (entry.messageId !== 0) this.ids.release(entry.messageId)
     if (entry.stored) this.host.forget(this.client.id, entry.packet)
   }
@@ -285,9 +380,16 @@ export class SessionQueue {
   private pump (): void {
     this.pumpScheduled = false
     if (this.closed || this.loading) return
+    const now = Date.now()
     for (let entry = this.waiting.items.peek(); entry !== undefined; entry = this.waiting.items.peek()) {
       if (entry.qos > 0 && !this.hasRoom()) return
+      if (this.notReading()) return
       this.waiting.items.shift()
+      if (hasExpired(entry.packet, now)) {
+        this.expire(entry)
+        continue
+      }
+      setRemainingExpiry(entry.packet, now)
       if (entry.qos > 0) {
         this.send(entry)
       } else {

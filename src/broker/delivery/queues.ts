@@ -7,7 +7,7 @@ import type { Aedes, Client, ConnectPacket } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
 import type { ClientRef, Persistence } from '../store/persistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, type OutPacket } from './adapter.js'
+import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
 import { DROP_ID } from './packet-ids.js'
@@ -84,6 +84,9 @@ export class Queues implements SessionHost {
    */
   connecting (client: Client, packet: ConnectPacket): void {
     const session = new SessionQueue(client, this)
+    onParsedPacket(client, parsed => {
+      if (parsed.cmd === 'pubrec') session.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
+    })
     session.resume = packet.clean === false
     session.loading = session.resume
     this.sessions.set(client, session)

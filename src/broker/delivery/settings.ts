@@ -5,7 +5,7 @@ import type { Settings } from '../../config/settings.js'
 const KEYS = new Set([
   'max_inflight_messages', 'max_online_messages', 'queue_type', 'retry_interval',
   'upgrade_outgoing_qos', 'override_max_online_messages', 'allow_multiple_sessions', 'queue_deliver_mode',
-  'persistent_client_expiration'
+  'persistent_client_expiration', 'outgoing_buffer_limit'
 ])
 
 export class QueueSettings {
@@ -21,6 +21,8 @@ export class QueueSettings {
   multipleSessions = false
   /** queue_deliver_mode = balance (else fanout) */
   balance = false
+  /** outgoing_buffer_limit: bytes pending on one connection before it is closed; 0 = no limit */
+  outgoingBufferLimit = 0
   /** persistent_client_expiration in ms; null = never */
   expirationMs: number | null = null
 
@@ -50,6 +52,7 @@ export class QueueSettings {
     this.overrideMaxOnline = s.flag('override_max_online_messages')
     this.multipleSessions = s.flag('allow_multiple_sessions')
     this.balance = s.string('queue_deliver_mode') === 'balance'
+    this.outgoingBufferLimit = s.number('outgoing_buffer_limit')
     const expiration = s.get('persistent_client_expiration')
     this.expirationMs = typeof expiration === 'number' ? expiration * 1000 : null
   }

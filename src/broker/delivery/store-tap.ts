@@ -3,7 +3,8 @@
 //
 // - PUBACK/PUBCOMP reach the store as outgoingClearMessageId(client, ack) for
 //   every session, clean or not: that is how a session learns of its acks.
-//   A PUBREC of a persistent session arrives as outgoingUpdate(client, pubrel).
+//   (A PUBREC is learned from the parser, see queues.ts: aedes tells the store
+//   only for persistent sessions.)
 // - When authorizeForward holds a message back, aedes asks the store to forget
 //   it (a clear without packet id); the queue still delivers it, so that call is
 //   ignored for a live session.
@@ -41,7 +42,6 @@ export function tapPersistence<P extends Persistence> (inner: P, sessionOf: Sess
     },
 
     outgoingUpdate: async (client: ClientRef, packet: StoredPacket) => {
-      if (packet.cmd === 'pubrel' && packet.messageId !== undefined) sessionOf(client)?.released(packet.messageId)
       try {
         await outgoing.outgoingUpdate(client, packet)
       } catch (err) {
@@ -56,7 +56,8 @@ export function tapPersistence<P extends Persistence> (inner: P, sessionOf: Sess
       if (packet.brokerId === INJECTED_BROKER_ID) return undefined
       const session = sessionOf(client)
       if (session !== undefined && !session.closed) {
-        if (packet.cmd === 'puback' || packet.cmd === 'pubcomp') {
+        // (an MQTT 5 PUBREC with an error reason ends a QoS 2 exchange like a PUBCOMP)
+        if (packet.cmd === 'puback' || packet.cmd === 'pubcomp' || packet.cmd === 'pubrec') {
           if (packet.messageId !== undefined) session.acked(packet.messageId)
         } else if ((packet.cmd ?? 'publish') === 'publish' && packet.messageId === undefined) {
           return undefined // a message the session holds back, not a message to forget

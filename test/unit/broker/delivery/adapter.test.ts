@@ -7,20 +7,20 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, publishStub, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
+import { acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishStub, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
 
 class Raw {
   readonly packets: Packet[] = []
-  constructor (readonly socket: Socket) {
-    const parser = mqttPacket.parser({ protocolVersion: 4 })
+  constructor (readonly socket: Socket, private readonly version: 4 | 5 = 4) {
+    const parser = mqttPacket.parser({ protocolVersion: version })
     parser.on('packet', p => this.packets.push(p))
     socket.on('data', d => parser.parse(d))
     socket.on('error', () => {})
   }
 
-  send (packet: Packet): void { this.socket.write(mqttPacket.generate(packet)) }
+  send (packet: Packet): void { this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.version })) }
 
   async next (cmd: string): Promise<Packet> {
     for (let i = 0; i < 500; i++) {
@@ -251,6 +251,108 @@ describe('aedes behaviours the delivery layer relies on', () => {
     assert.equal(refused?.packet.messageId, undefined, 'a refused forward is cleared without a messageId')
     assert.equal(refused?.packet.cmd, 'publish')
     persistent.socket.destroy()
+  })
+})
+
+describe('aedes behaviours the delivery layer relies on: skipped and refused PUBLISHes, parsed PUBRECs', () => {
+  let broker: Aedes
+  let server: Server
+  let port: number
+  const clients = new Map<string, Client>()
+
+  before(async () => {
+    broker = await Aedes.createBroker({
+      authorizePublish: (client, packet, callback) => {
+        if (client !== null && packet.topic.startsWith('skip/')) {
+          skipPublish(packet)
+          acknowledgeSkipped(client, packet)
+          callback(null)
+          return
+        }
+        callback(packet.topic.startsWith('refuse/') ? new Error('refused here') : null)
+      }
+    })
+    broker.on('client', c => { clients.set(c.id, c) })
+    server = createServer(socket => broker.handle(socket))
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as { port: number }).port
+  })
+
+  after(async () => {
+    await new Promise<void>(resolve => broker.close(() => resolve()))
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  })
+
+  async function open (clientId: string, version: 4 | 5, topic?: string): Promise<Raw> {
+    const socket = netConnect(port, '127.0.0.1')
+    await new Promise<void>(resolve => socket.once('connect', resolve))
+    const raw = new Raw(socket, version)
+    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, clientId, keepalive: 0 })
+    await raw.next('connack')
+    if (topic !== undefined) {
+      raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos: 2 }] })
+      await raw.next('suback')
+    }
+    return raw
+  }
+
+  it('a PUBLISH marked by skipPublish is published to nobody; acknowledgeSkipped acks it and aedes answers its PUBREL', async () => {
+    const sub = await open('s8sub', 4, 'skip/#')
+    const pub = await open('s8pub', 4)
+    pub.send({ cmd: 'publish', topic: 'skip/1', payload: Buffer.from('x'), qos: 1, messageId: 5, retain: false, dup: false })
+    assert.equal((await pub.next('puback')).messageId, 5)
+    pub.send({ cmd: 'publish', topic: 'skip/2', payload: Buffer.from('x'), qos: 2, messageId: 6, retain: false, dup: false })
+    assert.equal((await pub.next('pubrec')).messageId, 6)
+    pub.send({ cmd: 'pubrel', messageId: 6 })
+    assert.equal((await pub.next('pubcomp')).messageId, 6)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    assert.equal(sub.packets.filter(p => p.cmd === 'publish').length, 0)
+    assert.deepEqual(pub.packets.map(p => p.cmd), [], 'one acknowledgement each')
+    sub.socket.destroy()
+    pub.socket.destroy()
+  })
+
+  it('an MQTT 5 PUBLISH refused by authorizePublish gets reason 0x87 with the error as reason string, and the connection stays', async () => {
+    const pub = await open('s8v5', 5)
+    pub.send({ cmd: 'publish', topic: 'refuse/1', payload: Buffer.from('x'), qos: 1, messageId: 7, retain: false, dup: false })
+    const puback = await pub.next('puback') as { reasonCode?: number, properties?: { reasonString?: string } }
+    assert.equal(puback.reasonCode, 0x87)
+    assert.equal(puback.properties?.reasonString, 'refused here')
+    pub.send({ cmd: 'publish', topic: 'refuse/2', payload: Buffer.from('x'), qos: 2, messageId: 8, retain: false, dup: false })
+    assert.equal((await pub.next('pubrec') as { reasonCode?: number }).reasonCode, 0x87)
+    pub.socket.destroy()
+  })
+
+  it('client.subscriptions keeps the MQTT 5 Subscription Identifier of a filter as si', async () => {
+    const sub = await open('s10', 5)
+    sub.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'si/+', qos: 1 }], properties: { subscriptionIdentifier: 42 } } as Packet)
+    await sub.next('suback')
+    sub.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'si/#', qos: 0 }] })
+    await sub.next('suback')
+    const subs = subscriptionsOf(clients.get('s10') as Client)
+    assert.deepEqual([subs['si/+'].si, subs['si/#'].si], [42, undefined])
+    sub.socket.destroy()
+  })
+
+  it('writeQos0 writes an MQTT 5 PUBLISH with its properties straight to the connection', async () => {
+    const sub = await open('s11', 5)
+    const properties = { subscriptionIdentifier: [1, 2], contentType: 'text/plain' }
+    assert.equal(writeQos0(clients.get('s11') as Client, { topic: 'w5/t', payload: Buffer.from('direct'), qos: 0, retain: false, properties }, -1), 'written')
+    const got = await sub.next('publish') as IPublishPacket
+    assert.deepEqual([got.topic, got.payload.toString(), got.qos, got.properties], ['w5/t', 'direct', 0, properties])
+    sub.socket.destroy()
+  })
+
+  it('onParsedPacket sees a clean session\'s PUBREC before aedes answers it with PUBREL', async () => {
+    const sub = await open('s9', 4, 'rec/t')
+    const seen: Array<{ cmd: string, messageId?: number }> = []
+    onParsedPacket(clients.get('s9') as Client, p => { if (p.cmd === 'pubrec') seen.push({ cmd: p.cmd, messageId: p.messageId }) })
+    await new Promise<void>(resolve => broker.publish({ cmd: 'publish', topic: 'rec/t', payload: Buffer.from('x'), qos: 2, retain: false, dup: false }, () => resolve()))
+    const got = await sub.next('publish') as IPublishPacket
+    sub.send({ cmd: 'pubrec', messageId: got.messageId })
+    assert.equal((await sub.next('pubrel')).messageId, got.messageId)
+    assert.deepEqual(seen, [{ cmd: 'pubrec', messageId: got.messageId }])
+    sub.socket.destroy()
   })
 })
 
