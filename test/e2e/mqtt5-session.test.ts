@@ -226,6 +226,16 @@ describe('MQTT 5 CONNACK capabilities and shared subscriptions', () => {
     for (const m of members) m.close()
     await endAll(pub)
   })
+
+  it('restores a v5 persistent session\'s $share subscription at reconnect', async () => {
+    const first = await subscriber(node, 'sharer', '$share/r/restored/#', 1, { clean: false, properties: { sessionExpiryInterval: 60 } })
+    await disconnect(first)
+    const { raw, connack } = await RawClient5.connect(node.mqttPort, 'sharer', { clean: false, properties: { sessionExpiryInterval: 60 } })
+    assert.equal(connack.sessionPresent, true)
+    await publish(node, 'restored/x', 'to the group')
+    assert.equal((await raw.next('publish') as IPublishPacket).payload.toString(), 'to the group')
+    raw.close()
+  })
 })
 
 describe('MQTT 5 keep alive cap (max_keepalive)', () => {
