@@ -10,10 +10,15 @@ const SHARE_PREFIX = '$share/'
 export function serveSharedToV5 (client: Client): void {
   let connecting = false
   let subscribing = false
-  allowSharedSubscriptions(client, () => connecting || subscribing)
   onParsedPacket(client, packet => {
-    if (packet.cmd === 'connect') connecting = (packet as { protocolVersion?: number }).protocolVersion === 5
-    else if (packet.cmd === 'subscribe') subscribing = hasShared(packet as { subscriptions?: Array<{ topic: string }> })
+    if (packet.cmd === 'connect') {
+      if ((packet as { protocolVersion?: number }).protocolVersion !== 5) return
+      // before aedes reads the CONNECT: 3.1/3.1.1 connections are left as they are
+      allowSharedSubscriptions(client, () => connecting || subscribing)
+      connecting = true
+    } else if (packet.cmd === 'subscribe') {
+      subscribing = hasShared(packet as { subscriptions?: Array<{ topic: string }> })
+    }
   })
   afterParsedPacket(client, () => { subscribing = false })
   // SUBSCRIBEs that came before the CONNACK are handled before 'connected' is emitted
