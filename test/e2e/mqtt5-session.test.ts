@@ -310,6 +310,16 @@ describe('MQTT 5 connections: assigned ids, topic aliases from clients, AUTH', (
     await endAll(watcher)
   })
 
+  it('takes a new topic_alias_max_broker from `vmq set` on', async () => {
+    const set = await node.admin(['set', 'topic_alias_max_broker=3'])
+    assert.equal(set.code, 0, set.stderr)
+    const { raw, connack } = await RawClient5.connect(node.mqttPort, 'aliaser3')
+    assert.equal(connack.properties?.topicAliasMaximum, 3)
+    raw.send({ cmd: 'publish', topic: 'alias/three', payload: Buffer.from('d'), qos: 1, messageId: 1, retain: false, dup: false, properties: { topicAlias: 3 } })
+    await raw.next('puback')
+    raw.close()
+  })
+
   it('answers an AUTH packet from a client that sent no Authentication Method with DISCONNECT 0x82 and closes', async () => {
     const { raw } = await RawClient5.connect(node.mqttPort, 'authing')
     // AUTH, reason 0x19 (re-authenticate), no properties. [MQTT-4.12.0-5]: a Protocol
