@@ -245,7 +245,8 @@ const CONNACK_TYPE = 2
 /**
  * Calls `edit` with the connection's CONNACK (parsed) before it is written,
  * and writes what `edit` leaves instead. mqtt-packet writes a CONNACK in
- * several pieces; they are collected until the packet is whole.
+ * several pieces; they are collected until the packet is whole. Bytes that do
+ * not parse as a CONNACK of `protocolVersion` go out unchanged.
  */
 export function onConnack (client: Client, protocolVersion: () => number, edit: (connack: mqttPacket.IConnackPacket) => void): void {
   const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
@@ -266,21 +267,33 @@ export function onConnack (client: Client, protocolVersion: () => number, edit: 
     }
     pieces.push(Buffer.from(chunk as Buffer))
     const bytes = Buffer.concat(pieces)
-    const packet = parseWhole(bytes, protocolVersion())
-    if (packet === undefined) return true
+    if (!isWhole(bytes)) return true
     stop()
-    edit(packet as mqttPacket.IConnackPacket)
-    return write.call(this, mqttPacket.generate(packet, { protocolVersion: protocolVersion() }), ...rest)
+    const version = protocolVersion()
+    const packet = parse(bytes, version)
+    if (packet?.cmd !== 'connack') return write.call(this, bytes, ...rest)
+    edit(packet)
+    return write.call(this, mqttPacket.generate(packet, { protocolVersion: version }), ...rest)
   }
 }
 
-function parseWhole (bytes: Buffer, protocolVersion: number): mqttPacket.Packet | undefined {
+/** Whether `bytes` hold a whole MQTT packet (fixed header, remaining length, body). */
+function isWhole (bytes: Buffer): boolean {
+  let remaining = 0
+  for (let i = 1, shift = 0; i < bytes.length && i <= 4; i++, shift += 7) {
+    remaining += (bytes[i] & 0x7f) * 2 ** shift
+    if ((bytes[i] & 0x80) === 0) return bytes.length >= i + 1 + remaining
+  }
+  return false
+}
+
+function parse (bytes: Buffer, protocolVersion: number): mqttPacket.IConnackPacket | undefined {
   let got: mqttPacket.Packet | undefined
   const parser = mqttPacket.parser({ protocolVersion })
   parser.on('packet', p => { got = p })
-  parser.on('error', () => {})
+  parser.on('error', () => { got = undefined })
   parser.parse(bytes)
-  return got
+  return got as mqttPacket.IConnackPacket | undefined
 }
 
 /**
