@@ -42,6 +42,12 @@ import { guardPackets } from './delivery/adapter.js'
 import { Queues } from './delivery/queues.js'
 import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
+import { amendConnack, grant } from './connack.js'
+import { answeredPublish, watchReceiveMaximum } from './inbound-quota.js'
+import { refuseAuthPackets } from './auth-packet.js'
+import { serveSharedToV5 } from './shared-v5.js'
+import { withoutWillDelay } from './will-publish.js'
+import { setTopicAliasMaximum } from './delivery/adapter.js'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -219,6 +225,10 @@ export class BrokerNode {
       const client = broker.handle(stream, req)
       this.guard(client, info)
       trackSubscribePackets(client)
+      amendConnack(client)
+      watchReceiveMaximum(client, () => this.settings.number('receive_max_broker'))
+      refuseAuthPackets(client)
+      serveSharedToV5(client)
       stream.once('close', () => { queues.closed(client) })
       const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
         this.counters.connectTimeouts++
@@ -289,6 +299,9 @@ export class BrokerNode {
     })
     const persistence = queues.persistence
     const mq = new ClusterMq(id, interest, (packet, localShares) => this.cluster.route(mountpoint, packet, localShares))
+    const hooks = brokerHooks({
+      settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store, counters: this.counters, queues
+    })
     const options: AedesOptions = {
       id,
       persistence,
@@ -297,8 +310,17 @@ export class BrokerNode {
       maxTopicLevels: this.settings.number('topic_max_depth'),
       // Client ids are checked against max_client_id_size (settable at runtime) in authenticate.
       maxClientsIdLength: 65535,
-      ...brokerHooks({
-        settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store, counters: this.counters, queues
+      topicAliasMaximum: this.settings.number('topic_alias_max_broker'),
+      ...hooks,
+      preConnect: (client, packet, callback) => {
+        hooks.preConnect(client, packet, (err, ok) => {
+          if (err === null && ok) grant({ settings: this.settings, store }, client, packet)
+          callback(err, ok)
+        })
+      },
+      authorizePublish: answeredPublish((client, packet, callback) => {
+        withoutWillDelay(packet)
+        hooks.authorizePublish(client, packet, callback)
       }),
       // aedes sends PUBREC after this: a QoS 2 message is on disk before the sender forgets it
       published: (packet, _client, done) => {
@@ -313,7 +335,12 @@ export class BrokerNode {
     this.replayJournal(store, broker)
     // a clean session that dropped in the middle of a QoS 2 exchange leaves nothing behind
     broker.on('clientDisconnect', client => { if (client.clean) store.cleanIncoming(client.id).catch(() => {}) })
-    this.settings.on('change', (key: string) => { if (key === 'max_offline_messages') store.setMaxOfflineMessages(this.settings.number(key)) })
+    this.settings.on('change', (key: string) => {
+      if (key === 'max_offline_messages') store.setMaxOfflineMessages(this.settings.number(key))
+      if (key === 'topic_alias_max_broker') setTopicAliasMaximum(broker, this.settings.number(key))
+    })
+    // a reconnect resumes a persistent session (Session Present) even without subscriptions
+    broker.on('client', client => { if (!client.clean) store.markSession(client.id).catch(() => {}) })
     broker.on('client', client => {
       const meta = getMeta(client)
       this.log.debug({ client: client.id, mountpoint, peer: `${meta?.peerHost}:${meta?.peerPort}`, username: meta?.username }, 'client connected')

@@ -58,10 +58,11 @@ export async function handOver (persistence: Persistence | undefined, online: Cl
   if (online !== undefined) await new Promise<void>(resolve => { online.close(() => resolve()) })
   const ref = { id: clientId }
   const subscriptions = (await persistence.subscriptionsByClient(ref)) ?? []
+  const stored = persistence.hasSession?.(clientId) === true
   // without its subscriptions here, nothing new is queued for the session while it moves
-  if (subscriptions.length > 0) await persistence.cleanSubscriptions(ref)
+  if (subscriptions.length > 0 || stored) await persistence.cleanSubscriptions(ref)
   const messages = await takeQueue(persistence, ref)
-  const found = online !== undefined || subscriptions.length > 0 || messages.length > 0
+  const found = online !== undefined || stored || subscriptions.length > 0 || messages.length > 0
   if (clean) return { found }
   const now = Date.now()
   return {

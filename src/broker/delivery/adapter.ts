@@ -430,3 +430,136 @@ export function writeQos (client: Client, packet: OutPacket, qos: number, messag
 }
 
 function noop (): void {}
+
+// ---- CONNECT, CONNACK and inbound packets (src/broker/connack.ts,
+// src/broker/inbound.ts). Pinned by test/unit/broker/delivery/adapter-connect.test.ts:
+// 8. aedes writes the CONNACK as the first bytes of a connection, through
+//    client.conn.write, and builds its Session Present flag and MQTT 5
+//    properties itself with no hook in between (lib/handlers/connect.js).
+// 9. lib/handlers/subscribe.js doSubscribe refuses a `$share/` filter of an
+//    MQTT 5 client with 0x9E after reading client.version; nothing else in the
+//    SUBSCRIBE path treats `$share/` filters differently.
+// 10. A PUBLISH marked `_notAuthorized` by authorizePublish is neither
+//    acknowledged nor delivered (lib/handlers/publish.js enqueuePublish).
+// 11. broker.topicAliasMaximum is read at every CONNACK and every aliased PUBLISH.
+
+const CONNACK_TYPE = 2
+
+/**
+ * Calls `edit` with the connection's CONNACK (parsed) before it is written,
+ * and writes what `edit` leaves instead. mqtt-packet writes a CONNACK in
+ * several pieces; they are collected until the packet is whole. Bytes that do
+ * not parse as a CONNACK of `protocolVersion` go out unchanged.
+ */
+export function onConnack (client: Client, protocolVersion: () => number, edit: (connack: mqttPacket.IConnackPacket) => void): void {
+  const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
+  const own = Object.prototype.hasOwnProperty.call(conn, 'write')
+  const write = conn.write
+  const stop = (): void => {
+    if (own) conn.write = write
+    else delete (conn as { write?: unknown }).write
+  }
+  let pieces: Buffer[] | undefined
+  conn.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    if (pieces === undefined) {
+      if (!Buffer.isBuffer(chunk) || chunk[0] >> 4 !== CONNACK_TYPE) {
+        stop()
+        return write.call(this, chunk, ...rest)
+      }
+      pieces = []
+    }
+    pieces.push(Buffer.from(chunk as Buffer))
+    const bytes = Buffer.concat(pieces)
+    if (!isWhole(bytes)) return true
+    stop()
+    const version = protocolVersion()
+    const packet = parse(bytes, version)
+    if (packet?.cmd !== 'connack') return write.call(this, bytes, ...rest)
+    edit(packet)
+    return write.call(this, mqttPacket.generate(packet, { protocolVersion: version }), ...rest)
+  }
+}
+
+/** Whether `bytes` hold a whole MQTT packet (fixed header, remaining length, body). */
+function isWhole (bytes: Buffer): boolean {
+  let remaining = 0
+  for (let i = 1, shift = 0; i < bytes.length && i <= 4; i++, shift += 7) {
+    remaining += (bytes[i] & 0x7f) * 2 ** shift
+    if ((bytes[i] & 0x80) === 0) return bytes.length >= i + 1 + remaining
+  }
+  return false
+}
+
+function parse (bytes: Buffer, protocolVersion: number): mqttPacket.IConnackPacket | undefined {
+  let got: mqttPacket.Packet | undefined
+  const parser = mqttPacket.parser({ protocolVersion })
+  parser.on('packet', p => { got = p })
+  parser.on('error', () => { got = undefined })
+  parser.parse(bytes)
+  return got as mqttPacket.IConnackPacket | undefined
+}
+
+/**
+ * Lets an MQTT 5 client subscribe to `$share/` filters (see 9. above): the
+ * client reads as version 4 to doSubscribe's check only. The check is found by
+ * its caller's name, and only while a SUBSCRIBE or the CONNECT that may
+ * restore subscriptions is being handled (`armed`), so other reads cost nothing.
+ */
+export function allowSharedSubscriptions (client: Client, armed: () => boolean): void {
+  let version: unknown = (client as unknown as { version: unknown }).version
+  function read (): unknown {
+    if (version !== 5 || !armed()) return version
+    return calledFromDoSubscribe(read) ? 4 : version
+  }
+  Object.defineProperty(client, 'version', {
+    configurable: true,
+    enumerable: true,
+    get: read,
+    set (value: unknown) { version = value }
+  })
+}
+
+function calledFromDoSubscribe (getter: () => unknown): boolean {
+  const holder: { stack?: string } = {}
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 1
+  Error.captureStackTrace(holder, getter)
+  Error.stackTraceLimit = limit
+  return holder.stack?.includes('doSubscribe (') === true
+}
+
+/** Calls `listener` after aedes has handled each packet it handles as it is parsed. */
+export function afterParsedPacket (client: Client, listener: (packet: { cmd: string }) => void): void {
+  const parser = (client as unknown as { _parser?: EventEmitter })._parser
+  parser?.on('packet', listener)
+}
+
+/**
+ * Writes a packet and flushes the connection at once: for a packet that must
+ * reach the client before aedes destroys the connection in the same turn.
+ */
+export function writeNow (client: Client, packet: mqttPacket.Packet): void {
+  const conn = client.conn as unknown as NodeJS.WritableStream & { writableCorked?: number, uncork?: () => void, destroyed?: boolean }
+  if (conn.destroyed === true) return
+  const version = client.version === 3 || client.version === 5 ? client.version : 4
+  try {
+    mqttPacket.writeToStream(packet, conn, { protocolVersion: version })
+  } catch {
+    return
+  }
+  for (let i = 0; i < 16 && (conn.writableCorked ?? 0) > 0; i++) conn.uncork?.()
+}
+
+/** authorizePublish: the PUBLISH is dropped without acknowledgement (see 10. above). */
+export function dropUnacknowledged (packet: object): void {
+  (packet as { _notAuthorized?: boolean })._notAuthorized = true
+}
+
+export function isDroppedUnacknowledged (packet: object): boolean {
+  return (packet as { _notAuthorized?: boolean })._notAuthorized === true
+}
+
+/** Topic aliases accepted from clients, for CONNACKs and aliased PUBLISHes from now on (see 11. above). */
+export function setTopicAliasMaximum (broker: unknown, max: number): void {
+  (broker as { topicAliasMaximum: number }).topicAliasMaximum = max
+}

@@ -18,7 +18,6 @@
 //   that itself.
 // max_offline_messages is the store's (LevelPersistence.setMaxOfflineMessages).
 import { Readable } from 'node:stream'
-import type { Client } from 'aedes'
 import type { ClientRef, Persistence, StoredPacket } from '../store/persistence.js'
 import { overlay } from '../store/overlay.js'
 import { INJECTED_BROKER_ID } from './adapter.js'
@@ -69,8 +68,9 @@ export function tapPersistence<P extends Persistence> (inner: P, sessionOf: Sess
     outgoingStream: (client: ClientRef) => {
       const session = sessionOf(client)
       if (session === undefined || session.closed || !session.loading) return inner.outgoingStream(client)
-      if (!session.resume || (client as Client).clean) {
-        // aedes discards the stored queue itself (clean start, or a session that ends with the connection)
+      // a resumed session delivers its queue even when it ends with this connection (MQTT 5 Session Expiry 0)
+      if (!session.resume) {
+        // aedes discards the stored queue itself (clean start)
         session.loadNothing()
         return inner.outgoingStream(client)
       }

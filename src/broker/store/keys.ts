@@ -4,6 +4,7 @@
 //   m<name>                            store metadata (format version)
 //   r<topic>                           retained message
 //   w<clientId>                        last will
+//   p<clientId>                        a persistent session exists (it may have no subscription)
 //   s<len>:<clientId>\0<topic>         persistent subscription
 //   o<len>:<clientId>\0<seq, 16 hex>   queued outgoing message (order = seq)
 //   i<len>:<clientId>\0<packet id>     incoming QoS 2 PUBLISH awaiting PUBREL
@@ -59,6 +60,10 @@ export function retainedKey (topic: string): string {
 
 export function willKey (clientId: string): string {
   return 'w' + clientId
+}
+
+export function sessionKey (clientId: string): string {
+  return 'p' + clientId
 }
 
 /** Splits a client key back into its client id and the part after the separator. */

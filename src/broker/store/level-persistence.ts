@@ -14,7 +14,7 @@
 import { Readable } from 'node:stream'
 import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
 import {
-  incomingKey, journalKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, subscriptionKey, willKey
+  incomingKey, journalKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, sessionKey, subscriptionKey, willKey
 } from './keys.js'
 import { openDatabase, StoreError, type Db } from './open-db.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
@@ -102,6 +102,7 @@ const READ_CHUNK = 256
 const SCAN_BATCH = 1000
 /** a SUBACK failure code: aedes hands denied filters to addSubscriptions too */
 const FIRST_FAILURE_QOS = 0x80
+const EMPTY_VALUE = Buffer.alloc(0)
 
 export async function openLevelPersistence (options: LevelPersistenceOptions): Promise<LevelPersistence> {
   const db = await openDatabase(options.path)
@@ -135,6 +136,8 @@ export class LevelPersistence {
   readonly #incoming = new Map<string, Set<number>>()
   readonly #retained = new Set<string>()
   readonly #wills = new Set<string>()
+  /** client ids of persistent sessions (see markSession) */
+  readonly #kept = new Set<string>()
   #offlineDropped = 0
   /** journal entries of accepted messages, by payload (aedes keeps the payload Buffer through its copies) */
   readonly #journaled = new WeakMap<Buffer, string>()
@@ -174,6 +177,7 @@ export class LevelPersistence {
     })
     await this.#scan('r', false, key => this.#retained.add(key.slice(1)))
     await this.#scan('w', false, key => this.#wills.add(key.slice(1)))
+    await this.#scan('p', false, key => this.#kept.add(key.slice(1)))
     const s = this.stats()
     this.#log('info', `store ${this.path} opened: ${s.clientsWithSubscriptions} persistent sessions, ` +
       `${s.queuedMessages} queued messages for ${s.clientsWithQueue} clients, ${s.retainedMessages} retained messages`)
@@ -216,6 +220,21 @@ export class LevelPersistence {
     this.#unreplayed = []
     for (const { key, packet } of pending) this.#journaled.set(packet.payload as Buffer, key)
     return pending.map(p => p.packet)
+  }
+
+  /**
+   * Records that a persistent session exists, so a reconnect resumes it (Session
+   * Present) even when it has no subscription. cleanSubscriptions ends it.
+   */
+  async markSession (clientId: string): Promise<void> {
+    if (this.#kept.has(clientId)) return
+    this.#kept.add(clientId)
+    await this.#write([{ type: 'put', key: sessionKey(clientId), value: EMPTY_VALUE }])
+  }
+
+  /** Whether a persistent session of this client id is stored. */
+  hasSession (clientId: string): boolean {
+    return this.#kept.has(clientId) || this.#subscriptions.has(clientId)
   }
 
   /** max_offline_messages changed at run time (-1 unlimited, 0 none). */
@@ -316,6 +335,7 @@ export class LevelPersistence {
     this.#sessions.delete(client.id)
     const stored = this.#subscriptions.get(client.id)
     const ops: WriteOp[] = this.#cleanIncomingOps(client.id)
+    if (this.#kept.delete(client.id)) ops.push({ type: 'del', key: sessionKey(client.id) })
     if (stored !== undefined) {
       for (const [topic, record] of stored) {
         if (record.qos > 0) this.#index.remove(topic, client.id)

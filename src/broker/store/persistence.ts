@@ -41,6 +41,8 @@ export interface Persistence {
   outgoingClearMessageId: (client: ClientRef, packet: StoredPacket) => Promise<unknown>
   outgoingEnqueueCombi: (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: StoredPacket) => Promise<void>
   destroy: () => Promise<void>
+  /** Whether a persistent session of the client id is stored, subscriptions or not (the durable store knows). */
+  hasSession?: (clientId: string) => boolean
   /** Removes and returns a client's whole stored queue (the durable store has it; else stream and clear one by one). */
   takeQueue?: (clientId: string) => Promise<StoredPacket[]>
 }

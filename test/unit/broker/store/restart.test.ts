@@ -110,6 +110,21 @@ if (process.env[KILL_CHILD_ENV] !== undefined) {
     await second.destroy()
   })
 
+  test('a persistent session without subscriptions survives a reopen until its subscriptions are cleaned', async () => {
+    const dir = tempDir()
+    let store = await open(dir)
+    assert.equal(store.hasSession('bare'), false)
+    await store.markSession('bare')
+    await store.destroy()
+    store = await open(dir)
+    assert.equal(store.hasSession('bare'), true)
+    await store.cleanSubscriptions({ id: 'bare' })
+    await store.destroy()
+    store = await open(dir)
+    assert.equal(store.hasSession('bare'), false)
+    await store.destroy()
+  })
+
   test('10,000 messages queued for an offline client come back in order after a reopen', async () => {
     const dir = tempDir()
     const first = await open(dir)

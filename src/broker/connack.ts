@@ -1,0 +1,89 @@
+// What a connection is granted at CONNECT and what its CONNACK says beyond
+// aedes' own choices: broker-assigned client ids, the keep alive cap
+// (max_keepalive), whether a session was resumed (Session Present), and the
+// MQTT 5 properties that advertise Receive Maximum and shared subscriptions.
+import { randomBytes } from 'node:crypto'
+import type { Client, ConnectPacket } from 'aedes'
+import type { IConnackPacket } from 'mqtt-packet'
+import type { Settings } from '../config/settings.js'
+import { onConnack } from './delivery/adapter.js'
+import { receiveMaximumOf } from './inbound-quota.js'
+
+/** the protocol's Receive Maximum when none is sent (MQTT 5 §3.2.2.3.3) */
+const RECEIVE_MAXIMUM_DEFAULT = 65535
+
+interface Granted {
+  version: number
+  cleanStart: boolean
+  /** a persistent session of this client id existed when the CONNECT arrived */
+  sessionStored: boolean
+  assignedClientId?: string
+  serverKeepAlive?: number
+}
+
+const granted = new WeakMap<Client, Granted>()
+
+export interface ConnectContext {
+  settings: Settings
+  store: { hasSession: (clientId: string) => boolean }
+}
+
+/** VerneMQ assigns `anon-` and a random string (vmq_mqtt5_fsm random_client_id). */
+export function randomClientId (): string {
+  return 'anon-' + randomBytes(15).toString('base64url')
+}
+
+/**
+ * preConnect: gives an empty client id a random one (MQTT 5, and 3.1.1 clean
+ * sessions; aedes refuses the others), caps the MQTT 5 keep alive, and notes
+ * whether the session to resume exists. Changes the packet aedes goes on with.
+ */
+export function grant (ctx: ConnectContext, client: Client, packet: ConnectPacket): void {
+  const version = packet.protocolVersion ?? 4
+  const g: Granted = {
+    version,
+    cleanStart: packet.clean !== false,
+    sessionStored: packet.clientId !== '' && ctx.store.hasSession(packet.clientId)
+  }
+  if (packet.clientId === '' && (version === 5 || (version === 4 && packet.clean !== false))) {
+    packet.clientId = randomClientId()
+    if (version === 5) g.assignedClientId = packet.clientId
+  }
+  const max = ctx.settings.number('max_keepalive')
+  // MQTT 5 §3.2.2.3.14: the client must use the Server Keep Alive instead of its own.
+  // 3.1.1 has no way to say so; such clients keep their value.
+  if (version === 5 && max > 0 && (packet.keepalive === undefined || packet.keepalive === 0 || packet.keepalive > max)) {
+    packet.keepalive = max
+    g.serverKeepAlive = max
+  }
+  granted.set(client, g)
+}
+
+/** Makes the connection's CONNACK say what was granted; call when the connection is accepted. */
+export function amendConnack (client: Client): void {
+  onConnack(client, () => wireVersion(granted.get(client)?.version), connack => {
+    const g = granted.get(client)
+    if (g === undefined || (connack.returnCode ?? connack.reasonCode ?? 0) !== 0) return
+    // [MQTT-3.2.2-2]: Session Present is 1 exactly when a stored session is resumed,
+    // subscriptions or not; aedes reports only restored subscriptions.
+    connack.sessionPresent = !g.cleanStart && (connack.sessionPresent || g.sessionStored)
+    if (g.version === 5) amendProperties(client, g, connack)
+  })
+}
+
+/** mqtt-packet writes 3.1 as 3, 5 as 5 and everything else as 3.1.1 */
+function wireVersion (version: number | undefined): number {
+  return version === 3 || version === 5 ? version : 4
+}
+
+function amendProperties (client: Client, g: Granted, connack: IConnackPacket): void {
+  const properties = connack.properties ?? {}
+  // aedes says shared subscriptions are unavailable; the node serves them (absent = available)
+  delete properties.sharedSubscriptionAvailable
+  const receiveMaximum = receiveMaximumOf(client)
+  if (receiveMaximum !== undefined && receiveMaximum < RECEIVE_MAXIMUM_DEFAULT) properties.receiveMaximum = receiveMaximum
+  if (g.assignedClientId !== undefined) properties.assignedClientIdentifier = g.assignedClientId
+  if (g.serverKeepAlive !== undefined) properties.serverKeepAlive = g.serverKeepAlive
+  if (Object.keys(properties).length > 0) connack.properties = properties
+  else delete connack.properties
+}

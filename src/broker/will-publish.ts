@@ -1,0 +1,12 @@
+// aedes publishes a will with the properties of the CONNECT's will, Will Delay
+// Interval included; that property belongs to CONNECT only and clients reject a
+// PUBLISH carrying it (MQTT 5 §3.3.2.3 lists the PUBLISH properties).
+interface WithProperties { properties?: Record<string, unknown> }
+
+/** Removes the Will Delay Interval from a PUBLISH about to be published; the other properties stay. */
+export function withoutWillDelay (packet: WithProperties): void {
+  const properties = packet.properties
+  if (properties?.willDelayInterval === undefined) return
+  const { willDelayInterval: _delay, ...rest } = properties
+  packet.properties = rest
+}

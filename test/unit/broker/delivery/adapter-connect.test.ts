@@ -1,0 +1,120 @@
+// Pins the aedes 2.0.0-beta.1 behaviours the CONNECT/CONNACK and inbound parts
+// of src/broker/delivery/adapter.ts rely on (items 8 to 11 there).
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import { Aedes, type Client } from 'aedes'
+import mqttPacket, { type IConnackPacket, type IDisconnectPacket, type ISubackPacket, type Packet } from 'mqtt-packet'
+import {
+  allowSharedSubscriptions, dropUnacknowledged, onConnack, setTopicAliasMaximum
+} from '../../../../src/broker/delivery/adapter.js'
+
+class Raw5 {
+  readonly packets: Packet[] = []
+  closed = false
+  constructor (readonly socket: Socket) {
+    const parser = mqttPacket.parser({ protocolVersion: 5 })
+    parser.on('packet', p => this.packets.push(p))
+    socket.on('data', d => parser.parse(d))
+    socket.on('close', () => { this.closed = true })
+    socket.on('error', () => {})
+  }
+
+  send (packet: Packet): void { this.socket.write(mqttPacket.generate(packet, { protocolVersion: 5 })) }
+
+  async next (cmd: string): Promise<Packet> {
+    for (let i = 0; i < 500; i++) {
+      const index = this.packets.findIndex(p => p.cmd === cmd)
+      if (index >= 0) return this.packets.splice(index, 1)[0]
+      await new Promise(resolve => setTimeout(resolve, 10))
+    }
+    throw new Error(`no ${cmd}`)
+  }
+}
+
+describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
+  let broker: Aedes
+  let server: Server
+  let port: number
+  /** what the test does with each new connection */
+  let prepare: (client: Client) => void = () => {}
+  let dropPublishes = false
+
+  before(async () => {
+    broker = await Aedes.createBroker({
+      authorizePublish: (_client, packet, callback) => {
+        if (dropPublishes) dropUnacknowledged(packet)
+        callback(null)
+      }
+    })
+    server = createServer(socket => { prepare(broker.handle(socket)) })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as { port: number }).port
+  })
+
+  after(async () => {
+    await new Promise<void>(resolve => broker.close(() => resolve()))
+    await new Promise<void>(resolve => server.close(() => resolve()))
+  })
+
+  async function open (clientId: string): Promise<{ raw: Raw5, connack: IConnackPacket }> {
+    const socket = netConnect(port, '127.0.0.1')
+    await new Promise<void>(resolve => socket.once('connect', resolve))
+    const raw = new Raw5(socket)
+    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId, keepalive: 60 })
+    return { raw, connack: await raw.next('connack') as IConnackPacket }
+  }
+
+  it('8. the CONNACK is the first write on client.conn and can be rewritten whole', async () => {
+    prepare = client => {
+      onConnack(client, () => 5, connack => {
+        connack.sessionPresent = true
+        connack.properties = { ...connack.properties, serverKeepAlive: 7 }
+      })
+    }
+    const { raw, connack } = await open('edited')
+    assert.equal(connack.sessionPresent, true)
+    assert.equal(connack.properties?.serverKeepAlive, 7)
+    assert.equal(connack.properties?.sharedSubscriptionAvailable, false, 'aedes still says shared subscriptions are unavailable')
+    raw.send({ cmd: 'pingreq' })
+    await raw.next('pingresp')
+    raw.socket.destroy()
+    prepare = () => {}
+  })
+
+  it('9. doSubscribe refuses $share/ to MQTT 5 clients after reading client.version, and only there', async () => {
+    const subscribe = async (raw: Raw5): Promise<number[]> => {
+      raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/t', qos: 1 }, { topic: 'plain', qos: 1 }] })
+      return (await raw.next('suback') as ISubackPacket).granted as number[]
+    }
+    const { raw: refused } = await open('refused')
+    assert.deepEqual(await subscribe(refused), [0x9e, 1])
+    refused.socket.destroy()
+    prepare = client => { allowSharedSubscriptions(client, () => true) }
+    const { raw: allowed } = await open('allowed')
+    assert.deepEqual(await subscribe(allowed), [1, 1])
+    allowed.socket.destroy()
+    prepare = () => {}
+  })
+
+  it('10. a PUBLISH marked by authorizePublish is neither acknowledged nor delivered', async () => {
+    dropPublishes = true
+    const { raw } = await open('dropped')
+    raw.send({ cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1, messageId: 1, retain: false, dup: false })
+    raw.send({ cmd: 'pingreq' })
+    await raw.next('pingresp')
+    assert.deepEqual(raw.packets.filter(p => p.cmd === 'puback'), [])
+    raw.socket.destroy()
+    dropPublishes = false
+  })
+
+  it('11. broker.topicAliasMaximum set at run time is advertised and enforced', async () => {
+    setTopicAliasMaximum(broker, 2)
+    const { raw, connack } = await open('aliases')
+    assert.equal(connack.properties?.topicAliasMaximum, 2)
+    raw.send({ cmd: 'publish', topic: 'a', payload: Buffer.from('x'), qos: 0, retain: false, dup: false, properties: { topicAlias: 3 } })
+    assert.equal((await raw.next('disconnect') as IDisconnectPacket).reasonCode, 0x94)
+    raw.socket.destroy()
+    setTopicAliasMaximum(broker, 0)
+  })
+})
