@@ -38,7 +38,8 @@ import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
 import { armConnectTimeout } from './connect-timeout.js'
-import { guardPackets } from './delivery/adapter.js'
+import { guardPackets, setMaximumPacketSize } from './delivery/adapter.js'
+import { maximumPacketSize } from './packet-size.js'
 import { Queues } from './delivery/queues.js'
 import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
@@ -249,7 +250,7 @@ export class BrokerNode {
     guardPackets(client, {
       refused: (c, cmd, problem) => {
         this.counters.protocolErrors++
-        this.log.debug({ client: c.id, peer, cmd, reason: problem.reason }, 'connection closed: malformed packet')
+        this.log.debug({ client: c.id, peer, cmd, reason: problem.reason }, 'connection closed: protocol violation')
       },
       failed: (c, cmd, err) => {
         this.counters.internalErrors++
@@ -297,6 +298,8 @@ export class BrokerNode {
       maxTopicLevels: this.settings.number('topic_max_depth'),
       // Client ids are checked against max_client_id_size (settable at runtime) in authenticate.
       maxClientsIdLength: 65535,
+      // a PUBLISH far beyond max_message_size is refused from its fixed header, unread
+      maximumPacketSize: maximumPacketSize(this.settings.number('max_message_size')),
       ...brokerHooks({
         settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store, counters: this.counters, queues
       }),
@@ -314,6 +317,7 @@ export class BrokerNode {
     // a clean session that dropped in the middle of a QoS 2 exchange leaves nothing behind
     broker.on('clientDisconnect', client => { if (client.clean) store.cleanIncoming(client.id).catch(() => {}) })
     this.settings.on('change', (key: string) => { if (key === 'max_offline_messages') store.setMaxOfflineMessages(this.settings.number(key)) })
+    this.settings.on('change', (key: string) => { if (key === 'max_message_size') setMaximumPacketSize(broker, maximumPacketSize(this.settings.number(key))) })
     broker.on('client', client => {
       const meta = getMeta(client)
       this.log.debug({ client: client.id, mountpoint, peer: `${meta?.peerHost}:${meta?.peerPort}`, username: meta?.username }, 'client connected')
