@@ -26,7 +26,14 @@
 //    handling of each packet, its _parseProperties() reads a property block at
 //    _pos of _list, and packets that arrive while a CONNECT is still being
 //    handled wait in _parser._queue (with client._parsingBatch counting them)
-//    until the client emits 'connected' (see guardPackets).
+//    until the client emits 'connected' (see guardPackets). Its _parseString()
+//    reads a 2-byte length at _pos and leaves _pos after the string's bytes
+//    (decoding bad UTF-8 to U+FFFD); after parse() returns, _parser.packet has
+//    the cmd and announced length of a packet whose body is still to come, with
+//    its fixed header consumed from _list; an error it raises itself is also in
+//    _parser.error (aedes' queue-limit error is not).
+// 9. aedes reads broker.maximumPacketSize at each read (a change applies to open
+//    connections) and reads nothing more once client._rejectingPacketTooLarge is set.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
