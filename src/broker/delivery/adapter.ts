@@ -33,7 +33,8 @@
 //    its fixed header consumed from _list; an error it raises itself is also in
 //    _parser.error (aedes' queue-limit error is not).
 // 9. aedes reads broker.maximumPacketSize at each read (a change applies to open
-//    connections) and reads nothing more once client._rejectingPacketTooLarge is set.
+//    connections) and reads nothing more once client._rejectingPacketTooLarge is set;
+//    client.connackSent is true once a CONNACK was written.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
@@ -109,6 +110,7 @@ interface ClientInternals {
   _parser: ParserInternals
   _parsingBatch: number
   _rejectingPacketTooLarge: boolean
+  connackSent: boolean
   broker: { queueLimit: number, maximumPacketSize: number }
 }
 
@@ -217,9 +219,12 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     refuse(client, replyTo(packet), problem.reasonCode)
   }
 
-  /** v5: CONNACK to the first CONNECT, DISCONNECT after it; 3.1/3.1.1: nothing. */
+  /**
+   * v5: CONNACK to the first CONNECT, DISCONNECT once a CONNACK went out (never
+   * before it, MQTT-3.14.0-1); 3.1/3.1.1: nothing.
+   */
   function replyTo (packet: { cmd: string | null, protocolVersion?: number }): Reply {
-    if (sawConnect) return version === 5 ? 'disconnect' : 'close'
+    if (sawConnect) return version === 5 && (client as unknown as ClientInternals).connackSent ? 'disconnect' : 'close'
     if (packet.cmd !== 'connect') return 'close'
     return (packet.protocolVersion ?? connectVersion(parser)) === 5 ? 'connack' : 'close'
   }

@@ -316,7 +316,7 @@ describe('parser and read-loop behaviours the packet guard relies on', () => {
     assert.deepEqual(errors.map(e => e.message), ['Invalid retain handling, must be <= 2'])
   })
 
-  it('reads broker.maximumPacketSize at each read, and stops reading once _rejectingPacketTooLarge is set', async () => {
+  it('reads broker.maximumPacketSize at each read, marks connackSent, and stops reading once _rejectingPacketTooLarge is set', async () => {
     const broker = await Aedes.createBroker()
     const server = createServer(socket => broker.handle(socket))
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
@@ -339,7 +339,8 @@ describe('parser and read-loop behaviours the packet guard relies on', () => {
       await limited.closed
 
       ;(broker as unknown as { maximumPacketSize: number }).maximumPacketSize = 0
-      const client = clients.find(c => c.id === 'latched') as unknown as { _rejectingPacketTooLarge: boolean, conn: { readableLength: number } }
+      const client = clients.find(c => c.id === 'latched') as unknown as { _rejectingPacketTooLarge: boolean, connackSent: boolean, conn: { readableLength: number } }
+      assert.equal(client.connackSent, true)
       client._rejectingPacketTooLarge = true
       latched.raw.send({ cmd: 'pingreq' })
       await waitUntil(() => client.conn.readableLength === 2)
