@@ -18,7 +18,7 @@ export class BrokerCounters {
   oversizeRefused = 0
   /** connections closed because no CONNECT arrived within mqtt_connect_timeout */
   connectTimeouts = 0
-  /** connections closed for a malformed or forbidden packet (MQTT 5 properties) */
+  /** connections closed for a packet that breaks the protocol (malformed, forbidden, a CONNECT too large) */
   protocolErrors = 0
   /** connections closed because handling one of their packets threw */
   internalErrors = 0

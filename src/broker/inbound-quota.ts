@@ -3,7 +3,7 @@
 // PUBLISHes the broker has not answered with PUBACK or PUBCOMP. One more is a
 // protocol violation: DISCONNECT 0x93 and the connection closes [MQTT-3.3.4-9].
 import type { AedesOptions, Client } from 'aedes'
-import { dropUnacknowledged, isDroppedUnacknowledged, onParsedPacket } from './delivery/adapter.js'
+import { isSkipped, onParsedPacket, skipPublish } from './delivery/adapter.js'
 
 /** MQTT 5 DISCONNECT reason: Receive Maximum exceeded */
 const RECEIVE_MAXIMUM_EXCEEDED = 0x93
@@ -66,12 +66,12 @@ export function answeredPublish (inner: AuthorizePublish): AuthorizePublish {
       return
     }
     if (quota.over.has(packet.messageId as number)) {
-      dropUnacknowledged(packet)
+      skipPublish(packet)
       callback(null)
       return
     }
     inner(client, packet, err => {
-      if (packet.qos === 1 || err != null || isDroppedUnacknowledged(packet)) quota.open.delete(packet.messageId as number)
+      if (packet.qos === 1 || err != null || isSkipped(packet)) quota.open.delete(packet.messageId as number)
       callback(err)
     })
   }

@@ -38,7 +38,8 @@ import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
 import { armConnectTimeout } from './connect-timeout.js'
-import { guardPackets } from './delivery/adapter.js'
+import { guardPackets, setMaximumPacketSize } from './delivery/adapter.js'
+import { maximumPacketSize } from './packet-size.js'
 import { Queues } from './delivery/queues.js'
 import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
@@ -259,7 +260,7 @@ export class BrokerNode {
     guardPackets(client, {
       refused: (c, cmd, problem) => {
         this.counters.protocolErrors++
-        this.log.debug({ client: c.id, peer, cmd, reason: problem.reason }, 'connection closed: malformed packet')
+        this.log.debug({ client: c.id, peer, cmd, reason: problem.reason }, 'connection closed: protocol violation')
       },
       failed: (c, cmd, err) => {
         this.counters.internalErrors++
@@ -310,6 +311,8 @@ export class BrokerNode {
       maxTopicLevels: this.settings.number('topic_max_depth'),
       // Client ids are checked against max_client_id_size (settable at runtime) in authenticate.
       maxClientsIdLength: 65535,
+      // a PUBLISH far beyond max_message_size is refused from its fixed header, unread
+      maximumPacketSize: maximumPacketSize(this.settings.number('max_message_size')),
       topicAliasMaximum: this.settings.number('topic_alias_max_broker'),
       ...hooks,
       preConnect: (client, packet, callback) => {
@@ -338,6 +341,7 @@ export class BrokerNode {
     this.settings.on('change', (key: string) => {
       if (key === 'max_offline_messages') store.setMaxOfflineMessages(this.settings.number(key))
       if (key === 'topic_alias_max_broker') setTopicAliasMaximum(broker, this.settings.number(key))
+      if (key === 'max_message_size') setMaximumPacketSize(broker, maximumPacketSize(this.settings.number(key)))
     })
     // a reconnect resumes a persistent session (Session Present) even without subscriptions
     broker.on('client', client => { if (!client.clean) store.markSession(client.id).catch(() => {}) })

@@ -53,7 +53,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'max_offline_messages', type: int(-1), default: 1000, settable: true, doc: 'QoS 1/2 messages kept for an offline persistent session; -1 = unlimited, 0 = none.' },
   { key: 'override_max_online_messages', type: flag, default: false, settable: true, doc: 'Let the whole offline backlog into the online queue when a client reconnects.' },
   { key: 'max_message_rate', type: int(0), default: 0, settable: true, doc: 'Incoming PUBLISH per second per session; 0 = unlimited.', applied: false },
-  { key: 'max_message_size', type: { kind: 'bytes' }, default: 0, unit: 'bytes', settable: true, aliases: ['message_size_limit'], doc: 'Largest PUBLISH payload accepted; a client sending a larger one is disconnected. 0 = protocol maximum.' },
+  { key: 'max_message_size', type: { kind: 'bytes' }, default: 0, unit: 'bytes', settable: true, aliases: ['message_size_limit'], doc: 'Largest PUBLISH payload accepted; a client sending a larger one is disconnected. A packet announcing more than this + 128 KiB (topic, properties) is refused before its body is read (MQTT 5 clients are told this Maximum Packet Size in CONNACK). 0 = protocol maximum.' },
   { key: 'max_client_id_size', type: int(1, 65535), default: 23, settable: true, doc: 'Longest client id accepted; longer ones get CONNACK 2.' },
   { key: 'max_subscriptions_per_client', type: int(0), default: 0, settable: true, doc: 'Subscriptions per client; 0 = unlimited.' },
   { key: 'persistent_client_expiration', type: { kind: 'duration' }, default: null, settable: true, doc: 'Delete an offline persistent session after this long (1h, 1d, 1w, 1m, 1y or never).' },

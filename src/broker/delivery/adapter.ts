@@ -28,15 +28,25 @@
 //    handling of each packet, its _parseProperties() reads a property block at
 //    _pos of _list, and packets that arrive while a CONNECT is still being
 //    handled wait in _parser._queue (with client._parsingBatch counting them)
-//    until the client emits 'connected' (see guardPackets).
+//    until the client emits 'connected' (see guardPackets). Its _parseString()
+//    reads a 2-byte length at _pos and leaves _pos after the string's bytes
+//    (decoding bad UTF-8 to U+FFFD); after parse() returns, _parser.packet has
+//    the cmd and announced length of a packet whose body is still to come, with
+//    its fixed header consumed from _list; an error it raises itself is also in
+//    _parser.error (aedes' queue-limit error is not).
 // 9. A PUBLISH marked `_notAuthorized` in authorizePublish is neither
 //    acknowledged nor published; a PUBREL for a packet id aedes never stored
 //    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
 //    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
+// 10. aedes reads broker.maximumPacketSize at each read (a change applies to open
+//     connections) and reads nothing more once client._rejectingPacketTooLarge is set;
+//     client.connackSent is true once a CONNACK was written.
 import type { EventEmitter } from 'node:events'
-import type { Client } from 'aedes'
+import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
-import { PROTOCOL_ERROR, readVarint, scanProperties, type PropertyProblem } from '../../mqtt/property-scan.js'
+import { readVarint, scanProperties, type PropertyProblem } from '../../mqtt/property-scan.js'
+import { badUtf8, brokenRule, malformed, PACKET_TOO_LARGE, parserError, protocolError, type ClientPacket } from '../../mqtt/packet-rules.js'
+import { CONNECT_MAX_BYTES } from '../packet-size.js'
 
 /** brokerId of the stubs that carry held-back messages through client.publish */
 export const INJECTED_BROKER_ID = '\u0000vmq-queue'
@@ -89,20 +99,27 @@ export function onParsedPacket (client: Client, listener: (packet: { cmd: string
   parser?.prependListener('packet', listener)
 }
 
-interface ParsedPacket { cmd: string, properties?: Record<string, unknown> }
+type ParsedPacket = ClientPacket
+
+interface PendingPacket { cmd: string | null, length: number, protocolVersion?: number }
 
 interface ParserInternals extends EventEmitter {
+  parse: (buf: Buffer) => number
   _parseProperties: () => unknown
-  _list: { length: number, slice: (start: number, end: number) => Buffer }
+  _parseString: () => string | null
+  _list: { length: number, slice: (start: number, end: number) => Buffer, get: (index: number) => number }
   _pos: number
-  packet: ParsedPacket
+  packet: PendingPacket
+  error: Error | null
   _queue: ParsedPacket[] | null
 }
 
 interface ClientInternals {
   _parser: ParserInternals
   _parsingBatch: number
-  broker: { queueLimit: number }
+  _rejectingPacketTooLarge: boolean
+  connackSent: boolean
+  broker: { queueLimit: number, maximumPacketSize: number }
 }
 
 export interface PacketGuard {
@@ -117,8 +134,13 @@ const REFUSAL_FLUSH_MS = 1000
 
 /**
  * Stands between the client's parser and aedes for every packet:
- * - an MQTT 5 property block that is cut short, repeats a property or holds bad
- *   UTF-8 closes the connection (CONNACK or DISCONNECT 0x81/0x82 first);
+ * - a packet that breaks the protocol closes the connection, a v5 client told
+ *   why first (CONNACK or DISCONNECT 0x81/0x82/0x95): what the parser itself
+ *   refuses, MQTT 5 property blocks cut short, repeated or with bad UTF-8,
+ *   strings with bad UTF-8 or U+0000 (checked on the bytes), the rules of
+ *   mqtt/packet-rules.ts, packets before or after the one CONNECT;
+ * - a CONNECT announcing more than CONNECT_MAX_BYTES is refused from its fixed
+ *   header, before its body is read;
  * - a packet that follows a CONNECT still being handled waits for it, as aedes
  *   means it to (it hands such packets on once a read ends mid-packet);
  * - an exception while aedes handles a packet closes that connection only.
@@ -126,29 +148,54 @@ const REFUSAL_FLUSH_MS = 1000
 export function guardPackets (client: Client, guard: PacketGuard): void {
   const parser = (client as unknown as ClientInternals)._parser
   const flagged = new WeakMap<object, PropertyProblem>()
+  const flag = (packet: object, problem: PropertyProblem | undefined): void => {
+    if (problem !== undefined && !flagged.has(packet)) flagged.set(packet, problem)
+  }
   const parseProperties = parser._parseProperties
   parser._parseProperties = function (this: ParserInternals) {
-    if (!flagged.has(this.packet)) {
-      const problem = scanProperties(propertyBlock(this))
-      if (problem !== undefined) flagged.set(this.packet, problem)
-    }
+    flag(this.packet, scanProperties(propertyBlock(this)))
     return parseProperties.call(this)
   }
+  const parseString = parser._parseString
+  parser._parseString = function (this: ParserInternals) {
+    const start = this._pos
+    const text = parseString.call(this)
+    if (text !== null && badUtf8(text, () => this._list.slice(start + 2, this._pos))) {
+      flag(this.packet, malformed(`a string is not valid UTF-8 or contains U+0000 (MQTT-1.5.4-1/2): ${JSON.stringify(text)}`))
+    }
+    return text
+  }
+  const parse = parser.parse
+  parser.parse = function (this: ParserInternals, buf: Buffer) {
+    const left = parse.call(this, buf)
+    const problem = stopped || this.packet.cmd === null ? undefined : pendingProblem(this.packet)
+    if (problem !== undefined) stop(this.packet, problem)
+    return left
+  }
+  const onError = parser.listeners('error') as Array<(err: Error) => void>
+  parser.removeAllListeners('error')
+  parser.on('error', function (this: ParserInternals, err: Error) {
+    if (stopped) return
+    // errors the parser did not raise itself (aedes' queue limit) go to aedes
+    if (this.error !== err) for (const listener of onError) listener.call(this, err)
+    else stop(this.packet, parserError(err.message))
+  })
   const handlers = parser.listeners('packet') as Array<(packet: ParsedPacket) => void>
   parser.removeAllListeners('packet')
   let sawConnect = false
+  let version: number | undefined
   let stopped = false
   parser.on('packet', function (this: ParserInternals, packet: ParsedPacket) {
     if (stopped) return
-    const problem = flagged.get(packet) ?? clientMayNotSend(packet)
+    const problem = flagged.get(packet) ?? orderProblem(packet.cmd) ?? brokenRule(packet)
     if (problem !== undefined) {
-      stopped = true
-      guard.refused(client, packet.cmd, problem)
-      refuse(client, packet.cmd, problem.reasonCode)
+      stop(packet, problem)
       return
     }
-    if (packet.cmd === 'connect') sawConnect = true
-    else if (sawConnect && !client.connected && parser._queue !== null) {
+    if (packet.cmd === 'connect') {
+      sawConnect = true
+      version = packet.protocolVersion
+    } else if (sawConnect && !client.connected && parser._queue !== null) {
       holdUntilConnected(client as unknown as ClientInternals, packet)
       return
     }
@@ -158,6 +205,36 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   for (const listener of client.listeners('connected') as Array<() => void>) {
     client.removeListener('connected', listener)
     client.once('connected', function (this: Client) { guarded(() => { listener.call(this) }, 'a packet held for the CONNECT') })
+  }
+
+  /** MQTT-3.1.0-1, MQTT-3.1.0-2: one CONNECT, first. */
+  function orderProblem (cmd: string | null): PropertyProblem | undefined {
+    if (cmd === 'connect') return sawConnect ? protocolError('a second CONNECT (MQTT-3.1.0-2)') : undefined
+    return sawConnect ? undefined : protocolError(`a ${String(cmd).toUpperCase()} before the CONNECT (MQTT-3.1.0-1)`)
+  }
+
+  /** A problem the fixed header of the packet being read already shows. */
+  function pendingProblem (pending: PendingPacket): PropertyProblem | undefined {
+    const problem = orderProblem(pending.cmd)
+    if (problem !== undefined || pending.cmd !== 'connect' || pending.length <= CONNECT_MAX_BYTES) return problem
+    return { reasonCode: PACKET_TOO_LARGE, reason: `a CONNECT of ${pending.length} bytes (at most ${CONNECT_MAX_BYTES} are read)` }
+  }
+
+  function stop (packet: { cmd: string | null, protocolVersion?: number }, problem: PropertyProblem): void {
+    stopped = true
+    stopReading(client)
+    guard.refused(client, packet.cmd ?? 'unknown', problem)
+    refuse(client, replyTo(packet), problem.reasonCode)
+  }
+
+  /**
+   * v5: CONNACK to the first CONNECT, DISCONNECT once a CONNACK went out (never
+   * before it, MQTT-3.14.0-1); 3.1/3.1.1: nothing.
+   */
+  function replyTo (packet: { cmd: string | null, protocolVersion?: number }): Reply {
+    if (sawConnect) return version === 5 && (client as unknown as ClientInternals).connackSent ? 'disconnect' : 'close'
+    if (packet.cmd !== 'connect') return 'close'
+    return (packet.protocolVersion ?? connectVersion(parser)) === 5 ? 'connack' : 'close'
   }
 
   function handle (parser: ParserInternals, packet: ParsedPacket): void {
@@ -175,6 +252,27 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   }
 }
 
+/**
+ * The protocol version byte of the CONNECT being read, when it has arrived
+ * (the parser's list starts after the fixed header: length, "MQTT", version).
+ */
+function connectVersion (parser: ParserInternals): number | undefined {
+  return parser._list.length > 6 ? parser._list.get(6) & 0x7f : undefined
+}
+
+/** aedes' nextBatch reads nothing more from the connection once this latch is set. */
+function stopReading (client: Client): void {
+  (client as unknown as ClientInternals)._rejectingPacketTooLarge = true
+}
+
+/**
+ * Sets the largest packet aedes reads (0 = no limit): it reads the broker's
+ * maximumPacketSize at each read, so a change applies to open connections.
+ */
+export function setMaximumPacketSize (broker: Aedes, bytes: number): void {
+  (broker as unknown as { maximumPacketSize: number }).maximumPacketSize = bytes
+}
+
 /** The bytes of the property block being parsed: its length varint and the block. */
 function propertyBlock (parser: ParserInternals): Buffer {
   const list = parser._list
@@ -184,14 +282,6 @@ function propertyBlock (parser: ParserInternals): Buffer {
   return list.slice(parser._pos, end)
 }
 
-/** MQTT-3.3.4-6: a client's PUBLISH carries no Subscription Identifier. */
-function clientMayNotSend (packet: ParsedPacket): PropertyProblem | undefined {
-  if (packet.cmd === 'publish' && packet.properties?.subscriptionIdentifier !== undefined) {
-    return { reasonCode: PROTOCOL_ERROR, reason: 'a PUBLISH from a client carries a subscription identifier' }
-  }
-  return undefined
-}
-
 function holdUntilConnected (client: ClientInternals, packet: ParsedPacket): void {
   const queue = client._parser._queue as ParsedPacket[]
   client._parsingBatch++
@@ -199,14 +289,15 @@ function holdUntilConnected (client: ClientInternals, packet: ParsedPacket): voi
   else client._parser.emit('error', new Error('Client queue limit reached'))
 }
 
-/** v5: CONNACK (to a CONNECT) or DISCONNECT with the reason, then close; earlier versions: close. */
-function refuse (client: Client, cmd: string, reasonCode: number): void {
-  const version = cmd === 'connect' ? 5 : client.version
-  if (version !== 5 || client.conn.destroyed) {
+type Reply = 'connack' | 'disconnect' | 'close'
+
+/** Sends a v5 client the reason (CONNACK or DISCONNECT), then closes. */
+function refuse (client: Client, reply: Reply, reasonCode: number): void {
+  if (reply === 'close' || client.conn.destroyed) {
     client.close()
     return
   }
-  const packet = cmd === 'connect'
+  const packet = reply === 'connack'
     ? { cmd: 'connack' as const, sessionPresent: false, reasonCode }
     : { cmd: 'disconnect' as const, reasonCode }
   const timer = setTimeout(() => { client.close() }, REFUSAL_FLUSH_MS)
@@ -433,15 +524,13 @@ function noop (): void {}
 
 // ---- CONNECT, CONNACK and inbound packets (src/broker/connack.ts,
 // src/broker/inbound.ts). Pinned by test/unit/broker/delivery/adapter-connect.test.ts:
-// 8. aedes writes the CONNACK as the first bytes of a connection, through
+// 11. aedes writes the CONNACK as the first bytes of a connection, through
 //    client.conn.write, and builds its Session Present flag and MQTT 5
 //    properties itself with no hook in between (lib/handlers/connect.js).
-// 9. lib/handlers/subscribe.js doSubscribe refuses a `$share/` filter of an
+// 12. lib/handlers/subscribe.js doSubscribe refuses a `$share/` filter of an
 //    MQTT 5 client with 0x9E after reading client.version; nothing else in the
 //    SUBSCRIBE path treats `$share/` filters differently.
-// 10. A PUBLISH marked `_notAuthorized` by authorizePublish is neither
-//    acknowledged nor delivered (lib/handlers/publish.js enqueuePublish).
-// 11. broker.topicAliasMaximum is read at every CONNACK and every aliased PUBLISH.
+// 13. broker.topicAliasMaximum is read at every CONNACK and every aliased PUBLISH.
 
 const CONNACK_TYPE = 2
 
@@ -500,7 +589,7 @@ function parse (bytes: Buffer, protocolVersion: number): mqttPacket.IConnackPack
 }
 
 /**
- * Lets an MQTT 5 client subscribe to `$share/` filters (see 9. above): the
+ * Lets an MQTT 5 client subscribe to `$share/` filters (see 12. above): the
  * client reads as version 4 to doSubscribe's check only. The check is found by
  * its caller's name, and only while a SUBSCRIBE or the CONNECT that may
  * restore subscriptions is being handled (`armed`), so other reads cost nothing.
@@ -550,16 +639,12 @@ export function writeNow (client: Client, packet: mqttPacket.Packet): void {
   for (let i = 0; i < 16 && (conn.writableCorked ?? 0) > 0; i++) conn.uncork?.()
 }
 
-/** authorizePublish: the PUBLISH is dropped without acknowledgement (see 10. above). */
-export function dropUnacknowledged (packet: object): void {
-  (packet as { _notAuthorized?: boolean })._notAuthorized = true
-}
-
-export function isDroppedUnacknowledged (packet: object): boolean {
+/** True for a PUBLISH skipPublish marked (see 9. above). */
+export function isSkipped (packet: object): boolean {
   return (packet as { _notAuthorized?: boolean })._notAuthorized === true
 }
 
-/** Topic aliases accepted from clients, for CONNACKs and aliased PUBLISHes from now on (see 11. above). */
+/** Topic aliases accepted from clients, for CONNACKs and aliased PUBLISHes from now on (see 13. above). */
 export function setTopicAliasMaximum (broker: unknown, max: number): void {
   (broker as { topicAliasMaximum: number }).topicAliasMaximum = max
 }

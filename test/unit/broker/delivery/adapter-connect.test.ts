@@ -6,7 +6,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type IConnackPacket, type IDisconnectPacket, type ISubackPacket, type Packet } from 'mqtt-packet'
 import {
-  allowSharedSubscriptions, dropUnacknowledged, onConnack, setTopicAliasMaximum
+  allowSharedSubscriptions, skipPublish, onConnack, setTopicAliasMaximum
 } from '../../../../src/broker/delivery/adapter.js'
 
 class Raw5 {
@@ -43,7 +43,7 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
   before(async () => {
     broker = await Aedes.createBroker({
       authorizePublish: (_client, packet, callback) => {
-        if (dropPublishes) dropUnacknowledged(packet)
+        if (dropPublishes) skipPublish(packet)
         callback(null)
       }
     })

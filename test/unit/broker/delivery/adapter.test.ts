@@ -360,3 +360,97 @@ async function waitUntil (check: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !check(); i++) await new Promise(resolve => setTimeout(resolve, 10))
   assert.ok(check(), 'condition not reached')
 }
+
+// What guardPackets and setMaximumPacketSize rely on in mqtt-packet's parser
+// (aedes' client._parser) and in aedes' read loop.
+describe('parser and read-loop behaviours the packet guard relies on', () => {
+  interface Internals {
+    _parseString: () => string | null
+    _list: { slice: (start: number, end: number) => Buffer, length: number, get: (i: number) => number }
+    _pos: number
+    packet: { cmd: string | null, length: number }
+    error: Error | null
+    parse: (buf: Buffer) => number
+    on: (event: string, listener: (arg: never) => void) => void
+  }
+  const newParser = (): Internals => mqttPacket.parser() as unknown as Internals
+
+  it('_parseString reads a 2-byte length at _pos and leaves _pos after the string bytes, decoding bad bytes to U+FFFD', () => {
+    const parser = newParser()
+    let seen: { start: number, end: number, text: string | null, bytes: Buffer } | undefined
+    const parseString = parser._parseString
+    parser._parseString = function (this: Internals) {
+      const start = this._pos
+      const text = parseString.call(this)
+      if (seen === undefined) seen = { start, end: this._pos, text, bytes: this._list.slice(start + 2, this._pos) }
+      return text
+    }
+    const packets: Packet[] = []
+    parser.on('packet', (p: Packet) => { packets.push(p) })
+    parser.parse(Buffer.from([0x30, 5, 0, 2, 0x61, 0xff, 0x78]))
+    assert.deepEqual(seen, { start: 0, end: 4, text: 'a\uFFFD', bytes: Buffer.from([0x61, 0xff]) })
+    assert.equal((packets[0] as IPublishPacket).topic, 'a\uFFFD')
+  })
+
+  it('knows the command and announced length of a packet whose body has not arrived, with the fixed header consumed', () => {
+    const parser = newParser()
+    parser.parse(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f, 0, 4, 0x4d, 0x51, 0x54, 0x54, 5]))
+    assert.deepEqual({ cmd: parser.packet.cmd, length: parser.packet.length }, { cmd: 'connect', length: 268_435_455 })
+    assert.equal(parser._list.get(6), 5, 'the protocol version byte')
+  })
+
+  it('sets parser.error to the error it emits, with the messages mapped to Protocol Error', () => {
+    const cases: Array<[number[], string]> = [
+      [[0x82, 6, 0, 1, 0, 1, 0x61, 3], 'Invalid subscribe QoS, must be <= 2']
+    ]
+    for (const [bytes, message] of cases) {
+      const parser = newParser()
+      const errors: Error[] = []
+      parser.on('error', (err: Error) => { errors.push(err) })
+      parser.parse(Buffer.from(bytes))
+      assert.deepEqual(errors.map(e => e.message), [message])
+      assert.equal(parser.error, errors[0])
+    }
+    const v5 = mqttPacket.parser({ protocolVersion: 5 }) as unknown as Internals
+    const errors: Error[] = []
+    v5.on('error', (err: Error) => { errors.push(err) })
+    v5.parse(Buffer.from([0x82, 7, 0, 1, 0, 0, 1, 0x61, 0x30]))
+    assert.deepEqual(errors.map(e => e.message), ['Invalid retain handling, must be <= 2'])
+  })
+
+  it('reads broker.maximumPacketSize at each read, marks connackSent, and stops reading once _rejectingPacketTooLarge is set', async () => {
+    const broker = await Aedes.createBroker()
+    const server = createServer(socket => broker.handle(socket))
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    const clients: Client[] = []
+    broker.on('client', c => { clients.push(c) })
+    try {
+      const open = async (clientId: string): Promise<{ raw: Raw, closed: Promise<void> }> => {
+        const socket = netConnect(port, '127.0.0.1')
+        await new Promise<void>(resolve => socket.once('connect', resolve))
+        const raw = new Raw(socket)
+        raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 0 })
+        await raw.next('connack')
+        return { raw, closed: new Promise(resolve => socket.once('close', () => resolve())) }
+      }
+      const limited = await open('limited')
+      const latched = await open('latched')
+      ;(broker as unknown as { maximumPacketSize: number }).maximumPacketSize = 1000
+      limited.raw.socket.write(Buffer.from([0x30, 0x80, 0x80, 0x04, 0, 1, 0x61]))
+      await limited.closed
+
+      ;(broker as unknown as { maximumPacketSize: number }).maximumPacketSize = 0
+      const client = clients.find(c => c.id === 'latched') as unknown as { _rejectingPacketTooLarge: boolean, connackSent: boolean, conn: { readableLength: number } }
+      assert.equal(client.connackSent, true)
+      client._rejectingPacketTooLarge = true
+      latched.raw.send({ cmd: 'pingreq' })
+      await waitUntil(() => client.conn.readableLength === 2)
+      assert.deepEqual(latched.raw.packets, [], 'no PINGRESP: the PINGREQ arrived and was left unread')
+      latched.raw.socket.destroy()
+    } finally {
+      await new Promise<void>(resolve => broker.close(() => resolve()))
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  })
+})

@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { badUtf8, brokenRule, parserError } from '../../../src/mqtt/packet-rules.js'
+import { MALFORMED_PACKET, PROTOCOL_ERROR } from '../../../src/mqtt/property-scan.js'
+
+const codeOf = (packet: Parameters<typeof brokenRule>[0]): number | undefined => brokenRule(packet)?.reasonCode
+
+describe('brokenRule', () => {
+  it('accepts ordinary packets', () => {
+    assert.equal(codeOf({ cmd: 'connect', protocolVersion: 4, username: 'u', password: Buffer.from('p'), will: { qos: 2 } }), undefined)
+    assert.equal(codeOf({ cmd: 'connect', protocolVersion: 5, password: Buffer.from('p') }), undefined)
+    assert.equal(codeOf({ cmd: 'publish', qos: 0, dup: false }), undefined)
+    assert.equal(codeOf({ cmd: 'publish', qos: 1, dup: true, messageId: 1 }), undefined)
+    assert.equal(codeOf({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a', nl: true }, { topic: '$share/g/a', nl: false }] }), undefined)
+    assert.equal(codeOf({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['a'] }), undefined)
+    assert.equal(codeOf({ cmd: 'pingreq' }), undefined)
+  })
+
+  it('refuses packet id 0 wherever a packet id is carried (MQTT-2.2.1-3)', () => {
+    for (const cmd of ['subscribe', 'unsubscribe', 'puback', 'pubrec', 'pubrel', 'pubcomp']) {
+      assert.equal(codeOf({ cmd, messageId: 0, subscriptions: [{ topic: 'a' }], unsubscriptions: ['a'] }), PROTOCOL_ERROR, cmd)
+    }
+    assert.equal(codeOf({ cmd: 'publish', qos: 2, messageId: 0 }), PROTOCOL_ERROR)
+  })
+
+  it('names each broken rule with its code', () => {
+    assert.deepEqual(brokenRule({ cmd: 'publish', qos: 0, dup: true }), { reasonCode: MALFORMED_PACKET, reason: 'a QoS 0 PUBLISH with DUP set (MQTT-3.3.1-2)' })
+    assert.equal(codeOf({ cmd: 'publish', qos: 0, properties: { subscriptionIdentifier: 3 } }), PROTOCOL_ERROR)
+    assert.equal(codeOf({ cmd: 'connect', protocolVersion: 5, will: { qos: 3 } }), MALFORMED_PACKET)
+    assert.equal(codeOf({ cmd: 'connect', protocolVersion: 4, password: Buffer.from('p') }), PROTOCOL_ERROR)
+    assert.equal(codeOf({ cmd: 'subscribe', messageId: 1, subscriptions: [] }), PROTOCOL_ERROR)
+    assert.equal(codeOf({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/a', nl: true }] }), PROTOCOL_ERROR)
+    assert.equal(codeOf({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: [] }), PROTOCOL_ERROR)
+  })
+})
+
+describe('badUtf8', () => {
+  it('looks at the bytes only when the decoded string holds U+FFFD', () => {
+    let read = 0
+    const bytesOf = (b: number[]) => () => { read++; return Buffer.from(b) }
+    assert.equal(badUtf8('abc', bytesOf([0x61, 0x62, 0x63])), false)
+    assert.equal(read, 0)
+    assert.equal(badUtf8('a\u0000', bytesOf([0x61, 0])), true)
+    assert.equal(badUtf8('a\uFFFD', bytesOf([0x61, 0xef, 0xbf, 0xbd])), false, 'a validly encoded U+FFFD')
+    assert.equal(badUtf8('a\uFFFD', bytesOf([0x61, 0xff])), true)
+    assert.equal(badUtf8('\uFFFD', bytesOf([0xed, 0xa0, 0x80])), true, 'an encoded surrogate')
+    assert.equal(read, 3)
+  })
+})
+
+describe('parserError', () => {
+  it('makes subscribe QoS 3 and Retain Handling 3 Protocol Errors, everything else Malformed', () => {
+    assert.equal(parserError('Invalid subscribe QoS, must be <= 2').reasonCode, PROTOCOL_ERROR)
+    assert.equal(parserError('Invalid retain handling, must be <= 2').reasonCode, PROTOCOL_ERROR)
+    assert.equal(parserError('Packet must not have both QoS bits set to 1').reasonCode, MALFORMED_PACKET)
+  })
+})
