@@ -61,7 +61,7 @@ export function grant (ctx: ConnectContext, client: Client, packet: ConnectPacke
 
 /** Makes the connection's CONNACK say what was granted; call when the connection is accepted. */
 export function amendConnack (client: Client): void {
-  onConnack(client, () => wireVersion(granted.get(client)?.version), connack => {
+  onConnack(client, () => { const g = granted.get(client); return g === undefined ? undefined : wireVersion(g.version) }, connack => {
     const g = granted.get(client)
     if (g === undefined || (connack.returnCode ?? connack.reasonCode ?? 0) !== 0) return
     // [MQTT-3.2.2-2]: Session Present is 1 exactly when a stored session is resumed,
@@ -72,7 +72,7 @@ export function amendConnack (client: Client): void {
 }
 
 /** mqtt-packet writes 3.1 as 3, 5 as 5 and everything else as 3.1.1 */
-function wireVersion (version: number | undefined): number {
+function wireVersion (version: number): number {
   return version === 3 || version === 5 ? version : 4
 }
 

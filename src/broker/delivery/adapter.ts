@@ -538,9 +538,10 @@ const CONNACK_TYPE = 2
  * Calls `edit` with the connection's CONNACK (parsed) before it is written,
  * and writes what `edit` leaves instead. mqtt-packet writes a CONNACK in
  * several pieces; they are collected until the packet is whole. Bytes that do
- * not parse as a CONNACK of `protocolVersion` go out unchanged.
+ * not parse as a CONNACK of `protocolVersion`, or written while it is undefined
+ * (no CONNECT handled yet), go out unchanged.
  */
-export function onConnack (client: Client, protocolVersion: () => number, edit: (connack: mqttPacket.IConnackPacket) => void): void {
+export function onConnack (client: Client, protocolVersion: () => number | undefined, edit: (connack: mqttPacket.IConnackPacket) => void): void {
   const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
   const own = Object.prototype.hasOwnProperty.call(conn, 'write')
   const write = conn.write
@@ -562,6 +563,8 @@ export function onConnack (client: Client, protocolVersion: () => number, edit: 
     if (!isWhole(bytes)) return true
     stop()
     const version = protocolVersion()
+    // not from aedes' CONNECT handling (the guard refusing a CONNECT): as it is
+    if (version === undefined) return write.call(this, bytes, ...rest)
     const packet = parse(bytes, version)
     if (packet?.cmd !== 'connack') return write.call(this, bytes, ...rest)
     edit(packet)
