@@ -14,6 +14,8 @@ options:
   --peers mosquitto,aedes,vmq,vmq-secure,vmq-base,vmq-workers   brokers to compare (default: the first
                         four; with --base, vmq-base too; vmq-workers = workers = 2 on both cores)
   --qos 0|1|0,1         QoS of the messages (default per scenario: 0,1; persistent: 1)
+  --protocol 4|5|4,5    MQTT version of every client: 4 (or 3.1.1) = MQTT 3.1.1, 5 = MQTT 5 (default 4);
+                        4,5 runs each case with both; MQTT 5 rows are labelled v5 in the table
   --payload N           payload bytes (default 64)
   --publishers N        publishers (pairs: number of pairs)
   --subscribers N       subscribers (persistent: offline sessions)
@@ -45,6 +47,8 @@ export interface Options {
   peers: PeerName[]
   /** explicit --qos, else each scenario's default */
   qos: Array<0 | 1> | null
+  /** MQTT protocol levels to run each case with (--protocol) */
+  protocols: Array<4 | 5>
   overrides: Partial<RunParams>
   rounds: number
   repo: string
@@ -94,6 +98,7 @@ export function parseOptions (argv: string[]): Options {
       options: {
         peers: { type: 'string' },
         qos: { type: 'string' },
+        protocol: { type: 'string' },
         repo: { type: 'string' },
         base: { type: 'string' },
         results: { type: 'string' },
@@ -143,6 +148,7 @@ export function parseOptions (argv: string[]): Options {
     scenarios: first === 'report' ? [] : scenarioList(first, rest),
     peers: peerList(typeof v.peers === 'string' ? v.peers : undefined, typeof v.base === 'string'),
     qos: typeof v.qos === 'string' ? qosList(v.qos) : null,
+    protocols: typeof v.protocol === 'string' ? protocolList(v.protocol) : [4],
     overrides,
     rounds: integer('rounds', 1) ?? (smoke ? 1 : 2),
     repo: typeof v.repo === 'string' ? v.repo : BENCH_REPO,
@@ -158,10 +164,11 @@ export function parseOptions (argv: string[]): Options {
 }
 
 /** The parameters of one scenario: defaults, then smoke sizes, then what the command line says. */
-export function paramsFor (scenario: ScenarioName, qos: 0 | 1, o: Options): RunParams {
+export function paramsFor (scenario: ScenarioName, qos: 0 | 1, o: Options, protocol: 4 | 5 = o.protocols[0]): RunParams {
   const d = SCENARIO_DEFAULTS[scenario]
   const base: RunParams = {
     qos,
+    protocol,
     payload: 64,
     publishers: d.publishers,
     subscribers: d.subscribers,
@@ -177,7 +184,7 @@ export function paramsFor (scenario: ScenarioName, qos: 0 | 1, o: Options): RunP
     smoke: o.smoke
   }
   const smoke: Partial<RunParams> = o.smoke ? { duration: 1, warmup: 0.2, drain: 2, ...SMOKE_DEFAULTS[scenario] } : {}
-  return { ...base, ...smoke, ...o.overrides, qos }
+  return { ...base, ...smoke, ...o.overrides, qos, protocol }
 }
 
 export function qosLevels (scenario: ScenarioName, o: Options): Array<0 | 1> {
@@ -211,6 +218,16 @@ function qosList (raw: string): Array<0 | 1> {
     if (q !== '0' && q !== '1') throw new UsageError(`--qos ${raw}: expected 0, 1 or 0,1`)
   }
   return [...new Set(list.map(q => Number(q) as 0 | 1))]
+}
+
+const PROTOCOL_SPELLINGS: Record<string, 4 | 5> = { 4: 4, '3.1.1': 4, 5: 5, '5.0': 5 }
+
+function protocolList (raw: string): Array<4 | 5> {
+  const list = raw.split(',').map(s => s.trim())
+  for (const p of list) {
+    if (!Object.hasOwn(PROTOCOL_SPELLINGS, p)) throw new UsageError(`--protocol ${raw}: expected 4 (or 3.1.1), 5, or 4,5`)
+  }
+  return [...new Set(list.map(p => PROTOCOL_SPELLINGS[p]))]
 }
 
 /** The checkout a vmq peer is started from. */

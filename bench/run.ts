@@ -99,9 +99,11 @@ function makePlan (o: Options): Planned[] {
   const plan: Planned[] = []
   for (const scenario of o.scenarios) {
     for (const qos of qosLevels(scenario, o)) {
-      const params = paramsFor(scenario, qos, o)
-      for (let round = 1; round <= o.rounds; round++) {
-        for (const peer of o.peers) plan.push({ scenario, params, peer, round })
+      for (const protocol of o.protocols) {
+        const params = paramsFor(scenario, qos, o, protocol)
+        for (let round = 1; round <= o.rounds; round++) {
+          for (const peer of o.peers) plan.push({ scenario, params, peer, round })
+        }
       }
     }
   }
@@ -188,7 +190,7 @@ function label (run: Planned): string {
     : run.scenario === 'persistent'
       ? `${p.subscribers} sessions x ${p.messages} msgs`
       : `QoS${p.qos} ${p.publishers} pub / ${run.scenario === 'pairs' ? p.publishers : p.subscribers} sub${p.rate > 0 ? ` @ ${p.rate} msg/s` : ''}`
-  return `${run.scenario} ${what}, ${run.peer}, round ${run.round}`
+  return `${run.scenario} ${what}${p.protocol === 5 ? ', MQTT 5' : ''}, ${run.peer}, round ${run.round}`
 }
 
 function summary (r: RunResult): string {

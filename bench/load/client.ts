@@ -2,8 +2,8 @@
 // batched writes, no per-message objects.
 import { connect, type Socket } from 'node:net'
 import type { Histogram } from 'hdr-histogram-js'
-import { Framer, type FrameSink } from './framer.js'
-import { connectPacket, disconnectPacket, subscribePacket, publishRun, monotonicMicros, TIMESTAMP_BYTES, type PublishTemplate } from './packets.js'
+import { framerFor, type Framer, type FrameSink } from './framer.js'
+import { connectPacket, disconnectPacket, subscribePacket, publishRun, monotonicMicros, TIMESTAMP_BYTES, type ProtocolVersion, type PublishTemplate } from './packets.js'
 import type { ClientSpec, Target } from './protocol.js'
 
 const KEEPALIVE_SECONDS = 600
@@ -62,6 +62,17 @@ export function releaseWaiting (shared: Shared): void {
   for (const client of waiting) client.wake()
 }
 
+/** Why a CONNACK refused, for the 3.1.1 return codes and the MQTT 5 reason codes a benchmark meets. */
+function refusal (code: number): string {
+  switch (code) {
+    case 2: case 0x85: return ' (client id rejected)'
+    case 4: case 0x86: return ' (bad user name or password)'
+    case 5: case 0x87: return ' (not authorized)'
+    case 0x84: return ' (protocol version not supported)'
+    default: return ''
+  }
+}
+
 interface Waiter { resolve: () => void, reject: (err: Error) => void }
 
 export class LoadClient implements FrameSink {
@@ -69,7 +80,7 @@ export class LoadClient implements FrameSink {
   received = 0
   forgiven = 0
   private socket: Socket | null = null
-  private readonly framer = new Framer(this)
+  private readonly framer: Framer
   private waiter: Waiter | null = null
   private acks: number[] = []
   private chunkMicros = 0
@@ -84,7 +95,9 @@ export class LoadClient implements FrameSink {
   /** flood mode: the loop to resume when the QoS 1 window or the end-to-end window opens */
   private resume: (() => void) | null = null
 
-  constructor (readonly spec: ClientSpec, private readonly target: Target, private readonly shared: Shared, private readonly subscribeQos: 0 | 1) {}
+  constructor (readonly spec: ClientSpec, private readonly target: Target, private readonly shared: Shared, private readonly subscribeQos: 0 | 1, readonly protocol: ProtocolVersion) {
+    this.framer = framerFor(protocol, this)
+  }
 
   get isOpen (): boolean { return this.socket !== null && !this.closed }
 
@@ -98,7 +111,7 @@ export class LoadClient implements FrameSink {
         this.socket = socket
         // Storm clients only ever send CONNECT: spare them the extra system call.
         if (this.spec.subscribe !== undefined || this.spec.publishTopic !== undefined) socket.setNoDelay(true)
-        socket.on('connect', () => socket.write(connectPacket(this.spec.clientId, this.spec.clean, KEEPALIVE_SECONDS, this.target.credentials)))
+        socket.on('connect', () => socket.write(connectPacket(this.spec.clientId, this.spec.clean, KEEPALIVE_SECONDS, this.target.credentials, this.protocol)))
         socket.on('data', chunk => this.onData(chunk))
         socket.on('error', err => this.fail(new Error(`${this.spec.clientId}: ${err.message}`)))
         socket.on('close', () => this.onClose())
@@ -110,20 +123,20 @@ export class LoadClient implements FrameSink {
 
   connack (returnCode: number): void {
     if (returnCode !== 0) {
-      const why = returnCode === 4 ? ' (bad user name or password)' : returnCode === 5 ? ' (not authorized)' : returnCode === 2 ? ' (client id rejected)' : ''
-      this.fail(new Error(`${this.spec.clientId}: CONNACK refused with return code ${returnCode}${why}`))
+      this.fail(new Error(`${this.spec.clientId}: CONNACK refused with ${this.protocol === 5 ? 'reason code 0x' + returnCode.toString(16) : 'return code ' + String(returnCode)}${refusal(returnCode)}`))
       return
     }
     if (this.spec.subscribe === undefined) {
       this.settle()
     } else {
-      this.socket?.write(subscribePacket(this.spec.subscribe, this.subscribeQos, 1))
+      this.socket?.write(subscribePacket(this.spec.subscribe, this.subscribeQos, 1, this.protocol))
     }
   }
 
   suback (grantedQos: number): void {
-    if (grantedQos === 0x80) {
-      this.fail(new Error(`${this.spec.clientId}: subscription to ${this.spec.subscribe ?? ''} refused (SUBACK 0x80)`))
+    // 3.1.1 refuses with 0x80; MQTT 5 reason codes from 0x80 up are all refusals.
+    if (grantedQos >= 0x80) {
+      this.fail(new Error(`${this.spec.clientId}: subscription to ${this.spec.subscribe ?? ''} refused (SUBACK 0x${grantedQos.toString(16)})`))
       return
     }
     this.settle()
@@ -224,7 +237,7 @@ export class LoadClient implements FrameSink {
     if (socket === null || this.closed) return
     this.closed = true
     const done = new Promise<void>(resolve => socket.once('close', () => resolve()))
-    socket.end(disconnectPacket())
+    socket.end(disconnectPacket(this.protocol))
     const timer = setTimeout(() => socket.destroy(), timeoutMs)
     await done
     clearTimeout(timer)
@@ -235,6 +248,7 @@ export class LoadClient implements FrameSink {
     this.framer.push(chunk)
     const acks = this.acks
     if (acks.length > 0 && this.socket !== null) {
+      // PUBACK without reason code: in MQTT 5 too, a remaining length of 2 means Success (MQTT 5 3.4.2.1).
       const out = Buffer.allocUnsafe(acks.length * 4)
       for (let i = 0; i < acks.length; i++) {
         out[i * 4] = 0x40

@@ -1,5 +1,8 @@
 // Splits the bytes a broker sends into MQTT packets without building packet objects:
 // the load generator only needs the type, a few header bytes and the payload's send time.
+// Framer reads MQTT 3.1.1, Framer5 MQTT 5; a client picks one when it connects, so the
+// 3.1.1 path has no per-packet protocol test.
+import type { ProtocolVersion } from './packets.js'
 
 export interface FrameSink {
   connack (returnCode: number): void
@@ -12,7 +15,7 @@ export interface FrameSink {
 export class Framer {
   private rest: Buffer | null = null
 
-  constructor (private readonly sink: FrameSink) {}
+  constructor (protected readonly sink: FrameSink) {}
 
   push (chunk: Buffer): void {
     const buf = this.rest === null ? chunk : Buffer.concat([this.rest, chunk])
@@ -39,7 +42,7 @@ export class Framer {
     if (pos < len) this.rest = buf.subarray(pos)
   }
 
-  private dispatch (buf: Buffer, first: number, body: number, end: number): void {
+  protected dispatch (buf: Buffer, first: number, body: number, end: number): void {
     const type = first >> 4
     if (type === 3) {
       const qos = (first >> 1) & 3
@@ -59,4 +62,39 @@ export class Framer {
       this.sink.suback(buf[end - 1])
     }
   }
+}
+
+/**
+ * MQTT 5: a PUBLISH has a property block (variable-length size, then the properties) between the
+ * packet id and the payload, e.g. a Subscription Identifier (MQTT 5 3.3.2.3). CONNACK keeps its
+ * reason code at the same place as the 3.1.1 return code; SUBACK puts properties before the reason
+ * codes, so the last byte is still the code of a one-filter SUBSCRIBE; PUBACK starts with the packet id.
+ */
+export class Framer5 extends Framer {
+  protected override dispatch (buf: Buffer, first: number, body: number, end: number): void {
+    if ((first >> 4) !== 3) {
+      super.dispatch(buf, first, body, end)
+      return
+    }
+    const qos = (first >> 1) & 3
+    let cursor = body + 2 + buf.readUInt16BE(body)
+    let packetId = 0
+    if (qos > 0) {
+      packetId = buf.readUInt16BE(cursor)
+      cursor += 2
+    }
+    let propertiesLength = 0
+    let multiplier = 1
+    for (let i = 0; i < 4; i++) {
+      const b = buf[cursor++]
+      propertiesLength += (b & 0x7f) * multiplier
+      multiplier *= 128
+      if ((b & 0x80) === 0) break
+    }
+    this.sink.publish(buf, cursor + propertiesLength, end, qos, (first & 8) !== 0, packetId)
+  }
+}
+
+export function framerFor (protocol: ProtocolVersion, sink: FrameSink): Framer {
+  return protocol === 5 ? new Framer5(sink) : new Framer(sink)
 }

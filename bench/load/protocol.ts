@@ -1,10 +1,11 @@
 // The messages the runner and a load worker exchange over the IPC channel.
-import type { Credentials } from './packets.js'
+import type { Credentials, ProtocolVersion } from './packets.js'
 
 export interface Target { host: string, port: number, credentials?: Credentials }
 
 export interface ClientSpec {
   clientId: string
+  /** clean session (3.1.1) / clean start (5); with 5, clean=false also asks for a session that never expires */
   clean: boolean
   /** topic to subscribe to once connected */
   subscribe?: string
@@ -13,7 +14,7 @@ export interface ClientSpec {
 }
 
 export type Command =
-  | { cmd: 'open', target: Target, clients: ClientSpec[], subscribeQos: 0 | 1, concurrency: number, timeoutMs: number }
+  | { cmd: 'open', target: Target, clients: ClientSpec[], subscribeQos: 0 | 1, protocol: ProtocolVersion, concurrency: number, timeoutMs: number }
   | { cmd: 'start', qos: 0 | 1, payloadSize: number, rate: number, limit: number, maxInflight: number, window: number, fanout: number }
   | { cmd: 'probe', qos: 0 | 1, payloadSize: number }
   | { cmd: 'stop' }

@@ -1,7 +1,7 @@
 // A load-generator process: holds a set of raw MQTT clients and obeys the runner over IPC.
 import hdr from 'hdr-histogram-js'
 import { LoadClient, releaseWaiting, type Shared } from './client.js'
-import { publishTemplate } from './packets.js'
+import { publishTemplate, type ProtocolVersion } from './packets.js'
 import type { ClientSpec, Command, OpenResult, Reply, Request, Stats, Target, WindowResult } from './protocol.js'
 import { nowSeconds } from '../proc/stat.js'
 
@@ -50,7 +50,7 @@ function stats (): Stats {
   }
 }
 
-async function open (target: Target, specs: ClientSpec[], subscribeQos: 0 | 1, concurrency: number, timeoutMs: number): Promise<OpenResult> {
+async function open (target: Target, specs: ClientSpec[], subscribeQos: 0 | 1, protocol: ProtocolVersion, concurrency: number, timeoutMs: number): Promise<OpenResult> {
   const started = nowSeconds()
   let next = 0
   let connected = 0
@@ -59,7 +59,7 @@ async function open (target: Target, specs: ClientSpec[], subscribeQos: 0 | 1, c
   const opened: LoadClient[] = []
   async function lane (): Promise<void> {
     while (next < specs.length) {
-      const client = new LoadClient(specs[next++], target, shared, subscribeQos)
+      const client = new LoadClient(specs[next++], target, shared, subscribeQos, protocol)
       try {
         await client.open(timeoutMs)
         opened.push(client)
@@ -89,7 +89,7 @@ function start (qos: 0 | 1, payloadSize: number, rate: number, limit: number, ma
   shared.everySubscriber = shared.fanout > 1 ? subscribers : []
   if (window > 0) watchStalls()
   for (const client of senders) {
-    client.preparePublishing(publishTemplate(client.spec.publishTopic as string, qos, payloadSize), maxInflight)
+    client.preparePublishing(publishTemplate(client.spec.publishTopic as string, qos, payloadSize, client.protocol), maxInflight)
   }
   shared.limit = limit
   shared.publishing = true
@@ -142,7 +142,7 @@ function stop (): void {
 
 function probe (qos: 0 | 1, payloadSize: number): void {
   for (const client of publishers()) {
-    client.preparePublishing(publishTemplate(client.spec.publishTopic as string, qos, payloadSize), 1000)
+    client.preparePublishing(publishTemplate(client.spec.publishTopic as string, qos, payloadSize, client.protocol), 1000)
     client.send(1)
   }
 }
@@ -167,7 +167,7 @@ async function close (): Promise<void> {
 
 async function handle (command: Command): Promise<unknown> {
   switch (command.cmd) {
-    case 'open': return await open(command.target, command.clients, command.subscribeQos, command.concurrency, command.timeoutMs)
+    case 'open': return await open(command.target, command.clients, command.subscribeQos, command.protocol, command.concurrency, command.timeoutMs)
     case 'start': start(command.qos, command.payloadSize, command.rate, command.limit, command.maxInflight, command.window, command.fanout); return stats()
     case 'probe': probe(command.qos, command.payloadSize); return stats()
     case 'stop': stop(); return stats()

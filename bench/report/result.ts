@@ -11,6 +11,8 @@ export function isClusterScenario (scenario: ScenarioName): boolean {
 
 export interface RunParams {
   qos: 0 | 1
+  /** MQTT protocol level of every client: 4 = 3.1.1, 5 = MQTT 5 (results written before this field existed: 3.1.1) */
+  protocol: 4 | 5
   payload: number
   publishers: number
   subscribers: number

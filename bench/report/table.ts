@@ -59,15 +59,16 @@ export function renderTable (results: RunResult[]): string {
 export function renderClusterTable (results: RunResult[]): string {
   const lines: string[] = []
   for (const scenario of ['cross-node', 'cluster-fan-out'] as const) {
-    for (const key of unique(results.filter(r => r.scenario === scenario).map(r => `${r.peer} QoS${r.params.qos}`))) {
-      const [peer, qos] = key.split(' ')
-      const of = (s: ScenarioName): RunResult[] => results.filter(r => r.scenario === s && r.peer === peer && `QoS${r.params.qos}` === qos)
+    for (const key of unique(results.filter(r => r.scenario === scenario).map(r => `${r.peer} ${variant(r)}`))) {
+      const [peer, ...rest] = key.split(' ')
+      const wanted = rest.join(' ')
+      const of = (s: ScenarioName): RunResult[] => results.filter(r => r.scenario === s && r.peer === peer && variant(r) === wanted)
       const cluster = of(scenario)
       const single = of('fan-out').filter(r => r.params.subscribers === cluster[0].params.subscribers && r.params.publishers === cluster[0].params.publishers)
       const [c, s] = [cell(cluster, THROUGHPUT), cell(single, THROUGHPUT)]
       const [cc, sc] = [cell(cluster, CPU_PER_PUB), cell(single, CPU_PER_PUB)]
       if (s.value === undefined || c.value === undefined) continue
-      lines.push(row([`${scenario} ${qos}`, peer, c.text, s.text, ratio(c.value, s.value), cc.text, sc.text, ratio(cc.value, sc.value)]))
+      lines.push(row([`${scenario} ${wanted}`, peer, c.text, s.text, ratio(c.value, s.value), cc.text, sc.text, ratio(cc.value, sc.value)]))
     }
   }
   if (lines.length === 0) return ''
@@ -82,8 +83,18 @@ export const LEGEND = 'Medians over rounds. ≥: the load generator, not the bro
   '*: messages were lost (see `lost` in the JSON lines). ~: other processes on the machine, or the hypervisor (steal), took more than ' + String(NOISY_CORES) + ' core during most runs (noisy). ' +
   'Ratios are subject ÷ peer: above 1 is better for rates, below 1 is better for latency and memory.'
 
+/** The row label of a run; MQTT 5 runs get ` v5`, runs without a protocol (older results) are 3.1.1. */
 function caseKey (r: RunResult): string {
-  return r.scenario === 'storm' ? `storm ${r.params.connections}` : `${r.scenario} QoS${r.params.qos}`
+  return r.scenario === 'storm' ? `storm ${r.params.connections}${version(r)}` : `${r.scenario} ${variant(r)}`
+}
+
+/** QoS and protocol of a message run: `QoS1`, `QoS1 v5`. */
+function variant (r: RunResult): string {
+  return `QoS${r.params.qos}${version(r)}`
+}
+
+function version (r: RunResult): string {
+  return r.params.protocol === 5 ? ' v5' : ''
 }
 
 function cell (runs: RunResult[], column: Column): { value: number | undefined, text: string } {

@@ -33,9 +33,9 @@ export async function runFlow (session: Session, shape: FlowShape): Promise<Outc
   const load = session.worker('load')
   const brokers = shape.subscriberBrokers
   for (const [b, broker] of brokers.entries()) {
-    await open(load, broker, subSpecs.filter((_, i) => i % brokers.length === b), p.qos, 'subscribers')
+    await open(load, broker, subSpecs.filter((_, i) => i % brokers.length === b), p.qos, p.protocol, 'subscribers')
   }
-  await open(load, shape.publisherBroker, pubSpecs, p.qos, 'publishers')
+  await open(load, shape.publisherBroker, pubSpecs, p.qos, p.protocol, 'publishers')
   await checkRoutes(session, load, p.publishers * fanout)
 
   await load.call({ cmd: 'start', qos: p.qos, payloadSize: p.payload, rate: p.rate, limit: 0, maxInflight: p.maxInflight, window: p.window * subscribers, fanout })
@@ -80,8 +80,8 @@ export async function runFlow (session: Session, shape: FlowShape): Promise<Outc
   }
 }
 
-export async function open (worker: Worker, broker: Broker, clients: ClientSpec[], qos: 0 | 1, what: string): Promise<OpenResult> {
-  const result = await worker.call<OpenResult>({ cmd: 'open', target: broker.target, clients, subscribeQos: qos, concurrency: 64, timeoutMs: OPEN_TIMEOUT_MS }, OPEN_TIMEOUT_MS * 3)
+export async function open (worker: Worker, broker: Broker, clients: ClientSpec[], qos: 0 | 1, protocol: 4 | 5, what: string): Promise<OpenResult> {
+  const result = await worker.call<OpenResult>({ cmd: 'open', target: broker.target, clients, subscribeQos: qos, protocol, concurrency: 64, timeoutMs: OPEN_TIMEOUT_MS }, OPEN_TIMEOUT_MS * 3)
   if (result.failed > 0) throw new Error(`${result.failed} of ${clients.length} ${what} could not connect: ${result.firstError ?? ''}`)
   return result
 }

@@ -15,11 +15,11 @@ export async function runPersistent (session: Session): Promise<Outcome> {
 
   // 1. Create the sessions and their subscriptions, then go offline.
   const load = session.worker('load')
-  await open(load, broker, sessions, 1, 'sessions')
+  await open(load, broker, sessions, 1, p.protocol, 'sessions')
   await load.call({ cmd: 'close' })
 
   // 2. Publish to the offline sessions; the broker acknowledges once each message is queued.
-  await open(load, broker, [{ clientId: `${tag}p`, clean: true, publishTopic: topic }], 1, 'publisher')
+  await open(load, broker, [{ clientId: `${tag}p`, clean: true, publishTopic: topic }], 1, p.protocol, 'publisher')
   const queueFrom = nowSeconds()
   await load.call({ cmd: 'start', qos: 1, payloadSize: p.payload, rate: 0, limit: p.messages, maxInflight: p.maxInflight, window: 0, fanout: 1 })
   const queued = await waitFor(async () => (await load.stats()).acked >= p.messages, (p.drain + 60) * 1000, 20)
@@ -33,7 +33,7 @@ export async function runPersistent (session: Session): Promise<Outcome> {
   const brokersFrom = session.sampleBrokers()
   const from = await load.stats()
   const resumed = sessions.map(s => ({ clientId: s.clientId, clean: false }))
-  await open(load, broker, resumed, 1, 'resumed sessions')
+  await open(load, broker, resumed, 1, p.protocol, 'resumed sessions')
   let last = -1
   let lastChange = nowSeconds()
   let now: Stats = from

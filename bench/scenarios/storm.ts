@@ -11,13 +11,13 @@ export async function runStorm (session: Session): Promise<Outcome> {
   const broker = await session.launch()
   const worker = session.worker('storm')
   // One connection first, so that the baseline includes whatever the broker sets up lazily.
-  await worker.call<OpenResult>({ cmd: 'open', target: broker.target, clients: [{ clientId: `${tag}w`, clean: true }], subscribeQos: 0, concurrency: 1, timeoutMs: 10_000 })
+  await worker.call<OpenResult>({ cmd: 'open', target: broker.target, clients: [{ clientId: `${tag}w`, clean: true }], subscribeQos: 0, protocol: p.protocol, concurrency: 1, timeoutMs: 10_000 })
   const base = await settledRss(broker.pid)
 
   const specs: ClientSpec[] = Array.from({ length: p.connections }, (_, i) => ({ clientId: `${tag}c${i}`, clean: true }))
   const brokerFrom = session.sampleBrokers()
   const from = await worker.stats()
-  const opened = await worker.call<OpenResult>({ cmd: 'open', target: broker.target, clients: specs, subscribeQos: 0, concurrency: p.concurrency, timeoutMs: CONNECT_TIMEOUT_MS }, CONNECT_TIMEOUT_MS + p.connections * 10)
+  const opened = await worker.call<OpenResult>({ cmd: 'open', target: broker.target, clients: specs, subscribeQos: 0, protocol: p.protocol, concurrency: p.concurrency, timeoutMs: CONNECT_TIMEOUT_MS }, CONNECT_TIMEOUT_MS + p.connections * 10)
   const to = await worker.stats()
   const brokerTo = session.sampleBrokers()
   const loaded = await settledRss(broker.pid)

@@ -35,6 +35,27 @@ test('the fan-in smoke runs against mosquitto and plain aedes and reports one JS
   }
 })
 
+test('the fan-in smoke at MQTT 5 and QoS 1 delivers every message from mosquitto and plain aedes and records protocol 5', { timeout: 60_000 }, async () => {
+  assert.ok(existsSync('/usr/sbin/mosquitto'), 'mosquitto is not installed: apt-get install mosquitto (Debian package "mosquitto")')
+  const results = mkdtempSync(join(tmpdir(), 'bench-smoke-'))
+  try {
+    const { code, stdout, stderr } = await run(['fan-in', '--smoke', '--peers', 'mosquitto,aedes', '--qos', '1', '--protocol', '5', '--json-only', '--results', results])
+    assert.equal(code, 0, `bench exited ${String(code)}: ${stderr}`)
+    const lines = stdout.trim().split('\n').map(l => JSON.parse(l) as RunResult)
+    assert.deepEqual(lines.map(r => [r.peer, r.params.protocol, r.params.qos]), [['mosquitto', 5, 1], ['aedes', 5, 1]])
+    for (const r of lines) {
+      assert.equal(r.error, undefined, `${r.peer}: ${String(r.error)}`)
+      assert.ok(r.metrics.msg_s > 0, `${r.peer} delivered nothing: ${JSON.stringify(r.metrics)}`)
+      assert.equal(r.metrics.received, r.metrics.expected, `${r.peer} lost messages: ${JSON.stringify(r.metrics)}`)
+      assert.equal(r.metrics.acked, r.metrics.sent, `${r.peer} left QoS 1 messages unacknowledged: ${JSON.stringify(r.metrics)}`)
+      assert.equal(r.metrics.errors, 0)
+      assert.ok(r.latency_us !== undefined && r.latency_us.p50 > 0)
+    }
+  } finally {
+    rmSync(results, { recursive: true, force: true })
+  }
+})
+
 test('the runner rejects an unknown scenario with a one-line message and exit code 1', async () => {
   const { code, stderr } = await run(['fan-everywhere'])
   assert.equal(code, 1)
