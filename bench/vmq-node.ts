@@ -1,0 +1,64 @@
+// One `vmq start` node for the single-broker scripts in bench/ (fuzz,
+// subscriptions): open access, every listener on a free loopback port, its
+// files in a temp directory removed by stop().
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { freePort, tempDir, VMQ } from '../test/e2e/helpers/processes.js'
+
+export interface VmqNode {
+  proc: ChildProcess
+  port: number
+  wsPort: number
+  dir: string
+  /** the node's exit code once it has exited, else undefined */
+  exitCode: () => number | null | undefined
+  /** node RSS in KB (from /proc) */
+  rssKb: () => number
+  stop: () => Promise<void>
+}
+
+const READY_MS = 20_000
+
+export async function startVmqNode (extraConf: string[] = []): Promise<VmqNode> {
+  const dir = tempDir('vmq-bench-node-')
+  const [port, wsPort, admin] = [await freePort(), await freePort(), await freePort()]
+  const conf = join(dir, 'vernemq.conf')
+  writeFileSync(conf, [
+    `nodename = bench${admin}@127.0.0.1`, `listener.tcp.default = 127.0.0.1:${port}`, `listener.ws.default = 127.0.0.1:${wsPort}`,
+    `listener.vmq.clustering = 127.0.0.1:${admin}`, `persistent_dir = ${join(dir, 'data')}`, `log.console.file = ${join(dir, 'console.log')}`,
+    `log.error.file = ${join(dir, 'error.log')}`, 'allow_anonymous = on', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = off', ...extraConf
+  ].join('\n') + '\n')
+  const proc = spawn(process.execPath, [VMQ, 'start', '-c', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let exit: number | null | undefined
+  proc.once('exit', code => { exit = code })
+  let stderr = ''
+  proc.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
+  await new Promise<void>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`node did not start within ${READY_MS} ms: ${stderr}`)), READY_MS)
+    proc.once('exit', code => { clearTimeout(timer); reject(new Error(`node exited with ${String(code)}: ${stderr}`)) })
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString()
+      if (out.includes('listener vmq ')) { clearTimeout(timer); resolve() }
+    })
+  })
+  return {
+    proc,
+    port,
+    wsPort,
+    dir,
+    exitCode: () => exit,
+    rssKb: () => {
+      const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid as number}/status`, 'utf8'))
+      return match === null ? 0 : Number(match[1])
+    },
+    stop: async () => {
+      if (exit === undefined) {
+        proc.kill('SIGTERM')
+        await new Promise(resolve => proc.once('exit', resolve))
+      }
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
