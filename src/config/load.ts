@@ -1,6 +1,6 @@
 // Assembles a node's configuration: schema defaults, then the file (or the
 // embedded development config), then DOCKER_VERNEMQ_* variables, then --set.
-import { readFileSync } from 'node:fs'
+import { FileRefused, MAX_CONFIG_BYTES, readBoundedSync } from './bounded-read.js'
 import { DEV_CONFIG, DEV_CONFIG_NAME, IMPLICIT_LISTENERS } from './defaults.js'
 import { envEntries } from './env.js'
 import { ConfigError, defaultValues, interpret, readEntries, type Entry, type ListenerEntries, type Problem } from './parse.js'
@@ -55,9 +55,9 @@ export function loadConfig (opts: LoadOptions): NodeConfig {
 
 function readConfigFile (file: string): string {
   try {
-    return readFileSync(file, 'utf8')
+    return readBoundedSync(file, MAX_CONFIG_BYTES).toString('utf8')
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message
+    const reason = err instanceof FileRefused ? err.message : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message
     throw new ConfigError([{ file, line: 0, message: `cannot read config file: ${reason}` }])
   }
 }
