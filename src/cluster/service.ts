@@ -26,6 +26,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
       call.on('data', (message: PeerMessage__Output) => {
         const publishes = routedPublishes(message)
         const work = previous.then(async (): Promise<Partial<Reply>> => {
+          if (message.kind !== 'hello' && peer === '') throw refuse('a Link stream must start with hello')
           if (publishes !== undefined) {
             const done = host.deliverRemote(publishes)
             delivering.add(done)
@@ -42,13 +43,23 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
           (err: Error) => { if (message.id !== 0) call.write({ id: message.id, error: err.message }) })
       })
       call.on('end', () => { call.end() })
+      /** The stream is closed after the refusal is written: nothing else from it is handled. */
+      function refuse (reason: string): Error {
+        setImmediate(() => { call.end() })
+        return new Error(reason)
+      }
       call.on('error', () => {})
 
       async function handle (message: PeerMessage__Output): Promise<Partial<Reply>> {
         switch (message.kind) {
           case 'hello': {
             const hello = message.hello
-            peer = hello?.from?.name ?? ''
+            const from = hello?.from?.name ?? ''
+            if (!cluster.isMember(from)) {
+              host.log.warn({ peer: from, address: call.getPeer() }, 'cluster link refused: the node is not a member; it must join with cluster join')
+              throw refuse(`not_member: ${from} is not a member of this cluster; join it with cluster join`)
+            }
+            peer = from
             cluster.mergeMembers(hello?.members ?? [])
             cluster.resetPeerFilters(peer)
             for (const set of hello?.filters ?? []) cluster.peerFilters(peer, set.mountpoint, set.filters, [], true)
