@@ -1,5 +1,6 @@
 import Table from 'cli-table3'
 import type { CellValue } from '../rpc/table.js'
+import { escapeControls } from './escape.js'
 
 /** VerneMQ's table shape: ASCII borders, one space of padding, a rule after every row. */
 const ASCII = {
@@ -26,5 +27,5 @@ export function renderTable (columns: string[], rows: Array<Record<string, CellV
 
 function renderCell (value: CellValue | undefined): string {
   if (value === null || value === undefined) return 'undefined'
-  return String(value)
+  return escapeControls(String(value))
 }
