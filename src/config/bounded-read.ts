@@ -41,7 +41,7 @@ export async function readBounded (file: string, maxBytes: number): Promise<Buff
 }
 
 function checkKind (info: { isFile: () => boolean, isDirectory: () => boolean }): void {
-  if (!info.isFile()) throw new FileRefused(info.isDirectory() ? 'is a directory' : 'not a regular file')
+  if (!info.isFile()) throw new FileRefused(info.isDirectory() ? 'it is a directory' : 'not a regular file')
 }
 
 function checkSize (data: Buffer, maxBytes: number): Buffer {

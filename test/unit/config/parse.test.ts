@@ -170,7 +170,7 @@ test('an empty distributed_cookie is refused, whether in the file, the environme
 test('a config that is not a regular file, or past 1 MB, is refused with one line', () => {
   assert.deepEqual(problemsOf(() => loadConfig({ file: '/dev/zero' })), ['/dev/zero: cannot read config file: not a regular file'])
   const dir = mkdtempSync(join(tmpdir(), 'vmq-conf-'))
-  assert.deepEqual(problemsOf(() => loadConfig({ file: dir })), [`${dir}: cannot read config file: is a directory`])
+  assert.deepEqual(problemsOf(() => loadConfig({ file: dir })), [`${dir}: cannot read config file: it is a directory`])
   const big = confFile('# padding\n'.repeat(110_000))
   assert.deepEqual(problemsOf(() => loadConfig({ file: big })), [`${big}: cannot read config file: larger than 1 MB`])
 })
