@@ -174,3 +174,16 @@ test('a config that is not a regular file, or past 1 MB, is refused with one lin
   const big = confFile('# padding\n'.repeat(110_000))
   assert.deepEqual(problemsOf(() => loadConfig({ file: big })), [`${big}: cannot read config file: larger than 1 MB`])
 })
+
+test('relative paths of a file, and the path defaults, are relative to the file; --set and the environment stay as given', () => {
+  const file = confFile('persistent_dir = rel/data\nlistener.ssl.default.certfile = "certs/server.pem"\nvmq_acl.acl_file = /etc/vmq.acl\n')
+  const dir = join(file, '..')
+  const config = loadConfig({ file, sets: ['vmq_passwd.password_file=./p.passwd'] })
+  assert.equal(config.values.get('persistent_dir'), join(dir, 'rel/data'))
+  assert.equal(config.values.get('log.console.file'), join(dir, 'log/console.log'))
+  assert.equal(config.values.get('log.error.file'), join(dir, 'log/error.log'))
+  assert.equal(config.values.get('vmq_acl.acl_file'), '/etc/vmq.acl')
+  assert.equal(config.values.get('vmq_passwd.password_file'), './p.passwd')
+  assert.equal(config.listenerOptions.get('ssl.default')?.get('certfile'), join(dir, 'certs/server.pem'))
+  assert.equal(loadConfig({}).values.get('persistent_dir'), './data', 'the embedded development config keeps ./data')
+})
