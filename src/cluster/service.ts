@@ -7,9 +7,12 @@ import type { Empty__Output } from '../rpc/generated/vmq/Empty.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import { unary } from '../rpc/server.js'
+import { OncePer } from '../rpc/rate-limit.js'
 import type { Cluster, ClusterHost } from './cluster.js'
 
 export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHandlers {
+  // a refused node retries its link every second: its refusal is logged once a minute
+  const strangers = new OncePer(60_000)
   return {
     Join: unary(async ({ node }) => ({ members: cluster.acceptJoin(node ?? {}) })),
 
@@ -43,12 +46,13 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
           (err: Error) => { if (message.id !== 0) call.write({ id: message.id, error: err.message }) })
       })
       call.on('end', () => { call.end() })
+      call.on('error', () => {})
+
       /** The stream is closed after the refusal is written: nothing else from it is handled. */
       function refuse (reason: string): Error {
         setImmediate(() => { call.end() })
         return new Error(reason)
       }
-      call.on('error', () => {})
 
       async function handle (message: PeerMessage__Output): Promise<Partial<Reply>> {
         switch (message.kind) {
@@ -56,7 +60,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
             const hello = message.hello
             const from = hello?.from?.name ?? ''
             if (!cluster.isMember(from)) {
-              host.log.warn({ peer: from, address: call.getPeer() }, 'cluster link refused: the node is not a member; it must join with cluster join')
+              if (strangers.hit(from) !== undefined) host.log.warn({ peer: from, address: call.getPeer() }, 'cluster link refused: the node is not a member; it must join with cluster join')
               throw refuse(`not_member: ${from} is not a member of this cluster; join it with cluster join`)
             }
             peer = from

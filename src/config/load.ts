@@ -1,10 +1,10 @@
 // Assembles a node's configuration: schema defaults, then the file (or the
 // embedded development config), then DOCKER_VERNEMQ_* variables, then --set.
+import { dirname, isAbsolute, resolve } from 'node:path'
 import { FileRefused, MAX_CONFIG_BYTES, readBoundedSync } from './bounded-read.js'
 import { DEV_CONFIG, DEV_CONFIG_NAME, IMPLICIT_LISTENERS } from './defaults.js'
 import { envEntries } from './env.js'
 import { ConfigError, defaultValues, interpret, readEntries, type Entry, type ListenerEntries, type Problem } from './parse.js'
-import { dirname, isAbsolute, resolve } from 'node:path'
 import { findKey, findListenerOption, KEYS, LISTENER_OPTIONS, type ListenerType } from './schema.js'
 import { parseIpPort, unquote, type Value } from './values.js'
 
@@ -42,16 +42,17 @@ export interface NodeConfig {
 export function loadConfig (opts: LoadOptions): NodeConfig {
   const problems: Problem[] = []
   const source = opts.file ?? DEV_CONFIG_NAME
+  const fileDir = opts.file === undefined ? undefined : dirname(resolve(opts.file))
   const fileEntries = readEntries(opts.file === undefined ? DEV_CONFIG : readConfigFile(opts.file), source, problems)
   const entries: Entry[] = [
-    ...(opts.file === undefined ? fileEntries : fileEntries.map(e => relativeTo(dirname(resolve(opts.file as string)), e))),
+    ...(fileDir === undefined ? fileEntries : fileEntries.map(e => relativeTo(fileDir, e))),
     ...envEntries(opts.env ?? {}),
     ...(opts.sets ?? []).map((text, i) => setEntry(text, i, problems)).filter((e): e is Entry => e !== undefined)
   ]
   const parsed = interpret(entries, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   const values = defaultValues()
-  if (opts.file !== undefined) resolveDefaultPaths(values, dirname(resolve(opts.file)))
+  if (fileDir !== undefined) resolveDefaultPaths(values, fileDir)
   for (const [key, value] of parsed.values) values.set(key, value)
   return { source, values, listeners: resolveListeners(parsed.listeners), listenerOptions: parsed.listeners.options, warnings: parsed.warnings }
 }

@@ -2,6 +2,7 @@
 // before its body is read or deserialized: a refused call costs its headers only.
 import * as grpc from '@grpc/grpc-js'
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { OncePer } from './rate-limit.js'
 
 export const COOKIE_METADATA = 'vmq-cookie'
 
@@ -9,10 +10,9 @@ export const COOKIE_METADATA = 'vmq-cookie'
 export type RefusalLog = (peer: string, method: string, refusedSinceLast: number) => void
 
 const LOG_EVERY_MS = 60_000
-const MAX_TRACKED_PEERS = 1000
 
 export function cookieInterceptor (cookie: () => string, log: RefusalLog): grpc.ServerInterceptor {
-  const refusals = new RefusalCounter(log)
+  const refusals = new OncePer(LOG_EVERY_MS)
   return (method, call) => new grpc.ServerInterceptingCall(call, {
     start: next => {
       next({
@@ -21,7 +21,9 @@ export function cookieInterceptor (cookie: () => string, log: RefusalLog): grpc.
             pass(metadata)
             return
           }
-          refusals.add(call.getConnectionInfo().remoteAddress ?? call.getPeer(), method.path)
+          const peer = call.getConnectionInfo().remoteAddress ?? call.getPeer()
+          const heldBack = refusals.hit(peer)
+          if (heldBack !== undefined) log(peer, method.path, heldBack)
           call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: 'wrong distributed_cookie' })
         }
       })
@@ -37,22 +39,4 @@ export function cookieMatches (given: unknown, expected: string): boolean {
 
 function digest (text: string): Buffer {
   return createHash('sha256').update(text).digest()
-}
-
-class RefusalCounter {
-  private readonly peers = new Map<string, { loggedAt: number, since: number }>()
-
-  constructor (private readonly log: RefusalLog) {}
-
-  add (peer: string, method: string): void {
-    const now = Date.now()
-    const seen = this.peers.get(peer)
-    if (seen !== undefined && now - seen.loggedAt < LOG_EVERY_MS) {
-      seen.since++
-      return
-    }
-    if (this.peers.size >= MAX_TRACKED_PEERS) this.peers.clear()
-    this.peers.set(peer, { loggedAt: now, since: 0 })
-    this.log(peer, method, seen?.since ?? 0)
-  }
 }
