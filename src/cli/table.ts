@@ -27,5 +27,6 @@ export function renderTable (columns: string[], rows: Array<Record<string, CellV
 
 function renderCell (value: CellValue | undefined): string {
   if (value === null || value === undefined) return 'undefined'
-  return escapeControls(String(value))
+  // a line break stays: cli-table3 draws it inside the cell (plugin show lists hooks one per line)
+  return escapeControls(String(value), '\n')
 }

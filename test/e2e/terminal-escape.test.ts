@@ -11,15 +11,15 @@ describe('client-controlled text in human tables', () => {
   before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })
   after(async () => { await node.stop(); node.cleanup() })
 
-  it('retain show --payload escapes ESC, BEL, DEL and C1 as \\xHH; --format=json keeps the payload exact', async () => {
-    const payload = `${RED}red${TITLE}\u007f\u009b`
+  it('retain show --payload escapes ESC, BEL, DEL, C1 and CR as \\xHH; --format=json keeps the payload exact', async () => {
+    const payload = `${RED}red\r${TITLE}\u007f\u009b`
     const pub = await connect(node.mqttUrl, { clientId: 'esc-pub' })
     try {
       await pub.publishAsync('esc/1', payload, { qos: 1, retain: true })
       const human = await node.admin(['retain', 'show', '--payload', '--topic=esc/1'])
       assert.equal(human.code, 0, human.stderr)
       assert.doesNotMatch(human.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/, 'no control character but the line breaks')
-      assert.ok(human.stdout.includes('| \\x1b[31mred\\x1b]0;pwned\\x07\\x7f\\x9b |'), human.stdout)
+      assert.ok(human.stdout.includes('| \\x1b[31mred\\x0d\\x1b]0;pwned\\x07\\x7f\\x9b |'), human.stdout)
       const json = await node.admin(['retain', 'show', '--payload', '--topic=esc/1', '--format=json'])
       assert.deepEqual(JSON.parse(json.stdout).table, [{ payload }])
     } finally {
