@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
 import type { NodeConfig, ListenerConfig } from '../config/load.js'
 import { Settings } from '../config/settings.js'
+import { findKey } from '../config/schema.js'
 import { vmqProto } from '../rpc/proto.js'
 import { startRpcServer, type RpcServer } from '../rpc/server.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
@@ -51,6 +52,7 @@ import { withoutWillDelay } from './will-publish.js'
 import { setTopicAliasMaximum } from './delivery/adapter.js'
 
 const EMPTY = Buffer.alloc(0)
+const DEFAULT_COOKIE = findKey('distributed_cookie')?.default
 
 function toBuffer (bytes: Buffer | Uint8Array | string | undefined): Buffer {
   if (bytes === undefined) return EMPTY
@@ -168,7 +170,10 @@ export class BrokerNode {
     }
     const clustering = this.clusteringListener()
     const proto = vmqProto()
-    this.rpc = await startRpcServer(clustering.host, clustering.port, () => this.settings.string('distributed_cookie'), [
+    const refused = (peer: string, method: string, since: number): void => {
+      this.log.warn({ peer, method, refusedSinceLastLine: since }, 'gRPC call refused: wrong or missing distributed_cookie')
+    }
+    this.rpc = await startRpcServer(clustering.host, clustering.port, () => this.settings.string('distributed_cookie'), refused, [
       { definition: proto.Admin.service, handlers: adminService(this) },
       { definition: proto.Cluster.service, handlers: clusterService(this.cluster, this.clusterHost) }
     ])
@@ -180,6 +185,10 @@ export class BrokerNode {
   private warnAboutOpenAccess (): void {
     if (this.settings.flag('allow_anonymous')) {
       this.log.warn('allow_anonymous = on: clients connect without credentials; turn it off in production')
+    }
+    if (this.settings.string('distributed_cookie') === DEFAULT_COOKIE) {
+      const l = this.clusteringListener()
+      this.log.warn(`distributed_cookie is the default "${DEFAULT_COOKIE}": whoever reaches ${l.host}:${l.port} can run admin commands and join the cluster; set your own`)
     }
     if (!this.chain.hasAuthorization()) {
       this.log.warn('no authorization plugin is enabled: every client may publish and subscribe to every topic')

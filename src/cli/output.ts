@@ -1,6 +1,7 @@
 // What a command prints: a table or a text, as a human table or as VerneMQ's JSON shapes.
 import { Flags } from '@oclif/core'
 import type { CellValue } from '../rpc/table.js'
+import { escapeControls } from './escape.js'
 
 export const formatFlag = Flags.string({
   description: 'output format',
@@ -19,7 +20,7 @@ export async function tableOutput (format: string, columns: string[], rows: Arra
 
 export function textOutput (format: string, text: string): string {
   if (format === 'json') return JSON.stringify({ type: 'text', text }) + '\n'
-  return text === '' ? '' : text + '\n'
+  return text === '' ? '' : escapeControls(text, '\n\t') + '\n'
 }
 
 function trimStrings (row: Record<string, CellValue>): Record<string, CellValue> {

@@ -1,5 +1,6 @@
 import Table from 'cli-table3'
 import type { CellValue } from '../rpc/table.js'
+import { escapeControls } from './escape.js'
 
 /** VerneMQ's table shape: ASCII borders, one space of padding, a rule after every row. */
 const ASCII = {
@@ -26,5 +27,6 @@ export function renderTable (columns: string[], rows: Array<Record<string, CellV
 
 function renderCell (value: CellValue | undefined): string {
   if (value === null || value === undefined) return 'undefined'
-  return String(value)
+  // a line break stays: cli-table3 draws it inside the cell (plugin show lists hooks one per line)
+  return escapeControls(String(value), '\n')
 }

@@ -158,6 +158,11 @@ export class Cluster {
     return this.memberList()
   }
 
+  /** A Link stream is accepted only from a node in the member list (one that joined, or was told of by a member). */
+  isMember (name: string): boolean {
+    return name !== '' && name !== this.host.name && this.members.has(name)
+  }
+
   private memberList (): Member[] {
     return [...this.members.values()]
   }

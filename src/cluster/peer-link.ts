@@ -78,7 +78,7 @@ export class PeerLink {
     const helloId = this.nextId++
     this.pending.set(helloId, {
       resolve: () => { this.backoff = MIN_BACKOFF_MS; this.up = true; this.everUp = true; this.lastError = ''; this.events.up(this) },
-      reject: () => {},
+      reject: (err: Error) => { this.fail(stream, err.message) },
       timer: setTimeout(() => { this.fail(stream, 'no answer to hello') }, 5000)
     })
     stream.write({ id: helloId, hello: this.events.hello() })

@@ -7,9 +7,12 @@ import type { Empty__Output } from '../rpc/generated/vmq/Empty.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import { unary } from '../rpc/server.js'
+import { OncePer } from '../rpc/rate-limit.js'
 import type { Cluster, ClusterHost } from './cluster.js'
 
 export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHandlers {
+  // a refused node retries its link every second: its refusal is logged once a minute
+  const strangers = new OncePer(60_000)
   return {
     Join: unary(async ({ node }) => ({ members: cluster.acceptJoin(node ?? {}) })),
 
@@ -26,6 +29,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
       call.on('data', (message: PeerMessage__Output) => {
         const publishes = routedPublishes(message)
         const work = previous.then(async (): Promise<Partial<Reply>> => {
+          if (message.kind !== 'hello' && peer === '') throw refuse('a Link stream must start with hello')
           if (publishes !== undefined) {
             const done = host.deliverRemote(publishes)
             delivering.add(done)
@@ -44,11 +48,22 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
       call.on('end', () => { call.end() })
       call.on('error', () => {})
 
+      /** The stream is closed after the refusal is written: nothing else from it is handled. */
+      function refuse (reason: string): Error {
+        setImmediate(() => { call.end() })
+        return new Error(reason)
+      }
+
       async function handle (message: PeerMessage__Output): Promise<Partial<Reply>> {
         switch (message.kind) {
           case 'hello': {
             const hello = message.hello
-            peer = hello?.from?.name ?? ''
+            const from = hello?.from?.name ?? ''
+            if (!cluster.isMember(from)) {
+              if (strangers.hit(from) !== undefined) host.log.warn({ peer: from, address: call.getPeer() }, 'cluster link refused: the node is not a member; it must join with cluster join')
+              throw refuse(`not_member: ${from} is not a member of this cluster; join it with cluster join`)
+            }
+            peer = from
             cluster.mergeMembers(hello?.members ?? [])
             cluster.resetPeerFilters(peer)
             for (const set of hello?.filters ?? []) cluster.peerFilters(peer, set.mountpoint, set.filters, [], true)

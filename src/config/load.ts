@@ -1,11 +1,12 @@
 // Assembles a node's configuration: schema defaults, then the file (or the
 // embedded development config), then DOCKER_VERNEMQ_* variables, then --set.
-import { readFileSync } from 'node:fs'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import { FileRefused, MAX_CONFIG_BYTES, readBoundedSync } from './bounded-read.js'
 import { DEV_CONFIG, DEV_CONFIG_NAME, IMPLICIT_LISTENERS } from './defaults.js'
 import { envEntries } from './env.js'
 import { ConfigError, defaultValues, interpret, readEntries, type Entry, type ListenerEntries, type Problem } from './parse.js'
-import { LISTENER_OPTIONS, type ListenerType } from './schema.js'
-import { parseIpPort, type Value } from './values.js'
+import { findKey, findListenerOption, KEYS, LISTENER_OPTIONS, type ListenerType } from './schema.js'
+import { parseIpPort, unquote, type Value } from './values.js'
 
 export interface LoadOptions {
   /** path of vernemq.conf; undefined = embedded development config */
@@ -41,24 +42,51 @@ export interface NodeConfig {
 export function loadConfig (opts: LoadOptions): NodeConfig {
   const problems: Problem[] = []
   const source = opts.file ?? DEV_CONFIG_NAME
+  const fileDir = opts.file === undefined ? undefined : dirname(resolve(opts.file))
+  const fileEntries = readEntries(opts.file === undefined ? DEV_CONFIG : readConfigFile(opts.file), source, problems)
   const entries: Entry[] = [
-    ...readEntries(opts.file === undefined ? DEV_CONFIG : readConfigFile(opts.file), source, problems),
+    ...(fileDir === undefined ? fileEntries : fileEntries.map(e => relativeTo(fileDir, e))),
     ...envEntries(opts.env ?? {}),
     ...(opts.sets ?? []).map((text, i) => setEntry(text, i, problems)).filter((e): e is Entry => e !== undefined)
   ]
   const parsed = interpret(entries, problems)
   if (problems.length > 0) throw new ConfigError(problems)
   const values = defaultValues()
+  if (fileDir !== undefined) resolveDefaultPaths(values, fileDir)
   for (const [key, value] of parsed.values) values.set(key, value)
   return { source, values, listeners: resolveListeners(parsed.listeners), listenerOptions: parsed.listeners.options, warnings: parsed.warnings }
 }
 
 function readConfigFile (file: string): string {
   try {
-    return readFileSync(file, 'utf8')
+    return readBoundedSync(file, MAX_CONFIG_BYTES).toString('utf8')
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message
+    const reason = err instanceof FileRefused ? err.message : (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message
     throw new ConfigError([{ file, line: 0, message: `cannot read config file: ${reason}` }])
+  }
+}
+
+/**
+ * A relative path written in a config file is relative to that file's
+ * directory, and so are the defaults of persistent_dir, the log files and the
+ * password and ACL files when a file is used: data and logs never land in the
+ * current directory of whoever ran `vmq start`. (Without -c, the embedded
+ * development config keeps them relative to the current directory.)
+ */
+function relativeTo (dir: string, entry: Entry): Entry {
+  const value = unquote(entry.value)
+  if (!isPathKey(entry.key) || value === '' || isAbsolute(value)) return entry
+  return { ...entry, value: resolve(dir, value) }
+}
+
+function isPathKey (key: string): boolean {
+  const def = key.startsWith('listener.') ? findListenerOption(key.split('.').at(-1) ?? '') : findKey(key)
+  return def?.type.kind === 'path'
+}
+
+function resolveDefaultPaths (values: Map<string, Value>, dir: string): void {
+  for (const def of KEYS) {
+    if (def.type.kind === 'path' && typeof def.default === 'string' && def.default !== '') values.set(def.key, resolve(dir, def.default))
   }
 }
 

@@ -46,10 +46,14 @@ export interface ParsedConfig {
   warnings: string[]
 }
 
-/** Splits config text into entries; malformed lines become problems. */
+/**
+ * Splits config text into entries; malformed lines become problems. \n, \r\n
+ * and a lone \r (old Mac files) all end a line. A key written twice in one
+ * file is refused: the later line would silently win, which hides mistakes.
+ */
 export function readEntries (text: string, file: string, problems: Problem[]): Entry[] {
   const entries: Entry[] = []
-  text.split(/\r?\n/).forEach((raw, index) => {
+  text.split(/\r\n|\r|\n/).forEach((raw, index) => {
     const line = raw.trim()
     if (line === '' || line.startsWith('#')) return
     const eq = line.indexOf('=')
@@ -59,7 +63,18 @@ export function readEntries (text: string, file: string, problems: Problem[]): E
     }
     entries.push({ key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), file, line: index + 1 })
   })
+  reportRepeatedKeys(entries, problems)
   return entries
+}
+
+function reportRepeatedKeys (entries: Entry[], problems: Problem[]): void {
+  const firstLine = new Map<string, number>()
+  for (const { key, file, line } of entries) {
+    const name = findKey(key)?.key ?? key
+    const first = firstLine.get(name)
+    if (first === undefined) firstLine.set(name, line)
+    else problems.push({ file, line, key, message: `given twice (first at line ${first})` })
+  }
 }
 
 function truncate (text: string): string {
@@ -87,7 +102,8 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
   const def = findKey(key)
   if (def !== undefined) {
     const parsed = parseValue(def.type, value)
-    if (parsed.ok) config.values.set(def.key, parsed.value)
+    if (parsed.ok && def.key === 'distributed_cookie' && parsed.value === '') problem('must not be empty: every admin and cluster call is checked against it')
+    else if (parsed.ok) config.values.set(def.key, parsed.value)
     else problem(`invalid value "${value}", expected ${parsed.expected}`)
     return
   }

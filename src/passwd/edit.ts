@@ -45,7 +45,10 @@ export async function fileExists (file: string): Promise<boolean> {
 export async function checkEditable (file: string): Promise<void> {
   try {
     await access(file, constants.R_OK | constants.W_OK)
-    if ((await stat(file)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+    const info = await stat(file)
+    if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' })
+    // a device or FIFO (/dev/zero) would be read forever
+    if (!info.isFile()) throw new Error('Not a regular file')
   } catch (err) {
     throw new PasswdError(`Unable to open password file ${file}. ${describeErrno(err)}.`)
   }

@@ -9,10 +9,20 @@ export interface PasswordTable {
   /**
    * username → hash text as in the file (checked to parse; verify with
    * verifyHashText). Kept as text so that a big file loads with few objects
-   * that outlive the load. When a user appears twice the later line wins.
+   * that outlive the load. When a user appears twice the later line wins (as
+   * in VerneMQ, whose table takes the lines in order) and `repeated` says so.
    */
   users: Map<string, string>
   problems: FileProblem[]
+  /** later lines of a user already listed: `file:line: user X given again (first at line N)...` */
+  repeated: FileProblem[]
+}
+
+/** A table being filled, with the first line of each user for the `repeated` notes. */
+interface Parsing { table: PasswordTable, firstLine: Map<string, number> }
+
+function newParsing (): Parsing {
+  return { table: { users: new Map(), problems: [], repeated: [] }, firstLine: new Map() }
 }
 
 export type LineResult =
@@ -37,15 +47,15 @@ export function parseLine (raw: string): LineResult {
 
 /** Parses a whole file's text at once (for small files and tools). */
 export function parsePasswordText (text: string, file: string): PasswordTable {
-  const table: PasswordTable = { users: new Map(), problems: [] }
+  const parsing = newParsing()
   let lineNo = 0
   const body = text.startsWith(BOM) ? text.slice(1) : text
   for (let start = 0; start < body.length;) {
     const end = lineEnd(body, start)
-    addLine(table, body.slice(start, end), ++lineNo, file)
+    addLine(parsing, body.slice(start, end), ++lineNo, file)
     start = end + 1
   }
-  return table
+  return parsing.table
 }
 
 /** Bytes decoded at a time by parsePasswordBufferInSlices (cut at a line break). */
@@ -57,7 +67,7 @@ const CHUNK_BYTES = 256 * 1024
  * file of 100,000 users does not stall connected clients.
  */
 export async function parsePasswordBufferInSlices (data: Buffer, file: string, sliceMs = 5): Promise<PasswordTable> {
-  const table: PasswordTable = { users: new Map(), problems: [] }
+  const parsing = newParsing()
   let lineNo = 0
   let sliceStart = performance.now()
   let offset = data.subarray(0, 3).equals(UTF8_BOM) ? 3 : 0
@@ -67,7 +77,7 @@ export async function parsePasswordBufferInSlices (data: Buffer, file: string, s
     offset = chunkEnd
     for (let start = 0; start < text.length;) {
       const end = lineEnd(text, start)
-      addLine(table, text.slice(start, end), ++lineNo, file)
+      addLine(parsing, text.slice(start, end), ++lineNo, file)
       start = end + 1
       if ((lineNo & 127) === 0 && performance.now() - sliceStart > sliceMs) {
         await new Promise<void>(resolve => setImmediate(resolve))
@@ -75,7 +85,7 @@ export async function parsePasswordBufferInSlices (data: Buffer, file: string, s
       }
     }
   }
-  return table
+  return parsing.table
 }
 
 /** Reads and parses a password file; file-system errors (ENOENT, EACCES…) are thrown. */
@@ -111,8 +121,12 @@ function lineEnd (text: string, start: number): number {
   return end < 0 ? text.length : end
 }
 
-function addLine (table: PasswordTable, raw: string, line: number, file: string): void {
+function addLine ({ table, firstLine }: Parsing, raw: string, line: number, file: string): void {
   const result = parseLine(raw)
-  if (result.kind === 'user') table.users.set(result.username, result.hash)
-  else if (result.kind === 'bad') table.problems.push({ file, line, message: result.message })
+  if (result.kind === 'bad') table.problems.push({ file, line, message: result.message })
+  if (result.kind !== 'user') return
+  const first = firstLine.get(result.username)
+  if (first === undefined) firstLine.set(result.username, line)
+  else table.repeated.push({ file, line, message: `user ${result.username} given again (first at line ${first}); the later entry wins` })
+  table.users.set(result.username, result.hash)
 }

@@ -1,11 +1,11 @@
 // The node's gRPC server: the Admin service the CLI calls and the Cluster
 // service other nodes call. Every call must carry the distributed_cookie as
-// `vmq-cookie` metadata; calls without the right one are refused.
+// `vmq-cookie` metadata; calls without the right one are refused (cookie-check.ts).
 import * as grpc from '@grpc/grpc-js'
-import { timingSafeEqual } from 'node:crypto'
 import { InvalidRequest, NotFound } from './errors.js'
+import { cookieInterceptor, type RefusalLog } from './cookie-check.js'
 
-export const COOKIE_METADATA = 'vmq-cookie'
+export { COOKIE_METADATA } from './cookie-check.js'
 
 export interface ServiceBinding {
   definition: grpc.ServiceDefinition
@@ -31,9 +31,18 @@ export function toStatus (err: Error): Partial<grpc.StatusObject> {
   return { code, details: err.message }
 }
 
-export async function startRpcServer (host: string, port: number, cookie: () => string, bindings: ServiceBinding[]): Promise<RpcServer> {
-  const server = new grpc.Server({ 'grpc.keepalive_time_ms': 10000, 'grpc.keepalive_timeout_ms': 5000 })
-  for (const { definition, handlers } of bindings) server.addService(definition, guardAll(handlers, cookie))
+/**
+ * gRPC's default 4 MB receive limit stays: the Cluster service shares this
+ * server and carries routed publishes; an Admin request is tiny, and no body is
+ * read before the cookie is checked.
+ */
+export async function startRpcServer (host: string, port: number, cookie: () => string, refused: RefusalLog, bindings: ServiceBinding[]): Promise<RpcServer> {
+  const server = new grpc.Server({
+    'grpc.keepalive_time_ms': 10000,
+    'grpc.keepalive_timeout_ms': 5000,
+    interceptors: [cookieInterceptor(cookie, refused)]
+  })
+  for (const { definition, handlers } of bindings) server.addService(definition, handlers)
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => {
       if (err !== null) reject(new Error(`listener.vmq = ${host}:${port}: cannot listen: ${err.message}`))
@@ -49,30 +58,4 @@ export async function startRpcServer (host: string, port: number, cookie: () => 
       })
     }
   }
-}
-
-type AnyCall = { metadata: grpc.Metadata, emit: (event: 'error', err: Partial<grpc.StatusObject>) => boolean }
-
-function guardAll (handlers: grpc.UntypedServiceImplementation, cookie: () => string): grpc.UntypedServiceImplementation {
-  const guarded: grpc.UntypedServiceImplementation = {}
-  for (const [name, handler] of Object.entries(handlers)) {
-    guarded[name] = ((call: AnyCall, callback?: (err: Partial<grpc.StatusObject>) => void) => {
-      if (!cookieMatches(call.metadata, cookie())) {
-        const refusal = { code: grpc.status.UNAUTHENTICATED, details: 'wrong distributed_cookie' }
-        if (callback !== undefined) callback(refusal)
-        else call.emit('error', refusal)
-        return
-      }
-      (handler as (call: AnyCall, callback?: unknown) => void)(call, callback)
-    }) as grpc.UntypedHandleCall
-  }
-  return guarded
-}
-
-function cookieMatches (metadata: grpc.Metadata, expected: string): boolean {
-  const given = metadata.get(COOKIE_METADATA)[0]
-  if (typeof given !== 'string') return false
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
 }

@@ -9,7 +9,7 @@
 // `topic #` file and for topics not seen before, and at best ~1.5-2x faster on
 // repeated topics against a large file (numbers in the commit message).
 
-import { readFile } from 'node:fs/promises'
+import { MAX_TABLE_BYTES, readBounded } from '../../config/bounded-read.js'
 import type { AccessVerdict, AuthPlugin, ClientInfo, PublishRequest, SubscribeRequest } from './types.js'
 import { formatProblem } from './types.js'
 import { type AclRules, type Rules, emptyRules, parseAcl, ruleCount } from './acl-file.js'
@@ -147,7 +147,7 @@ export class AclPlugin implements AuthPlugin {
     const file = this.file
     let content: Buffer
     try {
-      content = await readFile(file)
+      content = await readBounded(file, MAX_TABLE_BYTES)
     } catch (err) {
       this.log('error', `can't load ACL file ${file}: ${fsReason(err)}; keeping the ${this.acl.size} rules loaded before`)
       return

@@ -4,7 +4,7 @@
 // The whole file is re-read at start, every `reloadIntervalSeconds` (0 = never)
 // and on reconfigure; the new table replaces the old one, so deletions apply.
 // If the file cannot be read, the users loaded before stay active.
-import { readFile } from 'node:fs/promises'
+import { MAX_TABLE_BYTES, readBounded } from '../../config/bounded-read.js'
 import { parsePasswordBufferInSlices } from '../../passwd/file.js'
 import { verifyHashText } from '../../passwd/hash.js'
 import { formatProblem, type AuthPlugin, type ClientInfo, type RegisterVerdict } from './types.js'
@@ -106,7 +106,7 @@ export class PasswdPlugin implements AuthPlugin {
     const file = this.fileName
     let data: Buffer
     try {
-      data = await readFile(file)
+      data = await readBounded(file, MAX_TABLE_BYTES)
     } catch (err) {
       this.readFailed(file, err as NodeJS.ErrnoException)
       return
@@ -116,7 +116,7 @@ export class PasswdPlugin implements AuthPlugin {
     const table = await parsePasswordBufferInSlices(data, file)
     if (file !== this.fileName) return // reconfigured meanwhile; the next load reads the new file
     this.users = table.users
-    this.logProblems(table.problems.map(formatProblem))
+    this.logProblems([...table.problems.map(p => `${formatProblem(p)} (line skipped)`), ...table.repeated.map(formatProblem)])
     this.log(level, `vmq_passwd: loaded ${users(table.users.size)} from ${file}`)
   }
 
@@ -132,9 +132,9 @@ export class PasswdPlugin implements AuthPlugin {
     const summary = problems.join('\n')
     if (summary === this.lastProblems) return
     this.lastProblems = summary
-    for (const problem of problems.slice(0, MAX_PROBLEMS_LOGGED)) this.log('warn', `vmq_passwd: ${problem} (line skipped)`)
+    for (const problem of problems.slice(0, MAX_PROBLEMS_LOGGED)) this.log('warn', `vmq_passwd: ${problem}`)
     if (problems.length > MAX_PROBLEMS_LOGGED) {
-      this.log('warn', `vmq_passwd: ${problems.length - MAX_PROBLEMS_LOGGED} more bad lines skipped`)
+      this.log('warn', `vmq_passwd: ${problems.length - MAX_PROBLEMS_LOGGED} more bad or repeated lines`)
     }
   }
 }

@@ -114,6 +114,9 @@ export async function startNode (opts: NodeOptions = {}): Promise<TestNode> {
   const dir = tempDir()
   const [mqttPort, wsPort, adminPort] = [await freePort(), await freePort(), await freePort()]
   const nodename = opts.name ?? `test${adminPort}@127.0.0.1`
+  const extra = opts.conf ?? []
+  // a key given in opts.conf replaces the base line (a file may not give a key twice)
+  const given = new Set(extra.map(confKey))
   const conf = [
     `nodename = ${nodename}`,
     `listener.tcp.default = 127.0.0.1:${mqttPort}`,
@@ -121,9 +124,8 @@ export async function startNode (opts: NodeOptions = {}): Promise<TestNode> {
     `listener.vmq.clustering = 127.0.0.1:${adminPort}`,
     `persistent_dir = ${join(dir, 'data')}`,
     `log.console.file = ${join(dir, 'console.log')}`,
-    `log.error.file = ${join(dir, 'error.log')}`,
-    ...(opts.conf ?? [])
-  ]
+    `log.error.file = ${join(dir, 'error.log')}`
+  ].filter(line => !given.has(confKey(line))).concat(extra)
   const confFile = join(dir, 'vernemq.conf')
   writeFileSync(confFile, conf.join('\n') + '\n')
   const env = { ...process.env, ...opts.env }
@@ -132,6 +134,10 @@ export async function startNode (opts: NodeOptions = {}): Promise<TestNode> {
   const node = new TestNode(proc, dir, confFile, mqttPort, wsPort, adminPort, nodename)
   if (opts.noWait !== true) await node.waitReady()
   return node
+}
+
+function confKey (line: string): string {
+  return line.split('=')[0].trim()
 }
 
 /** Polls `check` until it returns true (bounded), rethrowing what it throws. */

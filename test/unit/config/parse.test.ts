@@ -140,3 +140,50 @@ test('--set overrides the environment and the file', () => {
 test('message_size_limit is the old name of max_message_size', () => {
   assert.equal(loadConfig({ file: confFile('message_size_limit = 1024\n') }).values.get('max_message_size'), 1024)
 })
+
+test('a lone CR (old Mac files) and CRLF end lines like LF', () => {
+  const config = loadConfig({ file: confFile('nodename = a@127.0.0.1\rdistributed_cookie = s3cret\r\nmax_inflight_messages = 7\nretry_interval = 9\r') })
+  assert.equal(config.values.get('nodename'), 'a@127.0.0.1')
+  assert.equal(config.values.get('distributed_cookie'), 's3cret')
+  assert.equal(config.values.get('max_inflight_messages'), 7)
+  assert.equal(config.values.get('retry_interval'), 9)
+})
+
+test('a key given twice in one file is refused with both lines (an alias counts as the key)', () => {
+  const file = confFile('max_inflight_messages = 1\n# note\nmax_inflight_messages = 2\nmax_message_size = 10\nmessage_size_limit = 20\n')
+  assert.deepEqual(problemsOf(() => loadConfig({ file })), [
+    `${file}:3: max_inflight_messages: given twice (first at line 1)`,
+    `${file}:5: message_size_limit: given twice (first at line 4)`
+  ])
+})
+
+test('an empty distributed_cookie is refused, whether in the file, the environment or --set', () => {
+  const file = confFile('nodename = a@127.0.0.1\ndistributed_cookie =\n')
+  assert.deepEqual(problemsOf(() => loadConfig({ file })), [
+    `${file}:2: distributed_cookie: must not be empty: every admin and cluster call is checked against it`
+  ])
+  assert.equal(problemsOf(() => loadConfig({ file: confFile('distributed_cookie = ""\n') })).length, 1)
+  assert.equal(problemsOf(() => loadConfig({ env: { DOCKER_VERNEMQ_DISTRIBUTED_COOKIE: '' } })).length, 1)
+  assert.equal(problemsOf(() => loadConfig({ sets: ['distributed_cookie='] })).length, 1)
+})
+
+test('a config that is not a regular file, or past 1 MB, is refused with one line', () => {
+  assert.deepEqual(problemsOf(() => loadConfig({ file: '/dev/zero' })), ['/dev/zero: cannot read config file: not a regular file'])
+  const dir = mkdtempSync(join(tmpdir(), 'vmq-conf-'))
+  assert.deepEqual(problemsOf(() => loadConfig({ file: dir })), [`${dir}: cannot read config file: it is a directory`])
+  const big = confFile('# padding\n'.repeat(110_000))
+  assert.deepEqual(problemsOf(() => loadConfig({ file: big })), [`${big}: cannot read config file: larger than 1 MB`])
+})
+
+test('relative paths of a file, and the path defaults, are relative to the file; --set and the environment stay as given', () => {
+  const file = confFile('persistent_dir = rel/data\nlistener.ssl.default.certfile = "certs/server.pem"\nvmq_acl.acl_file = /etc/vmq.acl\n')
+  const dir = join(file, '..')
+  const config = loadConfig({ file, sets: ['vmq_passwd.password_file=./p.passwd'] })
+  assert.equal(config.values.get('persistent_dir'), join(dir, 'rel/data'))
+  assert.equal(config.values.get('log.console.file'), join(dir, 'log/console.log'))
+  assert.equal(config.values.get('log.error.file'), join(dir, 'log/error.log'))
+  assert.equal(config.values.get('vmq_acl.acl_file'), '/etc/vmq.acl')
+  assert.equal(config.values.get('vmq_passwd.password_file'), './p.passwd')
+  assert.equal(config.listenerOptions.get('ssl.default')?.get('certfile'), join(dir, 'certs/server.pem'))
+  assert.equal(loadConfig({}).values.get('persistent_dir'), './data', 'the embedded development config keeps ./data')
+})

@@ -181,3 +181,7 @@ test('creating a file in a missing directory says which file could not be writte
     })
   })
 })
+
+test('setUser refuses a password file that is not a regular file (/dev/zero was read forever)', async () => {
+  await assert.rejects(setUser('/dev/zero', 'a', 'x'), { message: 'Unable to open password file /dev/zero. Not a regular file.' })
+})

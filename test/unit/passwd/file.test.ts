@@ -99,3 +99,11 @@ test('a UTF-8 byte order mark at the start is ignored', async () => {
   assert.deepEqual([...parsePasswordText(text, 'f').users.keys()], ['alice'])
   assert.deepEqual([...(await parsePasswordBufferInSlices(Buffer.from(text), 'f')).users.keys()], ['alice'])
 })
+
+test('a user listed again is noted with both line numbers', () => {
+  const table = parsePasswordText(`u:${H6}\nv:${H6}\nu:${H6}\nu:${H6}\n`, 'f')
+  assert.deepEqual(table.repeated.map(p => `${p.file}:${p.line}: ${p.message}`), [
+    'f:3: user u given again (first at line 1); the later entry wins',
+    'f:4: user u given again (first at line 1); the later entry wins'
+  ])
+})

@@ -176,6 +176,14 @@ describe('vmq_acl decisions', () => {
 })
 
 describe('vmq_acl loading and reloading', () => {
+  test('an ACL file that is not a regular file is refused at once (/dev/zero was read forever)', async () => {
+    const logs: Array<[LogLevel, string]> = []
+    const plugin = new AclPlugin({ file: '/dev/zero', reloadIntervalSeconds: 0, log: (level, msg) => { logs.push([level, msg]) } })
+    await plugin.start()
+    assert.deepEqual(logs, [['error', "can't load ACL file /dev/zero: not a regular file; keeping the 0 rules loaded before"]])
+    plugin.close()
+  })
+
   test('bad lines are logged as file:line warnings and the rest applies', async () => {
     const { plugin, logs, file } = await startWith('topic a\ndeny b\ntopic c/#/d\ntopic e\n')
     assert.deepEqual(logs, [

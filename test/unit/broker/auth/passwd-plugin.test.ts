@@ -204,3 +204,26 @@ test('loading 100,000 users gives the event loop back while it works', async (t)
     assert.ok(ticks >= 10, `the timer ran only ${ticks} times during the load`)
   })
 })
+
+test('a user listed again is logged with both lines; the later entry wins, as in VerneMQ', async () => {
+  await withHarness(async h => {
+    await writeFile(h.file, `alice:${hashPassword('old')}\nbob:${hashPassword('bpw')}\nalice:${hashPassword('new')}\n`)
+    const p = h.plugin()
+    await p.start()
+    assert.equal(await verdict(p, 'alice', 'new'), 'ok')
+    assert.deepEqual(h.logs.filter(([level]) => level === 'warn').map(([, msg]) => msg), [
+      `vmq_passwd: ${h.file}:3: user alice given again (first at line 1); the later entry wins`
+    ])
+  })
+})
+
+test('a password file that is not a regular file is refused at once (/dev/zero was read forever)', async () => {
+  const logs: Array<[LogLevel, string]> = []
+  const p = new PasswdPlugin({ file: '/dev/zero', reloadIntervalSeconds: 0, log: (level, msg) => logs.push([level, msg]) })
+  try {
+    await p.start()
+    assert.deepEqual(logs, [['warn', 'vmq_passwd: password file /dev/zero cannot be read (not a regular file); no users loaded']])
+  } finally {
+    p.close()
+  }
+})
