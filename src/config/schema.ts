@@ -64,7 +64,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'shared_subscription_timeout_action', type: oneOf('ignore', 'requeue'), default: 'ignore', doc: 'What to do when a remote shared-subscription delivery times out.', applied: false },
   { key: 'remote_enqueue_timeout', type: int(0), default: 5000, unit: 'ms', settable: true, doc: 'Timeout of requests to other cluster members (retained replication, session takeover, subscription announcements).' },
   { key: 'suppress_lwt_on_session_takeover', type: flag, default: false, settable: true, doc: 'Do not publish the will when a session is taken over.', applied: false },
-  { key: 'receive_max_client', type: int(1, 65535), default: 65535, settable: true, doc: 'MQTT 5: receive maximum towards clients.', applied: false },
+  { key: 'receive_max_client', type: int(1, 65535), default: 65535, settable: true, doc: 'MQTT 5: unacknowledged QoS 1/2 messages the broker sends a client at once (also capped by max_inflight_messages and the client\'s Receive Maximum).' },
   { key: 'receive_max_broker', type: int(1, 65535), default: 65535, settable: true, doc: 'MQTT 5: unacknowledged QoS 1/2 PUBLISHes a client may send (Receive Maximum in CONNACK); one more gets DISCONNECT 0x93. A change applies to connections made after it.' },
   { key: 'topic_alias_max_client', type: int(0, 65535), default: 0, settable: true, doc: 'MQTT 5: topic aliases towards clients; 0 = off.', applied: false },
   { key: 'topic_alias_max_broker', type: int(0, 65535), default: 0, settable: true, doc: 'MQTT 5: topic aliases accepted from clients (Topic Alias Maximum in CONNACK); a larger alias gets DISCONNECT 0x94. 0 = off. A change applies to CONNACKs and aliased PUBLISHes from then on.' },

@@ -244,6 +244,30 @@ describe('MQTT 5 Maximum Packet Size of the receiver', () => {
   }
 })
 
+describe('receive_max_client = 2', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'receive_max_client = 2'] }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('an MQTT 5 subscriber that acknowledges nothing gets 2 QoS 1 messages at a time; a 3.1.1 one gets max_inflight_messages', async () => {
+    const v5 = await Raw5.open(node.mqttPort, 'rmc5')
+    await v5.subscribe('rmc/t', 1)
+    const v4 = await rawSubscriber(node, 'rmc4', 'rmc/t', 1)
+    const pub = await connect5(node)
+    for (let i = 0; i < 5; i++) await pub.publishAsync('rmc/t', String(i), { qos: 1 })
+    await waitFor(() => v5.received('publish').length >= 2, 5000, 'two messages at the v5 subscriber')
+    await waitFor(() => publishes(v4).length >= 5, 5000, 'five messages at the 3.1.1 subscriber')
+    await pause(QUIET_MS)
+    assert.deepEqual((v5.received('publish') as IPublishPacket[]).map(p => p.payload.toString()), ['0', '1'])
+    const first = v5.received('publish')[0] as IPublishPacket
+    v5.send({ cmd: 'puback', messageId: first.messageId })
+    await waitFor(() => v5.received('publish').length >= 3, 5000, 'the third message once one is acknowledged')
+    v5.close()
+    v4.close()
+    await endAll(pub)
+  })
+})
+
 describe('MQTT 5 subscription identifiers', () => {
   let node: TestNode
   before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })

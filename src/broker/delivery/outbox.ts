@@ -294,7 +294,10 @@ export class SessionQueue {
   private hasRoom (): boolean {
     const configured = this.host.settings.maxInflight
     let limit = configured === 0 ? MAX_WINDOW : Math.min(configured, MAX_WINDOW)
-    if (this.client.version === 5 && this.client.receiveMaximum > 0) limit = Math.min(limit, this.client.receiveMaximum)
+    if (this.client.version === 5) {
+      limit = Math.min(limit, this.host.settings.receiveMaxClient)
+      if (this.client.receiveMaximum > 0) limit = Math.min(limit, this.client.receiveMaximum)
+    }
     return this.window.size < limit
   }
 

@@ -5,12 +5,14 @@ import type { Settings } from '../../config/settings.js'
 const KEYS = new Set([
   'max_inflight_messages', 'max_online_messages', 'queue_type', 'retry_interval',
   'upgrade_outgoing_qos', 'override_max_online_messages', 'allow_multiple_sessions', 'queue_deliver_mode',
-  'persistent_client_expiration', 'outgoing_buffer_limit'
+  'persistent_client_expiration', 'outgoing_buffer_limit', 'receive_max_client'
 ])
 
 export class QueueSettings {
   /** unacknowledged QoS 1/2 messages per session; 0 = unlimited */
   maxInflight = 20
+  /** receive_max_client: MQTT 5 clients get at most this many unacknowledged QoS 1/2 messages */
+  receiveMaxClient = 65535
   /** messages waiting beyond the inflight window; -1 = unlimited */
   maxOnline = 1000
   /** queue_type = lifo: a full queue drops its oldest message instead of the new one */
@@ -45,6 +47,7 @@ export class QueueSettings {
   private read (): void {
     const s = this.settings
     this.maxInflight = s.number('max_inflight_messages')
+    this.receiveMaxClient = s.number('receive_max_client')
     this.maxOnline = s.number('max_online_messages')
     this.lifo = s.string('queue_type') === 'lifo'
     this.retryMs = s.number('retry_interval') * 1000
