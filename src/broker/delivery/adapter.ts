@@ -129,7 +129,7 @@ export interface PacketGuard {
   failed: (client: Client, cmd: string, err: unknown) => void
 }
 
-/** How long a refusal's CONNACK/DISCONNECT may take to leave before the connection is cut. */
+/** How long a refused connection may stay half-closed, for its CONNACK/DISCONNECT to be read, before it is cut. */
 const REFUSAL_FLUSH_MS = 1000
 
 /**
@@ -300,12 +300,17 @@ function refuse (client: Client, reply: Reply, reasonCode: number): void {
   const packet = reply === 'connack'
     ? { cmd: 'connack' as const, sessionPresent: false, reasonCode }
     : { cmd: 'disconnect' as const, reasonCode }
+  // The reply, then FIN; the socket is destroyed once the client closes its
+  // side or after a grace time. Destroying it at once, with the client's bytes
+  // still unread, sends a reset that can discard the reply before the client reads it.
+  const conn = client.conn as unknown as NodeJS.ReadWriteStream & { once: (event: 'close', listener: () => void) => void }
   const timer = setTimeout(() => { client.close() }, REFUSAL_FLUSH_MS)
   timer.unref()
-  client.conn.write(mqttPacket.generate(packet, { protocolVersion: 5 }), () => {
+  conn.once('close', () => {
     clearTimeout(timer)
     client.close()
   })
+  conn.end(mqttPacket.generate(packet, { protocolVersion: 5 }))
 }
 
 /**
