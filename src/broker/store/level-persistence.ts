@@ -11,6 +11,7 @@
 // class settles when its writes are in LevelDB's log, except for queued and
 // retained messages, which are written behind (see outgoingEnqueueCombi and
 // flushed()).
+import type { StoredSubscription } from './persistence.js'
 import { Readable } from 'node:stream'
 import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
 import {
@@ -58,14 +59,7 @@ export interface PacketLike {
   [field: string]: unknown
 }
 
-export interface SubscriptionLike {
-  topic: string
-  qos: number
-  rh?: number
-  rap?: boolean
-  nl?: boolean
-  subscriptionIdentifier?: number
-}
+export type SubscriptionLike = StoredSubscription
 
 interface SubscriptionRecord {
   qos: number
