@@ -146,12 +146,12 @@ export class SessionQueue {
   /**
    * A PUBREC from the client, before aedes handles it. aedes answers it with
    * PUBREL, so a retry must be that PUBREL, not the PUBLISH (MQTT-4.3.3). An
-   * MQTT 5 PUBREC with an error reason ends the exchange: no PUBREL follows;
-   * aedes clears a persistent session's copy, which acks it (see store-tap.ts).
+   * MQTT 5 PUBREC with an error reason ends the exchange: no PUBREL follows
+   * (aedes clears a persistent session's stored copy).
    */
   pubrecReceived (messageId: number, reasonCode: number | undefined): void {
     if (this.client.version === 5 && (reasonCode ?? 0) >= 0x80) {
-      if (this.client.clean) this.acked(messageId)
+      this.acked(messageId)
       return
     }
     this.window.released(messageId, Date.now())

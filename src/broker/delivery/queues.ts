@@ -84,8 +84,10 @@ export class Queues implements SessionHost {
    */
   connecting (client: Client, packet: ConnectPacket): void {
     const session = new SessionQueue(client, this)
+    // acknowledgements as the client sends them, for every kind of session
     onParsedPacket(client, parsed => {
-      if (parsed.cmd === 'pubrec') session.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
+      if (parsed.cmd === 'puback' || parsed.cmd === 'pubcomp') session.acked(parsed.messageId ?? 0)
+      else if (parsed.cmd === 'pubrec') session.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
     })
     session.resume = packet.clean === false
     session.loading = session.resume

@@ -1,10 +1,8 @@
 // The persistence aedes sees: the node's store, with the delivery layer listening
 // in on the calls that concern outgoing messages.
 //
-// - PUBACK/PUBCOMP reach the store as outgoingClearMessageId(client, ack) for
-//   every session, clean or not: that is how a session learns of its acks.
-//   (A PUBREC is learned from the parser, see queues.ts: aedes tells the store
-//   only for persistent sessions.)
+// - Sessions learn of PUBACK, PUBREC and PUBCOMP from the parser (see
+//   queues.ts), not from the store calls aedes makes for them.
 // - When authorizeForward holds a message back, aedes asks the store to forget
 //   it (a clear without packet id); the queue still delivers it, so that call is
 //   ignored for a live session.
@@ -54,14 +52,9 @@ export function tapPersistence<P extends Persistence> (inner: P, sessionOf: Sess
       // a held-back message's stub that arrived after its session closed: nothing was stored for it
       if (packet.brokerId === INJECTED_BROKER_ID) return undefined
       const session = sessionOf(client)
-      if (session !== undefined && !session.closed) {
-        // (an MQTT 5 PUBREC with an error reason ends a QoS 2 exchange like a PUBCOMP)
-        if (packet.cmd === 'puback' || packet.cmd === 'pubcomp' || packet.cmd === 'pubrec') {
-          if (packet.messageId !== undefined) session.acked(packet.messageId)
-        } else if ((packet.cmd ?? 'publish') === 'publish' && packet.messageId === undefined) {
-          return undefined // a message the session holds back, not a message to forget
-        }
-      }
+      const heldBack = (packet.cmd ?? 'publish') === 'publish' && packet.messageId === undefined
+      // a message the session holds back, not a message to forget
+      if (heldBack && session !== undefined && !session.closed) return undefined
       return await inner.outgoingClearMessageId(client, packet)
     },
 
