@@ -563,3 +563,40 @@ export function isDroppedUnacknowledged (packet: object): boolean {
 export function setTopicAliasMaximum (broker: unknown, max: number): void {
   (broker as { topicAliasMaximum: number }).topicAliasMaximum = max
 }
+
+// ---- Outgoing topic aliases (src/broker/delivery/topic-aliases.ts).
+// 12. Every byte aedes and this module send a connection after its CONNACK goes
+//     (pinned in test/unit/broker/delivery/adapter.test.ts)
+//     through client.conn.write (mqtt-packet's writeToStream writes a packet
+//     as consecutive pieces, in one turn), Buffers or utf8 strings.
+
+type WriteCallback = (err?: Error | null) => void
+
+/**
+ * Passes every chunk written to the connection from now on through `rewrite`
+ * (which may hold bytes back until a packet's head is whole). Call it when
+ * the CONNACK is being written: the CONNACK itself does not pass through.
+ */
+export function rewriteWrites (client: Client, rewrite: (chunk: Buffer) => Buffer[]): void {
+  const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean, writableNeedDrain?: boolean }
+  const write = conn.write
+  let waiting: WriteCallback[] = []
+  conn.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    const encoding = typeof rest[0] === 'string' ? rest[0] as BufferEncoding : 'utf8'
+    const callback = rest.find(r => typeof r === 'function') as WriteCallback | undefined
+    if (callback !== undefined) waiting.push(callback)
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, encoding)
+    const out = rewrite(bytes)
+    let result = conn.writableNeedDrain !== true
+    for (let i = 0; i < out.length; i++) {
+      if (i < out.length - 1 || waiting.length === 0) {
+        result = write.call(this, out[i])
+        continue
+      }
+      const callbacks = waiting
+      waiting = []
+      result = write.call(this, out[i], (err?: Error | null) => { for (const cb of callbacks) cb(err) })
+    }
+    return result
+  }
+}

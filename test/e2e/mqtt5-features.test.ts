@@ -1,0 +1,131 @@
+// MQTT 5 features seen on the wire by raw v5 clients (test/e2e/helpers/raw5.ts)
+// and as MQTT.js reports them: topic aliases towards clients, subscription
+// options, request/response, problem information, reason codes, properties
+// passed through, retained message expiry, session expiry at DISCONNECT, will
+// delay, takeover and keep alive.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import type { IPublishPacket, ISubackPacket, Packet } from 'mqtt-packet'
+import { collect, connect, endAll } from './helpers/mqtt.js'
+import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { pause, QUIET_MS } from './helpers/queue.js'
+import { RawClient5 } from './helpers/raw5.js'
+
+/** A raw v5 client subscribed with `options` (qos, nl, rap, rh) to one filter; fails unless granted. */
+async function subscriber (node: TestNode, clientId: string, topic: string, options: Record<string, unknown> = {}, connect: Record<string, unknown> = {}): Promise<RawClient5> {
+  const { raw, connack } = await RawClient5.connect(node.mqttPort, clientId, connect)
+  assert.equal(connack.reasonCode, 0)
+  const qos = (options.qos ?? 1) as number
+  raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos, ...options }] } as Packet)
+  const suback = await raw.next('suback') as ISubackPacket
+  assert.deepEqual(suback.granted, [qos], `SUBACK for ${topic}`)
+  return raw
+}
+
+async function publish (node: TestNode, topic: string, payload: string, opts: { qos?: 0 | 1 | 2, retain?: boolean, properties?: Record<string, unknown> } = {}): Promise<void> {
+  const pub = await connect(node.mqttUrl, { protocolVersion: 5 })
+  await pub.publishAsync(topic, payload, { qos: opts.qos ?? 1, retain: opts.retain ?? false, ...(opts.properties !== undefined ? { properties: opts.properties } : {}) })
+  await pub.endAsync() // not forced: a QoS 0 PUBLISH is written before the DISCONNECT
+}
+
+/** The PUBLISHes received so far: [topic, alias, payload]. */
+function aliasing (raw: RawClient5): Array<[string, number | undefined, string]> {
+  return (raw.received('publish') as IPublishPacket[]).map(p => [p.topic, p.properties?.topicAlias, p.payload.toString()])
+}
+
+async function waitPublishes (raw: RawClient5, n: number, timeoutMs = 5000): Promise<IPublishPacket[]> {
+  await waitFor(() => raw.received('publish').length >= n, timeoutMs, `${n} PUBLISHes (got ${raw.received('publish').length})`)
+  return raw.received('publish') as IPublishPacket[]
+}
+
+describe('MQTT 5 topic aliases towards clients (topic_alias_max_client = 2, retry_interval = 1)', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'topic_alias_max_client = 2', 'retry_interval = 1'] }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  for (const qos of [0, 1] as const) {
+    it(`QoS ${qos}: the second PUBLISH of a topic has an empty topic and the alias; once both aliases are used, a third topic goes out in full (MQTT 5 §3.3.2.3.4)`, async () => {
+      const raw = await subscriber(node, `aliased${qos}`, `al${qos}/#`, { qos }, { properties: { topicAliasMaximum: 10 } })
+      for (const [topic, payload] of [['a', '1'], ['a', '2'], ['b', '3'], ['c', '4'], ['b', '5'], ['c', '6']]) {
+        await publish(node, `al${qos}/${topic}`, payload, { qos })
+      }
+      const got = await waitPublishes(raw, 6)
+      if (qos === 1) for (const p of got) raw.send({ cmd: 'puback', messageId: p.messageId } as Packet)
+      assert.deepEqual(aliasing(raw), [
+        [`al${qos}/a`, 1, '1'], ['', 1, '2'], [`al${qos}/b`, 2, '3'], [`al${qos}/c`, undefined, '4'], ['', 2, '5'], [`al${qos}/c`, undefined, '6']
+      ])
+      raw.close()
+    })
+  }
+
+  it('a retained message delivered at SUBSCRIBE takes an alias, and the next live one uses it', async () => {
+    await publish(node, 'alr/t', 'kept', { retain: true })
+    const raw = await subscriber(node, 'aliasedr', 'alr/t', { qos: 1 }, { properties: { topicAliasMaximum: 2 } })
+    await waitPublishes(raw, 1)
+    await publish(node, 'alr/t', 'live')
+    const got = await waitPublishes(raw, 2)
+    for (const p of got) raw.send({ cmd: 'puback', messageId: p.messageId } as Packet)
+    assert.deepEqual(aliasing(raw), [['alr/t', 1, 'kept'], ['', 1, 'live']])
+    assert.equal(got[0].retain, true)
+    await publish(node, 'alr/t', '', { retain: true })
+    raw.close()
+  })
+
+  it('a resend with DUP on the same connection may use the alias; after a reconnect it carries the topic again (MQTT-3.3.2-7)', async () => {
+    const session = { clean: false, properties: { topicAliasMaximum: 2, sessionExpiryInterval: 60 } }
+    const first = await subscriber(node, 'aliasdup', 'ald/t', { qos: 1 }, session)
+    await publish(node, 'ald/t', 'one')
+    await publish(node, 'ald/t', 'two')
+    // neither is acknowledged: the retry (retry_interval = 1) sends both again with DUP
+    await waitPublishes(first, 4, 4000)
+    const firstRound = aliasing(first).slice(0, 4)
+    assert.deepEqual(firstRound, [['ald/t', 1, 'one'], ['', 1, 'two'], ['', 1, 'one'], ['', 1, 'two']])
+    assert.deepEqual((first.received('publish') as IPublishPacket[]).slice(2, 4).map(p => p.dup), [true, true])
+    first.close()
+    const { raw: second, connack } = await RawClient5.connect(node.mqttPort, 'aliasdup', session)
+    assert.equal(connack.sessionPresent, true)
+    const again = await waitPublishes(second, 2)
+    assert.deepEqual(aliasing(second).slice(0, 2), [['ald/t', 1, 'one'], ['', 1, 'two']])
+    assert.deepEqual(again.slice(0, 2).map(p => p.dup), [true, true])
+    for (const p of again) second.send({ cmd: 'puback', messageId: p.messageId } as Packet)
+    second.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } } as Packet)
+    await second.waitClosed()
+  })
+
+  it('a client whose CONNECT has no Topic Alias Maximum (0) gets no alias', async () => {
+    const raw = await subscriber(node, 'noalias', 'aln/t', { qos: 0 })
+    await publish(node, 'aln/t', '1', { qos: 0 })
+    await publish(node, 'aln/t', '2', { qos: 0 })
+    await waitPublishes(raw, 2)
+    assert.deepEqual(aliasing(raw), [['aln/t', undefined, '1'], ['aln/t', undefined, '2']])
+    raw.close()
+  })
+
+  it('an MQTT.js client with topicAliasMaximum receives every message with its topic', async () => {
+    const sub = await connect(node.mqttUrl, { protocolVersion: 5, properties: { topicAliasMaximum: 5 } })
+    const got = collect(sub)
+    await sub.subscribeAsync('alj/#', { qos: 1 })
+    for (const [topic, payload] of [['x', '1'], ['y', '2'], ['x', '3'], ['y', '4'], ['z', '5']]) {
+      await publish(node, `alj/${topic}`, payload, { qos: payload === '3' ? 0 : 1 })
+    }
+    await waitFor(() => got.length === 5, 5000, 'five messages')
+    assert.deepEqual(got.map(m => [m.topic, m.payload]), [['alj/x', '1'], ['alj/y', '2'], ['alj/x', '3'], ['alj/y', '4'], ['alj/z', '5']])
+    await endAll(sub)
+  })
+
+  it('`vmq set topic_alias_max_client` applies to connections made after it', async () => {
+    const before = await subscriber(node, 'alsetold', 'als/t', { qos: 0 }, { properties: { topicAliasMaximum: 5 } })
+    const set = await node.admin(['set', 'topic_alias_max_client=0'])
+    assert.equal(set.code, 0, set.stderr)
+    const after = await subscriber(node, 'alsetnew', 'als/t', { qos: 0 }, { properties: { topicAliasMaximum: 5 } })
+    await publish(node, 'als/t', '1', { qos: 0 })
+    await publish(node, 'als/t', '2', { qos: 0 })
+    await waitPublishes(before, 2)
+    await waitPublishes(after, 2)
+    assert.deepEqual(aliasing(before), [['als/t', 1, '1'], ['', 1, '2']])
+    assert.deepEqual(aliasing(after), [['als/t', undefined, '1'], ['als/t', undefined, '2']])
+    before.close()
+    after.close()
+    assert.equal((await node.admin(['set', 'topic_alias_max_client=2'])).code, 0)
+  })
+})
