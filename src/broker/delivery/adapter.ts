@@ -566,9 +566,9 @@ export function setTopicAliasMaximum (broker: unknown, max: number): void {
 
 // ---- Outgoing topic aliases (src/broker/delivery/topic-aliases.ts).
 // 12. Every byte aedes and this module send a connection after its CONNACK goes
-//     (pinned in test/unit/broker/delivery/adapter.test.ts)
 //     through client.conn.write (mqtt-packet's writeToStream writes a packet
-//     as consecutive pieces, in one turn), Buffers or utf8 strings.
+//     as consecutive pieces, in one turn), Buffers or utf8 strings. Pinned in
+//     test/unit/broker/delivery/adapter.test.ts.
 
 type WriteCallback = (err?: Error | null) => void
 
