@@ -129,3 +129,112 @@ describe('MQTT 5 topic aliases towards clients (topic_alias_max_client = 2, retr
     assert.equal((await node.admin(['set', 'topic_alias_max_client=2'])).code, 0)
   })
 })
+
+describe('MQTT 5 subscription options, request/response and properties passed through', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('No Local: a subscriber with No Local gets no copy of its own PUBLISH, others\' it gets; without it, its own too (MQTT-3.8.3-3)', async () => {
+    const local = await subscriber(node, 'nl1', 'nl/t', { qos: 0, nl: true })
+    const plain = await subscriber(node, 'nl0', 'nl/t', { qos: 0, nl: false })
+    local.send({ cmd: 'publish', topic: 'nl/t', payload: Buffer.from('from nl1'), qos: 0, retain: false, dup: false } as Packet)
+    plain.send({ cmd: 'publish', topic: 'nl/t', payload: Buffer.from('from nl0'), qos: 0, retain: false, dup: false } as Packet)
+    await waitPublishes(plain, 2)
+    await waitPublishes(local, 1)
+    await pause(QUIET_MS)
+    assert.deepEqual((local.received('publish') as IPublishPacket[]).map(p => p.payload.toString()), ['from nl0'])
+    assert.deepEqual((plain.received('publish') as IPublishPacket[]).map(p => p.payload.toString()).sort(), ['from nl0', 'from nl1'])
+    local.close()
+    plain.close()
+  })
+
+  it('Retain As Published: a live retained PUBLISH keeps RETAIN 1 only for the subscription with it; a retained message sent at SUBSCRIBE has RETAIN 1 either way (MQTT-3.3.1-12/13, -9)', async () => {
+    const kept = await subscriber(node, 'rap1', 'rap/t', { qos: 0, rap: true })
+    const cleared = await subscriber(node, 'rap0', 'rap/t', { qos: 0, rap: false })
+    await publish(node, 'rap/t', 'r', { qos: 0, retain: true })
+    const [k] = await waitPublishes(kept, 1)
+    const [c] = await waitPublishes(cleared, 1)
+    assert.deepEqual([k.retain, c.retain], [true, false])
+    const late = await subscriber(node, 'rap0late', 'rap/t', { qos: 0, rap: false })
+    const [l] = await waitPublishes(late, 1)
+    assert.equal(l.retain, true)
+    await publish(node, 'rap/t', '', { qos: 0, retain: true })
+    for (const raw of [kept, cleared, late]) raw.close()
+  })
+
+  it('Retain Handling 0 sends retained messages at every SUBSCRIBE, 1 only when the subscription is new, 2 never (MQTT 5 §3.8.3.1)', async () => {
+    await publish(node, 'rh/t', 'kept', { qos: 0, retain: true })
+    for (const rh of [0, 1, 2]) {
+      const raw = await subscriber(node, `rh${rh}`, 'rh/t', { qos: 0, rh })
+      raw.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: 'rh/t', qos: 0, rh }] } as Packet)
+      assert.deepEqual((await raw.next('suback') as ISubackPacket).granted, [0])
+      await pause(QUIET_MS)
+      const expected = rh === 0 ? 2 : rh === 1 ? 1 : 0
+      assert.equal(raw.received('publish').length, expected, `Retain Handling ${rh}`)
+      raw.close()
+    }
+    await publish(node, 'rh/t', '', { qos: 0, retain: true })
+  })
+
+  it('request/response: Response Topic and Correlation Data reach the subscriber unchanged', async () => {
+    const raw = await subscriber(node, 'rr', 'rr/req', { qos: 1 })
+    await publish(node, 'rr/req', 'q', { properties: { responseTopic: 'rr/reply/1', correlationData: Buffer.from([0, 1, 0xff]) } })
+    const [got] = await waitPublishes(raw, 1)
+    assert.equal(got.properties?.responseTopic, 'rr/reply/1')
+    assert.deepEqual(got.properties?.correlationData, Buffer.from([0, 1, 0xff]))
+    raw.close()
+  })
+
+  it('Request Response Information: the CONNACK carries no Response Information (the node offers none, like VerneMQ)', async () => {
+    const { raw, connack } = await RawClient5.connect(node.mqttPort, 'rri', { properties: { requestResponseInformation: true } })
+    assert.equal(connack.reasonCode, 0)
+    assert.equal(connack.properties?.responseInformation, undefined)
+    raw.close()
+  })
+
+  it('Content Type, Payload Format Indicator and User Properties pass through; a payload marked UTF-8 is not checked (invalid bytes arrive as sent)', async () => {
+    const raw = await subscriber(node, 'ct', 'ct/t', { qos: 1 })
+    const payload = Buffer.from([0x68, 0xff, 0xfe, 0xc3])
+    const pub = await RawClient5.connect(node.mqttPort, 'ctpub')
+    pub.raw.send({ cmd: 'publish', topic: 'ct/t', payload, qos: 1, messageId: 1, retain: false, dup: false, properties: { payloadFormatIndicator: true, contentType: 'application/x-test; v=1', userProperties: { a: '1', b: ['2', '3'] } } } as Packet)
+    assert.equal(((await pub.raw.next('puback')) as { reasonCode?: number }).reasonCode ?? 0, 0)
+    const [got] = await waitPublishes(raw, 1)
+    assert.deepEqual(got.payload, payload)
+    assert.equal(got.properties?.payloadFormatIndicator, true)
+    assert.equal(got.properties?.contentType, 'application/x-test; v=1')
+    assert.deepEqual({ ...got.properties?.userProperties }, { a: '1', b: ['2', '3'] })
+    pub.raw.close()
+    raw.close()
+  })
+
+  it('PUBACK to a QoS 1 PUBLISH nobody subscribes to is 0x00 (Success), as VerneMQ sends, not 0x10', async () => {
+    const { raw } = await RawClient5.connect(node.mqttPort, 'nosubs')
+    raw.send({ cmd: 'publish', topic: 'nobody/here', payload: Buffer.from('x'), qos: 1, messageId: 5, retain: false, dup: false } as Packet)
+    const puback = await raw.next('puback') as { messageId: number, reasonCode?: number }
+    assert.deepEqual([puback.messageId, puback.reasonCode ?? 0], [5, 0])
+    raw.close()
+  })
+
+  it('a retained message whose expiry passed is not sent to a new subscriber; one that has not goes out with the interval that remains (MQTT-3.3.2-5/6)', async () => {
+    await publish(node, 'rx/short', 'short', { retain: true, properties: { messageExpiryInterval: 1 } })
+    await publish(node, 'rx/long', 'long', { retain: true, properties: { messageExpiryInterval: 100 } })
+    await pause(2100)
+    const raw = await subscriber(node, 'rx', 'rx/+', { qos: 1 })
+    const [got] = await waitPublishes(raw, 1)
+    await pause(QUIET_MS)
+    assert.deepEqual((raw.received('publish') as IPublishPacket[]).map(p => p.payload.toString()), ['long'])
+    const left = got.properties?.messageExpiryInterval ?? 0
+    assert.ok(left >= 96 && left <= 98, `remaining interval ${left}`)
+    await publish(node, 'rx/long', '', { retain: true })
+    raw.close()
+  })
+
+  it('UNSUBACK: 0x00 for a filter the client held, 0x11 (No subscription existed) for one it did not', async () => {
+    const raw = await subscriber(node, 'unsub', 'us/a', { qos: 0 })
+    raw.send({ cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['us/a', 'us/b'] } as Packet)
+    const unsuback = await raw.next('unsuback') as { messageId: number, granted?: number[], reasonCodes?: number[] }
+    assert.deepEqual(unsuback.granted ?? unsuback.reasonCodes, [0x00, 0x11])
+    raw.close()
+  })
+})
