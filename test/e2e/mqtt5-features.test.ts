@@ -5,9 +5,11 @@
 // delay, takeover and keep alive.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import type { IPublishPacket, ISubackPacket, Packet } from 'mqtt-packet'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { IConnackPacket, IDisconnectPacket, IPublishPacket, ISubackPacket, Packet } from 'mqtt-packet'
 import { collect, connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 import { pause, QUIET_MS } from './helpers/queue.js'
 import { RawClient5 } from './helpers/raw5.js'
 
@@ -236,5 +238,148 @@ describe('MQTT 5 subscription options, request/response and properties passed th
     const unsuback = await raw.next('unsuback') as { messageId: number, granted?: number[], reasonCodes?: number[] }
     assert.deepEqual(unsuback.granted ?? unsuback.reasonCodes, [0x00, 0x11])
     raw.close()
+  })
+})
+
+describe('MQTT 5 reason codes and problem information (ACL on, max_subscriptions_per_client = 2)', () => {
+  let node: TestNode
+  before(async () => {
+    const acl = join(tempDir(), 'vmq.acl')
+    writeFileSync(acl, 'topic allowed/#\n')
+    node = await startNode({ conf: ['allow_anonymous = on', 'plugins.vmq_passwd = off', `vmq_acl.acl_file = ${acl}`, 'max_subscriptions_per_client = 2'] })
+  })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('SUBACK 0x87 (Not authorized) for a filter the ACL denies', async () => {
+    const { raw } = await RawClient5.connect(node.mqttPort, 'denied')
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'secret/t', qos: 1 }] } as Packet)
+    assert.deepEqual((await raw.next('suback') as ISubackPacket).granted, [0x87])
+    raw.close()
+  })
+
+  it('SUBACK 0x97 (Quota exceeded) for a filter beyond max_subscriptions_per_client', async () => {
+    const { raw } = await RawClient5.connect(node.mqttPort, 'quota')
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'allowed/1', qos: 0 }, { topic: 'allowed/2', qos: 1 }, { topic: 'allowed/3', qos: 0 }] } as Packet)
+    assert.deepEqual((await raw.next('suback') as ISubackPacket).granted, [0, 1, 0x97])
+    raw.close()
+  })
+
+  it('a malformed topic filter gets DISCONNECT 0x8F (Topic Filter invalid) and the connection is closed, as VerneMQ does', async () => {
+    const { raw } = await RawClient5.connect(node.mqttPort, 'badfilter')
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'allowed/#/x', qos: 0 }] } as Packet)
+    assert.equal((await raw.next('disconnect') as IDisconnectPacket).reasonCode, 0x8f)
+    await raw.waitClosed()
+  })
+
+  for (const requested of [true, false]) {
+    it(`Request Problem Information ${requested ? '1' : '0'}: a PUBACK 0x87 ${requested ? 'carries' : 'carries no'} Reason String (MQTT-3.1.2-29)`, async () => {
+      const { raw } = await RawClient5.connect(node.mqttPort, `rpi${String(requested)}`, { properties: { requestProblemInformation: requested } })
+      raw.send({ cmd: 'publish', topic: 'secret/t', payload: Buffer.from('x'), qos: 1, messageId: 9, retain: false, dup: false } as Packet)
+      const puback = await raw.next('puback') as { reasonCode: number, properties?: { reasonString?: string, userProperties?: unknown } }
+      assert.equal(puback.reasonCode, 0x87)
+      if (requested) assert.equal(typeof puback.properties?.reasonString, 'string')
+      else assert.equal(puback.properties, undefined)
+      raw.close()
+    })
+  }
+})
+
+describe('MQTT 5 session expiry at DISCONNECT, will delay, takeover and keep alive', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  async function present (clientId: string): Promise<boolean> {
+    const { raw, connack } = await RawClient5.connect(node.mqttPort, clientId, { clean: false, properties: { sessionExpiryInterval: 60 } })
+    raw.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } } as Packet)
+    await raw.waitClosed()
+    return connack.sessionPresent
+  }
+
+  it('a DISCONNECT may change a Session Expiry Interval > 0 to another value: 120 keeps the session, 0 ends it (MQTT 5 §3.14.2.2.2)', async () => {
+    for (const [clientId, atDisconnect, kept] of [['sei120', 120, true], ['sei0', 0, false]] as const) {
+      const { raw } = await RawClient5.connect(node.mqttPort, clientId, { clean: false, properties: { sessionExpiryInterval: 60 } })
+      raw.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: atDisconnect } } as Packet)
+      await raw.waitClosed()
+      await pause(200)
+      assert.equal(await present(clientId), kept, `${clientId}: DISCONNECT with ${atDisconnect}`)
+    }
+  })
+
+  it('a DISCONNECT setting Session Expiry Interval > 0 after a CONNECT with 0 gets DISCONNECT 0x82 and the session still ends (MQTT-3.14.2-2)', async () => {
+    const { raw } = await RawClient5.connect(node.mqttPort, 'sei0to30', { clean: false })
+    raw.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 30 } } as Packet)
+    assert.equal((await raw.next('disconnect') as IDisconnectPacket).reasonCode, 0x82)
+    await raw.waitClosed()
+    await pause(200)
+    assert.equal(await present('sei0to30'), false)
+  })
+
+  async function watcher (id: string): Promise<RawClient5> {
+    return await subscriber(node, id, 'wd/#', { qos: 1 })
+  }
+
+  it('a will with Will Delay Interval 2 is published after the delay, not before (MQTT 5 §3.1.3.2.2)', async () => {
+    const watch = await watcher('wdw1')
+    const { raw } = await RawClient5.connect(node.mqttPort, 'wd1', {
+      properties: { sessionExpiryInterval: 30 },
+      will: { topic: 'wd/1', payload: Buffer.from('late'), qos: 1, retain: false, properties: { willDelayInterval: 2 } }
+    })
+    const dropped = Date.now()
+    raw.close()
+    await pause(1200)
+    assert.equal(watch.received('publish').length, 0, 'no will before the delay')
+    const [will] = await waitPublishes(watch, 1, 5000)
+    assert.equal(will.payload.toString(), 'late')
+    assert.ok(Date.now() - dropped >= 1900, `published after ${Date.now() - dropped} ms`)
+    watch.close()
+  })
+
+  it('a will is not published when the client reconnects within the Will Delay Interval', async () => {
+    const watch = await watcher('wdw2')
+    const session = { clean: false, properties: { sessionExpiryInterval: 30 } }
+    const { raw } = await RawClient5.connect(node.mqttPort, 'wd2', { ...session, will: { topic: 'wd/2', payload: Buffer.from('never'), qos: 1, retain: false, properties: { willDelayInterval: 2 } } })
+    raw.close()
+    await pause(500)
+    const { raw: again, connack } = await RawClient5.connect(node.mqttPort, 'wd2', session)
+    assert.equal(connack.sessionPresent, true)
+    await pause(2500)
+    assert.equal(watch.received('publish').length, 0)
+    again.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } } as Packet)
+    watch.close()
+  })
+
+  it('a will whose delay is longer than the Session Expiry Interval is published when the session ends (MQTT 5 §3.1.3.2.2)', async () => {
+    const watch = await watcher('wdw3')
+    const { raw } = await RawClient5.connect(node.mqttPort, 'wd3', {
+      properties: { sessionExpiryInterval: 1 },
+      will: { topic: 'wd/3', payload: Buffer.from('at session end'), qos: 1, retain: false, properties: { willDelayInterval: 30 } }
+    })
+    const dropped = Date.now()
+    raw.close()
+    const [will] = await waitPublishes(watch, 1, 5000)
+    assert.equal(will.payload.toString(), 'at session end')
+    assert.ok(Date.now() - dropped >= 900, `published after ${Date.now() - dropped} ms`)
+    watch.close()
+  })
+
+  it('a session taken over by a new connection: the old one gets DISCONNECT 0x8E (Session taken over)', async () => {
+    const { raw: first } = await RawClient5.connect(node.mqttPort, 'taken')
+    const { raw: second, connack } = await RawClient5.connect(node.mqttPort, 'taken')
+    assert.equal(connack.reasonCode, 0)
+    assert.equal((await first.next('disconnect') as IDisconnectPacket).reasonCode, 0x8e)
+    await first.waitClosed()
+    assert.equal(second.closed, false)
+    second.close()
+  })
+
+  it('a client silent for 1.5 x its keep alive gets DISCONNECT 0x8D (Keep Alive timeout) and is closed, as VerneMQ does', async () => {
+    const { raw, connack } = await RawClient5.connect(node.mqttPort, 'silent', { keepalive: 1 })
+    assert.equal((connack as IConnackPacket).reasonCode, 0)
+    const opened = Date.now()
+    assert.equal((await raw.next('disconnect', 4000) as IDisconnectPacket).reasonCode, 0x8d)
+    await raw.waitClosed()
+    const after = Date.now() - opened
+    assert.ok(after >= 1400 && after < 3500, `closed after ${after} ms`)
   })
 })

@@ -37,6 +37,8 @@ import type { EventEmitter } from 'node:events'
 import type { Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import { PROTOCOL_ERROR, readVarint, scanProperties, type PropertyProblem } from '../../mqtt/property-scan.js'
+import { isValidTopicFilter } from '../../mqtt/topic-filter.js'
+import { PacketStream } from './packet-stream.js'
 
 /** brokerId of the stubs that carry held-back messages through client.publish */
 export const INJECTED_BROKER_ID = '\u0000vmq-queue'
@@ -89,7 +91,7 @@ export function onParsedPacket (client: Client, listener: (packet: { cmd: string
   parser?.prependListener('packet', listener)
 }
 
-interface ParsedPacket { cmd: string, properties?: Record<string, unknown> }
+interface ParsedPacket { cmd: string, properties?: Record<string, unknown>, subscriptions?: Array<{ topic: string }> }
 
 interface ParserInternals extends EventEmitter {
   _parseProperties: () => unknown
@@ -137,18 +139,21 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   const handlers = parser.listeners('packet') as Array<(packet: ParsedPacket) => void>
   parser.removeAllListeners('packet')
   let sawConnect = false
+  let connectSessionExpiry = 0
   let stopped = false
   parser.on('packet', function (this: ParserInternals, packet: ParsedPacket) {
     if (stopped) return
-    const problem = flagged.get(packet) ?? clientMayNotSend(packet)
+    const problem = flagged.get(packet) ?? clientMayNotSend(packet, connectSessionExpiry)
     if (problem !== undefined) {
       stopped = true
       guard.refused(client, packet.cmd, problem)
       refuse(client, packet.cmd, problem.reasonCode)
       return
     }
-    if (packet.cmd === 'connect') sawConnect = true
-    else if (sawConnect && !client.connected && parser._queue !== null) {
+    if (packet.cmd === 'connect') {
+      sawConnect = true
+      connectSessionExpiry = Number(packet.properties?.sessionExpiryInterval ?? 0)
+    } else if (sawConnect && !client.connected && parser._queue !== null) {
       holdUntilConnected(client as unknown as ClientInternals, packet)
       return
     }
@@ -184,10 +189,25 @@ function propertyBlock (parser: ParserInternals): Buffer {
   return list.slice(parser._pos, end)
 }
 
-/** MQTT-3.3.4-6: a client's PUBLISH carries no Subscription Identifier. */
-function clientMayNotSend (packet: ParsedPacket): PropertyProblem | undefined {
+const TOPIC_FILTER_INVALID = 0x8f
+
+/**
+ * Packets that break the protocol although they parse:
+ * - a client's PUBLISH with a Subscription Identifier (MQTT-3.3.4-6);
+ * - a DISCONNECT that sets a Session Expiry Interval after a CONNECT without
+ *   one (MQTT-3.14.2-2; aedes would ignore it silently);
+ * - a SUBSCRIBE with a malformed filter: DISCONNECT 0x8F as VerneMQ sends
+ *   (aedes would close without a word).
+ */
+function clientMayNotSend (packet: ParsedPacket, connectSessionExpiry: number): PropertyProblem | undefined {
   if (packet.cmd === 'publish' && packet.properties?.subscriptionIdentifier !== undefined) {
     return { reasonCode: PROTOCOL_ERROR, reason: 'a PUBLISH from a client carries a subscription identifier' }
+  }
+  if (packet.cmd === 'disconnect' && connectSessionExpiry === 0 && Number(packet.properties?.sessionExpiryInterval ?? 0) > 0) {
+    return { reasonCode: PROTOCOL_ERROR, reason: 'a DISCONNECT sets a session expiry interval the CONNECT did not have' }
+  }
+  if (packet.cmd === 'subscribe' && packet.subscriptions?.some(s => !isValidTopicFilter(s.topic)) === true) {
+    return { reasonCode: TOPIC_FILTER_INVALID, reason: 'a SUBSCRIBE has a malformed topic filter' }
   }
   return undefined
 }
@@ -574,14 +594,24 @@ type WriteCallback = (err?: Error | null) => void
 
 /**
  * Passes every chunk written to the connection from now on through `rewrite`
- * (which may hold bytes back until a packet's head is whole). Call it when
- * the CONNACK is being written: the CONNACK itself does not pass through.
+ * (which may hold bytes back until a packet's head is whole), until `finished`
+ * says it is done (checked before each chunk; nothing may be held back then).
+ * Call it when the CONNACK is being written or later: the CONNACK itself does
+ * not pass through.
  */
-export function rewriteWrites (client: Client, rewrite: (chunk: Buffer) => Buffer[]): void {
+export function rewriteWrites (client: Client, rewrite: (chunk: Buffer) => Buffer[], finished: () => boolean = () => false): void {
   const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean, writableNeedDrain?: boolean }
+  const own = Object.prototype.hasOwnProperty.call(conn, 'write')
   const write = conn.write
   let waiting: WriteCallback[] = []
-  conn.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+  conn.write = function rewritten (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    if (finished()) {
+      if (conn.write === rewritten) {
+        if (own) conn.write = write
+        else delete (conn as { write?: unknown }).write
+      }
+      return write.call(this, chunk, ...rest)
+    }
     const encoding = typeof rest[0] === 'string' ? rest[0] as BufferEncoding : 'utf8'
     const callback = rest.find(r => typeof r === 'function') as WriteCallback | undefined
     if (callback !== undefined) waiting.push(callback)
@@ -599,4 +629,39 @@ export function rewriteWrites (client: Client, rewrite: (chunk: Buffer) => Buffe
     }
     return result
   }
+}
+
+const SUBACK_TYPE = 9
+
+/**
+ * Lets `edit` change the reason codes of the connection's next SUBACK for
+ * `messageId` before it is written (aedes gives a refused subscription 0x87
+ * with no way to say why); other packets pass unchanged.
+ */
+export function editSuback (client: Client, messageId: number, edit: (granted: number[]) => void): void {
+  let done = false
+  const stream = new PacketStream({
+    headLength: (bytes, type, fixed, total) => {
+      if (done || type !== SUBACK_TYPE) return 0
+      if (bytes.length < fixed + 2) return undefined
+      return bytes.readUInt16BE(fixed) === messageId ? total : 0
+    },
+    rewrite: head => {
+      done = true
+      const suback = parseAs(head, 'suback') as mqttPacket.ISubackPacket | undefined
+      if (suback === undefined) return head
+      edit(suback.granted as number[])
+      return mqttPacket.generate(suback, { protocolVersion: 5 })
+    }
+  })
+  rewriteWrites(client, chunk => stream.write(chunk), () => done && stream.idle)
+}
+
+function parseAs (bytes: Buffer, cmd: string): mqttPacket.Packet | undefined {
+  let got: mqttPacket.Packet | undefined
+  const parser = mqttPacket.parser({ protocolVersion: 5 })
+  parser.on('packet', p => { got = p })
+  parser.on('error', () => { got = undefined })
+  parser.parse(bytes)
+  return got?.cmd === cmd ? got : undefined
 }

@@ -8,6 +8,7 @@
 // in full, without an alias.
 
 import { readVarint } from '../../mqtt/property-scan.js'
+import { PacketStream, varintSize, writeVarint } from './packet-stream.js'
 
 const PUBLISH = 3
 const TOPIC_ALIAS = 0x23
@@ -28,62 +29,29 @@ interface PublishHead {
 
 export class OutgoingTopicAliases {
   private readonly aliases = new Map<string, number>()
-  private pending: Buffer | undefined
-  /** bytes of the current packet still to be passed on unchanged */
-  private passing = 0
+  private readonly stream: PacketStream
 
   /**
    * @param max aliases this connection may use (the smaller of the setting and the client's maximum)
    * @param maxPacketSize the client's Maximum Packet Size, if any: an alias is not added past it
    */
-  constructor (private readonly max: number, private readonly maxPacketSize: number | undefined) {}
+  constructor (private readonly max: number, private readonly maxPacketSize: number | undefined) {
+    this.stream = new PacketStream({
+      headLength: (bytes, type, fixed, total) => {
+        if (type !== PUBLISH) return 0
+        const head = readPublishHead(bytes, fixed, total)
+        return head === undefined ? undefined : head.props + head.propsLength
+      },
+      rewrite: (head, total) => {
+        const parsed = readPublishHead(head, (readVarint(head, 1) as { next: number }).next, total) as PublishHead
+        return this.aliased(head, parsed) ?? head
+      }
+    })
+  }
 
   /** The bytes to write for `chunk`: packets pass unchanged, except the head of each PUBLISH. */
   rewrite (chunk: Buffer): Buffer[] {
-    const out: Buffer[] = []
-    let rest: Buffer = chunk
-    while (rest.length > 0) {
-      if (this.passing > 0) {
-        const n = Math.min(this.passing, rest.length)
-        out.push(n === rest.length ? rest : rest.subarray(0, n))
-        this.passing -= n
-        rest = rest.subarray(n)
-        continue
-      }
-      const buffered: Buffer = this.pending === undefined ? rest : Buffer.concat([this.pending, rest])
-      rest = Buffer.alloc(0)
-      const decided = this.decide(buffered)
-      if (decided === undefined) {
-        this.pending = buffered
-        break
-      }
-      this.pending = undefined
-      out.push(decided.head)
-      this.passing = decided.passing
-      rest = buffered.subarray(decided.used)
-    }
-    return out
-  }
-
-  /**
-   * The (rewritten) head of the packet at the start of `bytes`, how many bytes
-   * of `bytes` it replaces and how many of the packet follow unchanged; undefined
-   * until enough has arrived to decide.
-   */
-  private decide (bytes: Buffer): { head: Buffer, used: number, passing: number } | undefined {
-    const length = readVarint(bytes, 1)
-    if (length === undefined) return undefined
-    const fixed = length.next
-    const total = fixed + length.value
-    if (bytes[0] >> 4 !== PUBLISH) {
-      const used = Math.min(total, bytes.length)
-      return { head: bytes.subarray(0, used), used, passing: total - used }
-    }
-    const head = readPublishHead(bytes, fixed, total)
-    if (head === undefined) return undefined
-    const used = head.props + head.propsLength
-    const aliased = this.aliased(bytes, head)
-    return { head: aliased ?? bytes.subarray(0, used), used, passing: total - used }
+    return this.stream.write(chunk)
   }
 
   /** The head with the topic replaced by an alias (or given one), or undefined to send it as it is. */
@@ -164,18 +132,4 @@ function hasTopicAlias (props: Buffer): boolean {
     }
   }
   return false
-}
-
-function varintSize (value: number): number {
-  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4
-}
-
-function writeVarint (out: Buffer, at: number, value: number): number {
-  let left = value
-  for (;;) {
-    const digit = left % 0x80
-    left = Math.floor(left / 0x80)
-    out[at++] = left > 0 ? digit | 0x80 : digit
-    if (left === 0) return at
-  }
 }
