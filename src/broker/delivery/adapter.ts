@@ -589,6 +589,9 @@ export function setTopicAliasMaximum (broker: unknown, max: number): void {
 //     through client.conn.write (mqtt-packet's writeToStream writes a packet
 //     as consecutive pieces, in one turn), Buffers or utf8 strings. Pinned in
 //     test/unit/broker/delivery/adapter.test.ts.
+// 13. A subscription authorizeSubscribe refuses gets 0x87 in an MQTT 5 SUBACK
+//     (128 before 5), whose codes follow the SUBSCRIBE's subscriptions as
+//     deduplicated in place (packet.subscriptions). Pinned in adapter-connect.test.ts.
 
 type WriteCallback = (err?: Error | null) => void
 
