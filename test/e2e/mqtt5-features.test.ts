@@ -346,6 +346,7 @@ describe('MQTT 5 session expiry at DISCONNECT, will delay, takeover and keep ali
     await pause(2500)
     assert.equal(watch.received('publish').length, 0)
     again.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } } as Packet)
+    await again.waitClosed()
     watch.close()
   })
 
