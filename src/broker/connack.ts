@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto'
 import type { Client, ConnectPacket } from 'aedes'
 import type { IConnackPacket } from 'mqtt-packet'
 import type { Settings } from '../config/settings.js'
-import { onConnack } from './delivery/adapter.js'
+import { onConnack, rewriteWrites } from './delivery/adapter.js'
+import { OutgoingTopicAliases } from './delivery/topic-aliases.js'
 import { receiveMaximumOf } from './inbound-quota.js'
 
 /** the protocol's Receive Maximum when none is sent (MQTT 5 §3.2.2.3.3) */
@@ -19,6 +20,8 @@ interface Granted {
   sessionStored: boolean
   assignedClientId?: string
   serverKeepAlive?: number
+  /** MQTT 5: topic aliases the broker uses towards the client (topic_alias_max_client and the client's Topic Alias Maximum) */
+  topicAliasesOut: number
 }
 
 const granted = new WeakMap<Client, Granted>()
@@ -43,7 +46,8 @@ export function grant (ctx: ConnectContext, client: Client, packet: ConnectPacke
   const g: Granted = {
     version,
     cleanStart: packet.clean !== false,
-    sessionStored: packet.clientId !== '' && ctx.store.hasSession(packet.clientId)
+    sessionStored: packet.clientId !== '' && ctx.store.hasSession(packet.clientId),
+    topicAliasesOut: version === 5 ? Math.min(ctx.settings.number('topic_alias_max_client'), packet.properties?.topicAliasMaximum ?? 0) : 0
   }
   if (packet.clientId === '' && (version === 5 || (version === 4 && packet.clean !== false))) {
     packet.clientId = randomClientId()
@@ -68,6 +72,10 @@ export function amendConnack (client: Client): void {
     // subscriptions or not; aedes reports only restored subscriptions.
     connack.sessionPresent = !g.cleanStart && (connack.sessionPresent || g.sessionStored)
     if (g.version === 5) amendProperties(client, g, connack)
+    if (g.topicAliasesOut > 0) {
+      const aliases = new OutgoingTopicAliases(g.topicAliasesOut, client.maximumPacketSize)
+      rewriteWrites(client, chunk => aliases.rewrite(chunk))
+    }
   })
 }
 

@@ -18,7 +18,7 @@ import type { BrokerCounters } from './counters.js'
 import type { Queues } from './delivery/queues.js'
 import { acknowledgeSkipped, skipPublish, type OutPacket } from './delivery/adapter.js'
 import { isExtraSession, publicClientId, SESSION_SEPARATOR } from './delivery/groups.js'
-import { grantSubscription } from './subscription-limit.js'
+import { answerQuotaExceeded, grantSubscription } from './subscription-limit.js'
 
 export interface HookContext {
   settings: Settings
@@ -136,6 +136,7 @@ export function brokerHooks (ctx: HookContext): Hooks {
       const maxSubscriptions = ctx.settings.number('max_subscriptions_per_client')
       if (!grantSubscription(client, sub.topic, maxSubscriptions)) {
         ctx.log.info({ client: client.id, topic: sub.topic, max: maxSubscriptions }, "can't subscribe: max_subscriptions_per_client reached")
+        answerQuotaExceeded(client, sub)
         callback(null, null)
         return
       }

@@ -49,8 +49,10 @@ import { answeredPublish, watchReceiveMaximum } from './inbound-quota.js'
 import { refuseAuthPackets } from './auth-packet.js'
 import { serveSharedToV5 } from './shared-v5.js'
 import { withoutWillDelay } from './will-publish.js'
-import { setTopicAliasMaximum } from './delivery/adapter.js'
+import { setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
 
+/** MQTT 5 DISCONNECT reason: the client was silent for 1.5 x its keep alive */
+const KEEP_ALIVE_TIMEOUT = 0x8d
 const EMPTY = Buffer.alloc(0)
 const DEFAULT_COOKIE = findKey('distributed_cookie')?.default
 
@@ -363,6 +365,8 @@ export class BrokerNode {
       this.chain.clientGone(clientInfo(client))
     })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
+    // aedes closes the connection next; an MQTT 5 client is told why first, as VerneMQ does
+    broker.on('keepaliveTimeout', client => { if (client.version === 5) writeNow(client, { cmd: 'disconnect', reasonCode: KEEP_ALIVE_TIMEOUT }) })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
     return { mountpoint, broker, persistence, store, mq, persistentClients: tracked.clients, queues }
   }

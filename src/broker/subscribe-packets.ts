@@ -6,7 +6,7 @@
 import type { Client } from 'aedes'
 import { onParsedPacket } from './delivery/adapter.js'
 
-interface SubscribePacket { cmd: string, subscriptions?: object[] }
+interface SubscribePacket { cmd: string, messageId?: number, subscriptions?: object[] }
 
 const packetOf = new WeakMap<object, SubscribePacket>()
 
@@ -15,6 +15,11 @@ export function trackSubscribePackets (client: Client): void {
     if (packet.cmd !== 'subscribe') return
     for (const sub of packet.subscriptions ?? []) packetOf.set(sub, packet)
   })
+}
+
+/** The SUBSCRIBE a subscription object came in, when it came from the client. */
+export function subscribePacketOf (sub: object): SubscribePacket | undefined {
+  return packetOf.get(sub)
 }
 
 const verdicts = new WeakMap<SubscribePacket, boolean>()

@@ -3,6 +3,11 @@
 // granted to a connection are counted here, from authorizeSubscribe (which also
 // runs for a resumed session's stored filters) and aedes' unsubscribe event.
 import type { Client } from 'aedes'
+import { editSuback } from './delivery/adapter.js'
+import { subscribePacketOf } from './subscribe-packets.js'
+
+const NOT_AUTHORIZED = 0x87
+const QUOTA_EXCEEDED = 0x97
 
 const granted = new WeakMap<Client, Set<string>>()
 
@@ -23,4 +28,27 @@ export function subscriptionsRemoved (client: Client, topics: readonly string[])
   const held = granted.get(client)
   if (held === undefined) return
   for (const topic of topics) held.delete(topic)
+}
+
+const overQuota = new WeakSet<object>()
+const editing = new WeakSet<object>()
+
+/**
+ * MQTT 5: the SUBACK answers `sub`, refused for max_subscriptions_per_client,
+ * with 0x97 (Quota exceeded) instead of the 0x87 aedes gives every refusal.
+ */
+export function answerQuotaExceeded (client: Client, sub: object): void {
+  if (client.version !== 5) return
+  const packet = subscribePacketOf(sub)
+  if (packet?.messageId === undefined) return
+  overQuota.add(sub)
+  if (editing.has(packet)) return
+  editing.add(packet)
+  editSuback(client, packet.messageId, granted => {
+    // aedes answers the packet's filters in order, once each (packet.subscriptions, deduplicated in place)
+    const subs = packet.subscriptions ?? []
+    for (let i = 0; i < granted.length; i++) {
+      if (granted[i] === NOT_AUTHORIZED && subs[i] !== undefined && overQuota.has(subs[i])) granted[i] = QUOTA_EXCEEDED
+    }
+  })
 }

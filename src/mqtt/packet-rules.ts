@@ -4,8 +4,10 @@
 // protocol otherwise a Protocol Error (0x82); 3.1.1 closes the connection for both.
 import { isUtf8 } from 'node:buffer'
 import { MALFORMED_PACKET, PROTOCOL_ERROR, type PropertyProblem } from './property-scan.js'
+import { isValidTopicFilter } from './topic-filter.js'
 
 export const PACKET_TOO_LARGE = 0x95
+const TOPIC_FILTER_INVALID = 0x8f
 
 /** The fields of a parsed client packet the rules read. */
 export interface ClientPacket {
@@ -64,6 +66,8 @@ function publishRule (packet: ClientPacket): PropertyProblem | undefined {
 function subscribeRule (packet: ClientPacket): PropertyProblem | undefined {
   const subscriptions = packet.subscriptions ?? []
   if (subscriptions.length === 0) return protocolError('a SUBSCRIBE without topic filters (MQTT-3.8.3-3)')
+  // DISCONNECT 0x8F as VerneMQ sends (aedes would close without a word)
+  if (subscriptions.some(s => !isValidTopicFilter(s.topic))) return { reasonCode: TOPIC_FILTER_INVALID, reason: 'a SUBSCRIBE has a malformed topic filter' }
   if (subscriptions.some(s => s.nl === true && s.topic.startsWith('$share/'))) {
     return protocolError('No Local on a shared subscription (MQTT-3.8.3-4)')
   }

@@ -47,6 +47,7 @@ import mqttPacket from 'mqtt-packet'
 import { readVarint, scanProperties, type PropertyProblem } from '../../mqtt/property-scan.js'
 import { badUtf8, brokenRule, malformed, PACKET_TOO_LARGE, parserError, protocolError, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
+import { PacketStream } from './packet-stream.js'
 
 /** brokerId of the stubs that carry held-back messages through client.publish */
 export const INJECTED_BROKER_ID = '\u0000vmq-queue'
@@ -184,10 +185,11 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   parser.removeAllListeners('packet')
   let sawConnect = false
   let version: number | undefined
+  let connectSessionExpiry = 0
   let stopped = false
   parser.on('packet', function (this: ParserInternals, packet: ParsedPacket) {
     if (stopped) return
-    const problem = flagged.get(packet) ?? orderProblem(packet.cmd) ?? brokenRule(packet)
+    const problem = flagged.get(packet) ?? orderProblem(packet.cmd) ?? brokenRule(packet) ?? disconnectRule(packet, connectSessionExpiry)
     if (problem !== undefined) {
       stop(packet, problem)
       return
@@ -195,6 +197,7 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     if (packet.cmd === 'connect') {
       sawConnect = true
       version = packet.protocolVersion
+      connectSessionExpiry = Number(packet.properties?.sessionExpiryInterval ?? 0)
     } else if (sawConnect && !client.connected && parser._queue !== null) {
       holdUntilConnected(client as unknown as ClientInternals, packet)
       return
@@ -280,6 +283,17 @@ function propertyBlock (parser: ParserInternals): Buffer {
   const length = readVarint(head, 0)
   const end = length === undefined ? list.length : Math.min(list.length, parser._pos + length.next + length.value)
   return list.slice(parser._pos, end)
+}
+
+/**
+ * MQTT-3.14.2-2: a DISCONNECT may not set a Session Expiry Interval when the
+ * CONNECT had none (aedes would ignore it silently).
+ */
+function disconnectRule (packet: ParsedPacket, connectSessionExpiry: number): PropertyProblem | undefined {
+  if (packet.cmd === 'disconnect' && connectSessionExpiry === 0 && Number(packet.properties?.sessionExpiryInterval ?? 0) > 0) {
+    return protocolError('a DISCONNECT sets a session expiry interval the CONNECT did not have (MQTT-3.14.2-2)')
+  }
+  return undefined
 }
 
 function holdUntilConnected (client: ClientInternals, packet: ParsedPacket): void {
@@ -655,4 +669,89 @@ export function isSkipped (packet: object): boolean {
 /** Topic aliases accepted from clients, for CONNACKs and aliased PUBLISHes from now on (see 13. above). */
 export function setTopicAliasMaximum (broker: unknown, max: number): void {
   (broker as { topicAliasMaximum: number }).topicAliasMaximum = max
+}
+
+// ---- Outgoing topic aliases (src/broker/delivery/topic-aliases.ts).
+// 12. Every byte aedes and this module send a connection after its CONNACK goes
+//     through client.conn.write (mqtt-packet's writeToStream writes a packet
+//     as consecutive pieces, in one turn), Buffers or utf8 strings. Pinned in
+//     test/unit/broker/delivery/adapter.test.ts.
+// 13. A subscription authorizeSubscribe refuses gets 0x87 in an MQTT 5 SUBACK
+//     (128 before 5), whose codes follow the SUBSCRIBE's subscriptions as
+//     deduplicated in place (packet.subscriptions). Pinned in adapter-connect.test.ts.
+
+type WriteCallback = (err?: Error | null) => void
+
+/**
+ * Passes every chunk written to the connection from now on through `rewrite`
+ * (which may hold bytes back until a packet's head is whole), until `finished`
+ * says it is done (checked before each chunk; nothing may be held back then).
+ * Call it when the CONNACK is being written or later: the CONNACK itself does
+ * not pass through.
+ */
+export function rewriteWrites (client: Client, rewrite: (chunk: Buffer) => Buffer[], finished: () => boolean = () => false): void {
+  const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean, writableNeedDrain?: boolean }
+  const own = Object.prototype.hasOwnProperty.call(conn, 'write')
+  const write = conn.write
+  let waiting: WriteCallback[] = []
+  conn.write = function rewritten (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    if (finished()) {
+      if (conn.write === rewritten) {
+        if (own) conn.write = write
+        else delete (conn as { write?: unknown }).write
+      }
+      return write.call(this, chunk, ...rest)
+    }
+    const encoding = typeof rest[0] === 'string' ? rest[0] as BufferEncoding : 'utf8'
+    const callback = rest.find(r => typeof r === 'function') as WriteCallback | undefined
+    if (callback !== undefined) waiting.push(callback)
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, encoding)
+    const out = rewrite(bytes)
+    let result = conn.writableNeedDrain !== true
+    for (let i = 0; i < out.length; i++) {
+      if (i < out.length - 1 || waiting.length === 0) {
+        result = write.call(this, out[i])
+        continue
+      }
+      const callbacks = waiting
+      waiting = []
+      result = write.call(this, out[i], (err?: Error | null) => { for (const cb of callbacks) cb(err) })
+    }
+    return result
+  }
+}
+
+const SUBACK_TYPE = 9
+
+/**
+ * Lets `edit` change the reason codes of the connection's next SUBACK for
+ * `messageId` before it is written (aedes gives a refused subscription 0x87
+ * with no way to say why); other packets pass unchanged.
+ */
+export function editSuback (client: Client, messageId: number, edit: (granted: number[]) => void): void {
+  let done = false
+  const stream = new PacketStream({
+    headLength: (bytes, type, fixed, total) => {
+      if (done || type !== SUBACK_TYPE) return 0
+      if (bytes.length < fixed + 2) return undefined
+      return bytes.readUInt16BE(fixed) === messageId ? total : 0
+    },
+    rewrite: head => {
+      done = true
+      const suback = parseAs(head, 'suback') as mqttPacket.ISubackPacket | undefined
+      if (suback === undefined) return head
+      edit(suback.granted as number[])
+      return mqttPacket.generate(suback, { protocolVersion: 5 })
+    }
+  })
+  rewriteWrites(client, chunk => stream.write(chunk), () => done && stream.idle)
+}
+
+function parseAs (bytes: Buffer, cmd: string): mqttPacket.Packet | undefined {
+  let got: mqttPacket.Packet | undefined
+  const parser = mqttPacket.parser({ protocolVersion: 5 })
+  parser.on('packet', p => { got = p })
+  parser.on('error', () => { got = undefined })
+  parser.parse(bytes)
+  return got?.cmd === cmd ? got : undefined
 }

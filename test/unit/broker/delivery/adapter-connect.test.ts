@@ -1,12 +1,12 @@
 // Pins the aedes 2.0.0-beta.1 behaviours the CONNECT/CONNACK and inbound parts
-// of src/broker/delivery/adapter.ts rely on (items 8 to 11 there).
+// of src/broker/delivery/adapter.ts rely on (items 8 to 11 and 13 there).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type IConnackPacket, type IDisconnectPacket, type ISubackPacket, type Packet } from 'mqtt-packet'
 import {
-  allowSharedSubscriptions, skipPublish, onConnack, setTopicAliasMaximum
+  allowSharedSubscriptions, skipPublish, editSuback, onConnack, setTopicAliasMaximum
 } from '../../../../src/broker/delivery/adapter.js'
 
 class Raw5 {
@@ -39,13 +39,17 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
   /** what the test does with each new connection */
   let prepare: (client: Client) => void = () => {}
   let dropPublishes = false
+  /** subscriptions refused by authorizeSubscribe, with the SUBSCRIBE packet each came in */
+  const refuse = new Set<string>()
+  const subscribePackets: Array<{ messageId?: number, subscriptions: object[] }> = []
 
   before(async () => {
     broker = await Aedes.createBroker({
       authorizePublish: (_client, packet, callback) => {
         if (dropPublishes) skipPublish(packet)
         callback(null)
-      }
+      },
+      authorizeSubscribe: (_client, sub, callback) => { callback(null, refuse.has(sub.topic) ? null : sub) }
     })
     server = createServer(socket => { prepare(broker.handle(socket)) })
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
@@ -116,5 +120,26 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
     assert.equal((await raw.next('disconnect') as IDisconnectPacket).reasonCode, 0x94)
     raw.socket.destroy()
     setTopicAliasMaximum(broker, 0)
+  })
+
+  it('13. a subscription authorizeSubscribe refuses gets 0x87 in an MQTT 5 SUBACK, in the order of the packet\'s (deduplicated) subscriptions, which editSuback can change', async () => {
+    refuse.add('no/2')
+    prepare = client => {
+      (client as unknown as { _parser: { prependListener: (e: string, l: (p: { cmd: string, messageId?: number, subscriptions: object[] }) => void) => void } })._parser
+        .prependListener('packet', p => { if (p.cmd === 'subscribe') subscribePackets.push(p) })
+    }
+    const { raw } = await open('suback')
+    const client = (broker as unknown as { clients: Record<string, Client> }).clients.suback
+    editSuback(client, 7, granted => {
+      const subs = subscribePackets[0].subscriptions as Array<{ topic: string }>
+      assert.deepEqual(subs.map(s => s.topic), ['ok/1', 'no/2', 'ok/3'])
+      assert.deepEqual(granted, [1, 0x87, 0])
+      granted[1] = 0x97
+    })
+    raw.send({ cmd: 'subscribe', messageId: 7, subscriptions: [{ topic: 'ok/1', qos: 0 }, { topic: 'no/2', qos: 1 }, { topic: 'ok/3', qos: 0 }, { topic: 'ok/1', qos: 1 }] })
+    assert.deepEqual((await raw.next('suback') as ISubackPacket).granted, [1, 0x97, 0])
+    raw.socket.destroy()
+    refuse.clear()
+    prepare = () => {}
   })
 })

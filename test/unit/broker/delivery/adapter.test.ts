@@ -7,7 +7,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishStub, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
+import { acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishStub, rewriteWrites, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
 
@@ -126,6 +126,29 @@ describe('aedes behaviours the delivery layer relies on', () => {
     assert.equal(b.packets.filter(p => p.cmd === 'publish').length, 0, 'aedes sent no second copy')
     a.socket.destroy()
     b.socket.destroy()
+  })
+
+  it('writes every packet to an MQTT 5 connection through client.conn.write, whole packets in order (12.: topic aliases rewrite them there)', async () => {
+    const socket = netConnect(port, '127.0.0.1')
+    await new Promise<void>(resolve => socket.once('connect', resolve))
+    const raw = new Raw(socket, 5)
+    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: 'rw5', keepalive: 0 })
+    await raw.next('connack')
+    const seen: Buffer[] = []
+    rewriteWrites(clients.get('rw5') as Client, chunk => { seen.push(Buffer.from(chunk)); return [chunk] })
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rw5/#', qos: 1 }] })
+    await raw.next('suback')
+    await publish('rw5/a', 'zero', 0)
+    await publish('rw5/b', 'one', 1)
+    const got = [await raw.next('publish'), await raw.next('publish')] as IPublishPacket[]
+    raw.send({ cmd: 'puback', messageId: got[1].messageId })
+    const parsed: Packet[] = []
+    const parser = mqttPacket.parser({ protocolVersion: 5 })
+    parser.on('packet', p => parsed.push(p))
+    parser.parse(Buffer.concat(seen))
+    assert.deepEqual(parsed.map(p => p.cmd), ['suback', 'publish', 'publish'])
+    assert.deepEqual((parsed.slice(1) as IPublishPacket[]).map(p => [p.topic, p.payload.toString()]), [['rw5/a', 'zero'], ['rw5/b', 'one']])
+    socket.destroy()
   })
 
   it('writeQos sends a clean session the packet id and DUP it is given, small and large payloads alike', async () => {
