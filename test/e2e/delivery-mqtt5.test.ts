@@ -5,63 +5,12 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { connect as netConnect, type Socket } from 'node:net'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
-import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet'
+import type { IPublishPacket, Packet } from 'mqtt-packet'
 import { connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { RawClient5 } from './helpers/raw5.js'
 import { consoleLog, count, pause, publishes, QUIET_MS, rawConnect, rawSubscriber } from './helpers/queue.js'
-
-/** A raw MQTT 5 connection: packets as mqtt-packet decodes them. */
-class Raw5 {
-  readonly packets: Packet[] = []
-  closed = false
-  private constructor (readonly socket: Socket) {
-    const parser = mqttPacket.parser({ protocolVersion: 5 })
-    parser.on('packet', p => this.packets.push(p))
-    socket.on('data', d => parser.parse(d))
-    socket.on('close', () => { this.closed = true })
-    socket.on('error', () => {})
-  }
-
-  static async open (port: number, clientId: string, properties: Record<string, unknown> = {}): Promise<Raw5> {
-    const socket = netConnect(port, '127.0.0.1')
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
-    const raw = new Raw5(socket)
-    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId, keepalive: 60, properties } as Packet)
-    const connack = await raw.next('connack')
-    assert.equal((connack as { reasonCode?: number }).reasonCode, 0)
-    return raw
-  }
-
-  send (packet: Packet): void {
-    this.socket.write(mqttPacket.generate(packet, { protocolVersion: 5 }))
-  }
-
-  async subscribe (topic: string, qos: 0 | 1 | 2, properties?: Record<string, unknown>): Promise<void> {
-    this.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos }], ...(properties !== undefined ? { properties } : {}) } as Packet)
-    const suback = await this.next('suback') as { granted: number[] }
-    assert.deepEqual(suback.granted, [qos])
-  }
-
-  async next (cmd: string, timeoutMs = 5000): Promise<Packet> {
-    let found: Packet | undefined
-    await waitFor(() => {
-      const index = this.packets.findIndex(p => p.cmd === cmd)
-      if (index >= 0) found = this.packets.splice(index, 1)[0]
-      return found !== undefined
-    }, timeoutMs, `${cmd} (connection ${this.closed ? 'closed' : 'open'})`)
-    return found as Packet
-  }
-
-  received (cmd: string): Packet[] {
-    return this.packets.filter(p => p.cmd === cmd)
-  }
-
-  close (): void {
-    this.socket.destroy()
-  }
-}
 
 async function connect5 (node: TestNode, opts: IClientOptions = {}): Promise<MqttClient> {
   return await connect(node.mqttUrl, { protocolVersion: 5, ...opts })
@@ -99,7 +48,7 @@ describe('MQTT 5 PUBREC with an error reason (retry_interval = 1)', () => {
   after(async () => { await node.stop(); node.cleanup() })
 
   it('ends the QoS 2 exchange: no PUBREL, no retry, and the window moves on (MQTT 5 §4.3.3)', async () => {
-    const sub = await Raw5.open(node.mqttPort, 'recerror')
+    const sub = await RawClient5.ready(node.mqttPort, 'recerror')
     await sub.subscribe('rec/err', 2)
     const pub = await connect5(node)
     await pub.publishAsync('rec/err', 'refused', { qos: 2 })
@@ -147,7 +96,7 @@ describe('MQTT 5 message expiry', () => {
   })
 
   it('a message waiting in the online queue expires there, or goes out with the interval that remains', async () => {
-    const sub = await Raw5.open(node.mqttPort, 'waiting', { receiveMaximum: 1 })
+    const sub = await RawClient5.ready(node.mqttPort, 'waiting', { receiveMaximum: 1 })
     await sub.subscribe('wait/t', 1)
     const pub = await connect5(node)
     await pub.publishAsync('wait/t', 'first', { qos: 1 })
@@ -196,9 +145,9 @@ describe('PUBLISH to $ topics', () => {
   })
 
   it('5: QoS 1 gets PUBACK 0x87 and QoS 2 PUBREC 0x87 with a reason string; nobody receives them', async () => {
-    const sub = await Raw5.open(node.mqttPort, 'dollarsub5')
+    const sub = await RawClient5.ready(node.mqttPort, 'dollarsub5')
     await sub.subscribe('$foo/#', 2)
-    const pub = await Raw5.open(node.mqttPort, 'dollarpub5')
+    const pub = await RawClient5.ready(node.mqttPort, 'dollarpub5')
     pub.send({ cmd: 'publish', topic: '$foo/x', payload: Buffer.from('one'), qos: 1, messageId: 21, retain: false, dup: false })
     const puback = await pub.next('puback') as { messageId: number, reasonCode: number, properties?: { reasonString?: string } }
     assert.equal(puback.messageId, 21)
@@ -223,9 +172,9 @@ describe('MQTT 5 Maximum Packet Size of the receiver', () => {
 
   for (const qos of [0, 1] as const) {
     it(`QoS ${qos}: a PUBLISH larger than a client's maximum goes to the other subscribers only (MQTT-3.1.2-24/25)`, async () => {
-      const small = await Raw5.open(node.mqttPort, `small${qos}`, { maximumPacketSize: 64 })
+      const small = await RawClient5.ready(node.mqttPort, `small${qos}`, { maximumPacketSize: 64 })
       await small.subscribe(`mps/${qos}`, qos)
-      const large = await Raw5.open(node.mqttPort, `large${qos}`)
+      const large = await RawClient5.ready(node.mqttPort, `large${qos}`)
       await large.subscribe(`mps/${qos}`, qos)
       const pub = await connect5(node)
       await pub.publishAsync(`mps/${qos}`, 'x'.repeat(70), { qos })
@@ -250,7 +199,7 @@ describe('receive_max_client = 2', () => {
   after(async () => { await node.stop(); node.cleanup() })
 
   it('an MQTT 5 subscriber that acknowledges nothing gets 2 QoS 1 messages at a time; a 3.1.1 one gets max_inflight_messages', async () => {
-    const v5 = await Raw5.open(node.mqttPort, 'rmc5')
+    const v5 = await RawClient5.ready(node.mqttPort, 'rmc5')
     await v5.subscribe('rmc/t', 1)
     const v4 = await rawSubscriber(node, 'rmc4', 'rmc/t', 1)
     const pub = await connect5(node)
@@ -274,7 +223,7 @@ describe('MQTT 5 subscription identifiers', () => {
   after(async () => { await node.stop(); node.cleanup() })
 
   it('overlapping subscriptions: one PUBLISH carrying every matching identifier, at the highest QoS (MQTT-3.3.4-3/4/5)', async () => {
-    const sub = await Raw5.open(node.mqttPort, 'sids')
+    const sub = await RawClient5.ready(node.mqttPort, 'sids')
     await sub.subscribe('a/+', 0, { subscriptionIdentifier: 1 })
     await sub.subscribe('a/#', 1, { subscriptionIdentifier: 2 })
     await sub.subscribe('b/#', 1, { subscriptionIdentifier: 3 })
@@ -340,7 +289,7 @@ describe('a subscriber that stops reading (max_online_messages = -1, outgoing_bu
   })
 
   it('5: gets DISCONNECT 0x97 (quota exceeded) behind what was pending when it reads again within the grace time', async () => {
-    const stuck = await Raw5.open(node.mqttPort, 'stuck5')
+    const stuck = await RawClient5.ready(node.mqttPort, 'stuck5')
     await stuck.subscribe('flood/5', 0)
     stuck.socket.pause()
     const pub = await flood('flood/5', 'stuck5')

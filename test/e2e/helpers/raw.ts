@@ -1,11 +1,12 @@
-// A raw MQTT 3.1.1 client over a socket, for packets MQTT.js refuses to send.
+// A raw MQTT client over a socket (3.1.1 by default, or 5), for packets MQTT.js
+// refuses to send or hides: every packet the broker sends is kept as parsed.
 import { connect as netConnect, type Socket } from 'node:net'
 import mqttPacket, { type Packet } from 'mqtt-packet'
 
 export class RawClient {
   readonly packets: Packet[] = []
   closed = false
-  private constructor (readonly socket: Socket, protocolVersion = 4) {
+  protected constructor (readonly socket: Socket, readonly protocolVersion = 4) {
     const parser = mqttPacket.parser({ protocolVersion })
     parser.on('packet', p => this.packets.push(p))
     socket.on('data', d => parser.parse(d))
@@ -13,20 +14,24 @@ export class RawClient {
     socket.on('error', () => {})
   }
 
-  static async open (port: number, clientId = `raw${Math.floor(Math.random() * 1e6)}`, extra: Record<string, unknown> = {}): Promise<RawClient> {
+  /** A connected socket to the broker on `port` (loopback). */
+  protected static async socket (port: number): Promise<Socket> {
     const socket = netConnect(port, '127.0.0.1')
     await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
-    const client = new RawClient(socket)
+    return socket
+  }
+
+  /** Connects and sends a 3.1.1 CONNECT (clean session, keepalive 60, then `extra`). */
+  static async open (port: number, clientId = `raw${Math.floor(Math.random() * 1e6)}`, extra: Record<string, unknown> = {}): Promise<RawClient> {
+    const client = new RawClient(await RawClient.socket(port))
     client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 60, ...extra } as Packet)
     return client
   }
 
   /** Opens a connection whose CONNECT is given as bytes (for CONNECTs mqtt-packet refuses to encode). */
   static async openWithBytes (port: number, connect: Buffer, protocolVersion = 4): Promise<RawClient> {
-    const socket = netConnect(port, '127.0.0.1')
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
-    const client = new RawClient(socket, protocolVersion)
-    socket.write(connect)
+    const client = new RawClient(await RawClient.socket(port), protocolVersion)
+    client.sendBytes(connect)
     return client
   }
 
@@ -35,7 +40,7 @@ export class RawClient {
   }
 
   send (packet: Packet): void {
-    this.socket.write(mqttPacket.generate(packet))
+    this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }))
   }
 
   async next (cmd: string, timeoutMs = 5000): Promise<Packet> {
@@ -43,7 +48,7 @@ export class RawClient {
     while (Date.now() < deadline) {
       const index = this.packets.findIndex(p => p.cmd === cmd)
       if (index >= 0) return this.packets.splice(index, 1)[0]
-      if (this.closed) throw new Error(`connection closed while waiting for ${cmd}`)
+      if (this.closed) throw new Error(`connection closed while waiting for ${cmd} (got ${this.packets.map(p => p.cmd).join(', ')})`)
       await new Promise(resolve => setTimeout(resolve, 10))
     }
     throw new Error(`no ${cmd} within ${timeoutMs} ms`)

@@ -1,23 +1,18 @@
-// A raw MQTT 5 client over a socket: every packet the broker sends is kept as
-// parsed (properties included), and packets MQTT.js hides or will not send
-// (AUTH, out-of-range topic aliases, PUBLISHes without PUBREL) can be sent.
-import { connect as netConnect, type Socket } from 'node:net'
-import mqttPacket, { type IConnackPacket, type Packet } from 'mqtt-packet'
+// The raw client speaking MQTT 5: packets MQTT.js hides or will not send (AUTH,
+// out-of-range topic aliases, PUBLISHes without PUBREL), properties included.
+import assert from 'node:assert/strict'
+import type { Socket } from 'node:net'
+import type { IConnackPacket, Packet } from 'mqtt-packet'
+import { RawClient } from './raw.js'
 
-export class RawClient5 {
-  readonly packets: Packet[] = []
-  closed = false
-  private constructor (readonly socket: Socket) {
-    const parser = mqttPacket.parser({ protocolVersion: 5 })
-    parser.on('packet', p => this.packets.push(p))
-    socket.on('data', d => parser.parse(d))
-    socket.on('close', () => { this.closed = true })
-    socket.on('error', () => {})
+export class RawClient5 extends RawClient {
+  private constructor (socket: Socket) {
+    super(socket, 5)
   }
 
   /** Connects and sends a v5 CONNECT (clean start, keepalive 60, then `extra`). */
   static async open (port: number, clientId: string, extra: Record<string, unknown> = {}): Promise<RawClient5> {
-    const client = await RawClient5.socket(port)
+    const client = new RawClient5(await RawClient.socket(port))
     client.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId, keepalive: 60, ...extra } as Packet)
     return client
   }
@@ -28,44 +23,21 @@ export class RawClient5 {
     return { raw, connack: await raw.next('connack') as IConnackPacket }
   }
 
-  private static async socket (port: number): Promise<RawClient5> {
-    const socket = netConnect(port, '127.0.0.1')
-    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
-    return new RawClient5(socket)
-  }
-
-  send (packet: Packet): void {
-    this.socket.write(mqttPacket.generate(packet, { protocolVersion: 5 }))
+  /** Like connect with CONNECT `properties`, asserting the CONNACK accepts. */
+  static async ready (port: number, clientId: string, properties: Record<string, unknown> = {}): Promise<RawClient5> {
+    const { raw, connack } = await RawClient5.connect(port, clientId, { properties })
+    assert.equal(connack.reasonCode, 0)
+    return raw
   }
 
   writeBytes (bytes: Buffer): void {
-    this.socket.write(bytes)
+    this.sendBytes(bytes)
   }
 
-  async next (cmd: string, timeoutMs = 5000): Promise<Packet> {
-    const deadline = Date.now() + timeoutMs
-    while (Date.now() < deadline) {
-      const index = this.packets.findIndex(p => p.cmd === cmd)
-      if (index >= 0) return this.packets.splice(index, 1)[0]
-      if (this.closed) throw new Error(`connection closed while waiting for ${cmd} (got ${this.packets.map(p => p.cmd).join(', ')})`)
-      await new Promise(resolve => setTimeout(resolve, 10))
-    }
-    throw new Error(`no ${cmd} within ${timeoutMs} ms`)
-  }
-
-  received (cmd: string): Packet[] {
-    return this.packets.filter(p => p.cmd === cmd)
-  }
-
-  async waitClosed (timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs
-    while (!this.closed) {
-      if (Date.now() > deadline) throw new Error(`connection still open after ${timeoutMs} ms`)
-      await new Promise(resolve => setTimeout(resolve, 10))
-    }
-  }
-
-  close (): void {
-    this.socket.destroy()
+  /** SUBSCRIBE one filter, asserting the SUBACK grants `qos`. */
+  async subscribe (topic: string, qos: 0 | 1 | 2, properties?: Record<string, unknown>): Promise<void> {
+    this.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos }], ...(properties !== undefined ? { properties } : {}) } as Packet)
+    const suback = await this.next('suback') as { granted: number[] }
+    assert.deepEqual(suback.granted, [qos])
   }
 }
