@@ -21,6 +21,11 @@ export class RawClient {
     return socket
   }
 
+  /** A raw client over a socket the caller opened (and sends the CONNECT on). */
+  static wrap (socket: Socket, protocolVersion = 4): RawClient {
+    return new RawClient(socket, protocolVersion)
+  }
+
   /** Connects and sends a 3.1.1 CONNECT (clean session, keepalive 60, then `extra`). */
   static async open (port: number, clientId = `raw${Math.floor(Math.random() * 1e6)}`, extra: Record<string, unknown> = {}): Promise<RawClient> {
     const client = new RawClient(await RawClient.socket(port))

@@ -2,35 +2,13 @@
 // of src/broker/delivery/adapter.ts rely on (items 8 to 11 and 13 there).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import { createServer, connect as netConnect, type Server } from 'node:net'
 import { Aedes, type Client } from 'aedes'
-import mqttPacket, { type IConnackPacket, type IDisconnectPacket, type ISubackPacket, type Packet } from 'mqtt-packet'
+import type { IConnackPacket, IDisconnectPacket, ISubackPacket, Packet } from 'mqtt-packet'
 import {
   allowSharedSubscriptions, skipPublish, editSuback, onConnack, setTopicAliasMaximum
 } from '../../../../src/broker/delivery/adapter.js'
-
-class Raw5 {
-  readonly packets: Packet[] = []
-  closed = false
-  constructor (readonly socket: Socket) {
-    const parser = mqttPacket.parser({ protocolVersion: 5 })
-    parser.on('packet', p => this.packets.push(p))
-    socket.on('data', d => parser.parse(d))
-    socket.on('close', () => { this.closed = true })
-    socket.on('error', () => {})
-  }
-
-  send (packet: Packet): void { this.socket.write(mqttPacket.generate(packet, { protocolVersion: 5 })) }
-
-  async next (cmd: string): Promise<Packet> {
-    for (let i = 0; i < 500; i++) {
-      const index = this.packets.findIndex(p => p.cmd === cmd)
-      if (index >= 0) return this.packets.splice(index, 1)[0]
-      await new Promise(resolve => setTimeout(resolve, 10))
-    }
-    throw new Error(`no ${cmd}`)
-  }
-}
+import { RawClient } from '../../../e2e/helpers/raw.js'
 
 describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
   let broker: Aedes
@@ -61,10 +39,10 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
     await new Promise<void>(resolve => server.close(() => resolve()))
   })
 
-  async function open (clientId: string): Promise<{ raw: Raw5, connack: IConnackPacket }> {
+  async function open (clientId: string): Promise<{ raw: RawClient, connack: IConnackPacket }> {
     const socket = netConnect(port, '127.0.0.1')
     await new Promise<void>(resolve => socket.once('connect', resolve))
-    const raw = new Raw5(socket)
+    const raw = RawClient.wrap(socket, 5)
     raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId, keepalive: 60 })
     return { raw, connack: await raw.next('connack') as IConnackPacket }
   }
@@ -87,7 +65,7 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
   })
 
   it('9. doSubscribe refuses $share/ to MQTT 5 clients after reading client.version, and only there', async () => {
-    const subscribe = async (raw: Raw5): Promise<number[]> => {
+    const subscribe = async (raw: RawClient): Promise<number[]> => {
       raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/t', qos: 1 }, { topic: 'plain', qos: 1 }] })
       return (await raw.next('suback') as ISubackPacket).granted as number[]
     }

@@ -3,34 +3,14 @@
 // one of them, a test here fails and names it.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import { createServer, connect as netConnect, type Server } from 'node:net'
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
 import { acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishStub, rewriteWrites, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
+import { RawClient } from '../../../e2e/helpers/raw.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
-
-class Raw {
-  readonly packets: Packet[] = []
-  constructor (readonly socket: Socket, private readonly version: 4 | 5 = 4) {
-    const parser = mqttPacket.parser({ protocolVersion: version })
-    parser.on('packet', p => this.packets.push(p))
-    socket.on('data', d => parser.parse(d))
-    socket.on('error', () => {})
-  }
-
-  send (packet: Packet): void { this.socket.write(mqttPacket.generate(packet, { protocolVersion: this.version })) }
-
-  async next (cmd: string): Promise<Packet> {
-    for (let i = 0; i < 500; i++) {
-      const index = this.packets.findIndex(p => p.cmd === cmd)
-      if (index >= 0) return this.packets.splice(index, 1)[0]
-      await new Promise(resolve => setTimeout(resolve, 10))
-    }
-    throw new Error(`no ${cmd}`)
-  }
-}
 
 describe('aedes behaviours the delivery layer relies on', () => {
   let broker: Aedes
@@ -74,10 +54,10 @@ describe('aedes behaviours the delivery layer relies on', () => {
     await new Promise<void>(resolve => server.close(() => resolve()))
   })
 
-  async function open (clientId: string, clean = true, topic?: string, qos: 0 | 1 | 2 = 1): Promise<Raw> {
+  async function open (clientId: string, clean = true, topic?: string, qos: 0 | 1 | 2 = 1): Promise<RawClient> {
     const socket = netConnect(port, '127.0.0.1')
     await new Promise<void>(resolve => socket.once('connect', resolve))
-    const raw = new Raw(socket)
+    const raw = RawClient.wrap(socket)
     raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean, clientId, keepalive: 0 })
     await raw.next('connack')
     if (topic !== undefined) {
@@ -131,7 +111,7 @@ describe('aedes behaviours the delivery layer relies on', () => {
   it('writes every packet to an MQTT 5 connection through client.conn.write, whole packets in order (12.: topic aliases rewrite them there)', async () => {
     const socket = netConnect(port, '127.0.0.1')
     await new Promise<void>(resolve => socket.once('connect', resolve))
-    const raw = new Raw(socket, 5)
+    const raw = RawClient.wrap(socket, 5)
     raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: 'rw5', keepalive: 0 })
     await raw.next('connack')
     const seen: Buffer[] = []
@@ -306,10 +286,10 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
     await new Promise<void>(resolve => server.close(() => resolve()))
   })
 
-  async function open (clientId: string, version: 4 | 5, topic?: string): Promise<Raw> {
+  async function open (clientId: string, version: 4 | 5, topic?: string): Promise<RawClient> {
     const socket = netConnect(port, '127.0.0.1')
     await new Promise<void>(resolve => socket.once('connect', resolve))
-    const raw = new Raw(socket, version)
+    const raw = RawClient.wrap(socket, version)
     raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, clientId, keepalive: 0 })
     await raw.next('connack')
     if (topic !== undefined) {
@@ -449,10 +429,10 @@ describe('parser and read-loop behaviours the packet guard relies on', () => {
     const clients: Client[] = []
     broker.on('client', c => { clients.push(c) })
     try {
-      const open = async (clientId: string): Promise<{ raw: Raw, closed: Promise<void> }> => {
+      const open = async (clientId: string): Promise<{ raw: RawClient, closed: Promise<void> }> => {
         const socket = netConnect(port, '127.0.0.1')
         await new Promise<void>(resolve => socket.once('connect', resolve))
-        const raw = new Raw(socket)
+        const raw = RawClient.wrap(socket)
         raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 0 })
         await raw.next('connack')
         return { raw, closed: new Promise(resolve => socket.once('close', () => resolve())) }
