@@ -16,3 +16,15 @@ test('encodePublish writes the bytes mqtt-packet generates, for every QoS, retai
     }
   }
 })
+
+test('encodePublish with v5 writes the bytes mqtt-packet generates for an MQTT 5 PUBLISH without properties', () => {
+  for (const size of [0, 100, 20_000]) {
+    const payload = Buffer.alloc(size, 'q')
+    for (const qos of [0, 1, 2] as const) {
+      for (const retain of [false, true]) {
+        const expected = mqttPacket.generate({ cmd: 'publish', topic: 'a/b', payload, qos, retain, dup: false, ...(qos > 0 ? { messageId: 1 } : {}) }, { protocolVersion: 5 })
+        assert.ok(encodePublish('a/b', payload, qos, retain, true).equals(expected), `size ${size}, QoS ${qos}, retain ${String(retain)}`)
+      }
+    }
+  }
+})
