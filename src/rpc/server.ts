@@ -31,12 +31,14 @@ export function toStatus (err: Error): Partial<grpc.StatusObject> {
   return { code, details: err.message }
 }
 
-export async function startRpcServer (host: string, port: number, cookie: () => string, bindings: ServiceBinding[]): Promise<RpcServer> {
+/** Serves `bindings` on the cluster listener (vmq or vmqs) with `credentials`. */
+export async function startRpcServer (listener: { type: string, name: string, host: string, port: number }, credentials: grpc.ServerCredentials, cookie: () => string, bindings: ServiceBinding[]): Promise<RpcServer> {
+  const { host, port } = listener
   const server = new grpc.Server({ 'grpc.keepalive_time_ms': 10000, 'grpc.keepalive_timeout_ms': 5000 })
   for (const { definition, handlers } of bindings) server.addService(definition, guardAll(handlers, cookie))
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => {
-      if (err !== null) reject(new Error(`listener.vmq = ${host}:${port}: cannot listen: ${err.message}`))
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials, (err, p) => {
+      if (err !== null) reject(new Error(`listener.${listener.type}.${listener.name} = ${host}:${port}: cannot listen: ${err.message}`))
       else resolve(p)
     })
   })
