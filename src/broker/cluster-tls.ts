@@ -3,12 +3,22 @@
 // (its certfile/keyfile double as client certificate for mutual TLS).
 import { createPrivateKey } from 'node:crypto'
 import type { ListenerConfig } from '../config/load.js'
+import { findListenerOption } from '../config/schema.js'
 import type { ClientTls, ServerTls } from '../rpc/tls.js'
 import { TlsCredentials } from './listeners/tls-context.js'
 
 export interface ClusterTls {
   server: ServerTls
   client: ClientTls
+}
+
+/** TLS options of ssl/wss listeners that gRPC's TLS server does not take. */
+const NOT_APPLIED = ['tls_version', 'ciphers', 'eccs', 'crlfile', 'depth', 'use_identity_as_username', 'tls_handshake_timeout']
+
+/** The options set on a vmqs listener that have no effect on it, for a warning at start. */
+export function unappliedOptions (listener: ListenerConfig): string[] {
+  if (listener.type !== 'vmqs') return []
+  return NOT_APPLIED.filter(name => listener.options.get(name) !== findListenerOption(name)?.default)
 }
 
 /** Reads and checks the listener's files; undefined for a plain vmq listener. Throws TlsConfigError naming the key. */

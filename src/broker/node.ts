@@ -19,7 +19,7 @@ import { isExpired, propertiesFromWire, propertiesToWire, type MessageExtras } f
 import { skipPeerRetained } from '../cluster/peer-retained.js'
 import { trackSubscriptions } from '../cluster/tracked-persistence.js'
 import { adminService } from './admin.js'
-import { clusterTls, type ClusterTls } from './cluster-tls.js'
+import { clusterTls, unappliedOptions, type ClusterTls } from './cluster-tls.js'
 import { AuthChain } from './auth/chain.js'
 import { getMeta, setMeta } from './client-meta.js'
 import { trackSubscribePackets } from './subscribe-packets.js'
@@ -166,6 +166,9 @@ export class BrokerNode {
     }
     const clustering = this.clusteringListener()
     this.tls = this.readClusterTls(clustering)
+    for (const option of unappliedOptions(clustering)) {
+      this.log.warn(`listener.vmqs.${clustering.name}: ${option} has no effect on a vmqs listener (gRPC's TLS defaults apply)`)
+    }
     const proto = vmqProto()
     this.rpc = await startRpcServer(clustering, serverCredentials(this.tls?.server), () => this.settings.string('distributed_cookie'), [
       { definition: proto.Admin.service, handlers: adminService(this) },
