@@ -118,10 +118,10 @@ export class Cluster {
 
   hasPeers (): boolean { return this.links.size > 0 }
 
-  /** host:port of a member's clustering listener, when it is running. */
   /** What this node's connections to members use (see ClusterHost.tls). */
   clientTls (): ClientTls | undefined { return this.host.tls() }
 
+  /** host:port of a member's clustering listener, when it is running. */
   runningAddress (name: string): string | undefined {
     return this.links.get(name)?.up === true ? this.members.get(name)?.address : undefined
   }
@@ -505,10 +505,9 @@ function retainKey (mountpoint: string, topic: string): string {
 }
 
 async function joinFailure (address: string, err: grpc.ServiceError, tls: ClientTls | undefined): Promise<string> {
-  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) {
-    const tlsReason = await explainTlsFailure(address, tls)
-    return tlsReason === undefined ? `not_reachable: no node answers at ${address}` : `tls_failed: ${address}: ${tlsReason}`
-  }
+  const tlsReason = err.code === grpc.status.UNAVAILABLE ? await explainTlsFailure(address, tls) : undefined
+  if (tlsReason !== undefined) return `tls_failed: ${address}: ${tlsReason}`
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) return `not_reachable: no node answers at ${address}`
   if (err.code === grpc.status.UNAUTHENTICATED) return `${address} refused the join: wrong distributed_cookie`
   return `${address} refused the join: ${err.details}`
 }

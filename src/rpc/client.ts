@@ -58,12 +58,14 @@ export class AdminClient {
 
   private async failure (err: grpc.ServiceError): Promise<RpcFailure> {
     switch (err.code) {
-      case grpc.status.UNAVAILABLE:
-      case grpc.status.DEADLINE_EXCEEDED: {
+      case grpc.status.UNAVAILABLE: {
+        // a failed TLS handshake is UNAVAILABLE too: say so rather than "not responding"
         const tlsReason = await explainTlsFailure(this.address, this.tls)
         if (tlsReason !== undefined) return new RpcFailure(`Node '${this.address}' not reachable: ${tlsReason}`, 'tls')
         return new RpcFailure(`Node '${this.address}' not responding`, 'unreachable')
       }
+      case grpc.status.DEADLINE_EXCEEDED:
+        return new RpcFailure(`Node '${this.address}' not responding`, 'unreachable')
       case grpc.status.UNAUTHENTICATED:
         return new RpcFailure(`Node '${this.address}' refused the call: wrong distributed_cookie`, 'refused')
       case grpc.status.INVALID_ARGUMENT:

@@ -65,7 +65,7 @@ const VERDICT_WAIT_MS = 1000
  * failed handshake; said of the node ("it ..."). Undefined when nothing
  * answers or TLS is not the problem.
  */
-export async function explainTlsFailure (address: string, tls: ClientTls | undefined, timeoutMs = 3000): Promise<string | undefined> {
+export async function explainTlsFailure (address: string, tls: ClientTls | undefined, timeoutMs = 2000): Promise<string | undefined> {
   const outcome = await handshake(address, tls, timeoutMs)
   if (tls === undefined) {
     return outcome.kind === 'tls' || outcome.kind === 'refused'

@@ -80,6 +80,22 @@ describe('a cluster over vmqs listeners with mutual TLS', () => {
     await endAll(sub, pub)
   })
 
+  it('a persistent session moves from A to B with its queued message, and session show on A finds it on B', async () => {
+    const mover = await connect(a.mqttUrl, { clientId: 'tls-mover', clean: false })
+    await mover.subscribeAsync('tls/moved', { qos: 1 })
+    await mover.endAsync()
+    const pub = await connect(a.mqttUrl)
+    await pub.publishAsync('tls/moved', 'queued', { qos: 1 })
+    const moved = await connect(b.mqttUrl, { clientId: 'tls-mover', clean: false })
+    const got = collect(moved)
+    await waitFor(() => got.length === 1, 5000, 'the queued message handed over to B')
+    assert.deepEqual(got[0], { topic: 'tls/moved', payload: 'queued', qos: 1, retain: false })
+    const shown = await a.admin(['session', 'show', '--client_id', '--is_online', '--client_id=tls-mover', '--format=json', ...cliTls(pki)])
+    assert.equal(shown.code, 0, shown.stderr)
+    assert.deepEqual(JSON.parse(shown.stdout).table, [{ client_id: 'tls-mover', is_online: true }])
+    await endAll(moved, pub)
+  })
+
   it('cluster show through the CLI with the TLS flags, or with -c vernemq.conf, shows both members', async () => {
     const expected = { [a.nodename]: true, [b.nodename]: true }
     assert.deepEqual(await members(b, cliTls(pki)), expected)
