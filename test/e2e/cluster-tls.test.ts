@@ -48,7 +48,7 @@ describe('a cluster over vmqs listeners with mutual TLS', () => {
     const memberA = makeCert(dir, 'member-a', 'node-a', 'member', { cert: pki.ca, key: pki.caKey })
     const memberB = makeCert(dir, 'member-b', 'node-b', 'member', { cert: pki.ca, key: pki.caKey })
     intruder = makeCert(dir, 'intruder', 'intruder', 'member', { cert: pki.otherCa, key: join(dir, 'other-ca.key') })
-    a = await startNode({ clusterType: 'vmqs', conf: [...OPEN_ACCESS, ...vmqsConf(pki, memberA, 'listener.vmqs.clustering')] })
+    a = await startNode({ clusterType: 'vmqs', conf: [...OPEN_ACCESS, ...vmqsConf(pki, memberA, 'listener.vmqs.clustering'), 'listener.vmqs.tls_version = tlsv1.3'] })
     nodes.push(a)
     b = await startNode({ clusterType: 'vmqs', conf: [...OPEN_ACCESS, ...vmqsConf(pki, memberB, 'listener.vmqs'), `discovery_node = ${a.adminAddress}`] })
     nodes.push(b)
@@ -65,8 +65,10 @@ describe('a cluster over vmqs listeners with mutual TLS', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('the nodes announce their vmqs listener', () => {
+  it('the nodes announce their vmqs listener and warn about TLS options it does not use', () => {
     assert.match(a.stdout, new RegExp(`listener vmqs vmqs.clustering on 127.0.0.1:${a.adminPort}`))
+    assert.match(a.stdout + a.stderr, /listener\.vmqs\.clustering: tls_version has no effect on a vmqs listener \(gRPC's TLS defaults apply\)/)
+    assert.doesNotMatch(b.stdout + b.stderr, /has no effect on a vmqs listener/)
   })
 
   it('routes a message from a client on A to a subscriber on B', async () => {
