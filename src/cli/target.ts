@@ -24,7 +24,7 @@ export function targetFlagsWithout (...taken: Array<'n' | 'c'>) {
   const c = taken.includes('c') ? undefined : 'c' as const
   return {
     node: Flags.string({ char: n, description: 'node to talk to, as host:port of its clustering listener (env VMQ_NODE)' }),
-    config: Flags.string({ char: c, description: 'vernemq.conf of the node: its clustering listener and cookie are used' }),
+    config: Flags.string({ char: c, description: 'vernemq.conf of the node: its cluster listener (with its TLS files when vmqs) and cookie are used' }),
     cookie: Flags.string({ description: 'distributed_cookie of the node (env VMQ_COOKIE)' }),
     secure: Flags.boolean({ description: 'talk TLS to the node (a vmqs listener); implied by --tls-cafile, --tls-certfile and --tls-keyfile' }),
     'tls-cafile': Flags.string({ description: 'CA certificates (PEM) the node\'s certificate must be signed by (env VMQ_TLS_CAFILE); else the system CAs' }),
