@@ -179,7 +179,7 @@ async function setOnSiblings (node: BrokerNode, values: Record<string, string>):
       node.log.warn({ worker: name }, 'setting not passed on: the worker is not running')
       continue
     }
-    const client = new AdminClient(address, node.settings.string('distributed_cookie'))
+    const client = new AdminClient(address, node.settings.string('distributed_cookie'), undefined, node.cluster.clientTls())
     try {
       await client.call('ConfigSet', { values, localOnly: true })
     } finally {

@@ -5,11 +5,12 @@
 import { Aedes, type AedesOptions, type Client } from 'aedes'
 import type { Duplex } from 'node:stream'
 import type { IncomingMessage } from 'node:http'
-import type { NodeConfig, ListenerConfig } from '../config/load.js'
+import { clusterListener, type NodeConfig, type ListenerConfig } from '../config/load.js'
 import { Settings } from '../config/settings.js'
 import { findKey } from '../config/schema.js'
 import { vmqProto } from '../rpc/proto.js'
 import { startRpcServer, type RpcServer } from '../rpc/server.js'
+import { serverCredentials } from '../rpc/tls.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
 import { Cluster, type ClusterHost } from '../cluster/cluster.js'
@@ -19,6 +20,7 @@ import { isExpired, propertiesFromWire, propertiesToWire, type MessageExtras } f
 import { skipPeerRetained } from '../cluster/peer-retained.js'
 import { trackSubscriptions } from '../cluster/tracked-persistence.js'
 import { adminService } from './admin.js'
+import { clusterTls, unappliedOptions, type ClusterTls } from './cluster-tls.js'
 import { AuthChain } from './auth/chain.js'
 import { getMeta, setMeta } from './client-meta.js'
 import { trackSubscribePackets } from './subscribe-packets.js'
@@ -113,6 +115,8 @@ export class BrokerNode {
   private readonly running = new Map<string, Instance>()
   readonly chain: AuthChain
   private rpc: RpcServer | undefined
+  /** certificates of a vmqs cluster listener; undefined = plain vmq */
+  private tls: ClusterTls | undefined
   private stopping: Promise<void> | undefined
   private readonly stopListeners: Array<() => void> = []
   /** aedes ids of the peers that routed retained messages here (see skipPeerRetained) */
@@ -129,6 +133,7 @@ export class BrokerNode {
       log: this.log,
       cookie: () => this.settings.string('distributed_cookie'),
       address: () => this.clusterAddress(),
+      tls: () => this.tls?.client,
       deliverRemote: async publishes => { await this.deliverRemote(publishes) },
       storeRetained: async retain => { await this.storeRetained(retain) },
       retainedMessages: async () => await this.retainedMessages(),
@@ -167,15 +172,19 @@ export class BrokerNode {
     this.warnAboutOpenAccess()
     await this.instance('')
     for (const config of this.config.listeners) {
-      if (config.type === 'vmq') continue // served by the gRPC server
+      if (config.type === 'vmq' || config.type === 'vmqs') continue // served by the gRPC server
       await this.listeners.start(config)
     }
     const clustering = this.clusteringListener()
+    this.tls = this.readClusterTls(clustering)
+    for (const option of unappliedOptions(clustering)) {
+      this.log.warn(`listener.vmqs.${clustering.name}: ${option} has no effect on a vmqs listener (gRPC's TLS defaults apply)`)
+    }
     const proto = vmqProto()
     const refused = (peer: string, method: string, since: number): void => {
       this.log.warn({ peer, method, refusedSinceLastLine: since }, 'gRPC call refused: wrong or missing distributed_cookie')
     }
-    this.rpc = await startRpcServer(clustering.host, clustering.port, () => this.settings.string('distributed_cookie'), refused, [
+    this.rpc = await startRpcServer(clustering, serverCredentials(this.tls?.server), () => this.settings.string('distributed_cookie'), refused, [
       { definition: proto.Admin.service, handlers: adminService(this) },
       { definition: proto.Cluster.service, handlers: clusterService(this.cluster, this.clusterHost) }
     ])
@@ -198,9 +207,18 @@ export class BrokerNode {
   }
 
   private clusteringListener (): ListenerConfig {
-    const found = this.config.listeners.find(l => l.type === 'vmq')
-    if (found === undefined) throw new StartError('no listener.vmq.<name> is configured for cluster and admin traffic')
+    const found = clusterListener(this.config.listeners)
+    if (found === undefined) throw new StartError('no listener.vmq.<name> or listener.vmqs.<name> is configured for cluster and admin traffic')
     return found
+  }
+
+  private readClusterTls (listener: ListenerConfig): ClusterTls | undefined {
+    try {
+      return clusterTls(listener)
+    } catch (err) {
+      if (err instanceof TlsConfigError) throw new StartError(err.message)
+      throw err
+    }
   }
 
   /** host:port peers reach us at: the clustering listener, or the nodename's host when it listens on every interface. */
@@ -445,7 +463,7 @@ export class BrokerNode {
   listenerInfo (): ListenerInfo[] {
     const info = this.listeners.all().map(l => ({ kind: l.kind, name: `${l.config.type}.${l.config.name}`, address: describeAddress({ ...l.config, port: l.port() }) }))
     const clustering = this.clusteringListener()
-    info.push({ kind: 'vmq', name: `vmq.${clustering.name}`, address: describeAddress({ ...clustering, port: this.rpc?.port ?? clustering.port }) })
+    info.push({ kind: clustering.type === 'vmqs' ? 'vmqs' : 'vmq', name: `${clustering.type}.${clustering.name}`, address: describeAddress({ ...clustering, port: this.rpc?.port ?? clustering.port }) })
     return info
   }
 

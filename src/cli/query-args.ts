@@ -6,14 +6,14 @@
 // `--node h:p`) names the node to ask, anything else is the field.
 import { Flags } from '@oclif/core'
 import { CliError } from './errors.js'
-import { looksLikeAddress } from './target.js'
+import { looksLikeAddress, type TargetFlags } from './target.js'
 
 export interface QueryArgs {
   fields: string[]
   filters: Array<{ field: string, value: string }>
   limit: number | undefined
   format: 'human' | 'json'
-  target: { node?: string, config?: string, cookie?: string }
+  target: TargetFlags
 }
 
 /** Flags shown by `--help`; the command itself parses with parseQueryArgs. */
@@ -25,6 +25,8 @@ export function queryHelpFlags (fields: Readonly<Record<string, string>>): Recor
   flags.format = Flags.boolean({ description: 'output format, --format=human|json' })
   flags.config = Flags.boolean({ char: 'c', description: 'vernemq.conf of the node to ask, -c <file>' })
   flags.cookie = Flags.boolean({ description: 'distributed_cookie of the node, --cookie=<cookie> (env VMQ_COOKIE)' })
+  flags.secure = Flags.boolean({ description: 'talk TLS to the node (a vmqs listener)' })
+  for (const name of ['tls-cafile', 'tls-certfile', 'tls-keyfile'] as const) flags[name] = Flags.boolean({ description: `TLS to the node, --${name}=<file> (as for the other admin commands)` })
   return flags
 }
 
@@ -48,6 +50,10 @@ export function parseQueryArgs (argv: readonly string[]): QueryArgs {
       case 'format': out.format = format(attached ?? next()); break
       case 'config': out.target.config = attached ?? next(); break
       case 'cookie': out.target.cookie = attached ?? next(); break
+      case 'secure': out.target.secure = true; break
+      case 'tls-cafile':
+      case 'tls-certfile':
+      case 'tls-keyfile': out.target[name] = attached ?? next(); break
       case 'node':
         if (attached !== undefined && looksLikeAddress(attached)) out.target.node = attached
         else if (attached !== undefined) out.filters.push({ field: name, value: attached })

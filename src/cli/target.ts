@@ -1,10 +1,16 @@
-// Which node an admin command talks to, and with which cookie: --node, else
-// VMQ_NODE, else the clustering listener of -c FILE, else 127.0.0.1:44053.
+// Which node an admin command talks to, with which cookie and over which
+// transport: --node, else VMQ_NODE, else the cluster listener of -c FILE, else
+// 127.0.0.1:44053; TLS (a vmqs listener) with --secure or --tls-* files, their
+// VMQ_TLS_* variables, or the vmqs listener of -c FILE.
 import { Flags } from '@oclif/core'
-import { loadConfig } from '../config/load.js'
+import { readFileSync } from 'node:fs'
+import { clusterListener, loadConfig } from '../config/load.js'
 import { ConfigError } from '../config/parse.js'
+import { clusterTls } from '../broker/cluster-tls.js'
+import { TlsConfigError } from '../broker/listeners/tls-context.js'
 import { CliError, EXIT_UNREACHABLE, EXIT_USAGE } from './errors.js'
 import { AdminClient, RpcFailure } from '../rpc/client.js'
+import type { ClientTls } from '../rpc/tls.js'
 
 export const DEFAULT_NODE = '127.0.0.1:44053'
 export const DEFAULT_COOKIE = 'vmq'
@@ -18,20 +24,62 @@ export function targetFlagsWithout (...taken: Array<'n' | 'c'>) {
   const c = taken.includes('c') ? undefined : 'c' as const
   return {
     node: Flags.string({ char: n, description: 'node to talk to, as host:port of its clustering listener (env VMQ_NODE)' }),
-    config: Flags.string({ char: c, description: 'vernemq.conf of the node: its clustering listener and cookie are used' }),
-    cookie: Flags.string({ description: 'distributed_cookie of the node (env VMQ_COOKIE)' })
+    config: Flags.string({ char: c, description: 'vernemq.conf of the node: its cluster listener (with its TLS files when vmqs) and cookie are used' }),
+    cookie: Flags.string({ description: 'distributed_cookie of the node (env VMQ_COOKIE)' }),
+    secure: Flags.boolean({ description: 'talk TLS to the node (a vmqs listener); implied by --tls-cafile, --tls-certfile and --tls-keyfile' }),
+    'tls-cafile': Flags.string({ description: 'CA certificates (PEM) the node\'s certificate must be signed by (env VMQ_TLS_CAFILE); else the system CAs' }),
+    'tls-certfile': Flags.string({ description: 'client certificate (PEM), for a vmqs listener with require_certificate = on (env VMQ_TLS_CERTFILE)' }),
+    'tls-keyfile': Flags.string({ description: 'private key (PEM, unencrypted) of --tls-certfile (env VMQ_TLS_KEYFILE)' })
   }
 }
 
-export interface Target { address: string, cookie: string }
+export interface Target { address: string, cookie: string, tls?: ClientTls }
 
-export function resolveTarget (flags: { node?: string, config?: string, cookie?: string }, env: NodeJS.ProcessEnv = process.env): Target {
+export interface TargetFlags {
+  node?: string
+  config?: string
+  cookie?: string
+  secure?: boolean
+  'tls-cafile'?: string
+  'tls-certfile'?: string
+  'tls-keyfile'?: string
+}
+
+export function resolveTarget (flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
   const fromFile = flags.config === undefined ? undefined : fromConfigFile(flags.config, env)
   const address = flags.node ?? env.VMQ_NODE ?? fromFile?.address ?? DEFAULT_NODE
   if (!looksLikeAddress(address)) {
     throw new CliError(`Invalid --node "${address}": expected host:port`, EXIT_USAGE)
   }
-  return { address, cookie: flags.cookie ?? env.VMQ_COOKIE ?? fromFile?.cookie ?? DEFAULT_COOKIE }
+  return { address, cookie: flags.cookie ?? env.VMQ_COOKIE ?? fromFile?.cookie ?? DEFAULT_COOKIE, tls: targetTls(flags, env, fromFile?.tls) }
+}
+
+const TLS_FILES = [['ca', 'tls-cafile', 'VMQ_TLS_CAFILE'], ['cert', 'tls-certfile', 'VMQ_TLS_CERTFILE'], ['key', 'tls-keyfile', 'VMQ_TLS_KEYFILE']] as const
+
+/** The TLS to talk with: each file from its flag, else its variable, else the -c file's vmqs listener. */
+function targetTls (flags: TargetFlags, env: NodeJS.ProcessEnv, fromFile: ClientTls | undefined): ClientTls | undefined {
+  const tls: ClientTls = { ...fromFile }
+  let given = flags.secure === true || fromFile !== undefined
+  for (const [field, flag, variable] of TLS_FILES) {
+    const path = flags[flag] ?? env[variable]
+    if (path === undefined || path === '') continue
+    tls[field] = readTlsFile(path, flags[flag] === undefined ? variable : `--${flag}`)
+    given = true
+  }
+  if (!given) return undefined
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw new CliError('--tls-certfile and --tls-keyfile go together: a client certificate needs its key', EXIT_USAGE)
+  }
+  return tls
+}
+
+function readTlsFile (path: string, source: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message
+    throw new CliError(`${source} = ${path}: ${reason}`, EXIT_USAGE)
+  }
 }
 
 /** host:port or [ipv6]:port, as --node takes it. */
@@ -42,13 +90,20 @@ export function looksLikeAddress (text: string): boolean {
 function fromConfigFile (file: string, env: NodeJS.ProcessEnv): Target {
   try {
     const config = loadConfig({ file, env })
-    const clustering = config.listeners.find(l => l.type === 'vmq')
+    const clustering = clusterListener(config.listeners)
     const host = clustering === undefined ? '127.0.0.1' : clustering.host === '0.0.0.0' ? '127.0.0.1' : clustering.host
-    return { address: `${host}:${clustering?.port ?? 44053}`, cookie: String(config.values.get('distributed_cookie')) }
+    const tls = clustering === undefined ? undefined : clusterTls(clustering)?.client
+    return { address: `${host}:${clustering?.port ?? 44053}`, cookie: String(config.values.get('distributed_cookie')), tls }
   } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message, EXIT_USAGE)
+    if (err instanceof ConfigError || err instanceof TlsConfigError) throw new CliError(err.message, EXIT_USAGE)
     throw err
   }
+}
+
+/** The one line to print for a failed call. */
+function failure (err: RpcFailure, target: Target): CliError {
+  const hint = err.kind === 'tls' && target.tls === undefined ? ': pass --tls-cafile (and --tls-certfile/--tls-keyfile) or -c with its vernemq.conf' : ''
+  return new CliError(err.message + hint, exitCodeOf(err))
 }
 
 function exitCodeOf (err: RpcFailure): number {
@@ -57,11 +112,11 @@ function exitCodeOf (err: RpcFailure): number {
 
 /** Runs one server-streaming call against the target node. */
 export async function streamNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req, deadlineMs: number, onReply: (reply: Res) => void): Promise<void> {
-  const client = new AdminClient(target.address, target.cookie)
+  const client = new AdminClient(target.address, target.cookie, undefined, target.tls)
   try {
     await client.stream<Req, Res>(method, request, deadlineMs, onReply)
   } catch (err) {
-    if (err instanceof RpcFailure) throw new CliError(err.message, exitCodeOf(err))
+    if (err instanceof RpcFailure) throw failure(err, target)
     throw err
   } finally {
     client.close()
@@ -70,11 +125,11 @@ export async function streamNode<Req, Res> (target: Target, method: Parameters<A
 
 /** Runs one call against the target node, mapping failures onto exit codes. */
 export async function callNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req): Promise<Res> {
-  const client = new AdminClient(target.address, target.cookie)
+  const client = new AdminClient(target.address, target.cookie, undefined, target.tls)
   try {
     return await client.call<Req, Res>(method, request)
   } catch (err) {
-    if (err instanceof RpcFailure) throw new CliError(err.message, exitCodeOf(err))
+    if (err instanceof RpcFailure) throw failure(err, target)
     throw err
   } finally {
     client.close()

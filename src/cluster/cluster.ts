@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js'
 import type { Logger } from 'pino'
 import { vmqProto } from '../rpc/proto.js'
 import { COOKIE_METADATA } from '../rpc/server.js'
+import { channel, explainTlsFailure, type ClientTls } from '../rpc/tls.js'
 import type { Hello } from '../rpc/generated/vmq/Hello.js'
 import type { SessionInfo } from '../rpc/generated/vmq/SessionInfo.js'
 import type { Member } from '../rpc/generated/vmq/Member.js'
@@ -32,6 +33,8 @@ export interface ClusterHost {
   cookie: () => string
   /** host:port other nodes reach this node's clustering listener at */
   address: () => string
+  /** what this node's connections to members trust and present when the cluster listener is vmqs; undefined = plain */
+  tls: () => ClientTls | undefined
   /** hands routed publishes to local delivery in order; resolves once all are delivered (offline queues included) */
   deliverRemote: (publishes: Publish[]) => Promise<void>
   storeRetained: (retain: Retain) => Promise<void>
@@ -115,6 +118,9 @@ export class Cluster {
 
   hasPeers (): boolean { return this.links.size > 0 }
 
+  /** What this node's connections to members use (see ClusterHost.tls). */
+  clientTls (): ClientTls | undefined { return this.host.tls() }
+
   /** host:port of a member's clustering listener, when it is running. */
   runningAddress (name: string): string | undefined {
     return this.links.get(name)?.up === true ? this.members.get(name)?.address : undefined
@@ -132,13 +138,14 @@ export class Cluster {
   }
 
   private async callJoin (address: string): Promise<JoinReply__Output> {
-    const client = new (vmqProto().Cluster)(address, grpc.credentials.createInsecure())
+    const { credentials, options } = channel(address, this.host.tls())
+    const client = new (vmqProto().Cluster)(address, credentials, options)
     const metadata = new grpc.Metadata()
     metadata.set(COOKIE_METADATA, this.host.cookie())
     try {
       return await new Promise<JoinReply__Output>((resolve, reject) => {
         client.Join({ node: { name: this.host.name, address: this.host.address() } }, metadata, { deadline: Date.now() + 5000 }, (err, reply) => {
-          if (err !== null) reject(new ClusterError(joinFailure(address, err)))
+          if (err !== null) joinFailure(address, err, this.host.tls()).then(reason => { reject(new ClusterError(reason)) }, reject)
           else resolve(reply as JoinReply__Output)
         })
       })
@@ -187,7 +194,7 @@ export class Cluster {
       hello: () => this.hello(),
       up: l => { this.linkUp(l) },
       down: (l, reason) => { this.log.warn({ member: l.name, reason }, 'cluster member unreachable') }
-    })
+    }, this.host.tls())
     this.links.set(m.name, link)
     link.start()
   }
@@ -454,7 +461,8 @@ export class Cluster {
 
   /** Relays `cluster leave` to the member that leaves, streaming its progress lines back. */
   private async leaveRemote (member: MemberRecord, opts: LeaveOptions): Promise<string> {
-    const client = new (vmqProto().Admin)(member.address, grpc.credentials.createInsecure())
+    const { credentials, options } = channel(member.address, this.host.tls())
+    const client = new (vmqProto().Admin)(member.address, credentials, options)
     const metadata = new grpc.Metadata()
     metadata.set(COOKIE_METADATA, this.host.cookie())
     const stream = client.ClusterLeave({ node: member.name, killSessions: opts.kill, timeoutSeconds: opts.timeoutSeconds }, metadata, { deadline: Date.now() + (opts.timeoutSeconds + 5) * 1000 })
@@ -501,7 +509,9 @@ function retainKey (mountpoint: string, topic: string): string {
   return mountpoint + '\u0000' + topic
 }
 
-function joinFailure (address: string, err: grpc.ServiceError): string {
+async function joinFailure (address: string, err: grpc.ServiceError, tls: ClientTls | undefined): Promise<string> {
+  const tlsReason = err.code === grpc.status.UNAVAILABLE ? await explainTlsFailure(address, tls) : undefined
+  if (tlsReason !== undefined) return `tls_failed: ${address}: ${tlsReason}`
   if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) return `not_reachable: no node answers at ${address}`
   if (err.code === grpc.status.UNAUTHENTICATED) return `${address} refused the join: wrong distributed_cookie`
   return `${address} refused the join: ${err.details}`

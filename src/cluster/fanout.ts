@@ -20,7 +20,7 @@ export async function askPeers<Req, Res> (cluster: Cluster, cookie: string, meth
   const peers = cluster.peers()
   for (const peer of peers) if (!peer.running) result.warnings.push(`node ${peer.name} is not running (${peer.reason})`)
   await Promise.all(peers.filter(p => p.running).map(async peer => {
-    const client = new AdminClient(peer.address, cookie, FANOUT_DEADLINE_MS)
+    const client = new AdminClient(peer.address, cookie, FANOUT_DEADLINE_MS, cluster.clientTls())
     try {
       result.answers.push({ member: peer.name, reply: await client.call<Req, Res>(method, request) })
     } catch (err) {

@@ -4,6 +4,7 @@
 import * as grpc from '@grpc/grpc-js'
 import { vmqProto } from '../rpc/proto.js'
 import { COOKIE_METADATA } from '../rpc/server.js'
+import { channel, type ClientTls } from '../rpc/tls.js'
 import type { ClusterClient } from '../rpc/generated/vmq/Cluster.js'
 import type { PeerMessage } from '../rpc/generated/vmq/PeerMessage.js'
 import type { Reply__Output } from '../rpc/generated/vmq/Reply.js'
@@ -51,7 +52,7 @@ export class PeerLink {
   /** routed publishes dropped because the peer was unreachable or too slow */
   dropped = 0
 
-  constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents) {}
+  constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents, private readonly tls?: ClientTls) {}
 
   /** Whether this link makes the node not ready (a netsplit): down, and not a new member's first connect. */
   get split (): boolean {
@@ -64,10 +65,13 @@ export class PeerLink {
 
   private connect (): void {
     if (this.closed) return
-    this.client ??= new (vmqProto().Cluster)(this.address, grpc.credentials.createInsecure(), {
-      'grpc.keepalive_time_ms': 2000, 'grpc.keepalive_timeout_ms': 2000, 'grpc.keepalive_permit_without_calls': 1,
-      'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS, 'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS
-    })
+    if (this.client === undefined) {
+      const { credentials, options } = channel(this.address, this.tls, {
+        'grpc.keepalive_time_ms': 2000, 'grpc.keepalive_timeout_ms': 2000, 'grpc.keepalive_permit_without_calls': 1,
+        'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS, 'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS
+      })
+      this.client = new (vmqProto().Cluster)(this.address, credentials, options)
+    }
     const metadata = new grpc.Metadata()
     metadata.set(COOKIE_METADATA, this.cookie())
     const stream = this.client.Link(metadata)

@@ -50,11 +50,29 @@ export function loadConfig (opts: LoadOptions): NodeConfig {
     ...(opts.sets ?? []).map((text, i) => setEntry(text, i, problems)).filter((e): e is Entry => e !== undefined)
   ]
   const parsed = interpret(entries, problems)
+  const listeners = resolveListeners(parsed.listeners)
+  const clustering = clusterListenerProblem(listeners)
+  if (clustering !== undefined) problems.push({ file: source, line: 0, message: clustering })
   if (problems.length > 0) throw new ConfigError(problems)
   const values = defaultValues()
   if (fileDir !== undefined) resolveDefaultPaths(values, fileDir)
   for (const [key, value] of parsed.values) values.set(key, value)
-  return { source, values, listeners: resolveListeners(parsed.listeners), listenerOptions: parsed.listeners.options, warnings: parsed.warnings }
+  return { source, values, listeners, listenerOptions: parsed.listeners.options, warnings: parsed.warnings }
+}
+
+const CLUSTER_TYPES: readonly string[] = ['vmq', 'vmqs']
+
+/** The node's one endpoint for admin and cluster traffic: its vmq (plain) or vmqs (TLS) listener. */
+export function clusterListener (listeners: ListenerConfig[]): ListenerConfig | undefined {
+  return listeners.find(l => CLUSTER_TYPES.includes(l.type))
+}
+
+// A node has one cluster endpoint: a plain one next to a TLS one would leave the cookie and the traffic readable.
+function clusterListenerProblem (listeners: ListenerConfig[]): string | undefined {
+  const types = new Set(listeners.filter(l => CLUSTER_TYPES.includes(l.type)).map(l => l.type))
+  if (types.size < 2) return undefined
+  const keys = listeners.filter(l => CLUSTER_TYPES.includes(l.type)).map(l => `listener.${l.type}.${l.name}`)
+  return `${keys.join(' and ')} are both configured: a node has one cluster listener, plain (vmq) or TLS (vmqs); set the other to off`
 }
 
 function readConfigFile (file: string): string {

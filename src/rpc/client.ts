@@ -3,13 +3,14 @@
 import * as grpc from '@grpc/grpc-js'
 import { vmqProto } from './proto.js'
 import { COOKIE_METADATA } from './server.js'
+import { channel, explainTlsFailure, type ClientTls } from './tls.js'
 import type { AdminClient as GeneratedAdminClient } from './generated/vmq/Admin.js'
 
 export const DEFAULT_DEADLINE_MS = 5000
 
 /** Why a call failed, for the CLI to map onto exit codes. */
 export class RpcFailure extends Error {
-  constructor (message: string, readonly kind: 'unreachable' | 'refused' | 'invalid' | 'not_found' | 'failed') {
+  constructor (message: string, readonly kind: 'unreachable' | 'tls' | 'refused' | 'invalid' | 'not_found' | 'failed') {
     super(message)
   }
 }
@@ -19,9 +20,11 @@ type UnaryMethod<Req, Res> = (req: Req, metadata: grpc.Metadata, options: grpc.C
 export class AdminClient {
   private readonly client: GeneratedAdminClient
 
-  constructor (readonly address: string, private readonly cookie: string, private readonly deadlineMs = DEFAULT_DEADLINE_MS) {
+  /** `tls` undefined: a plain vmq listener; otherwise the CA to trust and the client certificate for a vmqs one. */
+  constructor (readonly address: string, private readonly cookie: string, private readonly deadlineMs = DEFAULT_DEADLINE_MS, private readonly tls?: ClientTls) {
     const Admin = vmqProto().Admin
-    this.client = new Admin(address, grpc.credentials.createInsecure())
+    const { credentials, options } = channel(address, tls)
+    this.client = new Admin(address, credentials, options)
   }
 
   async call<Req, Res> (method: keyof GeneratedAdminClient & string, request: Req): Promise<Res> {
@@ -30,7 +33,7 @@ export class AdminClient {
     const fn = (this.client[method] as unknown as UnaryMethod<Req, Res>).bind(this.client)
     return await new Promise<Res>((resolve, reject) => {
       fn(request, metadata, { deadline: Date.now() + this.deadlineMs }, (err, res) => {
-        if (err !== null) reject(this.failure(err))
+        if (err !== null) this.failure(err).then(reject, reject)
         else resolve(res as Res)
       })
     })
@@ -45,7 +48,7 @@ export class AdminClient {
     try {
       for await (const reply of call) onReply(reply as Res)
     } catch (err) {
-      throw this.failure(err as grpc.ServiceError)
+      throw await this.failure(err as grpc.ServiceError)
     }
   }
 
@@ -53,9 +56,14 @@ export class AdminClient {
     this.client.close()
   }
 
-  private failure (err: grpc.ServiceError): RpcFailure {
+  private async failure (err: grpc.ServiceError): Promise<RpcFailure> {
     switch (err.code) {
-      case grpc.status.UNAVAILABLE:
+      case grpc.status.UNAVAILABLE: {
+        // a failed TLS handshake is UNAVAILABLE too: say so rather than "not responding"
+        const tlsReason = await explainTlsFailure(this.address, this.tls)
+        if (tlsReason !== undefined) return new RpcFailure(`Node '${this.address}' not reachable: ${tlsReason}`, 'tls')
+        return new RpcFailure(`Node '${this.address}' not responding`, 'unreachable')
+      }
       case grpc.status.DEADLINE_EXCEEDED:
         return new RpcFailure(`Node '${this.address}' not responding`, 'unreachable')
       case grpc.status.UNAUTHENTICATED:

@@ -32,11 +32,13 @@ export function toStatus (err: Error): Partial<grpc.StatusObject> {
 }
 
 /**
+ * Serves `bindings` on the cluster listener (vmq or vmqs) with `credentials`.
  * gRPC's default 4 MB receive limit stays: the Cluster service shares this
  * server and carries routed publishes; an Admin request is tiny, and no body is
  * read before the cookie is checked.
  */
-export async function startRpcServer (host: string, port: number, cookie: () => string, refused: RefusalLog, bindings: ServiceBinding[]): Promise<RpcServer> {
+export async function startRpcServer (listener: { type: string, name: string, host: string, port: number }, credentials: grpc.ServerCredentials, cookie: () => string, refused: RefusalLog, bindings: ServiceBinding[]): Promise<RpcServer> {
+  const { host, port } = listener
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': 10000,
     'grpc.keepalive_timeout_ms': 5000,
@@ -44,8 +46,8 @@ export async function startRpcServer (host: string, port: number, cookie: () => 
   })
   for (const { definition, handlers } of bindings) server.addService(definition, handlers)
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => {
-      if (err !== null) reject(new Error(`listener.vmq = ${host}:${port}: cannot listen: ${err.message}`))
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, credentials, (err, p) => {
+      if (err !== null) reject(new Error(`listener.${listener.type}.${listener.name} = ${host}:${port}: cannot listen: ${err.message}`))
       else resolve(p)
     })
   })

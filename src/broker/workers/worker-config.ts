@@ -14,7 +14,7 @@ export function workerConfig (config: NodeConfig, index: number, discovery: stri
   if (index > 0 && discovery !== undefined) values.set('discovery_node', discovery)
   const listeners = config.listeners.map(l => {
     if (MQTT_TYPES.includes(l.type)) return { ...l, port: ports[`${l.type}.${l.name}`] ?? l.port, external: true }
-    if (l.type === 'vmq' && index > 0) return { ...l, port: 0 }
+    if ((l.type === 'vmq' || l.type === 'vmqs') && index > 0) return { ...l, port: 0 }
     return l
   })
   return { ...config, values, listeners }

@@ -30,13 +30,16 @@ function openssl (dir: string, args: string[]): void {
 const EXT_CA = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n'
 const EXT_SERVER = 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n'
 const EXT_CLIENT = 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n'
+/** a cluster member: serves its vmqs listener and presents the same certificate to the other members */
+const EXT_MEMBER = 'basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n'
+const EXTENSIONS = { ca: EXT_CA, server: EXT_SERVER, client: EXT_CLIENT, member: EXT_MEMBER }
 
 /** A new EC key and a certificate for `cn`, signed by `issuer` (self-signed when absent). */
-export function makeCert (dir: string, name: string, cn: string, kind: 'ca' | 'server' | 'client', issuer?: { cert: string, key: string }): { cert: string, key: string } {
+export function makeCert (dir: string, name: string, cn: string, kind: 'ca' | 'server' | 'client' | 'member', issuer?: { cert: string, key: string }): { cert: string, key: string } {
   const key = join(dir, `${name}.key`)
   const cert = join(dir, `${name}.pem`)
   const ext = join(dir, `${name}.ext`)
-  writeFileSync(ext, kind === 'ca' ? EXT_CA : kind === 'server' ? EXT_SERVER : EXT_CLIENT)
+  writeFileSync(ext, EXTENSIONS[kind])
   openssl(dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key])
   if (issuer === undefined) {
     openssl(dir, ['req', '-new', '-x509', '-key', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`, '-extensions', 'v3', '-config', writeReqConfig(dir, name, ext)])

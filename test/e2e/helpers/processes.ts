@@ -58,6 +58,8 @@ export interface NodeOptions {
   /** do not wait for the node to be ready */
   noWait?: boolean
   name?: string
+  /** type of the cluster listener: vmqs needs its certfile/keyfile lines in `conf` */
+  clusterType?: 'vmq' | 'vmqs'
 }
 
 export class TestNode {
@@ -83,7 +85,7 @@ export class TestNode {
   async waitReady (timeoutMs = 15000): Promise<void> {
     await waitFor(() => {
       if (this.exitCode !== undefined) throw new Error(`node exited with ${String(this.exitCode)}: ${this.stderr}${this.stdout}`)
-      return this.stdout.includes('listener vmq ')
+      return /listener vmqs? /.test(this.stdout)
     }, timeoutMs, `node ready (stdout so far: ${this.stdout})`)
   }
 
@@ -121,7 +123,7 @@ export async function startNode (opts: NodeOptions = {}): Promise<TestNode> {
     `nodename = ${nodename}`,
     `listener.tcp.default = 127.0.0.1:${mqttPort}`,
     `listener.ws.default = 127.0.0.1:${wsPort}`,
-    `listener.vmq.clustering = 127.0.0.1:${adminPort}`,
+    `listener.${opts.clusterType ?? 'vmq'}.clustering = 127.0.0.1:${adminPort}`,
     `persistent_dir = ${join(dir, 'data')}`,
     `log.console.file = ${join(dir, 'console.log')}`,
     `log.error.file = ${join(dir, 'error.log')}`

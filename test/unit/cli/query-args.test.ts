@@ -29,6 +29,12 @@ describe('parseQueryArgs', () => {
     assert.equal(parseQueryArgs(['--limit=7']).limit, 7)
   })
 
+  it('takes the TLS target flags: --secure and the --tls-* files in both spellings', () => {
+    const args = parseQueryArgs(['--secure', '--tls-cafile', 'ca.pem', '--tls-certfile=me.pem', '--tls-keyfile', 'me.key', '--client_id'])
+    assert.deepEqual(args.target, { secure: true, 'tls-cafile': 'ca.pem', 'tls-certfile': 'me.pem', 'tls-keyfile': 'me.key' })
+    assert.deepEqual(args.fields, ['client_id'])
+  })
+
   it('refuses bad values and stray arguments with one clear line', () => {
     assert.throws(() => parseQueryArgs(['--limit=0']), /Invalid --limit=0: expected a positive integer/)
     assert.throws(() => parseQueryArgs(['--format=xml']), /Invalid --format=xml: expected human or json/)
