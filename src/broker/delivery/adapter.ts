@@ -47,6 +47,7 @@ import mqttPacket from 'mqtt-packet'
 import { readVarint, scanProperties, type PropertyProblem } from '../../mqtt/property-scan.js'
 import { badUtf8, brokenRule, malformed, PACKET_TOO_LARGE, parserError, protocolError, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
+import { publishBytes } from './encode.js'
 import { PacketStream } from './packet-stream.js'
 
 /** brokerId of the stubs that carry held-back messages through client.publish */
@@ -392,26 +393,6 @@ export function closeNotReading (client: Client, reasonCode: number, graceMs: nu
   conn.end()
 }
 
-/**
- * The encoded PUBLISH of a message at each QoS, shared by all its deliveries
- * (aedes copies the packet per subscriber, not the payload). QoS 1/2 bytes are
- * encoded with packet id 1 and copied with the real id and DUP patched in.
- */
-interface Encoded { payload: Buffer, topic: string, retain: boolean, byQos: Array<Buffer | undefined> }
-/**
- * The encodings of the messages delivered last, in a ring searched newest
- * first. A message's deliveries to its subscribers come one after another (one
- * mq emit); a short ring found by identity costs less than a WeakMap entry per
- * message, which every message delivered once (fan-in) would pay for nothing,
- * and a miss costs RECENT identity checks and no array shifting.
- */
-const RECENT = 16
-const recent: Array<Encoded | undefined> = new Array<Encoded | undefined>(RECENT).fill(undefined)
-let newest = 0
-/** payloads up to this size are copied whole with the id patched; larger ones go out as header + shared payload */
-const COPY_LIMIT = 2048
-const DUP_FLAG = 0x08
-
 interface Conn { write: (b: Buffer) => boolean, writableLength: number, destroyed: boolean }
 
 export type DirectWrite = 'written' | 'dropped' | 'not-here'
@@ -428,134 +409,37 @@ function directConn (client: Client, packet: OutPacket, v5 = false): Conn | unde
   return conn.destroyed ? undefined : conn
 }
 
-/** `version` 5 for a PUBLISH without properties (an empty property block), else 3.1.1's encoding */
-function encoded (packet: OutPacket, qos: number, version = 4): Buffer {
-  let entry: Encoded | undefined
-  for (let i = 0, at = newest; i < RECENT; i++, at = at === 0 ? RECENT - 1 : at - 1) {
-    const e = recent[at]
-    if (e === undefined) break
-    if (e.payload === packet.payload && e.topic === packet.topic && e.retain === packet.retain) {
-      entry = e
-      break
-    }
-  }
-  if (entry === undefined) {
-    newest = newest === RECENT - 1 ? 0 : newest + 1
-    entry = { payload: packet.payload, topic: packet.topic, retain: packet.retain, byQos: [undefined, undefined, undefined, undefined, undefined, undefined] }
-    recent[newest] = entry
-  }
-  const v5 = version === 5
-  const slot = v5 ? qos + 3 : qos
-  let bytes = entry.byQos[slot]
-  if (bytes === undefined) {
-    bytes = encodePublish(packet.topic, packet.payload, qos, packet.retain, v5)
-    entry.byQos[slot] = bytes
-  }
-  return bytes
-}
-
-/** MQTT's largest remaining length (four length bytes) */
-const MAX_REMAINING = 268_435_455
-
 /**
- * A 3.1/3.1.1 PUBLISH (packet id 1 when QoS > 0), written straight into one
- * buffer: mqtt-packet's generate assembles it through a stream of small chunks.
- */
-export function encodePublish (topic: string, payload: Buffer, qos: number, retain: boolean, v5 = false): Buffer {
-  const topicLength = Buffer.byteLength(topic)
-  const remaining = 2 + topicLength + (qos > 0 ? 2 : 0) + (v5 ? 1 : 0) + payload.length
-  if (remaining > MAX_REMAINING) throw new RangeError(`PUBLISH of ${remaining} bytes is larger than MQTT allows`)
-  const lengthBytes = remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x200000 ? 3 : 4
-  const out = Buffer.allocUnsafe(1 + lengthBytes + remaining)
-  out[0] = 0x30 | (qos << 1) | (retain ? 1 : 0)
-  let at = 1
-  for (let left = remaining; ; ) {
-    const digit = left % 0x80
-    left = Math.floor(left / 0x80)
-    out[at++] = left > 0 ? digit | 0x80 : digit
-    if (left === 0) break
-  }
-  out.writeUInt16BE(topicLength, at)
-  at += 2
-  at += out.write(topic, at, 'utf8')
-  if (qos > 0) {
-    out.writeUInt16BE(1, at)
-    at += 2
-  }
-  if (v5) out[at++] = 0 // no properties
-  payload.copy(out, at)
-  return out
-}
-
-/**
- * Writes a QoS 0 PUBLISH to a connection at once, for 3.1/3.1.1 encoded once
- * for every subscriber of the message, instead of aedes encoding it again per
- * subscriber in a later event-loop turn (MQTT 5: see encodeV5). aedes then
- * gets null from authorizeForward and sends nothing. A connection whose
- * buffered bytes exceed what `maxMessages` such messages take is not waiting
- * for more: the message is dropped (VerneMQ drops beyond max_online_messages;
- * -1 = no limit). 'not-here': a connection not open (or a 3.1.1 packet with
- * MQTT 5 properties), left to aedes.
+ * Writes a QoS 0 PUBLISH to a connection at once (see encode.ts), instead of
+ * aedes encoding it again per subscriber in a later event-loop turn; aedes then
+ * gets null from authorizeForward and sends nothing. MQTT 5 is written here too:
+ * aedes' write holds the message's delivery (and with it the broker's emitter,
+ * 100 messages at most in flight) until a connection that stopped reading
+ * drains. A connection whose buffered bytes exceed what `maxMessages` such
+ * messages take is not waiting for more: the message is dropped (VerneMQ drops
+ * beyond max_online_messages; -1 = no limit). 'not-here': a connection not
+ * open (or a 3.1.1 packet with MQTT 5 properties), left to aedes.
  */
 export function writeQos0 (client: Client, packet: OutPacket, maxMessages: number): DirectWrite {
   const conn = directConn(client, packet, true)
   if (conn === undefined) return 'not-here'
-  const bytes = hasProperties(packet) ? encodeV5(packet, 0) : encoded(packet, 0, client.version)
+  const [bytes] = publishBytes(packet, 0, client.version)
   if (maxMessages >= 0 && conn.writableLength > maxMessages * bytes.length) return 'dropped'
   conn.write(bytes)
   return 'written'
 }
 
-/** An MQTT 5 message with properties to send (3.1.1 clients get such messages from aedes, see directConn). */
-function hasProperties (packet: OutPacket): boolean {
-  if (packet.properties === undefined) return false
-  for (const _ in packet.properties) return true
-  return false
-}
-
-/**
- * An MQTT 5 PUBLISH with properties, encoded for one subscriber (its properties, such as the
- * subscription identifiers, are its own). Written here rather than by aedes,
- * whose write holds the message's delivery (and with it the broker's emitter,
- * 100 messages at most in flight) until a connection that stopped reading drains.
- */
-function encodeV5 (packet: OutPacket, qos: number, messageId?: number, dup = false): Buffer {
-  return mqttPacket.generate({
-    cmd: 'publish',
-    topic: packet.topic,
-    payload: packet.payload,
-    qos: qos as 0 | 1 | 2,
-    retain: packet.retain,
-    dup,
-    ...(messageId !== undefined ? { messageId } : {}),
-    ...(packet.properties !== undefined ? { properties: packet.properties } : {})
-  }, { protocolVersion: 5 })
-}
-
 /**
  * Writes a QoS 1/2 PUBLISH with the session's packet id to the connection of
  * a clean session at once (aedes keeps no state for those: it would only
- * encode and write the packet a turn later); 3.1/3.1.1 encoded once per
- * message, MQTT 5 per subscriber. Persistent sessions go through aedes, which
- * records the id in the stored queue. False: left to aedes.
+ * encode and write the packet a turn later). Persistent sessions go through
+ * aedes, which records the id in the stored queue. False: left to aedes.
  */
 export function writeQos (client: Client, packet: OutPacket, qos: number, messageId: number, dup: boolean): boolean {
   if (!client.clean) return false
   const conn = directConn(client, packet, true)
   if (conn === undefined) return false
-  if (hasProperties(packet)) {
-    conn.write(encodeV5(packet, qos, messageId, dup))
-    return true
-  }
-  const bytes = encoded(packet, qos, client.version)
-  const idAt = bytes.length - packet.payload.length - (client.version === 5 ? 3 : 2)
-  const whole = packet.payload.length <= COPY_LIMIT
-  const out = Buffer.allocUnsafe(whole ? bytes.length : idAt + 2)
-  bytes.copy(out, 0, 0, out.length)
-  if (dup) out[0] |= DUP_FLAG
-  out.writeUInt16BE(messageId, idAt)
-  conn.write(out)
-  if (!whole) conn.write(packet.payload)
+  for (const chunk of publishBytes(packet, qos, client.version, messageId, dup)) conn.write(chunk)
   return true
 }
 
