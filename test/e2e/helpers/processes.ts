@@ -1,7 +1,7 @@
 // Real processes for end-to-end tests: `vmq start` nodes on free loopback ports
 // and CLI invocations, each bounded in time.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,14 +10,45 @@ import { fileURLToPath } from 'node:url'
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url))
 export const VMQ = join(REPO, 'bin', 'run.js')
 
+/**
+ * A port free on 127.0.0.1 now, chosen at random BELOW the kernel's ephemeral
+ * range: a port the kernel hands out (port 0) is soon taken again by some
+ * client connection's local end (the fuzz and bench tests open thousands),
+ * and a node started on it a moment later fails with EADDRINUSE.
+ */
 export async function freePort (): Promise<number> {
+  const low = ephemeralLow()
+  for (let i = 0; i < 50; i++) {
+    const port = PORT_FLOOR + Math.floor(Math.random() * (low - PORT_FLOOR))
+    if (await canListen(port)) return port
+  }
+  return await listenOnce(0)
+}
+
+const PORT_FLOOR = 10_000
+
+function ephemeralLow (): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
+    return Number.isInteger(low) && low > PORT_FLOOR + 1000 ? low : 32768
+  } catch {
+    return 32768
+  }
+}
+
+async function canListen (port: number): Promise<boolean> {
+  return await listenOnce(port).then(() => true, () => false)
+}
+
+/** Listens on `port` (0: any) on 127.0.0.1, closes again, and returns the port. */
+async function listenOnce (port: number): Promise<number> {
   return await new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(port))
+      const bound = typeof address === 'object' && address !== null ? address.port : 0
+      server.close(() => resolve(bound))
     })
   })
 }
