@@ -38,8 +38,11 @@ type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'author
 /** MQTT 5 DISCONNECT reason: packet too large */
 const PACKET_TOO_LARGE = 0x95
 
+/** QoS 1/2 PUBLISHes that already waited for the peers' subscription tables */
+const waitedForTables = new WeakSet<object>()
+
 export function brokerHooks (ctx: HookContext): Hooks {
-  return {
+  const hooks: Hooks = {
     preConnect (client, packet, callback) {
       const meta = getMeta(client)
       if (meta !== undefined) {
@@ -89,6 +92,11 @@ export function brokerHooks (ctx: HookContext): Hooks {
         skipPublish(packet)
         acknowledgeSkipped(client, packet)
         callback(null)
+        return
+      }
+      if (packet.qos > 0 && !waitedForTables.has(packet) && ctx.cluster.tablesPending()) {
+        waitedForTables.add(packet)
+        afterPeerTables(ctx, client, packet, () => { hooks.authorizePublish(client, packet, callback) }, callback)
         return
       }
       if (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit')) {
@@ -152,6 +160,25 @@ export function brokerHooks (ctx: HookContext): Hooks {
       return ctx.queues.forward(client, packet as unknown as OutPacket) as unknown as typeof packet | null
     }
   }
+  return hooks
+}
+
+/**
+ * A member may have subscribers we do not know of yet (this node just started
+ * or it just joined): a QoS 1/2 PUBLISH acknowledged now could miss them, so it
+ * waits for their tables (remote_enqueue_timeout). When they do not come, the
+ * netsplit rule decides (allow_publish_during_netsplit).
+ */
+function afterPeerTables (ctx: HookContext, client: Client, packet: { qos: number, topic: string }, proceed: () => void, callback: (err: Error | null) => void): void {
+  ctx.cluster.awaitTables(ctx.settings.number('remote_enqueue_timeout')).then(known => {
+    if (known || ctx.settings.flag('allow_publish_during_netsplit')) {
+      proceed()
+      return
+    }
+    ctx.log.warn({ client: client.id, topic: packet.topic }, 'PUBLISH not accepted: the subscriptions of a cluster member did not arrive in time (allow_publish_during_netsplit = off)')
+    skipPublish(packet)
+    callback(null)
+  }, (err: Error) => { callback(err) })
 }
 
 /** VerneMQ closes the connection of a client publishing more than max_message_size. */

@@ -138,7 +138,8 @@ export class BrokerNode {
         await adopt(broker, persistence, clientId, [session])
       },
       requestTimeout: () => this.settings.number('remote_enqueue_timeout'),
-      sharePolicy: () => this.settings.string('shared_subscription_policy')
+      sharePolicy: () => this.settings.string('shared_subscription_policy'),
+      publishDuringNetsplit: () => this.settings.flag('allow_publish_during_netsplit')
     }
     this.cluster = new Cluster(this.clusterHost, this.settings.string('persistent_dir'))
   }
@@ -161,10 +162,6 @@ export class BrokerNode {
     await this.plugins.startConfigured()
     this.warnAboutOpenAccess()
     await this.instance('')
-    for (const config of this.config.listeners) {
-      if (config.type === 'vmq') continue // served by the gRPC server
-      await this.listeners.start(config)
-    }
     const clustering = this.clusteringListener()
     const proto = vmqProto()
     this.rpc = await startRpcServer(clustering.host, clustering.port, () => this.settings.string('distributed_cookie'), [
@@ -172,7 +169,13 @@ export class BrokerNode {
       { definition: proto.Cluster.service, handlers: clusterService(this.cluster, this.clusterHost) }
     ])
     this.cluster.onLeaveRequest = async opts => await leaveCluster(this, opts)
+    // before the MQTT listeners: a node restarting as a member knows its peers
+    // before its first client publishes (see Cluster.tablesPending)
     this.cluster.start(this.settings.string('discovery_node'))
+    for (const config of this.config.listeners) {
+      if (config.type === 'vmq') continue // served by the gRPC server
+      await this.listeners.start(config)
+    }
     this.log.info({ node: this.name, config: this.config.source }, 'node started')
   }
 
@@ -298,7 +301,7 @@ export class BrokerNode {
       mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients
     })
     const persistence = queues.persistence
-    const mq = new ClusterMq(id, interest, (packet, localShares) => this.cluster.route(mountpoint, packet, localShares))
+    const mq = new ClusterMq(id, interest, (packet, localShares, confirmations) => this.cluster.route(mountpoint, packet, localShares, confirmations))
     const hooks = brokerHooks({
       settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store, counters: this.counters, queues
     })
@@ -365,7 +368,9 @@ export class BrokerNode {
   /**
    * Publishes routed here by a peer, delivered to local subscribers only. They
    * are handed to aedes in order, at once when their mountpoints' instances
-   * exist; the promise resolves when all of them are delivered.
+   * exist; the promise resolves when all of them are delivered, and the
+   * queued copies of QoS 1/2 messages are on disk (the sender acknowledges its
+   * publisher after that).
    */
   private async deliverRemote (publishes: Publish[]): Promise<void> {
     const missing = publishes.filter(p => !this.running.has(p.mountpoint ?? ''))
@@ -376,6 +381,9 @@ export class BrokerNode {
       const done = (): void => { if (--pending === 0) resolve() }
       for (const publish of publishes) this.publishRemote(this.running.get(publish.mountpoint ?? '') as Instance, publish, done)
     })
+    const durable = new Set<Instance>()
+    for (const p of publishes) if ((p.qos ?? 0) > 0) durable.add(this.running.get(p.mountpoint ?? '') as Instance)
+    for (const instance of durable) await instance.store.flushed()
   }
 
   private publishRemote ({ broker, mq }: Instance, publish: Publish, done: () => void): void {

@@ -28,9 +28,10 @@ export function isInternalTopic (topic: string): boolean {
 /**
  * Sends a local publish to the peers that need it and decides, for every shared
  * group the topic matches anywhere, which node delivers it; returns the share
- * filters this node delivers.
+ * filters this node delivers, and adds to `confirmations` the peers'
+ * confirmations a QoS 1/2 message waits for.
  */
-export type Forward = (packet: RoutedPacket, localShares: readonly string[]) => ReadonlySet<string>
+export type Forward = (packet: RoutedPacket, localShares: readonly string[], confirmations: Array<Promise<void>>) => ReadonlySet<string>
 
 /** Shared across publishes: nothing on the hot path allocates when there are no groups. */
 const NO_SHARES: readonly string[] = []
@@ -38,6 +39,8 @@ const NO_SHARES: readonly string[] = []
 export class ClusterMq {
   private readonly inner: MQEmitter
   readonly shared: SharedGroups
+  /** filled by forward, emptied at once: no allocation for messages no peer confirms */
+  private readonly confirmations: Array<Promise<void>> = []
 
   constructor (
     private readonly localId: string,
@@ -77,12 +80,25 @@ export class ClusterMq {
       this.inner.emit(message, callback)
       return
     }
-    const mine = this.forward(packet, this.shared.size === 0 ? NO_SHARES : this.shared.shares())
+    const mine = this.forward(packet, this.shared.size === 0 ? NO_SHARES : this.shared.shares(), this.confirmations)
+    if (this.confirmations.length > 0) callback = this.afterConfirmations(callback)
     if (mine.size === 0) {
       this.inner.emit(message, callback)
       return
     }
     this.deliverShared(`${packet.brokerId}:${packet.brokerCounter}`, mine, message, callback)
+  }
+
+  /**
+   * aedes acknowledges a QoS 1/2 PUBLISH when emit calls back: for a message
+   * routed to peers that is once they have it queued too, so a node that dies
+   * cannot lose an acknowledged message (the publisher sends an unacknowledged
+   * one again).
+   */
+  private afterConfirmations (callback?: (error?: Error) => void): (error?: Error) => void {
+    const waits = this.confirmations.splice(0)
+    const confirmed = waits.length === 1 ? waits[0] : Promise.all(waits)
+    return error => { void confirmed.then(() => callback?.(error)) }
   }
 
   /** Delivers a message some of whose shared groups this node serves (chosen here or by a peer). */
