@@ -27,7 +27,7 @@ export interface HookContext {
   cluster: Cluster
   instance: (mountpoint: string) => Promise<Instance>
   /** the durable store of this aedes instance (journal of accepted messages) */
-  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }) => Promise<void> }
+  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void> }
   counters: BrokerCounters
   /** the delivery layer of the mountpoint these hooks serve */
   queues: Queues
@@ -113,12 +113,14 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(new Error('publish not authorized'))
         return
       }
-      const journal = packet.qos > 0 && ctx.store.hasPersistentSubscribers(packet.topic)
+      // aedes sends PUBACK before it routes the message: kept until the members have it
+      const routed = packet.qos === 1 && ctx.cluster.hasPeers() && ctx.cluster.routesTo(meta.mountpoint, packet.topic)
+      const journal = routed || (packet.qos > 0 && ctx.store.hasPersistentSubscribers(packet.topic))
       if (!journal && (!packet.retain || !ctx.cluster.hasPeers())) {
         callback(null)
         return
       }
-      accept(ctx, meta.mountpoint, packet, journal).then(() => { callback(null) }, (err: Error) => {
+      accept(ctx, meta.mountpoint, packet, journal, routed).then(() => { callback(null) }, (err: Error) => {
         ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, 'cannot store an accepted message')
         callback(err)
       })
@@ -214,13 +216,14 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
 
 /**
  * What must happen before aedes acknowledges an authorized PUBLISH: a QoS 1/2
- * message for persistent sessions is journaled on disk, and a retained message
+ * message for persistent sessions, or a QoS 1 message for cluster members
+ * (kept until they confirm it), is journaled on disk, and a retained message
  * is stored on every reachable cluster member (QoS 0 does not wait for them).
  */
-async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, journal: boolean): Promise<void> {
+async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, journal: boolean, routed: boolean): Promise<void> {
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
   if (journal) {
-    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties })
+    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, routed)
   }
   if (!packet.retain || !ctx.cluster.hasPeers()) return
   const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos, packet.properties)

@@ -112,6 +112,9 @@ export class BrokerNode {
   private readonly stopListeners: Array<() => void> = []
   /** aedes ids of the peers that routed retained messages here (see skipPeerRetained) */
   private readonly peerOrigins = new Set<string>()
+  private clusterStart = (): void => {}
+  /** resolves when the cluster has started (it knows its members) */
+  private readonly clusterStarted = new Promise<void>(resolve => { this.clusterStart = resolve })
 
   private constructor (readonly config: NodeConfig) {
     this.settings = new Settings(config.values)
@@ -172,6 +175,7 @@ export class BrokerNode {
     // before the MQTT listeners: a node restarting as a member knows its peers
     // before its first client publishes (see Cluster.tablesPending)
     this.cluster.start(this.settings.string('discovery_node'))
+    this.clusterStart()
     for (const config of this.config.listeners) {
       if (config.type === 'vmq') continue // served by the gRPC server
       await this.listeners.start(config)
@@ -301,7 +305,8 @@ export class BrokerNode {
       mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients
     })
     const persistence = queues.persistence
-    const mq = new ClusterMq(id, interest, (packet, localShares, confirmations) => this.cluster.route(mountpoint, packet, localShares, confirmations))
+    const mq = new ClusterMq(id, interest, (packet, localShares, confirmations) => this.cluster.route(mountpoint, packet, localShares, confirmations),
+      packet => { store.release(packet.payload) })
     const hooks = brokerHooks({
       settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store, counters: this.counters, queues
     })
@@ -335,7 +340,9 @@ export class BrokerNode {
     queues.attach(broker)
     broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
-    this.replayJournal(store, broker)
+    // once the members' subscriptions are known, so what was routed reaches them again
+    void this.clusterStarted.then(async () => await this.cluster.awaitTables(this.settings.number('remote_enqueue_timeout')))
+      .then(() => { if (this.stopping === undefined) this.replayJournal(store, broker) })
     // a clean session that dropped in the middle of a QoS 2 exchange leaves nothing behind
     broker.on('clientDisconnect', client => { if (client.clean) store.cleanIncoming(client.id).catch(() => {}) })
     this.settings.on('change', (key: string) => {
@@ -357,7 +364,7 @@ export class BrokerNode {
     return { mountpoint, broker, persistence, store, mq, persistentClients: tracked.clients, queues }
   }
 
-  /** Messages accepted but not yet queued when the previous run stopped. */
+  /** Messages accepted but not yet queued (or not confirmed by the members they were routed to) when the previous run stopped. */
   private replayJournal (store: LevelPersistence, broker: Aedes): void {
     const pending = store.takeJournal()
     if (pending.length === 0) return

@@ -386,6 +386,16 @@ export class Cluster {
     entry.at = now
   }
 
+  /** Whether a member's subscriptions match a topic (its publishes are routed there). */
+  routesTo (mountpoint: string, topic: string): boolean {
+    for (const byMountpoint of this.remote.values()) {
+      const interest = byMountpoint.get(mountpoint)
+      if (interest === undefined) continue
+      if (interest.matches(topic) || (interest.hasShares() && interest.sharedMatches(topic).length > 0)) return true
+    }
+    return false
+  }
+
   /**
    * Sends a publish of this node once to every peer with a matching filter, and
    * picks the one node that delivers it to each matching shared group

@@ -46,6 +46,8 @@ export class ClusterMq {
     private readonly localId: string,
     private readonly interest: LocalInterest,
     private readonly forward: Forward,
+    /** a local QoS 1/2 message no longer needs its journal entry: every peer it went to has it */
+    private readonly released: (packet: RoutedPacket) => void,
     concurrency = 100
   ) {
     this.inner = mqemitter({ concurrency, matchEmptyLevels: true })
@@ -81,7 +83,8 @@ export class ClusterMq {
       return
     }
     const mine = this.forward(packet, this.shared.size === 0 ? NO_SHARES : this.shared.shares(), this.confirmations)
-    if (this.confirmations.length > 0) callback = this.afterConfirmations(callback)
+    if (this.confirmations.length > 0) callback = this.afterConfirmations(packet, callback)
+    else if (packet.qos > 0) this.released(packet)
     if (mine.size === 0) {
       this.inner.emit(message, callback)
       return
@@ -90,14 +93,15 @@ export class ClusterMq {
   }
 
   /**
-   * aedes acknowledges a QoS 1/2 PUBLISH when emit calls back: for a message
-   * routed to peers that is once they have it queued too, so a node that dies
-   * cannot lose an acknowledged message (the publisher sends an unacknowledged
-   * one again).
+   * A message routed to peers is done (emit calls back) once they have it
+   * queued, and then its journal entry goes. aedes sends PUBREC (QoS 2) after
+   * that; the PUBACK of QoS 1 goes before routing, so the journal keeps the
+   * message until then (see hooks.ts accept).
    */
-  private afterConfirmations (callback?: (error?: Error) => void): (error?: Error) => void {
+  private afterConfirmations (packet: RoutedPacket, callback?: (error?: Error) => void): (error?: Error) => void {
     const waits = this.confirmations.splice(0)
     const confirmed = waits.length === 1 ? waits[0] : Promise.all(waits)
+    void confirmed.then(() => { this.released(packet) })
     return error => { void confirmed.then(() => callback?.(error)) }
   }
 
