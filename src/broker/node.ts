@@ -376,8 +376,8 @@ export class BrokerNode {
    * Publishes routed here by a peer, delivered to local subscribers only. They
    * are handed to aedes in order, at once when their mountpoints' instances
    * exist; the promise resolves when all of them are delivered, and the
-   * queued copies of QoS 1/2 messages are on disk (the sender acknowledges its
-   * publisher after that).
+   * queued copies of QoS 1/2 messages are on disk (the sender then lets go of
+   * them: its journal entry, the QoS 2 PUBREC).
    */
   private async deliverRemote (publishes: Publish[]): Promise<void> {
     const missing = publishes.filter(p => !this.running.has(p.mountpoint ?? ''))

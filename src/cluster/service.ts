@@ -21,8 +21,8 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
       // waits until every publish started before it is delivered: a takeover
       // must see every publish the peer routed here before it (they are queued
       // for the session it moves). A batch with an id (it holds QoS 1/2
-      // messages) is answered once delivered and on disk: the peer then
-      // acknowledges their publishers.
+      // messages) is answered once delivered and on disk: the peer keeps
+      // them until then (journal, QoS 2 PUBREC, sent again after a break).
       let previous: Promise<unknown> = Promise.resolve()
       const delivering = new Set<Promise<unknown>>()
       call.on('data', (message: PeerMessage__Output) => {
