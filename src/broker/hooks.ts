@@ -27,7 +27,7 @@ export interface HookContext {
   cluster: Cluster
   instance: (mountpoint: string) => Promise<Instance>
   /** the durable store of this aedes instance (journal of accepted messages) */
-  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }) => Promise<void> }
+  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void> }
   counters: BrokerCounters
   /** the delivery layer of the mountpoint these hooks serve */
   queues: Queues
@@ -38,8 +38,11 @@ type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'author
 /** MQTT 5 DISCONNECT reason: packet too large */
 const PACKET_TOO_LARGE = 0x95
 
+/** QoS 1/2 PUBLISHes that already waited for the peers' subscription tables */
+const waitedForTables = new WeakSet<object>()
+
 export function brokerHooks (ctx: HookContext): Hooks {
-  return {
+  const hooks: Hooks = {
     preConnect (client, packet, callback) {
       const meta = getMeta(client)
       if (meta !== undefined) {
@@ -91,6 +94,11 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(null)
         return
       }
+      if (packet.qos > 0 && !waitedForTables.has(packet) && ctx.cluster.tablesPending()) {
+        waitedForTables.add(packet)
+        afterPeerTables(ctx, client, packet, () => { hooks.authorizePublish(client, packet, callback) }, callback)
+        return
+      }
       if (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit')) {
         // Not accepted, so not acknowledged: the client keeps it and sends it again
         skipPublish(packet)
@@ -105,12 +113,14 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(new Error('publish not authorized'))
         return
       }
-      const journal = packet.qos > 0 && ctx.store.hasPersistentSubscribers(packet.topic)
+      // aedes sends PUBACK before it routes the message: kept until the members have it
+      const routed = packet.qos === 1 && ctx.cluster.hasPeers() && ctx.cluster.routesTo(meta.mountpoint, packet.topic)
+      const journal = routed || (packet.qos > 0 && ctx.store.hasPersistentSubscribers(packet.topic))
       if (!journal && (!packet.retain || !ctx.cluster.hasPeers())) {
         callback(null)
         return
       }
-      accept(ctx, meta.mountpoint, packet, journal).then(() => { callback(null) }, (err: Error) => {
+      accept(ctx, meta.mountpoint, packet, journal, routed).then(() => { callback(null) }, (err: Error) => {
         ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, 'cannot store an accepted message')
         callback(err)
       })
@@ -153,6 +163,25 @@ export function brokerHooks (ctx: HookContext): Hooks {
       return ctx.queues.forward(client, packet as unknown as OutPacket) as unknown as typeof packet | null
     }
   }
+  return hooks
+}
+
+/**
+ * A member may have subscribers we do not know of yet (this node just started
+ * or it just joined): a QoS 1/2 PUBLISH acknowledged now could miss them, so it
+ * waits for their tables (remote_enqueue_timeout). When they do not come, the
+ * netsplit rule decides (allow_publish_during_netsplit).
+ */
+function afterPeerTables (ctx: HookContext, client: Client, packet: { qos: number, topic: string }, proceed: () => void, callback: (err: Error | null) => void): void {
+  ctx.cluster.awaitTables(ctx.settings.number('remote_enqueue_timeout')).then(known => {
+    if (known || ctx.settings.flag('allow_publish_during_netsplit')) {
+      proceed()
+      return
+    }
+    ctx.log.warn({ client: client.id, topic: packet.topic }, 'PUBLISH not accepted: the subscriptions of a cluster member did not arrive in time (allow_publish_during_netsplit = off)')
+    skipPublish(packet)
+    callback(null)
+  }, (err: Error) => { callback(err) })
 }
 
 /** VerneMQ closes the connection of a client publishing more than max_message_size. */
@@ -188,13 +217,14 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
 
 /**
  * What must happen before aedes acknowledges an authorized PUBLISH: a QoS 1/2
- * message for persistent sessions is journaled on disk, and a retained message
+ * message for persistent sessions, or a QoS 1 message for cluster members
+ * (kept until they confirm it), is journaled on disk, and a retained message
  * is stored on every reachable cluster member (QoS 0 does not wait for them).
  */
-async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, journal: boolean): Promise<void> {
+async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, journal: boolean, routed: boolean): Promise<void> {
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
   if (journal) {
-    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties })
+    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, routed)
   }
   if (!packet.retain || !ctx.cluster.hasPeers()) return
   const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos, packet.properties)

@@ -121,6 +121,9 @@ export class BrokerNode {
   private readonly stopListeners: Array<() => void> = []
   /** aedes ids of the peers that routed retained messages here (see skipPeerRetained) */
   private readonly peerOrigins = new Set<string>()
+  private clusterStart = (): void => {}
+  /** resolves when the cluster has started (it knows its members) */
+  private readonly clusterStarted = new Promise<void>(resolve => { this.clusterStart = resolve })
 
   private constructor (readonly config: NodeConfig) {
     this.settings = new Settings(config.values)
@@ -148,7 +151,8 @@ export class BrokerNode {
         await adopt(broker, persistence, clientId, [session])
       },
       requestTimeout: () => this.settings.number('remote_enqueue_timeout'),
-      sharePolicy: () => this.settings.string('shared_subscription_policy')
+      sharePolicy: () => this.settings.string('shared_subscription_policy'),
+      publishDuringNetsplit: () => this.settings.flag('allow_publish_during_netsplit')
     }
     this.cluster = new Cluster(this.clusterHost, this.settings.string('persistent_dir'))
   }
@@ -171,10 +175,6 @@ export class BrokerNode {
     await this.plugins.startConfigured()
     this.warnAboutOpenAccess()
     await this.instance('')
-    for (const config of this.config.listeners) {
-      if (config.type === 'vmq' || config.type === 'vmqs') continue // served by the gRPC server
-      await this.listeners.start(config)
-    }
     const clustering = this.clusteringListener()
     this.tls = this.readClusterTls(clustering)
     for (const option of unappliedOptions(clustering)) {
@@ -189,7 +189,14 @@ export class BrokerNode {
       { definition: proto.Cluster.service, handlers: clusterService(this.cluster, this.clusterHost) }
     ])
     this.cluster.onLeaveRequest = async opts => await leaveCluster(this, opts)
+    // before the MQTT listeners: a node restarting as a member knows its peers
+    // before its first client publishes (see Cluster.tablesPending)
     this.cluster.start(this.settings.string('discovery_node'))
+    this.clusterStart()
+    for (const config of this.config.listeners) {
+      if (config.type === 'vmq' || config.type === 'vmqs') continue // served by the gRPC server
+      await this.listeners.start(config)
+    }
     this.log.info({ node: this.name, config: this.config.source }, 'node started')
   }
 
@@ -328,7 +335,8 @@ export class BrokerNode {
       mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients
     })
     const persistence = queues.persistence
-    const mq = new ClusterMq(id, interest, (packet, localShares) => this.cluster.route(mountpoint, packet, localShares))
+    const mq = new ClusterMq(id, interest, (packet, localShares, confirmations) => this.cluster.route(mountpoint, packet, localShares, confirmations),
+      packet => { store.release(packet.payload) })
     const hooks = brokerHooks({
       settings: this.settings, chain: this.chain, log: this.log, cluster: this.cluster, instance: mp => this.instance(mp), store, counters: this.counters, queues
     })
@@ -364,7 +372,9 @@ export class BrokerNode {
     queues.attach(broker)
     broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
-    this.replayJournal(store, broker)
+    // once the members' subscriptions are known, so what was routed reaches them again
+    void this.clusterStarted.then(async () => await this.cluster.awaitTables(this.settings.number('remote_enqueue_timeout')))
+      .then(() => { if (this.stopping === undefined) this.replayJournal(store, broker) })
     // a clean session that dropped in the middle of a QoS 2 exchange leaves nothing behind
     broker.on('clientDisconnect', client => { if (client.clean) store.cleanIncoming(client.id).catch(() => {}) })
     this.settings.on('change', (key: string) => {
@@ -389,7 +399,7 @@ export class BrokerNode {
     return { mountpoint, broker, persistence, store, mq, persistentClients: tracked.clients, queues }
   }
 
-  /** Messages accepted but not yet queued when the previous run stopped. */
+  /** Messages accepted but not yet queued (or not confirmed by the members they were routed to) when the previous run stopped. */
   private replayJournal (store: LevelPersistence, broker: Aedes): void {
     const pending = store.takeJournal()
     if (pending.length === 0) return
@@ -400,7 +410,9 @@ export class BrokerNode {
   /**
    * Publishes routed here by a peer, delivered to local subscribers only. They
    * are handed to aedes in order, at once when their mountpoints' instances
-   * exist; the promise resolves when all of them are delivered.
+   * exist; the promise resolves when all of them are delivered, and the
+   * queued copies of QoS 1/2 messages are on disk (the sender then lets go of
+   * them: its journal entry, the QoS 2 PUBREC).
    */
   private async deliverRemote (publishes: Publish[]): Promise<void> {
     const missing = publishes.filter(p => !this.running.has(p.mountpoint ?? ''))
@@ -411,6 +423,9 @@ export class BrokerNode {
       const done = (): void => { if (--pending === 0) resolve() }
       for (const publish of publishes) this.publishRemote(this.running.get(publish.mountpoint ?? '') as Instance, publish, done)
     })
+    const durable = new Set<Instance>()
+    for (const p of publishes) if ((p.qos ?? 0) > 0) durable.add(this.running.get(p.mountpoint ?? '') as Instance)
+    for (const instance of durable) await instance.store.flushed()
   }
 
   private publishRemote ({ broker, mq }: Instance, publish: Publish, done: () => void): void {

@@ -25,6 +25,10 @@ import type { RoutedPacket } from './router.js'
 export class ClusterError extends Error {}
 
 const NONE: ReadonlySet<string> = new Set()
+/** A link's dropped routed publishes are logged at most this often, with their count. */
+const DROP_LOG_INTERVAL_MS = 10000
+/** How often waiting publishes look again at links whose first connect grace may have run out. */
+const TABLE_POLL_MS = 50
 
 /** What the cluster needs from its node. */
 export interface ClusterHost {
@@ -45,6 +49,8 @@ export interface ClusterHost {
   requestTimeout: () => number
   /** shared_subscription_policy */
   sharePolicy: () => string
+  /** allow_publish_during_netsplit */
+  publishDuringNetsplit: () => boolean
 }
 
 export interface MemberStatus { name: string, running: boolean, reason: string }
@@ -64,6 +70,14 @@ export class Cluster {
   private readonly clock = new HybridClock()
   private joinRetry: NodeJS.Timeout | undefined
   private closed = false
+  /** peer -> the inbound link whose Hello gave us its subscription table */
+  private readonly tables = new Map<string, object>()
+  private tableWaiters: Array<() => void> = []
+  private tablePoll: NodeJS.Timeout | undefined
+  /** routed publishes dropped by links (peer unreachable, too slow, or removed with publishes unconfirmed) */
+  routedDropped = 0
+  /** per peer: drops not logged yet, and when the last log line was written */
+  private readonly dropLog = new Map<string, { count: number, at: number }>()
   /** leave -k handler, set by the node */
   onLeaveRequest: ((opts: LeaveOptions) => Promise<string>) | undefined
 
@@ -193,16 +207,18 @@ export class Cluster {
     const link = new PeerLink(m.name, m.address, this.host.cookie, {
       hello: () => this.hello(),
       up: l => { this.linkUp(l) },
-      down: (l, reason) => { this.log.warn({ member: l.name, reason }, 'cluster member unreachable') }
+      down: (l, reason) => { this.log.warn({ member: l.name, reason }, 'cluster member unreachable') },
+      dropped: (l, count) => { this.routeDropped(l.name, count) }
     }, this.host.tls())
     this.links.set(m.name, link)
     link.start()
   }
 
   removeMember (name: string): void {
-    this.links.get(name)?.close()
+    this.links.get(name)?.close(true)
     this.links.delete(name)
     this.remote.delete(name)
+    this.tables.delete(name)
     this.peerSessions.delete(name)
     if (this.members.delete(name)) {
       this.saveMembers()
@@ -273,6 +289,7 @@ export class Cluster {
 
   private linkUp (link: PeerLink): void {
     this.log.info({ member: link.name }, 'cluster member reachable')
+    this.checkTables()
     this.pullRetained(link).catch((err: Error) => { this.log.warn({ member: link.name, err: err.message }, 'cannot fetch retained messages') })
   }
 
@@ -318,22 +335,101 @@ export class Cluster {
     this.remote.delete(peer)
   }
 
+  /** A peer's Hello arrived on its inbound link `via`: we know its subscriptions. */
+  peerTableReceived (peer: string, via: object): void {
+    this.tables.set(peer, via)
+    this.checkTables()
+  }
+
+  /** The inbound link `via` ended: until the peer's next Hello its table may be stale. */
+  peerTableLost (peer: string, via: object): void {
+    if (this.tables.get(peer) === via) this.tables.delete(peer)
+  }
+
+  /**
+   * Whether a member may have subscribers this node does not know of yet: it is
+   * not a netsplit (its link is up, or in its first connect grace after this
+   * node started or it joined) but we have not both our link up and its Hello.
+   * A QoS 1/2 publish accepted now could miss its subscribers.
+   */
+  tablesPending (): boolean {
+    for (const [name, link] of this.links) {
+      if (link.split) continue
+      if (!link.up || !this.tables.has(name)) return true
+    }
+    return false
+  }
+
+  /** Resolves true once no table is pending, false after `timeoutMs`. */
+  async awaitTables (timeoutMs: number): Promise<boolean> {
+    if (!this.tablesPending()) return true
+    return await new Promise<boolean>(resolve => {
+      const waiter = (): void => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+      const timer = setTimeout(() => {
+        this.tableWaiters = this.tableWaiters.filter(w => w !== waiter)
+        resolve(false)
+      }, timeoutMs)
+      this.tableWaiters.push(waiter)
+      this.tablePoll ??= setInterval(() => { this.checkTables() }, TABLE_POLL_MS)
+    })
+  }
+
+  private checkTables (): void {
+    if (this.tableWaiters.length > 0 && this.tablesPending()) return
+    const waiters = this.tableWaiters
+    this.tableWaiters = []
+    clearInterval(this.tablePoll)
+    this.tablePoll = undefined
+    for (const waiter of waiters) waiter()
+  }
+
+  private routeDropped (peer: string, count: number): void {
+    this.routedDropped += count
+    let entry = this.dropLog.get(peer)
+    if (entry === undefined) this.dropLog.set(peer, entry = { count: 0, at: 0 })
+    entry.count += count
+    const now = Date.now()
+    if (now - entry.at < DROP_LOG_INTERVAL_MS) return
+    this.log.warn({ member: peer, dropped: entry.count }, 'routed publishes dropped: the member was unreachable, too slow, or removed before confirming them')
+    entry.count = 0
+    entry.at = now
+  }
+
+  /** Whether a member's subscriptions match a topic (its publishes are routed there). */
+  routesTo (mountpoint: string, topic: string): boolean {
+    for (const byMountpoint of this.remote.values()) {
+      const interest = byMountpoint.get(mountpoint)
+      if (interest === undefined) continue
+      if (interest.matches(topic) || (interest.hasShares() && interest.sharedMatches(topic).length > 0)) return true
+    }
+    return false
+  }
+
   /**
    * Sends a publish of this node once to every peer with a matching filter, and
    * picks the one node that delivers it to each matching shared group
-   * (shared_subscription_policy). Returns the groups this node delivers.
+   * (shared_subscription_policy). Returns the groups this node delivers; adds
+   * to `confirmations` what the PUBACK of a QoS 1/2 message must wait for: each
+   * peer it went to having it queued.
    */
-  route (mountpoint: string, packet: RoutedPacket, localShares: readonly string[]): ReadonlySet<string> {
+  route (mountpoint: string, packet: RoutedPacket, localShares: readonly string[], confirmations: Array<Promise<void>>): ReadonlySet<string> {
     if (this.links.size === 0 && localShares.length === 0) return NONE
     const assigned = this.assignShares(mountpoint, packet.topic, localShares)
     // converted once, for the first peer that gets the message (null: not yet)
     let properties: Properties | undefined | null = null
     for (const [name, link] of this.links) {
-      if (!link.up) continue
+      // a link that went down since this message passed the netsplit check
+      // (authorizePublish): it waits for the link unless publishes during a
+      // netsplit are allowed (VerneMQ: they do not reach the other side)
+      const hold = !link.up && packet.qos > 0 && !this.host.publishDuringNetsplit()
+      if (!link.up && !hold) continue
       const shares = assigned.get(name)
       if (shares === undefined && this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
       if (properties === null) properties = propertiesToWire(packet, Date.now())
-      link.route({
+      const confirmed = link.route({
         mountpoint,
         topic: packet.topic,
         payload: packet.payload,
@@ -344,7 +440,8 @@ export class Cluster {
         counter: packet.brokerCounter,
         shares,
         properties
-      })
+      }, hold)
+      if (confirmed !== undefined) confirmations.push(confirmed)
     }
     const mine = assigned.get(this.host.name)
     return mine === undefined ? NONE : new Set(mine)
@@ -497,6 +594,7 @@ export class Cluster {
   close (): void {
     this.closed = true
     clearTimeout(this.joinRetry)
+    clearInterval(this.tablePoll)
     for (const link of this.links.values()) link.close()
   }
 }

@@ -31,9 +31,24 @@ export interface LinkEvents {
   hello: () => Hello
   up: (link: PeerLink) => void
   down: (link: PeerLink, reason: string) => void
+  /** routed publishes were dropped (the peer unreachable or too slow) */
+  dropped: (link: PeerLink, count: number) => void
 }
 
 interface Pending { resolve: (reply: Reply__Output) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }
+
+/**
+ * A batch of routed publishes with QoS 1/2 messages: the peer answers it once
+ * it has them queued durably; until then the publishes' PUBACKs wait for
+ * `confirmed` and the batch is sent again if the link breaks.
+ */
+interface ConfirmedBatch { publishes: Publish[], confirmed: Promise<void>, resolve: () => void }
+
+function confirmedBatch (): ConfirmedBatch {
+  let resolve = (): void => {}
+  const confirmed = new Promise<void>(r => { resolve = r })
+  return { publishes: [], confirmed, resolve }
+}
 
 export class PeerLink {
   up = false
@@ -48,6 +63,12 @@ export class PeerLink {
   private retryTimer: NodeJS.Timeout | undefined
   private closed = false
   private batch: Publish[] = []
+  /** set when the batch being collected holds a QoS 1/2 publish */
+  private batchConfirm: ConfirmedBatch | undefined
+  /** sent batches waiting for the peer's confirmation, by request id, in order */
+  private readonly unconfirmed = new Map<number, ConfirmedBatch>()
+  /** batches to send again, in order, once the link is up again */
+  private resend: ConfirmedBatch[] = []
   private flushScheduled = false
   /** routed publishes dropped because the peer was unreachable or too slow */
   dropped = 0
@@ -81,7 +102,14 @@ export class PeerLink {
     stream.on('end', () => { this.fail(stream, 'stream ended') })
     const helloId = this.nextId++
     this.pending.set(helloId, {
-      resolve: () => { this.backoff = MIN_BACKOFF_MS; this.up = true; this.everUp = true; this.lastError = ''; this.events.up(this) },
+      resolve: () => {
+        this.backoff = MIN_BACKOFF_MS
+        this.up = true
+        this.everUp = true
+        this.lastError = ''
+        this.sendAgain()
+        this.events.up(this)
+      },
       reject: (err: Error) => { this.fail(stream, err.message) },
       timer: setTimeout(() => { this.fail(stream, 'no answer to hello') }, 5000)
     })
@@ -89,6 +117,14 @@ export class PeerLink {
   }
 
   private onReply (reply: Reply__Output): void {
+    const batch = this.unconfirmed.get(reply.id)
+    if (batch !== undefined) {
+      this.unconfirmed.delete(reply.id)
+      // an error is the peer failing to store them: sending again would fail the same way
+      if (reply.error !== '') this.drop(batch.publishes.length)
+      batch.resolve()
+      return
+    }
     const pending = this.pending.get(reply.id)
     if (pending === undefined) return
     this.pending.delete(reply.id)
@@ -109,6 +145,8 @@ export class PeerLink {
       pending.reject(new Error(`${this.name}: ${reason}`))
       this.pending.delete(id)
     }
+    this.resend.push(...this.unconfirmed.values())
+    this.unconfirmed.clear()
     if (wasUp || this.backoff === MIN_BACKOFF_MS) this.events.down(this, reason)
     if (this.closed) return
     this.retryTimer = setTimeout(() => { this.connect() }, this.backoff)
@@ -125,31 +163,67 @@ export class PeerLink {
 
   /**
    * Queues a routed publish; the publishes of one event-loop turn travel as
-   * one message (one frame instead of one per publish).
+   * one message (one frame instead of one per publish). Resolves, for a QoS
+   * 1/2 message, once the peer has it queued. While the link is down such a
+   * message is dropped, or with `holdWhileDown` kept to be sent when it is up again.
    */
-  route (publish: Publish): void {
+  route (publish: Publish, holdWhileDown: boolean): Promise<void> | undefined {
     const stream = this.stream
-    if (!this.up || stream === undefined || stream.writableLength > MAX_BUFFERED_BYTES) {
-      this.dropped++
-      return
+    const down = !this.up || stream === undefined
+    if ((down && !(holdWhileDown && (publish.qos ?? 0) > 0)) || (stream !== undefined && stream.writableLength > MAX_BUFFERED_BYTES)) {
+      this.drop(1)
+      return undefined
     }
     this.batch.push(publish)
     if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(() => { this.flush() })
     }
+    if ((publish.qos ?? 0) === 0) return undefined
+    this.batchConfirm ??= confirmedBatch()
+    return this.batchConfirm.confirmed
   }
 
   private flush (): void {
     this.flushScheduled = false
     if (this.batch.length === 0) return
     const publishes = this.batch
+    const confirm = this.batchConfirm
     this.batch = []
+    this.batchConfirm = undefined
+    if (confirm !== undefined) {
+      confirm.publishes = publishes
+      this.sendConfirmed(confirm)
+      return
+    }
     if (this.stream === undefined) {
-      this.dropped += publishes.length
+      this.drop(publishes.length)
       return
     }
     this.stream.write({ id: 0, publishes: { publishes } })
+  }
+
+  /** Sends a batch the peer confirms; kept to send again while the link is down. */
+  private sendConfirmed (batch: ConfirmedBatch): void {
+    if (this.stream === undefined || !this.up) {
+      this.resend.push(batch)
+      return
+    }
+    const id = this.nextId++
+    this.unconfirmed.set(id, batch)
+    this.stream.write({ id, publishes: { publishes: batch.publishes } })
+  }
+
+  /** The batches the peer did not confirm before the link broke, first thing after the Hello (the peer keeps duplicates: QoS 1). */
+  private sendAgain (): void {
+    const batches = this.resend
+    this.resend = []
+    for (const batch of batches) this.sendConfirmed(batch)
+  }
+
+  private drop (count: number): void {
+    this.dropped += count
+    this.events.dropped(this, count)
   }
 
   /** A message the peer must answer within `timeoutMs`. */
@@ -170,12 +244,26 @@ export class PeerLink {
 
   client_ (): ClusterClient | undefined { return this.client }
 
-  close (): void {
+  /**
+   * `release`: the member is gone for good (removed), so the publishes waiting
+   * for its confirmation are given up (and counted) instead of waiting forever.
+   * A node that stops keeps them unacknowledged: their publishers send them again.
+   */
+  close (release = false): void {
     this.closed = true
     clearTimeout(this.retryTimer)
+    if (release) this.flush()
     const stream = this.stream
     if (stream !== undefined) this.fail(stream, 'closed')
     this.stream?.end()
     this.client?.close()
+    if (!release) return
+    const waiting = [...this.resend, ...this.unconfirmed.values()]
+    this.resend = []
+    this.unconfirmed.clear()
+    for (const batch of waiting) {
+      this.drop(batch.publishes.length)
+      batch.resolve()
+    }
   }
 }

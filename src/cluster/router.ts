@@ -28,9 +28,10 @@ export function isInternalTopic (topic: string): boolean {
 /**
  * Sends a local publish to the peers that need it and decides, for every shared
  * group the topic matches anywhere, which node delivers it; returns the share
- * filters this node delivers.
+ * filters this node delivers, and adds to `confirmations` the peers'
+ * confirmations a QoS 1/2 message waits for.
  */
-export type Forward = (packet: RoutedPacket, localShares: readonly string[]) => ReadonlySet<string>
+export type Forward = (packet: RoutedPacket, localShares: readonly string[], confirmations: Array<Promise<void>>) => ReadonlySet<string>
 
 /** Shared across publishes: nothing on the hot path allocates when there are no groups. */
 const NO_SHARES: readonly string[] = []
@@ -38,11 +39,15 @@ const NO_SHARES: readonly string[] = []
 export class ClusterMq {
   private readonly inner: MQEmitter
   readonly shared: SharedGroups
+  /** filled by forward, emptied at once: no allocation for messages no peer confirms */
+  private readonly confirmations: Array<Promise<void>> = []
 
   constructor (
     private readonly localId: string,
     private readonly interest: LocalInterest,
     private readonly forward: Forward,
+    /** a local QoS 1/2 message no longer needs its journal entry: every peer it went to has it */
+    private readonly released: (packet: RoutedPacket) => void,
     concurrency = 100
   ) {
     this.inner = mqemitter({ concurrency, matchEmptyLevels: true })
@@ -77,12 +82,27 @@ export class ClusterMq {
       this.inner.emit(message, callback)
       return
     }
-    const mine = this.forward(packet, this.shared.size === 0 ? NO_SHARES : this.shared.shares())
+    const mine = this.forward(packet, this.shared.size === 0 ? NO_SHARES : this.shared.shares(), this.confirmations)
+    if (this.confirmations.length > 0) callback = this.afterConfirmations(packet, callback)
+    else if (packet.qos > 0) this.released(packet)
     if (mine.size === 0) {
       this.inner.emit(message, callback)
       return
     }
     this.deliverShared(`${packet.brokerId}:${packet.brokerCounter}`, mine, message, callback)
+  }
+
+  /**
+   * A message routed to peers is done (emit calls back) once they have it
+   * queued, and then its journal entry goes. aedes sends PUBREC (QoS 2) after
+   * that; the PUBACK of QoS 1 goes before routing, so the journal keeps the
+   * message until then (see hooks.ts accept).
+   */
+  private afterConfirmations (packet: RoutedPacket, callback?: (error?: Error) => void): (error?: Error) => void {
+    const waits = this.confirmations.splice(0)
+    const confirmed = waits.length === 1 ? waits[0] : Promise.all(waits)
+    void confirmed.then(() => { this.released(packet) })
+    return error => { void confirmed.then(() => callback?.(error)) }
   }
 
   /** Delivers a message some of whose shared groups this node serves (chosen here or by a peer). */

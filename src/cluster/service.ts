@@ -23,30 +23,39 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
       // wait made one batch per round trip of the event loop); anything else
       // waits until every publish started before it is delivered: a takeover
       // must see every publish the peer routed here before it (they are queued
-      // for the session it moves).
+      // for the session it moves). A batch with an id (it holds QoS 1/2
+      // messages) is answered once delivered and on disk: the peer keeps
+      // them until then (journal, QoS 2 PUBREC, sent again after a break).
       let previous: Promise<unknown> = Promise.resolve()
       const delivering = new Set<Promise<unknown>>()
       call.on('data', (message: PeerMessage__Output) => {
         const publishes = routedPublishes(message)
-        const work = previous.then(async (): Promise<Partial<Reply>> => {
+        const work = previous.then(async (): Promise<Partial<Reply> | undefined> => {
           if (message.kind !== 'hello' && peer === '') throw refuse('a Link stream must start with hello')
           if (publishes !== undefined) {
             const done = host.deliverRemote(publishes)
             delivering.add(done)
             void done.finally(() => delivering.delete(done)).catch(() => {})
-            if (message.id !== 0) await done
-            return {}
+            if (message.id !== 0) answerWhenDone(message.id, done)
+            return undefined
           }
           await Promise.allSettled([...delivering])
           return await handle(message)
         })
         previous = work.catch(() => {})
         work.then(
-          reply => { if (message.id !== 0) call.write({ id: message.id, ...reply }) },
+          reply => { if (message.id !== 0 && reply !== undefined) call.write({ id: message.id, ...reply }) },
           (err: Error) => { if (message.id !== 0) call.write({ id: message.id, error: err.message }) })
       })
-      call.on('end', () => { call.end() })
-      call.on('error', () => {})
+      call.on('end', () => { cluster.peerTableLost(peer, call); call.end() })
+      call.on('error', () => { cluster.peerTableLost(peer, call) })
+      call.on('close', () => { cluster.peerTableLost(peer, call) })
+
+      function answerWhenDone (id: number, done: Promise<void>): void {
+        done.then(
+          () => { call.write({ id }) },
+          (err: Error) => { call.write({ id, error: err.message }) })
+      }
 
       /** The stream is closed after the refusal is written: nothing else from it is handled. */
       function refuse (reason: string): Error {
@@ -69,6 +78,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
             for (const set of hello?.filters ?? []) cluster.peerFilters(peer, set.mountpoint, set.filters, [], true)
             cluster.resetPeerSessions(peer)
             for (const info of hello?.sessions ?? []) cluster.peerSession(peer, info)
+            cluster.peerTableReceived(peer, call)
             return {}
           }
           case 'members':

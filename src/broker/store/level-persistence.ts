@@ -135,6 +135,8 @@ export class LevelPersistence {
   #offlineDropped = 0
   /** journal entries of accepted messages, by payload (aedes keeps the payload Buffer through its copies) */
   readonly #journaled = new WeakMap<Buffer, string>()
+  /** journal entries kept until release(): messages routed to cluster members, and those replayed at start */
+  readonly #held = new WeakMap<Buffer, string>()
   #journalSeq = 0
   /** journal entries found at start: accepted but never queued before a crash */
   #unreplayed: Array<{ key: string, packet: PacketLike }> = []
@@ -197,23 +199,38 @@ export class LevelPersistence {
    * it before aedes acknowledges; the journal entry is deleted in the same
    * LevelDB batch that writes its queue copies (outgoingEnqueueCombi), and
    * entries left after a crash are published again at start (takeJournal).
+   * A `held` entry (a message routed to other cluster members) is deleted by
+   * release() instead, once the members have it.
    */
-  async journal (packet: PacketLike): Promise<void> {
+  async journal (packet: PacketLike, held = false): Promise<void> {
     const payload = packet.payload as Buffer
-    if (this.#journaled.has(payload)) return
+    if (this.#journaled.has(payload) || this.#held.has(payload)) return
     const key = journalKey(++this.#journalSeq)
-    this.#journaled.set(payload, key)
+    if (held) this.#held.set(payload, key)
+    else this.#journaled.set(payload, key)
     const record: Stored = { cmd: 'publish', topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }
     if (packet.properties !== undefined) addProperties(record, packet.properties as { messageExpiryInterval?: number })
     await this.#batcher.write([{ type: 'put', key, value: encodeValue(record) }])
   }
 
-  /** Messages journaled but not queued before the last stop; publish them again (each once). */
+  /**
+   * Messages journaled but not queued (or not confirmed by the members they
+   * were routed to) before the last stop; publish them again (each once) and
+   * release() each when published.
+   */
   takeJournal (): PacketLike[] {
     const pending = this.#unreplayed
     this.#unreplayed = []
-    for (const { key, packet } of pending) this.#journaled.set(packet.payload as Buffer, key)
+    for (const { key, packet } of pending) this.#held.set(packet.payload as Buffer, key)
     return pending.map(p => p.packet)
+  }
+
+  /** A held journal entry is no longer needed (see journal). */
+  release (payload: Buffer): void {
+    const key = this.#held.get(payload)
+    if (key === undefined) return
+    this.#held.delete(payload)
+    this.#writeBehind([{ type: 'del', key }], () => {})
   }
 
   /**

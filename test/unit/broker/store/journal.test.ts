@@ -39,3 +39,33 @@ test('a journaled MQTT 5 message replays with its properties and the absolute ex
   assert.deepEqual(v4, { cmd: 'publish', topic: 'v4', payload: Buffer.from('p4'), qos: 1, retain: false })
   await second.destroy()
 })
+
+test('a held entry (a message routed to cluster members) outlives its local queueing and goes with release()', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmq-journal-'))
+  dirs.push(dir)
+  const first = await open(dir)
+  const routed = { cmd: 'publish', topic: 't', payload: Buffer.from('routed'), qos: 1, retain: false }
+  const released = { cmd: 'publish', topic: 't', payload: Buffer.from('released'), qos: 1, retain: false }
+  const local = { cmd: 'publish', topic: 't', payload: Buffer.from('local'), qos: 1, retain: false }
+  await first.journal(routed, true)
+  await first.journal(released, true)
+  await first.journal(local)
+  for (const packet of [routed, released, local]) await first.outgoingEnqueueCombi([], packet)
+  first.release(released.payload)
+  await first.flushed()
+  await first.destroy()
+
+  const second = await open(dir)
+  const replayed = second.takeJournal()
+  assert.deepEqual(replayed.map(p => (p.payload as Buffer).toString()), ['routed'])
+  // replayed entries are held too: queueing them again does not delete them, release does
+  await second.outgoingEnqueueCombi([], replayed[0])
+  await second.flushed()
+  second.release(replayed[0].payload as Buffer)
+  await second.flushed()
+  await second.destroy()
+
+  const third = await open(dir)
+  assert.deepEqual(third.takeJournal(), [])
+  await third.destroy()
+})
