@@ -51,9 +51,15 @@ export function hostOf (address: string): string {
 export function referTo (client: Client, reasonCode: number, endpoints: readonly MqttEndpoint[]): { serverReference: string } | undefined {
   const meta = getMeta(client)
   if (meta === undefined) return undefined
-  const target = endpoints.find(e => e.kind === meta.listener.kind && (e.mountpoint ?? '') === meta.mountpoint)
-  if (target?.address === undefined || target.address === '') return undefined
-  const properties = { serverReference: target.address }
+  const address = endpointFor(endpoints, meta.listener.kind, meta.mountpoint)
+  if (address === undefined) return undefined
+  const properties = { serverReference: address }
   const size = mqttPacket.generate({ cmd: 'disconnect', reasonCode, properties }, { protocolVersion: 5 }).length
   return size > (client.maximumPacketSize ?? Infinity) ? undefined : properties
+}
+
+/** The address of the first endpoint of a transport and mountpoint. */
+export function endpointFor (endpoints: readonly MqttEndpoint[], kind: ListenerKind, mountpoint: string): string | undefined {
+  const address = endpoints.find(e => e.kind === kind && (e.mountpoint ?? '') === mountpoint)?.address
+  return address === '' ? undefined : address
 }

@@ -83,6 +83,9 @@ describe('server-initiated DISCONNECT', () => {
       await waitMembers(n2, { [n1.nodename]: true, [n2.nodename]: true })
       const raw = await openPersistentV5(n2.mqttPort, 'moved-home', 'move/t')
       ws = await connect(`ws://127.0.0.1:${n2.wsPort}/mqtt`, { protocolVersion: 5, clientId: 'moved-ws' })
+      // 16 bytes: room for the DISCONNECT, not for a Server Reference (MQTT-3.1.2-24)
+      const small = await RawClient.openWithBytes(n2.mqttPort, mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: 'moved-small', keepalive: 60, properties: { maximumPacketSize: 16 } }), 5)
+      assert.equal(reasonOf(await small.next('connack')), 0)
       const wsDisconnect = new Promise<Packet>(resolve => { ws?.once('disconnect', resolve) })
       const r = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`, '-k'])
       assert.equal(r.code, 0, r.stderr)
@@ -92,6 +95,8 @@ describe('server-initiated DISCONNECT', () => {
       const wsPacket = await wsDisconnect
       assert.equal(reasonOf(wsPacket), 0x9c)
       assert.equal(serverReferenceOf(wsPacket), `ws://127.0.0.1:${n1.wsPort}/mqtt`)
+      const smallPacket = await small.next('disconnect')
+      assert.deepEqual([reasonOf(smallPacket), serverReferenceOf(smallPacket)], [0x9c, undefined])
       await raw.waitClosed()
       assert.equal(await n2.waitExit(), 0)
 
