@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import mqttPacket, { type Packet } from 'mqtt-packet'
-import { OPEN_ACCESS, startNode, type TestNode } from './helpers/processes.js'
+import { freePort, OPEN_ACCESS, startNode, type TestNode } from './helpers/processes.js'
 import { RawClient } from './helpers/raw.js'
 import { waitMembers } from './helpers/cluster.js'
 import { connect, endAll } from './helpers/mqtt.js'
@@ -111,6 +111,35 @@ describe('server-initiated DISCONNECT', () => {
       resumed.close()
     } finally {
       await endAll(pub, ws)
+      await n1.stop()
+      await n2.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+
+  it('the Server Reference follows listeners started and stopped at runtime on the member the session moves to, of the client\'s mountpoint', async () => {
+    const n1 = await startNode({ conf: OPEN_ACCESS })
+    const n2 = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${n1.adminAddress}`] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      await waitMembers(n2, { [n1.nodename]: true, [n2.nodename]: true })
+      const [mounted, plain] = [await freePort(), await freePort()]
+      for (const args of [
+        ['listener', 'stop', 'address=127.0.0.1', `port=${n1.mqttPort}`],
+        ['listener', 'start', 'address=127.0.0.1', `port=${mounted}`, '--mountpoint=site9'],
+        ['listener', 'start', 'address=127.0.0.1', `port=${plain}`]
+      ]) {
+        const r = await n1.admin(args)
+        assert.equal(r.code, 0, r.stderr)
+      }
+      const raw = await openV5(n2, 'moved-runtime')
+      const r = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`, '-k'])
+      assert.equal(r.code, 0, r.stderr)
+      const disconnect = await raw.next('disconnect')
+      assert.deepEqual([reasonOf(disconnect), serverReferenceOf(disconnect)], [0x9c, `127.0.0.1:${plain}`])
+      assert.equal(await n2.waitExit(), 0)
+    } finally {
       await n1.stop()
       await n2.stop()
       n1.cleanup()
