@@ -3,8 +3,13 @@
 // subscriptions and queued messages) to a running member, tell the cluster we
 // are gone, and shut down.
 import type { LeaveOptions } from '../cluster/cluster.js'
+import type { PeerLink } from '../cluster/peer-link.js'
 import type { BrokerNode } from './node.js'
+import { referTo } from './server-reference.js'
 import { handOver } from './sessions.js'
+
+/** mountpoint + NUL + client id -> the member its session moves to */
+type Homes = Map<string, PeerLink>
 
 export async function leaveCluster (node: BrokerNode, opts: LeaveOptions): Promise<string> {
   if (!opts.kill) {
@@ -14,16 +19,22 @@ export async function leaveCluster (node: BrokerNode, opts: LeaveOptions): Promi
   const peers = node.cluster.runningPeers()
   if (node.cluster.hasPeers() && peers.length === 0) throw new Error("Can't migrate queues because cluster is inconsistent, retry!")
   await node.listeners.suspendAll()
-  await disconnectAll(node)
-  await node.listeners.closeAll()
   const instances = await node.allInstances()
-  const queues = instances.flatMap(i => i.persistentClients().map(clientId => ({ instance: i, clientId })))
+  // decided before the clients are told where to go (DISCONNECT Server Reference)
+  const homes: Homes = new Map()
+  for (const [index, { instance, clientId }] of persistentQueues(instances).entries()) {
+    if (peers.length > 0) homes.set(queueKey(instance.mountpoint, clientId), peers[index % peers.length])
+  }
+  await disconnectAll(node, homes, peers)
+  await node.listeners.closeAll()
+  const queues = persistentQueues(instances)
   let moved = 0
   let messages = 0
   let last = Date.now()
   for (const [index, { instance, clientId }] of queues.entries()) {
     const session = await handOver(instance.persistence, undefined, clientId, false)
-    if (peers.length > 0) await node.cluster.handTo(peers[index % peers.length], instance.mountpoint, clientId, session)
+    const home = homes.get(queueKey(instance.mountpoint, clientId)) ?? peers[index % peers.length]
+    if (home !== undefined) await node.cluster.handTo(home, instance.mountpoint, clientId, session)
     moved++
     messages += session.messages?.length ?? 0
     if (Date.now() - last > 1000) {
@@ -38,11 +49,29 @@ export async function leaveCluster (node: BrokerNode, opts: LeaveOptions): Promi
   return 'Done'
 }
 
+type Instances = Awaited<ReturnType<BrokerNode['allInstances']>>
+
+function persistentQueues (instances: Instances): Array<{ instance: Instances[number], clientId: string }> {
+  return instances.flatMap(instance => instance.persistentClients().map(clientId => ({ instance, clientId })))
+}
+
+function queueKey (mountpoint: string, clientId: string): string {
+  return mountpoint + '\u0000' + clientId
+}
+
 /** MQTT 5: DISCONNECT 0x9C (use another server); the sessions move to the running members. */
 const USE_ANOTHER_SERVER = 0x9c
 
-async function disconnectAll (node: BrokerNode): Promise<void> {
-  await Promise.all(node.sessions.all().map(async ({ client }) => {
-    await new Promise<void>(resolve => { client.disconnect({ reasonCode: USE_ANOTHER_SERVER }, () => { resolve() }) })
+/**
+ * Each client is told (Server Reference) where its session goes; one whose
+ * session does not move (clean, or without subscriptions) is sent to the
+ * running members in turn.
+ */
+async function disconnectAll (node: BrokerNode, homes: Homes, peers: PeerLink[]): Promise<void> {
+  let next = 0
+  await Promise.all(node.sessions.all().map(async ({ mountpoint, client }) => {
+    const home = homes.get(queueKey(mountpoint, client.id)) ?? peers[next++ % peers.length]
+    const properties = home === undefined ? undefined : referTo(client, USE_ANOTHER_SERVER, node.cluster.endpointsOf(home.name))
+    await new Promise<void>(resolve => { client.disconnect({ reasonCode: USE_ANOTHER_SERVER, properties }, () => { resolve() }) })
   }))
 }

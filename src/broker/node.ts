@@ -30,7 +30,7 @@ import { TcpListener } from './listeners/tcp.js'
 import { TlsConfigError } from './listeners/tls-context.js'
 import { TlsListener } from './listeners/tls.js'
 import { WsListener, WssListener } from './listeners/ws.js'
-import { describeAddress, type ConnectionInfo, type ListenerContext, type MqttListener } from './listeners/types.js'
+import { describeAddress, listenerMountpoint, type ConnectionInfo, type ListenerContext, type MqttListener } from './listeners/types.js'
 import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
@@ -51,6 +51,7 @@ import { answeredPublish, watchReceiveMaximum } from './inbound-quota.js'
 import { refuseAuthPackets } from './auth-packet.js'
 import { serveSharedToV5 } from './shared-v5.js'
 import { withoutWillDelay } from './will-publish.js'
+import { hostOf, mqttEndpoints } from './server-reference.js'
 import { setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
 
 /** MQTT 5 DISCONNECT reason: the client was silent for 1.5 x its keep alive */
@@ -102,7 +103,7 @@ const AEDES_CONNECT_TIMEOUT = 2 ** 31 - 1
 export class BrokerNode {
   readonly settings: Settings
   readonly log: Logger
-  readonly listeners = new ListenerRegistry(config => this.createListener(config))
+  readonly listeners = new ListenerRegistry(config => this.createListener(config), () => { this.cluster.listenersChanged() })
   readonly plugins: Plugins
   readonly sessions = new SessionRegistry()
   readonly cluster: Cluster
@@ -136,6 +137,7 @@ export class BrokerNode {
       log: this.log,
       cookie: () => this.settings.string('distributed_cookie'),
       address: () => this.clusterAddress(),
+      mqttEndpoints: () => mqttEndpoints(this.listeners.all(), hostOf(this.clusterAddress())),
       tls: () => this.tls?.client,
       deliverRemote: async publishes => { await this.deliverRemote(publishes) },
       storeRetained: async retain => { await this.storeRetained(retain) },
@@ -257,7 +259,7 @@ export class BrokerNode {
   }
 
   private accept (stream: Duplex, listener: MqttListener, info: ConnectionInfo, req?: IncomingMessage): void {
-    const mountpoint = String(listener.config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
+    const mountpoint = listenerMountpoint(listener.config)
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
       this.guard(client, info)

@@ -8,7 +8,8 @@ import { COOKIE_METADATA } from '../rpc/server.js'
 import { channel, explainTlsFailure, type ClientTls } from '../rpc/tls.js'
 import type { Hello } from '../rpc/generated/vmq/Hello.js'
 import type { SessionInfo } from '../rpc/generated/vmq/SessionInfo.js'
-import type { Member } from '../rpc/generated/vmq/Member.js'
+import type { Member, Member__Output } from '../rpc/generated/vmq/Member.js'
+import type { MqttEndpoint, MqttEndpoint__Output } from '../rpc/generated/vmq/MqttEndpoint.js'
 import type { Properties } from '../rpc/generated/vmq/Properties.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
@@ -37,6 +38,8 @@ export interface ClusterHost {
   cookie: () => string
   /** host:port other nodes reach this node's clustering listener at */
   address: () => string
+  /** this node's running MQTT listeners as clients reach them */
+  mqttEndpoints: () => MqttEndpoint[]
   /** what this node's connections to members trust and present when the cluster listener is vmqs; undefined = plain */
   tls: () => ClientTls | undefined
   /** hands routed publishes to local delivery in order; resolves once all are delivered (offline queues included) */
@@ -65,6 +68,8 @@ export class Cluster {
   /** persistent sessions: this node's, and each peer's as it reported them (mountpoint + NUL + client id -> subscriptions) */
   private readonly localSessions = new Map<string, SessionInfo>()
   private readonly peerSessions = new Map<string, Map<string, SessionInfo>>()
+  /** each peer's MQTT listeners, as it last told us */
+  private readonly endpoints = new Map<string, MqttEndpoint__Output[]>()
   private readonly store: MemberStore
   private readonly retainClock = new Map<string, number>()
   private readonly clock = new HybridClock()
@@ -147,7 +152,7 @@ export class Cluster {
       throw new ClusterError(`non_empty_node: this node is already a member of a cluster with ${[...this.links.keys()].join(', ')}; run cluster leave first`)
     }
     const reply = await this.callJoin(ref.address)
-    for (const m of reply.members) if (m.name !== this.host.name) this.addMember(m)
+    for (const m of reply.members) if (m.name !== this.host.name) this.addMember({ name: m.name, address: m.address })
     this.saveMembers()
   }
 
@@ -185,7 +190,28 @@ export class Cluster {
   }
 
   private memberList (): Member[] {
-    return [...this.members.values()]
+    return [...this.members.values()].map(m => m.name === this.host.name ? this.self() : m)
+  }
+
+  /** This node as it tells peers about itself: with its MQTT listeners. */
+  private self (): Member {
+    return { name: this.host.name, address: this.host.address(), mqtt: this.host.mqttEndpoints() }
+  }
+
+  /** A peer's MQTT listeners, from its own entry in what it sent (`entries`: its Hello's sender, or a member list). */
+  learnEndpoints (peer: string, entries: Member__Output[]): void {
+    const own = entries.find(m => m.name === peer)
+    if (own !== undefined) this.endpoints.set(peer, own.mqtt ?? [])
+  }
+
+  /** A member's MQTT listeners as it last reported them (none known: []). */
+  endpointsOf (name: string): readonly MqttEndpoint__Output[] {
+    return this.endpoints.get(name) ?? []
+  }
+
+  /** This node's MQTT listeners changed: tell the peers (a link that is down hears of them in its Hello). */
+  listenersChanged (): void {
+    this.broadcast({ members: { members: [this.self()] } })
   }
 
   /** Learns of members (from a join, a hello or a member list). */
@@ -220,6 +246,7 @@ export class Cluster {
     this.remote.delete(name)
     this.tables.delete(name)
     this.peerSessions.delete(name)
+    this.endpoints.delete(name)
     if (this.members.delete(name)) {
       this.saveMembers()
       this.log.info({ member: name }, 'member removed from the cluster')
@@ -232,7 +259,7 @@ export class Cluster {
 
   private hello (): Hello {
     return {
-      from: { name: this.host.name, address: this.host.address() },
+      from: this.self(),
       members: this.memberList(),
       filters: [...this.local.entries()].map(([mountpoint, interest]) => ({ mountpoint, filters: interest.filters() })),
       sessions: [...this.localSessions.values()]
@@ -290,6 +317,8 @@ export class Cluster {
   private linkUp (link: PeerLink): void {
     this.log.info({ member: link.name }, 'cluster member reachable')
     this.checkTables()
+    // the Hello may have gone out before this node's listeners were started
+    link.send({ members: { members: [this.self()] } })
     this.pullRetained(link).catch((err: Error) => { this.log.warn({ member: link.name, err: err.message }, 'cannot fetch retained messages') })
   }
 

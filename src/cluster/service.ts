@@ -74,6 +74,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
             }
             peer = from
             cluster.mergeMembers(hello?.members ?? [])
+            if (hello?.from !== null && hello?.from !== undefined) cluster.learnEndpoints(peer, [hello.from])
             cluster.resetPeerFilters(peer)
             for (const set of hello?.filters ?? []) cluster.peerFilters(peer, set.mountpoint, set.filters, [], true)
             cluster.resetPeerSessions(peer)
@@ -83,6 +84,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
           }
           case 'members':
             cluster.mergeMembers(message.members?.members ?? [])
+            cluster.learnEndpoints(peer, message.members?.members ?? [])
             return {}
           case 'filters': {
             const change = message.filters

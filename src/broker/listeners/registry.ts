@@ -10,7 +10,8 @@ export class ListenerOpError extends Error {}
 export class ListenerRegistry {
   private readonly listeners: MqttListener[] = []
 
-  constructor (private readonly create: (config: ListenerConfig) => MqttListener) {}
+  /** `changed`: a listener was started, stopped, restarted or deleted (not called by suspendAll, closeAll) */
+  constructor (private readonly create: (config: ListenerConfig) => MqttListener, private readonly changed: () => void = () => {}) {}
 
   all (): readonly MqttListener[] { return this.listeners }
 
@@ -27,6 +28,7 @@ export class ListenerRegistry {
     const listener = this.create(config)
     await listener.start()
     this.listeners.push(listener)
+    this.changed()
     return listener
   }
 
@@ -34,16 +36,19 @@ export class ListenerRegistry {
     const listener = this.get('stop', address, port)
     await listener.suspend()
     if (killSessions) listener.dropConnections()
+    this.changed()
   }
 
   async restart (address: string, port: number): Promise<void> {
     await this.get('restart', address, port).resume()
+    this.changed()
   }
 
   async delete (address: string, port: number): Promise<void> {
     const listener = this.get('delete', address, port)
     this.listeners.splice(this.listeners.indexOf(listener), 1)
     await listener.close()
+    this.changed()
   }
 
   /** Makes every TLS listener re-read its certificate files; returns how many did. */

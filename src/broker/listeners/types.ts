@@ -71,3 +71,8 @@ export function optionKey (config: ListenerConfig, option: string): string {
 export function listenerKey (config: ListenerConfig): string {
   return config.runtime === true ? `listener ${describeAddress(config)}` : `listener.${config.type}.${config.name}`
 }
+
+/** The mountpoint of the clients of a listener ('' = none). */
+export function listenerMountpoint (config: ListenerConfig): string {
+  return String(config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
+}
