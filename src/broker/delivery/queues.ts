@@ -140,12 +140,24 @@ export class Queues implements SessionHost {
     return this.online.has(clientId)
   }
 
-  /**
-   * Deletes the stored copy of a message a session will not deliver: it gets a
-   * reserved packet id, then is cleared by it (aedes' persistence contract
-   * has no delete by origin).
-   */
+  /** Deletes the stored copy of a message a session will not deliver (one at a time per client). */
   forget (clientId: string, packet: OutPacket): Promise<void> {
+    const previous = this.forgetting.get(clientId) ?? Promise.resolve()
+    const next = previous.then(async () => { await this.drop(clientId, packet) }).catch((err: Error) => {
+      this.log.debug({ client: clientId, err: err.message }, 'cannot delete a dropped message from the store')
+    })
+    this.forgetting.set(clientId, next)
+    return next.then(() => { if (this.forgetting.get(clientId) === next) this.forgetting.delete(clientId) })
+  }
+
+  private async drop (clientId: string, packet: OutPacket): Promise<void> {
+    const store = this.options.store
+    if (store.dropQueued !== undefined) {
+      if (packet.brokerId != null) await store.dropQueued(clientId, packet.brokerId, packet.brokerCounter ?? 0)
+      return
+    }
+    // aedes' memory persistence (tests) has no delete by origin: the copy gets a
+    // reserved packet id, then is cleared by it
     const ref: ClientRef = { id: clientId }
     const marked = {
       cmd: 'publish',
@@ -158,16 +170,9 @@ export class Queues implements SessionHost {
       messageId: DROP_ID
     }
     // marked in the store itself: the tap would store a copy it cannot find
-    const store = this.options.store as unknown as { outgoingUpdate: (c: ClientRef, p: typeof marked) => Promise<void> }
-    const previous = this.forgetting.get(clientId) ?? Promise.resolve()
-    const next = previous.then(async () => {
-      await store.outgoingUpdate(ref, marked)
-      await this.persistence.outgoingClearMessageId(ref, { ...marked })
-    }).catch((err: Error) => {
-      this.log.debug({ client: clientId, err: err.message }, 'cannot delete a dropped message from the store')
-    })
-    this.forgetting.set(clientId, next)
-    return next.then(() => { if (this.forgetting.get(clientId) === next) this.forgetting.delete(clientId) })
+    const outgoing = store as unknown as { outgoingUpdate: (c: ClientRef, p: typeof marked) => Promise<void> }
+    await outgoing.outgoingUpdate(ref, marked)
+    await this.persistence.outgoingClearMessageId(ref, { ...marked })
   }
 
   stop (): void {

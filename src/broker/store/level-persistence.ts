@@ -456,6 +456,14 @@ export class LevelPersistence {
     return Readable.from(this.#queuedPackets(client.id, seqs, everything ? undefined : session))
   }
 
+  /** Deletes the queued copy of a message (by its origin) that the client's session will not deliver. */
+  async dropQueued (clientId: string, brokerId: string, brokerCounter: number): Promise<void> {
+    const ref = this.#queues.get(clientId)?.findByOrigin(brokerId, brokerCounter)
+    if (ref === undefined) return
+    this.#unqueue(clientId, ref)
+    await this.#write([{ type: 'del', key: outgoingKey(clientId, ref.seq) }])
+  }
+
   /**
    * Removes a client's whole stored queue and returns it, oldest first, with one
    * delete: its session moves to another node. What it holds is taken at once,

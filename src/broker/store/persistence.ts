@@ -43,6 +43,8 @@ export interface Persistence {
   destroy: () => Promise<void>
   /** Whether a persistent session of the client id is stored, subscriptions or not (the durable store knows). */
   hasSession?: (clientId: string) => boolean
+  /** Deletes the queued copy of a message by its origin (the durable store has it; aedes' memory persistence, in tests, does not). */
+  dropQueued?: (clientId: string, brokerId: string, brokerCounter: number) => Promise<void>
   /** Removes and returns a client's whole stored queue (the durable store has it; else stream and clear one by one). */
   takeQueue?: (clientId: string) => Promise<StoredPacket[]>
 }
