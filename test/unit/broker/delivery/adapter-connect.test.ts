@@ -47,7 +47,7 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
     return { raw, connack: await raw.next('connack') as IConnackPacket }
   }
 
-  it('8. the CONNACK is the first write on client.conn and can be rewritten whole', async () => {
+  it('9. the CONNACK is the first write on client.conn and can be rewritten whole', async () => {
     prepare = client => {
       onConnack(client, () => 5, connack => {
         connack.sessionPresent = true
@@ -64,7 +64,7 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
     prepare = () => {}
   })
 
-  it('9. doSubscribe refuses $share/ to MQTT 5 clients after reading client.version, and only there', async () => {
+  it('10. doSubscribe refuses $share/ to MQTT 5 clients after reading client.version, and only there', async () => {
     const subscribe = async (raw: RawClient): Promise<number[]> => {
       raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/t', qos: 1 }, { topic: 'plain', qos: 1 }] })
       return (await raw.next('suback') as ISubackPacket).granted as number[]
@@ -79,7 +79,7 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
     prepare = () => {}
   })
 
-  it('10. a PUBLISH marked by authorizePublish is neither acknowledged nor delivered', async () => {
+  it('8. a PUBLISH marked by authorizePublish is neither acknowledged nor delivered', async () => {
     dropPublishes = true
     const { raw } = await open('dropped')
     raw.send({ cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1, messageId: 1, retain: false, dup: false })

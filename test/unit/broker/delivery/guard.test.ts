@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { Aedes } from 'aedes'
 import mqttPacket, { type Packet } from 'mqtt-packet'
-import { guardPackets } from '../../../../src/broker/delivery/adapter.js'
+import { guardPackets } from '../../../../src/broker/delivery/adapter-guard.js'
 
 describe('guardPackets', () => {
   let broker: Aedes

@@ -1,0 +1,251 @@
+// The packet guard: between aedes' parser and aedes for every packet a client
+// sends (see guardPackets). Part of the delivery adapter: with adapter.ts, the
+// only code that reaches into aedes beyond its documented API. What it relies
+// on, pinned by test/unit/broker/delivery/adapter.test.ts:
+// 1. client._parser is mqtt-packet's parser; its 'packet' listeners are aedes'
+//    handling of each packet, its _parseProperties() reads a property block at
+//    _pos of _list, and packets that arrive while a CONNECT is still being
+//    handled wait in _parser._queue (with client._parsingBatch counting them)
+//    until the client emits 'connected' (see guardPackets). Its _parseString()
+//    reads a 2-byte length at _pos and leaves _pos after the string's bytes
+//    (decoding bad UTF-8 to U+FFFD); after parse() returns, _parser.packet has
+//    the cmd and announced length of a packet whose body is still to come, with
+//    its fixed header consumed from _list; an error it raises itself is also in
+//    _parser.error (aedes' queue-limit error is not).
+// 2. aedes reads broker.maximumPacketSize at each read (a change applies to open
+//    connections) and reads nothing more once client._rejectingPacketTooLarge is set;
+//    client.connackSent is true once a CONNACK was written.
+import type { EventEmitter } from 'node:events'
+import type { Aedes, Client } from 'aedes'
+import mqttPacket from 'mqtt-packet'
+import { readVarint, scanProperties, type PropertyProblem } from '../../mqtt/property-scan.js'
+import { badUtf8, brokenRule, malformed, PACKET_TOO_LARGE, parserError, protocolError, type ClientPacket } from '../../mqtt/packet-rules.js'
+import { CONNECT_MAX_BYTES } from '../packet-size.js'
+
+type ParsedPacket = ClientPacket
+
+interface PendingPacket { cmd: string | null, length: number, protocolVersion?: number }
+
+interface ParserInternals extends EventEmitter {
+  parse: (buf: Buffer) => number
+  _parseProperties: () => unknown
+  _parseString: () => string | null
+  _list: { length: number, slice: (start: number, end: number) => Buffer, get: (index: number) => number }
+  _pos: number
+  packet: PendingPacket
+  error: Error | null
+  _queue: ParsedPacket[] | null
+}
+
+interface ClientInternals {
+  _parser: ParserInternals
+  _parsingBatch: number
+  _rejectingPacketTooLarge: boolean
+  connackSent: boolean
+  broker: { queueLimit: number, maximumPacketSize: number }
+}
+
+export interface PacketGuard {
+  /** the client broke the protocol: the connection is being closed (v5: told why first) */
+  refused: (client: Client, cmd: string, problem: PropertyProblem) => void
+  /** handling a packet threw: the connection is closed, the node goes on */
+  failed: (client: Client, cmd: string, err: unknown) => void
+}
+
+/** How long a refused connection may stay half-closed, for its CONNACK/DISCONNECT to be read, before it is cut. */
+const REFUSAL_FLUSH_MS = 1000
+
+/**
+ * Stands between the client's parser and aedes for every packet:
+ * - a packet that breaks the protocol closes the connection, a v5 client told
+ *   why first (CONNACK or DISCONNECT 0x81/0x82/0x95): what the parser itself
+ *   refuses, MQTT 5 property blocks cut short, repeated or with bad UTF-8,
+ *   strings with bad UTF-8 or U+0000 (checked on the bytes), the rules of
+ *   mqtt/packet-rules.ts, packets before or after the one CONNECT;
+ * - a CONNECT announcing more than CONNECT_MAX_BYTES is refused from its fixed
+ *   header, before its body is read;
+ * - a packet that follows a CONNECT still being handled waits for it, as aedes
+ *   means it to (it hands such packets on once a read ends mid-packet);
+ * - an exception while aedes handles a packet closes that connection only.
+ */
+export function guardPackets (client: Client, guard: PacketGuard): void {
+  const parser = (client as unknown as ClientInternals)._parser
+  const flagged = new WeakMap<object, PropertyProblem>()
+  const flag = (packet: object, problem: PropertyProblem | undefined): void => {
+    if (problem !== undefined && !flagged.has(packet)) flagged.set(packet, problem)
+  }
+  const parseProperties = parser._parseProperties
+  parser._parseProperties = function (this: ParserInternals) {
+    flag(this.packet, scanProperties(propertyBlock(this)))
+    return parseProperties.call(this)
+  }
+  const parseString = parser._parseString
+  parser._parseString = function (this: ParserInternals) {
+    const start = this._pos
+    const text = parseString.call(this)
+    if (text !== null && badUtf8(text, () => this._list.slice(start + 2, this._pos))) {
+      flag(this.packet, malformed(`a string is not valid UTF-8 or contains U+0000 (MQTT-1.5.4-1/2): ${JSON.stringify(text)}`))
+    }
+    return text
+  }
+  const parse = parser.parse
+  parser.parse = function (this: ParserInternals, buf: Buffer) {
+    const left = parse.call(this, buf)
+    const problem = stopped || this.packet.cmd === null ? undefined : pendingProblem(this.packet)
+    if (problem !== undefined) stop(this.packet, problem)
+    return left
+  }
+  const onError = parser.listeners('error') as Array<(err: Error) => void>
+  parser.removeAllListeners('error')
+  parser.on('error', function (this: ParserInternals, err: Error) {
+    if (stopped) return
+    // errors the parser did not raise itself (aedes' queue limit) go to aedes
+    if (this.error !== err) for (const listener of onError) listener.call(this, err)
+    else stop(this.packet, parserError(err.message))
+  })
+  const handlers = parser.listeners('packet') as Array<(packet: ParsedPacket) => void>
+  parser.removeAllListeners('packet')
+  let sawConnect = false
+  let version: number | undefined
+  let connectSessionExpiry = 0
+  let stopped = false
+  parser.on('packet', function (this: ParserInternals, packet: ParsedPacket) {
+    if (stopped) return
+    const problem = flagged.get(packet) ?? orderProblem(packet.cmd) ?? brokenRule(packet) ?? disconnectRule(packet, connectSessionExpiry)
+    if (problem !== undefined) {
+      stop(packet, problem)
+      return
+    }
+    if (packet.cmd === 'connect') {
+      sawConnect = true
+      version = packet.protocolVersion
+      connectSessionExpiry = Number(packet.properties?.sessionExpiryInterval ?? 0)
+    } else if (sawConnect && !client.connected && parser._queue !== null) {
+      holdUntilConnected(client as unknown as ClientInternals, packet)
+      return
+    }
+    handle(this, packet)
+  })
+  // aedes hands the packets that waited for the CONNECT on in a 'connected' listener
+  for (const listener of client.listeners('connected') as Array<() => void>) {
+    client.removeListener('connected', listener)
+    client.once('connected', function (this: Client) { guarded(() => { listener.call(this) }, 'a packet held for the CONNECT') })
+  }
+
+  /** MQTT-3.1.0-1, MQTT-3.1.0-2: one CONNECT, first. */
+  function orderProblem (cmd: string | null): PropertyProblem | undefined {
+    if (cmd === 'connect') return sawConnect ? protocolError('a second CONNECT (MQTT-3.1.0-2)') : undefined
+    return sawConnect ? undefined : protocolError(`a ${String(cmd).toUpperCase()} before the CONNECT (MQTT-3.1.0-1)`)
+  }
+
+  /** A problem the fixed header of the packet being read already shows. */
+  function pendingProblem (pending: PendingPacket): PropertyProblem | undefined {
+    const problem = orderProblem(pending.cmd)
+    if (problem !== undefined || pending.cmd !== 'connect' || pending.length <= CONNECT_MAX_BYTES) return problem
+    return { reasonCode: PACKET_TOO_LARGE, reason: `a CONNECT of ${pending.length} bytes (at most ${CONNECT_MAX_BYTES} are read)` }
+  }
+
+  function stop (packet: { cmd: string | null, protocolVersion?: number }, problem: PropertyProblem): void {
+    stopped = true
+    stopReading(client)
+    guard.refused(client, packet.cmd ?? 'unknown', problem)
+    refuse(client, replyTo(packet), problem.reasonCode)
+  }
+
+  /**
+   * v5: CONNACK to the first CONNECT, DISCONNECT once a CONNACK went out (never
+   * before it, MQTT-3.14.0-1); 3.1/3.1.1: nothing.
+   */
+  function replyTo (packet: { cmd: string | null, protocolVersion?: number }): Reply {
+    if (sawConnect) return version === 5 && (client as unknown as ClientInternals).connackSent ? 'disconnect' : 'close'
+    if (packet.cmd !== 'connect') return 'close'
+    return (packet.protocolVersion ?? connectVersion(parser)) === 5 ? 'connack' : 'close'
+  }
+
+  function handle (parser: ParserInternals, packet: ParsedPacket): void {
+    guarded(() => { for (const handler of handlers) handler.call(parser, packet) }, packet.cmd)
+  }
+
+  function guarded (work: () => void, cmd: string): void {
+    try {
+      work()
+    } catch (err) {
+      stopped = true
+      guard.failed(client, cmd, err)
+      client.close()
+    }
+  }
+}
+
+/**
+ * The protocol version byte of the CONNECT being read, when it has arrived
+ * (the parser's list starts after the fixed header: length, "MQTT", version).
+ */
+function connectVersion (parser: ParserInternals): number | undefined {
+  return parser._list.length > 6 ? parser._list.get(6) & 0x7f : undefined
+}
+
+/** aedes' nextBatch reads nothing more from the connection once this latch is set. */
+function stopReading (client: Client): void {
+  (client as unknown as ClientInternals)._rejectingPacketTooLarge = true
+}
+
+/**
+ * Sets the largest packet aedes reads (0 = no limit): it reads the broker's
+ * maximumPacketSize at each read, so a change applies to open connections.
+ */
+export function setMaximumPacketSize (broker: Aedes, bytes: number): void {
+  (broker as unknown as { maximumPacketSize: number }).maximumPacketSize = bytes
+}
+
+/** The bytes of the property block being parsed: its length varint and the block. */
+function propertyBlock (parser: ParserInternals): Buffer {
+  const list = parser._list
+  const head = list.slice(parser._pos, Math.min(parser._pos + 4, list.length))
+  const length = readVarint(head, 0)
+  const end = length === undefined ? list.length : Math.min(list.length, parser._pos + length.next + length.value)
+  return list.slice(parser._pos, end)
+}
+
+/**
+ * MQTT-3.14.2-2: a DISCONNECT may not set a Session Expiry Interval when the
+ * CONNECT had none (aedes would ignore it silently).
+ */
+function disconnectRule (packet: ParsedPacket, connectSessionExpiry: number): PropertyProblem | undefined {
+  if (packet.cmd === 'disconnect' && connectSessionExpiry === 0 && Number(packet.properties?.sessionExpiryInterval ?? 0) > 0) {
+    return protocolError('a DISCONNECT sets a session expiry interval the CONNECT did not have (MQTT-3.14.2-2)')
+  }
+  return undefined
+}
+
+function holdUntilConnected (client: ClientInternals, packet: ParsedPacket): void {
+  const queue = client._parser._queue as ParsedPacket[]
+  client._parsingBatch++
+  if (queue.length < client.broker.queueLimit) queue.push(packet)
+  else client._parser.emit('error', new Error('Client queue limit reached'))
+}
+
+type Reply = 'connack' | 'disconnect' | 'close'
+
+/** Sends a v5 client the reason (CONNACK or DISCONNECT), then closes. */
+function refuse (client: Client, reply: Reply, reasonCode: number): void {
+  if (reply === 'close' || client.conn.destroyed) {
+    client.close()
+    return
+  }
+  const packet = reply === 'connack'
+    ? { cmd: 'connack' as const, sessionPresent: false, reasonCode }
+    : { cmd: 'disconnect' as const, reasonCode }
+  // The reply, then FIN; the socket is destroyed once the client closes its
+  // side or after a grace time. Destroying it at once, with the client's bytes
+  // still unread, sends a reset that can discard the reply before the client reads it.
+  const conn = client.conn as unknown as NodeJS.ReadWriteStream & { once: (event: 'close', listener: () => void) => void }
+  const timer = setTimeout(() => { client.close() }, REFUSAL_FLUSH_MS)
+  timer.unref()
+  conn.once('close', () => {
+    clearTimeout(timer)
+    client.close()
+  })
+  conn.end(mqttPacket.generate(packet, { protocolVersion: 5 }))
+}
+
