@@ -22,4 +22,12 @@ export class BrokerCounters {
   protocolErrors = 0
   /** connections closed because handling one of their packets threw */
   internalErrors = 0
+  /** PUBLISHes received from clients, by MQTT version (3 and 4 count as 4) */
+  publishReceived4 = 0
+  publishReceived5 = 0
+  /** PUBLISHes sent to clients (resends are counted in `retried`) */
+  publishSent = 0
+  /** MQTT connections accepted and closed on the MQTT listeners */
+  socketOpen = 0
+  socketClose = 0
 }

@@ -40,6 +40,8 @@ import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
+import { HttpListener, type MonitoringSource } from './monitoring/http.js'
+import { monitoringSource } from './monitoring/source.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
@@ -116,6 +118,8 @@ export class BrokerNode {
   private readonly running = new Map<string, Instance>()
   readonly chain: AuthChain
   private rpc: RpcServer | undefined
+  /** what the HTTP listeners serve (/metrics, /health), made with the first one */
+  private monitoring: MonitoringSource | undefined
   /** certificates of a vmqs cluster listener; undefined = plain vmq */
   private tls: ClusterTls | undefined
   private stopping: Promise<void> | undefined
@@ -249,6 +253,7 @@ export class BrokerNode {
         case 'ssl': return new TlsListener(config, ctx)
         case 'ws': return new WsListener(config, ctx)
         case 'wss': return new WssListener(config, ctx)
+        case 'http': return new HttpListener(config, ctx, this.monitoring ??= monitoringSource(this))
         default:
           throw new StartError(`listener.${config.type}.${config.name}: ${config.type} listeners are not supported yet`)
       }
@@ -260,6 +265,8 @@ export class BrokerNode {
 
   private accept (stream: Duplex, listener: MqttListener, info: ConnectionInfo, req?: IncomingMessage): void {
     const mountpoint = listenerMountpoint(listener.config)
+    this.counters.socketOpen++
+    stream.once('close', () => { this.counters.socketClose++ })
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
       this.guard(client, info)

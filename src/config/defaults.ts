@@ -8,6 +8,7 @@ plugins.vmq_passwd = off
 plugins.vmq_acl = off
 listener.tcp.default = 127.0.0.1:1883
 listener.ws.default = 127.0.0.1:8080
+listener.http.default = 127.0.0.1:8888
 listener.vmq.clustering = 127.0.0.1:44053
 persistent_dir = ./data
 `

@@ -81,7 +81,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'graphite_port', type: int(1, 65535), default: 2003, settable: true, doc: 'Graphite port.', applied: false },
   { key: 'graphite_interval', type: int(1), default: 20000, unit: 'ms', settable: true, doc: 'Graphite reporting interval.', applied: false },
   { key: 'graphite_include_labels', type: flag, default: false, settable: true, doc: 'Include metric labels in Graphite names.', applied: false },
-  { key: 'prometheus_namespace', type: str, default: 'vernemq_', doc: 'Prefix of every Prometheus metric name.', applied: false },
+  { key: 'prometheus_namespace', type: str, default: 'vernemq_', settable: true, doc: 'Prefix of every Prometheus metric name on GET /metrics of the HTTP listener (listener.http.NAME).' },
   { key: 'metadata_plugin', type: oneOf('vmq_swc', 'vmq_plumtree'), default: 'vmq_swc', doc: 'Accepted for compatibility; vmq-ts has one cluster protocol.', applied: false },
   { key: 'message_store_plugin', type: str, default: 'vmq_generic_msg_store', doc: 'Accepted for compatibility; vmq-ts always uses its LevelDB store.', applied: false },
   { key: 'logging.keepalive_as_warning', type: flag, default: true, doc: 'Log keepalive timeouts as warnings (off: info).', applied: false },

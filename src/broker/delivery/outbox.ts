@@ -237,6 +237,7 @@ export class SessionQueue {
   private sendQos0 (packet: OutPacket): OutPacket | null {
     const result = writeQos0(this.client, packet, this.host.settings.maxOnline)
     if (result === 'not-here') return packet
+    if (result !== 'dropped') this.host.counters.publishSent++
     if (result === 'dropped') {
       this.host.counters.onlineDropped++
       this.host.log.debug({ client: this.client.id, topic: packet.topic }, 'QoS 0 message dropped: the connection is not taking messages (max_online_messages)')
@@ -370,6 +371,7 @@ export class SessionQueue {
     packet.messageId = entry.messageId
     packet.qos = entry.qos
     packet.dup = entry.dup
+    this.host.counters.publishSent++
     this.window.add(entry, Date.now())
   }
 

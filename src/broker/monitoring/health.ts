@@ -1,0 +1,34 @@
+// VerneMQ's health checks (GET /health, /health/ping, /health/listeners):
+// a node is healthy when all its MQTT listeners accept connections and it
+// reaches every other member of its cluster.
+import type { MqttListener } from '../listeners/types.js'
+
+export interface HealthSource {
+  listeners: () => readonly MqttListener[]
+  /** the other cluster members and whether their link is up */
+  peers: () => Array<{ name: string, running: boolean }>
+}
+
+export interface HealthAnswer { code: number, body: Record<string, unknown> }
+
+/** Reasons the MQTT listeners are not all accepting ([] = they are). */
+export function listenerProblems (source: HealthSource): string[] {
+  const down = source.listeners().filter(l => l.kind !== 'http' && l.kind !== 'https' && l.status !== 'running')
+  if (down.length === 0) return []
+  return [`Listeners are not ready: [${down.map(l => `${l.kind} ${l.config.host}:${l.port()} ${l.status}`).join(', ')}]`]
+}
+
+export function clusterProblems (source: HealthSource): string[] {
+  const offline = source.peers().filter(p => !p.running).map(p => p.name)
+  return offline.length === 0 ? [] : [`Cluster members not reachable: [${offline.join(', ')}]`]
+}
+
+export function health (source: HealthSource): HealthAnswer {
+  const reasons = [...listenerProblems(source), ...clusterProblems(source)]
+  return reasons.length === 0 ? { code: 200, body: { status: 'OK' } } : { code: 503, body: { status: 'DOWN', reasons } }
+}
+
+export function listenersHealth (source: HealthSource): HealthAnswer {
+  const reasons = listenerProblems(source)
+  return reasons.length === 0 ? { code: 200, body: { status: 'OK' } } : { code: 503, body: { status: 'DOWN', reason: reasons[0] } }
+}

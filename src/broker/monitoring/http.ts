@@ -1,0 +1,56 @@
+// The HTTP listener (listener.http.NAME): /metrics and the /health checks.
+// It is a socket listener like the MQTT ones (max_connections, `listener
+// stop`/`restart`), whose accepted sockets go to a node:http server.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { ListenerConfig } from '../../config/load.js'
+import { SocketListener } from '../listeners/socket.js'
+import type { ListenerContext } from '../listeners/types.js'
+import { health, listenersHealth, type HealthAnswer, type HealthSource } from './health.js'
+import type { NodeMetrics } from './metrics.js'
+
+export interface MonitoringSource extends HealthSource {
+  metrics: NodeMetrics
+}
+
+export class HttpListener extends SocketListener {
+  readonly kind = 'http'
+  private readonly http
+
+  constructor (config: ListenerConfig, ctx: ListenerContext, private readonly source: MonitoringSource) {
+    super(config, ctx)
+    this.http = createServer((req, res) => { this.handle(req, res) })
+  }
+
+  protected serve (socket: Socket): void {
+    this.http.emit('connection', socket)
+  }
+
+  private handle (req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply(res, 405, 'text/plain', `${req.method ?? ''} not allowed\n`)
+      return
+    }
+    switch (path) {
+      case '/metrics':
+        this.source.metrics.text().then(
+          text => { reply(res, 200, this.source.metrics.contentType, text) },
+          (err: Error) => { reply(res, 500, 'text/plain', `metrics failed: ${err.message}\n`) })
+        return
+      case '/health': json(res, health(this.source)); return
+      case '/health/ping': json(res, { code: 200, body: { status: 'OK' } }); return
+      case '/health/listeners': json(res, listenersHealth(this.source)); return
+      default: reply(res, 404, 'text/plain', `not found: ${path}\n`)
+    }
+  }
+}
+
+function json (res: ServerResponse, answer: HealthAnswer): void {
+  reply(res, answer.code, 'application/json', JSON.stringify(answer.body))
+}
+
+function reply (res: ServerResponse, code: number, type: string, body: string): void {
+  res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
