@@ -1,0 +1,116 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { connect, endAll } from './helpers/mqtt.js'
+import { OPEN_ACCESS, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
+
+interface Reply { status: number, type: string, body: string }
+
+async function get (port: number, path: string): Promise<Reply> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) })
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() }
+}
+
+/** The value of one sample line `name{labels} value` of a /metrics text, or undefined. */
+function sample (text: string, series: string): number | undefined {
+  const line = text.split('\n').find(l => l.startsWith(series + ' '))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+describe('HTTP listener: /metrics and /health', () => {
+  let node: TestNode
+  let httpPort: number
+  before(async () => {
+    httpPort = await freePort()
+    node = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+  })
+  after(async () => {
+    await node.stop()
+    node.cleanup()
+  })
+
+  it('GET /metrics counts 25 QoS 1 publishes as vernemq_mqtt_publish_received, in Prometheus text with the node label', async () => {
+    const series = `vernemq_mqtt_publish_received{mqtt_version="4",node="${node.nodename}"}`
+    const before = await get(httpPort, '/metrics')
+    assert.equal(before.status, 200)
+    assert.match(before.type, /^text\/plain/)
+    assert.match(before.body, /^# HELP vernemq_mqtt_publish_received /m)
+    assert.match(before.body, /^# TYPE vernemq_mqtt_publish_received counter$/m)
+    const start = sample(before.body, series)
+    assert.notEqual(start, undefined, before.body)
+    const client = await connect(node.mqttUrl, { protocolVersion: 4 })
+    for (let i = 0; i < 25; i++) await client.publishAsync('metrics/t', `m${i}`, { qos: 1 })
+    await endAll(client)
+    const afterText = (await get(httpPort, '/metrics')).body
+    assert.equal(sample(afterText, series), (start as number) + 25)
+    assert.equal(sample(afterText, `vernemq_mqtt_publish_received{mqtt_version="5",node="${node.nodename}"}`), 0)
+    for (const name of ['socket_open', 'socket_close', 'mqtt_publish_sent', 'queue_message_drop', 'queue_message_expired', 'retain_messages',
+      'router_subscriptions', 'active_mqtt_connections', 'sessions_online', 'sessions_offline', 'cluster_routed_dropped', 'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds']) {
+      assert.notEqual(sample(afterText, `vernemq_${name}{node="${node.nodename}"}`), undefined, `vernemq_${name} in\n${afterText}`)
+    }
+    assert.ok((sample(afterText, `vernemq_socket_open{node="${node.nodename}"}`) as number) >= 1)
+  })
+
+  it('prometheus_namespace set at runtime renames every metric', async () => {
+    const set = await node.admin(['set', 'prometheus_namespace=mq_'])
+    assert.equal(set.code, 0, set.stderr)
+    try {
+      const text = (await get(httpPort, '/metrics')).body
+      assert.notEqual(sample(text, `mq_mqtt_publish_received{mqtt_version="4",node="${node.nodename}"}`), undefined, text)
+      assert.doesNotMatch(text, /^vernemq_/m)
+    } finally {
+      await node.admin(['set', 'prometheus_namespace=vernemq_'])
+    }
+  })
+
+  it('/health, /health/ping and /health/listeners answer 200 OK while all listeners run', async () => {
+    assert.deepEqual(await get(httpPort, '/health'), { status: 200, type: 'application/json', body: '{"status":"OK"}' })
+    assert.deepEqual(await get(httpPort, '/health/ping'), { status: 200, type: 'application/json', body: '{"status":"OK"}' })
+    assert.deepEqual(await get(httpPort, '/health/listeners'), { status: 200, type: 'application/json', body: '{"status":"OK"}' })
+  })
+
+  it('a stopped MQTT listener makes /health and /health/listeners 503 until it is restarted', async () => {
+    const stop = await node.admin(['listener', 'stop', 'address=127.0.0.1', `port=${node.mqttPort}`])
+    assert.equal(stop.code, 0, stop.stderr)
+    const reason = `Listeners are not ready: [mqtt 127.0.0.1:${node.mqttPort} suspended]`
+    assert.deepEqual(await get(httpPort, '/health/listeners'), { status: 503, type: 'application/json', body: JSON.stringify({ status: 'DOWN', reason }) })
+    assert.deepEqual(await get(httpPort, '/health'), { status: 503, type: 'application/json', body: JSON.stringify({ status: 'DOWN', reasons: [reason] }) })
+    assert.equal((await get(httpPort, '/health/ping')).status, 200)
+    const restart = await node.admin(['listener', 'restart', 'address=127.0.0.1', `port=${node.mqttPort}`])
+    assert.equal(restart.code, 0, restart.stderr)
+    assert.equal((await get(httpPort, '/health/listeners')).status, 200)
+    assert.equal((await get(httpPort, '/health')).status, 200)
+  })
+
+  it('other paths: 404 with a one-line body', async () => {
+    assert.deepEqual(await get(httpPort, '/nope'), { status: 404, type: 'text/plain', body: 'not found: /nope\n' })
+  })
+
+  it('listener show lists the HTTP listener as type http', async () => {
+    const r = await node.admin(['listener', 'show', '--format=json'])
+    assert.equal(r.code, 0, r.stderr)
+    const rows = (JSON.parse(r.stdout) as { table: Array<{ type: string, port: string, status: string }> }).table
+    assert.deepEqual(rows.filter(row => row.type === 'http').map(row => [row.port, row.status]), [[String(httpPort), 'running']])
+  })
+})
+
+describe('HTTP listener: /health of a cluster member', () => {
+  it('503 with the unreachable member while a member is down; a node without listener.http lines has no HTTP listener', async () => {
+    const httpPort = await freePort()
+    const n1 = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+    const n2 = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${n1.adminAddress}`] })
+    try {
+      const shown = await n2.admin(['listener', 'show', '--format=json'])
+      assert.deepEqual((JSON.parse(shown.stdout) as { table: Array<{ type: string }> }).table.filter(r => r.type === 'http'), [])
+      await waitFor(async () => (await get(httpPort, '/health')).status === 200, 10000, 'both members up')
+      await n2.kill()
+      await waitFor(async () => (await get(httpPort, '/health')).status === 503, 10000, 'health DOWN')
+      assert.deepEqual(JSON.parse((await get(httpPort, '/health')).body), { status: 'DOWN', reasons: [`Cluster members not reachable: [${n2.nodename}]`] })
+      assert.equal((await get(httpPort, '/health/listeners')).status, 200)
+    } finally {
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
+  })
+})
