@@ -12,7 +12,8 @@ export function workerConfig (config: NodeConfig, index: number, discovery: stri
   values.set('nodename', workerName(String(values.get('nodename')), index))
   values.set('persistent_dir', join(String(values.get('persistent_dir')), `worker${index}`))
   if (index > 0 && discovery !== undefined) values.set('discovery_node', discovery)
-  const listeners = config.listeners.map(l => {
+  // one HTTP listener per address: worker 0's (its /metrics counts its own clients only)
+  const listeners = config.listeners.filter(l => index === 0 || (l.type !== 'http' && l.type !== 'https')).map(l => {
     if (MQTT_TYPES.includes(l.type)) return { ...l, port: ports[`${l.type}.${l.name}`] ?? l.port, external: true }
     if ((l.type === 'vmq' || l.type === 'vmqs') && index > 0) return { ...l, port: 0 }
     return l
