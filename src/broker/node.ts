@@ -40,7 +40,7 @@ import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
-import { HttpListener, type MonitoringSource } from './monitoring/http.js'
+import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring/http.js'
 import { monitoringSource } from './monitoring/source.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
@@ -254,6 +254,7 @@ export class BrokerNode {
         case 'ws': return new WsListener(config, ctx)
         case 'wss': return new WssListener(config, ctx)
         case 'http': return new HttpListener(config, ctx, this.monitoring ??= monitoringSource(this))
+        case 'https': return new HttpsListener(config, ctx, this.monitoring ??= monitoringSource(this))
         default:
           throw new StartError(`listener.${config.type}.${config.name}: ${config.type} listeners are not supported yet`)
       }

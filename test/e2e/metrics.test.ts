@@ -1,7 +1,10 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync, rmSync } from 'node:fs'
+import { get as httpsGet } from 'node:https'
+import { makePki } from './helpers/certs.js'
 import { connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, freePort, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 interface Reply { status: number, type: string, body: string }
 
@@ -111,6 +114,36 @@ describe('HTTP listener: /health of a cluster member', () => {
       await n1.stop()
       n1.cleanup()
       n2.cleanup()
+    }
+  })
+})
+
+describe('HTTPS listener', () => {
+  it('listener.https.NAME serves /health over TLS with the certfile/keyfile options; listener show lists it as https', async () => {
+    const dir = tempDir('vmq-pki-')
+    const pki = makePki(dir)
+    const port = await freePort()
+    const node = await startNode({
+      conf: [...OPEN_ACCESS, `listener.https.default = 127.0.0.1:${port}`, `listener.https.default.certfile = ${pki.server.cert}`, `listener.https.default.keyfile = ${pki.server.key}`]
+    })
+    try {
+      const answer = await new Promise<{ status: number | undefined, body: string }>((resolve, reject) => {
+        const req = httpsGet({ host: '127.0.0.1', port, path: '/health', ca: readFileSync(pki.ca), timeout: 5000 }, res => {
+          let body = ''
+          res.on('data', (chunk: Buffer) => { body += chunk.toString() })
+          res.on('end', () => { resolve({ status: res.statusCode, body }) })
+        })
+        req.on('timeout', () => { req.destroy(new Error('timeout')) })
+        req.on('error', reject)
+      })
+      assert.deepEqual(answer, { status: 200, body: '{"status":"OK"}' })
+      const shown = await node.admin(['listener', 'show', '--format=json'])
+      const rows = (JSON.parse(shown.stdout) as { table: Array<{ type: string, port: string }> }).table
+      assert.deepEqual(rows.filter(r => r.type === 'https').map(r => r.port), [String(port)])
+    } finally {
+      await node.stop()
+      node.cleanup()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })

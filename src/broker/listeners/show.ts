@@ -16,7 +16,7 @@ export function listenerRow (listener: MqttListener): Record<string, CellValue> 
     return value === undefined || value === '' ? null : value
   }
   const max = maxConnections(listener.config)
-  const isTls = listener.kind === 'mqtts' || listener.kind === 'mqttwss'
+  const isTls = listener.kind === 'mqtts' || listener.kind === 'mqttwss' || listener.kind === 'https'
   return {
     type: listener.kind,
     status: listener.status,

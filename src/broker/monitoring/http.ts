@@ -3,8 +3,11 @@
 // stop`/`restart`), whose accepted sockets go to a node:http server.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls'
 import type { ListenerConfig } from '../../config/load.js'
 import { SocketListener } from '../listeners/socket.js'
+import { TlsCredentials } from '../listeners/tls-context.js'
+import { watchHandshakes } from '../listeners/tls.js'
 import type { ListenerContext } from '../listeners/types.js'
 import { health, listenersHealth, type HealthAnswer, type HealthSource } from './health.js'
 import type { NodeMetrics } from './metrics.js'
@@ -14,8 +17,8 @@ export interface MonitoringSource extends HealthSource {
 }
 
 export class HttpListener extends SocketListener {
-  readonly kind = 'http'
-  private readonly http
+  readonly kind: 'http' | 'https' = 'http'
+  protected readonly http
 
   constructor (config: ListenerConfig, ctx: ListenerContext, private readonly source: MonitoringSource) {
     super(config, ctx)
@@ -53,4 +56,27 @@ function json (res: ServerResponse, answer: HealthAnswer): void {
 function reply (res: ServerResponse, code: number, type: string, body: string): void {
   res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
   res.end(body)
+}
+
+/** The HTTP listener over TLS (listener.https.NAME), with the ssl listeners' certfile/keyfile/cafile options. */
+export class HttpsListener extends HttpListener {
+  override readonly kind = 'https'
+  readonly credentials: TlsCredentials
+  private readonly tls: TlsServer
+
+  constructor (config: ListenerConfig, ctx: ListenerContext, source: MonitoringSource) {
+    super(config, ctx, source)
+    this.credentials = new TlsCredentials(config)
+    this.tls = createTlsServer(this.credentials.serverOptions(), socket => { this.http.emit('connection', socket) })
+    watchHandshakes(this.tls, config, ctx)
+  }
+
+  protected override serve (socket: Socket): void {
+    this.credentials.refresh(this.tls, this.ctx.log)
+    this.tls.emit('connection', socket)
+  }
+
+  reloadCertificates (): void {
+    this.credentials.refresh(this.tls, this.ctx.log, true)
+  }
 }
