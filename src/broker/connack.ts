@@ -64,9 +64,10 @@ export function grant (ctx: ConnectContext, client: Client, packet: ConnectPacke
 }
 
 /** Makes the connection's CONNACK say what was granted; call when the connection is accepted. */
-export function amendConnack (client: Client): void {
+export function amendConnack (client: Client, sent: (version: number, code: number) => void = () => {}): void {
   onConnack(client, () => { const g = granted.get(client); return g === undefined ? undefined : wireVersion(g.version) }, connack => {
     const g = granted.get(client)
+    if (g !== undefined) sent(g.version, connack.returnCode ?? connack.reasonCode ?? 0)
     if (g === undefined || (connack.returnCode ?? connack.reasonCode ?? 0) !== 0) return
     // [MQTT-3.2.2-2]: Session Present is 1 exactly when a stored session is resumed,
     // subscriptions or not; aedes reports only restored subscriptions.

@@ -30,4 +30,11 @@ export class BrokerCounters {
   /** MQTT connections accepted and closed on the MQTT listeners */
   socketOpen = 0
   socketClose = 0
+  /** CONNACKs sent, by MQTT version (3 counts as 4) and return/reason code */
+  readonly connacks = { 4: new Map<number, number>(), 5: new Map<number, number>() }
+
+  connackSent (version: number, code: number): void {
+    const byCode = version === 5 ? this.connacks[5] : this.connacks[4]
+    byCode.set(code, (byCode.get(code) ?? 0) + 1)
+  }
 }

@@ -272,7 +272,7 @@ export class BrokerNode {
       const client = broker.handle(stream, req)
       this.guard(client, info)
       trackSubscribePackets(client)
-      amendConnack(client)
+      amendConnack(client, (version, code) => { this.counters.connackSent(version, code) })
       watchReceiveMaximum(client, () => this.settings.number('receive_max_broker'))
       refuseAuthPackets(client)
       serveSharedToV5(client)

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, rmSync } from 'node:fs'
 import { get as httpsGet } from 'node:https'
 import { makePki } from './helpers/certs.js'
-import { connect, endAll } from './helpers/mqtt.js'
+import { connackCode, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, freePort, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 interface Reply { status: number, type: string, body: string }
@@ -52,6 +52,20 @@ describe('HTTP listener: /metrics and /health', () => {
       assert.notEqual(sample(afterText, `vernemq_${name}{node="${node.nodename}"}`), undefined, `vernemq_${name} in\n${afterText}`)
     }
     assert.ok((sample(afterText, `vernemq_socket_open{node="${node.nodename}"}`) as number) >= 1)
+  })
+
+  it('mqtt_connack_sent counts CONNACKs by MQTT version and VerneMQ\'s return code names', async () => {
+    const success = `vernemq_mqtt_connack_sent{mqtt_version="4",return_code="success",node="${node.nodename}"}`
+    const invalid = `vernemq_mqtt_connack_sent{mqtt_version="4",return_code="client_identifier_not_valid",node="${node.nodename}"}`
+    const v5 = `vernemq_mqtt_connack_sent{mqtt_version="5",reason_code="success",node="${node.nodename}"}`
+    const before = (await get(httpPort, '/metrics')).body
+    assert.equal(await connackCode(node.mqttUrl, { protocolVersion: 4 }), 0)
+    assert.equal(await connackCode(node.mqttUrl, { protocolVersion: 4, clientId: 'x'.repeat(24) }), 2)
+    assert.equal(await connackCode(node.mqttUrl, { protocolVersion: 5 }), 0)
+    const text = (await get(httpPort, '/metrics')).body
+    assert.equal(sample(text, success), (sample(before, success) ?? 0) + 1, text)
+    assert.equal(sample(text, invalid), (sample(before, invalid) ?? 0) + 1, text)
+    assert.equal(sample(text, v5), (sample(before, v5) ?? 0) + 1, text)
   })
 
   it('prometheus_namespace set at runtime renames every metric', async () => {

@@ -33,6 +33,18 @@ const FIELD_COUNTERS: Array<[string, CounterField, string]> = [
   ['mqtt_internal_error', 'internalErrors', 'Connections closed because handling one of their packets threw.']
 ]
 
+/** VerneMQ's label values for CONNACK codes (vmq_metrics.erl) */
+const V4_RETURN_CODES: Record<number, string> = {
+  0: 'success', 1: 'unsupported_protocol_version', 2: 'client_identifier_not_valid', 3: 'server_unavailable', 4: 'bad_username_or_password', 5: 'not_authorized'
+}
+const V5_REASON_CODES: Record<number, string> = {
+  0x00: 'success', 0x80: 'unspecified_error', 0x81: 'malformed_packet', 0x82: 'protocol_error', 0x83: 'impl_specific_error',
+  0x84: 'unsupported_protocol_version', 0x85: 'client_identifier_not_valid', 0x86: 'bad_username_or_password', 0x87: 'not_authorized',
+  0x88: 'server_unavailable', 0x89: 'server_busy', 0x8A: 'banned', 0x8C: 'bad_authentication_method', 0x90: 'topic_name_invalid',
+  0x95: 'packet_too_large', 0x97: 'quota_exceeded', 0x99: 'payload_format_invalid', 0x9A: 'retain_not_supported', 0x9B: 'qos_not_supported',
+  0x9C: 'use_another_server', 0x9D: 'server_moved', 0x9F: 'connection_rate_exceeded'
+}
+
 export class NodeMetrics {
   private registry: Registry | undefined
   private builtFor = ''
@@ -75,6 +87,19 @@ export class NodeMetrics {
         this.reset()
         this.inc({ mqtt_version: '4' }, src.counters.publishReceived4)
         this.inc({ mqtt_version: '5' }, src.counters.publishReceived5)
+      }
+    })
+    // eslint-disable-next-line no-new
+    new Counter({
+      name: ns + 'mqtt_connack_sent',
+      help: 'CONNACK packets sent, by return code (MQTT 3.1.1) or reason code (MQTT 5).',
+      labelNames: ['mqtt_version', 'return_code', 'reason_code'],
+      registers,
+      collect () {
+        this.reset()
+        this.inc({ mqtt_version: '4', return_code: 'success' }, 0)
+        for (const [code, n] of src.counters.connacks[4]) this.inc({ mqtt_version: '4', return_code: V4_RETURN_CODES[code] ?? String(code) }, n)
+        for (const [code, n] of src.counters.connacks[5]) this.inc({ mqtt_version: '5', reason_code: V5_REASON_CODES[code] ?? String(code) }, n)
       }
     })
     counter('cluster_routed_dropped', 'Publishes routed to another member and dropped (member unreachable, too slow, or removed).', src.routedDropped)
