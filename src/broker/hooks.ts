@@ -75,8 +75,11 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(null)
         return
       }
-      if (client.version === 5) ctx.counters.publishReceived5++
-      else ctx.counters.publishReceived4++
+      // counted once: a QoS 1/2 PUBLISH comes back here after waiting for the peers' tables
+      if (!waitedForTables.has(packet)) {
+        if (client.version === 5) ctx.counters.publishReceived5++
+        else ctx.counters.publishReceived4++
+      }
       const maxSize = ctx.settings.number('max_message_size')
       if (maxSize > 0 && packet.payload.length > maxSize) {
         refuseOversize(ctx, client, packet.payload.length, maxSize)

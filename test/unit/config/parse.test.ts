@@ -52,7 +52,7 @@ test('a file: comments, blank lines, spaces around =, defaults for omitted keys'
 test('without -c the embedded development config allows anonymous clients', () => {
   const config = loadConfig({})
   assert.equal(config.values.get('allow_anonymous'), true)
-  assert.deepEqual(config.listeners.map(l => `${l.type}.${l.name}`).sort(), ['tcp.default', 'vmq.clustering', 'ws.default'])
+  assert.deepEqual(config.listeners.map(l => `${l.type}.${l.name}`).sort(), ['http.default', 'tcp.default', 'vmq.clustering', 'ws.default'])
 })
 
 test('with -c allow_anonymous defaults to off', () => {
