@@ -27,7 +27,7 @@ export interface HookContext {
   cluster: Cluster
   instance: (mountpoint: string) => Promise<Instance>
   /** the durable store of this aedes instance (journal of accepted messages) */
-  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void> }
+  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void>, writeFailure: () => string | undefined }
   counters: BrokerCounters
   /** the delivery layer of the mountpoint these hooks serve */
   queues: Queues
@@ -211,6 +211,11 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
     const verdict = await ctx.chain.register(clientInfo(client), password)
     if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
     if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }
+  }
+  const storeFailure = meta.clean ? undefined : ctx.store.writeFailure()
+  if (storeFailure !== undefined) {
+    ctx.log.warn({ client: client.id }, `persistent session refused: the store takes no writes since one failed (${storeFailure})`)
+    return { code: 3, reason: 'server_unavailable' }
   }
   if (inNetsplit(ctx) && !ctx.settings.flag('allow_register_during_netsplit')) {
     ctx.log.warn({ client: client.id }, "can't register client due to not_ready: a cluster member is unreachable")

@@ -4,6 +4,7 @@
 import { allKeyNames, findKey, findListenerOption, IGNORED_PREFIXES, isListenerType, KEYS, LISTENER_OPTIONS, type ListenerType } from './schema.js'
 import { describeType, parseIpPort, parseValue, unquote, type Value } from './values.js'
 import { suggest } from './suggest.js'
+import { escapeLineControls, shown } from './shown.js'
 
 export interface Problem {
   file: string
@@ -14,7 +15,7 @@ export interface Problem {
 
 export function formatProblem (p: Problem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}` : p.file
-  return p.key === undefined ? `${where}: ${p.message}` : `${where}: ${p.key}: ${p.message}`
+  return escapeLineControls(p.key === undefined ? `${where}: ${p.message}` : `${where}: ${shown(p.key)}: ${p.message}`)
 }
 
 export class ConfigError extends Error {
@@ -58,7 +59,7 @@ export function readEntries (text: string, file: string, problems: Problem[]): E
     if (line === '' || line.startsWith('#')) return
     const eq = line.indexOf('=')
     if (eq <= 0) {
-      problems.push({ file, line: index + 1, message: `expected "key = value", got "${truncate(line)}"` })
+      problems.push({ file, line: index + 1, message: `expected "key = value", got "${shown(line)}"` })
       return
     }
     entries.push({ key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), file, line: index + 1 })
@@ -75,10 +76,6 @@ function reportRepeatedKeys (entries: Entry[], problems: Problem[]): void {
     if (first === undefined) firstLine.set(name, line)
     else problems.push({ file, line, key, message: `given twice (first at line ${first})` })
   }
-}
-
-function truncate (text: string): string {
-  return text.length > 60 ? text.slice(0, 57) + '...' : text
 }
 
 /** Applies entries in order (later wins) onto a fresh config. */
@@ -104,11 +101,11 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
     const parsed = parseValue(def.type, value)
     if (parsed.ok && def.key === 'distributed_cookie' && parsed.value === '') problem('must not be empty: every admin and cluster call is checked against it')
     else if (parsed.ok) config.values.set(def.key, parsed.value)
-    else problem(`invalid value "${value}", expected ${parsed.expected}`)
+    else problem(`invalid value "${shown(value)}", expected ${parsed.expected}`)
     return
   }
   if (IGNORED_PREFIXES.some(prefix => key.startsWith(prefix))) {
-    config.warnings.push(`${file}:${line}: ${key} is a VerneMQ setting vmq-ts does not use; ignored`)
+    config.warnings.push(`${file}:${line}: ${shown(key)} is a VerneMQ setting vmq-ts does not use; ignored`)
     return
   }
   problem('unknown key' + didYouMean(key))
@@ -122,7 +119,7 @@ function applyListenerEntry (listeners: ListenerEntries, entry: Entry, problem: 
   }
   const [type, nameOrOption, ...rest] = parts
   if (!isListenerType(type)) {
-    problem(`unknown listener type "${type}", expected one of tcp, ssl, ws, wss, vmq, vmqs, http, https` + didYouMean(entry.key))
+    problem(`unknown listener type "${shown(type)}", expected one of tcp, ssl, ws, wss, vmq, vmqs, http, https` + didYouMean(entry.key))
     return
   }
   if (rest.length === 0 && findListenerOption(nameOrOption) !== undefined) {
@@ -139,11 +136,11 @@ function applyListenerEntry (listeners: ListenerEntries, entry: Entry, problem: 
 function setListenerAddress (listeners: ListenerEntries, type: ListenerType, name: string, raw: string, problem: (m: string) => void): void {
   const value = unquote(raw)
   if (!/^[A-Za-z0-9_-]+$/.test(name)) {
-    problem(`invalid listener name "${name}" (letters, digits, _ and - only)`)
+    problem(`invalid listener name "${shown(name)}" (letters, digits, _ and - only)`)
     return
   }
   if (value !== 'off' && parseIpPort(value) === undefined) {
-    problem(`invalid value "${raw}", expected an address as ip:port (or off)`)
+    problem(`invalid value "${shown(raw)}", expected an address as ip:port (or off)`)
     return
   }
   listeners.addresses.set(`${type}.${name}`, value)
@@ -152,14 +149,14 @@ function setListenerAddress (listeners: ListenerEntries, type: ListenerType, nam
 function setListenerOption (listeners: ListenerEntries, scope: string, option: string, raw: string, problem: (m: string) => void): void {
   const def = findListenerOption(option)
   if (def === undefined) {
-    problem(`unknown listener option "${option}"` + didYouMean(option, LISTENER_OPTIONS.map(d => d.key)))
+    problem(`unknown listener option "${shown(option)}"` + didYouMean(option, LISTENER_OPTIONS.map(d => d.key)))
     return
   }
   const parsed = def.key === 'mountpoint' && unquote(raw) === 'off'
     ? { ok: true as const, value: '' }
     : parseValue(def.type, raw)
   if (!parsed.ok) {
-    problem(`invalid value "${raw}", expected ${describeType(def.type)}`)
+    problem(`invalid value "${shown(raw)}", expected ${describeType(def.type)}`)
     return
   }
   let scoped = listeners.options.get(scope)

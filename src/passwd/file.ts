@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises'
 import type { FileProblem } from '../broker/auth/types.js'
 import { parseHash } from './hash.js'
+import { shown } from '../config/shown.js'
 
 export interface PasswordTable {
   /**
@@ -41,7 +42,7 @@ export function parseLine (raw: string): LineResult {
   const hash = line.slice(colon + 1).trimEnd()
   if (hash.includes(':')) return { kind: 'bad', message: `more than one ':' (usernames may not contain ':')` }
   const parsed = parseHash(hash)
-  if (typeof parsed === 'string') return { kind: 'bad', message: `user '${username}': ${parsed}` }
+  if (typeof parsed === 'string') return { kind: 'bad', message: `user '${shown(username)}': ${parsed}` }
   return { kind: 'user', username, hash }
 }
 
@@ -127,6 +128,6 @@ function addLine ({ table, firstLine }: Parsing, raw: string, line: number, file
   if (result.kind !== 'user') return
   const first = firstLine.get(result.username)
   if (first === undefined) firstLine.set(result.username, line)
-  else table.repeated.push({ file, line, message: `user ${result.username} given again (first at line ${first}); the later entry wins` })
+  else table.repeated.push({ file, line, message: `user ${shown(result.username)} given again (first at line ${first}); the later entry wins` })
   table.users.set(result.username, result.hash)
 }

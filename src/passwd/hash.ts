@@ -3,6 +3,7 @@
 //   $7$<iterations>$<salt>$<hash> PBKDF2-HMAC-SHA512, 64-byte key (mosquitto ≥ 2.0 default)
 //   $2a$ / $2b$ / $2y$            bcrypt
 // Salts and hashes of $6$/$7$ are standard base64 with padding.
+import { shown } from '../config/shown.js'
 import { createHash, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto'
 import { promisify } from 'node:util'
 import { verifyBcrypt } from './bcrypt-verify.js'
@@ -41,7 +42,7 @@ export function parseHash (text: string): ParsedHash | string {
     return BCRYPT_RE.test(text) ? { kind: 'bcrypt', text } : 'malformed bcrypt hash'
   }
   if (text === '') return 'empty password hash'
-  if (text.startsWith('$')) return `unsupported hash type '${text.split('$')[1] ?? ''}' (expected $6$, $7$ or $2a$/$2b$/$2y$)`
+  if (text.startsWith('$')) return `unsupported hash type '${shown(text.split('$')[1] ?? '')}' (expected $6$, $7$ or $2a$/$2b$/$2y$)`
   return 'password is not hashed (run `vmq passwd -U <file>` to hash plain passwords)'
 }
 
@@ -79,7 +80,7 @@ function parsePbkdf2 (text: string): ParsedHash | string {
   const parts = text.split('$')
   if (parts.length !== 5) return `malformed $7$ hash: expected $7$<iterations>$<salt>$<hash>, found ${parts.length - 1} '$'`
   const iterations = /^[1-9]\d{0,8}$/.test(parts[2]) ? Number(parts[2]) : NaN
-  if (Number.isNaN(iterations)) return `malformed $7$ hash: iterations '${parts[2]}' is not a positive integer`
+  if (Number.isNaN(iterations)) return `malformed $7$ hash: iterations '${shown(parts[2])}' is not a positive integer`
   const [, , , salt, hash] = parts
   if (!isBase64(salt)) return 'malformed $7$ hash: salt is not base64'
   if (!BASE64_64_BYTES_RE.test(hash)) return 'malformed $7$ hash: hash is not 64 bytes of base64'

@@ -23,6 +23,7 @@
 
 import type { FileProblem } from './types.js'
 import { validateFilter } from './topic.js'
+import { shown } from '../../config/shown.js'
 
 /** Filters as level arrays, ready for aclMatch. */
 export interface Rules {
@@ -84,10 +85,10 @@ export function parseAcl (content: string | Buffer, file: string, options: Parse
     }
     if (word !== 'topic' && word !== 'pattern') {
       if (/^user/i.test(word)) {
-        problem(`unknown keyword '${word}' (did you mean 'user'?); ${DROPPED}`)
+        problem(`unknown keyword '${shown(word)}' (did you mean 'user'?); ${DROPPED}`)
         section = undefined
       } else {
-        problem(`unknown keyword '${word}' (expected topic, user, pattern or a # comment)`)
+        problem(`unknown keyword '${shown(word)}' (expected topic, user, pattern or a # comment)`)
       }
       continue
     }
@@ -98,7 +99,7 @@ export function parseAcl (content: string | Buffer, file: string, options: Parse
     }
     const checked = validateFilter(rule.filter, options.maxDepth)
     if (!checked.ok) {
-      problem(`invalid topic filter: ${checked.reason}`)
+      problem(`invalid topic filter: ${checked.reason.split(rule.filter).join(shown(rule.filter))}`)
       continue
     }
     const target = word === 'pattern' ? result.patterns : section

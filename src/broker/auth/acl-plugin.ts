@@ -65,6 +65,8 @@ export class AclPlugin implements AuthPlugin {
   private timer: NodeJS.Timeout | undefined
   private loading: Promise<void> = Promise.resolve()
   private busy = false
+  /** the rules in force came from a file without bad lines */
+  private clean = false
   private closed = false
 
   constructor (options: AclPluginOptions) {
@@ -92,7 +94,10 @@ export class AclPlugin implements AuthPlugin {
 
   /**
    * Re-reads the file; the new rules apply to the very next check. A missing
-   * or unreadable file is logged and the rules already loaded stay in force.
+   * or unreadable file is logged and the rules already loaded stay in force;
+   * so they do when a file with bad lines would replace rules loaded from a
+   * file without any (the first load, or one after a load that had bad lines
+   * too, takes the good lines).
    * Reloads never overlap: each waits for the one before.
    */
   reload (): Promise<void> {
@@ -155,9 +160,16 @@ export class AclPlugin implements AuthPlugin {
     const last = this.lastLoaded
     if (last !== undefined && last.file === file && last.content.equals(content)) return
     const parsed = parseAcl(content, file, { maxDepth: this.maxDepth })
+    this.lastLoaded = { file, content }
+    if (parsed.problems.length > 0 && this.clean) {
+      for (const p of parsed.problems) this.log('warn', formatProblem(p))
+      this.log('error', `ACL file ${file} has ${parsed.problems.length} bad ${parsed.problems.length === 1 ? 'line' : 'lines'}; ` +
+        `keeping the ${this.acl.size} rules loaded before until it is fixed`)
+      return
+    }
     for (const p of parsed.problems) this.log('warn', `${formatProblem(p)} (line skipped)`)
     this.acl = compile(parsed)
-    this.lastLoaded = { file, content }
+    this.clean = parsed.problems.length === 0
     this.log('info', `loaded ACL file ${file}: ${this.acl.size} rules` +
       (parsed.problems.length > 0 ? `, ${parsed.problems.length} lines skipped` : ''))
   }

@@ -3,7 +3,10 @@
 //   password matches → ok;              mismatch → refuse (CONNACK 4, v5 0x86)
 // The whole file is re-read at start, every `reloadIntervalSeconds` (0 = never)
 // and on reconfigure; the new table replaces the old one, so deletions apply.
-// If the file cannot be read, the users loaded before stay active.
+// If the file cannot be read, the users loaded before stay active, and so they
+// do when a file with bad lines would replace users loaded from a file without
+// any (a half-written or mangled file does not lock users out); the first load,
+// or one after a load that had bad lines too, takes the good lines.
 import { MAX_TABLE_BYTES, readBounded } from '../../config/bounded-read.js'
 import { parsePasswordBufferInSlices } from '../../passwd/file.js'
 import { verifyHashText } from '../../passwd/hash.js'
@@ -39,6 +42,8 @@ export class PasswdPlugin implements AuthPlugin {
   /** what was last logged about an unreadable file / bad lines, so a reload does not repeat it */
   private lastReadFailure: string | undefined
   private lastProblems = ''
+  /** the users in force came from a file without bad lines */
+  private clean = false
 
   constructor (options: PasswdPluginOptions) {
     this.fileName = checkFile(options.file)
@@ -115,7 +120,13 @@ export class PasswdPlugin implements AuthPlugin {
     this.lastReadFailure = undefined
     const table = await parsePasswordBufferInSlices(data, file)
     if (file !== this.fileName) return // reconfigured meanwhile; the next load reads the new file
+    if (table.problems.length > 0 && this.clean) {
+      this.logProblems([...table.problems.map(formatProblem),
+        `${file} has ${lines(table.problems.length)} bad; keeping the ${users(this.users.size)} loaded before until it is fixed`])
+      return
+    }
     this.users = table.users
+    this.clean = table.problems.length === 0
     this.logProblems([...table.problems.map(p => `${formatProblem(p)} (line skipped)`), ...table.repeated.map(formatProblem)])
     this.log(level, `vmq_passwd: loaded ${users(table.users.size)} from ${file}`)
   }
@@ -141,6 +152,10 @@ export class PasswdPlugin implements AuthPlugin {
 
 function users (n: number): string {
   return n === 1 ? '1 user' : `${n} users`
+}
+
+function lines (n: number): string {
+  return n === 1 ? '1 line' : `${n} lines`
 }
 
 function checkFile (file: string): string {

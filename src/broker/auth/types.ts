@@ -1,6 +1,7 @@
 // The auth plugin chain, as VerneMQ runs it: plugins are asked in order; `ok`
 // accepts, `next` asks the next plugin, a refusal stops the chain. A chain that
 // ends with every plugin saying `next` refuses (CONNACK 5 / not authorized).
+import { escapeLineControls } from '../../config/shown.js'
 
 /** What a plugin knows about the client asking. */
 export interface ClientInfo {
@@ -62,5 +63,5 @@ export interface FileProblem {
 }
 
 export function formatProblem (p: FileProblem): string {
-  return `${p.file}:${p.line}: ${p.message}`
+  return escapeLineControls(`${p.file}:${p.line}: ${p.message}`)
 }

@@ -145,9 +145,17 @@ export class LevelPersistence {
   constructor (db: Db, options: LevelPersistenceOptions) {
     this.path = options.path
     this.#db = db
-    this.#batcher = new WriteBatcher(db)
-    this.#maxOffline = options.maxOfflineMessages ?? DEFAULT_MAX_OFFLINE_MESSAGES
     this.#log = options.log ?? (() => {})
+    this.#batcher = new WriteBatcher(db, err => {
+      this.#log('error', `store ${this.path}: write failed: ${err.message}; the store takes no more writes and ` +
+        'new persistent sessions are refused until the node is restarted')
+    })
+    this.#maxOffline = options.maxOfflineMessages ?? DEFAULT_MAX_OFFLINE_MESSAGES
+  }
+
+  /** Why the store takes no more writes (a write failed), or undefined while it does. */
+  writeFailure (): string | undefined {
+    return this.#batcher.failure?.message
   }
 
   /** Rebuilds the in-memory indexes from disk; called once by openLevelPersistence. */
@@ -695,12 +703,7 @@ export class LevelPersistence {
   }
 
   async #write (ops: WriteOp[]): Promise<void> {
-    try {
-      await this.#batcher.write(ops)
-    } catch (err) {
-      this.#log('error', `store ${this.path}: write failed: ${(err as Error).message}`)
-      throw err
-    }
+    await this.#batcher.write(ops) // a failure is logged once, by the batcher
   }
 
   /** Visits every key (and value) of one kind, a batch at a time. */

@@ -1,6 +1,7 @@
 // Opens the LevelDB data dir and turns LevelDB's failures into errors an
 // operator can act on, naming the directory.
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { ClassicLevel } from 'classic-level'
 import { FORMAT_KEY, FORMAT_VERSION } from './keys.js'
 
@@ -49,8 +50,21 @@ function prepareDirectory (path: string): void {
   try {
     mkdirSync(path, { recursive: true })
   } catch (err) {
-    throw new StoreError(`data dir ${path} cannot be created: ${(err as Error).message}`, 'STORE_OPEN_FAILED', path, { cause: err })
+    throw new StoreError(`data dir ${path} cannot be created: ${mkdirReason(path, err as Error)}`, 'STORE_OPEN_FAILED', path, { cause: err })
   }
+}
+
+// A recursive mkdir reports a parent it could not create (read-only file
+// system, permission) as ENOENT; creating the first missing one alone says why.
+function mkdirReason (path: string, err: Error): string {
+  let missing = path
+  while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing)
+  try {
+    mkdirSync(missing)
+  } catch (first) {
+    return (first as Error).message
+  }
+  return err.message
 }
 
 function openFailure (path: string, err: unknown): StoreError {

@@ -2,6 +2,12 @@
 // collected into the next batch, and each caller's promise settles when the
 // batch holding its writes is in LevelDB's log. One batch is in flight at a
 // time, so writes reach the disk in the order they were asked for.
+//
+// After a batch fails (disk full, I/O error) the batcher takes no more writes:
+// LevelDB may have left part of the failed record in its log, and records
+// appended after it would be acknowledged now and dropped when the log is
+// replayed at the next start. Every later write is refused with the first
+// error; the store is usable again after a restart.
 import type { ClassicLevel } from 'classic-level'
 
 export type WriteOp =
@@ -20,13 +26,22 @@ export class WriteBatcher {
   #inFlight = new Map<string, Buffer | null>()
   #writing: Promise<void> | undefined
   #scheduled = false
+  #failure: Error | undefined
+  readonly #onFailure: (err: Error) => void
 
-  constructor (db: ClassicLevel<string, Buffer>) {
+  constructor (db: ClassicLevel<string, Buffer>, onFailure: (err: Error) => void = () => {}) {
     this.#db = db
+    this.#onFailure = onFailure
+  }
+
+  /** The error of the batch LevelDB could not write, if one failed. */
+  get failure (): Error | undefined {
+    return this.#failure
   }
 
   write (ops: WriteOp[]): Promise<void> {
     if (ops.length === 0) return Promise.resolve()
+    if (this.#failure !== undefined) return Promise.reject(this.#failure)
     for (const op of ops) {
       this.#ops.push(op)
       this.#pending.set(op.key, op.type === 'put' ? op.value : null)
@@ -76,12 +91,21 @@ export class WriteBatcher {
     this.#ops = []
     this.#waiters = []
     this.#pending = new Map()
+    if (this.#failure !== undefined) {
+      for (const w of waiters) w.reject(this.#failure)
+      this.#inFlight = new Map()
+      return
+    }
     const writing = this.#db.batch(ops)
     this.#writing = writing
     try {
       await writing
       for (const w of waiters) w.resolve()
     } catch (err) {
+      if (this.#failure === undefined) {
+        this.#failure = err as Error
+        this.#onFailure(err as Error)
+      }
       for (const w of waiters) w.reject(err as Error)
     } finally {
       this.#writing = undefined

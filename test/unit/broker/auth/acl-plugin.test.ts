@@ -280,3 +280,23 @@ describe('vmq_acl loading and reloading', () => {
     plugin.close()
   })
 })
+
+test('a file with bad lines keeps the rules of the last file without any; after a load with bad lines the next one applies', async () => {
+  const { plugin, logs, file } = await startWith('topic old\n')
+  await writeFile(file, 'topic new\ntopik x\n')
+  await plugin.reload()
+  assert.equal(pub(plugin, anon, 'old'), 'ok')
+  assert.equal(pub(plugin, anon, 'new'), 'next')
+  assert.ok(logs.some(([level, msg]) => level === 'warn' && msg === `${file}:2: unknown keyword 'topik' (expected topic, user, pattern or a # comment)`), JSON.stringify(logs))
+  assert.ok(logs.some(([level, msg]) => level === 'error' && msg === `ACL file ${file} has 1 bad line; keeping the 2 rules loaded before until it is fixed`), JSON.stringify(logs))
+  await writeFile(file, 'topic new\n')
+  await plugin.reload()
+  assert.equal(pub(plugin, anon, 'new'), 'ok')
+  plugin.close()
+
+  const started = await startWith('topic old\ntopik x\n')
+  await writeFile(started.file, 'topic new\ntopik x\n')
+  await started.plugin.reload()
+  assert.equal(pub(started.plugin, anon, 'new'), 'ok')
+  started.plugin.close()
+})

@@ -227,3 +227,27 @@ test('a password file that is not a regular file is refused at once (/dev/zero w
     p.close()
   }
 })
+
+test('a file with bad lines keeps the users of the last file without any; after a load with bad lines the next one applies', async () => {
+  await withHarness(async h => {
+    await writeFile(h.file, `john:${hashPassword('old')}\n`)
+    const p = h.plugin()
+    await p.start()
+    await writeFile(h.file, `john:${hashPassword('new')}\nbroken line\n`)
+    await p.reload()
+    assert.deepEqual(await p.authOnRegister(client('john'), Buffer.from('old')), { kind: 'ok' })
+    assert.ok(h.logs.some(([level, msg]) => level === 'warn' && msg === `vmq_passwd: ${h.file}:2: no ':' between username and password hash`), JSON.stringify(h.logs))
+    assert.ok(h.logs.some(([, msg]) => msg === `vmq_passwd: ${h.file} has 1 line bad; keeping the 1 user loaded before until it is fixed`), JSON.stringify(h.logs))
+    await writeFile(h.file, `john:${hashPassword('new')}\n`)
+    await p.reload()
+    assert.deepEqual(await p.authOnRegister(client('john'), Buffer.from('new')), { kind: 'ok' })
+  })
+  await withHarness(async h => {
+    await writeFile(h.file, `john:${hashPassword('old')}\nbroken line\n`)
+    const p = h.plugin()
+    await p.start()
+    await writeFile(h.file, `john:${hashPassword('new')}\nbroken line\n`)
+    await p.reload()
+    assert.deepEqual(await p.authOnRegister(client('john'), Buffer.from('new')), { kind: 'ok' })
+  })
+})

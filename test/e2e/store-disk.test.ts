@@ -1,0 +1,120 @@
+// The data directory on a read-only or full file system (a small tmpfs, which
+// needs root to mount): a clear line at start, and at run time a failed store
+// write makes the node refuse persistent sessions instead of writing on.
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync } from 'node:child_process'
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
+import { OPEN_ACCESS, startNode, tempDir, TestNode, VMQ, waitFor } from './helpers/processes.js'
+
+function mount (dir: string, options: string): boolean {
+  mkdirSync(dir, { recursive: true })
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir]).status === 0
+}
+
+function unmount (dir: string): void {
+  spawnSync('umount', [dir])
+}
+
+const probe = tempDir()
+const canMount = mount(join(probe, 'm'), 'size=1m')
+unmount(join(probe, 'm'))
+rmSync(probe, { recursive: true, force: true })
+const skip = canMount ? false : 'mounting a tmpfs needs root'
+
+/** Writes `file` until the file system is full (bounded). */
+function fill (file: string): void {
+  const fd = openSync(file, 'w')
+  const chunk = Buffer.alloc(64 * 1024, 1)
+  try {
+    for (let i = 0; i < 1000; i++) writeSync(fd, chunk)
+    assert.fail('the file system did not fill up')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err
+  } finally {
+    closeSync(fd)
+  }
+}
+
+describe('data directory on a read-only or full file system', { skip }, () => {
+  it('a read-only persistent_dir stops the start with one line naming it and the reason', async () => {
+    const dir = tempDir()
+    const mnt = join(dir, 'ro')
+    try {
+      assert.ok(mount(mnt, 'size=1m'))
+      const first = await startNode({ conf: [...OPEN_ACCESS, `persistent_dir = ${join(mnt, 'data')}`] })
+      await first.stop()
+      first.cleanup()
+      assert.equal(spawnSync('mount', ['-o', 'remount,ro', mnt]).status, 0)
+      for (const data of [join(mnt, 'data'), join(mnt, 'new')]) {
+        const node = await startNode({ conf: [...OPEN_ACCESS, `persistent_dir = ${data}`], noWait: true })
+        assert.equal(await node.waitExit(), 1, node.stdout)
+        const lines = node.stderr.trimEnd().split('\n')
+        assert.equal(lines.length, 1, node.stderr)
+        assert.match(lines[0], new RegExp(`^Error: cannot start the node: persistent_dir: data dir ${join(data, 'store', 'default')} cannot be (opened|created): .*[Rr]ead-only file system`))
+        node.cleanup()
+      }
+    } finally {
+      unmount(mnt)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a full disk: one error line, persistent sessions refused (3 / 0x88), clean sessions work, the store opens after a restart', async () => {
+    const dir = tempDir()
+    const mnt = join(dir, 'small')
+    let node: TestNode | undefined
+    try {
+      assert.ok(mount(mnt, 'size=2m'))
+      const full = node = await startNode({ conf: [...OPEN_ACCESS, `persistent_dir = ${join(mnt, 'data')}`] })
+      const keeper = await connect(full.mqttUrl, { clientId: 'keeper', clean: false })
+      await keeper.subscribeAsync('keep/#', { qos: 1 })
+      await endAll(keeper)
+
+      fill(join(mnt, 'fill'))
+      // a message for the offline keeper is journaled: the write fails and the PUBLISH is not acknowledged
+      const big = await connect(full.mqttUrl, { clientId: 'big' })
+      big.publish('keep/big', Buffer.alloc(100_000, 7), { qos: 1 })
+      await waitFor(() => /store \S+: write failed: .*No space left on device; the store takes no more writes/.test(full.stdout), 5000, 'the write failure logged')
+      await endAll(big)
+
+      assert.equal(await connackCode(full.mqttUrl, { clientId: 'p311', clean: false }), 3)
+      assert.equal(await connackCode(full.mqttUrl, { clientId: 'p5', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 60 } }), 0x88)
+      assert.match(full.stdout, /persistent session refused: the store takes no writes since one failed/)
+
+      const sub = await connect(full.mqttUrl, { clientId: 'clean-sub' })
+      const got = collect(sub)
+      await sub.subscribeAsync('live', { qos: 1 })
+      const pub = await connect(full.mqttUrl, { clientId: 'clean-pub' })
+      await pub.publishAsync('live', 'still here', { qos: 1 })
+      await waitFor(() => got.some(m => m.payload === 'still here'), 5000, 'a message between clean sessions')
+      await endAll(sub, pub)
+      assert.equal((full.stdout.match(/write failed/g) ?? []).length, 1, 'one error line')
+      assert.doesNotMatch(full.stdout + full.stderr, /^\s+at /m, 'no stack trace')
+
+      rmSync(join(mnt, 'fill'))
+      assert.equal(await full.stop(), 0)
+      const again = node = await restart(full)
+      const back = await connect(again.mqttUrl, { clientId: 'keeper', clean: false })
+      const kept = collect(back)
+      const pub2 = await connect(again.mqttUrl)
+      await pub2.publishAsync('keep/after', 'after restart', { qos: 1 })
+      await waitFor(() => kept.some(m => m.payload === 'after restart'), 5000, "the keeper's subscription, stored before the disk filled up")
+      await endAll(back, pub2)
+    } finally {
+      await node?.stop()
+      node?.cleanup()
+      unmount(mnt)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+async function restart (node: TestNode): Promise<TestNode> {
+  const proc = spawn(process.execPath, [VMQ, 'start', '-c', node.confFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const again = new TestNode(proc, node.dir, node.confFile, node.mqttPort, node.wsPort, node.adminPort, node.nodename)
+  await again.waitReady()
+  return again
+}
