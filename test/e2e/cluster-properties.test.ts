@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt'
 import type { IPublishPacket } from 'mqtt-packet'
-import { connect, endAll } from './helpers/mqtt.js'
+import { connect, endAll, publishPackets } from './helpers/mqtt.js'
 import { OPEN_ACCESS, TestNode, VMQ, startNode, waitFor } from './helpers/processes.js'
 import { waitMembers } from './helpers/cluster.js'
 
@@ -28,10 +28,9 @@ async function publishWithProperties (client: MqttClient, topic: string, payload
 }
 
 /** The PUBLISH packets that arrived at a client. */
+/** Messages collected from the connect on (a resumed session's queue can come with the CONNACK). */
 function packets (client: MqttClient): IPublishPacket[] {
-  const got: IPublishPacket[] = []
-  client.on('message', (_topic, _payload, packet) => got.push(packet))
-  return got
+  return publishPackets(client)
 }
 
 /** Asserts the properties a subscriber sees are the ones sent, the expiry counted down from the sent one. */

@@ -1,4 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
+import type { IPublishPacket } from 'mqtt-packet'
 
 /**
  * Connects with MQTT.js; resolves when CONNACK accepted, rejects with the refusal.
@@ -31,17 +32,29 @@ export async function connackCode (url: string, opts: IClientOptions = {}): Prom
 
 export interface Received { topic: string, payload: string, qos: number, retain: boolean }
 
-const collected = new WeakMap<MqttClient, Received[]>()
+const collected = new WeakMap<MqttClient, { received: Received[], packets: IPublishPacket[] }>()
+
+function collecting (client: MqttClient): { received: Received[], packets: IPublishPacket[] } {
+  let got = collected.get(client)
+  if (got === undefined) {
+    const lists = { received: [] as Received[], packets: [] as IPublishPacket[] }
+    client.on('message', (topic, payload, packet) => {
+      lists.received.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain })
+      lists.packets.push(packet)
+    })
+    collected.set(client, got = lists)
+  }
+  return got
+}
 
 /** The messages that arrived at a client (the same list on every call). */
 export function collect (client: MqttClient): Received[] {
-  let got = collected.get(client)
-  if (got === undefined) {
-    const list: Received[] = []
-    client.on('message', (topic, payload, packet) => list.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain }))
-    collected.set(client, got = list)
-  }
-  return got
+  return collecting(client).received
+}
+
+/** The PUBLISH packets that arrived at a client, properties included (the same list on every call). */
+export function publishPackets (client: MqttClient): IPublishPacket[] {
+  return collecting(client).packets
 }
 
 export async function endAll (...clients: Array<MqttClient | undefined>): Promise<void> {
