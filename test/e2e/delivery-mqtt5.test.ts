@@ -243,6 +243,29 @@ describe('MQTT 5 subscription identifiers', () => {
   })
 })
 
+describe('drops for a full online queue (max_inflight_messages = 1, max_online_messages = 2)', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 1', 'max_online_messages = 2'] }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('are counted, and logged once per connection at the default log level', async () => {
+    const lines = (): number => count(consoleLog(node), 'online queue full')
+    const before = lines()
+    for (const clientId of ['full-a', 'full-b']) {
+      const raw = await rawSubscriber(node, clientId, 'full/t', 1)
+      const pub = await connect(node.mqttUrl)
+      // one in flight (never acknowledged), two waiting, the other 17 dropped
+      for (let i = 0; i < 20; i++) await pub.publishAsync('full/t', String(i), { qos: 1 })
+      await waitFor(() => lines() - before === (clientId === 'full-a' ? 1 : 2), 5000, `the drop warning for ${clientId}`)
+      raw.close()
+      await endAll(pub)
+    }
+    await pause(QUIET_MS)
+    assert.equal(lines() - before, 2)
+    assert.equal(count(consoleLog(node), 'further drops for this connection are counted'), 2)
+  })
+})
+
 describe('a subscriber that stops reading (max_online_messages = -1, outgoing_buffer_limit = 1MB)', () => {
   let node: TestNode
   before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'max_online_messages = -1', 'outgoing_buffer_limit = 1MB'] }) })

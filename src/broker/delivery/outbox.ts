@@ -63,6 +63,7 @@ export class SessionQueue {
   private recentTimer: NodeJS.Timeout | undefined
   private pumpScheduled = false
   private closedForNotReading = false
+  private dropsLogged = false
 
   constructor (readonly client: Client, private readonly host: SessionHost) {
     this.window = new InflightWindow(() => host.settings.retryMs, entry => { this.resend(entry) })
@@ -238,10 +239,7 @@ export class SessionQueue {
     const result = writeQos0(this.client, packet, this.host.settings.maxOnline)
     if (result === 'not-here') return packet
     if (result !== 'dropped') this.host.counters.publishSent++
-    if (result === 'dropped') {
-      this.host.counters.onlineDropped++
-      this.host.log.debug({ client: this.client.id, topic: packet.topic }, 'QoS 0 message dropped: the connection is not taking messages (max_online_messages)')
-    }
+    if (result === 'dropped') this.dropped(packet.topic, 0, 'QoS 0 message dropped: the connection is not taking messages (max_online_messages)')
     return null
   }
 
@@ -312,9 +310,19 @@ export class SessionQueue {
   }
 
   private drop (entry: Entry): void {
-    this.host.counters.onlineDropped++
-    this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: online queue full (max_online_messages)')
+    this.dropped(entry.packet.topic, entry.qos, 'message dropped: online queue full (max_online_messages)')
     this.discard(entry)
+  }
+
+  /** Counts a message dropped for a full queue; the first of a connection is logged as a warning, the rest at debug. */
+  private dropped (topic: string, qos: number, reason: string): void {
+    this.host.counters.onlineDropped++
+    if (this.dropsLogged) {
+      this.host.log.debug({ client: this.client.id, topic, qos }, reason)
+      return
+    }
+    this.dropsLogged = true
+    this.host.log.warn({ client: this.client.id, topic, qos }, `${reason}; further drops for this connection are counted (queue_message_drop) and logged at debug only`)
   }
 
   /**
