@@ -13,12 +13,15 @@ export interface VmqNode {
   dir: string
   /** the node's exit code once it has exited, else undefined */
   exitCode: () => number | null | undefined
+  /** the last MB the node printed on stdout (its log at the configured level) */
+  output: () => string
   /** node RSS in KB (from /proc) */
   rssKb: () => number
   stop: () => Promise<void>
 }
 
 const READY_MS = 20_000
+const OUTPUT_KEPT = 1 << 20
 
 export async function startVmqNode (extraConf: string[] = []): Promise<VmqNode> {
   const dir = tempDir('vmq-bench-node-')
@@ -33,6 +36,9 @@ export async function startVmqNode (extraConf: string[] = []): Promise<VmqNode> 
   let exit: number | null | undefined
   proc.once('exit', code => { exit = code })
   let stderr = ''
+  // read stdout all along (a full pipe would block the node), keeping the last MB
+  let stdout = ''
+  proc.stdout?.on('data', (d: Buffer) => { stdout = (stdout + d.toString()).slice(-OUTPUT_KEPT) })
   proc.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
   await new Promise<void>((resolve, reject) => {
     let out = ''
@@ -49,6 +55,7 @@ export async function startVmqNode (extraConf: string[] = []): Promise<VmqNode> 
     wsPort,
     dir,
     exitCode: () => exit,
+    output: () => stdout,
     rssKb: () => {
       const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid as number}/status`, 'utf8'))
       return match === null ? 0 : Number(match[1])

@@ -1,0 +1,73 @@
+// A subscriber that stops reading while a publisher floods: one `vmq start`
+// node on loopback (default limits), a raw subscriber that never reads after its
+// SUBACK, and an MQTT.js publisher sending 1 KB messages as fast as the node
+// takes them for --seconds, at QoS 0 and at QoS 1. Reports the node's RSS at the
+// start and its peak, the messages published, and how the node dealt with the
+// stuck subscriber (the lines it logged about it). One JSON line per QoS.
+//
+//   node dist/bench/slow-consumer.js [--seconds 60]
+import { connect as netConnect } from 'node:net'
+import { parseArgs } from 'node:util'
+import mqtt from 'mqtt'
+import mqttPacket from 'mqtt-packet'
+import { startVmqNode, type VmqNode } from './vmq-node.js'
+
+const PAYLOAD = Buffer.alloc(1024, 0x61)
+/** messages a QoS 1 publisher keeps unacknowledged */
+const WINDOW = 100
+
+async function stuckSubscriber (node: VmqNode, qos: 0 | 1): Promise<() => void> {
+  const socket = netConnect(node.port, '127.0.0.1')
+  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+  socket.on('error', () => {})
+  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'stuck', keepalive: 0 }))
+  socket.write(mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'flood/t', qos }] }))
+  // read the CONNACK and SUBACK, then stop reading: the kernel buffers fill and the node's writes back up
+  await new Promise<void>(resolve => { socket.once('data', () => resolve()) })
+  await new Promise(resolve => setTimeout(resolve, 100))
+  socket.pause()
+  return () => { socket.destroy() }
+}
+
+async function flood (node: VmqNode, qos: 0 | 1, seconds: number): Promise<Record<string, unknown>> {
+  const release = await stuckSubscriber(node, qos)
+  const publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${node.port}`, { clientId: `flooder${qos}`, reconnectPeriod: 0 })
+  const rssStart = node.rssKb()
+  let rssPeak = rssStart
+  const sampler = setInterval(() => { rssPeak = Math.max(rssPeak, node.rssKb()) }, 200)
+  const deadline = Date.now() + seconds * 1000
+  let published = 0
+  const inFlight = new Set<Promise<unknown>>()
+  while (Date.now() < deadline && node.exitCode() === undefined) {
+    const sent: Promise<unknown> = publisher.publishAsync('flood/t', PAYLOAD, { qos }).catch(() => {})
+    published++
+    if (qos === 0) {
+      await sent // written to the socket: the publisher goes as fast as the node reads
+      continue
+    }
+    inFlight.add(sent)
+    void sent.then(() => inFlight.delete(sent))
+    if (inFlight.size >= WINDOW) await Promise.race(inFlight)
+  }
+  clearInterval(sampler)
+  await publisher.endAsync()
+  release()
+  return { qos, seconds, published, rssStartMb: Math.round(rssStart / 1024), rssPeakMb: Math.round(rssPeak / 1024), growthMb: Math.round((rssPeak - rssStart) / 1024), nodeExit: node.exitCode() ?? null }
+}
+
+/** The node's log lines about the stuck subscriber. */
+function linesAbout (node: VmqNode, clientId: string): string[] {
+  return node.output().split('\n').filter(line => line.includes(clientId))
+}
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } })
+for (const qos of [0, 1] as const) {
+  const node = await startVmqNode()
+  try {
+    const result = await flood(node, qos, Number(values.seconds))
+    const lines = linesAbout(node, 'stuck')
+    console.log(JSON.stringify({ bench: 'slow-consumer', ...result, logLinesAboutSubscriber: lines.length, firstLine: lines[0]?.slice(0, 200) ?? null }))
+  } finally {
+    await node.stop()
+  }
+}
