@@ -14,24 +14,8 @@ import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 import WebSocket from 'ws'
+import { int, pick, rng, type Rng } from '../test/helpers/rng.js'
 import { startVmqNode, type VmqNode } from './vmq-node.js'
-
-type Rng = () => number
-
-/** mulberry32: a small seeded generator, so a seed names a run */
-export function rng (seed: number): Rng {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const int = (r: Rng, n: number): number => Math.floor(r() * n)
-const pick = <T>(r: Rng, items: readonly T[]): T => items[int(r, items.length)]
 
 // non-empty: mqtt-packet refuses to encode an empty will topic (as an error event, not a throw); mutations make empty ones
 const TOPICS = ['a', 'a/b', 'fz/r', '$SYS/x', '$share/g/a', 'a/+', 'a/#', '#', '+/+', 'x'.repeat(300), 'é/ü', 'a//b']

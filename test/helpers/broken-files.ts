@@ -3,27 +3,7 @@
 // `=`, stray quotes, binary bytes, invalid UTF-8, huge lines, CR/LF mixes,
 // repeated entries...). The same seed always gives the same files.
 
-/** mulberry32: small, fast, deterministic. */
-export function random (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-type Rng = () => number
-
-function pick<T> (rng: Rng, items: readonly T[]): T {
-  return items[Math.floor(rng() * items.length)]
-}
-
-function int (rng: Rng, n: number): number {
-  return Math.floor(rng() * n)
-}
+import { int, pick, rng as seeded, type Rng } from './rng.js'
 
 const VALID_CONF = [
   '# a valid vernemq.conf',
@@ -140,7 +120,7 @@ const ACL_MUTATIONS: Array<(rng: Rng, line: string) => string> = [
 export interface BrokenFile { name: string, data: Buffer }
 
 function generate (seed: number, count: number, valid: string[], mutations: Array<(rng: Rng, line: string) => string>, name: string): BrokenFile[] {
-  const rng = random(seed)
+  const rng = seeded(seed)
   const base = valid.map(l => Buffer.from(l))
   return Array.from({ length: count }, (_, i) => ({ name: `${name}#${i}`, data: join(rng, mutateLines(rng, base, mutations)) }))
 }
