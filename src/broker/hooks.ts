@@ -11,7 +11,7 @@ import type { Logger } from './log.js'
 import type { Cluster } from '../cluster/cluster.js'
 import type { Instance } from './node.js'
 import { adopt } from './sessions.js'
-import { parseShare } from '../cluster/shared.js'
+import { isShared, parseShare } from '../mqtt/topic.js'
 import type { PublishProperties } from '../cluster/properties.js'
 import { wholePacketPasses } from './subscribe-packets.js'
 import type { BrokerCounters } from './counters.js'
@@ -136,7 +136,7 @@ export function brokerHooks (ctx: HookContext): Hooks {
         callback(null, null)
         return
       }
-      if (sub.topic.startsWith('$share/') && parseShare(sub.topic) === undefined) {
+      if (isShared(sub.topic) && parseShare(sub.topic) === undefined) {
         ctx.log.info({ client: client.id, topic: sub.topic }, 'invalid shared subscription: expected $share/<group>/<filter>, no wildcard in the group')
         callback(null, null)
         return

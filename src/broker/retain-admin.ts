@@ -1,7 +1,7 @@
 // `retain show` and `retain delete` on a node. The retained store is replicated
 // to every member, so show reads this node only; delete stores the deletion (an
 // empty payload) here and on every reachable member.
-import { topicMatches } from '../cluster/interest.js'
+import { filterMatches } from '../mqtt/topic.js'
 import { InvalidRequest } from '../rpc/errors.js'
 import { RETAIN_DEFAULT_COLUMNS, RETAIN_FIELDS } from '../rpc/query-fields.js'
 import type { BrokerNode } from './node.js'
@@ -13,7 +13,7 @@ export const RETAIN_SHAPE: QueryShape = {
   sortBy: ['mountpoint', 'topic'],
   textOnly: ['mountpoint', 'payload'],
   // --topic=<filter> may hold MQTT wildcards
-  matchers: { topic: (filter, value) => typeof value === 'string' && topicMatches(filter, value) }
+  matchers: { topic: (filter, value) => typeof value === 'string' && filterMatches(filter, value) }
 }
 
 /**

@@ -3,9 +3,8 @@
 // MQTT 5 clients with 0x9E. The adapter lifts that refusal while a SUBSCRIBE
 // with such a filter is handled, and while a CONNECT may restore them.
 import type { Client } from 'aedes'
+import { isShared } from '../mqtt/topic.js'
 import { afterParsedPacket, allowSharedSubscriptions, onParsedPacket } from './delivery/adapter.js'
-
-const SHARE_PREFIX = '$share/'
 
 export function serveSharedToV5 (client: Client): void {
   let connecting = false
@@ -27,5 +26,5 @@ export function serveSharedToV5 (client: Client): void {
 }
 
 function hasShared (packet: { subscriptions?: Array<{ topic: string }> }): boolean {
-  return packet.subscriptions?.some(s => s.topic.startsWith(SHARE_PREFIX)) === true
+  return packet.subscriptions?.some(s => isShared(s.topic)) === true
 }

@@ -17,7 +17,8 @@ import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/
 import type { JoinReply__Output } from '../rpc/generated/vmq/JoinReply.js'
 import { parseNodeRef } from './address.js'
 import { HybridClock } from './clock.js'
-import { LocalInterest, RemoteInterest, matchable, topicMatches } from './interest.js'
+import { LocalInterest, RemoteInterest } from './interest.js'
+import { subscriptionMatches } from '../mqtt/topic.js'
 import { MemberStore, type MemberRecord } from './members.js'
 import { PeerLink } from './peer-link.js'
 import { propertiesToWire, type PublishProperties } from './properties.js'
@@ -479,7 +480,7 @@ export class Cluster {
   /** node name -> the share filters it delivers this message to */
   private assignShares (mountpoint: string, topic: string, localShares: readonly string[]): Map<string, string[]> {
     const candidates = new Map<string, string[]>()
-    for (const share of localShares) if (topicMatches(matchable(share), topic)) candidates.set(share, [this.host.name])
+    for (const share of localShares) if (subscriptionMatches(share, topic)) candidates.set(share, [this.host.name])
     for (const [name, link] of this.links) {
       const interest = this.remote.get(name)?.get(mountpoint)
       if (!link.up || interest?.hasShares() !== true) continue

@@ -2,6 +2,7 @@
 // them to its peers, and looks up the peers' filters to route a publish once
 // per interested node.
 import { QlobberTrue } from 'qlobber'
+import { filterMatches, isShared, subscriptionMatches } from '../mqtt/topic.js'
 
 const MQTT_MATCHING = { separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }
 
@@ -38,7 +39,7 @@ export class RemoteInterest {
   private readonly shares = new Set<string>()
 
   add (filter: string): void {
-    if (filter.startsWith('$share/')) {
+    if (isShared(filter)) {
       this.shares.add(filter)
       return
     }
@@ -53,7 +54,10 @@ export class RemoteInterest {
   }
 
   matches (topic: string): boolean {
-    return this.plain.size > 0 && this.matcher.test(topic)
+    if (this.plain.size === 0) return false
+    // qlobber lets a leading wildcard match a `$` topic; MQTT does not (MQTT-4.7.2-1)
+    if (topic.startsWith('$')) return [...this.plain].some(f => filterMatches(f, topic))
+    return this.matcher.test(topic)
   }
 
   hasShares (): boolean {
@@ -62,27 +66,6 @@ export class RemoteInterest {
 
   /** the `$share/<group>/...` filters matching a topic */
   sharedMatches (topic: string): string[] {
-    return [...this.shares].filter(f => topicMatches(matchable(f), topic))
+    return [...this.shares].filter(f => subscriptionMatches(f, topic))
   }
-}
-
-/** `$share/<group>/<filter>` matches what <filter> matches. */
-export function matchable (filter: string): string {
-  if (!filter.startsWith('$share/')) return filter
-  const rest = filter.slice('$share/'.length)
-  const slash = rest.indexOf('/')
-  return slash < 0 ? rest : rest.slice(slash + 1)
-}
-
-/** MQTT topic matching of one filter (used off the hot path). */
-export function topicMatches (filter: string, topic: string): boolean {
-  const f = filter.split('/')
-  const t = topic.split('/')
-  if (t[0].startsWith('$') && (f[0] === '#' || f[0] === '+')) return false
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true
-    if (i >= t.length) return false
-    if (f[i] !== '+' && f[i] !== t[i]) return false
-  }
-  return f.length === t.length
 }

@@ -7,7 +7,8 @@
 import mqemitter, { type MQEmitter } from 'mqemitter'
 import type { LocalInterest } from './interest.js'
 import type { MessageExtras } from './properties.js'
-import { parseShare, SharedGroups } from './shared.js'
+import { SharedGroups } from './shared.js'
+import { parseShare } from '../mqtt/topic.js'
 
 type Listener = (message: mqemitter.Message, done: () => void) => void
 

@@ -4,22 +4,9 @@
 // local member, round robin, but only when the node that took the publish chose
 // this node for that group (see Cluster.route).
 import type { MQEmitter } from 'mqemitter'
+import type { ShareParts } from '../mqtt/topic.js'
 
 type Listener = (message: any, done: () => void) => void
-
-export interface ShareParts { group: string, filter: string }
-
-/** `$share/<group>/<filter>` split, or undefined when `topic` is not a valid shared filter. */
-export function parseShare (topic: string): ShareParts | undefined {
-  if (!topic.startsWith('$share/')) return undefined
-  const rest = topic.slice('$share/'.length)
-  const slash = rest.indexOf('/')
-  if (slash <= 0) return undefined
-  const group = rest.slice(0, slash)
-  const filter = rest.slice(slash + 1)
-  if (filter === '' || group.includes('+') || group.includes('#')) return undefined
-  return { group, filter }
-}
 
 interface Group {
   filter: string

@@ -4,7 +4,7 @@
 // protocol otherwise a Protocol Error (0x82); 3.1.1 closes the connection for both.
 import { isUtf8 } from 'node:buffer'
 import { MALFORMED_PACKET, PROTOCOL_ERROR, type PropertyProblem } from './property-scan.js'
-import { isValidTopicFilter } from './topic-filter.js'
+import { isShared, isValidTopicFilter } from './topic.js'
 
 export const PACKET_TOO_LARGE = 0x95
 const TOPIC_FILTER_INVALID = 0x8f
@@ -68,7 +68,7 @@ function subscribeRule (packet: ClientPacket): PropertyProblem | undefined {
   if (subscriptions.length === 0) return protocolError('a SUBSCRIBE without topic filters (MQTT-3.8.3-3)')
   // DISCONNECT 0x8F as VerneMQ sends (aedes would close without a word)
   if (subscriptions.some(s => !isValidTopicFilter(s.topic))) return { reasonCode: TOPIC_FILTER_INVALID, reason: 'a SUBSCRIBE has a malformed topic filter' }
-  if (subscriptions.some(s => s.nl === true && s.topic.startsWith('$share/'))) {
+  if (subscriptions.some(s => s.nl === true && isShared(s.topic))) {
     return protocolError('No Local on a shared subscription (MQTT-3.8.3-4)')
   }
   return undefined

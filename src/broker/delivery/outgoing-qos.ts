@@ -5,26 +5,10 @@
 // filters the highest granted QoS wins (MQTT 5 §3.3.4), capped like aedes caps
 // at a filter equal to the topic.
 
+import { subscriptionMatches } from '../../mqtt/topic.js'
+
 /** `lookup` flags a topic matched both by a QoS 0 filter and a higher one. */
 export const OVERLAP = 4
-
-/** MQTT topic filter matching; `$` topics never match a leading wildcard. */
-export function filterMatches (filter: string, topic: string): boolean {
-  if (filter.startsWith('$share/')) {
-    const slash = filter.indexOf('/', 7)
-    if (slash < 0) return false
-    filter = filter.slice(slash + 1)
-  }
-  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
-  const f = filter.split('/')
-  const t = topic.split('/')
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true
-    if (i >= t.length) return false
-    if (f[i] !== '+' && f[i] !== t[i]) return false
-  }
-  return f.length === t.length
-}
 
 const CACHE_LIMIT = 1024
 
@@ -56,7 +40,7 @@ function compute (subscriptions: Record<string, { qos: number }>, topic: string)
   let max = -1
   let zero = false
   for (const filter in subscriptions) {
-    if (!filterMatches(filter, topic)) continue
+    if (!subscriptionMatches(filter, topic)) continue
     const qos = subscriptions[filter].qos
     if (qos > max) max = qos
     if (qos === 0) zero = true

@@ -5,7 +5,7 @@
 // one, with all of them. Shared subscriptions ($share/...) are left out: a
 // message reaches a group member as that group's delivery.
 import type { OutPacket } from './adapter.js'
-import { filterMatches } from './outgoing-qos.js'
+import { filterMatches, isShared } from '../../mqtt/topic.js'
 
 interface SubscriptionLike { si?: number }
 
@@ -31,7 +31,7 @@ export class SubscriptionIds {
     const ids: number[] = []
     for (const filter in subscriptions) {
       const si = subscriptions[filter].si
-      if (si !== undefined && !filter.startsWith('$share/') && filterMatches(filter, topic) && !ids.includes(si)) ids.push(si)
+      if (si !== undefined && !isShared(filter) && filterMatches(filter, topic) && !ids.includes(si)) ids.push(si)
     }
     // a miss is not cached: a filter being added right now may match on the next call
     if (ids.length > 0) {

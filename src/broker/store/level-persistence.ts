@@ -19,7 +19,8 @@ import {
 } from './keys.js'
 import { openDatabase, StoreError, type Db } from './open-db.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
-import { TopicIndex, topicMatches, type TopicMatch } from './topic-index.js'
+import { TopicIndex, type TopicMatch } from './topic-index.js'
+import { filterMatches } from '../../mqtt/topic.js'
 import { WriteBatcher, type WriteOp } from './write-batcher.js'
 
 export { StoreError, type StoreErrorCode } from './open-db.js'
@@ -783,7 +784,7 @@ export class LevelPersistence {
   async * #retainedMatching (patterns: string[]): AsyncGenerator<Stored> {
     for (const pattern of patterns) {
       const topics = hasWildcard(pattern)
-        ? [...this.#retained].filter(topic => topicMatches(pattern, topic))
+        ? [...this.#retained].filter(topic => filterMatches(pattern, topic))
         : this.#retained.has(pattern) ? [pattern] : []
       yield * this.#valuesOf(topics.map(retainedKey))
     }

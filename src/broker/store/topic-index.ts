@@ -1,9 +1,8 @@
 // In-memory index of persistent QoS>0 subscriptions, so that finding who must
 // get a copy of a message queued never touches the disk.
 //
-// MQTT matching rules: `+` matches one level (an empty one too, as aedes'
-// mqemitter does), a trailing `#` matches the parent level and everything below,
-// and a filter starting with a wildcard never matches a topic starting with `$`.
+// Matching follows filterMatches (src/mqtt/topic.ts); its unit test checks
+// the index against it.
 // Result order mirrors aedes' qlobber-based memory store: at each level `#`
 // first, then the filter ending here, then the exact word, then `+`.
 
@@ -120,17 +119,4 @@ function emit (node: Node, out: TopicMatch[]): void {
   for (const [clientId, sub] of node.subscribers) {
     out.push({ clientId, topic: node.filter, qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl })
   }
-}
-
-/** Whether a topic filter matches a topic name (same rules as the index). */
-export function topicMatches (filter: string, topic: string): boolean {
-  const f = filter.split('/')
-  const t = topic.split('/')
-  if (t[0].startsWith('$') && (f[0] === '+' || f[0] === '#')) return false
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return i === f.length - 1
-    if (i >= t.length) return false
-    if (f[i] !== '+' && f[i] !== t[i]) return false
-  }
-  return f.length === t.length
 }

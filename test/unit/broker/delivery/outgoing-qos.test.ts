@@ -1,21 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { filterMatches, OVERLAP, SubscriptionQos } from '../../../../src/broker/delivery/outgoing-qos.js'
-
-test('MQTT filter matching, shared filters and $ topics', () => {
-  assert.ok(filterMatches('a/+/c', 'a/b/c'))
-  assert.ok(filterMatches('a/#', 'a'))
-  assert.ok(filterMatches('a/#', 'a/b/c'))
-  assert.ok(filterMatches('#', 'x/y'))
-  assert.ok(filterMatches('+/+', '/x'))
-  assert.ok(!filterMatches('a/+', 'a/b/c'))
-  assert.ok(!filterMatches('a/b', 'a/b/c'))
-  assert.ok(!filterMatches('#', '$SYS/x'))
-  assert.ok(!filterMatches('+/x', '$SYS/x'))
-  assert.ok(filterMatches('$SYS/#', '$SYS/x'))
-  assert.ok(filterMatches('$share/g/a/+', 'a/b'))
-  assert.ok(!filterMatches('$share/g', 'g'))
-})
+import { OVERLAP, SubscriptionQos } from '../../../../src/broker/delivery/outgoing-qos.js'
 
 test('highest matching QoS, capped at a filter equal to the topic; overlaps with QoS 0 flagged; misses not cached', () => {
   const cache = new SubscriptionQos()
