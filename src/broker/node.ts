@@ -387,11 +387,12 @@ export class BrokerNode {
       .then(() => { if (this.stopping === undefined) this.replayJournal(store, broker) })
     // a clean session that dropped in the middle of a QoS 2 exchange leaves nothing behind
     broker.on('clientDisconnect', client => { if (client.clean) store.cleanIncoming(client.id).catch(() => {}) })
-    this.settings.on('change', (key: string) => {
+    const unwatch = this.settings.watch(['max_offline_messages', 'topic_alias_max_broker', 'max_message_size'], key => {
       if (key === 'max_offline_messages') store.setMaxOfflineMessages(this.settings.number(key))
       if (key === 'topic_alias_max_broker') setTopicAliasMaximum(broker, this.settings.number(key))
       if (key === 'max_message_size') setMaximumPacketSize(broker, maximumPacketSize(this.settings.number(key)))
     })
+    broker.once('closed', unwatch)
     // a reconnect resumes a persistent session (Session Present) even without subscriptions
     broker.on('client', client => { if (!client.clean) store.markSession(client.id).catch(() => {}) })
     broker.on('client', client => {

@@ -22,12 +22,9 @@ type Factory = (settings: Settings, log: Logger) => Promise<Started>
 
 /** Reconfigures a plugin whenever one of its `<prefix>.*` keys changes; returns the detach. */
 function followSettings (settings: Settings, prefix: string, apply: () => Promise<void>, log: Logger, name: string): () => void {
-  const listener = (key: string): void => {
-    if (!key.startsWith(prefix)) return
+  return settings.watch({ prefix }, () => {
     settings.track(apply().catch((err: Error) => { log.error({ plugin: name }, err.message) }))
-  }
-  settings.on('change', listener)
-  return () => { settings.off('change', listener) }
+  })
 }
 
 async function startPasswd (settings: Settings, log: Logger): Promise<Started> {
@@ -58,7 +55,7 @@ async function startAcl (settings: Settings, log: Logger): Promise<Started> {
 async function startRedis (settings: Settings, log: Logger): Promise<Started> {
   if (!settings.flag('vmq_diversity.auth_redis.enabled')) throw new Error('vmq_diversity.auth_redis.enabled = off: nothing to run')
   for (const other of ['vmq_passwd', 'vmq_acl']) {
-    if (settings.flag(`plugins.${other}`)) {
+    if (settings.value(`plugins.${other}`) === true) {
       log.warn({ plugin: 'vmq_diversity' }, `plugins.${other} = on: it is asked before Redis, so what it accepts or allows bypasses Redis (set plugins.${other} = off to use Redis alone)`)
     }
   }
@@ -104,7 +101,7 @@ export class Plugins {
       this.log.warn({ plugin: 'vmq_diversity' }, 'vmq_diversity.auth_redis.enabled = on has no effect while plugins.vmq_diversity = off')
     }
     for (const [name, factory] of FACTORIES) {
-      if (!this.settings.flag(`plugins.${name}`) || (name === 'vmq_diversity' && !redisAuth)) continue
+      if (this.settings.value(`plugins.${name}`) !== true || (name === 'vmq_diversity' && !redisAuth)) continue
       await this.start(name, factory)
     }
   }

@@ -28,7 +28,7 @@ const path: ValueType = { kind: 'path' }
 const oneOf = (...values: string[]): ValueType => ({ kind: 'enum', values })
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency', 'none']
 
-export const KEYS: readonly KeyDef[] = [
+const KEY_TABLE = [
   // node
   { key: 'nodename', type: str, default: 'VerneMQ@127.0.0.1', doc: 'Name of this node (name@host); other nodes and `cluster` commands use it.' },
   { key: 'distributed_cookie', type: str, default: 'vmq', doc: 'Shared secret every admin and cluster call must carry; change it in production.' },
@@ -117,7 +117,12 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'vmq_diversity.redis.database', type: int(0), default: 0, doc: 'Redis database number.' },
   { key: 'vmq_diversity.redis.pool_size', type: int(1), default: 5, doc: 'Accepted for compatibility: vmq-ts uses one pipelined connection.', applied: false },
   { key: 'vmq_diversity.keep_state', type: flag, default: false, settable: true, doc: 'Accepted for compatibility.', applied: false }
-]
+] as const satisfies readonly KeyDef[]
+
+/** The name of a key of the table: `settings.number('max_inflight_mesages')` does not compile. */
+export type SettingKey = typeof KEY_TABLE[number]['key']
+
+export const KEYS: readonly KeyDef[] = KEY_TABLE
 
 /** Listener types, as in `listener.<type>.<name> = ip:port`. */
 export const LISTENER_TYPES = ['tcp', 'ssl', 'ws', 'wss', 'vmq', 'vmqs', 'http', 'https'] as const

@@ -1,7 +1,7 @@
 // The live settings of a running node. `vmq-admin set` changes them; code that
 // reads a setting at the moment it needs it (e.g. at CONNECT) sees the change at once.
 import { EventEmitter } from 'node:events'
-import { findKey, type KeyDef } from './schema.js'
+import { findKey, type KeyDef, type SettingKey } from './schema.js'
 import { formatValue, parseValue, type Value } from './values.js'
 
 export class SettingError extends Error {
@@ -16,14 +16,30 @@ export class Settings extends EventEmitter {
     super()
   }
 
-  get (key: string): Value {
+  get (key: SettingKey): Value {
+    return this.value(key)
+  }
+
+  /** A key named at run time (`plugins.<name>`, an operator's `show`). */
+  value (key: string): Value {
     if (!this.values.has(key)) throw new Error(`no such setting: ${key}`)
     return this.values.get(key) as Value
   }
 
-  flag (key: string): boolean { return this.get(key) === true }
-  number (key: string): number { return this.get(key) as number }
-  string (key: string): string { return this.get(key) as string }
+  flag (key: SettingKey): boolean { return this.get(key) === true }
+  number (key: SettingKey): number { return this.get(key) as number }
+  string (key: SettingKey): string { return this.get(key) as string }
+
+  /**
+   * Calls `apply(key)` after `set` changed one of `keys` (or any key starting
+   * with `keys.prefix`); returns the function that stops watching.
+   */
+  watch (keys: readonly SettingKey[] | { prefix: string }, apply: (key: SettingKey) => void): () => void {
+    const wanted = Array.isArray(keys) ? (key: string) => keys.includes(key as SettingKey) : (key: string) => key.startsWith((keys as { prefix: string }).prefix)
+    const listener = (key: string): void => { if (wanted(key)) apply(key as SettingKey) }
+    this.on('change', listener)
+    return () => { this.off('change', listener) }
+  }
 
   /** The value as written in vernemq.conf (on/off, 1d, ...). */
   show (key: string): string {

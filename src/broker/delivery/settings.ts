@@ -1,12 +1,13 @@
 // The queue settings as plain fields, refreshed whenever `vmq-admin set`
 // changes one, so the delivery path reads a field instead of a map lookup.
 import type { Settings } from '../../config/settings.js'
+import type { SettingKey } from '../../config/schema.js'
 
-const KEYS = new Set([
+const KEYS: readonly SettingKey[] = [
   'max_inflight_messages', 'max_online_messages', 'queue_type', 'retry_interval',
   'upgrade_outgoing_qos', 'override_max_online_messages', 'allow_multiple_sessions', 'queue_deliver_mode',
   'persistent_client_expiration', 'outgoing_buffer_limit', 'receive_max_client'
-])
+]
 
 export class QueueSettings {
   /** unacknowledged QoS 1/2 messages per session; 0 = unlimited */
@@ -32,8 +33,7 @@ export class QueueSettings {
 
   constructor (private readonly settings: Settings) {
     this.read()
-    settings.on('change', (key: string) => {
-      if (!KEYS.has(key)) return
+    settings.watch(KEYS, () => {
       this.read()
       for (const watcher of this.watchers) watcher()
     })
