@@ -1,9 +1,8 @@
 // The node's answers to the Admin service.
 import type * as grpc from '@grpc/grpc-js'
 import { findKey } from '../config/schema.js'
-import { SettingError } from '../config/settings.js'
 import { askPeers } from '../cluster/fanout.js'
-import { InvalidRequest, NotFound } from '../rpc/errors.js'
+import { CodedError, InvalidRequest, NotFound } from '../errors.js'
 import type { AdminHandlers } from '../rpc/generated/vmq/Admin.js'
 import type { ClusterLeaveRequest__Output } from '../rpc/generated/vmq/ClusterLeaveRequest.js'
 import type { TextReply } from '../rpc/generated/vmq/TextReply.js'
@@ -17,13 +16,11 @@ import { RETAIN_SHAPE, deleteRetained, localRetainedRows } from './retain-admin.
 import { SESSION_SHAPE, disconnectLocal, localSessionRows, reauthorizeLocal } from './session-admin.js'
 import { AdminClient } from '../rpc/client.js'
 import { siblingNames } from './workers/protocol.js'
-import { ListenError } from './listeners/listen.js'
 import { ListenerOpError } from './listeners/registry.js'
 import { runtimeListenerConfig } from './listeners/runtime.js'
 import { listenerColumns, listenerRow } from './listeners/show.js'
-import { TlsConfigError } from './listeners/tls-context.js'
 import { describeAddress } from './listeners/types.js'
-import { StartError, type BrokerNode } from './node.js'
+import type { BrokerNode } from './node.js'
 
 const DONE = { text: 'Done' }
 
@@ -52,12 +49,7 @@ export function adminService (node: BrokerNode): AdminHandlers {
     }),
 
     ConfigSet: unary(async ({ values, localOnly }) => {
-      try {
-        node.settings.set(values)
-      } catch (err) {
-        if (err instanceof SettingError) throw new InvalidRequest(err.message)
-        throw err
-      }
+      node.settings.set(values)
       await node.settings.settled()
       node.log.info({ values }, 'configuration changed with vmq-admin set')
       if (!localOnly) await setOnSiblings(node, values)
@@ -197,8 +189,8 @@ async function operatorAction (what: string, action: () => Promise<void>): Promi
     await action()
     return DONE
   } catch (err) {
-    if (err instanceof ListenerOpError) throw new InvalidRequest(err.message)
-    if (err instanceof TlsConfigError || err instanceof ListenError || err instanceof StartError) throw new InvalidRequest(`${what}: ${err.message}`)
+    // the listener's own refusals name it already; the others get the action as context
+    if (err instanceof CodedError && !(err instanceof ListenerOpError)) err.message = `${what}: ${err.message}`
     throw err
   }
 }

@@ -55,6 +55,7 @@ import { serveSharedToV5 } from './shared-v5.js'
 import { withoutWillDelay } from './will-publish.js'
 import { hostOf, mqttEndpoints } from './server-reference.js'
 import { setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
+import { InvalidRequest } from '../errors.js'
 
 /** MQTT 5 DISCONNECT reason: the client was silent for 1.5 x its keep alive */
 const KEEP_ALIVE_TIMEOUT = 0x8d
@@ -78,7 +79,7 @@ interface RoutedPublish extends MessageExtras {
   brokerCounter: number
 }
 
-export class StartError extends Error {}
+export class StartError extends InvalidRequest {}
 
 export interface ListenerInfo {
   kind: string

@@ -2,7 +2,7 @@
 // live when `vmq-admin set` changes one of their keys, and enabled or disabled
 // at runtime with `vmq-admin plugin enable|disable`.
 import type { Settings } from '../config/settings.js'
-import { InvalidRequest, NotFound } from '../rpc/errors.js'
+import { InvalidRequest, NotFound } from '../errors.js'
 import { AclPlugin } from './auth/acl-plugin.js'
 import { PasswdPlugin } from './auth/passwd-plugin.js'
 import { RedisAuthPlugin } from './auth/redis-plugin.js'

@@ -2,7 +2,7 @@
 // to every member, so show reads this node only; delete stores the deletion (an
 // empty payload) here and on every reachable member.
 import { filterMatches } from '../mqtt/topic.js'
-import { InvalidRequest } from '../rpc/errors.js'
+import { InvalidRequest } from '../errors.js'
 import { RETAIN_DEFAULT_COLUMNS, RETAIN_FIELDS } from '../rpc/query-fields.js'
 import type { BrokerNode } from './node.js'
 import { matchesAll, project, sortRows, type Query, type QueryShape, type Row } from './query.js'

@@ -10,7 +10,7 @@ export interface NodeRef {
   address: string
 }
 
-import { InvalidRequest } from '../rpc/errors.js'
+import { InvalidRequest } from '../errors.js'
 
 /** A malformed node name: the caller's mistake (exit 1 in the CLI). */
 export class AddressError extends InvalidRequest {}

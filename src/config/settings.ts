@@ -1,10 +1,11 @@
 // The live settings of a running node. `vmq-admin set` changes them; code that
 // reads a setting at the moment it needs it (e.g. at CONNECT) sees the change at once.
 import { EventEmitter } from 'node:events'
+import { InvalidRequest } from '../errors.js'
 import { findKey, type KeyDef, type SettingKey } from './schema.js'
 import { formatValue, parseValue, type Value } from './values.js'
 
-export class SettingError extends Error {
+export class SettingError extends InvalidRequest {
   constructor (message: string) {
     super(message)
     this.name = 'SettingError'

@@ -2,7 +2,7 @@
 // service other nodes call. Every call must carry the distributed_cookie as
 // `vmq-cookie` metadata; calls without the right one are refused (cookie-check.ts).
 import * as grpc from '@grpc/grpc-js'
-import { InvalidRequest, NotFound } from './errors.js'
+import { CodedError, type ErrorCode } from '../errors.js'
 import { cookieInterceptor, type RefusalLog } from './cookie-check.js'
 
 export { COOKIE_METADATA } from './cookie-check.js'
@@ -17,7 +17,7 @@ export interface RpcServer {
   close: () => Promise<void>
 }
 
-/** A unary handler from an async function of the request; InvalidRequest becomes INVALID_ARGUMENT, NotFound NOT_FOUND. */
+/** A unary handler from an async function of the request; a coded error becomes its gRPC status. */
 export function unary<Req, Res> (fn: (request: Req) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     fn(call.request).then(
@@ -26,8 +26,13 @@ export function unary<Req, Res> (fn: (request: Req) => Promise<Res>): grpc.handl
   }
 }
 
+const STATUS: Record<ErrorCode, grpc.status> = {
+  invalid: grpc.status.INVALID_ARGUMENT,
+  not_found: grpc.status.NOT_FOUND
+}
+
 export function toStatus (err: Error): Partial<grpc.StatusObject> {
-  const code = err instanceof InvalidRequest ? grpc.status.INVALID_ARGUMENT : err instanceof NotFound ? grpc.status.NOT_FOUND : grpc.status.INTERNAL
+  const code = err instanceof CodedError ? STATUS[err.code] : grpc.status.INTERNAL
   return { code, details: err.message }
 }
 

@@ -1,8 +1,9 @@
 import type { Server } from 'node:net'
 import type { ListenerConfig } from '../../config/load.js'
 import { describeAddress } from './types.js'
+import { InvalidRequest } from '../../errors.js'
 
-export class ListenError extends Error {}
+export class ListenError extends InvalidRequest {}
 
 /**
  * Binds a server to the listener's address, turning bind failures into one

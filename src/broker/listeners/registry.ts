@@ -1,11 +1,12 @@
 // The node's MQTT listeners and what `vmq-admin listener ...` does to them:
 // start one, stop (suspend, optionally closing its connections), restart
 // (resume), delete; listeners are addressed by address and port as in VerneMQ.
+import { InvalidRequest } from '../../errors.js'
 import type { ListenerConfig } from '../../config/load.js'
 import { describeAddress, type MqttListener } from './types.js'
 
 /** A listener operation the operator asked for that cannot be done; the message says why. */
-export class ListenerOpError extends Error {}
+export class ListenerOpError extends InvalidRequest {}
 
 export class ListenerRegistry {
   private readonly listeners: MqttListener[] = []

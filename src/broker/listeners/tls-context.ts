@@ -8,8 +8,9 @@ import { createSecureContext, type DetailedPeerCertificate, type SecureContextOp
 import type { ListenerConfig } from '../../config/load.js'
 import type { Logger } from '../log.js'
 import { listenerKey, optionKey } from './types.js'
+import { InvalidRequest } from '../../errors.js'
 
-export class TlsConfigError extends Error {}
+export class TlsConfigError extends InvalidRequest {}
 
 /** How often (at most) new connections trigger a look at the files' modification times. */
 export const FILE_CHECK_INTERVAL_MS = 1000
