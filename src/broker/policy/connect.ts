@@ -1,0 +1,109 @@
+// CONNECT policy, as VerneMQ decides: protocol version per listener, client id
+// size and form, anonymous access, the auth chain, a store that takes writes
+// for a persistent session, the netsplit rule, then the takeover of the same
+// client id on another member.
+import type { AedesOptions, AuthenticateError, Client } from 'aedes'
+import type { RefuseCode } from '../auth/types.js'
+import { getMeta } from '../client-meta.js'
+import { adopt } from '../sessions.js'
+import { isExtraSession, SESSION_SEPARATOR } from '../delivery/groups.js'
+import { clientInfo, inNetsplit, type HookContext } from './context.js'
+
+export interface Refusal { code: RefuseCode | 1, reason: string }
+
+export interface IdentityFacts {
+  allowedVersions: readonly string[]
+  protocolVersion: number
+  clientIdLength: number
+  maxClientIdSize: number
+  /** the id holds what marks the node's internal ids */
+  clientIdInvalid: boolean
+}
+
+/** The refusal of a CONNECT for its protocol version or client id, before any authentication. */
+export function identityRefusal (f: IdentityFacts): Refusal | undefined {
+  if (!f.allowedVersions.includes(String(f.protocolVersion))) return { code: 1, reason: 'unsupported_protocol_version' }
+  if (f.clientIdLength > f.maxClientIdSize) return { code: 2, reason: 'client_identifier_not_valid' }
+  // MQTT 3.1 has no broker-assigned ids; U+0000 is not allowed in MQTT strings (and marks our internal ids)
+  if (f.clientIdInvalid || (f.protocolVersion === 3 && f.clientIdLength === 0)) return { code: 2, reason: 'client_identifier_not_valid' }
+  return undefined
+}
+
+type ConnectHooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate'>>
+
+export function connectPolicy (ctx: HookContext): ConnectHooks {
+  return {
+    preConnect (client, packet, callback) {
+      const meta = getMeta(client)
+      if (meta !== undefined) {
+        meta.connectArrived?.()
+        meta.sentClientIdLength = packet.clientId.length
+        meta.clientIdInvalid = packet.clientId.includes(SESSION_SEPARATOR)
+        meta.protocolVersion = packet.protocolVersion ?? 4
+        meta.username = meta.preauthUsername ?? packet.username
+        meta.clean = packet.clean !== false
+      }
+      if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
+      callback(null, true)
+    },
+
+    authenticate (client, _username, password, done) {
+      checkConnect(ctx, client, password).then(
+        refusal => {
+          if (refusal === undefined) done(null, true)
+          else done(refuse(refusal.code, refusal.reason), false)
+        },
+        (err: Error) => {
+          ctx.log.error({ client: client.id, err: err.message }, 'authentication failed with an internal error')
+          done(refuse(3, 'server_unavailable'), false)
+        })
+    }
+  }
+}
+
+async function checkConnect (ctx: HookContext, client: Client, password: Buffer | undefined): Promise<Refusal | undefined> {
+  const meta = getMeta(client)
+  if (meta === undefined) return { code: 3, reason: 'unknown listener' }
+  const identity = identityRefusal({
+    allowedVersions: String(meta.listener.config.options.get('allowed_protocol_versions')).split(','),
+    protocolVersion: meta.protocolVersion,
+    clientIdLength: meta.sentClientIdLength,
+    maxClientIdSize: ctx.settings.number('max_client_id_size'),
+    clientIdInvalid: meta.clientIdInvalid === true
+  })
+  if (identity !== undefined) return identity
+  // use_identity_as_username: the certificate CN is the username and no auth plugin is asked
+  const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
+  if (!anonymous && meta.preauthUsername === undefined) {
+    const verdict = await ctx.chain.register(clientInfo(client), password)
+    if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
+    if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }
+  }
+  const storeFailure = meta.clean ? undefined : ctx.store.writeFailure()
+  if (storeFailure !== undefined) {
+    ctx.log.warn({ client: client.id }, `persistent session refused: the store takes no writes since one failed (${storeFailure})`)
+    return { code: 3, reason: 'server_unavailable' }
+  }
+  if (inNetsplit(ctx) && !ctx.settings.flag('allow_register_during_netsplit')) {
+    ctx.log.warn({ client: client.id }, "can't register client due to not_ready: a cluster member is unreachable")
+    return { code: 3, reason: 'not_ready' }
+  }
+  await takeOverElsewhere(ctx, client.id, meta.mountpoint, meta.clean)
+  return undefined
+}
+
+/** The same client id on another node is disconnected; its session moves here unless this one is clean. */
+async function takeOverElsewhere (ctx: HookContext, clientId: string, mountpoint: string, clean: boolean): Promise<void> {
+  if (!ctx.cluster.hasPeers() || isExtraSession(clientId)) return
+  const handovers = await ctx.cluster.takeover(mountpoint, clientId, clean)
+  if (clean || handovers.length === 0) return
+  const { broker, persistence } = await ctx.instance(mountpoint)
+  await adopt(broker, persistence, clientId, handovers)
+  ctx.log.debug({ clientId, mountpoint, messages: handovers.reduce((n, h) => n + h.messages.length, 0) }, 'session taken over from another node')
+}
+
+function refuse (code: number, reason: string): AuthenticateError {
+  const err = new Error(reason) as AuthenticateError
+  err.returnCode = code as AuthenticateError['returnCode']
+  return err
+}

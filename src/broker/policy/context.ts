@@ -1,0 +1,37 @@
+// What the CONNECT, PUBLISH and SUBSCRIBE policies of one mountpoint need from
+// the node, and the facts they share.
+import type { Client } from 'aedes'
+import type { Settings } from '../../config/settings.js'
+import type { AuthChain } from '../auth/chain.js'
+import type { ClientInfo } from '../auth/types.js'
+import { getMeta } from '../client-meta.js'
+import type { Logger } from '../log.js'
+import type { Cluster } from '../../cluster/cluster.js'
+import type { Instance } from '../node.js'
+import type { PublishProperties } from '../../cluster/properties.js'
+import type { BrokerCounters } from '../counters.js'
+import type { Queues } from '../delivery/queues.js'
+import { publicClientId } from '../delivery/groups.js'
+
+export interface HookContext {
+  settings: Settings
+  chain: AuthChain
+  log: Logger
+  cluster: Cluster
+  instance: (mountpoint: string) => Promise<Instance>
+  /** the durable store of this aedes instance (journal of accepted messages) */
+  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void>, writeFailure: () => string | undefined }
+  counters: BrokerCounters
+  /** the delivery layer of the mountpoint these hooks serve */
+  queues: Queues
+}
+
+/** A cluster member is unreachable (the *_during_netsplit keys decide what is still allowed). */
+export function inNetsplit (ctx: HookContext): boolean {
+  return ctx.cluster.hasPeers() && !ctx.cluster.ready()
+}
+
+export function clientInfo (client: Client): ClientInfo {
+  const meta = getMeta(client)
+  return { clientId: publicClientId(client.id), username: meta?.username, mountpoint: meta?.mountpoint ?? '', connection: client }
+}

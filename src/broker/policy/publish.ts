@@ -1,0 +1,146 @@
+// PUBLISH policy: max_message_size, `$` topics, waiting for the members'
+// subscription tables, the netsplit rule, the auth chain, and what must be
+// durable before aedes acknowledges (journal, retained on every member).
+import type { AedesOptions, Client } from 'aedes'
+import { getMeta } from '../client-meta.js'
+import type { PublishProperties } from '../../cluster/properties.js'
+import { acknowledgeSkipped, skipPublish } from '../delivery/adapter.js'
+import { clientInfo, inNetsplit, type HookContext } from './context.js'
+
+/** MQTT 5 DISCONNECT reason: packet too large */
+const PACKET_TOO_LARGE = 0x95
+
+/**
+ * What to do with a PUBLISH before authorization: close an oversized one
+ * (VerneMQ closes the connection), refuse a `$` topic to an MQTT 5 client
+ * (aedes answers 0x87), acknowledge it and deliver it to nobody for 3.1.1
+ * (an unacknowledged QoS 1/2 PUBLISH would hold the client's inflight window
+ * forever, MQTT-3.3.4-1), or go on.
+ */
+export function publishGate (f: { topic: string, payloadSize: number, maxSize: number, version: number }): 'oversize' | 'refuse_dollar' | 'ack_dollar' | 'go_on' {
+  if (f.maxSize > 0 && f.payloadSize > f.maxSize) return 'oversize'
+  if (f.topic.startsWith('$')) return f.version === 5 ? 'refuse_dollar' : 'ack_dollar'
+  return 'go_on'
+}
+
+/**
+ * What must be done before an authorized PUBLISH is acknowledged: a QoS 1
+ * message routed to members is journaled and held until they confirm it; a
+ * QoS 1/2 message for persistent sessions is journaled; a retained message is
+ * stored on every reachable member (QoS 0 does not wait for that).
+ */
+export function acceptance (f: { qos: number, retain: boolean, hasPeers: boolean, routesToPeers: boolean, persistentSubscribers: boolean }): { journal: boolean, routed: boolean, replicate: boolean } {
+  const routed = f.qos === 1 && f.hasPeers && f.routesToPeers
+  const journal = routed || (f.qos > 0 && f.persistentSubscribers)
+  return { journal, routed, replicate: f.retain && f.hasPeers }
+}
+
+/** QoS 1/2 PUBLISHes that already waited for the peers' subscription tables */
+const waitedForTables = new WeakSet<object>()
+
+type PublishHook = Required<AedesOptions>['authorizePublish']
+
+export function publishPolicy (ctx: HookContext): PublishHook {
+  const authorizePublish: PublishHook = (client, packet, callback) => {
+    const meta = getMeta(client)
+    if (client === null || meta === undefined) {
+      callback(null)
+      return
+    }
+    // counted once: a QoS 1/2 PUBLISH comes back here after waiting for the peers' tables
+    if (!waitedForTables.has(packet)) {
+      if (client.version === 5) ctx.counters.publishReceived5++
+      else ctx.counters.publishReceived4++
+    }
+    const maxSize = ctx.settings.number('max_message_size')
+    const gate = publishGate({ topic: packet.topic, payloadSize: packet.payload.length, maxSize, version: client.version })
+    if (gate === 'oversize') {
+      refuseOversize(ctx, client, packet.payload.length, maxSize)
+      callback(new Error('message too large'))
+      return
+    }
+    if (gate === 'refuse_dollar') {
+      callback(new Error('publishing to $ topics is not allowed'))
+      return
+    }
+    if (gate === 'ack_dollar') {
+      skipPublish(packet)
+      acknowledgeSkipped(client, packet)
+      callback(null)
+      return
+    }
+    if (packet.qos > 0 && !waitedForTables.has(packet) && ctx.cluster.tablesPending()) {
+      waitedForTables.add(packet)
+      afterPeerTables(ctx, client, packet, () => { authorizePublish(client, packet, callback) }, callback)
+      return
+    }
+    if (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit')) {
+      // Not accepted, so not acknowledged: the client keeps it and sends it again
+      skipPublish(packet)
+      callback(null)
+      return
+    }
+    const allowed = ctx.chain.publish(clientInfo(client), {
+      topic: packet.topic, qos: packet.qos, retain: packet.retain, payloadSize: packet.payload.length
+    })
+    if (!allowed) {
+      ctx.log.info({ client: client.id, topic: packet.topic }, "can't auth publish: not authorized")
+      callback(new Error('publish not authorized'))
+      return
+    }
+    // aedes sends PUBACK before it routes the message: kept until the members have it
+    const hasPeers = ctx.cluster.hasPeers()
+    const plan = acceptance({
+      qos: packet.qos,
+      retain: packet.retain,
+      hasPeers,
+      routesToPeers: packet.qos === 1 && hasPeers && ctx.cluster.routesTo(meta.mountpoint, packet.topic),
+      persistentSubscribers: packet.qos > 0 && ctx.store.hasPersistentSubscribers(packet.topic)
+    })
+    if (!plan.journal && !plan.replicate) {
+      callback(null)
+      return
+    }
+    accept(ctx, meta.mountpoint, packet, plan).then(() => { callback(null) }, (err: Error) => {
+      ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, 'cannot store an accepted message')
+      callback(err)
+    })
+  }
+  return authorizePublish
+}
+
+/**
+ * A member may have subscribers we do not know of yet (this node just started
+ * or it just joined): a QoS 1/2 PUBLISH acknowledged now could miss them, so it
+ * waits for their tables (remote_enqueue_timeout). When they do not come, the
+ * netsplit rule decides (allow_publish_during_netsplit).
+ */
+function afterPeerTables (ctx: HookContext, client: Client, packet: { qos: number, topic: string }, proceed: () => void, callback: (err: Error | null) => void): void {
+  ctx.cluster.awaitTables(ctx.settings.number('remote_enqueue_timeout')).then(known => {
+    if (known || ctx.settings.flag('allow_publish_during_netsplit')) {
+      proceed()
+      return
+    }
+    ctx.log.warn({ client: client.id, topic: packet.topic }, 'PUBLISH not accepted: the subscriptions of a cluster member did not arrive in time (allow_publish_during_netsplit = off)')
+    skipPublish(packet)
+    callback(null)
+  }, (err: Error) => { callback(err) })
+}
+
+/** VerneMQ closes the connection of a client publishing more than max_message_size. */
+function refuseOversize (ctx: HookContext, client: Client, size: number, max: number): void {
+  ctx.counters.oversizeRefused++
+  ctx.log.info({ client: client.id, size, max }, 'PUBLISH refused: payload larger than max_message_size; closing the connection')
+  if (client.version === 5) client.disconnect({ reasonCode: PACKET_TOO_LARGE })
+  else client.close()
+}
+
+async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, plan: { journal: boolean, routed: boolean, replicate: boolean }): Promise<void> {
+  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+  if (plan.journal) {
+    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, plan.routed)
+  }
+  if (!plan.replicate) return
+  const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos, packet.properties)
+  if (packet.qos > 0) await replicated
+}
