@@ -109,6 +109,11 @@ describe('status page of a 2-node cluster: /status.json and /status in headless 
     await page.screenshot({ path: artifact('status-page-phone.png'), fullPage: true })
     await page.setViewportSize({ width: 1280, height: 900 })
 
+    // rates: 40 publishes between two refreshes give a publish-in rate above 0 (its value depends on the timing)
+    for (let i = 0; i < 40; i++) await clients[0].publishAsync('status/rate', `r${i}`, { qos: 1 })
+    await page.waitForFunction(() => Number(document.querySelector('#publish-in-rate')?.textContent) > 0, undefined, { timeout: 15000 })
+    assert.ok(Number(await text(`[data-node="${n1.nodename}"] [data-field="msg-in-rate"]`)) > 0)
+
     const stop = await n1.admin(['listener', 'stop', 'address=127.0.0.1', `port=${n1.mqttPort}`])
     assert.equal(stop.code, 0, stop.stderr)
     const suspended = `${n1.nodename}: MQTT listener (127.0.0.1:${n1.mqttPort}) is suspended.`
