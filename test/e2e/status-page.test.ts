@@ -94,7 +94,7 @@ describe('status page of a 2-node cluster: /status.json and /status in headless 
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
     await page.goto(`http://127.0.0.1:${httpPort}/status`)
     const text = async (selector: string): Promise<string> => (await page.textContent(selector))?.trim() ?? ''
-    await page.waitForSelector(`[data-node="${n2.nodename}"]`, { timeout: 15000 })
+    await page.waitForSelector(`[data-node="${n2.nodename}"]`, { timeout: 30000 })
     assert.equal(await text('#cluster-size'), '2')
     assert.equal(await text('#clients-online'), '5')
     assert.equal(await text('#clients-offline'), '1')
@@ -116,19 +116,25 @@ describe('status page of a 2-node cluster: /status.json and /status in headless 
 
     // rates: 40 publishes between two refreshes give a publish-in rate above 0 (its value depends on the timing)
     for (let i = 0; i < 40; i++) await clients[0].publishAsync('status/rate', `r${i}`, { qos: 1 })
-    await page.waitForFunction(() => Number(document.querySelector('#publish-in-rate')?.textContent) > 0, undefined, { timeout: 15000 })
-    assert.ok(Number(await text(`[data-node="${n1.nodename}"] [data-field="msg-in-rate"]`)) > 0)
+    // both read in one go: the next refresh sets the rates back to 0
+    const rates = await page.waitForFunction(name => {
+      const overall = Number(document.querySelector('#publish-in-rate')?.textContent)
+      const node = Number(document.querySelector(`[data-node="${name}"] [data-field="msg-in-rate"]`)?.textContent)
+      return overall > 0 ? { overall, node } : false
+    }, n1.nodename, { timeout: 30000 })
+    const { overall, node } = await rates.jsonValue() as { overall: number, node: number }
+    assert.equal(node, overall)
 
     const stop = await n1.admin(['listener', 'stop', 'address=127.0.0.1', `port=${n1.mqttPort}`])
     assert.equal(stop.code, 0, stop.stderr)
     const suspended = `${n1.nodename}: MQTT listener (127.0.0.1:${n1.mqttPort}) is suspended.`
-    await page.waitForFunction(line => [...document.querySelectorAll('#issues li')].some(li => li.textContent === line), suspended, { timeout: 15000 })
+    await page.waitForFunction(line => [...document.querySelectorAll('#issues li')].some(li => li.textContent === line), suspended, { timeout: 30000 })
     const restart = await n1.admin(['listener', 'restart', 'address=127.0.0.1', `port=${n1.mqttPort}`])
     assert.equal(restart.code, 0, restart.stderr)
 
     await n2.kill()
     const unreachable = `${n2.nodename} is not reachable.`
-    await page.waitForFunction(line => [...document.querySelectorAll('#issues li.danger')].some(li => li.textContent === line), unreachable, { timeout: 20000 })
+    await page.waitForFunction(line => [...document.querySelectorAll('#issues li.danger')].some(li => li.textContent === line), unreachable, { timeout: 30000 })
     assert.deepEqual(await page.locator('#issues li').allTextContents(), [unreachable])
     assert.equal(await page.getAttribute(`[data-node="${n2.nodename}"]`, 'class'), 'node down')
     assert.equal(await text('#cluster-size'), '2')
