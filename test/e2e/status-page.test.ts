@@ -45,6 +45,8 @@ describe('status page of a 2-node cluster: /status.json and /status in headless 
     const persistent = await connect(n2.mqttUrl, { clientId: 's2-persistent', clean: false })
     await persistent.subscribeAsync({ 'status/a': { qos: 1 }, 'status/b': { qos: 1 } })
     await endAll(persistent)
+    // 3 messages wait in its offline queue
+    for (let i = 0; i < 3; i++) await clients[3].publishAsync('status/a', `q${i}`, { qos: 1 })
   })
 
   after(async () => {
@@ -70,7 +72,10 @@ describe('status page of a 2-node cluster: /status.json and /status in headless 
     const e1 = body[0][n1.nodename]
     const e2 = body[0][n2.nodename]
     assert.deepEqual(counts(e1), { online: 3, offline: 0, subs: 0, retained: 1, msgIn: 4 })
-    assert.deepEqual(counts(e2), { online: 2, offline: 1, subs: 2, retained: 1, msgIn: 0 })
+    assert.deepEqual(counts(e2), { online: 2, offline: 1, subs: 2, retained: 1, msgIn: 3 })
+    const queued = (e: Entry): number => (e.queue_in as number) - ((e.queue_out as number) + (e.queue_drop as number) + (e.queue_unhandled as number))
+    assert.equal(queued(e1), 0)
+    assert.equal(queued(e2), 3)
     assert.equal(e1.reachable, true)
     assert.equal(e1.version, VERSION)
     assert.equal(e2.version, VERSION)
@@ -102,6 +107,8 @@ describe('status page of a 2-node cluster: /status.json and /status in headless 
     assert.equal(await text(`[data-node="${n2.nodename}"] [data-field="online"]`), '2')
     assert.equal(await text(`[data-node="${n2.nodename}"] [data-field="offline"]`), '1')
     assert.equal(await text(`[data-node="${n2.nodename}"] [data-field="subscriptions"]`), '2')
+    assert.equal(await text(`[data-node="${n2.nodename}"] [data-field="queued"]`), '3')
+    assert.equal(await text('#queued'), '3')
     assert.equal(await text(`[data-node="${n1.nodename}"] [data-field="retained"]`), '1')
     assert.equal(await text(`[data-node="${n1.nodename}"] [data-field="peers"]`), '1 of 1')
     assert.equal(await text(`[data-node="${n1.nodename}"] h3`), `${n1.nodename}${VERSION}`)
