@@ -21,6 +21,7 @@ import { runtimeListenerConfig } from './listeners/runtime.js'
 import { listenerColumns, listenerRow } from './listeners/show.js'
 import { describeAddress } from './listeners/types.js'
 import type { BrokerNode } from './node.js'
+import { nodeStatus } from './monitoring/node-status.js'
 
 const DONE = { text: 'Done' }
 
@@ -121,7 +122,9 @@ export function adminService (node: BrokerNode): AdminHandlers {
     TlsClearPemCache: unary(async () => {
       node.listeners.reloadCertificates()
       return DONE
-    })
+    }),
+
+    NodeStatus: unary(async () => await nodeStatus(node))
   }
 }
 

@@ -238,6 +238,9 @@ export class BrokerNode {
   /** host:port peers reach us at: the clustering listener, or the nodename's host when it listens on every interface. */
   clusterAddressForWorkers (): string { return this.clusterAddress() }
 
+  /** The port of the clustering (gRPC) listener. */
+  clusterPort (): number { return this.rpc?.port ?? this.clusteringListener().port }
+
   private clusterAddress (): string {
     const l = this.clusteringListener()
     const port = this.rpc?.port ?? l.port

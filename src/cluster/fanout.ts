@@ -13,19 +13,25 @@ export interface FanoutResult<Res> {
   notFound: string[]
   /** one line per member that could not be asked or did not answer */
   warnings: string[]
+  /** the same members, by name, with why */
+  failed: Array<{ member: string, reason: string }>
 }
 
 export async function askPeers<Req, Res> (cluster: Cluster, cookie: string, method: Parameters<AdminClient['call']>[0], request: Req): Promise<FanoutResult<Res>> {
-  const result: FanoutResult<Res> = { answers: [], notFound: [], warnings: [] }
+  const result: FanoutResult<Res> = { answers: [], notFound: [], warnings: [], failed: [] }
+  const fail = (member: string, warning: string, reason: string): void => {
+    result.warnings.push(warning)
+    result.failed.push({ member, reason })
+  }
   const peers = cluster.peers()
-  for (const peer of peers) if (!peer.running) result.warnings.push(`node ${peer.name} is not running (${peer.reason})`)
+  for (const peer of peers) if (!peer.running) fail(peer.name, `node ${peer.name} is not running (${peer.reason})`, `not running (${peer.reason})`)
   await Promise.all(peers.filter(p => p.running).map(async peer => {
     const client = new AdminClient(peer.address, cookie, FANOUT_DEADLINE_MS, cluster.clientTls())
     try {
       result.answers.push({ member: peer.name, reply: await client.call<Req, Res>(method, request) })
     } catch (err) {
       if (err instanceof RpcFailure && err.kind === 'not_found') result.notFound.push(peer.name)
-      else result.warnings.push(`node ${peer.name} did not answer (${(err as Error).message})`)
+      else fail(peer.name, `node ${peer.name} did not answer (${(err as Error).message})`, `did not answer (${(err as Error).message})`)
     } finally {
       client.close()
     }

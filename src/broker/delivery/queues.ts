@@ -136,6 +136,13 @@ export class Queues implements SessionHost {
     return this.sessions.get(client)?.counts
   }
 
+  /** Messages waiting in the connected sessions' queues (not yet sent), for the status page. */
+  waitingMessages (): number {
+    let n = 0
+    for (const session of this.online.values()) n += session.counts.waiting
+    return n
+  }
+
   isOnline (clientId: string): boolean {
     return this.online.has(clientId)
   }

@@ -1,4 +1,5 @@
-// The HTTP listener (listener.http.NAME): /metrics and the /health checks.
+// The HTTP listener (listener.http.NAME): /metrics, the /health checks and
+// the status page (/status, /status.json).
 // It is a socket listener like the MQTT ones (max_connections, `listener
 // stop`/`restart`), whose accepted sockets go to a node:http server.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -11,9 +12,13 @@ import { watchHandshakes } from '../listeners/tls.js'
 import type { ListenerContext } from '../listeners/types.js'
 import { health, listenersHealth, type HealthAnswer, type HealthSource } from './health.js'
 import type { NodeMetrics } from './metrics.js'
+import type { StatusJson } from './cluster-status.js'
+import { statusPage } from './status-page.js'
 
 export interface MonitoringSource extends HealthSource {
   metrics: NodeMetrics
+  /** every member's figures, gathered from the members */
+  status: () => Promise<StatusJson>
 }
 
 export class HttpListener extends SocketListener {
@@ -44,9 +49,26 @@ export class HttpListener extends SocketListener {
       case '/health': json(res, health(this.source)); return
       case '/health/ping': json(res, { code: 200, body: { status: 'OK' } }); return
       case '/health/listeners': json(res, listenersHealth(this.source)); return
+      case '/status': servePage(res); return
+      case '/status.json':
+        this.source.status().then(
+          status => { reply(res, 200, 'application/json', JSON.stringify(status)) },
+          (err: Error) => { reply(res, 500, 'text/plain', `status failed: ${err.message}\n`) })
+        return
       default: reply(res, 404, 'text/plain', `not found: ${path}\n`)
     }
   }
+}
+
+function servePage (res: ServerResponse): void {
+  let page: string
+  try {
+    page = statusPage()
+  } catch (err) {
+    reply(res, 500, 'text/plain', `status page not readable: ${(err as Error).message}\n`)
+    return
+  }
+  reply(res, 200, 'text/html; charset=utf-8', page)
 }
 
 function json (res: ServerResponse, answer: HealthAnswer): void {

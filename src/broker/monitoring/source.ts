@@ -1,8 +1,10 @@
 // What the HTTP listener reads from its node: listeners, cluster links,
-// counters and store sizes.
+// counters, store sizes and the members' status.
 import type { BrokerNode } from '../node.js'
 import type { MonitoringSource } from './http.js'
 import { NodeMetrics } from './metrics.js'
+import { clusterStatus } from './cluster-status.js'
+import { storeTotals } from './store-totals.js'
 
 export function monitoringSource (node: BrokerNode): MonitoringSource {
   const mqttListeners = (): ReturnType<BrokerNode['listeners']['all']> => node.listeners.all().filter(l => l.kind !== 'http' && l.kind !== 'https')
@@ -12,21 +14,12 @@ export function monitoringSource (node: BrokerNode): MonitoringSource {
     counters: node.counters,
     routedDropped: () => node.cluster.routedDropped,
     activeConnections: () => mqttListeners().reduce((n, l) => n + l.connections(), 0),
-    storeTotals: async () => {
-      const totals = { retained: 0, subscriptions: 0, onlineSessions: node.sessions.count(), offlineSessions: 0, offlineDropped: 0 }
-      for (const instance of await node.allInstances()) {
-        const stats = instance.store.stats()
-        totals.retained += stats.retainedMessages
-        totals.subscriptions += stats.subscriptions
-        totals.offlineDropped += stats.offlineDropped
-        totals.offlineSessions += instance.persistentClients().filter(id => node.sessions.connections(instance.mountpoint, id).length === 0).length
-      }
-      return totals
-    }
+    storeTotals: async () => await storeTotals(node)
   })
   return {
     metrics,
     listeners: mqttListeners,
-    peers: () => node.cluster.peers()
+    peers: () => node.cluster.peers(),
+    status: async () => await clusterStatus(node)
   }
 }
