@@ -35,7 +35,7 @@ import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
 import { Plugins } from './plugins.js'
-import type { Persistence } from './store/persistence.js'
+import type { DurableStore } from './store/durable-store.js'
 import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
@@ -91,7 +91,7 @@ export interface ListenerInfo {
 export interface Instance {
   mountpoint: string
   broker: Aedes
-  persistence: Persistence
+  persistence: DurableStore
   store: LevelPersistence
   mq: ClusterMq
   /** client ids with persistent sessions (stored subscriptions) */
@@ -341,7 +341,7 @@ export class BrokerNode {
     } catch (err) {
       throw new StartError(`persistent_dir: ${(err as Error).message}`)
     }
-    const stored = skipPeerRetained(store as unknown as Persistence, brokerId => this.peerOrigins.has(brokerId))
+    const stored = skipPeerRetained(store as unknown as DurableStore, brokerId => this.peerOrigins.has(brokerId))
     const tracked = trackSubscriptions(stored, interest,
       async (clientId, subscriptions) => { await this.cluster.sessionChanged(mountpoint, clientId, subscriptions) },
       store.allSubscriptions())

@@ -2,7 +2,8 @@
 // session moves between nodes (handed over by the old node, adopted by the new).
 import type { Aedes, Client } from 'aedes'
 import { publicClientId } from './delivery/groups.js'
-import type { ClientRef, Persistence, StoredPacket, StoredSubscription } from './store/persistence.js'
+import type { StoredPacket, StoredSubscription } from './store/persistence.js'
+import type { DurableStore } from './store/durable-store.js'
 import type { Subscription, Subscription__Output } from '../rpc/generated/vmq/Subscription.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
 import { isExpired, propertiesFromWire, propertiesToWire } from '../cluster/properties.js'
@@ -53,15 +54,15 @@ export class SessionRegistry {
  * the new session is clean, returns its subscriptions and queued messages.
  * Either way nothing of the session stays on this node.
  */
-export async function handOver (persistence: Persistence | undefined, online: Client | undefined, clientId: string, clean: boolean): Promise<SessionHandover> {
+export async function handOver (persistence: DurableStore | undefined, online: Client | undefined, clientId: string, clean: boolean): Promise<SessionHandover> {
   if (persistence === undefined) return { found: false }
   if (online !== undefined) await new Promise<void>(resolve => { online.close(() => resolve()) })
   const ref = { id: clientId }
   const subscriptions = (await persistence.subscriptionsByClient(ref)) ?? []
-  const stored = persistence.hasSession?.(clientId) === true
+  const stored = persistence.hasSession(clientId)
   // without its subscriptions here, nothing new is queued for the session while it moves
   if (subscriptions.length > 0 || stored) await persistence.cleanSubscriptions(ref)
-  const messages = await takeQueue(persistence, ref)
+  const messages = await persistence.takeQueue(clientId)
   const found = online !== undefined || stored || subscriptions.length > 0 || messages.length > 0
   if (clean) return { found }
   const now = Date.now()
@@ -73,15 +74,6 @@ export async function handOver (persistence: Persistence | undefined, online: Cl
       topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, properties: propertiesToWire(m, now)
     }))
   }
-}
-
-/** The whole stored queue, messages sent on the closed connection and not acknowledged included. */
-async function takeQueue (persistence: Persistence, ref: ClientRef): Promise<StoredPacket[]> {
-  if (persistence.takeQueue !== undefined) return await persistence.takeQueue(ref.id)
-  const messages: StoredPacket[] = []
-  for await (const packet of persistence.outgoingStream({ ...ref, clean: true })) messages.push(packet)
-  for (const packet of messages) await persistence.outgoingClearMessageId(ref, packet)
-  return messages
 }
 
 /** A subscription with its MQTT 5 options, as it travels to another node. */
@@ -98,7 +90,7 @@ function subscriptionFromWire (s: Subscription__Output): StoredSubscription {
 let handoverCounter = 0
 
 /** Takes over what other nodes handed over: subscriptions and queued messages, in order. */
-export async function adopt (broker: Aedes, persistence: Persistence, clientId: string, handovers: SessionHandover__Output[]): Promise<void> {
+export async function adopt (broker: Aedes, persistence: DurableStore, clientId: string, handovers: SessionHandover__Output[]): Promise<void> {
   for (const h of handovers) {
     if (h.subscriptions.length > 0) await persistence.addSubscriptions({ id: clientId }, h.subscriptions.map(subscriptionFromWire))
     for (const m of h.messages) {

@@ -1,9 +1,8 @@
 // Packet identifiers of one session's outgoing QoS 1/2 messages: handed out in
 // sequence, skipping those still in use.
 
-/** Never handed out: the queue uses it to mark a stored copy it is deleting. */
-export const DROP_ID = 65535
-const LAST = DROP_ID - 1
+/** the highest packet identifier MQTT allows */
+const LAST = 65535
 
 export class PacketIds {
   private next = 1

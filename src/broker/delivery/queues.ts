@@ -6,11 +6,10 @@
 import type { Aedes, Client, ConnectPacket } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
-import type { ClientRef, Persistence } from '../store/persistence.js'
+import type { DurableStore } from '../store/durable-store.js'
 import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
-import { DROP_ID } from './packet-ids.js'
 import { SessionQueue, type SessionHost } from './outbox.js'
 import type { QueueSettings } from './settings.js'
 import { tapPersistence } from './store-tap.js'
@@ -21,14 +20,14 @@ export interface QueuesOptions {
   counters: BrokerCounters
   log: Logger
   /** the node's store for this mountpoint */
-  store: Persistence
+  store: DurableStore
   /** client ids holding stored (persistent-session) subscriptions */
   persistentClients: () => string[]
 }
 
 export class Queues implements SessionHost {
   /** what aedes is given as its persistence */
-  readonly persistence: Persistence
+  readonly persistence: DurableStore
   readonly settings: QueueSettings
   readonly counters: BrokerCounters
   readonly log: Logger
@@ -158,28 +157,7 @@ export class Queues implements SessionHost {
   }
 
   private async drop (clientId: string, packet: OutPacket): Promise<void> {
-    const store = this.options.store
-    if (store.dropQueued !== undefined) {
-      if (packet.brokerId != null) await store.dropQueued(clientId, packet.brokerId, packet.brokerCounter ?? 0)
-      return
-    }
-    // aedes' memory persistence (tests) has no delete by origin: the copy gets a
-    // reserved packet id, then is cleared by it
-    const ref: ClientRef = { id: clientId }
-    const marked = {
-      cmd: 'publish',
-      topic: packet.topic,
-      payload: packet.payload,
-      qos: packet.qos > 0 ? packet.qos : 1,
-      retain: packet.retain,
-      brokerId: packet.brokerId ?? undefined,
-      brokerCounter: packet.brokerCounter,
-      messageId: DROP_ID
-    }
-    // marked in the store itself: the tap would store a copy it cannot find
-    const outgoing = store as unknown as { outgoingUpdate: (c: ClientRef, p: typeof marked) => Promise<void> }
-    await outgoing.outgoingUpdate(ref, marked)
-    await this.persistence.outgoingClearMessageId(ref, { ...marked })
+    if (packet.brokerId != null) await this.options.store.dropQueued(clientId, packet.brokerId, packet.brokerCounter ?? 0)
   }
 
   stop (): void {

@@ -11,7 +11,8 @@
 // class settles when its writes are in LevelDB's log, except for queued and
 // retained messages, which are written behind (see outgoingEnqueueCombi and
 // flushed()).
-import type { StoredSubscription } from './persistence.js'
+import type { DurableStore } from './durable-store.js'
+import type { StoredPacket, StoredSubscription } from './persistence.js'
 import { Readable } from 'node:stream'
 import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
 import {
@@ -112,7 +113,7 @@ export async function openLevelPersistence (options: LevelPersistenceOptions): P
   return store
 }
 
-export class LevelPersistence {
+export class LevelPersistence implements DurableStore {
   readonly path: string
   readonly #db: Db
   readonly #batcher: WriteBatcher
@@ -478,16 +479,16 @@ export class LevelPersistence {
    * delete: its session moves to another node. What it holds is taken at once,
    * so a message queued meanwhile stays (and is not deleted unread).
    */
-  async takeQueue (clientId: string): Promise<Stored[]> {
+  async takeQueue (clientId: string): Promise<StoredPacket[]> {
     const queue = this.#queues.get(clientId)
     if (queue === undefined) return []
     const refs = [...queue.entries.values()]
     for (const ref of refs) this.#unqueue(clientId, ref)
     const keys = refs.map(ref => outgoingKey(clientId, ref.seq))
-    const packets: Stored[] = []
+    const packets: StoredPacket[] = []
     for (let i = 0; i < keys.length; i += READ_CHUNK) {
       for (const value of await this.#readMany(keys.slice(i, i + READ_CHUNK))) {
-        if (value !== undefined) packets.push(decodeValue(value))
+        if (value !== undefined) packets.push(decodeValue(value) as StoredPacket)
       }
     }
     await this.#write(keys.map(key => ({ type: 'del', key })))

@@ -14,7 +14,8 @@ export interface StoredSubscription {
   nl?: boolean
   subscriptionIdentifier?: number
 }
-export interface StoredPacket {
+// a type, not an interface: it is assignable to the store's open packet shape (PacketLike)
+export type StoredPacket = {
   cmd?: string
   topic: string
   payload: Buffer
@@ -29,24 +30,19 @@ export interface StoredPacket {
   messageExpiry?: number
 }
 
+// method syntax: implementations may take narrower packet and client types
 export interface Persistence {
-  setup: (broker: unknown) => Promise<void>
-  storeRetained: (packet: StoredPacket) => Promise<void>
-  createRetainedStreamCombi: (patterns: string[]) => AsyncIterable<StoredPacket>
-  addSubscriptions: (client: ClientRef, subs: StoredSubscription[]) => Promise<void>
-  removeSubscriptions: (client: ClientRef, topics: string[]) => Promise<void>
-  cleanSubscriptions: (client: ClientRef) => Promise<void>
-  subscriptionsByClient: (client: ClientRef) => Promise<StoredSubscription[] | null>
-  outgoingStream: (client: ClientRef) => AsyncIterable<StoredPacket>
-  outgoingClearMessageId: (client: ClientRef, packet: StoredPacket) => Promise<unknown>
-  outgoingEnqueueCombi: (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: StoredPacket) => Promise<void>
-  destroy: () => Promise<void>
-  /** Whether a persistent session of the client id is stored, subscriptions or not (the durable store knows). */
-  hasSession?: (clientId: string) => boolean
-  /** Deletes the queued copy of a message by its origin (the durable store has it; aedes' memory persistence, in tests, does not). */
-  dropQueued?: (clientId: string, brokerId: string, brokerCounter: number) => Promise<void>
-  /** Removes and returns a client's whole stored queue (the durable store has it; else stream and clear one by one). */
-  takeQueue?: (clientId: string) => Promise<StoredPacket[]>
+  setup (broker: unknown): Promise<void>
+  storeRetained (packet: StoredPacket): Promise<void>
+  createRetainedStreamCombi (patterns: string[]): AsyncIterable<StoredPacket>
+  addSubscriptions (client: ClientRef, subs: StoredSubscription[]): Promise<void>
+  removeSubscriptions (client: ClientRef, topics: string[]): Promise<void>
+  cleanSubscriptions (client: ClientRef): Promise<void>
+  subscriptionsByClient (client: ClientRef): Promise<StoredSubscription[] | null>
+  outgoingStream (client: ClientRef): AsyncIterable<StoredPacket>
+  outgoingClearMessageId (client: ClientRef, packet: StoredPacket): Promise<unknown>
+  outgoingEnqueueCombi (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: StoredPacket): Promise<void>
+  destroy (): Promise<void>
 }
 
 export function memoryPersistence (): Persistence {

@@ -1,17 +1,17 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { DROP_ID, PacketIds } from '../../../../src/broker/delivery/packet-ids.js'
+import { PacketIds } from '../../../../src/broker/delivery/packet-ids.js'
 
-test('hands out ids in sequence, skips those in use or reserved, never the drop marker', () => {
+test('hands out ids 1 to 65535 in sequence, skips those in use or reserved', () => {
   const ids = new PacketIds()
   assert.equal(ids.reserve(2), true)
   assert.equal(ids.reserve(2), false)
-  assert.equal(ids.reserve(DROP_ID), false)
   assert.deepEqual([ids.take(), ids.take()], [1, 3])
   ids.release(1)
   const seen = new Set<number>()
-  for (let i = 0; i < 65532; i++) seen.add(ids.take())
-  assert.equal(seen.has(DROP_ID), false)
+  for (let i = 0; i < 65533; i++) seen.add(ids.take())
+  assert.equal(seen.has(65535), true)
+  assert.equal(seen.has(0), false)
   assert.equal(seen.has(1), true, 'released ids come back after wrapping')
   assert.throws(() => { for (let i = 0; i < 10; i++) ids.take() }, /no free packet identifier/)
 })

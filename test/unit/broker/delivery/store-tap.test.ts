@@ -1,5 +1,4 @@
-// The queue layer over both stores it can run on (aedes' memory persistence
-// and the LevelDB store): deleting a dropped message's stored copy by origin,
+// The queue layer over the node's durable store: deleting a dropped message's stored copy by origin,
 // and stubs never reaching the store.
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -11,7 +10,8 @@ import { BrokerCounters } from '../../../../src/broker/counters.js'
 import { INJECTED_BROKER_ID } from '../../../../src/broker/delivery/adapter.js'
 import { Queues } from '../../../../src/broker/delivery/queues.js'
 import type { QueueSettings } from '../../../../src/broker/delivery/settings.js'
-import { memoryPersistence, type Persistence, type StoredPacket } from '../../../../src/broker/store/persistence.js'
+import type { Persistence, StoredPacket } from '../../../../src/broker/store/persistence.js'
+import type { DurableStore } from '../../../../src/broker/store/durable-store.js'
 import { openLevelPersistence } from '../../../../src/broker/store/level-persistence.js'
 
 function message (n: number): StoredPacket {
@@ -28,15 +28,10 @@ async function settle (): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise(resolve => setImmediate(resolve))
 }
 
-const stores: Array<[string, () => Promise<{ store: Persistence, done: () => Promise<void> }>]> = [
-  ['memory persistence', async () => {
-    const store = memoryPersistence()
-    await store.setup({ id: 'b' })
-    return { store, done: async () => {} }
-  }],
+const stores: Array<[string, () => Promise<{ store: DurableStore, done: () => Promise<void> }>]> = [
   ['LevelDB store', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmq-tap-'))
-    const store = await openLevelPersistence({ path: dir }) as unknown as Persistence
+    const store: DurableStore = await openLevelPersistence({ path: dir })
     await store.setup({ id: 'b', clients: {} })
     return { store, done: async () => { await store.destroy(); rmSync(dir, { recursive: true, force: true }) } }
   }]
