@@ -6,7 +6,7 @@ export function describeKey (key: string): Record<string, string | boolean> | un
   const def = findKey(key) ?? (key.startsWith('listener.') ? findListenerOption(key.split('.').pop() ?? '') : undefined)
   if (def === undefined) return undefined
   const unit = def.unit === undefined ? '' : ` (${def.unit})`
-  const notYet = def.applied === false ? ' Accepted but not applied yet.' : ''
+  const notYet = def.applied === false ? ' No effect in vmq-ts yet: the value is accepted and not used.' : ''
   return {
     key,
     description: def.doc + notYet,

@@ -93,7 +93,7 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
   const { key, value, file, line } = entry
   const problem = (message: string): void => { problems.push({ file, line, key, message }) }
   if (key.startsWith('listener.')) {
-    applyListenerEntry(config.listeners, entry, problem)
+    applyListenerEntry(config.listeners, entry, problem, () => { config.warnings.push(notApplied(file, line, key)) })
     return
   }
   const def = findKey(key)
@@ -102,6 +102,7 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
     if (parsed.ok && def.key === 'distributed_cookie' && parsed.value === '') problem('must not be empty: every admin and cluster call is checked against it')
     else if (parsed.ok) config.values.set(def.key, parsed.value)
     else problem(`invalid value "${shown(value)}", expected ${parsed.expected}`)
+    if (parsed.ok && def.applied === false) config.warnings.push(notApplied(file, line, key))
     return
   }
   if (IGNORED_PREFIXES.some(prefix => key.startsWith(prefix))) {
@@ -111,10 +112,10 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
   problem('unknown key' + didYouMean(key))
 }
 
-function applyListenerEntry (listeners: ListenerEntries, entry: Entry, problem: (m: string) => void): void {
+function applyListenerEntry (listeners: ListenerEntries, entry: Entry, problem: (m: string) => void, inert: () => void): void {
   const parts = entry.key.split('.').slice(1)
   if (parts.length === 1) {
-    setListenerOption(listeners, '', parts[0], entry.value, problem)
+    setListenerOption(listeners, '', parts[0], entry.value, problem, inert)
     return
   }
   const [type, nameOrOption, ...rest] = parts
@@ -123,14 +124,14 @@ function applyListenerEntry (listeners: ListenerEntries, entry: Entry, problem: 
     return
   }
   if (rest.length === 0 && findListenerOption(nameOrOption) !== undefined) {
-    setListenerOption(listeners, type, nameOrOption, entry.value, problem)
+    setListenerOption(listeners, type, nameOrOption, entry.value, problem, inert)
     return
   }
   if (rest.length === 0) {
     setListenerAddress(listeners, type, nameOrOption, entry.value, problem)
     return
   }
-  setListenerOption(listeners, `${type}.${nameOrOption}`, rest.join('.'), entry.value, problem)
+  setListenerOption(listeners, `${type}.${nameOrOption}`, rest.join('.'), entry.value, problem, inert)
 }
 
 function setListenerAddress (listeners: ListenerEntries, type: ListenerType, name: string, raw: string, problem: (m: string) => void): void {
@@ -146,7 +147,7 @@ function setListenerAddress (listeners: ListenerEntries, type: ListenerType, nam
   listeners.addresses.set(`${type}.${name}`, value)
 }
 
-function setListenerOption (listeners: ListenerEntries, scope: string, option: string, raw: string, problem: (m: string) => void): void {
+function setListenerOption (listeners: ListenerEntries, scope: string, option: string, raw: string, problem: (m: string) => void, inert: () => void): void {
   const def = findListenerOption(option)
   if (def === undefined) {
     problem(`unknown listener option "${shown(option)}"` + didYouMean(option, LISTENER_OPTIONS.map(d => d.key)))
@@ -162,6 +163,11 @@ function setListenerOption (listeners: ListenerEntries, scope: string, option: s
   let scoped = listeners.options.get(scope)
   if (scoped === undefined) listeners.options.set(scope, scoped = new Map())
   scoped.set(def.key, parsed.value)
+  if (def.applied === false) inert()
+}
+
+function notApplied (file: string, line: number, key: string): string {
+  return `${file}:${line}: ${shown(key)} has no effect in vmq-ts yet; the value is accepted and not used`
 }
 
 function didYouMean (key: string, candidates: string[] = allKeyNames()): string {

@@ -52,7 +52,7 @@ const KEY_TABLE = [
   { key: 'outgoing_buffer_limit', type: { kind: 'bytes' }, default: 67108864, unit: 'bytes', settable: true, doc: 'Bytes waiting to be written to one connection beyond which the client counts as not reading and is disconnected (MQTT 5: DISCONNECT 0x97); 0 = no limit.' },
   { key: 'max_offline_messages', type: int(-1), default: 1000, settable: true, doc: 'QoS 1/2 messages kept for an offline persistent session; -1 = unlimited, 0 = none.' },
   { key: 'override_max_online_messages', type: flag, default: false, settable: true, doc: 'Let the whole offline backlog into the online queue when a client reconnects.' },
-  { key: 'max_message_rate', type: int(0), default: 0, settable: true, doc: 'Incoming PUBLISH per second per session; 0 = unlimited.', applied: false },
+  { key: 'max_message_rate', type: int(0), default: 0, settable: true, doc: 'PUBLISHes per second a connection may send; past it the node reads nothing more from the connection until the next second (nothing is dropped). 0 = unlimited.' },
   { key: 'max_message_size', type: { kind: 'bytes' }, default: 0, unit: 'bytes', settable: true, aliases: ['message_size_limit'], doc: 'Largest PUBLISH payload accepted; a client sending a larger one is disconnected. A packet announcing more than this + 128 KiB (topic, properties) is refused before its body is read (MQTT 5 clients are told this Maximum Packet Size in CONNACK). 0 = protocol maximum.' },
   { key: 'max_client_id_size', type: int(1, 65535), default: 23, settable: true, doc: 'Longest client id accepted; longer ones get CONNACK 2.' },
   { key: 'max_subscriptions_per_client', type: int(0), default: 0, settable: true, doc: 'Subscriptions per client; 0 = unlimited.' },

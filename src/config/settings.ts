@@ -56,6 +56,10 @@ export class Settings extends EventEmitter {
     if (fixed.length > 0) {
       throw new SettingError(`The following config keys are not settable: [${fixed.map(k => JSON.stringify(k)).join(',')}]`)
     }
+    const inert = Object.keys(changes).filter(k => findKey(k)?.applied === false)
+    if (inert.length > 0) {
+      throw new SettingError(`${inert.join(', ')}: no effect in vmq-ts yet; not changed`)
+    }
     const parsed: Array<[KeyDef, Value]> = []
     for (const [key, raw] of Object.entries(changes)) {
       const def = this.definition(key)

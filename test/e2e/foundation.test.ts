@@ -149,6 +149,15 @@ describe('a single node on the anonymous test config', () => {
     const bad = await node.admin(['set', 'max_client_id_size=lots'])
     assert.equal(bad.code, 1)
     assert.match(bad.stderr, /max_client_id_size: expected an integer/)
+    const inert = await node.admin(['set', 'coordinate_registrations=off'])
+    assert.equal(inert.code, 1)
+    assert.equal(inert.stderr.trim(), 'coordinate_registrations: no effect in vmq-ts yet; not changed')
+  })
+
+  it('describe says when a key has no effect', async () => {
+    const d = await vmq(['describe', 'coordinate_registrations', '--format=json'])
+    assert.equal(d.code, 0, d.stderr)
+    assert.match(JSON.parse(d.stdout).table[0].description, / No effect in vmq-ts yet: the value is accepted and not used\.$/)
   })
 
   it('set max_client_id_size applies to the next CONNECT', async () => {

@@ -1,4 +1,4 @@
-// PUBLISH policy: max_message_size, `$` topics, waiting for the members'
+// PUBLISH policy: max_message_rate, max_message_size, `$` topics, waiting for the members'
 // subscription tables, the netsplit rule, the auth chain, and what must be
 // durable before aedes acknowledges (journal, retained on every member).
 import type { AedesOptions, Client } from 'aedes'
@@ -6,6 +6,7 @@ import { getMeta } from '../client-meta.js'
 import type { PublishProperties } from '../../cluster/properties.js'
 import { acknowledgeSkipped, skipPublish } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
+import { rateOf } from './publish-rate.js'
 
 /** MQTT 5 DISCONNECT reason: packet too large */
 const PACKET_TOO_LARGE = 0x95
@@ -37,6 +38,8 @@ export function acceptance (f: { qos: number, retain: boolean, hasPeers: boolean
 
 /** QoS 1/2 PUBLISHes that already waited for the peers' subscription tables */
 const waitedForTables = new WeakSet<object>()
+/** PUBLISHes that already waited for their slot under max_message_rate */
+const throttled = new WeakSet<object>()
 
 type PublishHook = Required<AedesOptions>['authorizePublish']
 
@@ -46,6 +49,15 @@ export function publishPolicy (ctx: HookContext): PublishHook {
     if (client === null || meta === undefined) {
       callback(null)
       return
+    }
+    if (!throttled.has(packet)) {
+      const rate = rateOf(client)
+      const wait = rate.delay(ctx.settings.number('max_message_rate'), Date.now())
+      if (wait > 0) {
+        throttled.add(packet)
+        rate.hold(wait, () => { if (!client.closed) authorizePublish(client, packet, callback) })
+        return
+      }
     }
     // counted once: a QoS 1/2 PUBLISH comes back here after waiting for the peers' tables
     if (!waitedForTables.has(packet)) {

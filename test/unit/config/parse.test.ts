@@ -115,6 +115,13 @@ test('VerneMQ-only keys are accepted with a warning', () => {
   assert.match(config.warnings[0], /erlang.async_threads is a VerneMQ setting vmq-ts does not use; ignored/)
 })
 
+test('a key or listener option without effect is accepted with one warning naming file, line and key', () => {
+  const config = loadConfig({ file: confFile('coordinate_registrations = on\nlistener.tcp.default.nr_of_acceptors = 5\nretry_interval = 5\n') })
+  assert.equal(config.warnings.length, 2)
+  assert.match(config.warnings[0], /:1: coordinate_registrations has no effect in vmq-ts yet; the value is accepted and not used$/)
+  assert.match(config.warnings[1], /:2: listener.tcp.default.nr_of_acceptors has no effect in vmq-ts yet; the value is accepted and not used$/)
+})
+
 test('DOCKER_VERNEMQ_* variables map to keys and override the file', () => {
   assert.deepEqual(envEntries({ DOCKER_VERNEMQ_ALLOW_ANONYMOUS: 'on' }).map(e => [e.key, e.value]), [['allow_anonymous', 'on']])
   assert.deepEqual(envEntries({ DOCKER_VERNEMQ_LOG__CONSOLE__LEVEL: 'debug' }).map(e => [e.key, e.value]), [['log.console.level', 'debug']])

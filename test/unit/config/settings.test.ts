@@ -38,3 +38,10 @@ test('a misspelled key does not compile (and throws if forced)', () => {
   // @ts-expect-error 'max_inflight_mesages' is not a key of the schema
   assert.throws(() => settings.number('max_inflight_mesages'), { message: 'no such setting: max_inflight_mesages' })
 })
+
+test('set of a key without effect is refused, naming it, and changes nothing', () => {
+  const settings = defaults()
+  assert.throws(() => settings.set({ retry_interval: '5', coordinate_registrations: 'off' }), { message: 'coordinate_registrations: no effect in vmq-ts yet; not changed' })
+  assert.equal(settings.number('retry_interval'), 20)
+  assert.equal(settings.flag('coordinate_registrations'), true)
+})
