@@ -391,8 +391,10 @@ export class BrokerNode {
       .then(() => { if (this.stopping === undefined) this.replayJournal(store, broker) })
     // a clean session that dropped in the middle of a QoS 2 exchange leaves nothing behind
     broker.on('clientDisconnect', client => { if (client.clean) store.cleanIncoming(client.id).catch(() => {}) })
-    const unwatch = this.settings.watch(['max_offline_messages', 'topic_alias_max_broker', 'max_message_size'], key => {
+    store.setLifo(this.settings.string('queue_type') === 'lifo')
+    const unwatch = this.settings.watch(['max_offline_messages', 'queue_type', 'topic_alias_max_broker', 'max_message_size'], key => {
       if (key === 'max_offline_messages') store.setMaxOfflineMessages(this.settings.number(key))
+      if (key === 'queue_type') store.setLifo(this.settings.string(key) === 'lifo')
       if (key === 'topic_alias_max_broker') setTopicAliasMaximum(broker, this.settings.number(key))
       if (key === 'max_message_size') setMaximumPacketSize(broker, maximumPacketSize(this.settings.number(key)))
     })

@@ -45,7 +45,7 @@ const KEY_TABLE = [
   { key: 'coordinate_registrations', type: flag, default: true, settable: true, doc: 'Serialize registrations of one client id across the cluster.', applied: false },
   { key: 'allow_multiple_sessions', type: flag, default: false, doc: 'Several connections with one client id share its messages on this node instead of taking each other over (see queue_deliver_mode).' },
   { key: 'queue_deliver_mode', type: oneOf('fanout', 'balance'), default: 'fanout', doc: 'With allow_multiple_sessions: fanout = every session gets each message, balance = one of them in turn.' },
-  { key: 'queue_type', type: oneOf('fifo', 'lifo'), default: 'fifo', settable: true, doc: 'Which end of a full queue is dropped: fifo drops the new message, lifo the oldest.' },
+  { key: 'queue_type', type: oneOf('fifo', 'lifo'), default: 'fifo', settable: true, doc: 'Which end of a full queue is dropped, online (max_online_messages) and offline (max_offline_messages): fifo drops the new message, lifo the oldest.' },
   { key: 'retry_interval', type: int(1), default: 20, unit: 's', settable: true, doc: 'Resend an unacknowledged QoS 1/2 message after this many seconds.' },
   { key: 'max_inflight_messages', type: int(0), default: 20, settable: true, doc: 'Unacknowledged outgoing QoS 1/2 messages per session; 0 = unlimited.' },
   { key: 'max_online_messages', type: int(-1), default: 1000, settable: true, doc: 'Messages queued for an online session beyond the inflight window; -1 = unlimited.' },

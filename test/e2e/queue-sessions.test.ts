@@ -32,6 +32,24 @@ describe('persistent sessions (max_offline_messages = 3)', () => {
     await endAll(pub)
   })
 
+  it('queue_type = lifo (set at runtime): a full offline queue drops its oldest message, so the newest 3 are delivered', async () => {
+    const first = await connect(node.mqttUrl, { clientId: 'offline-lifo', clean: false })
+    await first.subscribeAsync('lifo/t', { qos: 2 })
+    await first.endAsync()
+    const set = await node.admin(['set', 'queue_type=lifo'])
+    assert.equal(set.code, 0, set.stderr)
+    const pub = await connect(node.mqttUrl)
+    for (const payload of ['m0', 'm1', 'm2', 'm3', 'm4']) await pub.publishAsync('lifo/t', payload, { qos: 2 })
+    const { raw, connack } = await rawConnect(node, 'offline-lifo', { clean: false })
+    assert.equal(connack.sessionPresent, true)
+    await raw.waitCount('publish', 3)
+    await pause(QUIET_MS)
+    assert.deepEqual(publishes(raw).map(p => p.payload.toString()), ['m2', 'm3', 'm4'])
+    raw.close()
+    await node.admin(['set', 'queue_type=fifo'])
+    await endAll(pub)
+  })
+
   it('resends what was unacknowledged at disconnect with DUP and the same packet id, then the rest', async () => {
     const raw = await rawSubscriber(node, 'resume1', 'resume/t', 1, { clean: false })
     const pub = await connect(node.mqttUrl)

@@ -118,6 +118,7 @@ export class LevelPersistence implements DurableStore {
   readonly #db: Db
   readonly #batcher: WriteBatcher
   #maxOffline: number
+  #lifo = false
   readonly #log: (level: StoreLogLevel, msg: string) => void
   #broker: BrokerLike | undefined
   #closed = false
@@ -263,6 +264,11 @@ export class LevelPersistence implements DurableStore {
     this.#maxOffline = limit
   }
 
+  /** queue_type: lifo makes a full offline queue drop its oldest message instead of the new one. */
+  setLifo (lifo: boolean): void {
+    this.#lifo = lifo
+  }
+
   // ---- aedes persistence interface ----
 
   get broker (): BrokerLike | undefined {
@@ -394,7 +400,7 @@ export class LevelPersistence implements DurableStore {
     const value = encodeQueued(queuedCopy(packet))
     const queued: Array<{ clientId: string, ref: QueuedRef }> = []
     for (const sub of subs) {
-      const ref = this.#enqueue(sub.clientId, packet)
+      const ref = this.#enqueue(sub.clientId, packet, ops)
       if (ref === undefined) continue
       queued.push({ clientId: sub.clientId, ref })
       ops.push({ type: 'put', key: outgoingKey(sub.clientId, ref.seq), value })
@@ -683,11 +689,18 @@ export class LevelPersistence implements DurableStore {
     return [...ids].map(id => ({ type: 'del', key: incomingKey(clientId, id) }))
   }
 
-  /** Indexes one queued copy, or returns undefined when max_offline_messages drops it. */
-  #enqueue (clientId: string, packet: PacketLike): QueuedRef | undefined {
+  /**
+   * Indexes one queued copy, or returns undefined when max_offline_messages
+   * drops it; with queue_type = lifo the oldest copy is dropped instead (its
+   * delete joins `ops`).
+   */
+  #enqueue (clientId: string, packet: PacketLike, ops: WriteOp[]): QueuedRef | undefined {
     if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
       this.#offlineDropped++
-      return undefined
+      const oldest = this.#lifo && this.#maxOffline > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
+      if (oldest === undefined) return undefined
+      this.#unqueue(clientId, oldest)
+      ops.push({ type: 'del', key: outgoingKey(clientId, oldest.seq) })
     }
     return this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
   }
