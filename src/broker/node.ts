@@ -56,6 +56,7 @@ import { withoutWillDelay } from './will-publish.js'
 import { hostOf, mqttEndpoints } from './server-reference.js'
 import { setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
 import { InvalidRequest } from '../errors.js'
+import { addEnvUsers, envUsers, envUsersProblem } from '../passwd/env-users.js'
 
 /** MQTT 5 DISCONNECT reason: the client was silent for 1.5 x its keep alive */
 const KEEP_ALIVE_TIMEOUT = 0x8d
@@ -179,6 +180,7 @@ export class BrokerNode {
 
   private async open (): Promise<void> {
     for (const warning of this.config.warnings) this.log.warn(warning)
+    await this.addEnvironmentUsers()
     await this.plugins.startConfigured()
     this.warnAboutOpenAccess()
     await this.instance('')
@@ -205,6 +207,21 @@ export class BrokerNode {
       await this.listeners.start(config)
     }
     this.log.info({ node: this.name, config: this.config.source }, 'node started')
+  }
+
+  /** DOCKER_VERNEMQ_USER_<NAME>=<password>: users added to the password file before it is read. */
+  private async addEnvironmentUsers (): Promise<void> {
+    const users = envUsers(process.env)
+    if (users.length === 0) return
+    const problem = envUsersProblem(users)
+    if (problem !== undefined) throw new StartError(problem)
+    const file = this.settings.string('vmq_passwd.password_file')
+    try {
+      await addEnvUsers(file, users)
+    } catch (err) {
+      throw new StartError(`vmq_passwd.password_file = ${file}: cannot add the DOCKER_VERNEMQ_USER_* users: ${(err as Error).message}`)
+    }
+    this.log.info({ users: users.map(u => u.username), file }, 'users from DOCKER_VERNEMQ_USER_* variables added to the password file')
   }
 
   private warnAboutOpenAccess (): void {

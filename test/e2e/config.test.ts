@@ -39,6 +39,32 @@ describe('configuration of a node', () => {
     node.cleanup()
   })
 
+  it('DOCKER_VERNEMQ_USER_<NAME>=<password> adds the user <name> to the password file at start (created when missing), as VerneMQ\'s image does', async () => {
+    const dir = tempDir()
+    const passwd = join(dir, 'vmq.passwd')
+    const node = await startNode({
+      conf: ['allow_anonymous = off', 'plugins.vmq_acl = off', `vmq_passwd.password_file = ${passwd}`],
+      env: { DOCKER_VERNEMQ_USER_ALICE: 's3cret', DOCKER_VERNEMQ_USER_bob: 'other' }
+    })
+    try {
+      assert.deepEqual(readFileSync(passwd, 'utf8').split('\n').filter(l => l !== '').map(l => l.split(':')[0]), ['alice', 'bob'])
+      assert.equal(await connackCode(node.mqttUrl, { clientId: 'u1', username: 'alice', password: 's3cret' }), 0)
+      assert.equal(await connackCode(node.mqttUrl, { clientId: 'u2', username: 'bob', password: 'other' }), 0)
+      assert.equal(await connackCode(node.mqttUrl, { clientId: 'u3', username: 'alice', password: 'wrong' }), 4)
+      assert.doesNotMatch(node.stdout + node.stderr, /s3cret/, 'no password in the log')
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+
+  it('a DOCKER_VERNEMQ_USER_ variable with an empty password refuses the start, naming it', async () => {
+    const node = await startNode({ conf: OPEN_ACCESS, env: { DOCKER_VERNEMQ_USER_CAROL: '' }, noWait: true })
+    assert.equal(await node.waitExit(), 1)
+    assert.match(node.stderr, /DOCKER_VERNEMQ_USER_CAROL: the password is empty/)
+    node.cleanup()
+  })
+
   it('log.console = file writes text lines to log.console.file and nothing to stdout', async () => {
     const node = await startNode({ conf: ['log.console = file', 'allow_anonymous = on'] })
     const text = readFileSync(join(node.dir, 'console.log'), 'utf8')
