@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process'
 import { Writable } from 'node:stream'
 import pino, { type Logger, type StreamEntry, type DestinationStream } from 'pino'
 import type { Settings } from '../config/settings.js'
+import { LogFile } from './log-file.js'
 
 export type { Logger }
 
@@ -41,12 +42,18 @@ export function createLogger (settings: Settings): Logger {
   if (where === 'console' || where === 'both') {
     add(level, formatted(process.stdout, settings.string('log.console.console.format')))
   }
+  const files: LogFile[] = []
   if (where === 'file' || where === 'both') {
-    add(level, formatted(fileDestination(settings.string('log.console.file'), 'log.console.file'), settings.string('log.console.file.format')))
+    const file = logFile(settings, 'log.console')
+    files.push(file)
+    add(level, formatted(file, settings.string('log.console.file.format')))
   }
   if (settings.flag('log.error')) {
-    add('error', formatted(fileDestination(settings.string('log.error.file'), 'log.error.file'), 'text'))
+    const file = logFile(settings, 'log.error')
+    files.push(file)
+    add('error', formatted(file, 'text'))
   }
+  reopenOnHangup(files)
   if (settings.flag('log.syslog')) {
     add(pinoLevel(settings.string('log.syslog.level')), syslogStream(settings))
   }
@@ -54,13 +61,32 @@ export function createLogger (settings: Settings): Logger {
   return pino({ level: lowest, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.multistream(streams))
 }
 
-function fileDestination (path: string, key: string): DestinationStream {
+function logFile (settings: Settings, handler: 'log.console' | 'log.error'): LogFile {
+  const path = settings.string(`${handler}.file`)
   try {
     mkdirSync(dirname(path), { recursive: true })
-    return pino.destination({ dest: path, mkdir: true, sync: true })
+    return new LogFile(path, {
+      size: settings.number(`${handler}.rotation.size`),
+      keep: settings.number(`${handler}.rotation.keep`),
+      compress: settings.flag(`${handler}.rotation.compress_on_rotate`)
+    })
   } catch (err) {
-    throw new LogSetupError(`${key} = ${path}: cannot open the log file: ${(err as Error).message}`)
+    throw new LogSetupError(`${handler}.file = ${path}: cannot open the log file: ${(err as Error).message}`)
   }
+}
+
+let hangupFiles: LogFile[] = []
+
+/** logrotate moves the files, then sends SIGHUP: write to the paths again (one handler per process). */
+function reopenOnHangup (files: LogFile[]): void {
+  if (hangupFiles.length === 0 && files.length > 0) {
+    process.on('SIGHUP', () => {
+      for (const file of hangupFiles) {
+        try { file.reopen() } catch { /* the next write reports nothing either: a log must not stop the node */ }
+      }
+    })
+  }
+  hangupFiles = hangupFiles.concat(files)
 }
 
 /** Wraps a destination so that pino's JSON records are written as text lines when asked. */

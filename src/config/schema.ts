@@ -94,6 +94,12 @@ const KEY_TABLE = [
   { key: 'log.console.file.format', type: oneOf('text', 'json'), default: 'text', doc: 'Format of the log file.' },
   { key: 'log.error', type: flag, default: true, doc: 'Also write errors to log.error.file.' },
   { key: 'log.error.file', type: path, default: './log/error.log', doc: 'File that receives error and worse messages.' },
+  { key: 'log.console.rotation.size', type: { kind: 'integer_or_infinity', min: 1 }, default: Infinity, unit: 'bytes', doc: 'Rotate log.console.file past this size: it becomes <file>.0, older ones move up; infinity = never. The node also reopens its log files on SIGHUP (logrotate).' },
+  { key: 'log.console.rotation.keep', type: int(0), default: 5, doc: 'Rotated console log files kept; 0 = the file is emptied instead.' },
+  { key: 'log.console.rotation.compress_on_rotate', type: flag, default: false, doc: 'gzip a rotated console log file (<file>.0.gz).' },
+  { key: 'log.error.rotation.size', type: { kind: 'integer_or_infinity', min: 1 }, default: Infinity, unit: 'bytes', doc: 'Rotate log.error.file past this size; infinity = never.' },
+  { key: 'log.error.rotation.keep', type: int(0), default: 5, doc: 'Rotated error log files kept; 0 = the file is emptied instead.' },
+  { key: 'log.error.rotation.compress_on_rotate', type: flag, default: false, doc: 'gzip a rotated error log file.' },
   { key: 'log.syslog', type: flag, default: false, doc: 'Also log to the local syslog socket.' },
   { key: 'log.syslog.facility', type: oneOf('kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'), default: 'daemon', doc: 'Syslog facility.' },
   { key: 'log.syslog.ident', type: str, default: 'vernemq', aliases: ['log.syslog.app_name'], doc: 'Syslog identity (app name).' },
@@ -189,7 +195,7 @@ export function allKeyNames (): string[] {
 export const IGNORED_PREFIXES = [
   'erlang.', 'leveldb.', 'vmq_swc.', 'vmq_plumtree.', 'vmq_generic_msg_store.', 'vmq_webhooks.', 'vmq_bridge.',
   'vmq_bcrypt.', 'vmq_diversity.mysql.', 'vmq_diversity.postgres.', 'vmq_diversity.mongodb.', 'vmq_diversity.memcache.',
-  'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'log.crash', 'log.sasl', 'log.console.rotation', 'log.error.rotation',
+  'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'log.crash', 'log.sasl',
   'log.error.format', 'log.template', 'log.syslog.format', 'log.syslog.remote', 'http_module', 'accept_eula', 'outgoing_clustering_buffer_size',
   'max_drain_time', 'max_msgs_per_drain_step', 'min_apikey_length', 'max_apikey_expiry_days', 'platform_', 'systree_', 'graphite_'
 ]

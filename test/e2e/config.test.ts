@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connackCode } from './helpers/mqtt.js'
 import { OPEN_ACCESS, freePort, startNode, tempDir, vmq, waitFor } from './helpers/processes.js'
@@ -74,6 +74,27 @@ describe('configuration of a node', () => {
     assert.ok(existsSync(join(node.dir, 'error.log')))
     await node.stop()
     node.cleanup()
+  })
+
+  it('log.console.rotation.size/keep rotate the console log; SIGHUP makes the node write to a moved-away path again (logrotate)', async () => {
+    const node = await startNode({ conf: [...OPEN_ACCESS, 'log.console = file', 'log.console.level = debug', 'log.console.rotation.size = 2000', 'log.console.rotation.keep = 2'] })
+    const log = join(node.dir, 'console.log')
+    try {
+      for (let i = 0; i < 60 && !existsSync(`${log}.1`); i++) await connackCode(node.mqttUrl, { clientId: `rot-${i}` })
+      assert.equal(existsSync(`${log}.1`), true, 'two rotations happened')
+      assert.equal(existsSync(`${log}.2`), false, 'no more than keep = 2 rotated files')
+      for (const file of [log, `${log}.0`, `${log}.1`]) assert.ok(statSync(file).size <= 2000, `${file} within rotation.size`)
+      renameSync(log, `${log}.moved`)
+      node.proc.kill('SIGHUP')
+      await waitFor(async () => {
+        await connackCode(node.mqttUrl, { clientId: 'after-hup' })
+        return existsSync(log) && readFileSync(log, 'utf8').includes('client=after-hup')
+      }, 5000, 'a new console.log after SIGHUP')
+      assert.equal(node.exitCode, undefined, 'SIGHUP does not stop the node')
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
   })
 
   it('log.console.console.format = json writes JSON lines', async () => {

@@ -30,6 +30,8 @@ export class Primary {
 
   /** Binds, starts every worker, prints the summary; resolves when all are ready. */
   async start (): Promise<void> {
+    // logrotate signals the process it knows, the primary: the workers reopen their log files
+    process.on('SIGHUP', () => { for (const w of this.workers) w?.child.kill('SIGHUP') })
     for (const l of this.config.listeners.filter(l => MQTT_TYPES.includes(l.type))) await this.bind(l)
     const first = await this.spawn(0)
     this.discovery = first.clusterAddress
