@@ -24,6 +24,8 @@ import { listenerColumns, listenerRow } from './listeners/show.js'
 import { TlsConfigError } from './listeners/tls-context.js'
 import { describeAddress } from './listeners/types.js'
 import { StartError, type BrokerNode } from './node.js'
+import { metricsReset, metricsShow, nodeStatus } from './metrics-admin.js'
+import { traceClient } from './trace/admin.js'
 
 const DONE = { text: 'Done' }
 
@@ -129,7 +131,15 @@ export function adminService (node: BrokerNode): AdminHandlers {
     TlsClearPemCache: unary(async () => {
       node.listeners.reloadCertificates()
       return DONE
-    })
+    }),
+
+    MetricsShow: unary(async request => await metricsShow(node, request)),
+
+    MetricsReset: unary(async request => await metricsReset(node, request)),
+
+    NodeStatus: unary(async () => await nodeStatus(node)),
+
+    TraceClient: call => { traceClient(node, call) }
   }
 }
 

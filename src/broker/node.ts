@@ -42,6 +42,7 @@ import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
 import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring/http.js'
 import { monitoringSource } from './monitoring/source.js'
+import { Tracer } from './trace/tracer.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
@@ -111,6 +112,7 @@ export class BrokerNode {
   readonly cluster: Cluster
   /** drops, refusals, retries and expirations, for metrics */
   readonly counters = new BrokerCounters()
+  readonly tracer = new Tracer(() => this.name)
   readonly queueSettings: QueueSettings
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
@@ -253,8 +255,8 @@ export class BrokerNode {
         case 'ssl': return new TlsListener(config, ctx)
         case 'ws': return new WsListener(config, ctx)
         case 'wss': return new WssListener(config, ctx)
-        case 'http': return new HttpListener(config, ctx, this.monitoring ??= monitoringSource(this))
-        case 'https': return new HttpsListener(config, ctx, this.monitoring ??= monitoringSource(this))
+        case 'http': return new HttpListener(config, ctx, this.monitoringSource())
+        case 'https': return new HttpsListener(config, ctx, this.monitoringSource())
         default:
           throw new StartError(`listener.${config.type}.${config.name}: ${config.type} listeners are not supported yet`)
       }
@@ -270,6 +272,7 @@ export class BrokerNode {
     stream.once('close', () => { this.counters.socketClose++ })
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
+      this.tracer.watch(client)
       this.guard(client, info)
       trackSubscribePackets(client)
       amendConnack(client, (version, code) => { this.counters.connackSent(version, code) })
@@ -316,6 +319,11 @@ export class BrokerNode {
   }
 
   /** The aedes instance of a mountpoint, created on first use. */
+  /** What /metrics and `metrics show` read: one registry per node, built on first use. */
+  monitoringSource (): MonitoringSource {
+    return this.monitoring ??= monitoringSource(this)
+  }
+
   instance (mountpoint: string): Promise<Instance> {
     let instance = this.instances.get(mountpoint)
     if (instance === undefined) {
