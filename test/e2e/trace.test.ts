@@ -1,0 +1,145 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { waitMembers } from './helpers/cluster.js'
+import { connect, endAll } from './helpers/mqtt.js'
+import { OPEN_ACCESS, VMQ, freePort, startNode, vmq, waitFor, type TestNode } from './helpers/processes.js'
+
+/** A running `vmq trace client ...`: its output lines so far, and how it ended. */
+class Trace {
+  stdout = ''
+  stderr = ''
+  code: number | null | undefined = undefined
+  signal: NodeJS.Signals | null = null
+  private readonly proc: ChildProcess
+  private readonly exited: Promise<void>
+
+  constructor (node: TestNode, args: string[]) {
+    this.proc = spawn(process.execPath, [VMQ, 'trace', 'client', ...args, '--node', node.adminAddress], { stdio: ['ignore', 'pipe', 'pipe'] })
+    this.proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString() })
+    this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
+    this.exited = new Promise(resolve => this.proc.on('exit', (code, signal) => { this.code = code; this.signal = signal; resolve() }))
+  }
+
+  get lines (): string[] { return this.stdout.split('\n').filter(l => l !== '') }
+
+  async waitLine (match: string | RegExp, timeoutMs = 10000): Promise<string> {
+    let found: string | undefined
+    await waitFor(() => {
+      found = this.lines.find(l => typeof match === 'string' ? l === match : match.test(l))
+      if (found === undefined && this.code !== undefined) throw new Error(`trace exited ${String(this.code)}: ${this.stderr}${this.stdout}`)
+      return found !== undefined
+    }, timeoutMs, `trace line ${String(match)} (so far:\n${this.stdout}${this.stderr})`)
+    return found as string
+  }
+
+  async kill (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    if (this.code === undefined) this.proc.kill(signal)
+    await this.exited
+  }
+}
+
+describe('vmq-admin trace client on a 2-node cluster', () => {
+  let a: TestNode
+  let b: TestNode
+  const traces: Trace[] = []
+  const trace = (node: TestNode, args: string[]): Trace => {
+    const t = new Trace(node, args)
+    traces.push(t)
+    return t
+  }
+  before(async () => {
+    a = await startNode({ conf: OPEN_ACCESS })
+    b = await startNode({ conf: OPEN_ACCESS })
+    const join = await b.admin(['cluster', 'join', `discovery-node=${a.adminAddress}`])
+    assert.equal(join.code, 0, join.stderr)
+    await waitMembers(a, { [a.nodename]: true, [b.nodename]: true }, 10000)
+  })
+  after(async () => {
+    for (const t of traces) await t.kill()
+    await Promise.all([a.stop(), b.stop()])
+    a.cleanup()
+    b.cleanup()
+  })
+
+  it('asked of A, waits for the client, then shows its CONNECT, SUBSCRIBE, PUBLISH in and PUBLISH out on B; stops when the CLI is killed', async () => {
+    const t = trace(a, ['client-id=traced-1', '--rate-max=1000', '--rate-interval=1000'])
+    await t.waitLine('No sessions found for client "traced-1"; waiting for it to connect')
+    const client = await connect(b.mqttUrl, { clientId: 'traced-1', protocolVersion: 4, keepalive: 30 })
+    await client.subscribeAsync('tr/#', { qos: 1 })
+    const other = await connect(a.mqttUrl, { clientId: 'publisher-1' })
+    const delivered = new Promise(resolve => client.once('message', resolve))
+    await other.publishAsync('tr/x', 'hello \u001b[31m', { qos: 1 })
+    await delivered
+    await client.publishAsync('tr/own', 'mine', { qos: 0 })
+    const at = `${b.nodename} MQTT`
+    const cid = 'CID: "traced-1"'
+    await t.waitLine(`${at} RECV: ${cid} CONNECT(c: "traced-1", v: 4, u: undefined, cs: 1, ka: 30)`)
+    await t.waitLine(`${at} SEND: ${cid} CONNACK(sp: 0, rc: 0 success)`)
+    const subscribe = await t.waitLine(new RegExp(`^${esc(at)} RECV: ${esc(cid)} SUBSCRIBE\\(m(\\d+), q1 "tr/#"\\)$`))
+    const subId = /SUBSCRIBE\(m(\d+)/.exec(subscribe)?.[1] as string
+    await t.waitLine(`${at} SEND: ${cid} SUBACK(m${subId}, [1])`)
+    // the payload's ESC is shown as \u001b, never sent to the terminal as is
+    const out = await t.waitLine(new RegExp(`^${esc(at)} SEND: ${esc(cid)} PUBLISH\\(d0, q1, r0, m(\\d+), "tr/x"\\) payload: "hello \\\\u001b\\[31m"$`))
+    const outId = /, m(\d+), "tr\/x"/.exec(out)?.[1] as string
+    await t.waitLine(`${at} RECV: ${cid} PUBACK(m${outId})`)
+    await t.waitLine(`${at} RECV: ${cid} PUBLISH(d0, q0, r0, "tr/own") payload: "mine"`)
+    await t.waitLine(`${at} SEND: ${cid} PUBLISH(d0, q0, r0, "tr/own") payload: "mine"`)
+    assert.ok(!t.stdout.includes('publisher-1'), t.stdout)
+    assert.equal(t.stderr, '')
+
+    await t.kill('SIGKILL')
+    for (const node of [a, b]) await waitFor(() => node.stdout.includes('trace stopped client_id=traced-1'), 10000, `trace stopped on ${node.nodename}`)
+    // the nodes keep working: the client still gets messages, and is no longer traced
+    const again = new Promise(resolve => client.once('message', resolve))
+    await other.publishAsync('tr/y', 'after', { qos: 1 })
+    await again
+    await endAll(client, other)
+  })
+
+  it('a client already connected is named with its node; over --rate-max lines are counted, not shown', async () => {
+    const client = await connect(b.mqttUrl, { clientId: 'traced-2' })
+    const t = trace(b, ['client-id=traced-2', '--rate-max=2', '--rate-interval=60000'])
+    await t.waitLine(`Session found for client "traced-2" on ${b.nodename}`)
+    await client.subscribeAsync('rate/#', { qos: 0 })
+    for (let i = 0; i < 3; i++) await client.publishAsync('rate/t', String(i), { qos: 0 })
+    // SUBSCRIBE and SUBACK fit, 3 PUBLISH in and 3 out do not: counted at the end of the interval
+    await waitFor(() => t.lines.length >= 3, 10000, `3 lines (so far:\n${t.stdout})`)
+    assert.match(t.lines[1], /SUBSCRIBE\(m\d+, q0 "rate\/#"\)$/)
+    assert.match(t.lines[2], /SUBACK\(m\d+, \[0\]\)$/)
+    assert.equal(t.lines.length, 3, t.stdout)
+    await endAll(client)
+    await t.kill('SIGINT')
+    assert.deepEqual([t.code, t.stderr], [0, ''])
+  })
+
+  it('reports the suppressed lines when the interval ends', async () => {
+    const t = trace(a, ['client-id=traced-3', '--rate-max=1', '--rate-interval=1500'])
+    await t.waitLine('No sessions found for client "traced-3"; waiting for it to connect')
+    const client = await connect(a.mqttUrl, { clientId: 'traced-3' })
+    await client.publishAsync('x/y', 'z', { qos: 0 })
+    await client.endAsync() // with a DISCONNECT
+    // CONNECT shown; CONNACK, PUBLISH and DISCONNECT counted (all within 1.5 s of the CONNECT on a quiet run)
+    await t.waitLine(new RegExp(`^${esc(a.nodename)} MQTT RECV: CID: "traced-3" CONNECT\\(`))
+    const suppressed = await t.waitLine(new RegExp(`^${esc(a.nodename)} \\d+ trace lines suppressed: more than 1 per 1500 ms \\(--rate-max, --rate-interval\\)$`))
+    const shown = t.lines.filter(l => l.includes(' MQTT ')).length
+    assert.equal(shown + Number(suppressed.split(' ')[1]), 4, t.stdout)
+  })
+
+  it('bad input exits 1 with one line; an unreachable node exits 2', async () => {
+    const missing = await a.admin(['trace', 'client'])
+    assert.deepEqual([missing.code, missing.stdout, missing.stderr], [1, '', 'You have to provide a client-id (client-id=<id>)\n'])
+    const wrongArg = await a.admin(['trace', 'client', 'client=x'])
+    assert.deepEqual([wrongArg.code, wrongArg.stderr], [1, 'Invalid argument "client=x": expected client-id=<value>\n'])
+    const badRate = await a.admin(['trace', 'client', 'client-id=x', '--rate-max=0'])
+    assert.deepEqual([badRate.code, badRate.stderr.split('\n').length], [1, 2])
+    assert.match(badRate.stderr, /^Parsing --rate-max Expected an integer greater than or equal to 1 but received: 0/)
+    const port = await freePort()
+    const down = await vmq(['trace', 'client', 'client-id=x', '--node', `127.0.0.1:${port}`])
+    assert.deepEqual([down.code, down.stdout, down.stderr], [2, '', `Node '127.0.0.1:${port}' not responding\n`])
+  })
+})
+
+function esc (text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
