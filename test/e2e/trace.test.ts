@@ -7,8 +7,10 @@ import { OPEN_ACCESS, VMQ, freePort, startNode, vmq, waitFor, type TestNode } fr
 
 /** A running `vmq trace client ...`: its output lines so far, and how it ended. */
 class Trace {
-  stdout = ''
   stderr = ''
+  /** complete output lines, kept as they come (a flood test reads tens of thousands) */
+  readonly lines: string[] = []
+  private partial = ''
   code: number | null | undefined = undefined
   signal: NodeJS.Signals | null = null
   private readonly proc: ChildProcess
@@ -16,21 +18,36 @@ class Trace {
 
   constructor (node: TestNode, args: string[]) {
     this.proc = spawn(process.execPath, [VMQ, 'trace', 'client', ...args, '--node', node.adminAddress], { stdio: ['ignore', 'pipe', 'pipe'] })
-    this.proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString() })
+    this.proc.stdout?.setEncoding('utf8')
+    this.proc.stdout?.on('data', (d: string) => {
+      const parts = (this.partial + d).split('\n')
+      this.partial = parts.pop() as string
+      for (const line of parts) this.lines.push(line)
+    })
     this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
     this.exited = new Promise(resolve => this.proc.on('exit', (code, signal) => { this.code = code; this.signal = signal; resolve() }))
   }
 
-  get lines (): string[] { return this.stdout.split('\n').filter(l => l !== '') }
+  get stdout (): string { return this.lines.map(l => l + '\n').join('') + this.partial }
 
   async waitLine (match: string | RegExp, timeoutMs = 10000): Promise<string> {
     let found: string | undefined
+    let checked = 0
     await waitFor(() => {
-      found = this.lines.find(l => typeof match === 'string' ? l === match : match.test(l))
+      for (; found === undefined && checked < this.lines.length; checked++) {
+        const l = this.lines[checked]
+        if (typeof match === 'string' ? l === match : match.test(l)) found = l
+      }
       if (found === undefined && this.code !== undefined) throw new Error(`trace exited ${String(this.code)}: ${this.stderr}${this.stdout}`)
       return found !== undefined
-    }, timeoutMs, `trace line ${String(match)} (so far:\n${this.stdout}${this.stderr})`)
+    }, timeoutMs, `trace line ${String(match)} (so far: ${this.lines.length} lines, the first ones:\n${this.lines.slice(0, 20).join('\n')}${this.stderr})`)
     return found as string
+  }
+
+  /** Stops reading the CLI's output (its pipe fills, and with it the gRPC stream) until resume(). */
+  pause (): { resume: () => void } {
+    this.proc.stdout?.pause()
+    return { resume: () => { this.proc.stdout?.resume() } }
   }
 
   async kill (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -143,3 +160,47 @@ describe('vmq-admin trace client on a 2-node cluster', () => {
 function esc (text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
+
+describe('vmq-admin trace client that stops reading', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('never holds the node back: lines beyond the bounded queue are dropped and counted, every packet is either shown or counted', async () => {
+    const t = new Trace(node, ['client-id=flood-1', '--rate-max=1000000', '--rate-interval=1000', '--trunc-payload=100'])
+    try {
+      await t.waitLine('No sessions found for client "flood-1"; waiting for it to connect')
+      const client = await connect(node.mqttUrl, { clientId: 'flood-1' })
+      await client.subscribeAsync('flood/#', { qos: 0 })
+      await t.waitLine(/SUBACK\(m\d+, \[0\]\)$/)
+      const stalled = t.pause()
+      // 20000 publishes in and 20000 out, ~200 bytes of trace each: far more than the
+      // socket buffers and the node's queue of 1000 lines hold
+      const payload = 'p'.repeat(1000)
+      const received = new Promise<void>(resolve => {
+        let n = 0
+        client.on('message', () => { if (++n === 20000) resolve() })
+      })
+      const started = Date.now()
+      for (let i = 0; i < 20000; i++) client.publish('flood/t', payload, { qos: 0 })
+      await received
+      const floodMs = Date.now() - started
+      // the node still answers admin calls at once while the trace is stuck
+      const status = await node.admin(['node', 'status', '--format=json'])
+      assert.equal(status.code, 0, status.stderr)
+      await client.endAsync()
+      stalled.resume()
+      // the node reports the lines it dropped each time the stream drains again
+      const droppedLine = /^(\d+) trace lines dropped: the trace was read too slowly$/
+      await t.waitLine(droppedLine, 60000)
+      await t.waitLine(/MQTT RECV: CID: "flood-1" DISCONNECT\(\)$/, 60000)
+      const shown = t.lines.filter(l => l.includes(' MQTT ')).length
+      const dropped = t.lines.map(l => droppedLine.exec(l)?.[1]).filter(n => n !== undefined).reduce((sum, n) => sum + Number(n), 0)
+      assert.equal(shown + dropped, 2 + 2 + 40000 + 1, `${shown} shown, ${dropped} dropped`)
+      assert.ok(dropped > 0)
+      assert.ok(floodMs < 60000, `flood took ${floodMs} ms`)
+    } finally {
+      await t.kill()
+    }
+  })
+})

@@ -38,7 +38,8 @@ export default class TraceClient extends BaseCommand {
       clientId, mountpoint: flags.mountpoint, rateMax: flags['rate-max'], rateIntervalMs: flags['rate-interval'], truncPayload: flags['trunc-payload']
     }
     await followNode<object, TraceLine__Output>(resolveTarget(flags), 'TraceClient', request, line => {
-      process.stdout.write(escapeControls(line.text) + '\n')
+      if (process.stdout.write(escapeControls(line.text) + '\n')) return undefined
+      return new Promise<void>(resolve => process.stdout.once('drain', resolve))
     }, stop)
   }
 }
