@@ -71,13 +71,13 @@ export class Tracer {
       if (this.traces.size === 0) return
       const p = packet as mqttPacket.Packet
       const id = p.cmd === 'connect' ? p.clientId : publicClientId(client.id ?? '')
-      for (const trace of this.matching(client, id)) trace.packet('RECV', p)
+      for (const trace of this.matching(client, id)) safely(trace, () => { trace.packet('RECV', p) })
     })
     tapWrites(client, () => {
       if (this.traces.size === 0 || client.id === undefined || client.id === null) return undefined
       const traces = this.matching(client, publicClientId(client.id))
       if (traces.size === 0) return undefined
-      return chunk => { for (const trace of traces) trace.sent(client, chunk) }
+      return chunk => { for (const trace of traces) safely(trace, () => { trace.sent(client, chunk) }) }
     })
   }
 
@@ -108,6 +108,17 @@ export class Tracer {
 }
 
 const NONE: Set<Trace> = new Set()
+
+/** Tracing runs inside aedes' packet handling and the connection's writes: it must never throw there. */
+function safely (trace: Trace, work: () => void): void {
+  try {
+    work()
+  } catch (err) {
+    try {
+      trace.note(`(a packet could not be traced: ${(err as Error).message})`)
+    } catch {}
+  }
+}
 
 function traceKey (mountpoint: string, clientId: string): string {
   return `${mountpoint}\u0000${clientId}`
