@@ -1,9 +1,11 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { waitMembers } from './helpers/cluster.js'
-import { connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, VMQ, freePort, startNode, vmq, waitFor, type TestNode } from './helpers/processes.js'
+import { connackCode, connect, endAll, grantedCodes } from './helpers/mqtt.js'
+import { OPEN_ACCESS, VMQ, freePort, startNode, tempDir, vmq, waitFor, type TestNode } from './helpers/processes.js'
 
 /** A running `vmq trace client ...`: its output lines so far, and how it ended. */
 class Trace {
@@ -199,6 +201,39 @@ describe('vmq-admin trace client that stops reading', () => {
       assert.equal(shown + dropped, 2 + 2 + 40000 + 1, `${shown} shown, ${dropped} dropped`)
       assert.ok(dropped > 0)
       assert.ok(floodMs < 60000, `flood took ${floodMs} ms`)
+    } finally {
+      await t.kill()
+    }
+  })
+})
+
+describe('vmq-admin trace client shows authentication and authorization results', () => {
+  let node: TestNode
+  before(async () => {
+    const dir = tempDir()
+    const passwd = join(dir, 'vmq.passwd')
+    const acl = join(dir, 'vmq.acl')
+    const added = await vmq(['passwd', '-c', passwd, 'alice'], { input: 'right\nright\n' })
+    assert.equal(added.code, 0, added.stderr)
+    writeFileSync(acl, 'user alice\ntopic allowed/#\n')
+    node = await startNode({ conf: [`vmq_passwd.password_file = ${passwd}`, `vmq_acl.acl_file = ${acl}`] })
+  })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('a refused login in its CONNACK, a refused subscription in its SUBACK', async () => {
+    const t = new Trace(node, ['client-id=auth-1', '--rate-max=1000'])
+    try {
+      await t.waitLine('No sessions found for client "auth-1"; waiting for it to connect')
+      assert.equal(await connackCode(node.mqttUrl, { clientId: 'auth-1', username: 'alice', password: 'wrong' }), 4)
+      const at = `${node.nodename} MQTT`
+      await t.waitLine(`${at} SEND: CID: "auth-1" CONNACK(sp: 0, rc: 4 bad_username_or_password)`)
+      const client = await connect(node.mqttUrl, { clientId: 'auth-1', username: 'alice', password: 'right' })
+      await t.waitLine(`${at} SEND: CID: "auth-1" CONNACK(sp: 0, rc: 0 success)`)
+      assert.deepEqual(await grantedCodes(client, { 'allowed/x': { qos: 1 } }), [1])
+      assert.deepEqual(await grantedCodes(client, { 'secret/x': { qos: 1 } }), [128])
+      await t.waitLine(/SEND: CID: "auth-1" SUBACK\(m\d+, \[1\]\)$/)
+      await t.waitLine(/SEND: CID: "auth-1" SUBACK\(m\d+, \[0x80\]\)$/)
+      await endAll(client)
     } finally {
       await t.kill()
     }
