@@ -536,6 +536,7 @@ export class BrokerNode {
     await this.listeners.closeAll()
     for (const instance of instances) await instance.persistence.destroy().catch(() => {})
     await this.plugins.closeAll()
+    this.tracer.endAll()
     await this.rpc?.close()
     this.log.info({ node: this.name }, 'node stopped')
     this.log.flush()

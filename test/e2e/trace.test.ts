@@ -207,6 +207,25 @@ describe('vmq-admin trace client that stops reading', () => {
   })
 })
 
+describe('vmq-admin trace client when the node stops', () => {
+  it('the node says so, ends the trace and stops at once; the CLI exits 2', async () => {
+    const node = await startNode({ conf: OPEN_ACCESS })
+    try {
+      const t = new Trace(node, ['client-id=any'])
+      await t.waitLine('No sessions found for client "any"; waiting for it to connect')
+      const started = Date.now()
+      assert.equal(await node.stop(), 0)
+      assert.ok(Date.now() - started < 5000, `stop took ${Date.now() - started} ms`)
+      await t.waitLine(`${node.nodename} trace ended: the node is stopping`)
+      await waitFor(() => t.code !== undefined, 10000, 'the CLI to exit')
+      assert.deepEqual([t.code, t.stderr], [2, `Node '${node.adminAddress}' ended the call\n`])
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+})
+
 describe('vmq-admin trace client shows authentication and authorization results', () => {
   let node: TestNode
   before(async () => {

@@ -25,7 +25,7 @@ export function traceClient (node: BrokerNode, call: TraceCall): void {
   }
   const local = call.request.localOnly
   const output = new TraceOutput(call, !local)
-  const stops: Array<() => void> = [node.tracer.start(options, output)]
+  const stops: Array<() => void> = [node.tracer.start(options, output, () => { call.end() })]
   let stopped = false
   const stop = (): void => {
     if (stopped) return
@@ -36,6 +36,7 @@ export function traceClient (node: BrokerNode, call: TraceCall): void {
   }
   call.on('cancelled', stop)
   call.on('close', stop)
+  call.on('finish', stop)
   call.on('error', stop)
   node.log.info({ client_id: options.clientId, mountpoint: options.mountpoint }, 'trace started')
   const here = node.sessions.connections(options.mountpoint, options.clientId).length > 0

@@ -23,7 +23,9 @@ export function describePacket (packet: mqttPacket.Packet, truncPayload: number)
     }
     case 'publish': {
       const m = packet.messageId === undefined ? '' : `, m${packet.messageId}`
-      return `PUBLISH(d${flag(packet.dup)}, q${packet.qos}, r${flag(packet.retain)}${m}, ${quote(packet.topic)}) payload: ${payload(packet.payload, truncPayload)}`
+      // MQTT 5: a topic sent as an alias only is "" on the wire
+      const alias = packet.properties?.topicAlias === undefined ? '' : `, alias ${packet.properties.topicAlias}`
+      return `PUBLISH(d${flag(packet.dup)}, q${packet.qos}, r${flag(packet.retain)}${m}, ${quote(packet.topic)}${alias}) payload: ${payload(packet.payload, truncPayload)}`
     }
     case 'puback':
     case 'pubrec':

@@ -27,7 +27,7 @@ class Trace {
   /** decoders of what is written to each traced connection */
   readonly parsers = new WeakMap<Client, Parser>()
 
-  constructor (readonly options: TraceOptions, readonly output: TraceOutput, readonly nodeName: string) {
+  constructor (readonly options: TraceOptions, readonly output: TraceOutput, readonly nodeName: string, readonly end: () => void) {
     this.limit = new RateLimit(options.rateMax, options.rateIntervalMs, n => {
       output.write({ text: `${nodeName} ${n} trace lines suppressed: more than ${options.rateMax} per ${options.rateIntervalMs} ms (--rate-max, --rate-interval)` })
     })
@@ -81,9 +81,9 @@ export class Tracer {
     })
   }
 
-  /** Starts a trace; returns how to stop it. */
-  start (options: TraceOptions, output: TraceOutput): () => void {
-    const trace = new Trace(options, output, this.nodeName())
+  /** Starts a trace; returns how to stop it. `end` ends its call when the node stops. */
+  start (options: TraceOptions, output: TraceOutput, end: () => void): () => void {
+    const trace = new Trace(options, output, this.nodeName(), end)
     const key = traceKey(options.mountpoint, options.clientId)
     let set = this.traces.get(key)
     if (set === undefined) this.traces.set(key, set = new Set())
@@ -95,11 +95,14 @@ export class Tracer {
     }
   }
 
-  /** Traces running here (for the node's log and tests of the stop). */
-  get running (): number {
-    let n = 0
-    for (const set of this.traces.values()) n += set.size
-    return n
+  /** The node stops: every trace says so and ends its call (the RPC server closes next). */
+  endAll (): void {
+    for (const set of [...this.traces.values()]) {
+      for (const trace of [...set]) {
+        trace.note('trace ended: the node is stopping')
+        trace.end()
+      }
+    }
   }
 
   private matching (client: Client, clientId: string): Set<Trace> {

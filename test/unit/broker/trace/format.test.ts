@@ -21,6 +21,8 @@ describe('trace lines', () => {
   it('PUBLISH: flags, packet id, topic and the payload cut and escaped', () => {
     assert.equal(line({ cmd: 'publish', dup: false, qos: 1, retain: true, messageId: 7, topic: 'a/b', payload: Buffer.from('hi\u001b\u0085') }),
       'PUBLISH(d0, q1, r1, m7, "a/b") payload: "hi\\u001b\\u0085"')
+    assert.equal(line({ cmd: 'publish', qos: 0, retain: false, topic: '', payload: Buffer.from('x'), properties: { topicAlias: 3 } }),
+      'PUBLISH(d0, q0, r0, "", alias 3) payload: "x"')
     assert.equal(line({ cmd: 'publish', qos: 0, retain: false, topic: 't', payload: Buffer.from('abcdef') }, 3),
       'PUBLISH(d0, q0, r0, "t") payload: "abc" (6 bytes, first 3 shown)')
   })
