@@ -9,7 +9,6 @@ import type { MetricsRequest__Output } from '../rpc/generated/vmq/MetricsRequest
 import type { Table } from '../rpc/generated/vmq/Table.js'
 import type { TextReply } from '../rpc/generated/vmq/TextReply.js'
 import { toTable } from '../rpc/table.js'
-import type { MetricSeries } from './monitoring/metrics.js'
 import type { BrokerNode } from './node.js'
 
 /** This node's series, and unless asked by a peer those of every running member. */
@@ -58,8 +57,6 @@ export async function nodeStatus (node: BrokerNode): Promise<Table> {
   ]
   return toTable(['Status', 'Value'], rows.map(([Status, Value]) => ({ Status, Value })))
 }
-
-export type { MetricSeries }
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 

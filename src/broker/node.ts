@@ -272,6 +272,7 @@ export class BrokerNode {
     stream.once('close', () => { this.counters.socketClose++ })
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
+      // first: the trace taps the connection's writes beneath every later rewrite
       this.tracer.watch(client)
       this.guard(client, info)
       trackSubscribePackets(client)
@@ -318,12 +319,12 @@ export class BrokerNode {
     })
   }
 
-  /** The aedes instance of a mountpoint, created on first use. */
   /** What /metrics and `metrics show` read: one registry per node, built on first use. */
   monitoringSource (): MonitoringSource {
     return this.monitoring ??= monitoringSource(this)
   }
 
+  /** The aedes instance of a mountpoint, created on first use. */
   instance (mountpoint: string): Promise<Instance> {
     let instance = this.instances.get(mountpoint)
     if (instance === undefined) {
