@@ -21,7 +21,9 @@ import { runtimeListenerConfig } from './listeners/runtime.js'
 import { listenerColumns, listenerRow } from './listeners/show.js'
 import { describeAddress } from './listeners/types.js'
 import type { BrokerNode } from './node.js'
-import { nodeStatus } from './monitoring/node-status.js'
+import { statusEntry } from './monitoring/node-status.js'
+import { metricsReset, metricsShow, nodeStatus } from './metrics-admin.js'
+import { traceClient } from './trace/admin.js'
 
 const DONE = { text: 'Done' }
 
@@ -124,7 +126,15 @@ export function adminService (node: BrokerNode): AdminHandlers {
       return DONE
     }),
 
-    NodeStatus: unary(async () => await nodeStatus(node))
+    StatusEntry: unary(async () => await statusEntry(node)),
+
+    MetricsShow: unary(async request => await metricsShow(node, request)),
+
+    MetricsReset: unary(async request => await metricsReset(node, request)),
+
+    NodeStatus: unary(async () => await nodeStatus(node)),
+
+    TraceClient: call => { traceClient(node, call) }
   }
 }
 

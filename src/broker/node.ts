@@ -42,6 +42,7 @@ import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
 import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring/http.js'
 import { monitoringSource } from './monitoring/source.js'
+import { Tracer } from './trace/tracer.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
@@ -113,6 +114,7 @@ export class BrokerNode {
   readonly cluster: Cluster
   /** drops, refusals, retries and expirations, for metrics */
   readonly counters = new BrokerCounters()
+  readonly tracer = new Tracer(() => this.name)
   readonly queueSettings: QueueSettings
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
@@ -274,8 +276,8 @@ export class BrokerNode {
         case 'ssl': return new TlsListener(config, ctx)
         case 'ws': return new WsListener(config, ctx)
         case 'wss': return new WssListener(config, ctx)
-        case 'http': return new HttpListener(config, ctx, this.monitoring ??= monitoringSource(this))
-        case 'https': return new HttpsListener(config, ctx, this.monitoring ??= monitoringSource(this))
+        case 'http': return new HttpListener(config, ctx, this.monitoringSource())
+        case 'https': return new HttpsListener(config, ctx, this.monitoringSource())
         default:
           throw new StartError(`listener.${config.type}.${config.name}: ${config.type} listeners are not supported yet`)
       }
@@ -291,6 +293,8 @@ export class BrokerNode {
     stream.once('close', () => { this.counters.socketClose++ })
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
+      // first: the trace taps the connection's writes beneath every later rewrite
+      this.tracer.watch(client)
       this.guard(client, info)
       trackSubscribePackets(client)
       amendConnack(client, (version, code) => { this.counters.connackSent(version, code) })
@@ -334,6 +338,11 @@ export class BrokerNode {
         this.log.error({ client: c.id, peer, cmd, err: err instanceof Error ? err.stack : String(err) }, 'connection closed: handling its packet failed')
       }
     })
+  }
+
+  /** What /metrics and `metrics show` read: one registry per node, built on first use. */
+  monitoringSource (): MonitoringSource {
+    return this.monitoring ??= monitoringSource(this)
   }
 
   /** The aedes instance of a mountpoint, created on first use. */
@@ -552,6 +561,7 @@ export class BrokerNode {
     await this.listeners.closeAll()
     for (const instance of instances) await instance.persistence.destroy().catch(() => {})
     await this.plugins.closeAll()
+    this.tracer.endAll()
     await this.rpc?.close()
     this.log.info({ node: this.name }, 'node stopped')
     this.log.flush()

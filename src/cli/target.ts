@@ -135,3 +135,40 @@ export async function callNode<Req, Res> (target: Target, method: Parameters<Adm
     client.close()
   }
 }
+
+/**
+ * Follows a server-streaming call that has no end of its own (trace client):
+ * every reply in order until `stop` is called (then it resolves) or the node
+ * ends the call (then it fails with the usual line and exit code). While the
+ * promise `onReply` may return is pending, no more replies are read, so a slow
+ * reader slows the stream down (the node drops and counts what does not fit).
+ */
+export async function followNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req, onReply: (reply: Res) => Promise<void> | undefined, stop: Promise<void>): Promise<void> {
+  const client = new AdminClient(target.address, target.cookie, undefined, target.tls)
+  const call = client.open<Req, Res>(method, request)
+  let stopped = false
+  void stop.then(() => { stopped = true; call.cancel() })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      call.on('data', (reply: Res) => {
+        // a reply handled later (the terminal is slow): read no more until then
+        const later = onReply(reply)
+        if (later === undefined) return
+        call.pause()
+        void later.then(() => { call.resume() })
+      })
+      // a failed call ends with 'error'; one the node closed without failing, with status OK
+      call.on('status', (status: { code: number }) => {
+        if (status.code !== 0) return
+        if (stopped) resolve()
+        else reject(new CliError(`Node '${target.address}' ended the call`, EXIT_UNREACHABLE))
+      })
+      call.on('error', (err: Error & { code?: number, details?: string }) => {
+        if (stopped) { resolve(); return }
+        client.describe(err as Parameters<AdminClient['describe']>[0]).then(f => { reject(failure(f, target)) }, reject)
+      })
+    })
+  } finally {
+    client.close()
+  }
+}

@@ -52,6 +52,23 @@ export class AdminClient {
     }
   }
 
+  /**
+   * A server-streaming call without a deadline, that runs until the caller
+   * cancels it or the server ends it (trace client). Its errors are the raw
+   * gRPC ones; describe() turns them into the usual lines.
+   */
+  open<Req, Res> (method: keyof GeneratedAdminClient & string, request: Req): grpc.ClientReadableStream<Res> {
+    const metadata = new grpc.Metadata()
+    metadata.set(COOKIE_METADATA, this.cookie)
+    const fn = (this.client[method] as unknown as (req: Req, md: grpc.Metadata, opts: grpc.CallOptions) => grpc.ClientReadableStream<Res>).bind(this.client)
+    return fn(request, metadata, {})
+  }
+
+  /** The failure a gRPC error of this client's calls stands for. */
+  async describe (err: grpc.ServiceError): Promise<RpcFailure> {
+    return await this.failure(err)
+  }
+
   close (): void {
     this.client.close()
   }

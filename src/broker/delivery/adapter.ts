@@ -417,3 +417,27 @@ function parseAs (bytes: Buffer, cmd: string): mqttPacket.Packet | undefined {
   parser.parse(bytes)
   return got?.cmd === cmd ? got : undefined
 }
+
+// ---- Trace tap (src/broker/trace/). Relies on 12. above: every byte sent to a
+// connection after its CONNACK, and the CONNACK itself, goes through
+// client.conn.write.
+
+/**
+ * Shows every chunk written to the connection to the sink `observer()`
+ * returns (undefined, the usual case, costs one call), after whatever rewrites
+ * other code installs later (they wrap this one and restore it), so the sink
+ * sees the bytes as they go on the wire. Installed once, when the connection
+ * is accepted. The sink must not keep or modify the chunk.
+ */
+export function tapWrites (client: Client, observer: () => ((chunk: Buffer) => void) | undefined): void {
+  const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
+  const write = conn.write
+  conn.write = function tapped (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+    const sink = observer()
+    if (sink !== undefined) {
+      if (Buffer.isBuffer(chunk)) sink(chunk)
+      else if (typeof chunk === 'string') sink(Buffer.from(chunk, typeof rest[0] === 'string' ? rest[0] as BufferEncoding : 'utf8'))
+    }
+    return write.call(this, chunk, ...rest)
+  }
+}

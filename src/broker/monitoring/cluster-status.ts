@@ -5,15 +5,15 @@
 import { askPeers } from '../../cluster/fanout.js'
 import type { NodeStatus__Output } from '../../rpc/generated/vmq/NodeStatus.js'
 import type { BrokerNode } from '../node.js'
-import { nodeStatus } from './node-status.js'
+import { statusEntry } from './node-status.js'
 
 export type NodeEntry = Record<string, unknown>
 export type StatusJson = [Record<string, NodeEntry>]
 
 export async function clusterStatus (node: BrokerNode): Promise<StatusJson> {
   const [own, peers] = await Promise.all([
-    nodeStatus(node),
-    askPeers<Record<string, never>, NodeStatus__Output>(node.cluster, node.settings.string('distributed_cookie'), 'NodeStatus', {})
+    statusEntry(node),
+    askPeers<Record<string, never>, NodeStatus__Output>(node.cluster, node.settings.string('distributed_cookie'), 'StatusEntry', {})
   ])
   const entries: Record<string, NodeEntry> = { [node.name]: toJson(own as NodeStatus__Output) }
   const answered = new Map(peers.answers.map(a => [a.member, a.reply]))

@@ -45,9 +45,27 @@ const V5_REASON_CODES: Record<number, string> = {
   0x9C: 'use_another_server', 0x9D: 'server_moved', 0x9F: 'connection_rate_exceeded'
 }
 
+/** One series as `metrics show` prints it: name without the namespace, labels without `node`. */
+export interface MetricSeries {
+  name: string
+  type: 'counter' | 'gauge' | 'histogram'
+  help: string
+  labels: Record<string, string>
+  value: number
+}
+
+type Series = Array<[Record<string, string>, number]>
+
 export class NodeMetrics {
   private registry: Registry | undefined
   private builtFor = ''
+  /**
+   * The broker's counters as they were at the last `metrics reset`, by series:
+   * /metrics and `metrics show` report what was counted since (VerneMQ resets
+   * its counters in place; ours are read from fields other code increments).
+   */
+  private readonly baseline = new Map<string, number>()
+  private readonly resettable: Array<{ name: string, read: () => Promise<Series> }> = []
 
   constructor (private readonly source: MetricsSource) {}
 
@@ -55,6 +73,39 @@ export class NodeMetrics {
 
   async text (): Promise<string> {
     return await this.current().metrics()
+  }
+
+  /** Every series of the registry, the same values /metrics serves. */
+  async series (): Promise<MetricSeries[]> {
+    const ns = this.source.namespace()
+    const out: MetricSeries[] = []
+    for (const metric of await this.current().getMetricsAsJSON()) {
+      const type = String(metric.type)
+      if (type !== 'counter' && type !== 'gauge' && type !== 'histogram') continue
+      for (const v of metric.values) {
+        const { node: _node, ...labels } = v.labels as Record<string, string | number>
+        const name = (v as { metricName?: string }).metricName ?? metric.name
+        out.push({
+          name: name.startsWith(ns) ? name.slice(ns.length) : name,
+          type,
+          help: metric.help,
+          labels: Object.fromEntries(Object.entries(labels).map(([k, l]) => [k, String(l)])),
+          value: v.value
+        })
+      }
+    }
+    return out
+  }
+
+  /** Starts the broker's counters again from 0 (gauges and the process metrics are not counters of ours: unchanged). */
+  async resetCounters (): Promise<void> {
+    this.current()
+    const now = await Promise.all(this.resettable.map(async c => ({ name: c.name, series: await c.read() })))
+    for (const { name, series } of now) for (const [labels, value] of series) this.baseline.set(seriesKey(name, labels), value)
+  }
+
+  private sinceReset (name: string, labels: Record<string, string>, value: number): number {
+    return Math.max(0, value - (this.baseline.get(seriesKey(name, labels)) ?? 0))
   }
 
   /** The registry for the current prometheus_namespace (rebuilt when it changes). */
@@ -72,35 +123,38 @@ export class NodeMetrics {
     const registry = new Registry()
     registry.setDefaultLabels({ node: src.nodeName() })
     const registers = [registry]
-    const counter = (name: string, help: string, read: () => number | Promise<number>): void => {
+    this.resettable.length = 0
+    const metrics = this
+    /** A counter of the broker: its series read at scrape time, minus what they were at the last reset. */
+    const labelled = (name: string, help: string, labelNames: string[], read: () => Series | Promise<Series>): void => {
+      this.resettable.push({ name, read: async () => await read() })
       // eslint-disable-next-line no-new
-      new Counter({ name: ns + name, help, registers, async collect () { this.reset(); this.inc(await read()) } })
+      new Counter({
+        name: ns + name,
+        help,
+        labelNames,
+        registers,
+        async collect () {
+          const series = await read()
+          this.reset()
+          for (const [labels, value] of series) this.inc(labels, metrics.sinceReset(name, labels, value))
+        }
+      })
+    }
+    const counter = (name: string, help: string, read: () => number | Promise<number>): void => {
+      labelled(name, help, [], async () => [[{}, await read()]])
     }
     for (const [name, field, help] of FIELD_COUNTERS) counter(name, help, () => src.counters[field])
-    // eslint-disable-next-line no-new
-    new Counter({
-      name: ns + 'mqtt_publish_received',
-      help: 'PUBLISH packets received from clients.',
-      labelNames: ['mqtt_version'],
-      registers,
-      collect () {
-        this.reset()
-        this.inc({ mqtt_version: '4' }, src.counters.publishReceived4)
-        this.inc({ mqtt_version: '5' }, src.counters.publishReceived5)
-      }
-    })
-    // eslint-disable-next-line no-new
-    new Counter({
-      name: ns + 'mqtt_connack_sent',
-      help: 'CONNACK packets sent, by return code (MQTT 3.1.1) or reason code (MQTT 5).',
-      labelNames: ['mqtt_version', 'return_code', 'reason_code'],
-      registers,
-      collect () {
-        this.reset()
-        this.inc({ mqtt_version: '4', return_code: 'success' }, 0)
-        for (const [code, n] of src.counters.connacks[4]) this.inc({ mqtt_version: '4', return_code: V4_RETURN_CODES[code] ?? String(code) }, n)
-        for (const [code, n] of src.counters.connacks[5]) this.inc({ mqtt_version: '5', reason_code: V5_REASON_CODES[code] ?? String(code) }, n)
-      }
+    labelled('mqtt_publish_received', 'PUBLISH packets received from clients.', ['mqtt_version'], () => [
+      [{ mqtt_version: '4' }, src.counters.publishReceived4],
+      [{ mqtt_version: '5' }, src.counters.publishReceived5]
+    ])
+    labelled('mqtt_connack_sent', 'CONNACK packets sent, by return code (MQTT 3.1.1) or reason code (MQTT 5).', ['mqtt_version', 'return_code', 'reason_code'], () => {
+      const series: Series = []
+      if (!src.counters.connacks[4].has(0)) series.push([{ mqtt_version: '4', return_code: 'success' }, 0])
+      for (const [code, n] of src.counters.connacks[4]) series.push([{ mqtt_version: '4', return_code: V4_RETURN_CODES[code] ?? String(code) }, n])
+      for (const [code, n] of src.counters.connacks[5]) series.push([{ mqtt_version: '5', reason_code: V5_REASON_CODES[code] ?? String(code) }, n])
+      return series
     })
     counter('cluster_routed_dropped', 'Publishes routed to another member and dropped (member unreachable, too slow, or removed).', src.routedDropped)
     const gauge = (name: string, help: string, read: () => number | Promise<number>): void => {
@@ -118,4 +172,8 @@ export class NodeMetrics {
     collectDefaultMetrics({ register: registry, prefix: ns })
     return registry
   }
+}
+
+function seriesKey (name: string, labels: Record<string, string>): string {
+  return name + JSON.stringify(Object.entries(labels).sort())
 }

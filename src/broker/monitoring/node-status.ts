@@ -17,7 +17,7 @@ export function packageVersion (): string {
   return version
 }
 
-export async function nodeStatus (node: BrokerNode): Promise<NodeStatus> {
+export async function statusEntry (node: BrokerNode): Promise<NodeStatus> {
   const c = node.counters
   const totals = await storeTotals(node)
   const drop = c.onlineDropped + totals.offlineDropped
