@@ -18,7 +18,7 @@ import type { JoinReply__Output } from '../rpc/generated/vmq/JoinReply.js'
 import { parseNodeRef } from './address.js'
 import { HybridClock } from './clock.js'
 import { LocalInterest, RemoteInterest } from './interest.js'
-import { subscriptionMatches } from '../mqtt/topic.js'
+import { assignShares, peerRoute, type PeerView } from './routing.js'
 import { MemberStore, type MemberRecord } from './members.js'
 import { PeerLink } from './peer-link.js'
 import { propertiesToWire, type PublishProperties } from './properties.js'
@@ -428,6 +428,11 @@ export class Cluster {
     entry.at = now
   }
 
+  /** The members as the router sees them in one mountpoint. */
+  private * peerViews (mountpoint: string): Iterable<PeerView> {
+    for (const [name, link] of this.links) yield { name, up: link.up, interest: this.remote.get(name)?.get(mountpoint) }
+  }
+
   /** Whether a member's subscriptions match a topic (its publishes are routed there). */
   routesTo (mountpoint: string, topic: string): boolean {
     for (const byMountpoint of this.remote.values()) {
@@ -447,17 +452,15 @@ export class Cluster {
    */
   route (mountpoint: string, packet: RoutedPacket, localShares: readonly string[], confirmations: Array<Promise<void>>): ReadonlySet<string> {
     if (this.links.size === 0 && localShares.length === 0) return NONE
-    const assigned = this.assignShares(mountpoint, packet.topic, localShares)
+    const assigned = assignShares(packet.topic, localShares, this.host.name, this.peerViews(mountpoint), this.host.sharePolicy())
+    const publishDuringNetsplit = this.host.publishDuringNetsplit()
     // converted once, for the first peer that gets the message (null: not yet)
     let properties: Properties | undefined | null = null
     for (const [name, link] of this.links) {
-      // a link that went down since this message passed the netsplit check
-      // (authorizePublish): it waits for the link unless publishes during a
-      // netsplit are allowed (VerneMQ: they do not reach the other side)
-      const hold = !link.up && packet.qos > 0 && !this.host.publishDuringNetsplit()
-      if (!link.up && !hold) continue
       const shares = assigned.get(name)
-      if (shares === undefined && this.remote.get(name)?.get(mountpoint)?.matches(packet.topic) !== true) continue
+      const action = peerRoute({ name, up: link.up, interest: this.remote.get(name)?.get(mountpoint) }, packet.topic, packet.qos, shares, publishDuringNetsplit)
+      if (action === 'skip') continue
+      const hold = action === 'hold'
       if (properties === null) properties = propertiesToWire(packet, Date.now())
       const confirmed = link.route({
         mountpoint,
@@ -475,41 +478,6 @@ export class Cluster {
     }
     const mine = assigned.get(this.host.name)
     return mine === undefined ? NONE : new Set(mine)
-  }
-
-  /** node name -> the share filters it delivers this message to */
-  private assignShares (mountpoint: string, topic: string, localShares: readonly string[]): Map<string, string[]> {
-    const candidates = new Map<string, string[]>()
-    for (const share of localShares) if (subscriptionMatches(share, topic)) candidates.set(share, [this.host.name])
-    for (const [name, link] of this.links) {
-      const interest = this.remote.get(name)?.get(mountpoint)
-      if (!link.up || interest?.hasShares() !== true) continue
-      for (const share of interest.sharedMatches(topic)) {
-        const nodes = candidates.get(share)
-        if (nodes === undefined) candidates.set(share, [name])
-        else nodes.push(name)
-      }
-    }
-    const assigned = new Map<string, string[]>()
-    for (const [share, nodes] of candidates) {
-      const target = this.pickNode(nodes)
-      if (target === undefined) continue
-      const list = assigned.get(target)
-      if (list === undefined) assigned.set(target, [share])
-      else list.push(share)
-    }
-    return assigned
-  }
-
-  /** The node that delivers to a group, among those with members (local first in the list when it has some). */
-  private pickNode (nodes: string[]): string | undefined {
-    const hasLocal = nodes[0] === this.host.name
-    switch (this.host.sharePolicy()) {
-      case 'local_only': return hasLocal ? this.host.name : undefined
-      case 'random': return nodes[Math.floor(Math.random() * nodes.length)]
-      default: // prefer_local, prefer_online_before_local (every member we see is online)
-        return hasLocal ? this.host.name : nodes[Math.floor(Math.random() * nodes.length)]
-    }
   }
 
   // ---- retained messages ----
