@@ -1,13 +1,13 @@
 // What the CONNECT, PUBLISH and SUBSCRIBE policies of one mountpoint need from
 // the node, and the facts they share.
-import type { Client } from 'aedes'
+import type { Aedes, Client } from 'aedes'
 import type { Settings } from '../../config/settings.js'
 import type { AuthChain } from '../auth/chain.js'
 import type { ClientInfo } from '../auth/types.js'
 import { getMeta } from '../client-meta.js'
 import type { Logger } from '../log.js'
 import type { Cluster } from '../../cluster/cluster.js'
-import type { Instance } from '../node.js'
+import type { DurableStore } from '../store/durable-store.js'
 import type { PublishProperties } from '../../cluster/properties.js'
 import type { BrokerCounters } from '../counters.js'
 import type { Queues } from '../delivery/queues.js'
@@ -18,7 +18,8 @@ export interface HookContext {
   chain: AuthChain
   log: Logger
   cluster: Cluster
-  instance: (mountpoint: string) => Promise<Instance>
+  /** the aedes instance of a mountpoint and its store (a session taken over from another member lands there) */
+  instance: (mountpoint: string) => Promise<{ broker: Aedes, persistence: DurableStore }>
   /** the durable store of this aedes instance (journal of accepted messages) */
   store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void>, writeFailure: () => string | undefined }
   counters: BrokerCounters
