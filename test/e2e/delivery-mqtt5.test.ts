@@ -163,6 +163,14 @@ describe('PUBLISH to $ topics', () => {
     pub.close()
     sub.close()
   })
+
+  it('5: a client that sets Request Problem Information 0 gets the same refusal without the reason string (MQTT-3.1.2-29)', async () => {
+    const pub = await RawClient5.ready(node.mqttPort, 'dollarquiet5', { requestProblemInformation: false })
+    pub.send({ cmd: 'publish', topic: '$foo/z', payload: Buffer.from('three'), qos: 1, messageId: 23, retain: false, dup: false })
+    const puback = await pub.next('puback') as { messageId: number, reasonCode: number, properties?: { reasonString?: string } }
+    assert.deepEqual([puback.messageId, puback.reasonCode, puback.properties?.reasonString], [23, 0x87, undefined])
+    pub.close()
+  })
 })
 
 describe('MQTT 5 Maximum Packet Size of the receiver', () => {
