@@ -42,6 +42,7 @@ import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
 import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring/http.js'
 import { monitoringSource } from './monitoring/source.js'
+import { Systree } from './monitoring/systree.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
@@ -120,6 +121,8 @@ export class BrokerNode {
   private rpc: RpcServer | undefined
   /** what the HTTP listeners serve (/metrics, /health), made with the first one */
   private monitoring: MonitoringSource | undefined
+  /** the $SYS/<nodename>/... metrics */
+  private systree: Systree | undefined
   /** certificates of a vmqs cluster listener; undefined = plain vmq */
   private tls: ClusterTls | undefined
   private stopping: Promise<void> | undefined
@@ -203,7 +206,26 @@ export class BrokerNode {
       if (config.type === 'vmq' || config.type === 'vmqs') continue // served by the gRPC server
       await this.listeners.start(config)
     }
+    this.startSystree()
     this.log.info({ node: this.name, config: this.config.source }, 'node started')
+  }
+
+  /** $SYS metrics go out on the default mountpoint ("" as VerneMQ's systree_mountpoint). */
+  private startSystree (): void {
+    const metrics = (this.monitoring ??= monitoringSource(this)).metrics
+    this.systree = new Systree({
+      settings: this.settings,
+      log: this.log,
+      nodeName: () => this.name,
+      snapshot: async () => await metrics.snapshot(),
+      publish: async (topic, payload) => {
+        const { broker } = await this.instance('')
+        await new Promise<void>(resolve => {
+          broker.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as Parameters<Aedes['publish']>[0], () => { resolve() })
+        })
+      }
+    })
+    this.systree.start()
   }
 
   private warnAboutOpenAccess (): void {
@@ -379,6 +401,7 @@ export class BrokerNode {
       }
     }
     const broker = await Aedes.createBroker(options)
+    mq.sealInternal()
     queues.attach(broker)
     broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
@@ -513,6 +536,7 @@ export class BrokerNode {
   }
 
   private async close (): Promise<void> {
+    this.systree?.stop()
     this.cluster.close()
     // aedes closes its clients with DISCONNECT 0x8B (server shutting down) for
     // MQTT 5; the listeners stop accepting first and drop what is left after.

@@ -38,6 +38,15 @@ const NO_SHARES: readonly string[] = []
 
 export class ClusterMq {
   private readonly inner: MQEmitter
+  /**
+   * aedes' own listeners ($SYS/+/heartbeat, birth, new/clients), registered
+   * while the broker is created, before `sealInternal`. aedes' events under
+   * `$SYS/<its id>/` (client ids, other clients' subscriptions) reach only
+   * them: no client learns another client's id through $SYS.
+   */
+  private readonly internal: MQEmitter
+  private sealed = false
+  private readonly internalPrefix: string
   readonly shared: SharedGroups
   /** filled by forward, emptied at once: no allocation for messages no peer confirms */
   private readonly confirmations: Array<Promise<void>> = []
@@ -51,12 +60,21 @@ export class ClusterMq {
     concurrency = 100
   ) {
     this.inner = mqemitter({ concurrency, matchEmptyLevels: true })
+    this.internal = mqemitter({ concurrency, matchEmptyLevels: true })
+    this.internalPrefix = `$SYS/${localId}/`
     this.shared = new SharedGroups(this.inner)
   }
 
   get current (): number { return this.inner.current }
 
+  /** Every listener from now on is a client's subscription. */
+  sealInternal (): void { this.sealed = true }
+
   on (topic: string, listener: Listener, done?: () => void): this {
+    if (!this.sealed) {
+      this.internal.on(topic, listener, done)
+      return this
+    }
     const share = parseShare(topic)
     if (share !== undefined) {
       if (this.shared.add(topic, share, listener, done)) this.interest.add(topic)
@@ -68,6 +86,10 @@ export class ClusterMq {
   }
 
   removeListener (topic: string, listener: Listener, done?: () => void): void {
+    if (!this.sealed) {
+      this.internal.removeListener(topic, listener, done)
+      return
+    }
     if (parseShare(topic) !== undefined) {
       if (this.shared.remove(topic, listener, done)) this.interest.remove(topic)
       return
@@ -78,6 +100,11 @@ export class ClusterMq {
 
   emit (message: mqemitter.Message, callback?: (error?: Error) => void): void {
     const packet = message as unknown as RoutedPacket
+    if (packet.topic.startsWith('$SYS/')) {
+      // the rest under $SYS/ is ours ($SYS/<nodename>/... metrics), for clients
+      (packet.topic.startsWith(this.internalPrefix) ? this.internal : this.inner).emit(message, callback)
+      return
+    }
     if (packet.brokerId !== this.localId || isInternalTopic(packet.topic)) {
       this.inner.emit(message, callback)
       return
@@ -115,6 +142,6 @@ export class ClusterMq {
   }
 
   close (callback: () => void): void {
-    this.inner.close(callback)
+    this.internal.close(() => { this.inner.close(callback) })
   }
 }

@@ -45,9 +45,14 @@ const V5_REASON_CODES: Record<number, string> = {
   0x9C: 'use_another_server', 0x9D: 'server_moved', 0x9F: 'connection_rate_exceeded'
 }
 
+/** One metric of the node, its labelled series summed (as VerneMQ's `metrics show` aggregates them). */
+export interface MetricValue { name: string, type: string, value: number }
+
 export class NodeMetrics {
   private registry: Registry | undefined
   private builtFor = ''
+  /** full names of the node's own metrics (not Node.js process metrics) */
+  private own = new Set<string>()
 
   constructor (private readonly source: MetricsSource) {}
 
@@ -55,6 +60,22 @@ export class NodeMetrics {
 
   async text (): Promise<string> {
     return await this.current().metrics()
+  }
+
+  /**
+   * The node's own metrics (no Node.js process metrics), without namespace,
+   * read at the same moment from the same registry as /metrics.
+   */
+  async snapshot (): Promise<MetricValue[]> {
+    const namespace = this.source.namespace()
+    const registry = this.current()
+    const own = this.own
+    const all = await registry.getMetricsAsJSON()
+    return all.filter(m => own.has(m.name)).map(m => ({
+      name: m.name.slice(namespace.length),
+      type: String(m.type),
+      value: m.values.reduce((sum, v) => sum + v.value, 0)
+    }))
   }
 
   /** The registry for the current prometheus_namespace (rebuilt when it changes). */
@@ -72,9 +93,10 @@ export class NodeMetrics {
     const registry = new Registry()
     registry.setDefaultLabels({ node: src.nodeName() })
     const registers = [registry]
+    // read before reset: two collections at once (a scrape and the $SYS tick) must not add up
     const counter = (name: string, help: string, read: () => number | Promise<number>): void => {
       // eslint-disable-next-line no-new
-      new Counter({ name: ns + name, help, registers, async collect () { this.reset(); this.inc(await read()) } })
+      new Counter({ name: ns + name, help, registers, async collect () { const value = await read(); this.reset(); this.inc(value) } })
     }
     for (const [name, field, help] of FIELD_COUNTERS) counter(name, help, () => src.counters[field])
     // eslint-disable-next-line no-new
@@ -115,6 +137,7 @@ export class NodeMetrics {
     gauge('router_subscriptions', 'Subscriptions in the store.', async () => (await src.storeTotals()).subscriptions)
     gauge('sessions_online', 'Connected clients.', async () => (await src.storeTotals()).onlineSessions)
     gauge('sessions_offline', 'Persistent sessions without a connected client.', async () => (await src.storeTotals()).offlineSessions)
+    this.own = new Set(registry.getMetricsAsArray().map(m => (m as unknown as { name: string }).name))
     collectDefaultMetrics({ register: registry, prefix: ns })
     return registry
   }
