@@ -24,6 +24,7 @@ import { listenerColumns, listenerRow } from './listeners/show.js'
 import { TlsConfigError } from './listeners/tls-context.js'
 import { describeAddress } from './listeners/types.js'
 import { StartError, type BrokerNode } from './node.js'
+import { apiKeyAdmin } from './api-key-admin.js'
 
 const DONE = { text: 'Done' }
 
@@ -129,7 +130,9 @@ export function adminService (node: BrokerNode): AdminHandlers {
     TlsClearPemCache: unary(async () => {
       node.listeners.reloadCertificates()
       return DONE
-    })
+    }),
+
+    ...apiKeyAdmin(node)
   }
 }
 

@@ -43,6 +43,8 @@ import { BrokerCounters } from './counters.js'
 import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring/http.js'
 import { monitoringSource } from './monitoring/source.js'
 import { Systree } from './monitoring/systree.js'
+import { HttpRoutes } from './monitoring/routes.js'
+import { ApiKeyError, ApiKeys } from './api-keys.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
@@ -113,6 +115,10 @@ export class BrokerNode {
   /** drops, refusals, retries and expirations, for metrics */
   readonly counters = new BrokerCounters()
   readonly queueSettings: QueueSettings
+  /** the paths the HTTP listeners serve; a module adds its own with `http.add` */
+  readonly http = new HttpRoutes()
+  /** `vmq-admin api-key` keys, checked by the HTTP modules in apikey mode */
+  readonly apiKeys: ApiKeys
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
   /** the instances that are up, by mountpoint */
@@ -139,6 +145,12 @@ export class BrokerNode {
     this.queueSettings = new QueueSettings(this.settings)
     this.plugins = new Plugins(this.settings, this.log)
     this.chain = new AuthChain(() => this.plugins.running())
+    try {
+      this.apiKeys = new ApiKeys(this.settings.string('persistent_dir'))
+    } catch (err) {
+      if (err instanceof ApiKeyError) throw new StartError(err.message)
+      throw err
+    }
     this.clusterHost = {
       name: this.name,
       log: this.log,
@@ -184,6 +196,7 @@ export class BrokerNode {
     await this.plugins.startConfigured()
     this.warnAboutOpenAccess()
     await this.instance('')
+    this.monitoring = monitoringSource(this)
     const clustering = this.clusteringListener()
     this.tls = this.readClusterTls(clustering)
     for (const option of unappliedOptions(clustering)) {
