@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { waitMembers } from './helpers/cluster.js'
-import { OPEN_ACCESS, freePort, startNode, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, freePort, restartNode, startNode, type TestNode } from './helpers/processes.js'
 
 interface Reply { status: number, headers: Headers, body: string }
 
@@ -119,21 +119,11 @@ describe('API keys and HTTP module auth', () => {
     assert.equal(statSync(file).mode & 0o777, 0o600)
     assert.ok(readFileSync(file, 'utf8').includes('restart-key-01'))
     await node.stop()
-    node = await restart(node)
+    node = await restartNode(node)
     assert.equal((await get(port, '/metrics', { 'x-api-key': 'restart-key-01' })).status, 200)
     await assertRefused(port, '/metrics')
   })
 })
-
-/** Starts a node again on the same directory and ports. */
-async function restart (old: TestNode): Promise<TestNode> {
-  const { spawn } = await import('node:child_process')
-  const { TestNode: Node, VMQ } = await import('./helpers/processes.js')
-  const proc = spawn(process.execPath, [VMQ, 'start', '-c', old.confFile], { cwd: old.dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  const node = new Node(proc, old.dir, old.confFile, old.mqttPort, old.wsPort, old.adminPort, old.nodename)
-  await node.waitReady()
-  return node
-}
 
 describe('API keys in a cluster', () => {
   it('a key created on one member works on the other; delete reaches both; a member that is down is named', async () => {
@@ -163,6 +153,30 @@ describe('API keys in a cluster', () => {
       await n1.stop()
       n1.cleanup()
       n2.cleanup()
+    }
+  })
+})
+
+describe('max_apikey_expiry_days', () => {
+  it('with max_apikey_expiry_days = 10 a key needs an expiry date within 10 days', async () => {
+    const node = await startNode({ conf: [...OPEN_ACCESS, 'max_apikey_expiry_days = 10'] })
+    const inDays = (days: number): string => {
+      const d = new Date(Date.now() + days * 86_400_000)
+      const pad = (n: number): string => String(n).padStart(2, '0')
+      return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+    }
+    try {
+      const refusal = 'Invalid expiry date: keys must expire within 10 days (max_apikey_expiry_days)\n'
+      const never = await node.admin(['api-key', 'create'])
+      assert.deepEqual([never.code, never.stdout, never.stderr], [1, '', refusal])
+      const late = await node.admin(['api-key', 'add', 'key=late-key', `expires=${inDays(11)}`])
+      assert.deepEqual([late.code, late.stderr], [1, refusal])
+      const ok = await node.admin(['api-key', 'create', `expires=${inDays(9)}`])
+      assert.equal(ok.code, 0, ok.stderr)
+      assert.deepEqual((await keysShown(node)).map(k => [k.Key, k.Scope]), [[ok.stdout.trim(), 'mgmt']])
+    } finally {
+      await node.stop()
+      node.cleanup()
     }
   })
 })
