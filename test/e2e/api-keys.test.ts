@@ -62,7 +62,11 @@ describe('API keys and HTTP module auth', () => {
     assert.equal(viaHeader.status, 200)
     assert.match(viaHeader.body, /^# HELP vernemq_/m)
     assert.equal((await get(port, '/metrics', basic(key))).status, 200)
-    // a module left at noauth stays open; unknown paths are 404 without a key
+    // other methods too; unknown paths are 404 without a key
+    const post = await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST', body: 'x', signal: AbortSignal.timeout(5000) })
+    assert.deepEqual([post.status, await post.text()], [401, 'Unauthorized\n'])
+    const postWithKey = await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST', body: 'x', headers: { 'x-api-key': key }, signal: AbortSignal.timeout(5000) })
+    assert.deepEqual([postWithKey.status, await postWithKey.text()], [405, 'POST not allowed\n'])
     assert.equal((await get(port, '/nope')).status, 404)
   })
 

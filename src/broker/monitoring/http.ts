@@ -38,16 +38,17 @@ export class HttpListener extends SocketListener {
 
   private handle (req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      reply(res, 405, 'text/plain', `${req.method ?? ''} not allowed\n`)
-      return
-    }
     const route = this.source.routes.find(path)
     if (route === undefined) {
       reply(res, 404, 'text/plain', `not found: ${path}\n`)
       return
     }
+    // the key first: a request without one learns nothing, not even the methods allowed
     if (!checkApiKey(req, res, route.module, this.source.authMode(route.module), this.source.apiKeys)) return
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply(res, 405, 'text/plain', `${req.method ?? ''} not allowed\n`)
+      return
+    }
     Promise.resolve().then(async () => { await route.handle(req, res) }).catch((err: Error) => {
       this.ctx.log.error({ path, err: err.message }, 'HTTP request failed')
       if (!res.headersSent) reply(res, 500, 'text/plain', `${path} failed\n`)
