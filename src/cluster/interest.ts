@@ -36,6 +36,9 @@ export class RemoteInterest {
   private readonly matcher = new QlobberTrue(MQTT_MATCHING)
   private readonly plain = new Set<string>()
   private readonly shares = new Set<string>()
+  /** the plain filters that may match a `$` topic ($SYS/...): first level not a wildcard (MQTT-4.7.2-1) */
+  private readonly dollarMatcher = new QlobberTrue(MQTT_MATCHING)
+  private dollarFilters = 0
 
   add (filter: string): void {
     if (filter.startsWith('$share/')) {
@@ -45,14 +48,24 @@ export class RemoteInterest {
     if (this.plain.has(filter)) return
     this.plain.add(filter)
     this.matcher.add(filter)
+    if (matchesDollar(filter)) {
+      this.dollarMatcher.add(filter)
+      this.dollarFilters++
+    }
   }
 
   remove (filter: string): void {
     if (this.shares.delete(filter)) return
-    if (this.plain.delete(filter)) this.matcher.remove(filter)
+    if (!this.plain.delete(filter)) return
+    this.matcher.remove(filter)
+    if (matchesDollar(filter)) {
+      this.dollarMatcher.remove(filter)
+      this.dollarFilters--
+    }
   }
 
   matches (topic: string): boolean {
+    if (topic.startsWith('$')) return this.dollarFilters > 0 && this.dollarMatcher.test(topic)
     return this.plain.size > 0 && this.matcher.test(topic)
   }
 
@@ -64,6 +77,10 @@ export class RemoteInterest {
   sharedMatches (topic: string): string[] {
     return [...this.shares].filter(f => topicMatches(matchable(f), topic))
   }
+}
+
+function matchesDollar (filter: string): boolean {
+  return !filter.startsWith('#') && !filter.startsWith('+')
 }
 
 /** `$share/<group>/<filter>` matches what <filter> matches. */

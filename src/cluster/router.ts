@@ -20,11 +20,6 @@ export interface RoutedPacket extends MessageExtras {
   brokerCounter: number
 }
 
-/** Topics aedes uses between its own instances; never routed between nodes. */
-export function isInternalTopic (topic: string): boolean {
-  return topic.startsWith('$SYS/')
-}
-
 /**
  * Sends a local publish to the peers that need it and decides, for every shared
  * group the topic matches anywhere, which node delivers it; returns the share
@@ -81,7 +76,7 @@ export class ClusterMq {
       return this
     }
     this.inner.on(topic, listener, done)
-    if (!isInternalTopic(topic)) this.interest.add(topic)
+    this.interest.add(topic)
     return this
   }
 
@@ -95,17 +90,17 @@ export class ClusterMq {
       return
     }
     this.inner.removeListener(topic, listener, done)
-    if (!isInternalTopic(topic)) this.interest.remove(topic)
+    this.interest.remove(topic)
   }
 
   emit (message: mqemitter.Message, callback?: (error?: Error) => void): void {
     const packet = message as unknown as RoutedPacket
-    if (packet.topic.startsWith('$SYS/')) {
-      // the rest under $SYS/ is ours ($SYS/<nodename>/... metrics), for clients
-      (packet.topic.startsWith(this.internalPrefix) ? this.internal : this.inner).emit(message, callback)
+    // aedes' own, never routed; the rest under $SYS/ ($SYS/<nodename>/... metrics) is routed like any topic
+    if (packet.topic.startsWith(this.internalPrefix)) {
+      this.internal.emit(message, callback)
       return
     }
-    if (packet.brokerId !== this.localId || isInternalTopic(packet.topic)) {
+    if (packet.brokerId !== this.localId) {
       this.inner.emit(message, callback)
       return
     }

@@ -74,7 +74,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'expire_retain_cache', type: int(0), default: 0, unit: 's', doc: 'Interval of the cleanup of expired retained messages; 0 = off.', applied: false },
   { key: 'mqtt_connect_timeout', type: int(1), default: 5000, unit: 'ms', settable: true, doc: 'Time a new connection has to send CONNECT.' },
   { key: 'cluster_ready_rpc_timeout', type: int(1), default: 10000, unit: 'ms', settable: true, doc: 'Timeout of the readiness check of a cluster member.', applied: false },
-  { key: 'systree_enabled', type: flag, default: true, settable: true, doc: 'Publish the node\'s metrics (the names of /metrics, without namespace, `_` becoming `/`: $SYS/<nodename>/mqtt/publish/received) every systree_interval, QoS 0, not retained, to subscribers on this node.' },
+  { key: 'systree_enabled', type: flag, default: true, settable: true, doc: 'Publish the node\'s metrics (the names of /metrics, without namespace, `_` becoming `/`: $SYS/<nodename>/mqtt/publish/received) every systree_interval, QoS 0, not retained, to subscribers on any member.' },
   { key: 'systree_interval', type: int(0), default: 20000, unit: 'ms', settable: true, doc: 'Interval of the $SYS metrics; 0 = none published.' },
   { key: 'graphite_enabled', type: flag, default: false, settable: true, doc: 'Send metrics to Graphite.', applied: false },
   { key: 'graphite_host', type: str, default: 'localhost', settable: true, doc: 'Graphite host.', applied: false },

@@ -1,5 +1,6 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { waitMembers } from './helpers/cluster.js'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { OPEN_ACCESS, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import type { MqttClient } from 'mqtt'
@@ -109,5 +110,36 @@ describe('$SYS tree', () => {
     assert.equal(shown.code, 0, shown.stderr)
     assert.doesNotMatch(node.stdout, /systree_\w+ .*no effect/)
     await endAll(a, c)
+  })
+})
+
+describe('$SYS tree in a cluster', () => {
+  it('a $SYS/# subscriber on one member gets every member\'s metrics and no client id of either', async () => {
+    const conf = [...OPEN_ACCESS, 'systree_interval = 300']
+    const n1 = await startNode({ conf })
+    const n2 = await startNode({ conf: [...conf, `discovery_node = ${n1.adminAddress}`] })
+    const clients: MqttClient[] = []
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)
+      const watcher = await connect(n1.mqttUrl, { clientId: 'sys-watch-1' })
+      clients.push(watcher)
+      await watcher.subscribeAsync('$SYS/#')
+      const got = collect(watcher)
+      for (const [i, node] of [n1, n2].entries()) {
+        const c = await connect(node.mqttUrl, { clientId: `${SECRET}-${i}`, protocolVersion: 5 })
+        clients.push(c)
+        await c.subscribeAsync(`priv/${i}`)
+      }
+      await waitFor(() => ticks(got, n2.nodename).length >= 3 && ticks(got, n1.nodename).length >= 3, 20000, 'three ticks of each member')
+      assert.deepEqual(got.filter(r => r.topic.includes(SECRET) || r.payload.includes(SECRET)), [])
+      const names = new Set(got.map(r => r.topic.split('/')[1]))
+      assert.deepEqual([...names].sort(), [n1.nodename, n2.nodename].sort())
+    } finally {
+      await endAll(...clients)
+      await n2.stop()
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+    }
   })
 })

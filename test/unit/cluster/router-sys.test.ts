@@ -22,3 +22,16 @@ test('$SYS/<aedes id>/... goes to the listeners aedes registered before sealInte
   assert.deepEqual(internal, ['$SYS/n@h#1/new/clients'])
   assert.deepEqual(clients, ['$SYS/n@h/socket/open'])
 })
+
+test('a peer\'s filters match $SYS topics only when their first level is not a wildcard', async () => {
+  const { RemoteInterest } = await import('../../../src/cluster/interest.js')
+  const peer = new RemoteInterest()
+  peer.add('#')
+  peer.add('+/x')
+  assert.equal(peer.matches('$SYS/n@h/socket/open'), false)
+  assert.equal(peer.matches('a/b'), true)
+  peer.add('$SYS/#')
+  assert.equal(peer.matches('$SYS/n@h/socket/open'), true)
+  peer.remove('$SYS/#')
+  assert.equal(peer.matches('$SYS/n@h/socket/open'), false)
+})
