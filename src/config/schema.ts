@@ -154,6 +154,9 @@ export const LISTENER_OPTIONS: readonly KeyDef[] = [
   { key: 'require_certificate', type: flag, default: false, doc: 'Refuse clients without a certificate signed by cafile.' },
   { key: 'use_identity_as_username', type: flag, default: false, doc: 'The client certificate CN becomes the username; other auth plugins are skipped.' },
   { key: 'tls_handshake_timeout', type: int(1), default: 5000, unit: 'ms', doc: 'Time a TLS handshake may take.' },
+  { key: 'http_module.vmq_metrics_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_metrics_http.auth.mode for this listener (listener.http.NAME.http_module...).' },
+  { key: 'http_module.vmq_health_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_health_http.auth.mode for this listener.' },
+  { key: 'http_module.vmq_status_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_status_http.auth.mode for this listener.' },
   { key: 'max_ws_frame_size', type: { kind: 'bytes' }, default: 268435456, doc: 'Largest WebSocket frame accepted.' }
 ]
 

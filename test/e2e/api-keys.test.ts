@@ -32,12 +32,20 @@ async function keysShown (node: TestNode, scope?: string): Promise<Array<Record<
 describe('API keys and HTTP module auth', () => {
   let node: TestNode
   let port: number
+  let openPort: number
   before(async () => {
-    port = await freePort()
+    [port, openPort] = [await freePort(), await freePort()]
     node = await startNode({
       conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${port}`, 'http_module.vmq_metrics_http.auth.mode = apikey',
-        'http_module.vmq_health_http.auth.mode = apikey', 'min_apikey_length = 12']
+        'http_module.vmq_health_http.auth.mode = apikey', 'min_apikey_length = 12',
+        `listener.http.open = 127.0.0.1:${openPort}`, 'listener.http.open.http_module.vmq_metrics_http.auth.mode = noauth']
     })
+  })
+
+  it('listener.http.NAME.http_module.MODULE.auth.mode overrides the module\'s mode on that listener only', async () => {
+    assert.equal((await get(openPort, '/metrics')).status, 200)
+    await assertRefused(openPort, '/health')
+    await assertRefused(port, '/metrics')
   })
   after(async () => {
     await node.stop()

@@ -36,6 +36,12 @@ export class HttpListener extends SocketListener {
     this.http.emit('connection', socket)
   }
 
+  /** listener.http.NAME.http_module.<module>.auth.mode, else http_module.<module>.auth.mode */
+  private authMode (module: HttpModule): string {
+    const own = this.config.options.get(`http_module.${module}.auth.mode`)
+    return typeof own === 'string' ? own : this.source.authMode(module)
+  }
+
   private handle (req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]
     const route = this.source.routes.find(path)
@@ -44,7 +50,7 @@ export class HttpListener extends SocketListener {
       return
     }
     // the key first: a request without one learns nothing, not even the methods allowed
-    if (!checkApiKey(req, res, route.module, this.source.authMode(route.module), this.source.apiKeys)) return
+    if (!checkApiKey(req, res, route.module, this.authMode(route.module), this.source.apiKeys)) return
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       reply(res, 405, 'text/plain', `${req.method ?? ''} not allowed\n`)
       return
