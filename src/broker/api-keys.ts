@@ -1,7 +1,9 @@
 // API keys of the HTTP modules (`vmq-admin api-key ...`), as VerneMQ keeps
 // them: a key belongs to one scope and may expire; the same key may exist in
 // several scopes. They live in <persistent_dir>/api_keys.json (mode 0600,
-// replaced atomically), so they survive a restart. A key never goes to a log.
+// replaced atomically), so they survive a restart. Members exchange their
+// records, deletions included; per key and scope the newest change wins.
+// A key never goes to a log.
 import { randomInt, createHash, timingSafeEqual } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -19,6 +21,12 @@ export interface ApiKey {
   scope: ApiKeyScope
   /** ms since the epoch; undefined = never */
   expires?: number
+}
+
+/** A key as stored and exchanged: when it was last changed, and whether that change deleted it. */
+export interface ApiKeyRecord extends ApiKey {
+  changed: number
+  deleted?: boolean
 }
 
 export class ApiKeyError extends Error {}
@@ -74,24 +82,31 @@ function digest (text: string): Buffer {
 }
 
 export class ApiKeys {
-  private keys: ApiKey[]
+  private records: ApiKeyRecord[]
   private readonly file: string
 
   constructor (dir: string) {
     this.file = join(dir, 'api_keys.json')
-    this.keys = readKeys(this.file)
+    this.records = readKeys(this.file)
   }
 
+  /** The live keys (of one scope). */
   list (scope?: ApiKeyScope): ApiKey[] {
-    return this.keys.filter(k => scope === undefined || k.scope === scope)
+    return this.records.filter(k => k.deleted !== true && (scope === undefined || k.scope === scope))
+      .map(({ key, scope, expires }) => expires === undefined ? { key, scope } : { key, scope, expires })
   }
 
-  /** Checks the policy (key length, expiry in the future and within max days) and stores the key. */
-  add (entry: ApiKey, policy: ApiKeyPolicy, now = Date.now()): void {
+  /** Every record, deletions included, for a member catching up. */
+  all (): ApiKeyRecord[] {
+    return [...this.records]
+  }
+
+  /** Checks the policy (key length, expiry in the future and within max days) and stores the key; returns its record. */
+  add (entry: ApiKey, policy: ApiKeyPolicy, now = Date.now()): ApiKeyRecord {
     if (entry.key.length < policy.minLength || entry.key.length === 0) {
       throw new ApiKeyError(`Invalid key length: an API key needs at least ${Math.max(1, policy.minLength)} characters (min_apikey_length)`)
     }
-    if (this.keys.some(k => k.key === entry.key && k.scope === entry.scope)) throw new ApiKeyError(`The key already exists in scope ${entry.scope}`)
+    if (this.find(entry.key, entry.scope) !== undefined) throw new ApiKeyError(`The key already exists in scope ${entry.scope}`)
     if (entry.key.includes(':') || /[\s\u0000-\u001f]/.test(entry.key)) {
       throw new ApiKeyError('Invalid key: it may not contain ":", spaces or control characters (it goes into an HTTP header)')
     }
@@ -99,44 +114,58 @@ export class ApiKeys {
     if (policy.maxExpiryDays > 0 && (entry.expires === undefined || entry.expires >= now + policy.maxExpiryDays * DAY_MS)) {
       throw new ApiKeyError(`Invalid expiry date: keys must expire within ${policy.maxExpiryDays} days (max_apikey_expiry_days)`)
     }
-    this.store(entry)
+    const record = { ...entry, changed: now }
+    this.merge([record])
+    return record
   }
 
-  /** Stores a key another member accepted (its policy was checked there). */
-  store (entry: ApiKey): void {
-    this.keys = [...this.keys.filter(k => !(k.key === entry.key && k.scope === entry.scope)), entry]
-    this.save()
+  /** Deletes a live key; its record (a deletion) or undefined when the scope has no such key. */
+  delete (key: string, scope: ApiKeyScope, now = Date.now()): ApiKeyRecord | undefined {
+    const found = this.find(key, scope)
+    if (found === undefined) return undefined
+    const record: ApiKeyRecord = { key, scope, changed: Math.max(now, found.changed + 1), deleted: true }
+    this.merge([record])
+    return record
   }
 
-  /** false when the scope has no such key */
-  delete (key: string, scope: ApiKeyScope): boolean {
-    const kept = this.keys.filter(k => !(k.key === key && k.scope === scope))
-    if (kept.length === this.keys.length) return false
-    this.keys = kept
-    this.save()
-    return true
+  /** Takes the records that are newer than what this node has (from a member); true when anything changed. */
+  merge (incoming: readonly ApiKeyRecord[]): boolean {
+    let changed = false
+    for (const record of incoming) {
+      const i = this.records.findIndex(k => k.key === record.key && k.scope === record.scope)
+      if (i >= 0 && this.records[i].changed >= record.changed) continue
+      if (i >= 0) this.records.splice(i, 1)
+      this.records.push(record)
+      changed = true
+    }
+    if (changed) this.save()
+    return changed
   }
 
   /** Whether `key` is a key of `scope` that has not expired (compared in constant time). */
   allows (key: string, scope: ApiKeyScope, now = Date.now()): boolean {
     const wanted = digest(key)
     let found = false
-    for (const k of this.keys) {
-      if (k.scope !== scope || (k.expires !== undefined && k.expires <= now)) continue
+    for (const k of this.records) {
+      if (k.deleted === true || k.scope !== scope || (k.expires !== undefined && k.expires <= now)) continue
       if (timingSafeEqual(digest(k.key), wanted)) found = true
     }
     return found
   }
 
+  private find (key: string, scope: ApiKeyScope): ApiKeyRecord | undefined {
+    return this.records.find(k => k.key === key && k.scope === scope && k.deleted !== true)
+  }
+
   private save (): void {
     mkdirSync(join(this.file, '..'), { recursive: true })
     const temp = `${this.file}.tmp`
-    writeFileSync(temp, JSON.stringify(this.keys) + '\n', { mode: 0o600 })
+    writeFileSync(temp, JSON.stringify(this.records) + '\n', { mode: 0o600 })
     renameSync(temp, this.file)
   }
 }
 
-function readKeys (file: string): ApiKey[] {
+function readKeys (file: string): ApiKeyRecord[] {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -151,6 +180,7 @@ function readKeys (file: string): ApiKey[] {
     throw new ApiKeyError(`${file}: not valid JSON; fix or remove the file (it holds the API keys)`)
   }
   if (!Array.isArray(parsed)) throw new ApiKeyError(`${file}: expected a JSON array of API keys`)
-  return parsed.filter((k): k is ApiKey =>
-    typeof k === 'object' && k !== null && typeof k.key === 'string' && isScope(k.scope) && (k.expires === undefined || typeof k.expires === 'number'))
+  return parsed.filter((k): k is ApiKeyRecord =>
+    typeof k === 'object' && k !== null && typeof k.key === 'string' && isScope(k.scope) && (k.expires === undefined || typeof k.expires === 'number') &&
+    typeof k.changed === 'number')
 }

@@ -45,6 +45,7 @@ import { monitoringSource } from './monitoring/source.js'
 import { Systree } from './monitoring/systree.js'
 import { HttpRoutes } from './monitoring/routes.js'
 import { ApiKeyError, ApiKeys } from './api-keys.js'
+import { catchUpApiKeys } from './api-key-admin.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
@@ -173,7 +174,8 @@ export class BrokerNode {
       },
       requestTimeout: () => this.settings.number('remote_enqueue_timeout'),
       sharePolicy: () => this.settings.string('shared_subscription_policy'),
-      publishDuringNetsplit: () => this.settings.flag('allow_publish_during_netsplit')
+      publishDuringNetsplit: () => this.settings.flag('allow_publish_during_netsplit'),
+      memberReachable: (member, address) => { void catchUpApiKeys(this, member, address) }
     }
     this.cluster = new Cluster(this.clusterHost, this.settings.string('persistent_dir'))
   }

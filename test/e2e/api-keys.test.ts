@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { waitMembers } from './helpers/cluster.js'
-import { OPEN_ACCESS, freePort, restartNode, startNode, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, freePort, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 
 interface Reply { status: number, headers: Headers, body: string }
 
@@ -138,11 +138,11 @@ describe('API keys and HTTP module auth', () => {
 })
 
 describe('API keys in a cluster', () => {
-  it('a key created on one member works on the other; delete reaches both; a member that is down is named', async () => {
+  it('a key created on one member works on the other; delete reaches both; a member that was down is named and catches up when it returns; a new member gets the keys', async () => {
     const [p1, p2] = [await freePort(), await freePort()]
     const conf = [...OPEN_ACCESS, 'http_module.vmq_metrics_http.auth.mode = apikey']
     const n1 = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p1}`] })
-    const n2 = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p2}`, `discovery_node = ${n1.adminAddress}`] })
+    let n2 = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p2}`, `discovery_node = ${n1.adminAddress}`] })
     try {
       await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)
       const created = await n1.admin(['api-key', 'create', 'scope=metrics'])
@@ -153,13 +153,31 @@ describe('API keys in a cluster', () => {
       assert.equal((await n2.admin(['api-key', 'delete', `key=${key}`, 'scope=metrics'])).code, 0)
       await assertRefused(p1, '/metrics', { 'x-api-key': key })
       await assertRefused(p2, '/metrics', { 'x-api-key': key })
+      const older = await n1.admin(['api-key', 'add', 'key=deleted-while-away', 'scope=metrics'])
+      assert.equal(older.code, 0, older.stderr)
+      assert.equal((await get(p2, '/metrics', { 'x-api-key': 'deleted-while-away' })).status, 200)
       await n2.kill()
       await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false }, 10000)
       const lonely = await n1.admin(['api-key', 'add', 'key=while-n2-is-down', 'scope=metrics'])
       assert.equal(lonely.code, 0, lonely.stderr)
       assert.equal(lonely.stdout, 'Done\n')
-      assert.match(lonely.stderr, new RegExp(`^Warning: node ${n2.nodename.replace('.', '\\.')} is not running \\(.*\\): the change did not reach it; repeat it there when it is back\\n$`))
+      assert.match(lonely.stderr, new RegExp(`^Warning: node ${n2.nodename.replace('.', '\\.')} is not running \\(.*\\): it gets the change when it is reachable again\\n$`))
       assert.ok(!lonely.stderr.includes('while-n2-is-down'))
+      assert.equal((await n1.admin(['api-key', 'delete', 'key=deleted-while-away', 'scope=metrics'])).code, 0)
+      // back: n2 catches up with both changes
+      n2 = await restartNode(n2)
+      await waitFor(async () => (await get(p2, '/metrics', { 'x-api-key': 'while-n2-is-down' })).status === 200, 15000, 'the key added while n2 was down works on n2')
+      await assertRefused(p2, '/metrics', { 'x-api-key': 'deleted-while-away' })
+      assert.deepEqual((await keysShown(n2)).map(k => k.Key), ['while-n2-is-down'])
+      // a member joining later gets the keys too
+      const n3 = await startNode({ conf: [...conf, `discovery_node = ${n1.adminAddress}`] })
+      try {
+        await waitFor(async () => (await keysShown(n3)).length === 1, 15000, 'the keys on a member that joined later')
+        assert.deepEqual((await keysShown(n3)).map(k => k.Key), ['while-n2-is-down'])
+      } finally {
+        await n3.stop()
+        n3.cleanup()
+      }
     } finally {
       await n2.stop()
       await n1.stop()

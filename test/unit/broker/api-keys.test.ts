@@ -37,8 +37,23 @@ test('allows: right scope, not expired; a key per scope; survives a reload from 
     assert.equal(keys.allows('k1', 'health', now + 1000), false)
     assert.equal(keys.allows('k2', 'metrics', now), false)
     assert.deepEqual(new ApiKeys(dir).list(), keys.list())
-    assert.equal(keys.delete('k1', 'metrics'), true)
-    assert.equal(keys.delete('k1', 'metrics'), false)
+    assert.notEqual(keys.delete('k1', 'metrics'), undefined)
+    assert.equal(keys.delete('k1', 'metrics'), undefined)
+    assert.equal(keys.allows('k1', 'metrics', now), false)
+    assert.deepEqual(new ApiKeys(dir).list('metrics'), [])
+  })
+})
+
+test('merge: per key and scope the newer change wins, deletions included', () => {
+  withDir(dir => {
+    const keys = new ApiKeys(dir)
+    keys.merge([{ key: 'a', scope: 'mgmt', changed: 10 }, { key: 'b', scope: 'mgmt', changed: 10 }])
+    assert.equal(keys.merge([{ key: 'a', scope: 'mgmt', changed: 5, deleted: true }]), false)
+    assert.equal(keys.merge([{ key: 'b', scope: 'mgmt', changed: 11, deleted: true }]), true)
+    assert.deepEqual(keys.list().map(k => k.key), ['a'])
+    assert.equal(keys.merge([{ key: 'b', scope: 'mgmt', changed: 12 }]), true)
+    assert.deepEqual(keys.list().map(k => k.key).sort(), ['a', 'b'])
+    assert.equal(keys.all().length, 2)
   })
 })
 
