@@ -6,6 +6,7 @@
 import { askPeers, FANOUT_DEADLINE_MS } from '../cluster/fanout.js'
 import { AdminClient } from '../rpc/client.js'
 import type { ApiKeyRecords, ApiKeyRecords__Output } from '../rpc/generated/vmq/ApiKeyRecords.js'
+import type { ApiKeyRecord as WireRecord, ApiKeyRecord__Output as WireRecordOutput } from '../rpc/generated/vmq/ApiKeyRecord.js'
 import { InvalidRequest, NotFound } from '../rpc/errors.js'
 import type { AdminHandlers } from '../rpc/generated/vmq/Admin.js'
 import type { ApiKeyReply } from '../rpc/generated/vmq/ApiKeyReply.js'
@@ -81,11 +82,11 @@ export async function catchUpApiKeys (node: BrokerNode, member: string, address:
   }
 }
 
-function toWire (r: ApiKeyRecord): ApiKeyRecords['keys'] extends Array<infer T> | undefined ? T : never {
+function toWire (r: ApiKeyRecord): WireRecord {
   return { key: r.key, scope: r.scope, expiresMs: r.expires ?? 0, changedMs: r.changed, deleted: r.deleted === true }
 }
 
-function fromWire (r: ApiKeyRecords__Output['keys'][number]): ApiKeyRecord {
+function fromWire (r: WireRecordOutput): ApiKeyRecord {
   const record: ApiKeyRecord = { key: r.key, scope: checkScope(r.scope), changed: Number(r.changedMs) }
   if (Number(r.expiresMs) > 0) record.expires = Number(r.expiresMs)
   if (r.deleted) record.deleted = true
