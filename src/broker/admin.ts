@@ -24,6 +24,7 @@ import type { BrokerNode } from './node.js'
 import { statusEntry } from './monitoring/node-status.js'
 import { metricsReset, metricsShow, nodeStatus } from './metrics-admin.js'
 import { traceClient } from './trace/admin.js'
+import { apiKeyAdmin } from './api-key-admin.js'
 
 const DONE = { text: 'Done' }
 
@@ -134,7 +135,9 @@ export function adminService (node: BrokerNode): AdminHandlers {
 
     NodeStatus: unary(async () => await nodeStatus(node)),
 
-    TraceClient: call => { traceClient(node, call) }
+    TraceClient: call => { traceClient(node, call) },
+
+    ...apiKeyAdmin(node)
   }
 }
 

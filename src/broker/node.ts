@@ -43,6 +43,10 @@ import { BrokerCounters } from './counters.js'
 import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring/http.js'
 import { monitoringSource } from './monitoring/source.js'
 import { Tracer } from './trace/tracer.js'
+import { Systree } from './monitoring/systree.js'
+import { HttpRoutes } from './monitoring/routes.js'
+import { ApiKeyError, ApiKeys } from './api-keys.js'
+import { catchUpApiKeys } from './api-key-admin.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
@@ -116,6 +120,10 @@ export class BrokerNode {
   readonly counters = new BrokerCounters()
   readonly tracer = new Tracer(() => this.name)
   readonly queueSettings: QueueSettings
+  /** the paths the HTTP listeners serve; a module adds its own with `http.add` */
+  readonly http = new HttpRoutes()
+  /** `vmq-admin api-key` keys, checked by the HTTP modules in apikey mode */
+  readonly apiKeys: ApiKeys
   private readonly clusterHost: ClusterHost
   private readonly instances = new Map<string, Promise<Instance>>()
   /** the instances that are up, by mountpoint */
@@ -124,6 +132,8 @@ export class BrokerNode {
   private rpc: RpcServer | undefined
   /** what the HTTP listeners serve (/metrics, /health), made with the first one */
   private monitoring: MonitoringSource | undefined
+  /** the $SYS/<nodename>/... metrics */
+  private systree: Systree | undefined
   /** certificates of a vmqs cluster listener; undefined = plain vmq */
   private tls: ClusterTls | undefined
   private stopping: Promise<void> | undefined
@@ -140,6 +150,12 @@ export class BrokerNode {
     this.queueSettings = new QueueSettings(this.settings)
     this.plugins = new Plugins(this.settings, this.log)
     this.chain = new AuthChain(() => this.plugins.running())
+    try {
+      this.apiKeys = new ApiKeys(this.settings.string('persistent_dir'))
+    } catch (err) {
+      if (err instanceof ApiKeyError) throw new StartError(err.message)
+      throw err
+    }
     this.clusterHost = {
       name: this.name,
       log: this.log,
@@ -162,7 +178,8 @@ export class BrokerNode {
       },
       requestTimeout: () => this.settings.number('remote_enqueue_timeout'),
       sharePolicy: () => this.settings.string('shared_subscription_policy'),
-      publishDuringNetsplit: () => this.settings.flag('allow_publish_during_netsplit')
+      publishDuringNetsplit: () => this.settings.flag('allow_publish_during_netsplit'),
+      memberReachable: (member, address) => { void catchUpApiKeys(this, member, address) }
     }
     this.cluster = new Cluster(this.clusterHost, this.settings.string('persistent_dir'))
   }
@@ -186,6 +203,7 @@ export class BrokerNode {
     await this.plugins.startConfigured()
     this.warnAboutOpenAccess()
     await this.instance('')
+    this.monitoring = monitoringSource(this)
     const clustering = this.clusteringListener()
     this.tls = this.readClusterTls(clustering)
     for (const option of unappliedOptions(clustering)) {
@@ -208,6 +226,7 @@ export class BrokerNode {
       if (config.type === 'vmq' || config.type === 'vmqs') continue // served by the gRPC server
       await this.listeners.start(config)
     }
+    this.startSystree()
     this.log.info({ node: this.name, config: this.config.source }, 'node started')
   }
 
@@ -224,6 +243,24 @@ export class BrokerNode {
       throw new StartError(`vmq_passwd.password_file = ${file}: cannot add the DOCKER_VERNEMQ_USER_* users: ${(err as Error).message}`)
     }
     this.log.info({ users: users.map(u => u.username), file }, 'users from DOCKER_VERNEMQ_USER_* variables added to the password file')
+  }
+
+  /** $SYS metrics go out on the default mountpoint ("" as VerneMQ's systree_mountpoint). */
+  private startSystree (): void {
+    const metrics = (this.monitoring ??= monitoringSource(this)).metrics
+    this.systree = new Systree({
+      settings: this.settings,
+      log: this.log,
+      nodeName: () => this.name,
+      snapshot: async () => await metrics.snapshot(),
+      publish: async (topic, payload) => {
+        const { broker } = await this.instance('')
+        await new Promise<void>(resolve => {
+          broker.publish({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false } as Parameters<Aedes['publish']>[0], () => { resolve() })
+        })
+      }
+    })
+    this.systree.start()
   }
 
   private warnAboutOpenAccess (): void {
@@ -409,6 +446,7 @@ export class BrokerNode {
       }
     }
     const broker = await Aedes.createBroker(options)
+    mq.sealInternal()
     queues.attach(broker)
     broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
@@ -546,6 +584,7 @@ export class BrokerNode {
   }
 
   private async close (): Promise<void> {
+    this.systree?.stop()
     this.cluster.close()
     // aedes closes its clients with DISCONNECT 0x8B (server shutting down) for
     // MQTT 5; the listeners stop accepting first and drop what is left after.

@@ -55,6 +55,8 @@ export interface ClusterHost {
   sharePolicy: () => string
   /** allow_publish_during_netsplit */
   publishDuringNetsplit: () => boolean
+  /** a member's link came up (again): catch up with state it may have changed meanwhile */
+  memberReachable?: (name: string, address: string) => void
 }
 
 export interface MemberStatus { name: string, running: boolean, reason: string }
@@ -321,6 +323,7 @@ export class Cluster {
     // the Hello may have gone out before this node's listeners were started
     link.send({ members: { members: [this.self()] } })
     this.pullRetained(link).catch((err: Error) => { this.log.warn({ member: link.name, err: err.message }, 'cannot fetch retained messages') })
+    this.host.memberReachable?.(link.name, link.address)
   }
 
   private broadcast (message: Parameters<PeerLink['send']>[0]): void {

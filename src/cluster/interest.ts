@@ -2,7 +2,7 @@
 // them to its peers, and looks up the peers' filters to route a publish once
 // per interested node.
 import { QlobberTrue } from 'qlobber'
-import { filterMatches, isShared, subscriptionMatches } from '../mqtt/topic.js'
+import { isShared, subscriptionMatches } from '../mqtt/topic.js'
 
 const MQTT_MATCHING = { separator: '/', wildcard_one: '+', wildcard_some: '#', match_empty_levels: true }
 
@@ -37,6 +37,9 @@ export class RemoteInterest {
   private readonly matcher = new QlobberTrue(MQTT_MATCHING)
   private readonly plain = new Set<string>()
   private readonly shares = new Set<string>()
+  /** the plain filters that may match a `$` topic ($SYS/...): first level not a wildcard (MQTT-4.7.2-1) */
+  private readonly dollarMatcher = new QlobberTrue(MQTT_MATCHING)
+  private dollarFilters = 0
 
   add (filter: string): void {
     if (isShared(filter)) {
@@ -46,18 +49,25 @@ export class RemoteInterest {
     if (this.plain.has(filter)) return
     this.plain.add(filter)
     this.matcher.add(filter)
+    if (matchesDollar(filter)) {
+      this.dollarMatcher.add(filter)
+      this.dollarFilters++
+    }
   }
 
   remove (filter: string): void {
     if (this.shares.delete(filter)) return
-    if (this.plain.delete(filter)) this.matcher.remove(filter)
+    if (!this.plain.delete(filter)) return
+    this.matcher.remove(filter)
+    if (matchesDollar(filter)) {
+      this.dollarMatcher.remove(filter)
+      this.dollarFilters--
+    }
   }
 
   matches (topic: string): boolean {
-    if (this.plain.size === 0) return false
-    // qlobber lets a leading wildcard match a `$` topic; MQTT does not (MQTT-4.7.2-1)
-    if (topic.startsWith('$')) return [...this.plain].some(f => filterMatches(f, topic))
-    return this.matcher.test(topic)
+    if (topic.startsWith('$')) return this.dollarFilters > 0 && this.dollarMatcher.test(topic)
+    return this.plain.size > 0 && this.matcher.test(topic)
   }
 
   hasShares (): boolean {
@@ -68,4 +78,8 @@ export class RemoteInterest {
   sharedMatches (topic: string): string[] {
     return [...this.shares].filter(f => subscriptionMatches(f, topic))
   }
+}
+
+function matchesDollar (filter: string): boolean {
+  return !filter.startsWith('#') && !filter.startsWith('+')
 }

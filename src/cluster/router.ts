@@ -21,11 +21,6 @@ export interface RoutedPacket extends MessageExtras {
   brokerCounter: number
 }
 
-/** Topics aedes uses between its own instances; never routed between nodes. */
-export function isInternalTopic (topic: string): boolean {
-  return topic.startsWith('$SYS/')
-}
-
 /**
  * Sends a local publish to the peers that need it and decides, for every shared
  * group the topic matches anywhere, which node delivers it; returns the share
@@ -39,6 +34,15 @@ const NO_SHARES: readonly string[] = []
 
 export class ClusterMq {
   private readonly inner: MQEmitter
+  /**
+   * aedes' own listeners ($SYS/+/heartbeat, birth, new/clients), registered
+   * while the broker is created, before `sealInternal`. aedes' events under
+   * `$SYS/<its id>/` (client ids, other clients' subscriptions) reach only
+   * them: no client learns another client's id through $SYS.
+   */
+  private readonly internal: MQEmitter
+  private sealed = false
+  private readonly internalPrefix: string
   readonly shared: SharedGroups
   /** filled by forward, emptied at once: no allocation for messages no peer confirms */
   private readonly confirmations: Array<Promise<void>> = []
@@ -52,34 +56,52 @@ export class ClusterMq {
     concurrency = 100
   ) {
     this.inner = mqemitter({ concurrency, matchEmptyLevels: true })
+    this.internal = mqemitter({ concurrency, matchEmptyLevels: true })
+    this.internalPrefix = `$SYS/${localId}/`
     this.shared = new SharedGroups(this.inner)
   }
 
   get current (): number { return this.inner.current }
 
+  /** Every listener from now on is a client's subscription. */
+  sealInternal (): void { this.sealed = true }
+
   on (topic: string, listener: Listener, done?: () => void): this {
+    if (!this.sealed) {
+      this.internal.on(topic, listener, done)
+      return this
+    }
     const share = parseShare(topic)
     if (share !== undefined) {
       if (this.shared.add(topic, share, listener, done)) this.interest.add(topic)
       return this
     }
     this.inner.on(topic, listener, done)
-    if (!isInternalTopic(topic)) this.interest.add(topic)
+    this.interest.add(topic)
     return this
   }
 
   removeListener (topic: string, listener: Listener, done?: () => void): void {
+    if (!this.sealed) {
+      this.internal.removeListener(topic, listener, done)
+      return
+    }
     if (parseShare(topic) !== undefined) {
       if (this.shared.remove(topic, listener, done)) this.interest.remove(topic)
       return
     }
     this.inner.removeListener(topic, listener, done)
-    if (!isInternalTopic(topic)) this.interest.remove(topic)
+    this.interest.remove(topic)
   }
 
   emit (message: mqemitter.Message, callback?: (error?: Error) => void): void {
     const packet = message as unknown as RoutedPacket
-    if (packet.brokerId !== this.localId || isInternalTopic(packet.topic)) {
+    // aedes' own, never routed; the rest under $SYS/ ($SYS/<nodename>/... metrics) is routed like any topic
+    if (packet.topic.startsWith(this.internalPrefix)) {
+      this.internal.emit(message, callback)
+      return
+    }
+    if (packet.brokerId !== this.localId) {
       this.inner.emit(message, callback)
       return
     }
@@ -116,6 +138,6 @@ export class ClusterMq {
   }
 
   close (callback: () => void): void {
-    this.inner.close(callback)
+    this.internal.close(() => { this.inner.close(callback) })
   }
 }

@@ -74,13 +74,18 @@ const KEY_TABLE = [
   { key: 'expire_retain_cache', type: int(0), default: 0, unit: 's', doc: 'Interval of the cleanup of expired retained messages; 0 = off.', applied: false },
   { key: 'mqtt_connect_timeout', type: int(1), default: 5000, unit: 'ms', settable: true, doc: 'Time a new connection has to send CONNECT.' },
   { key: 'cluster_ready_rpc_timeout', type: int(1), default: 10000, unit: 'ms', settable: true, doc: 'Timeout of the readiness check of a cluster member.', applied: false },
-  { key: 'systree_enabled', type: flag, default: true, settable: true, doc: 'Publish node metrics under $SYS/<nodename>/.', applied: false },
-  { key: 'systree_interval', type: int(0), default: 20000, unit: 'ms', settable: true, doc: 'Interval of the $SYS metrics.', applied: false },
+  { key: 'systree_enabled', type: flag, default: true, settable: true, doc: 'Publish the node\'s metrics (the names of /metrics, without namespace, `_` becoming `/`: $SYS/<nodename>/mqtt/publish/received) every systree_interval, QoS 0, not retained, to subscribers on any member.' },
+  { key: 'systree_interval', type: int(0), default: 20000, unit: 'ms', settable: true, doc: 'Interval of the $SYS metrics; 0 = none published.' },
   { key: 'graphite_enabled', type: flag, default: false, settable: true, doc: 'Send metrics to Graphite.', applied: false },
   { key: 'graphite_host', type: str, default: 'localhost', settable: true, doc: 'Graphite host.', applied: false },
   { key: 'graphite_port', type: int(1, 65535), default: 2003, settable: true, doc: 'Graphite port.', applied: false },
   { key: 'graphite_interval', type: int(1), default: 20000, unit: 'ms', settable: true, doc: 'Graphite reporting interval.', applied: false },
   { key: 'graphite_include_labels', type: flag, default: false, settable: true, doc: 'Include metric labels in Graphite names.', applied: false },
+  { key: 'http_module.vmq_metrics_http.auth.mode', type: oneOf('noauth', 'apikey'), default: 'noauth', doc: 'apikey: GET /metrics needs an API key of scope metrics (`vmq-admin api-key`), else 401.' },
+  { key: 'http_module.vmq_health_http.auth.mode', type: oneOf('noauth', 'apikey'), default: 'noauth', doc: 'apikey: the /health paths need an API key of scope health, else 401.' },
+  { key: 'http_module.vmq_status_http.auth.mode', type: oneOf('noauth', 'apikey'), default: 'noauth', doc: 'apikey: the status page needs an API key of scope status, else 401.' },
+  { key: 'min_apikey_length', type: int(0), default: 0, doc: 'Shortest API key `api-key add` accepts; `api-key create` makes keys of 32 characters or this length if longer.' },
+  { key: 'max_apikey_expiry_days', type: int(0), default: 0, doc: 'When above 0, every new API key must have an expiry date within this many days. 0 = no limit.' },
   { key: 'prometheus_namespace', type: str, default: 'vernemq_', settable: true, doc: 'Prefix of every Prometheus metric name on GET /metrics of the HTTP listener (listener.http.NAME).' },
   { key: 'metadata_plugin', type: oneOf('vmq_swc', 'vmq_plumtree'), default: 'vmq_swc', doc: 'Accepted for compatibility; vmq-ts has one cluster protocol.', applied: false },
   { key: 'message_store_plugin', type: str, default: 'vmq_generic_msg_store', doc: 'Accepted for compatibility; vmq-ts always uses its LevelDB store.', applied: false },
@@ -160,6 +165,9 @@ export const LISTENER_OPTIONS: readonly KeyDef[] = [
   { key: 'require_certificate', type: flag, default: false, doc: 'Refuse clients without a certificate signed by cafile.' },
   { key: 'use_identity_as_username', type: flag, default: false, doc: 'The client certificate CN becomes the username; other auth plugins are skipped.' },
   { key: 'tls_handshake_timeout', type: int(1), default: 5000, unit: 'ms', doc: 'Time a TLS handshake may take.' },
+  { key: 'http_module.vmq_metrics_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_metrics_http.auth.mode for this listener (listener.http.NAME.http_module...).' },
+  { key: 'http_module.vmq_health_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_health_http.auth.mode for this listener.' },
+  { key: 'http_module.vmq_status_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_status_http.auth.mode for this listener.' },
   { key: 'max_ws_frame_size', type: { kind: 'bytes' }, default: 268435456, doc: 'Largest WebSocket frame accepted.' }
 ]
 
@@ -197,5 +205,5 @@ export const IGNORED_PREFIXES = [
   'vmq_bcrypt.', 'vmq_diversity.mysql.', 'vmq_diversity.postgres.', 'vmq_diversity.mongodb.', 'vmq_diversity.memcache.',
   'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'log.crash', 'log.sasl',
   'log.error.format', 'log.template', 'log.syslog.format', 'log.syslog.remote', 'http_module', 'accept_eula', 'outgoing_clustering_buffer_size',
-  'max_drain_time', 'max_msgs_per_drain_step', 'min_apikey_length', 'max_apikey_expiry_days', 'platform_', 'systree_', 'graphite_'
+  'max_drain_time', 'max_msgs_per_drain_step', 'platform_', 'systree_', 'graphite_'
 ]

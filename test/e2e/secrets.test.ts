@@ -62,6 +62,46 @@ describe('secrets never reach a log line', () => {
     b.cleanup()
   })
 
+  it('API keys: created, added, passed to a member, used right and wrong over HTTP, deleted, at debug level: no key in any log line', async () => {
+    const [p1, p2] = [await freePort(), await freePort()]
+    const conf = ['log.console = both', 'log.console.level = debug', 'allow_anonymous = on', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = off',
+      'http_module.vmq_metrics_http.auth.mode = apikey', 'http_module.vmq_health_http.auth.mode = apikey']
+    const a = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p1}`] })
+    const b = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p2}`, `discovery_node = ${a.adminAddress}`] })
+    const added = 'Added-Key-7c1e9f0d2b'
+    const wrong = 'Wrong-Key-5a8d3e6c4f'
+    let created = ''
+    try {
+      await waitFor(async () => {
+        const r = await a.admin(['cluster', 'show', '--format=json'])
+        return r.code === 0 && (JSON.parse(r.stdout).table as Array<{ Running: boolean }>).filter(m => m.Running).length === 2
+      }, 10000, 'both nodes running in cluster show')
+      const create = await a.admin(['api-key', 'create', 'scope=metrics'])
+      assert.equal(create.code, 0, create.stderr)
+      created = create.stdout.trim()
+      assert.equal((await a.admin(['api-key', 'add', `key=${added}`, 'scope=health'])).code, 0)
+      assert.equal((await a.admin(['api-key', 'add', `key=${added}`, 'scope=health'])).code, 1)
+      for (const [port, path, key, status] of [[p2, '/metrics', created, 200], [p1, '/health', added, 200], [p1, '/metrics', wrong, 401], [p2, '/health', created, 401]] as const) {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'x-api-key': key } })
+        assert.equal(res.status, status, `${path} on ${port}`)
+        await res.text()
+      }
+      assert.equal((await b.admin(['api-key', 'delete', `key=${added}`, 'scope=health'])).code, 0)
+      assert.equal((await b.admin(['api-key', 'delete', `key=${wrong}`])).code, 1)
+    } finally {
+      await b.stop()
+      await a.stop()
+    }
+    const logs = [a, b].flatMap(n => [n.stdout, n.stderr, ...logFiles(n).map(f => readFileSync(f, 'utf8'))])
+    assert.ok(logs.join('').includes('API key created with vmq-admin'), 'the creation is logged')
+    for (const secret of [created, added, wrong]) {
+      const leaks = logs.flatMap(t => t.split('\n')).filter(line => line.includes(secret))
+      assert.deepEqual(leaks, [], `${secret} appears`)
+    }
+    a.cleanup()
+    b.cleanup()
+  })
+
   it('a config with CR-only line ends (old Mac) is read line by line: the cookie does not end up in the node name and the log', async () => {
     const dir = tempDir()
     const [mqtt, admin] = [await freePort(), await freePort()]

@@ -32,3 +32,32 @@ export function listenersHealth (source: HealthSource): HealthAnswer {
   const reasons = listenerProblems(source)
   return reasons.length === 0 ? { code: 200, body: { status: 'OK' } } : { code: 503, body: { status: 'DOWN', reason: reasons[0] } }
 }
+
+/** What a member answered about its listeners (`listener show` rows), or why it could not. */
+export interface MemberListeners {
+  name: string
+  rows?: Array<{ type: string, status: string, address: string, port: string }>
+  problem?: string
+}
+
+/** Listener kinds that are not MQTT (the HTTP modules do not make a node unready). */
+const NOT_MQTT = new Set(['http', 'https', 'vmq', 'vmqs'])
+
+/**
+ * /health/listeners_full_cluster: every MQTT listener of every member runs
+ * and every member is reachable; else 503 naming what is down where.
+ */
+export async function fullClusterHealth (source: HealthSource, self: string, members: () => Promise<MemberListeners[]>): Promise<HealthAnswer> {
+  const reasons = listenerProblems(source).map(r => `${self}: ${r}`)
+  const offline = source.peers().filter(p => !p.running).map(p => p.name)
+  if (offline.length > 0) reasons.push(`At least one node is offline: [${offline.join(', ')}]`)
+  for (const member of await members()) {
+    if (member.problem !== undefined) {
+      reasons.push(`${member.name}: ${member.problem}`)
+      continue
+    }
+    const down = (member.rows ?? []).filter(r => !NOT_MQTT.has(r.type) && r.status !== 'running')
+    if (down.length > 0) reasons.push(`${member.name}: Listeners are not ready: [${down.map(r => `${r.type} ${r.address}:${r.port} ${r.status}`).join(', ')}]`)
+  }
+  return reasons.length === 0 ? { code: 200, body: { status: 'OK' } } : { code: 503, body: { status: 'DOWN', reasons } }
+}

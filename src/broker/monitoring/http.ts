@@ -1,6 +1,6 @@
-// The HTTP listener (listener.http.NAME): /metrics, the /health checks and
-// the status page (/status, /status.json).
-// It is a socket listener like the MQTT ones (max_connections, `listener
+// The HTTP listener (listener.http.NAME): the node's HTTP routes (/metrics,
+// the /health checks, ...), each behind its module's API key check. It is a
+// socket listener like the MQTT ones (max_connections, `listener
 // stop`/`restart`), whose accepted sockets go to a node:http server.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
@@ -10,15 +10,17 @@ import { SocketListener } from '../listeners/socket.js'
 import { TlsCredentials } from '../listeners/tls-context.js'
 import { watchHandshakes } from '../listeners/tls.js'
 import type { ListenerContext } from '../listeners/types.js'
-import { health, listenersHealth, type HealthAnswer, type HealthSource } from './health.js'
+import type { ApiKeys } from '../api-keys.js'
+import { checkApiKey, type HttpModule } from './http-auth.js'
 import type { NodeMetrics } from './metrics.js'
-import type { StatusJson } from './cluster-status.js'
-import { statusPage } from './status-page.js'
+import { reply, type HttpRoutes } from './routes.js'
 
-export interface MonitoringSource extends HealthSource {
+export interface MonitoringSource {
   metrics: NodeMetrics
-  /** every member's figures, gathered from the members */
-  status: () => Promise<StatusJson>
+  routes: HttpRoutes
+  /** http_module.<module>.auth.mode: noauth or apikey */
+  authMode: (module: HttpModule) => string
+  apiKeys: ApiKeys
 }
 
 export class HttpListener extends SocketListener {
@@ -34,50 +36,31 @@ export class HttpListener extends SocketListener {
     this.http.emit('connection', socket)
   }
 
+  /** listener.http.NAME.http_module.<module>.auth.mode, else http_module.<module>.auth.mode */
+  private authMode (module: HttpModule): string {
+    const own = this.config.options.get(`http_module.${module}.auth.mode`)
+    return typeof own === 'string' ? own : this.source.authMode(module)
+  }
+
   private handle (req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]
+    const route = this.source.routes.find(path)
+    if (route === undefined) {
+      reply(res, 404, 'text/plain', `not found: ${path}\n`)
+      return
+    }
+    // the key first: a request without one learns nothing, not even the methods allowed
+    if (!checkApiKey(req, res, route.module, this.authMode(route.module), this.source.apiKeys)) return
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       reply(res, 405, 'text/plain', `${req.method ?? ''} not allowed\n`)
       return
     }
-    switch (path) {
-      case '/metrics':
-        this.source.metrics.text().then(
-          text => { reply(res, 200, this.source.metrics.contentType, text) },
-          (err: Error) => { reply(res, 500, 'text/plain', `metrics failed: ${err.message}\n`) })
-        return
-      case '/health': json(res, health(this.source)); return
-      case '/health/ping': json(res, { code: 200, body: { status: 'OK' } }); return
-      case '/health/listeners': json(res, listenersHealth(this.source)); return
-      case '/status': servePage(res); return
-      case '/status.json':
-        this.source.status().then(
-          status => { reply(res, 200, 'application/json', JSON.stringify(status)) },
-          (err: Error) => { reply(res, 500, 'text/plain', `status failed: ${err.message}\n`) })
-        return
-      default: reply(res, 404, 'text/plain', `not found: ${path}\n`)
-    }
+    Promise.resolve().then(async () => { await route.handle(req, res) }).catch((err: Error) => {
+      this.ctx.log.error({ path, err: err.message }, 'HTTP request failed')
+      if (!res.headersSent) reply(res, 500, 'text/plain', `${path} failed\n`)
+      else res.destroy()
+    })
   }
-}
-
-function servePage (res: ServerResponse): void {
-  let page: string
-  try {
-    page = statusPage()
-  } catch (err) {
-    reply(res, 500, 'text/plain', `status page not readable: ${(err as Error).message}\n`)
-    return
-  }
-  reply(res, 200, 'text/html; charset=utf-8', page)
-}
-
-function json (res: ServerResponse, answer: HealthAnswer): void {
-  reply(res, answer.code, 'application/json', JSON.stringify(answer.body))
-}
-
-function reply (res: ServerResponse, code: number, type: string, body: string): void {
-  res.writeHead(code, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
-  res.end(body)
 }
 
 /** The HTTP listener over TLS (listener.https.NAME), with the ssl listeners' certfile/keyfile/cafile options. */

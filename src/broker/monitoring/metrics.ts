@@ -56,6 +56,9 @@ export interface MetricSeries {
 
 type Series = Array<[Record<string, string>, number]>
 
+/** One metric of the node, its labelled series summed (as VerneMQ's `metrics show` aggregates them). */
+export interface MetricValue { name: string, type: string, value: number }
+
 export class NodeMetrics {
   private registry: Registry | undefined
   private builtFor = ''
@@ -66,6 +69,8 @@ export class NodeMetrics {
    */
   private readonly baseline = new Map<string, number>()
   private readonly resettable: Array<{ name: string, read: () => Promise<Series> }> = []
+  /** full names of the node's own metrics (not Node.js process metrics) */
+  private own = new Set<string>()
 
   constructor (private readonly source: MetricsSource) {}
 
@@ -106,6 +111,22 @@ export class NodeMetrics {
 
   private sinceReset (name: string, labels: Record<string, string>, value: number): number {
     return Math.max(0, value - (this.baseline.get(seriesKey(name, labels)) ?? 0))
+  }
+
+  /**
+   * The node's own metrics (no Node.js process metrics), without namespace,
+   * read at the same moment from the same registry as /metrics.
+   */
+  async snapshot (): Promise<MetricValue[]> {
+    const namespace = this.source.namespace()
+    const registry = this.current()
+    const own = this.own
+    const all = await registry.getMetricsAsJSON()
+    return all.filter(m => own.has(m.name)).map(m => ({
+      name: m.name.slice(namespace.length),
+      type: String(m.type),
+      value: m.values.reduce((sum, v) => sum + v.value, 0)
+    }))
   }
 
   /** The registry for the current prometheus_namespace (rebuilt when it changes). */
@@ -169,6 +190,7 @@ export class NodeMetrics {
     gauge('router_subscriptions', 'Subscriptions in the store.', async () => (await src.storeTotals()).subscriptions)
     gauge('sessions_online', 'Connected clients.', async () => (await src.storeTotals()).onlineSessions)
     gauge('sessions_offline', 'Persistent sessions without a connected client.', async () => (await src.storeTotals()).offlineSessions)
+    this.own = new Set(registry.getMetricsAsArray().map(m => (m as unknown as { name: string }).name))
     collectDefaultMetrics({ register: registry, prefix: ns })
     return registry
   }

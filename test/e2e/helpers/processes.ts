@@ -182,3 +182,11 @@ export async function waitFor (check: () => boolean | Promise<boolean>, timeoutM
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }
+
+/** Starts a stopped node again: same directory, config file, ports and name. */
+export async function restartNode (old: TestNode): Promise<TestNode> {
+  const proc = spawn(process.execPath, [VMQ, 'start', '-c', old.confFile], { cwd: old.dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const node = new TestNode(proc, old.dir, old.confFile, old.mqttPort, old.wsPort, old.adminPort, old.nodename)
+  await node.waitReady()
+  return node
+}
