@@ -111,6 +111,31 @@ describe('HTTP listener: /metrics and /health', () => {
   })
 })
 
+describe('HTTP listener started at runtime', () => {
+  it('`listener start --http` serves /health/ping and /metrics until `listener delete`; --http with --websocket is refused', async () => {
+    const node = await startNode({ conf: OPEN_ACCESS })
+    try {
+      const port = await freePort()
+      const started = await node.admin(['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--http'])
+      assert.equal(started.code, 0, started.stderr)
+      assert.deepEqual(await get(port, '/health/ping'), { status: 200, type: 'application/json', body: '{"status":"OK"}' })
+      assert.equal((await get(port, '/metrics')).status, 200)
+      const shown = await node.admin(['listener', 'show', '--format=json'])
+      const rows = (JSON.parse(shown.stdout) as { table: Array<{ type: string, port: string, status: string }> }).table
+      assert.deepEqual(rows.filter(row => row.type === 'http').map(row => [row.port, row.status]), [[String(port), 'running']])
+      const deleted = await node.admin(['listener', 'delete', 'address=127.0.0.1', `port=${port}`])
+      assert.equal(deleted.code, 0, deleted.stderr)
+      await assert.rejects(get(port, '/health/ping'))
+      const both = await node.admin(['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--http', '--websocket'])
+      assert.equal(both.code, 1)
+      assert.equal(both.stderr.trim(), '--http and --websocket: an HTTP listener serves no MQTT; give one of them')
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+})
+
 describe('HTTP listener: /health of a cluster member', () => {
   it('503 with the unreachable member while a member is down; a node without listener.http lines has no HTTP listener', async () => {
     const httpPort = await freePort()

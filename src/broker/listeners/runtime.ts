@@ -13,6 +13,8 @@ export interface RuntimeListenerRequest {
   port: number
   websocket: boolean
   ssl: boolean
+  /** an HTTP listener (https with ssl) */
+  http?: boolean
   /** listener options as written on the command line (`--max_connections=10` -> max_connections: '10') */
   options: Record<string, string>
 }
@@ -21,7 +23,8 @@ export function runtimeListenerConfig (scopes: NodeConfig['listenerOptions'], re
   const host = req.address.replace(/^\[(.*)\]$/, '$1')
   if (isIP(host) === 0) throw new ListenerOpError(`Invalid argument address=${req.address}: expected an IP address`)
   if (!Number.isInteger(req.port) || req.port < 0 || req.port > 65535) throw new ListenerOpError(`Invalid argument port=${req.port}: expected a port from 0 to 65535`)
-  const type = req.ssl ? (req.websocket ? 'wss' : 'ssl') : (req.websocket ? 'ws' : 'tcp')
+  if (req.http === true && req.websocket) throw new ListenerOpError('--http and --websocket: an HTTP listener serves no MQTT; give one of them')
+  const type = req.http === true ? (req.ssl ? 'https' : 'http') : req.ssl ? (req.websocket ? 'wss' : 'ssl') : (req.websocket ? 'ws' : 'tcp')
   const options = resolveOptions(scopes, type, '')
   for (const [name, raw] of Object.entries(req.options)) {
     const def = findListenerOption(name)
