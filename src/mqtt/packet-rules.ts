@@ -41,8 +41,9 @@ export function brokenRule (packet: ClientPacket): PropertyProblem | undefined {
     case 'pubcomp':
       return packetIdRule(packet)
     case 'auth':
-      // the node offers no enhanced authentication (a CONNECT naming a method is refused with 0x8C)
-      return protocolError('an AUTH without an Authentication Method in the CONNECT (MQTT 5 §4.12)')
+      // no enhanced authentication: a CONNECT with an Authentication Method gets CONNACK 0x8C from aedes,
+      // and a client that sent none must not send AUTH (MQTT-4.12.0-5); 0x8C is no DISCONNECT reason
+      return protocolError('an AUTH without an Authentication Method in the CONNECT (MQTT-4.12.0-5)')
     default:
       return undefined
   }
@@ -95,7 +96,7 @@ function publishRule (packet: ClientPacket): PropertyProblem | undefined {
   if (packet.properties?.subscriptionIdentifier !== undefined) {
     return protocolError('a PUBLISH from a client carries a subscription identifier (MQTT-3.3.4-6)')
   }
-  return topicNameRule(packet.topic ?? '', packet.properties)
+  return packet.topic === undefined ? undefined : topicNameRule(packet.topic, packet.properties)
 }
 
 /**
