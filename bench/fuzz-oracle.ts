@@ -168,9 +168,8 @@ function semanticProblem (packet: mqttPacket.Packet, version: number, connect: m
   if (rule !== undefined) return rule
   switch (packet.cmd) {
     case 'publish': {
-      const alias = packet.properties?.topicAlias
       // MQTT-3.3.2-8/9/10: an alias of 0 or above the Topic Alias Maximum of the CONNACK (the node's default is 0)
-      if (alias !== undefined) return bad('a Topic Alias the node did not offer (MQTT-3.3.2-9)', 0x94)
+      if (packet.properties?.topicAlias !== undefined) return bad('a Topic Alias the node did not offer (MQTT-3.3.2-9)', 0x94)
       return undefined
     }
     case 'disconnect': {

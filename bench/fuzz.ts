@@ -1,10 +1,15 @@
 // Malformed-input fuzzing of one `vmq start` node on loopback, repeatable with a
 // seed. Each session opens a connection (tcp or ws), sends a CONNECT (3.1.1 or
 // 5, valid or mutated) and a burst of generated packets (valid ones, mutated
-// ones and random bytes), then waits briefly for the node to close it. Meanwhile
-// a well-behaved MQTT.js client keeps QoS 1 round trips going. The run fails
-// when the node exits, a round trip fails, or RSS after the run (and a settle)
-// stays more than --rss-slack above its start.
+// ones and random bytes), then waits for the node to close it. The oracle
+// (fuzz-oracle.ts) says beforehand whether the bytes break the protocol; the
+// report counts, per protocol and transport, bad sessions closed and left open
+// (with hex dumps and the rule), valid ones left open and closed, and for MQTT 5
+// whether the CONNACK/DISCONNECT before the close carried an allowed reason.
+// Meanwhile a well-behaved MQTT.js client keeps QoS 1 round trips going. The run
+// fails when the node exits, a round trip fails, a bad session stays open, a v5
+// reason is wrong or missing, or RSS after the run (and a settle) stays more than
+// --rss-slack above its start.
 //
 //   node dist/bench/fuzz.js [--seed 1] [--packets 100000] [--concurrency 16]
 //                           [--transports tcp,ws] [--protocols 4,5] [--rss-slack 0.10]
@@ -365,8 +370,11 @@ export async function fuzz (opts: FuzzOptions): Promise<Record<string, unknown>>
     const rssPeak = node.rssKb()
     const limitKb = rssStart * (1 + opts.rssSlack)
     const settled = exit === undefined ? await settledRss(node, limitKb, SETTLE_MS) : { rssKb: 0, settleMs: 0 }
-    const held = exit === undefined && rtt.failures === 0 && rtt.roundTrips > 0 && settled.rssKb <= limitKb
-    return { bench: 'fuzz', held, seed: opts.seed, ...tally, seconds, nodeExit: exit ?? null, canary: rtt, rssStartKb: rssStart, rssAfterRunKb: rssPeak, rssSettledKb: settled.rssKb, settleMs: settled.settleMs }
+    const groups = Object.values(tally.groups)
+    const badOpen = groups.reduce((n, g) => n + g.badOpen, 0)
+    const replyWrong = groups.reduce((n, g) => n + g.replyWrong + g.replyMissing, 0)
+    const held = exit === undefined && rtt.failures === 0 && rtt.roundTrips > 0 && settled.rssKb <= limitKb && badOpen === 0 && replyWrong === 0
+    return { bench: 'fuzz', held, seed: opts.seed, badOpen, replyWrong, ...tally, seconds, nodeExit: exit ?? null, canary: rtt, rssStartKb: rssStart, rssAfterRunKb: rssPeak, rssSettledKb: settled.rssKb, settleMs: settled.settleMs }
   } finally {
     await node.stop()
   }

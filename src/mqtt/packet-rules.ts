@@ -9,6 +9,7 @@ import { isValidTopicFilter } from './topic-filter.js'
 export const PACKET_TOO_LARGE = 0x95
 const TOPIC_FILTER_INVALID = 0x8f
 const TOPIC_NAME_INVALID = 0x90
+const TOPIC_ALIAS_INVALID = 0x94
 
 /** The fields of a parsed client packet the rules read. */
 export interface ClientPacket {
@@ -33,8 +34,7 @@ export function brokenRule (packet: ClientPacket): PropertyProblem | undefined {
     case 'publish': return publishRule(packet)
     case 'subscribe': return packetIdRule(packet) ?? subscribeRule(packet)
     case 'unsubscribe':
-      return packetIdRule(packet) ??
-        (packet.unsubscriptions?.length === 0 ? protocolError('an UNSUBSCRIBE without topic filters (MQTT-3.10.3-2)') : undefined)
+      return packetIdRule(packet) ?? unsubscribeRule(packet.unsubscriptions ?? [])
     case 'puback':
     case 'pubrec':
     case 'pubrel':
@@ -122,6 +122,26 @@ function subscribeRule (packet: ClientPacket): PropertyProblem | undefined {
     return protocolError('No Local on a shared subscription (MQTT-3.8.3-4)')
   }
   return undefined
+}
+
+function unsubscribeRule (filters: string[]): PropertyProblem | undefined {
+  if (filters.length === 0) return protocolError('an UNSUBSCRIBE without topic filters (MQTT-3.10.3-2)')
+  // aedes would close without a word; DISCONNECT 0x8F as for SUBSCRIBE
+  if (filters.some(f => !isValidTopicFilter(f))) return { reasonCode: TOPIC_FILTER_INVALID, reason: 'an UNSUBSCRIBE has a malformed topic filter (§4.7)' }
+  return undefined
+}
+
+/**
+ * MQTT-3.3.2-9/10 (§3.3.2.3.4): a Topic Alias from a client is 1 up to the
+ * Topic Alias Maximum of the node's CONNACK (none when it is 0), else DISCONNECT
+ * 0x94. Checked as the packet is read, before a DISCONNECT that follows it in
+ * the same read ends the connection (aedes would check it only when handling it).
+ */
+export function topicAliasRule (packet: ClientPacket, maximum: number): PropertyProblem | undefined {
+  const alias = packet.properties?.topicAlias
+  if (packet.cmd !== 'publish' || alias === undefined) return undefined
+  if (typeof alias === 'number' && alias >= 1 && alias <= maximum) return undefined
+  return { reasonCode: TOPIC_ALIAS_INVALID, reason: `Topic Alias ${String(alias)} outside 1..${maximum} (MQTT-3.3.2-9)` }
 }
 
 /** MQTT-2.2.1-3: packets that carry a packet identifier carry a non-zero one. */

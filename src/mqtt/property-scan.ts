@@ -67,15 +67,14 @@ const ALLOWED: Record<PropertyBlockOf, ReadonlySet<number>> = {
 /**
  * Values the specification calls a Protocol Error: Request Problem / Response
  * Information other than 0 or 1 (§3.1.2.11.6, §3.1.2.11.7), Payload Format
- * Indicator other than 0 or 1 (§3.3.2.3.2), Maximum Packet Size 0
- * (§3.1.2.11.4), Subscription Identifier 0 (§3.8.2.1.2). (Receive Maximum 0,
- * §3.1.2.11.3, aedes refuses itself with CONNACK 0x82.)
+ * Indicator other than 0 or 1 (§3.3.2.3.2), Receive Maximum 0 (§3.1.2.11.3),
+ * Maximum Packet Size 0 (§3.1.2.11.4), Subscription Identifier 0 (§3.8.2.1.2).
  */
 function valueProblem (id: number, name: string, block: Buffer, at: number): PropertyProblem | undefined {
   const kind = KINDS[id][1]
-  const value = kind === 'byte' ? block[at] : kind === 'int32' ? block.readUInt32BE(at) : kind === 'varint' ? readVarint(block, at)?.value : undefined
+  const value = kind === 'byte' ? block[at] : kind === 'int16' ? block.readUInt16BE(at) : kind === 'int32' ? block.readUInt32BE(at) : kind === 'varint' ? readVarint(block, at)?.value : undefined
   if ((id === 0x01 || id === 0x17 || id === 0x19) && (value as number) > 1) return { reasonCode: PROTOCOL_ERROR, reason: `${name} property is ${String(value)}, not 0 or 1` }
-  if ((id === 0x27 || id === 0x0b) && value === 0) return { reasonCode: PROTOCOL_ERROR, reason: `${name} property is 0` }
+  if ((id === 0x21 || id === 0x27 || id === 0x0b) && value === 0) return { reasonCode: PROTOCOL_ERROR, reason: `${name} property is 0` }
   return undefined
 }
 

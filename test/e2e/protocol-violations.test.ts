@@ -124,7 +124,8 @@ const badPackets: Array<[string, (v: Version) => Buffer, number | undefined]> = 
   ['a PINGREQ with a body', () => packet(0xc0, bytes([0, 0])), MALFORMED],
   ['a PUBACK of 1 byte followed by a PINGREQ', () => bytes(packet(0x40, bytes([1])), packet(0xc0, bytes())), MALFORMED],
   ['a PUBLISH topic name with a wildcard (MQTT-3.3.2-2)', v => packet(0x30, bytes(str('a/+'), props(v), 'x')), 0x90],
-  ['a PUBLISH with an empty topic name and no Topic Alias', v => packet(0x30, bytes(str(''), props(v), 'x')), PROTOCOL_ERROR]
+  ['a PUBLISH with an empty topic name and no Topic Alias', v => packet(0x30, bytes(str(''), props(v), 'x')), PROTOCOL_ERROR],
+  ['an UNSUBSCRIBE filter with + inside a level (§4.7)', v => packet(0xa2, bytes([0, 1], props(v), str('a.+'))), 0x8f]
 ]
 
 /** MQTT 5 only. */
@@ -136,7 +137,9 @@ const badPackets5: Array<[string, Buffer, number]> = [
   ['a Payload Format Indicator of 2', packet(0x30, bytes(str('a'), [2, 0x01, 2], 'x')), PROTOCOL_ERROR],
   ['a remaining length in more bytes than needed (MQTT-1.5.5-1)', bytes(0xc0, [0x80, 0x00]), MALFORMED],
   ['bytes after the properties of a PUBACK', packet(0x40, bytes([0, 1], 0, [0], [9, 9])), MALFORMED],
-  ['a wildcard in a Response Topic (MQTT-3.3.2-14)', packet(0x30, bytes(str('a'), [5, 0x08, 0, 2, 0x61, 0x23], 'x')), PROTOCOL_ERROR]
+  ['a wildcard in a Response Topic (MQTT-3.3.2-14)', packet(0x30, bytes(str('a'), [5, 0x08, 0, 2, 0x61, 0x23], 'x')), PROTOCOL_ERROR],
+  // refused from its length, before the Retain Handling 3 (0x82) in its body is read
+  ['a SUBSCRIBE whose remaining length takes a byte too many, with a broken body', bytes(0x82, [0x88, 0x00], [0, 1], [0], str('a'), 0x30), MALFORMED]
 ]
 
 describe('protocol violations close the connection', () => {
@@ -171,6 +174,13 @@ describe('protocol violations close the connection', () => {
     const raw = await RawClient.openWithBytes(node.mqttPort, bytes(connectPacket(5, 0x02, 'with-connect'), packet(0xc0, bytes([0]))), 5)
     await raw.waitClosed()
     assert.deepEqual(raw.packets.map(p => `${p.cmd} ${code(p)}`), ['connack 0', 'disconnect 129'])
+  })
+
+  it('MQTT 5: a PUBLISH with a Topic Alias (none offered) and a DISCONNECT in the CONNECT\'s write get CONNACK, then DISCONNECT 0x94', async () => {
+    const alias = packet(0x30, bytes(str('a'), [3, 0x23, 0, 1], 'x'))
+    const raw = await RawClient.openWithBytes(node.mqttPort, bytes(connectPacket(5, 0x02, 'alias-then-bye'), alias, packet(0xe0, bytes())), 5)
+    await raw.waitClosed()
+    assert.deepEqual(raw.packets.map(p => `${p.cmd} ${code(p)}`), ['connack 0', 'disconnect 148'])
   })
 
   it('MQTT 5: a DISCONNECT of length 0 followed by a PUBLISH in the same write is a normal disconnect (no DISCONNECT 0x81 back)', async () => {

@@ -19,7 +19,7 @@ import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem } from '../../mqtt/property-scan.js'
-import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, type ClientPacket } from '../../mqtt/packet-rules.js'
+import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
@@ -48,7 +48,7 @@ interface ClientInternals {
   connackSent: boolean
   /** null until aedes disconnects the client itself (v5: sending a DISCONNECT) */
   disconnectReasonCode: number | null
-  broker: { queueLimit: number, maximumPacketSize: number }
+  broker: { queueLimit: number, maximumPacketSize: number, topicAliasMaximum: number }
 }
 
 export interface PacketGuard {
@@ -93,7 +93,14 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   const parseVarByteNum = parser._parseVarByteNum
   parser._parseVarByteNum = function (this: ParserInternals, fullInfo?: boolean) {
     const result = parseVarByteNum.call(this, fullInfo)
-    if (fullInfo === true && typeof result === 'object' && !isShortestVarint(result.value, result.bytes)) longLength.add(this.packet)
+    if (fullInfo === true && typeof result === 'object' && !isShortestVarint(result.value, result.bytes)) {
+      longLength.add(this.packet)
+      // refused before the body, which may itself be broken, is read (the CONNECT's version is not known yet)
+      if (!stopped && sawConnect && version === 5) {
+        stop(this.packet, malformed('a remaining length not in the fewest bytes (MQTT-1.5.5-1)'))
+        return false
+      }
+    }
     return result
   }
   // MQTT 5 §3.14.2.1, §3.15.2.1: a remaining length of 0 means reason 0x00 and no
@@ -151,7 +158,8 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     if (stopped) return
     const problem = flagged.get(packet) ?? orderProblem(packet.cmd) ?? packetTypeRule(packet.cmd, version) ??
       remainingLengthRule(packet.cmd, this._pos, packet.length ?? 0) ?? lengthProblem(packet, packet.protocolVersion ?? version) ??
-      brokenRule(packet) ?? disconnectRule(packet, connectSessionExpiry)
+      brokenRule(packet) ?? topicAliasRule(packet, (client as unknown as ClientInternals).broker.topicAliasMaximum) ??
+      disconnectRule(packet, connectSessionExpiry)
     if (problem !== undefined) {
       stop(packet, problem)
       return

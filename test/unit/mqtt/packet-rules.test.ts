@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { badUtf8, brokenRule, isShortestVarint, packetTypeRule, parserError, remainingLengthRule } from '../../../src/mqtt/packet-rules.js'
+import { badUtf8, brokenRule, isShortestVarint, packetTypeRule, parserError, remainingLengthRule, topicAliasRule } from '../../../src/mqtt/packet-rules.js'
 import { MALFORMED_PACKET, PROTOCOL_ERROR } from '../../../src/mqtt/property-scan.js'
 
 const codeOf = (packet: Parameters<typeof brokenRule>[0]): number | undefined => brokenRule(packet)?.reasonCode
@@ -91,5 +91,22 @@ describe('rules the fuzzer found the parser lax about', () => {
     assert.equal(codeOf({ cmd: 'publish', qos: 0, topic: 'a', properties: { responseTopic: 'r/#' } }), PROTOCOL_ERROR)
     assert.equal(codeOf({ cmd: 'publish', qos: 0, topic: 'a', properties: { responseTopic: 'r/x' } }), undefined)
     assert.equal(codeOf({ cmd: 'auth' }), PROTOCOL_ERROR)
+  })
+})
+
+describe('UNSUBSCRIBE filters and Topic Aliases', () => {
+  it('refuses a malformed UNSUBSCRIBE filter with 0x8F, as a SUBSCRIBE one (§4.7)', () => {
+    assert.equal(codeOf({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['a/+', 'a.+'] }), 0x8f)
+    assert.equal(codeOf({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: [''] }), 0x8f)
+    assert.equal(codeOf({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['a/#', '+/b'] }), undefined)
+  })
+
+  it('accepts a Topic Alias from 1 to the maximum only (MQTT-3.3.2-9)', () => {
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: 1 } }, 0)?.reasonCode, 0x94)
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: 0 } }, 5)?.reasonCode, 0x94)
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: 6 } }, 5)?.reasonCode, 0x94)
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: [1, 2] } }, 5)?.reasonCode, 0x94)
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: 5 } }, 5), undefined)
+    assert.equal(topicAliasRule({ cmd: 'publish' }, 0), undefined)
   })
 })

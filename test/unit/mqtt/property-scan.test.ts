@@ -59,6 +59,8 @@ describe('scanProperties with the packet named (MQTT 5 §2.2.2.2)', () => {
     assert.equal(scanProperties(block(0x17, 2), 'connect')?.reasonCode, PROTOCOL_ERROR)
     assert.equal(scanProperties(block(0x19, 7), 'connect')?.reasonCode, PROTOCOL_ERROR)
     assert.equal(scanProperties(block(0x27, 0, 0, 0, 0), 'connect')?.reasonCode, PROTOCOL_ERROR)
+    assert.equal(scanProperties(block(0x21, 0, 0), 'connect')?.reasonCode, PROTOCOL_ERROR)
+    assert.equal(scanProperties(block(0x21, 0, 1, 0x22, 0, 0), 'connect'), undefined)
     assert.equal(scanProperties(block(0x0b, 0), 'subscribe')?.reasonCode, PROTOCOL_ERROR)
     assert.equal(scanProperties(block(0x01, 1, 0x17, 0, 0x19, 1), undefined), undefined)
   })
