@@ -146,8 +146,8 @@ async function open (transport: 'tcp' | 'ws', node: VmqNode): Promise<Link> {
 
 /** How long a session the oracle calls valid waits for the node to close it anyway (a wrong close). */
 const VALID_WAIT_MS = 200
-/** How long a session that must be closed waits for the node to close it. */
-const BAD_WAIT_MS = 3000
+/** How long a session that must be closed waits for the node to close it (a v5 one refused during its CONNECT waits for the CONNACK first). */
+const BAD_WAIT_MS = 12_000
 
 /** One generated session: its bytes and what the oracle says they require. */
 interface Session { index: number, transport: 'tcp' | 'ws', protocol: 4 | 5, clientId: string, packets: Buffer[], verdict: Verdict }
@@ -188,7 +188,7 @@ interface Group {
   wrongReplies: Record<string, number>
   badOpenExamples: Array<{ index: number, rule: string, frame: number, hex: string }>
   validClosedExamples: Array<{ index: number, hex: string, reply: string }>
-  replyExamples: Array<{ index: number, rule: string, expected: string, got: string, hex: string }>
+  replyExamples: Array<{ index: number, rule: string, expected: string, got: string, hex: string, receivedHex: string }>
 }
 
 const EXAMPLES = 5
@@ -261,7 +261,7 @@ function record (tally: Tally, session: Session, closedByNode: boolean, received
   if (!right) {
     const k = `${ruleKey(v.rule)}: expected ${expected}, got ${reply}`
     g.wrongReplies[k] = (g.wrongReplies[k] ?? 0) + 1
-    if (g.replyExamples.length < EXAMPLES) g.replyExamples.push({ index: session.index, rule: v.rule, expected, got: reply, hex: hex() })
+    if (g.replyExamples.length < EXAMPLES) g.replyExamples.push({ index: session.index, rule: v.rule, expected, got: reply, hex: hex(), receivedHex: received.subarray(0, HEX_BYTES).toString('hex') })
   }
 }
 

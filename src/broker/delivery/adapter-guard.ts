@@ -62,6 +62,14 @@ export interface PacketGuard {
 const REFUSAL_FLUSH_MS = 1000
 
 /**
+ * How long a v5 connection refused while its CONNECT is handled (nothing more is
+ * read from it) waits for the CONNACK before it is cut without a DISCONNECT: a
+ * CONNECT can wait on a session takeover or the store for more than a second on
+ * a loaded node.
+ */
+const CONNACK_WAIT_MS = 10_000
+
+/**
  * Stands between the client's parser and aedes for every packet:
  * - a packet that breaks the protocol closes the connection, a v5 client told
  *   why first (CONNACK or DISCONNECT 0x81/0x82/0x95): what the parser itself
@@ -256,7 +264,7 @@ function connectVersion (parser: ParserInternals): number | undefined {
  * instead, and a CONNECT still not answered after a grace time is cut.
  */
 function afterConnack (client: Client, then: () => void): void {
-  const timer = setTimeout(() => { client.close() }, REFUSAL_FLUSH_MS)
+  const timer = setTimeout(() => { client.close() }, CONNACK_WAIT_MS)
   timer.unref()
   client.once('connected', () => {
     clearTimeout(timer)
