@@ -11,10 +11,16 @@
 //    (decoding bad UTF-8 to U+FFFD); after parse() returns, _parser.packet has
 //    the cmd and announced length of a packet whose body is still to come, with
 //    its fixed header consumed from _list; an error it raises itself is also in
-//    _parser.error (aedes' queue-limit error is not).
+//    _parser.error (aedes' queue-limit error is not). _parseHeader() sets
+//    packet.cmd from the first byte (returning false ends parse()),
+//    _parseVarByteNum(true) gives the remaining length and its byte count, _pos
+//    at a 'packet' event is what was read of the body, and a v5 DISCONNECT/AUTH
+//    of length 0 reads its reason code from the next packet's bytes.
 // 2. aedes reads broker.maximumPacketSize at each read (a change applies to open
 //    connections) and reads nothing more once client._rejectingPacketTooLarge is set;
-//    client.connackSent is true once a CONNACK was written.
+//    client.connackSent is true once a CONNACK was written, and 'connected' is
+//    emitted after it; client.disconnectReasonCode is null until aedes
+//    disconnects the client itself; broker.topicAliasMaximum is the CONNACK's.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
@@ -72,10 +78,13 @@ const CONNACK_WAIT_MS = 10_000
 /**
  * Stands between the client's parser and aedes for every packet:
  * - a packet that breaks the protocol closes the connection, a v5 client told
- *   why first (CONNACK or DISCONNECT 0x81/0x82/0x95): what the parser itself
- *   refuses, MQTT 5 property blocks cut short, repeated or with bad UTF-8,
- *   strings with bad UTF-8 or U+0000 (checked on the bytes), the rules of
- *   mqtt/packet-rules.ts, packets before or after the one CONNECT;
+ *   why first (CONNACK, or DISCONNECT once the CONNACK went out): what the
+ *   parser itself refuses, MQTT 5 property blocks cut short, repeated, not
+ *   allowed in the packet, with a forbidden value or bad UTF-8, strings with bad
+ *   UTF-8 or U+0000 (checked on the bytes), fields that do not fill the
+ *   remaining length, MQTT 5 remaining lengths in too many bytes, the rules of
+ *   mqtt/packet-rules.ts, packets before or after the one CONNECT; the first
+ *   byte alone refuses reserved and server-only packet types;
  * - a CONNECT announcing more than CONNECT_MAX_BYTES is refused from its fixed
  *   header, before its body is read;
  * - a packet that follows a CONNECT still being handled waits for it, as aedes
