@@ -55,7 +55,6 @@ import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
 import { amendConnack, grant } from './connack.js'
 import { answeredPublish, watchReceiveMaximum } from './inbound-quota.js'
-import { refuseAuthPackets } from './auth-packet.js'
 import { serveSharedToV5 } from './shared-v5.js'
 import { withoutWillDelay } from './will-publish.js'
 import { hostOf, mqttEndpoints } from './server-reference.js'
@@ -336,7 +335,6 @@ export class BrokerNode {
       trackSubscribePackets(client)
       amendConnack(client, (version, code) => { this.counters.connackSent(version, code) })
       watchReceiveMaximum(client, () => this.settings.number('receive_max_broker'))
-      refuseAuthPackets(client)
       serveSharedToV5(client)
       stream.once('close', () => { queues.closed(client) })
       const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {

@@ -8,12 +8,15 @@ import { isShared, isValidTopicFilter } from './topic.js'
 
 export const PACKET_TOO_LARGE = 0x95
 const TOPIC_FILTER_INVALID = 0x8f
+const TOPIC_NAME_INVALID = 0x90
+const TOPIC_ALIAS_INVALID = 0x94
 
 /** The fields of a parsed client packet the rules read. */
 export interface ClientPacket {
   cmd: string
   qos?: number
   dup?: boolean
+  topic?: string
   messageId?: number
   protocolVersion?: number
   will?: { qos?: number }
@@ -31,16 +34,49 @@ export function brokenRule (packet: ClientPacket): PropertyProblem | undefined {
     case 'publish': return publishRule(packet)
     case 'subscribe': return packetIdRule(packet) ?? subscribeRule(packet)
     case 'unsubscribe':
-      return packetIdRule(packet) ??
-        (packet.unsubscriptions?.length === 0 ? protocolError('an UNSUBSCRIBE without topic filters (MQTT-3.10.3-2)') : undefined)
+      return packetIdRule(packet) ?? unsubscribeRule(packet.unsubscriptions ?? [])
     case 'puback':
     case 'pubrec':
     case 'pubrel':
     case 'pubcomp':
       return packetIdRule(packet)
+    case 'auth':
+      // no enhanced authentication: a CONNECT with an Authentication Method gets CONNACK 0x8C from aedes,
+      // and a client that sent none must not send AUTH (MQTT-4.12.0-5); 0x8C is no DISCONNECT reason
+      return protocolError('an AUTH without an Authentication Method in the CONNECT (MQTT-4.12.0-5)')
     default:
       return undefined
   }
+}
+
+const SERVER_PACKETS = new Set(['connack', 'suback', 'unsuback', 'pingresp'])
+
+/**
+ * What the first byte of a packet already shows: type 0 is reserved (MQTT 5
+ * §2.1.2, 3.1.1 §2.2.1), so is 15 before MQTT 5; CONNACK, SUBACK, UNSUBACK and
+ * PINGRESP go from server to client only (§2.1.2, a Protocol Error).
+ */
+export function packetTypeRule (cmd: string | null, version: number | undefined): PropertyProblem | undefined {
+  if (cmd === 'reserved') return malformed('packet type 0 is reserved (MQTT 5 §2.1.2)')
+  if (cmd === 'auth' && version !== undefined && version < 5) return malformed('packet type 15 is reserved before MQTT 5 (3.1.1 §2.2.1)')
+  if (cmd !== null && SERVER_PACKETS.has(cmd)) return protocolError(`a ${cmd.toUpperCase()} from a client (it goes from server to client only, MQTT 5 §2.1.2)`)
+  return undefined
+}
+
+/**
+ * A packet's fields against its Remaining Length (MQTT 5 §2.1.4, 3.1.1
+ * §2.2.3): `read` bytes were read for them. A PUBLISH's payload takes what its
+ * fields leave; every other packet's fields fill it exactly. Fields that run
+ * past it or bytes left after them make a Malformed Packet.
+ */
+export function remainingLengthRule (cmd: string, read: number, length: number): PropertyProblem | undefined {
+  if (cmd === 'publish' ? read <= length : read === length) return undefined
+  return malformed(`a ${cmd.toUpperCase()} whose fields ${read > length ? 'run past' : 'stop short of'} its remaining length (${read} of ${length} bytes)`)
+}
+
+/** MQTT-1.5.5-1 (MQTT 5; 3.1.1 has no such rule): a variable byte integer takes the fewest bytes for its value. */
+export function isShortestVarint (value: number, bytes: number): boolean {
+  return bytes === (value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4)
 }
 
 function connectRule (packet: ClientPacket): PropertyProblem | undefined {
@@ -60,6 +96,20 @@ function publishRule (packet: ClientPacket): PropertyProblem | undefined {
   if (packet.properties?.subscriptionIdentifier !== undefined) {
     return protocolError('a PUBLISH from a client carries a subscription identifier (MQTT-3.3.4-6)')
   }
+  return packet.topic === undefined ? undefined : topicNameRule(packet.topic, packet.properties)
+}
+
+/**
+ * A PUBLISH's topic name (checked before aedes resolves a Topic Alias, so the
+ * reason is the same with or without one): no wildcards (MQTT-3.3.2-2, v5 0x90
+ * Topic Name invalid), not empty unless a Topic Alias stands for it
+ * (MQTT-4.7.3-1; MQTT 5 §3.3.2.3.4), a Response Topic without wildcards (MQTT-3.3.2-14).
+ */
+function topicNameRule (topic: string, properties: Record<string, unknown> | undefined): PropertyProblem | undefined {
+  if (/[+#]/.test(topic)) return { reasonCode: TOPIC_NAME_INVALID, reason: `a wildcard in the PUBLISH topic name ${JSON.stringify(topic)} (MQTT-3.3.2-2)` }
+  if (topic === '' && properties?.topicAlias === undefined) return protocolError('a PUBLISH with an empty topic name and no Topic Alias (MQTT-4.7.3-1)')
+  const responseTopic = properties?.responseTopic
+  if (typeof responseTopic === 'string' && /[+#]/.test(responseTopic)) return protocolError('a wildcard in the Response Topic (MQTT-3.3.2-14)')
   return undefined
 }
 
@@ -72,6 +122,26 @@ function subscribeRule (packet: ClientPacket): PropertyProblem | undefined {
     return protocolError('No Local on a shared subscription (MQTT-3.8.3-4)')
   }
   return undefined
+}
+
+function unsubscribeRule (filters: string[]): PropertyProblem | undefined {
+  if (filters.length === 0) return protocolError('an UNSUBSCRIBE without topic filters (MQTT-3.10.3-2)')
+  // aedes would close without a word; DISCONNECT 0x8F as for SUBSCRIBE
+  if (filters.some(f => !isValidTopicFilter(f))) return { reasonCode: TOPIC_FILTER_INVALID, reason: 'an UNSUBSCRIBE has a malformed topic filter (§4.7)' }
+  return undefined
+}
+
+/**
+ * MQTT-3.3.2-9/10 (§3.3.2.3.4): a Topic Alias from a client is 1 up to the
+ * Topic Alias Maximum of the node's CONNACK (none when it is 0), else DISCONNECT
+ * 0x94. Checked as the packet is read, before a DISCONNECT that follows it in
+ * the same read ends the connection (aedes would check it only when handling it).
+ */
+export function topicAliasRule (packet: ClientPacket, maximum: number): PropertyProblem | undefined {
+  const alias = packet.properties?.topicAlias
+  if (packet.cmd !== 'publish' || alias === undefined) return undefined
+  if (typeof alias === 'number' && alias >= 1 && alias <= maximum) return undefined
+  return { reasonCode: TOPIC_ALIAS_INVALID, reason: `Topic Alias ${String(alias)} outside 1..${maximum} (MQTT-3.3.2-9)` }
 }
 
 /** MQTT-2.2.1-3: packets that carry a packet identifier carry a non-zero one. */

@@ -46,13 +46,46 @@ const KINDS: Record<number, [string, Kind]> = {
 const FIXED: Partial<Record<Kind, number>> = { byte: 1, int16: 2, int32: 4 }
 const USER_PROPERTY = 0x26
 
+/** Which property block of a client's packet is scanned. */
+export type PropertyBlockOf = 'connect' | 'will' | 'publish' | 'ack' | 'subscribe' | 'unsubscribe' | 'disconnect' | 'auth'
+
+/**
+ * MQTT 5 §2.2.2.2 (Table 2-4): the properties a client's packet may carry; an
+ * identifier not valid for its packet type makes it a Malformed Packet.
+ */
+const ALLOWED: Record<PropertyBlockOf, ReadonlySet<number>> = {
+  connect: new Set([0x11, 0x21, 0x27, 0x22, 0x19, 0x17, USER_PROPERTY, 0x15, 0x16]),
+  will: new Set([0x18, 0x01, 0x02, 0x03, 0x08, 0x09, USER_PROPERTY]),
+  publish: new Set([0x01, 0x02, 0x23, 0x08, 0x09, USER_PROPERTY, 0x0b, 0x03]),
+  ack: new Set([0x1f, USER_PROPERTY]),
+  subscribe: new Set([0x0b, USER_PROPERTY]),
+  unsubscribe: new Set([USER_PROPERTY]),
+  disconnect: new Set([0x11, 0x1f, USER_PROPERTY, 0x1c]),
+  auth: new Set([0x15, 0x16, 0x1f, USER_PROPERTY])
+}
+
+/**
+ * Values the specification calls a Protocol Error: Request Problem / Response
+ * Information other than 0 or 1 (§3.1.2.11.6, §3.1.2.11.7), Payload Format
+ * Indicator other than 0 or 1 (§3.3.2.3.2), Receive Maximum 0 (§3.1.2.11.3),
+ * Maximum Packet Size 0 (§3.1.2.11.4), Subscription Identifier 0 (§3.8.2.1.2).
+ */
+function valueProblem (id: number, name: string, block: Buffer, at: number): PropertyProblem | undefined {
+  const kind = KINDS[id][1]
+  const value = kind === 'byte' ? block[at] : kind === 'int16' ? block.readUInt16BE(at) : kind === 'int32' ? block.readUInt32BE(at) : kind === 'varint' ? readVarint(block, at)?.value : undefined
+  if ((id === 0x01 || id === 0x17 || id === 0x19) && (value as number) > 1) return { reasonCode: PROTOCOL_ERROR, reason: `${name} property is ${String(value)}, not 0 or 1` }
+  if ((id === 0x21 || id === 0x27 || id === 0x0b) && value === 0) return { reasonCode: PROTOCOL_ERROR, reason: `${name} property is 0` }
+  return undefined
+}
+
 /**
  * Checks the property block at the start of `block` (its length varint first).
  * Returns the first problem, or undefined when every property is whole, known,
- * valid UTF-8 without U+0000 where it is a string, and none but User Property
- * is repeated (the only property a client may send more than once).
+ * valid UTF-8 without U+0000 where it is a string, none but User Property
+ * is repeated (the only property a client may send more than once) and, when
+ * `of` names the packet, each is allowed there with an allowed value.
  */
-export function scanProperties (block: Buffer): PropertyProblem | undefined {
+export function scanProperties (block: Buffer, of?: PropertyBlockOf): PropertyProblem | undefined {
   const length = readVarint(block, 0)
   if (length === undefined) return malformed('property length is not a valid variable byte integer')
   const end = length.next + length.value
@@ -64,6 +97,7 @@ export function scanProperties (block: Buffer): PropertyProblem | undefined {
     const known = KINDS[id]
     if (known === undefined) return malformed(`unknown property 0x${id.toString(16).padStart(2, '0')}`)
     const [name, kind] = known
+    if (of !== undefined && !ALLOWED[of].has(id)) return malformed(`${name} property is not allowed in ${of === 'ack' ? 'an acknowledgement' : of === 'will' ? 'the will' : `a ${of.toUpperCase()}`} (MQTT 5 §2.2.2.2)`)
     if (id !== USER_PROPERTY) {
       if (seen.has(id)) return { reasonCode: PROTOCOL_ERROR, reason: `${name} property given more than once` }
       seen.add(id)
@@ -71,6 +105,8 @@ export function scanProperties (block: Buffer): PropertyProblem | undefined {
     const next = skipValue(block, at, end, kind)
     if (next === undefined) return malformed(`${name} property runs past the end of the property block`)
     if (next === 'bad-utf8') return malformed(`${name} property is not valid UTF-8 (or contains U+0000)`)
+    const bad = valueProblem(id, name, block, at)
+    if (bad !== undefined) return bad
     at = next
   }
   return undefined

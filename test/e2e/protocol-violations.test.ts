@@ -116,13 +116,30 @@ const badPackets: Array<[string, (v: Version) => Buffer, number | undefined]> = 
   ['an UNSUBSCRIBE without filters (MQTT-3.10.3-2)', v => packet(0xa2, bytes([0, 1], props(v))), PROTOCOL_ERROR],
   ['subscription options with a reserved bit set (MQTT-3.8.3-5)', v => packet(0x82, bytes([0, 1], props(v), str('a'), v === 5 ? 0x40 : 0x04)), MALFORMED],
   ['subscription options with QoS 3', v => packet(0x82, bytes([0, 1], props(v), str('a'), 3)), PROTOCOL_ERROR],
-  ['a second CONNECT (MQTT-3.1.0-2)', v => connectPacket(v, 0x02, `again${v}`), PROTOCOL_ERROR]
+  ['a second CONNECT (MQTT-3.1.0-2)', v => connectPacket(v, 0x02, `again${v}`), PROTOCOL_ERROR],
+  // found by the fuzzer's oracle (bench/fuzz-oracle.ts) left open
+  ['packet type 0 announcing 2 MB (reserved: closed from its first byte)', () => bytes(0x00, [0x80, 0x80, 0x80, 0x01]), MALFORMED],
+  ['an AUTH (3.1.1: type 15 is reserved; 5: no Authentication Method in the CONNECT)', v => packet(0xf0, bytes(v === 5 ? [0x18, 0] : [])), PROTOCOL_ERROR],
+  ['a SUBACK from a client', v => packet(0x90, bytes([0, 1], props(v), 0)), PROTOCOL_ERROR],
+  ['a PINGREQ with a body', () => packet(0xc0, bytes([0, 0])), MALFORMED],
+  ['a PUBACK of 1 byte followed by a PINGREQ', () => bytes(packet(0x40, bytes([1])), packet(0xc0, bytes())), MALFORMED],
+  ['a PUBLISH topic name with a wildcard (MQTT-3.3.2-2)', v => packet(0x30, bytes(str('a/+'), props(v), 'x')), 0x90],
+  ['a PUBLISH with an empty topic name and no Topic Alias', v => packet(0x30, bytes(str(''), props(v), 'x')), PROTOCOL_ERROR],
+  ['an UNSUBSCRIBE filter with + inside a level (§4.7)', v => packet(0xa2, bytes([0, 1], props(v), str('a.+'))), 0x8f]
 ]
 
 /** MQTT 5 only. */
 const badPackets5: Array<[string, Buffer, number]> = [
   ['Retain Handling 3', packet(0x82, bytes([0, 1], [0], str('a'), 0x30)), PROTOCOL_ERROR],
-  ['No Local on a shared subscription (MQTT-3.8.3-4)', packet(0x82, bytes([0, 1], [0], str('$share/g/a'), 0x04)), PROTOCOL_ERROR]
+  ['No Local on a shared subscription (MQTT-3.8.3-4)', packet(0x82, bytes([0, 1], [0], str('$share/g/a'), 0x04)), PROTOCOL_ERROR],
+  ['a Content Type property in a SUBSCRIBE (§2.2.2.2)', packet(0x82, bytes([0, 1], [4, 0x03, 0, 1, 0x61], str('a'), 0)), MALFORMED],
+  ['a Subscription Identifier of 0', packet(0x82, bytes([0, 1], [2, 0x0b, 0], str('a'), 0)), PROTOCOL_ERROR],
+  ['a Payload Format Indicator of 2', packet(0x30, bytes(str('a'), [2, 0x01, 2], 'x')), PROTOCOL_ERROR],
+  ['a remaining length in more bytes than needed (MQTT-1.5.5-1)', bytes(0xc0, [0x80, 0x00]), MALFORMED],
+  ['bytes after the properties of a PUBACK', packet(0x40, bytes([0, 1], 0, [0], [9, 9])), MALFORMED],
+  ['a wildcard in a Response Topic (MQTT-3.3.2-14)', packet(0x30, bytes(str('a'), [5, 0x08, 0, 2, 0x61, 0x23], 'x')), PROTOCOL_ERROR],
+  // refused from its length, before the Retain Handling 3 (0x82) in its body is read
+  ['a SUBSCRIBE whose remaining length takes a byte too many, with a broken body', bytes(0x82, [0x88, 0x00], [0, 1], [0], str('a'), 0x30), MALFORMED]
 ]
 
 describe('protocol violations close the connection', () => {
@@ -152,6 +169,28 @@ describe('protocol violations close the connection', () => {
       await assertPacketRefused(node, 5, bad, reasonCode)
     })
   }
+
+  it('MQTT 5: a bad packet in the same write as the CONNECT gets CONNACK, then DISCONNECT 0x81, then the close', async () => {
+    const raw = await RawClient.openWithBytes(node.mqttPort, bytes(connectPacket(5, 0x02, 'with-connect'), packet(0xc0, bytes([0]))), 5)
+    await raw.waitClosed()
+    assert.deepEqual(raw.packets.map(p => `${p.cmd} ${code(p)}`), ['connack 0', 'disconnect 129'])
+  })
+
+  it('MQTT 5: a PUBLISH with a Topic Alias (none offered) and a DISCONNECT in the CONNECT\'s write get CONNACK, then DISCONNECT 0x94', async () => {
+    const alias = packet(0x30, bytes(str('a'), [3, 0x23, 0, 1], 'x'))
+    const raw = await RawClient.openWithBytes(node.mqttPort, bytes(connectPacket(5, 0x02, 'alias-then-bye'), alias, packet(0xe0, bytes())), 5)
+    await raw.waitClosed()
+    assert.deepEqual(raw.packets.map(p => `${p.cmd} ${code(p)}`), ['connack 0', 'disconnect 148'])
+  })
+
+  it('MQTT 5: a DISCONNECT of length 0 followed by a PUBLISH in the same write is a normal disconnect (no DISCONNECT 0x81 back)', async () => {
+    const raw = await RawClient.openWithBytes(node.mqttPort, connectPacket(5, 0x02, 'bye-then-bytes'), 5)
+    assert.equal(code(await raw.next('connack')), 0)
+    // the parser would read 0x30 (the PUBLISH's first byte) as the DISCONNECT's reason code, an invalid one
+    raw.sendBytes(bytes(packet(0xe0, bytes()), packet(0x30, bytes(str('a'), [0], 'x'))))
+    await raw.waitClosed()
+    assert.deepEqual(raw.packets, [])
+  })
 
   it('MQTT 3.1.1: a password without a user name (MQTT-3.1.2-22) is refused without CONNACK; MQTT 5 allows it', async () => {
     await assertConnectRefused(node, 4, connectPacket(4, 0x42, 'pw4', [str('secret')]), 0)

@@ -11,18 +11,24 @@
 //    (decoding bad UTF-8 to U+FFFD); after parse() returns, _parser.packet has
 //    the cmd and announced length of a packet whose body is still to come, with
 //    its fixed header consumed from _list; an error it raises itself is also in
-//    _parser.error (aedes' queue-limit error is not).
+//    _parser.error (aedes' queue-limit error is not). _parseHeader() sets
+//    packet.cmd from the first byte (returning false ends parse()),
+//    _parseVarByteNum(true) gives the remaining length and its byte count, _pos
+//    at a 'packet' event is what was read of the body, and a v5 DISCONNECT/AUTH
+//    of length 0 reads its reason code from the next packet's bytes.
 // 2. aedes reads broker.maximumPacketSize at each read (a change applies to open
 //    connections) and reads nothing more once client._rejectingPacketTooLarge is set;
-//    client.connackSent is true once a CONNACK was written.
+//    client.connackSent is true once a CONNACK was written, and 'connected' is
+//    emitted after it; client.disconnectReasonCode is null until aedes
+//    disconnects the client itself; broker.topicAliasMaximum is the CONNACK's.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
-import { readVarint, scanProperties, type PropertyProblem } from '../../mqtt/property-scan.js'
-import { badUtf8, brokenRule, malformed, PACKET_TOO_LARGE, parserError, protocolError, type ClientPacket } from '../../mqtt/packet-rules.js'
+import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem } from '../../mqtt/property-scan.js'
+import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 
-type ParsedPacket = ClientPacket
+type ParsedPacket = ClientPacket & { length?: number }
 
 interface PendingPacket { cmd: string | null, length: number, protocolVersion?: number }
 
@@ -30,6 +36,10 @@ interface ParserInternals extends EventEmitter {
   parse: (buf: Buffer) => number
   _parseProperties: () => unknown
   _parseString: () => string | null
+  _parseHeader: () => boolean
+  _parseVarByteNum: (fullInfo?: boolean) => { bytes: number, value: number } | number | false
+  _parseDisconnect: () => unknown
+  _parseAuth: () => unknown
   _list: { length: number, slice: (start: number, end: number) => Buffer, get: (index: number) => number }
   _pos: number
   packet: PendingPacket
@@ -42,7 +52,9 @@ interface ClientInternals {
   _parsingBatch: number
   _rejectingPacketTooLarge: boolean
   connackSent: boolean
-  broker: { queueLimit: number, maximumPacketSize: number }
+  /** null until aedes disconnects the client itself (v5: sending a DISCONNECT) */
+  disconnectReasonCode: number | null
+  broker: { queueLimit: number, maximumPacketSize: number, topicAliasMaximum: number }
 }
 
 export interface PacketGuard {
@@ -56,12 +68,23 @@ export interface PacketGuard {
 const REFUSAL_FLUSH_MS = 1000
 
 /**
+ * How long a v5 connection refused while its CONNECT is handled (nothing more is
+ * read from it) waits for the CONNACK before it is cut without a DISCONNECT: a
+ * CONNECT can wait on a session takeover or the store for more than a second on
+ * a loaded node.
+ */
+const CONNACK_WAIT_MS = 10_000
+
+/**
  * Stands between the client's parser and aedes for every packet:
  * - a packet that breaks the protocol closes the connection, a v5 client told
- *   why first (CONNACK or DISCONNECT 0x81/0x82/0x95): what the parser itself
- *   refuses, MQTT 5 property blocks cut short, repeated or with bad UTF-8,
- *   strings with bad UTF-8 or U+0000 (checked on the bytes), the rules of
- *   mqtt/packet-rules.ts, packets before or after the one CONNECT;
+ *   why first (CONNACK, or DISCONNECT once the CONNACK went out): what the
+ *   parser itself refuses, MQTT 5 property blocks cut short, repeated, not
+ *   allowed in the packet, with a forbidden value or bad UTF-8, strings with bad
+ *   UTF-8 or U+0000 (checked on the bytes), fields that do not fill the
+ *   remaining length, MQTT 5 remaining lengths in too many bytes, the rules of
+ *   mqtt/packet-rules.ts, packets before or after the one CONNECT; the first
+ *   byte alone refuses reserved and server-only packet types;
  * - a CONNECT announcing more than CONNECT_MAX_BYTES is refused from its fixed
  *   header, before its body is read;
  * - a packet that follows a CONNECT still being handled waits for it, as aedes
@@ -74,10 +97,38 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   const flag = (packet: object, problem: PropertyProblem | undefined): void => {
     if (problem !== undefined && !flagged.has(packet)) flagged.set(packet, problem)
   }
+  const propertyBlocks = new WeakMap<object, number>()
   const parseProperties = parser._parseProperties
   parser._parseProperties = function (this: ParserInternals) {
-    flag(this.packet, scanProperties(propertyBlock(this)))
+    const blocks = propertyBlocks.get(this.packet) ?? 0
+    propertyBlocks.set(this.packet, blocks + 1)
+    flag(this.packet, scanProperties(propertyBlock(this), blockOf(this.packet.cmd, blocks)))
     return parseProperties.call(this)
+  }
+  // MQTT-1.5.5-1 (MQTT 5): the Remaining Length in the fewest bytes; the parser reads any
+  const longLength = new WeakSet<object>()
+  const parseVarByteNum = parser._parseVarByteNum
+  parser._parseVarByteNum = function (this: ParserInternals, fullInfo?: boolean) {
+    const result = parseVarByteNum.call(this, fullInfo)
+    if (fullInfo === true && typeof result === 'object' && !isShortestVarint(result.value, result.bytes)) {
+      longLength.add(this.packet)
+      // refused before the body, which may itself be broken, is read (the CONNECT's version is not known yet)
+      if (!stopped && sawConnect && version === 5) {
+        stop(this.packet, malformed('a remaining length not in the fewest bytes (MQTT-1.5.5-1)'))
+        return false
+      }
+    }
+    return result
+  }
+  // MQTT 5 §3.14.2.1, §3.15.2.1: a remaining length of 0 means reason 0x00 and no
+  // properties; the parser would read them from the next packet's bytes
+  for (const name of ['_parseDisconnect', '_parseAuth'] as const) {
+    const original = parser[name]
+    parser[name] = function (this: ParserInternals) {
+      if (this.packet.length !== 0) return original.call(this)
+      ;(this.packet as { reasonCode?: number }).reasonCode = 0
+      return true
+    }
   }
   const parseString = parser._parseString
   parser._parseString = function (this: ParserInternals) {
@@ -87,6 +138,17 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
       flag(this.packet, malformed(`a string is not valid UTF-8 or contains U+0000 (MQTT-1.5.4-1/2): ${JSON.stringify(text)}`))
     }
     return text
+  }
+  // the first byte alone can show a packet out of order or of a type a client
+  // never sends: refused before a body that may itself be broken is read
+  const parseHeader = parser._parseHeader
+  parser._parseHeader = function (this: ParserInternals) {
+    const read = parseHeader.call(this)
+    if (!read || stopped) return read
+    const problem = orderProblem(this.packet.cmd) ?? packetTypeRule(this.packet.cmd, version)
+    if (problem === undefined) return read
+    stop(this.packet, problem)
+    return false
   }
   const parse = parser.parse
   parser.parse = function (this: ParserInternals, buf: Buffer) {
@@ -111,7 +173,10 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   let stopped = false
   parser.on('packet', function (this: ParserInternals, packet: ParsedPacket) {
     if (stopped) return
-    const problem = flagged.get(packet) ?? orderProblem(packet.cmd) ?? brokenRule(packet) ?? disconnectRule(packet, connectSessionExpiry)
+    const problem = flagged.get(packet) ?? orderProblem(packet.cmd) ?? packetTypeRule(packet.cmd, version) ??
+      remainingLengthRule(packet.cmd, this._pos, packet.length ?? 0) ?? lengthProblem(packet, packet.protocolVersion ?? version) ??
+      brokenRule(packet) ?? topicAliasRule(packet, (client as unknown as ClientInternals).broker.topicAliasMaximum) ??
+      disconnectRule(packet, connectSessionExpiry)
     if (problem !== undefined) {
       stop(packet, problem)
       return
@@ -138,9 +203,13 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     return sawConnect ? undefined : protocolError(`a ${String(cmd).toUpperCase()} before the CONNECT (MQTT-3.1.0-1)`)
   }
 
+  function lengthProblem (packet: object, protocolVersion: number | undefined): PropertyProblem | undefined {
+    return protocolVersion === 5 && longLength.has(packet) ? malformed('a remaining length not in the fewest bytes (MQTT-1.5.5-1)') : undefined
+  }
+
   /** A problem the fixed header of the packet being read already shows. */
   function pendingProblem (pending: PendingPacket): PropertyProblem | undefined {
-    const problem = orderProblem(pending.cmd)
+    const problem = orderProblem(pending.cmd) ?? packetTypeRule(pending.cmd, version) ?? (sawConnect ? lengthProblem(pending, version) : undefined)
     if (problem !== undefined || pending.cmd !== 'connect' || pending.length <= CONNECT_MAX_BYTES) return problem
     return { reasonCode: PACKET_TOO_LARGE, reason: `a CONNECT of ${pending.length} bytes (at most ${CONNECT_MAX_BYTES} are read)` }
   }
@@ -148,16 +217,29 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   function stop (packet: { cmd: string | null, protocolVersion?: number }, problem: PropertyProblem): void {
     stopped = true
     stopReading(client)
+    // aedes is already disconnecting the client (a v5 DISCONNECT went out): one DISCONNECT, not two
+    if (disconnecting()) return
     guard.refused(client, packet.cmd ?? 'unknown', problem)
-    refuse(client, replyTo(packet), problem.reasonCode)
+    const reply = replyTo(packet)
+    if (reply !== 'disconnect-after-connack') refuse(client, reply, problem.reasonCode)
+    // the packets held before this one go to aedes first; one of them may already disconnect the client
+    else afterConnack(client, () => { if (!disconnecting()) refuse(client, 'disconnect', problem.reasonCode) })
+  }
+
+  function disconnecting (): boolean {
+    return (client as unknown as ClientInternals).disconnectReasonCode !== null
   }
 
   /**
    * v5: CONNACK to the first CONNECT, DISCONNECT once a CONNACK went out (never
-   * before it, MQTT-3.14.0-1); 3.1/3.1.1: nothing.
+   * before it, MQTT-3.14.0-1: a packet that came with a CONNECT still being
+   * handled waits for its CONNACK); 3.1/3.1.1: nothing.
    */
-  function replyTo (packet: { cmd: string | null, protocolVersion?: number }): Reply {
-    if (sawConnect) return version === 5 && (client as unknown as ClientInternals).connackSent ? 'disconnect' : 'close'
+  function replyTo (packet: { cmd: string | null, protocolVersion?: number }): Reply | 'disconnect-after-connack' {
+    if (sawConnect) {
+      if (version !== 5) return 'close'
+      return (client as unknown as ClientInternals).connackSent ? 'disconnect' : 'disconnect-after-connack'
+    }
     if (packet.cmd !== 'connect') return 'close'
     return (packet.protocolVersion ?? connectVersion(parser)) === 5 ? 'connack' : 'close'
   }
@@ -185,6 +267,31 @@ function connectVersion (parser: ParserInternals): number | undefined {
   return parser._list.length > 6 ? parser._list.get(6) & 0x7f : undefined
 }
 
+/**
+ * Runs `then` once the client's CONNACK went out (aedes emits 'connected' right
+ * after writing a successful one); a refused CONNECT closes the connection
+ * instead, and a CONNECT still not answered after a grace time is cut.
+ */
+function afterConnack (client: Client, then: () => void): void {
+  const timer = setTimeout(() => { client.close() }, CONNACK_WAIT_MS)
+  timer.unref()
+  client.once('connected', () => {
+    clearTimeout(timer)
+    then()
+  })
+  client.conn.once('close', () => { clearTimeout(timer) })
+}
+
+/** The property block a packet's `index`-th _parseProperties call reads (a CONNECT's second is the will's). */
+function blockOf (cmd: string | null, index: number): PropertyBlockOf | undefined {
+  switch (cmd) {
+    case 'connect': return index === 0 ? 'connect' : 'will'
+    case 'puback': case 'pubrec': case 'pubrel': case 'pubcomp': return 'ack'
+    case 'publish': case 'subscribe': case 'unsubscribe': case 'disconnect': case 'auth': return cmd
+    default: return undefined
+  }
+}
+
 /** aedes' nextBatch reads nothing more from the connection once this latch is set. */
 function stopReading (client: Client): void {
   (client as unknown as ClientInternals)._rejectingPacketTooLarge = true
@@ -203,7 +310,9 @@ function propertyBlock (parser: ParserInternals): Buffer {
   const list = parser._list
   const head = list.slice(parser._pos, Math.min(parser._pos + 4, list.length))
   const length = readVarint(head, 0)
-  const end = length === undefined ? list.length : Math.min(list.length, parser._pos + length.next + length.value)
+  // the list may hold the next packets too: the block ends with this packet at the latest
+  const limit = Math.min(list.length, parser.packet.length)
+  const end = length === undefined ? limit : Math.min(limit, parser._pos + length.next + length.value)
   return list.slice(parser._pos, end)
 }
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { badUtf8, brokenRule, parserError } from '../../../src/mqtt/packet-rules.js'
+import { badUtf8, brokenRule, isShortestVarint, packetTypeRule, parserError, remainingLengthRule, topicAliasRule } from '../../../src/mqtt/packet-rules.js'
 import { MALFORMED_PACKET, PROTOCOL_ERROR } from '../../../src/mqtt/property-scan.js'
 
 const codeOf = (packet: Parameters<typeof brokenRule>[0]): number | undefined => brokenRule(packet)?.reasonCode
@@ -53,5 +53,60 @@ describe('parserError', () => {
     assert.equal(parserError('Invalid subscribe QoS, must be <= 2').reasonCode, PROTOCOL_ERROR)
     assert.equal(parserError('Invalid retain handling, must be <= 2').reasonCode, PROTOCOL_ERROR)
     assert.equal(parserError('Packet must not have both QoS bits set to 1').reasonCode, MALFORMED_PACKET)
+  })
+})
+
+describe('rules the fuzzer found the parser lax about', () => {
+  it('packet types a client never sends, from the first byte', () => {
+    assert.equal(packetTypeRule('reserved', undefined)?.reasonCode, MALFORMED_PACKET)
+    assert.equal(packetTypeRule('auth', 4)?.reasonCode, MALFORMED_PACKET)
+    assert.equal(packetTypeRule('auth', 5), undefined)
+    assert.equal(packetTypeRule('auth', undefined), undefined)
+    for (const cmd of ['connack', 'suback', 'unsuback', 'pingresp']) assert.equal(packetTypeRule(cmd, 4)?.reasonCode, PROTOCOL_ERROR, cmd)
+    for (const cmd of ['connect', 'publish', 'puback', 'subscribe', 'pingreq', 'disconnect', null]) assert.equal(packetTypeRule(cmd, 5), undefined, String(cmd))
+  })
+
+  it('fields that do not fill the remaining length (a PUBLISH payload takes the rest)', () => {
+    assert.equal(remainingLengthRule('puback', 2, 2), undefined)
+    assert.equal(remainingLengthRule('puback', 2, 1)?.reasonCode, MALFORMED_PACKET)
+    assert.equal(remainingLengthRule('pingreq', 0, 2)?.reason, 'a PINGREQ whose fields stop short of its remaining length (0 of 2 bytes)')
+    assert.equal(remainingLengthRule('publish', 5, 9), undefined)
+    assert.equal(remainingLengthRule('publish', 9, 5)?.reasonCode, MALFORMED_PACKET)
+  })
+
+  it('variable byte integers in the fewest bytes (MQTT-1.5.5-1)', () => {
+    assert.equal(isShortestVarint(0, 1), true)
+    assert.equal(isShortestVarint(0, 2), false)
+    assert.equal(isShortestVarint(127, 1), true)
+    assert.equal(isShortestVarint(128, 2), true)
+    assert.equal(isShortestVarint(16383, 3), false)
+    assert.equal(isShortestVarint(2097152, 4), true)
+  })
+
+  it('PUBLISH topic names and AUTH', () => {
+    assert.equal(codeOf({ cmd: 'publish', qos: 0, topic: 'a/+' }), 0x90)
+    assert.equal(codeOf({ cmd: 'publish', qos: 0, topic: '#' }), 0x90)
+    assert.equal(codeOf({ cmd: 'publish', qos: 0, topic: '' }), PROTOCOL_ERROR)
+    assert.equal(codeOf({ cmd: 'publish', qos: 0, topic: '', properties: { topicAlias: 1 } }), undefined)
+    assert.equal(codeOf({ cmd: 'publish', qos: 0, topic: 'a', properties: { responseTopic: 'r/#' } }), PROTOCOL_ERROR)
+    assert.equal(codeOf({ cmd: 'publish', qos: 0, topic: 'a', properties: { responseTopic: 'r/x' } }), undefined)
+    assert.equal(codeOf({ cmd: 'auth' }), PROTOCOL_ERROR)
+  })
+})
+
+describe('UNSUBSCRIBE filters and Topic Aliases', () => {
+  it('refuses a malformed UNSUBSCRIBE filter with 0x8F, as a SUBSCRIBE one (§4.7)', () => {
+    assert.equal(codeOf({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['a/+', 'a.+'] }), 0x8f)
+    assert.equal(codeOf({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: [''] }), 0x8f)
+    assert.equal(codeOf({ cmd: 'unsubscribe', messageId: 1, unsubscriptions: ['a/#', '+/b'] }), undefined)
+  })
+
+  it('accepts a Topic Alias from 1 to the maximum only (MQTT-3.3.2-9)', () => {
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: 1 } }, 0)?.reasonCode, 0x94)
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: 0 } }, 5)?.reasonCode, 0x94)
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: 6 } }, 5)?.reasonCode, 0x94)
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: [1, 2] } }, 5)?.reasonCode, 0x94)
+    assert.equal(topicAliasRule({ cmd: 'publish', properties: { topicAlias: 5 } }, 5), undefined)
+    assert.equal(topicAliasRule({ cmd: 'publish' }, 0), undefined)
   })
 })

@@ -40,3 +40,28 @@ describe('scanProperties', () => {
     assert.equal(scanProperties(Buffer.from([0xff, 0xff, 0xff, 0xff]))?.reason, 'property length is not a valid variable byte integer')
   })
 })
+
+describe('scanProperties with the packet named (MQTT 5 §2.2.2.2)', () => {
+  it('refuses a property not allowed in that packet as malformed', () => {
+    const contentType = block(0x03, 0, 1, 0x61)
+    assert.equal(scanProperties(contentType, 'publish'), undefined)
+    assert.equal(scanProperties(contentType, 'will'), undefined)
+    for (const of of ['connect', 'ack', 'subscribe', 'unsubscribe', 'disconnect', 'auth'] as const) {
+      assert.equal(scanProperties(contentType, of)?.reasonCode, MALFORMED_PACKET, of)
+    }
+    assert.equal(scanProperties(block(0x26, 0, 1, 0x6b, 0, 1, 0x76), 'unsubscribe'), undefined)
+    assert.equal(scanProperties(block(0x0b, 7), 'subscribe'), undefined)
+    assert.equal(scanProperties(block(0x23, 0, 1), 'subscribe')?.reason, 'topic alias property is not allowed in a SUBSCRIBE (MQTT 5 §2.2.2.2)')
+  })
+
+  it('refuses the values the specification calls a Protocol Error', () => {
+    assert.equal(scanProperties(block(0x01, 2), 'publish')?.reasonCode, PROTOCOL_ERROR)
+    assert.equal(scanProperties(block(0x17, 2), 'connect')?.reasonCode, PROTOCOL_ERROR)
+    assert.equal(scanProperties(block(0x19, 7), 'connect')?.reasonCode, PROTOCOL_ERROR)
+    assert.equal(scanProperties(block(0x27, 0, 0, 0, 0), 'connect')?.reasonCode, PROTOCOL_ERROR)
+    assert.equal(scanProperties(block(0x21, 0, 0), 'connect')?.reasonCode, PROTOCOL_ERROR)
+    assert.equal(scanProperties(block(0x21, 0, 1, 0x22, 0, 0), 'connect'), undefined)
+    assert.equal(scanProperties(block(0x0b, 0), 'subscribe')?.reasonCode, PROTOCOL_ERROR)
+    assert.equal(scanProperties(block(0x01, 1, 0x17, 0, 0x19, 1), undefined), undefined)
+  })
+})

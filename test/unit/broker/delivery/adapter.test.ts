@@ -395,6 +395,43 @@ describe('parser and read-loop behaviours the packet guard relies on', () => {
     assert.equal((packets[0] as IPublishPacket).topic, 'a\uFFFD')
   })
 
+  it('_pos at a packet event is what was read of its body; _parseVarByteNum(true) gives the length and its byte count; _parseHeader sets cmd and false from it ends parse()', () => {
+    const parser = newParser() as Internals & { _parseHeader: () => boolean, _parseVarByteNum: (full?: boolean) => unknown }
+    const reads: Array<[number, number]> = []
+    parser.on('packet', (p: Packet) => { reads.push([parser._pos, (p as { length: number }).length]) })
+    const lengths: unknown[] = []
+    const parseVarByteNum = parser._parseVarByteNum
+    parser._parseVarByteNum = function (this: Internals, full?: boolean) {
+      const result = parseVarByteNum.call(this, full)
+      if (full === true) lengths.push(result)
+      return result
+    }
+    // a PUBACK with 2 bytes left over, then a PINGREQ whose length takes 2 bytes
+    parser.parse(Buffer.from([0x40, 4, 0, 1, 9, 9, 0xc0, 0x80, 0x00]))
+    assert.deepEqual(reads, [[2, 4], [0, 0]])
+    assert.deepEqual(lengths, [{ bytes: 1, value: 4 }, { bytes: 2, value: 0 }])
+    const stopping = newParser() as Internals & { _parseHeader: () => boolean }
+    const cmds: Array<string | null> = []
+    const parseHeader = stopping._parseHeader
+    stopping._parseHeader = function (this: Internals) {
+      parseHeader.call(this)
+      cmds.push(this.packet.cmd)
+      return false
+    }
+    const emitted: Packet[] = []
+    stopping.on('packet', (p: Packet) => { emitted.push(p) })
+    stopping.parse(Buffer.from([0xc0, 0, 0xc0, 0]))
+    assert.deepEqual({ cmds, emitted }, { cmds: ['pingreq'], emitted: [] })
+  })
+
+  it('a v5 DISCONNECT of length 0 reads its reason code from the next packet (why the guard skips its parse)', () => {
+    const parser = mqttPacket.parser({ protocolVersion: 5 }) as unknown as Internals
+    const errors: string[] = []
+    parser.on('error', (err: Error) => { errors.push(err.message) })
+    parser.parse(Buffer.from([0xe0, 0, 0x30, 3, 0, 1, 0x61]))
+    assert.equal(errors[0], 'Invalid disconnect reason code')
+  })
+
   it('knows the command and announced length of a packet whose body has not arrived, with the fixed header consumed', () => {
     const parser = newParser()
     parser.parse(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f, 0, 4, 0x4d, 0x51, 0x54, 0x54, 5]))
