@@ -209,6 +209,7 @@ export const PATTERN_KEYS: readonly PatternKeyDef[] = [
   { key: 'plugins.<name>', pattern: /^plugins\.[^.]+$/, type: flag, default: false, applied: false, doc: 'A VerneMQ plugin vmq-ts does not have: off is accepted, on refuses the start naming it and listing the plugins here.' },
   { key: 'plugins.<name>.path', pattern: /^plugins\.[^.]+\.path$/, type: path, default: '', applied: false, doc: 'VerneMQ: directory of an Erlang plugin to load; vmq-ts loads no external plugins.' },
   { key: 'plugins.<name>.priority', pattern: /^plugins\.[^.]+\.priority$/, type: int(0), default: 0, applied: false, doc: 'VerneMQ: order in which plugins are called; vmq-ts loads no external plugins and calls its own in a fixed order.' },
+  { key: 'vmq_diversity.auth_<backend>.script', pattern: /^vmq_diversity\.auth_[a-z0-9]+\.script$/, type: path, default: '', applied: false, doc: 'VerneMQ: the Lua script behind a vmq_diversity backend; vmq-ts runs no Lua (its Redis auth is built in).' },
   { key: 'vmq_diversity.<script>.file', pattern: /^vmq_diversity\.[^.]+\.file$/, type: path, default: '', applied: false, doc: 'VerneMQ: a Lua script vmq_diversity loads; vmq-ts runs no Lua (its Redis auth is built in).' },
   backendSetting('postgres', 'PostgreSQL'),
   backendSetting('cockroachdb', 'CockroachDB'),
@@ -261,7 +262,7 @@ export function allKeyNames (): string[] {
  */
 export const IGNORED_PREFIXES = [
   'erlang.', 'leveldb.', 'vmq_swc.', 'vmq_plumtree.', 'plumtree.', 'vmq_generic_msg_store.', 'vmq_webhooks.', 'vmq_bridge.',
-  'vmq_bcrypt.', 'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'vmq_diversity.clique_lead_line', 'vmq_diversity.auth_',
+  'vmq_bcrypt.', 'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'vmq_diversity.clique_lead_line',
   'log.crash', 'log.sasl', 'log.level', 'log.error.format', 'log.template', 'log.syslog.format', 'log.syslog.remote', 'http_module', 'accept_eula',
   'outgoing_clustering_buffer_size', 'incoming_clustering_buffer_size', 'outgoing_clustering_flush_threshold', 'outgoing_cluster_handshake_ack_timeout',
   'max_drain_time', 'max_msgs_per_drain_step', 'min_apikey_length', 'max_apikey_expiry_days', 'platform_', 'systree_', 'graphite_',

@@ -39,12 +39,12 @@ test('a database backend vmq-ts lacks: off is accepted silently, on refuses the 
 })
 
 test('the settings of a missing backend are accepted, each with one warning', () => {
-  const file = confFile(['vmq_diversity.postgres.host = db', 'vmq_diversity.memcache.port = 11211', 'vmq_diversity.mongodb.ssl.verify = verify_peer'])
-  assert.deepEqual(loadConfig({ file }).warnings, [
-    `${file}:1: vmq_diversity.postgres.host has no effect in vmq-ts yet; the value is accepted and not used`,
-    `${file}:2: vmq_diversity.memcache.port has no effect in vmq-ts yet; the value is accepted and not used`,
-    `${file}:3: vmq_diversity.mongodb.ssl.verify has no effect in vmq-ts yet; the value is accepted and not used`
-  ])
+  const keys = ['vmq_diversity.postgres.host', 'vmq_diversity.memcache.port', 'vmq_diversity.mongodb.ssl.verify', 'vmq_diversity.auth_redis.script', 'vmq_diversity.script1.file']
+  const file = confFile(keys.map(key => `${key} = x`))
+  assert.deepEqual(loadConfig({ file }).warnings, keys.map((key, i) => `${file}:${i + 1}: ${key} has no effect in vmq-ts yet; the value is accepted and not used`))
+  // a misspelt key of the backend that exists is still an error
+  const typo = confFile(['vmq_diversity.auth_redis.enable = on'])
+  assert.deepEqual(problemsOf(typo), [`${typo}:1: vmq_diversity.auth_redis.enable: unknown key (did you mean "vmq_diversity.auth_redis.enabled"?)`])
 })
 
 test('plugins.<unknown> = on refuses the start naming the plugin and the plugins here; off and .path/.priority warn', () => {
