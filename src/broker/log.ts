@@ -51,7 +51,7 @@ export function createLogger (settings: Settings): Logger {
   if (settings.flag('log.error')) {
     const file = logFile(settings, 'log.error')
     files.push(file)
-    add('error', formatted(file, 'text'))
+    add('error', formatted(file, settings.string('log.error.file.format')))
   }
   reopenOnHangup(files)
   if (settings.flag('log.syslog')) {

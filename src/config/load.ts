@@ -4,7 +4,8 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { FileRefused, MAX_CONFIG_BYTES, readBoundedSync } from './bounded-read.js'
 import { DEV_CONFIG, DEV_CONFIG_NAME, IMPLICIT_LISTENERS } from './defaults.js'
 import { envEntries } from './env.js'
-import { ConfigError, defaultValues, interpret, readEntries, type Entry, type ListenerEntries, type Problem } from './parse.js'
+import { ConfigError, defaultValues, interpret, readEntries, type Entry, type Include, type ListenerEntries, type Problem } from './parse.js'
+import { includedFiles } from './include.js'
 import { findKey, findListenerOption, KEYS, LISTENER_OPTIONS, type ListenerType } from './schema.js'
 import { parseIpPort, unquote, type Value } from './values.js'
 
@@ -43,9 +44,9 @@ export function loadConfig (opts: LoadOptions): NodeConfig {
   const problems: Problem[] = []
   const source = opts.file ?? DEV_CONFIG_NAME
   const fileDir = opts.file === undefined ? undefined : dirname(resolve(opts.file))
-  const fileEntries = readEntries(opts.file === undefined ? DEV_CONFIG : readConfigFile(opts.file), source, problems)
+  const fileEntries = opts.file === undefined ? readEntries(DEV_CONFIG, source, problems) : readConfigTree(opts.file, problems, 0)
   const entries: Entry[] = [
-    ...(fileDir === undefined ? fileEntries : fileEntries.map(e => relativeTo(fileDir, e))),
+    ...fileEntries,
     ...envEntries(opts.env ?? {}),
     ...(opts.sets ?? []).map((text, i) => setEntry(text, i, problems)).filter((e): e is Entry => e !== undefined)
   ]
@@ -73,6 +74,25 @@ function clusterListenerProblem (listeners: ListenerConfig[]): string | undefine
   if (types.size < 2) return undefined
   const keys = listeners.filter(l => CLUSTER_TYPES.includes(l.type)).map(l => `listener.${l.type}.${l.name}`)
   return `${keys.join(' and ')} are both configured: a node has one cluster listener, plain (vmq) or TLS (vmqs); set the other to off`
+}
+
+/** Includes within includes are followed this deep; a file including itself stops here. */
+const MAX_INCLUDE_DEPTH = 8
+
+/** A config file's entries with those of the files it includes in place of each include line. */
+function readConfigTree (file: string, problems: Problem[], depth: number): Entry[] {
+  const includes: Include[] = []
+  const dir = dirname(resolve(file))
+  const entries = readEntries(readConfigFile(file), file, problems, includes).map(e => relativeTo(dir, e))
+  for (const include of includes.reverse()) {
+    if (depth >= MAX_INCLUDE_DEPTH) {
+      problems.push({ file, line: include.line, message: `include nested more than ${MAX_INCLUDE_DEPTH} deep (does a file include itself?)` })
+      continue
+    }
+    const included = includedFiles(file, include.pattern).flatMap(path => readConfigTree(path, problems, depth + 1))
+    entries.splice(include.at, 0, ...included)
+  }
+  return entries
 }
 
 function readConfigFile (file: string): string {

@@ -1,7 +1,8 @@
 // vernemq.conf text -> typed settings and listener definitions. Every problem of
 // a file is collected (with file:line and the key) so the operator sees them all
 // at once; a file with any problem is refused as a whole.
-import { allKeyNames, findKey, findListenerOption, IGNORED_PREFIXES, isListenerType, KEYS, LISTENER_OPTIONS, type ListenerType } from './schema.js'
+import { allKeyNames, findKey, findListenerOption, findPatternKey, IGNORED_PREFIXES, isListenerType, KEYS, LISTENER_OPTIONS, PLAIN_LISTENER_OPTIONS, type KeyDef, type ListenerType } from './schema.js'
+import { refusal } from './refusals.js'
 import { describeType, parseIpPort, parseValue, unquote, type Value } from './values.js'
 import { suggest } from './suggest.js'
 import { escapeLineControls, shown } from './shown.js'
@@ -47,16 +48,33 @@ export interface ParsedConfig {
   warnings: string[]
 }
 
+/** An `include <glob>` line: the matching files' lines take its place. */
+export interface Include {
+  pattern: string
+  file: string
+  line: number
+  /** index in the file's entries where the included entries go */
+  at: number
+}
+
 /**
  * Splits config text into entries; malformed lines become problems. \n, \r\n
  * and a lone \r (old Mac files) all end a line. A key written twice in one
  * file is refused: the later line would silently win, which hides mistakes.
+ * `include` lines (cuttlefish's, as in the generated vernemq.conf's last line)
+ * are collected into `includes`; without that list they are problems.
  */
-export function readEntries (text: string, file: string, problems: Problem[]): Entry[] {
+export function readEntries (text: string, file: string, problems: Problem[], includes?: Include[]): Entry[] {
   const entries: Entry[] = []
   text.split(/\r\n|\r|\n/).forEach((raw, index) => {
     const line = raw.trim()
     if (line === '' || line.startsWith('#')) return
+    const include = /^include\s+(\S.*)$/.exec(line)
+    if (include !== null && !line.includes('=')) {
+      if (includes === undefined) problems.push({ file, line: index + 1, message: 'include is only allowed in a config file' })
+      else includes.push({ pattern: include[1], file, line: index + 1, at: entries.length })
+      return
+    }
     const eq = line.indexOf('=')
     if (eq <= 0) {
       problems.push({ file, line: index + 1, message: `expected "key = value", got "${shown(line)}"` })
@@ -93,16 +111,22 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
   const { key, value, file, line } = entry
   const problem = (message: string): void => { problems.push({ file, line, key, message }) }
   if (key.startsWith('listener.')) {
-    applyListenerEntry(config.listeners, entry, problem, () => { config.warnings.push(notApplied(file, line, key)) })
+    const warn = (message: string): void => { config.warnings.push(`${file}:${line}: ${shown(key)} ${message}`) }
+    applyListenerEntry(config.listeners, entry, problem, warn)
+    return
+  }
+  if (PLAIN_LISTENER_OPTIONS.includes(key)) {
+    setListenerOption(config.listeners, '', key, value, problem, () => { config.warnings.push(notApplied(file, line, key)) })
     return
   }
   const def = findKey(key)
   if (def !== undefined) {
-    const parsed = parseValue(def.type, value)
-    if (parsed.ok && def.key === 'distributed_cookie' && parsed.value === '') problem('must not be empty: every admin and cluster call is checked against it')
-    else if (parsed.ok) config.values.set(def.key, parsed.value)
-    else problem(`invalid value "${shown(value)}", expected ${parsed.expected}`)
-    if (parsed.ok && def.applied === false) config.warnings.push(notApplied(file, line, key))
+    applyKey(config, def, entry, problem)
+    return
+  }
+  const family = findPatternKey(key)
+  if (family !== undefined) {
+    applyKey(config, family, entry, problem)
     return
   }
   if (IGNORED_PREFIXES.some(prefix => key.startsWith(prefix))) {
@@ -112,7 +136,26 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
   problem('unknown key' + didYouMean(key))
 }
 
-function applyListenerEntry (listeners: ListenerEntries, entry: Entry, problem: (m: string) => void, inert: () => void): void {
+function applyKey (config: ParsedConfig, def: KeyDef, { key, value, file, line }: Entry, problem: (m: string) => void): void {
+  const parsed = parseValue(def.type, value)
+  if (!parsed.ok) {
+    problem(`invalid value "${shown(value)}", expected ${parsed.expected}`)
+    return
+  }
+  const refused = def.key === 'distributed_cookie' && parsed.value === ''
+    ? 'must not be empty: every admin and cluster call is checked against it'
+    : refusal(key, parsed.value)
+  if (refused !== undefined) {
+    problem(refused)
+    return
+  }
+  // a family member (plugins.foo.path) has no value of its own to keep: it has no effect
+  if (def.key === key || findKey(key) === def) config.values.set(def.key, parsed.value)
+  if (def.applied === false) config.warnings.push(notApplied(file, line, key))
+}
+
+function applyListenerEntry (listeners: ListenerEntries, entry: Entry, problem: (m: string) => void, warn: (m: string) => void): void {
+  const inert = (): void => { warn(NOT_APPLIED) }
   const parts = entry.key.split('.').slice(1)
   if (parts.length === 1) {
     setListenerOption(listeners, '', parts[0], entry.value, problem, inert)
@@ -128,16 +171,25 @@ function applyListenerEntry (listeners: ListenerEntries, entry: Entry, problem: 
     return
   }
   if (rest.length === 0) {
-    setListenerAddress(listeners, type, nameOrOption, entry.value, problem)
+    setListenerAddress(listeners, type, nameOrOption, entry.value, problem, warn)
     return
   }
-  setListenerOption(listeners, `${type}.${nameOrOption}`, rest.join('.'), entry.value, problem, inert)
+  // VerneMQ's generated file sets options for the placeholder name itself; they reach no listener there either
+  const placeholder = nameOrOption === '$name'
+  setListenerOption(listeners, `${type}.${nameOrOption}`, rest.join('.'), entry.value, problem, placeholder ? () => {} : inert)
+  if (placeholder && findListenerOption(rest.join('.')) !== undefined) warn(`has no effect: $name is the placeholder of VerneMQ's generated file, not a listener name; the value is accepted and not used`)
 }
 
-function setListenerAddress (listeners: ListenerEntries, type: ListenerType, name: string, raw: string, problem: (m: string) => void): void {
+function setListenerAddress (listeners: ListenerEntries, type: ListenerType, name: string, raw: string, problem: (m: string) => void, warn: (m: string) => void): void {
   const value = unquote(raw)
   if (!/^[A-Za-z0-9_-]+$/.test(name)) {
     problem(`invalid listener name "${shown(name)}" (letters, digits, _ and - only)`)
+    return
+  }
+  if (type === 'tcp' && /^local:.+:\d+$/.test(value)) {
+    // counted as configured (so no implicit 127.0.0.1:1883 listener replaces it), never started
+    listeners.addresses.set(`${type}.${name}`, 'off')
+    warn('is a unix-socket listener, which vmq-ts does not have; this listener is not started')
     return
   }
   if (value !== 'off' && parseIpPort(value) === undefined) {
@@ -166,8 +218,10 @@ function setListenerOption (listeners: ListenerEntries, scope: string, option: s
   if (def.applied === false) inert()
 }
 
+const NOT_APPLIED = 'has no effect in vmq-ts yet; the value is accepted and not used'
+
 function notApplied (file: string, line: number, key: string): string {
-  return `${file}:${line}: ${shown(key)} has no effect in vmq-ts yet; the value is accepted and not used`
+  return `${file}:${line}: ${shown(key)} ${NOT_APPLIED}`
 }
 
 function didYouMean (key: string, candidates: string[] = allKeyNames()): string {

@@ -26,6 +26,7 @@ const int = (min?: number, max?: number): ValueType => ({ kind: 'integer', min, 
 const str: ValueType = { kind: 'string' }
 const path: ValueType = { kind: 'path' }
 const oneOf = (...values: string[]): ValueType => ({ kind: 'enum', values })
+const backendDoc = (name: string): string => `Must stay off: vmq-ts has no ${name} backend, and on refuses the start. The backend here is Redis (vmq_diversity.auth_redis.enabled).`
 const LOG_LEVELS = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency', 'none']
 
 const KEY_TABLE = [
@@ -87,9 +88,11 @@ const KEY_TABLE = [
   { key: 'min_apikey_length', type: int(0), default: 0, doc: 'Shortest API key `api-key add` accepts; `api-key create` makes keys of 32 characters or this length if longer.' },
   { key: 'max_apikey_expiry_days', type: int(0), default: 0, doc: 'When above 0, every new API key must have an expiry date within this many days. 0 = no limit.' },
   { key: 'prometheus_namespace', type: str, default: 'vernemq_', settable: true, doc: 'Prefix of every Prometheus metric name on GET /metrics of the HTTP listener (listener.http.NAME).' },
+  { key: 'crl_refresh_interval', type: int(0), default: 60000, unit: 'ms', doc: 'VerneMQ: how often it re-reads the crlfile of its TLS listeners. vmq-ts re-reads a listener\'s certificate files, crlfile included, when they change.', applied: false },
   { key: 'metadata_plugin', type: oneOf('vmq_swc', 'vmq_plumtree'), default: 'vmq_swc', doc: 'Accepted for compatibility; vmq-ts has one cluster protocol.', applied: false },
   { key: 'message_store_plugin', type: str, default: 'vmq_generic_msg_store', doc: 'Accepted for compatibility; vmq-ts always uses its LevelDB store.', applied: false },
   { key: 'logging.keepalive_as_warning', type: flag, default: true, doc: 'Log keepalive timeouts as warnings (off: info).', applied: false },
+  { key: 'logging.obfuscation_secret', type: str, default: 'random', doc: 'VerneMQ: secret with which credentials are obfuscated in its process memory and crash reports. vmq-ts writes no crash reports.', applied: false },
 
   // logging
   { key: 'log.console', type: oneOf('off', 'file', 'console', 'both'), default: 'console', doc: 'Where the main log goes: off, file (log.console.file), console (stdout) or both.' },
@@ -98,6 +101,7 @@ const KEY_TABLE = [
   { key: 'log.console.console.format', type: oneOf('text', 'json'), default: 'text', doc: 'Format of the console log.' },
   { key: 'log.console.file.format', type: oneOf('text', 'json'), default: 'text', doc: 'Format of the log file.' },
   { key: 'log.error', type: flag, default: true, doc: 'Also write errors to log.error.file.' },
+  { key: 'log.error.file.format', type: oneOf('text', 'json'), default: 'text', doc: 'Format of the error log file.' },
   { key: 'log.error.file', type: path, default: './log/error.log', doc: 'File that receives error and worse messages.' },
   { key: 'log.console.rotation.size', type: { kind: 'integer_or_infinity', min: 1 }, default: Infinity, unit: 'bytes', doc: 'Rotate log.console.file past this size: it becomes <file>.0, older ones move up; infinity = never. The node also reopens its log files on SIGHUP (logrotate).' },
   { key: 'log.console.rotation.keep', type: int(0), default: 5, doc: 'Rotated console log files kept; 0 = the file is emptied instead.' },
@@ -120,6 +124,11 @@ const KEY_TABLE = [
   { key: 'vmq_passwd.password_reload_interval', type: int(0), default: 10, unit: 's', settable: true, doc: 'Re-read the password file this often; 0 = never.' },
   { key: 'vmq_acl.acl_file', type: path, default: './vmq.acl', settable: true, doc: 'ACL file (VerneMQ grammar).' },
   { key: 'vmq_acl.acl_reload_interval', type: int(0), default: 10, unit: 's', settable: true, doc: 'Re-read the ACL file this often; 0 = never.' },
+  { key: 'vmq_diversity.auth_postgres.enabled', type: flag, default: false, doc: backendDoc('PostgreSQL') },
+  { key: 'vmq_diversity.auth_cockroachdb.enabled', type: flag, default: false, doc: backendDoc('CockroachDB') },
+  { key: 'vmq_diversity.auth_mysql.enabled', type: flag, default: false, doc: backendDoc('MySQL') },
+  { key: 'vmq_diversity.auth_mysql2.enabled', type: flag, default: false, doc: backendDoc('MySQL (mysql2)') },
+  { key: 'vmq_diversity.auth_mongodb.enabled', type: flag, default: false, doc: backendDoc('MongoDB') },
   { key: 'vmq_diversity.auth_redis.enabled', type: flag, default: false, doc: 'Authenticate CONNECT and authorize PUBLISH/SUBSCRIBE with the JSON values stored in Redis under [mountpoint, client_id, username].' },
   { key: 'vmq_diversity.redis.host', type: str, default: 'localhost', doc: 'Redis host.' },
   { key: 'vmq_diversity.redis.port', type: int(1, 65535), default: 6379, doc: 'Redis port.' },
@@ -168,7 +177,55 @@ export const LISTENER_OPTIONS: readonly KeyDef[] = [
   { key: 'http_module.vmq_metrics_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_metrics_http.auth.mode for this listener (listener.http.NAME.http_module...).' },
   { key: 'http_module.vmq_health_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_health_http.auth.mode for this listener.' },
   { key: 'http_module.vmq_status_http.auth.mode', type: oneOf('noauth', 'apikey'), default: null, doc: 'HTTP listeners: overrides http_module.vmq_status_http.auth.mode for this listener.' },
-  { key: 'max_ws_frame_size', type: { kind: 'bytes' }, default: 268435456, doc: 'Largest WebSocket frame accepted.' }
+  { key: 'max_ws_frame_size', type: { kind: 'bytes' }, default: 268435456, doc: 'Largest WebSocket frame accepted. Also written as the plain key max_ws_frame_size (VerneMQ\'s name), which sets it for every listener.' },
+  { key: 'buffer_sizes', type: str, default: '', doc: 'VerneMQ: Erlang socket buffer sizes (tcp, ssl, vmq); Node sizes its socket buffers itself.', applied: false },
+  { key: 'active_n', type: int(1), default: 100, doc: 'VerneMQ: Erlang socket active_n (tcp, ssl); no counterpart in Node.', applied: false },
+  { key: 'high_watermark', type: { kind: 'bytes' }, default: 8192, doc: 'VerneMQ: Erlang socket send high watermark of the cluster listener.', applied: false },
+  { key: 'low_watermark', type: { kind: 'bytes' }, default: 4096, doc: 'VerneMQ: Erlang socket send low watermark of the cluster listener.', applied: false },
+  { key: 'high_msgq_watermark', type: { kind: 'bytes' }, default: 8192, doc: 'VerneMQ: Erlang port queue high watermark of the cluster listener.', applied: false },
+  { key: 'low_msgq_watermark', type: { kind: 'bytes' }, default: 4096, doc: 'VerneMQ: Erlang port queue low watermark of the cluster listener.', applied: false },
+  { key: 'forward_connection_opts', type: flag, default: false, doc: 'VerneMQ: hand the listener\'s socket options to the plugins\' hooks; vmq-ts hooks get none.', applied: false },
+  { key: 'proxy_xff_support', type: flag, default: false, doc: 'VerneMQ: take the client address of a WebSocket connection from X-Forwarded-For; vmq-ts uses the socket\'s address (or the PROXY protocol header, see proxy_protocol).', applied: false },
+  { key: 'proxy_xff_trusted_intermediate', type: str, default: '', doc: 'VerneMQ: proxies trusted in X-Forwarded-For (see proxy_xff_support).', applied: false },
+  { key: 'proxy_xff_use_cn_as_username', type: flag, default: true, doc: 'VerneMQ: username from the proxy\'s client-certificate header (see proxy_xff_support).', applied: false },
+  { key: 'proxy_xff_cn_header', type: str, default: 'x-ssl-client-cn', doc: 'VerneMQ: header that carries the client certificate CN (see proxy_xff_support).', applied: false },
+  { key: 'auth_plugins', type: str, default: '', doc: 'VerneMQ: the auth_on_register plugins this listener consults; vmq-ts consults every enabled auth plugin on every listener.', applied: false },
+  { key: 'authz_plugins', type: str, default: '', doc: 'VerneMQ: the auth_on_publish/subscribe plugins this listener consults; vmq-ts consults every enabled plugin on every listener.', applied: false },
+  { key: 'max_request_line_length', type: int(1), default: 8000, doc: 'VerneMQ: longest HTTP request line (http, https, ws, wss); Node applies its own limit.', applied: false },
+  { key: 'max_header_value_length', type: int(1), default: 4096, doc: 'VerneMQ: longest HTTP header value (http, https, ws, wss); Node applies its own limit (16 KiB of headers).', applied: false },
+  { key: 'psk_support', type: flag, default: false, doc: 'VerneMQ: TLS-PSK on an ssl listener; vmq-ts offers certificates only, so PSK clients fail the handshake.', applied: false },
+  { key: 'psk_identity_hint', type: str, default: 'VMQ_PSK', doc: 'VerneMQ: TLS-PSK identity hint (see psk_support).', applied: false },
+  { key: 'pskfile', type: path, default: '', doc: 'VerneMQ: file of TLS-PSK identities and keys (see psk_support).', applied: false },
+  { key: 'pskfile_separator', type: str, default: ':', doc: 'VerneMQ: separator of identity and key in pskfile (see psk_support).', applied: false }
+]
+
+/** Listener options VerneMQ writes as plain keys (`max_ws_frame_size = ...`): they set the option for every listener. */
+export const PLAIN_LISTENER_OPTIONS: readonly string[] = ['max_ws_frame_size']
+
+/**
+ * Families of VerneMQ keys with a free part in their name (`plugins.<name>.path`),
+ * accepted without effect. `pattern` matches the whole key.
+ */
+export interface PatternKeyDef extends KeyDef { pattern: RegExp }
+
+const backendSetting = (backend: string, name: string): PatternKeyDef => ({
+  key: `vmq_diversity.${backend}.<setting>`, pattern: new RegExp(`^vmq_diversity\\.${backend}\\.[a-z_.]+$`), type: str, default: '', applied: false,
+  doc: `VerneMQ: a setting of its ${name} backend, which vmq-ts does not have (the backend here is Redis).`
+})
+
+export const PATTERN_KEYS: readonly PatternKeyDef[] = [
+  { key: 'plugins.<name>', pattern: /^plugins\.[^.]+$/, type: flag, default: false, applied: false, doc: 'A VerneMQ plugin vmq-ts does not have: off is accepted, on refuses the start naming it and listing the plugins here.' },
+  { key: 'plugins.<name>.path', pattern: /^plugins\.[^.]+\.path$/, type: path, default: '', applied: false, doc: 'VerneMQ: directory of an Erlang plugin to load; vmq-ts loads no external plugins.' },
+  { key: 'plugins.<name>.priority', pattern: /^plugins\.[^.]+\.priority$/, type: int(0), default: 0, applied: false, doc: 'VerneMQ: order in which plugins are called; vmq-ts loads no external plugins and calls its own in a fixed order.' },
+  { key: 'vmq_diversity.auth_<backend>.script', pattern: /^vmq_diversity\.auth_[a-z0-9]+\.script$/, type: path, default: '', applied: false, doc: 'VerneMQ: the Lua script behind a vmq_diversity backend; vmq-ts runs no Lua (its Redis auth is built in).' },
+  { key: 'vmq_diversity.<script>.file', pattern: /^vmq_diversity\.[^.]+\.file$/, type: path, default: '', applied: false, doc: 'VerneMQ: a Lua script vmq_diversity loads; vmq-ts runs no Lua (its Redis auth is built in).' },
+  backendSetting('postgres', 'PostgreSQL'),
+  backendSetting('cockroachdb', 'CockroachDB'),
+  backendSetting('mysql', 'MySQL'),
+  backendSetting('mysql2', 'MySQL (mysql2)'),
+  backendSetting('mongodb', 'MongoDB'),
+  backendSetting('memcache', 'memcached'),
+  { key: 'vmq_web_ui.<setting>', pattern: /^vmq_web_ui\.[a-z_.]+$/, type: str, default: '', applied: false, doc: 'VerneMQ: a setting of its web UI, which vmq-ts does not ship (its status page is on the HTTP listener).' }
 ]
 
 const byName = new Map<string, KeyDef>()
@@ -181,6 +238,16 @@ const listenerOptionByName = new Map(LISTENER_OPTIONS.map(d => [d.key, d]))
 /** The definition of a plain (non-listener) key or alias. */
 export function findKey (key: string): KeyDef | undefined {
   return byName.get(key)
+}
+
+/** The family a key with a free part in its name belongs to (`plugins.foo.path`). */
+export function findPatternKey (key: string): PatternKeyDef | undefined {
+  return PATTERN_KEYS.find(def => def.pattern.test(key))
+}
+
+/** The plugins of vmq-ts, as `plugins.<name>` keys. */
+export function pluginNames (): string[] {
+  return KEYS.filter(def => /^plugins\.[^.]+$/.test(def.key)).map(def => def.key.slice('plugins.'.length))
 }
 
 export function findListenerOption (option: string): KeyDef | undefined {
@@ -197,13 +264,17 @@ export function allKeyNames (): string[] {
 }
 
 /**
- * Keys of VerneMQ that vmq-ts accepts and ignores (the Erlang VM, LevelDB
- * tuning, plugins we do not ship). A file using them still loads, with a warning.
+ * Keys of VerneMQ that vmq-ts accepts and ignores: tuning of the Erlang VM,
+ * its processes and sockets, LevelDB, and plugins we do not ship. A file using
+ * them still loads, with a warning.
  */
 export const IGNORED_PREFIXES = [
-  'erlang.', 'leveldb.', 'vmq_swc.', 'vmq_plumtree.', 'vmq_generic_msg_store.', 'vmq_webhooks.', 'vmq_bridge.',
-  'vmq_bcrypt.', 'vmq_diversity.mysql.', 'vmq_diversity.postgres.', 'vmq_diversity.mongodb.', 'vmq_diversity.memcache.',
-  'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'log.crash', 'log.sasl',
-  'log.error.format', 'log.template', 'log.syslog.format', 'log.syslog.remote', 'http_module', 'accept_eula', 'outgoing_clustering_buffer_size',
-  'max_drain_time', 'max_msgs_per_drain_step', 'platform_', 'systree_', 'graphite_'
+  'erlang.', 'leveldb.', 'vmq_swc.', 'vmq_plumtree.', 'plumtree.', 'vmq_generic_msg_store.', 'vmq_webhooks.', 'vmq_bridge.',
+  'vmq_bcrypt.', 'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'vmq_diversity.clique_lead_line',
+  'log.crash', 'log.sasl', 'log.level', 'log.error.format', 'log.template', 'log.syslog.format', 'log.syslog.remote', 'http_module', 'accept_eula',
+  'outgoing_clustering_buffer_size', 'incoming_clustering_buffer_size', 'outgoing_clustering_flush_threshold', 'outgoing_cluster_handshake_ack_timeout',
+  'max_drain_time', 'max_msgs_per_drain_step', 'platform_', 'systree_', 'graphite_',
+  // Erlang process, socket and scheduler tuning, and riak_sysmon's runtime health monitor
+  'queue_sup_sup_children', 'fanout.', 'default_reg_view', 'reg_views', 'tcp_listen_options', 'outgoing_connect_options', 'wait_for_proc',
+  'default_schema_dir', 'setup.', 'runtime_health.', 'vmq_http_pub.'
 ]

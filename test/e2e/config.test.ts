@@ -106,6 +106,21 @@ describe('configuration of a node', () => {
     node.cleanup()
   })
 
+  it('log.error.file.format = json writes the error log as JSON lines', async () => {
+    const node = await startNode({ conf: ['log.error.file.format = json', 'allow_anonymous = on', 'plugins.vmq_acl = on', 'vmq_acl.acl_file = ./missing.acl'] })
+    try {
+      const file = join(node.dir, 'error.log')
+      let lines: string[] = []
+      await waitFor(() => (lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(l => l !== '') : []).length > 0, 5000, 'a line in error.log')
+      const record = JSON.parse(lines[0])
+      assert.equal(record.level, 50)
+      assert.match(record.msg, /^can't load ACL file .*missing\.acl: no such file/)
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+
   it('log.syslog = on without a syslog socket stops the start with one clear line', async () => {
     const node = await startNode({ conf: ['log.syslog = on'], noWait: true })
     assert.equal(await node.waitExit(), 1)
