@@ -1,17 +1,21 @@
 // How long a CLI call takes from spawn to exit, against `node -e 0` in the same
 // run: one `vmq start` node, then rounds that each run every command once, in
-// turn, so a busy moment of the machine spreads over all of them.
+// turn, so a busy moment of the machine spreads over all of them. Besides the
+// median wall time, the mean CPU time (user + system) of each command, which
+// other work on the machine inflates far less.
 // Run: npm run build && node dist/bench/cli-start.js [--runs 10] [--base DIR]
 //   --base DIR: also time the CLI of another built checkout (bin/run.js there),
 //   e.g. the commit before a change, in the same rounds.
 import { spawnSync } from 'node:child_process'
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { REPO } from '../test/e2e/helpers/processes.js'
 import { startVmqNode } from './vmq-node.js'
 
 const TIMEOUT_MS = 30_000
+/** Linux clock ticks per second (USER_HZ) of /proc/<pid>/stat times */
+const TICKS_PER_S = 100
 
 interface Case {
   label: string
@@ -37,21 +41,33 @@ function cliCases (label: string, repo: string, adminAddress: string, passwdFile
   ]
 }
 
-function timeOnce (c: Case): number {
+/** CPU ms (user + system) used so far by this process's finished children (ticks of 10 ms: meaningful summed over runs). */
+function childrenCpuMs (): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[13]) + Number(fields[14])) * 1000 / TICKS_PER_S
+}
+
+function timeOnce (c: Case): { wallMs: number, cpuMs: number } {
   c.before?.()
+  const cpuBefore = childrenCpuMs()
   const started = performance.now()
   const result = spawnSync(process.execPath, c.args, { encoding: 'utf8', timeout: TIMEOUT_MS })
-  const ms = performance.now() - started
+  const wallMs = performance.now() - started
   if (result.status !== c.code) {
     throw new Error(`${c.label}: exit ${String(result.status)} (expected ${c.code})\n${result.stdout}${result.stderr}`)
   }
-  return ms
+  return { wallMs, cpuMs: childrenCpuMs() - cpuBefore }
 }
 
 function median (values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+function mean (values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length
 }
 
 async function main (): Promise<void> {
@@ -68,16 +84,24 @@ async function main (): Promise<void> {
       ...cliCases('', REPO, admin, join(node.dir, 'passwd-this')),
       ...(values.base === undefined ? [] : cliCases('base', values.base, admin, join(node.dir, 'passwd-base')))
     ]
-    const times = cases.map(() => [] as number[])
+    const wall = cases.map(() => [] as number[])
+    const cpu = cases.map(() => [] as number[])
     for (let round = 0; round < runs; round++) {
-      cases.forEach((c, i) => times[i].push(timeOnce(c)))
+      cases.forEach((c, i) => {
+        const t = timeOnce(c)
+        wall[i].push(t.wallMs)
+        cpu[i].push(t.cpuMs)
+      })
     }
-    const baseline = median(times[0])
+    const baseWall = median(wall[0])
+    const baseCpu = mean(cpu[0])
     const width = Math.max(...cases.map(c => c.label.length))
-    process.stdout.write(`medians of ${runs} runs (ms), spawn to exit:\n`)
+    process.stdout.write(`${runs} runs each, alternating; wall: median ms from spawn to exit; cpu: mean user+system ms\n`)
+    process.stdout.write(`${''.padEnd(width)}   wall  ratio    cpu  ratio\n`)
     cases.forEach((c, i) => {
-      const m = median(times[i])
-      process.stdout.write(`${c.label.padEnd(width)}  ${m.toFixed(0).padStart(5)}  ${(m / baseline).toFixed(2)}x node -e 0\n`)
+      const w = median(wall[i])
+      const u = mean(cpu[i])
+      process.stdout.write(`${c.label.padEnd(width)}  ${w.toFixed(0).padStart(5)}  ${(w / baseWall).toFixed(2)}x  ${u.toFixed(0).padStart(5)}  ${(u / baseCpu).toFixed(2)}x\n`)
     })
   } finally {
     await node.stop()

@@ -23,7 +23,10 @@ const OUT = join(ROOT, 'dist', 'cli')
 const GENERATED = join(ROOT, 'dist', 'cli-entry')
 
 /** What every CLI call or an admin command loads; the broker's packages are not here. */
-const BUNDLED = ['@oclif/core', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs', 'cli-table3', '@inquirer/prompts', 'bcryptjs']
+const BUNDLED = ['@oclif/core', '@grpc/grpc-js', 'protobufjs', 'cli-table3', '@inquirer/prompts', 'bcryptjs']
+
+/** Packages a bundled package requires only inside a function we never call (grpc-js: channelz and ORCA load proto-loader): left out. */
+const LAZY_EXTERNAL = ['@grpc/proto-loader']
 
 /** Worker thread files our code starts with new URL('./name.js', import.meta.url): an entry of their own, next to the chunks. */
 const WORKERS = { 'bcrypt-worker': join(ROOT, 'dist', 'src', 'passwd', 'bcrypt-worker.js') }
@@ -55,14 +58,15 @@ function writeEntries () {
   ].join('\n'))
 }
 
-/** A bare import from our own code stays external unless its package is in BUNDLED; packages' own imports follow their package. */
+/** A bare import from our own code stays external unless its package is in BUNDLED; packages' own imports follow their package, except LAZY_EXTERNAL. */
 const externalPackages = {
   name: 'external-packages',
   setup (b) {
     b.onResolve({ filter: /^[^./]/ }, args => {
       if (args.path.startsWith('node:') || args.kind === 'entry-point') return undefined
-      if (args.importer.includes(`${sep}node_modules${sep}`)) return undefined
       const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0]
+      if (LAZY_EXTERNAL.includes(name)) return { path: args.path, external: true }
+      if (args.importer.includes(`${sep}node_modules${sep}`)) return undefined
       return BUNDLED.includes(name) ? undefined : { path: args.path, external: true }
     })
   }
