@@ -3,17 +3,19 @@
 // reads a few files instead of resolving and reading hundreds of modules.
 //
 // - dist/cli/index.js exports oclif's execute (for bin/run.js and
-//   bin/vmq-passwd.js) and COMMANDS, which oclif's "explicit" command discovery
-//   reads: command id -> class, generated from the compiled files in
+//   bin/vmq-passwd.js) and COMMANDS, which oclif's "explicit" command
+//   discovery reads: command id -> class, generated from the compiled files in
 //   dist/src/commands/ with the ids oclif's "pattern" discovery gives them, so
-//   a new command file is picked up by the next build. What a command loads with import() (the broker for
-//   `vmq start`, gRPC for the admin commands) is split into chunks loaded only
-//   then.
+//   a new command file is picked up by the next build.
+// - What a command loads with import() (the broker for `vmq start`, gRPC for
+//   the admin commands) is split into chunks loaded only then; the build fails
+//   if the command list itself pulls in such a package (checkEagerImports).
 // - Only the packages in BUNDLED are inlined; every other package is imported
 //   from node_modules as before (native modules, workers and files a package
 //   finds at run time stay where they are).
 import { build } from 'esbuild'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { isBuiltin } from 'node:module'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -35,7 +37,7 @@ function commandFiles (dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
     const path = join(dir, entry.name)
     if (entry.isDirectory()) return commandFiles(path)
-    return entry.name.endsWith('.js') ? [path] : []
+    return entry.name.endsWith('.js') && !/\.(test|spec)\.js$/.test(entry.name) ? [path] : []
   }).sort()
 }
 
@@ -72,6 +74,44 @@ const externalPackages = {
   }
 }
 
+/** The package of a bare specifier or of a path in node_modules. */
+function packageOf (specifierOrPath) {
+  const rest = specifierOrPath.split('node_modules/').at(-1)
+  const match = /^(?:@[^/]+\/)?[^/.][^/]*/.exec(rest)
+  return match === null ? undefined : match[0]
+}
+
+/**
+ * What dist/cli/index.js loads before any command runs (its static imports,
+ * transitively) may not hold a package bundled for some commands only (all of
+ * BUNDLED but oclif) nor import one from node_modules: every CLI call would pay
+ * for it. A command imports those with import() in run().
+ */
+function checkEagerImports (metafile) {
+  const outputs = metafile.outputs
+  const eager = new Set()
+  const visit = file => {
+    if (eager.has(file)) return
+    eager.add(file)
+    for (const i of outputs[file].imports) if (i.kind === 'import-statement' && !i.external) visit(i.path)
+  }
+  visit('dist/cli/index.js')
+  const inputs = [...eager].flatMap(file => Object.keys(outputs[file].inputs))
+  const problems = new Set()
+  for (const input of inputs) {
+    if (input.includes('node_modules/')) continue
+    for (const i of metafile.inputs[input]?.imports ?? []) {
+      if (i.kind !== 'import-statement') continue
+      const name = packageOf(i.external ? i.path : i.path.includes('node_modules/') ? i.path : '')
+      if (name === undefined || isBuiltin(i.original ?? i.path)) continue
+      if (i.external || name !== '@oclif/core') problems.add(`${input} imports ${name}`)
+    }
+  }
+  if (problems.size > 0) {
+    throw new Error(`loaded on every CLI call (dist/cli/index.js), make these import() where they are used:\n  ${[...problems].join('\n  ')}`)
+  }
+}
+
 /** Every new URL('…', import.meta.url) left in the bundle must name a file next to it. */
 function checkRelativeUrls () {
   const pattern = /new URL\(\s*["'`]([^"'`]+)["'`]\s*,\s*import\.meta\.url\s*\)/g
@@ -84,7 +124,8 @@ function checkRelativeUrls () {
 
 writeEntries()
 rmSync(OUT, { recursive: true, force: true })
-await build({
+const result = await build({
+  absWorkingDir: ROOT,
   entryPoints: { index: join(GENERATED, 'index.js'), ...WORKERS },
   outdir: OUT,
   bundle: true,
@@ -99,8 +140,7 @@ await build({
   // the bundled CommonJS packages call require() for Node's modules
   banner: { js: "import { createRequire as __vmqCreateRequire } from 'node:module'; const require = __vmqCreateRequire(import.meta.url);" },
   plugins: [externalPackages]
-}).then(result => {
-  if (process.env.VMQ_BUNDLE_META !== undefined) writeFileSync(process.env.VMQ_BUNDLE_META, JSON.stringify(result.metafile))
 })
+checkEagerImports(result.metafile)
 checkRelativeUrls()
 rmSync(GENERATED, { recursive: true, force: true })
