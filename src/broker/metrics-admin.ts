@@ -1,7 +1,6 @@
 // `metrics show`, `metrics reset` and `node status`: read from the node's
 // metrics registry (the values GET /metrics serves), and for the cluster from
 // every running member through the admin fan-out.
-import { readFileSync } from 'node:fs'
 import { askPeers } from '../cluster/fanout.js'
 import type { MetricSample } from '../rpc/generated/vmq/MetricSample.js'
 import type { MetricsReply, MetricsReply__Output } from '../rpc/generated/vmq/MetricsReply.js'
@@ -10,6 +9,7 @@ import type { Table } from '../rpc/generated/vmq/Table.js'
 import type { TextReply } from '../rpc/generated/vmq/TextReply.js'
 import { toTable } from '../rpc/table.js'
 import type { BrokerNode } from './node.js'
+import { packageVersion } from '../version.js'
 
 /** This node's series, and unless asked by a peer those of every running member. */
 export async function metricsShow (node: BrokerNode, request: MetricsRequest__Output): Promise<MetricsReply> {
@@ -41,7 +41,7 @@ export async function nodeStatus (node: BrokerNode): Promise<Table> {
   const members = node.cluster.show()
   const rows: Array<[string, string | number]> = [
     ['node', node.name],
-    ['version', VERSION],
+    ['version', packageVersion()],
     ['uptime', uptime(process.uptime())],
     ['cluster_size', members.length],
     ['cluster_running', members.filter(m => m.running).length],
@@ -58,7 +58,6 @@ export async function nodeStatus (node: BrokerNode): Promise<Table> {
   return toTable(['Status', 'Value'], rows.map(([Status, Value]) => ({ Status, Value })))
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 /** `3d 04:05:06` */
 export function uptime (seconds: number): string {

@@ -2,7 +2,6 @@
 // password is not echoed; otherwise two lines are read from stdin, so
 // `printf 'pw\npw\n' | vmq-passwd -c file user` works in scripts.
 import { createInterface } from 'node:readline'
-import { password as passwordPrompt } from '@inquirer/prompts'
 import { CliError } from './errors.js'
 
 /** Reads the password and its confirmation; refuses an empty password or a mismatch. */
@@ -12,6 +11,8 @@ export async function readNewPassword (): Promise<string> {
 }
 
 async function readFromTerminal (): Promise<string> {
+  // the prompt library is loaded only when a terminal is there to ask on
+  const { password: passwordPrompt } = await import('@inquirer/prompts')
   try {
     const first = await passwordPrompt({ message: 'Password:' })
     if (first === '') throw emptyPassword()

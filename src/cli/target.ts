@@ -9,7 +9,7 @@ import { ConfigError } from '../config/parse.js'
 import { clusterTls } from '../broker/cluster-tls.js'
 import { TlsConfigError } from '../broker/listeners/tls-context.js'
 import { CliError, EXIT_UNREACHABLE, EXIT_USAGE } from './errors.js'
-import { AdminClient, RpcFailure } from '../rpc/client.js'
+import type { AdminClient, RpcFailure } from '../rpc/client.js'
 import type { ClientTls } from '../rpc/tls.js'
 
 export const DEFAULT_NODE = '127.0.0.1:44053'
@@ -110,8 +110,14 @@ function exitCodeOf (err: RpcFailure): number {
   return err.kind === 'invalid' || err.kind === 'not_found' ? EXIT_USAGE : EXIT_UNREACHABLE
 }
 
+/** gRPC is loaded only by the commands that call a node (not by --help, passwd or start). */
+async function loadClient (): Promise<typeof import('../rpc/client.js')> {
+  return await import('../rpc/client.js')
+}
+
 /** Runs one server-streaming call against the target node. */
 export async function streamNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req, deadlineMs: number, onReply: (reply: Res) => void): Promise<void> {
+  const { AdminClient, RpcFailure } = await loadClient()
   const client = new AdminClient(target.address, target.cookie, undefined, target.tls)
   try {
     await client.stream<Req, Res>(method, request, deadlineMs, onReply)
@@ -125,6 +131,7 @@ export async function streamNode<Req, Res> (target: Target, method: Parameters<A
 
 /** Runs one call against the target node, mapping failures onto exit codes. */
 export async function callNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req): Promise<Res> {
+  const { AdminClient, RpcFailure } = await loadClient()
   const client = new AdminClient(target.address, target.cookie, undefined, target.tls)
   try {
     return await client.call<Req, Res>(method, request)
@@ -144,6 +151,7 @@ export async function callNode<Req, Res> (target: Target, method: Parameters<Adm
  * reader slows the stream down (the node drops and counts what does not fit).
  */
 export async function followNode<Req, Res> (target: Target, method: Parameters<AdminClient['call']>[0], request: Req, onReply: (reply: Res) => Promise<void> | undefined, stop: Promise<void>): Promise<void> {
+  const { AdminClient } = await loadClient()
   const client = new AdminClient(target.address, target.cookie, undefined, target.tls)
   const call = client.open<Req, Res>(method, request)
   let stopped = false

@@ -4,9 +4,7 @@ import { CliError } from '../cli/errors.js'
 import { loadConfig } from '../config/load.js'
 import { ConfigError } from '../config/parse.js'
 import { availableParallelism } from 'node:os'
-import { BrokerNode } from '../broker/node.js'
-import { Primary, workerCount } from '../broker/workers/primary.js'
-import { isWorker, runWorker } from '../broker/workers/worker.js'
+import type { BrokerNode } from '../broker/node.js'
 
 export default class Start extends BaseCommand {
   static description = 'Run a broker node in the foreground (Ctrl-C or SIGTERM stops it cleanly)'
@@ -24,6 +22,9 @@ export default class Start extends BaseCommand {
   async run (): Promise<void> {
     const { flags } = await this.parse(Start)
     const config = this.load(flags.config, flags.set ?? [])
+    // the broker is loaded here, not with the command list every CLI call reads
+    const { isWorker, runWorker } = await import('../broker/workers/worker.js')
+    const { workerCount } = await import('../broker/workers/primary.js')
     if (isWorker()) {
       await runWorker(config)
       return
@@ -33,6 +34,7 @@ export default class Start extends BaseCommand {
       await runWorkers(config, workers)
       return
     }
+    const { BrokerNode } = await import('../broker/node.js')
     let node: BrokerNode
     try {
       node = await BrokerNode.start(config)
@@ -56,6 +58,7 @@ export default class Start extends BaseCommand {
 }
 
 async function runWorkers (config: ReturnType<typeof loadConfig>, count: number): Promise<void> {
+  const { Primary } = await import('../broker/workers/primary.js')
   const primary = new Primary(config, count, process.argv, {
     line: text => { process.stdout.write(text + '\n') },
     error: text => { process.stderr.write(text + '\n') }

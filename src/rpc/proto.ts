@@ -1,19 +1,16 @@
-import { readFileSync } from 'node:fs'
 import * as grpc from '@grpc/grpc-js'
-import * as protoLoader from '@grpc/proto-loader'
+// Built from proto/vmq.proto by scripts/proto-codec.js (npm run gen).
+import { services } from './generated/codec.js'
 import type { ProtoGrpcType } from './generated/vmq.js'
 
-// Built from proto/vmq.proto by scripts/proto-json.js (npm run gen).
-const DESCRIPTOR = new URL('../../proto/vmq.json', import.meta.url)
+type Package = ProtoGrpcType['vmq']
+/** The client constructors (with their .service definitions) of the services in proto/vmq.proto. */
+export type VmqServices = { [K in keyof Package as Package[K] extends { service: unknown } ? K : never]: Package[K] }
 
-let loaded: ProtoGrpcType | undefined
+let loaded: VmqServices | undefined
 
-/** The vmq package of proto/vmq.proto, loaded once per process. */
-export function vmqProto (): ProtoGrpcType['vmq'] {
-  if (loaded === undefined) {
-    const json = JSON.parse(readFileSync(DESCRIPTOR, 'utf8')) as Record<string, unknown>
-    const definition = protoLoader.fromJSON(json, { longs: Number, enums: String, defaults: true, oneofs: true })
-    loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType
-  }
-  return loaded.vmq
+/** The services of proto/vmq.proto, made once per process from their precompiled definitions. */
+export function vmqProto (): VmqServices {
+  loaded ??= (grpc.loadPackageDefinition(services) as unknown as ProtoGrpcType).vmq
+  return loaded
 }

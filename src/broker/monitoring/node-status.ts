@@ -1,7 +1,6 @@
 // One node's figures for the status page (its entry of GET /status.json), as
 // VerneMQ's vmq_status_http reports them; members answer the NodeStatus RPC
 // with it.
-import { readFileSync } from 'node:fs'
 import { clusterListener } from '../../config/load.js'
 import type { NodeStatus } from '../../rpc/generated/vmq/NodeStatus.js'
 import type { StatusListener } from '../../rpc/generated/vmq/StatusListener.js'
@@ -9,13 +8,9 @@ import { maxConnections } from '../listeners/types.js'
 import type { BrokerNode } from '../node.js'
 import { storeTotals } from './store-totals.js'
 
-let version: string | undefined
+import { packageVersion } from '../../version.js'
 
-/** The version of the package this node runs. */
-export function packageVersion (): string {
-  version ??= (JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version: string }).version
-  return version
-}
+export { packageVersion }
 
 export async function statusEntry (node: BrokerNode): Promise<NodeStatus> {
   const c = node.counters
