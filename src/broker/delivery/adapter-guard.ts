@@ -42,6 +42,8 @@ interface ParserInternals extends EventEmitter {
   _parseAuth: () => unknown
   _list: { length: number, slice: (start: number, end: number) => Buffer, get: (index: number) => number }
   _pos: number
+  /** the CONNECT's protocolVersion once it is read */
+  settings: { protocolVersion?: number }
   packet: PendingPacket
   error: Error | null
   _queue: ParsedPacket[] | null
@@ -126,7 +128,8 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     const original = parser[name]
     parser[name] = function (this: ParserInternals) {
       if (this.packet.length !== 0) return original.call(this)
-      ;(this.packet as { reasonCode?: number }).reasonCode = 0
+      // 3.1.1 has no reason code: the packet stays as the parser makes it
+      if (this.settings.protocolVersion === 5) (this.packet as { reasonCode?: number }).reasonCode = 0
       return true
     }
   }
