@@ -5,7 +5,7 @@
 // start and its peak, the messages published, and how the node dealt with the
 // stuck subscriber (the lines it logged about it). One JSON line per QoS.
 //
-//   node dist/bench/slow-consumer.js [--seconds 60]
+//   node dist/bench/slow-consumer.js [--seconds 60] [--qos 0,1]
 import { connect as netConnect } from 'node:net'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
@@ -60,8 +60,9 @@ function linesAbout (node: VmqNode, clientId: string): string[] {
   return node.output().split('\n').filter(line => line.includes(clientId))
 }
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } })
-for (const qos of [0, 1] as const) {
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, qos: { type: 'string', default: '0,1' } } })
+const levels = values.qos.split(',').map(Number).filter((q): q is 0 | 1 => q === 0 || q === 1)
+for (const qos of levels) {
   const node = await startVmqNode()
   try {
     const result = await flood(node, qos, Number(values.seconds))
