@@ -263,8 +263,10 @@ export class SessionQueue {
     const viaStub = qos > 0 && (overlap || packet.qos === 0)
     if (!viaStub && !this.loading && this.waiting.length === 0) {
       if (qos === 0) {
+        // written here like any QoS 0 message: through aedes, a connection
+        // that stopped reading would hold the broker's emitter (see writeQos0)
         packet.qos = 0
-        return packet
+        return this.sendQos0(packet)
       }
       if (this.hasRoom()) {
         const entry = this.entry(packet, qos)
