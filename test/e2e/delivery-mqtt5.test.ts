@@ -245,12 +245,17 @@ describe('MQTT 5 subscription identifiers', () => {
 
 describe('drops for a full online queue (max_inflight_messages = 1, max_online_messages = 2)', () => {
   let node: TestNode
-  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 1', 'max_online_messages = 2'] }) })
+  let httpPort: number
+  before(async () => {
+    httpPort = await freePort()
+    node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 1', 'max_online_messages = 2', `listener.http.default = 127.0.0.1:${httpPort}`] })
+  })
   after(async () => { await node.stop(); node.cleanup() })
 
-  it('are counted, and logged once per connection at the default log level', async () => {
+  it('are counted in queue_message_drop, and logged once per connection at the default log level', async () => {
     const lines = (): number => count(consoleLog(node), 'online queue full')
     const before = lines()
+    const dropsBefore = await metric(node, httpPort, 'queue_message_drop')
     for (const clientId of ['full-a', 'full-b']) {
       const raw = await rawSubscriber(node, clientId, 'full/t', 1)
       const pub = await connect(node.mqttUrl)
@@ -263,6 +268,7 @@ describe('drops for a full online queue (max_inflight_messages = 1, max_online_m
     await pause(QUIET_MS)
     assert.equal(lines() - before, 2)
     assert.equal(count(consoleLog(node), 'further drops for this connection are counted'), 2)
+    assert.equal(await metric(node, httpPort, 'queue_message_drop') - dropsBefore, 2 * 17)
   })
 })
 
