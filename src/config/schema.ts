@@ -49,7 +49,7 @@ export const KEYS: readonly KeyDef[] = [
   { key: 'retry_interval', type: int(1), default: 20, unit: 's', settable: true, doc: 'Resend an unacknowledged QoS 1/2 message after this many seconds.' },
   { key: 'max_inflight_messages', type: int(0), default: 20, settable: true, doc: 'Unacknowledged outgoing QoS 1/2 messages per session; 0 = unlimited.' },
   { key: 'max_online_messages', type: int(-1), default: 1000, settable: true, doc: 'Messages queued for an online session beyond the inflight window; -1 = unlimited.' },
-  { key: 'outgoing_buffer_limit', type: { kind: 'bytes' }, default: 67108864, unit: 'bytes', settable: true, doc: 'Bytes waiting to be written to one connection beyond which the client counts as not reading and is disconnected (MQTT 5: DISCONNECT 0x97); 0 = no limit.' },
+  { key: 'outgoing_buffer_limit', type: { kind: 'bytes' }, default: 67108864, unit: 'bytes', settable: true, doc: 'Bytes waiting to be written to one connection beyond which the client counts as not reading and is disconnected (MQTT 5: DISCONNECT 0x97); 0 = no limit. Messages to a client that stops reading are dropped before that once max_online_messages of them wait, so this catches large messages and max_online_messages = -1.' },
   { key: 'max_offline_messages', type: int(-1), default: 1000, settable: true, doc: 'QoS 1/2 messages kept for an offline persistent session; -1 = unlimited, 0 = none.' },
   { key: 'override_max_online_messages', type: flag, default: false, settable: true, doc: 'Let the whole offline backlog into the online queue when a client reconnects.' },
   { key: 'max_message_rate', type: int(0), default: 0, settable: true, doc: 'Incoming PUBLISH per second per session; 0 = unlimited.', applied: false },
