@@ -3,13 +3,15 @@
 // SUBACK, and an MQTT.js publisher sending 1 KB messages as fast as the node
 // takes them for --seconds, at QoS 0 and at QoS 1. Reports the node's RSS at the
 // start and its peak, the messages published, and how the node dealt with the
-// stuck subscriber (the lines it logged about it). One JSON line per QoS.
+// stuck subscriber: the lines it logged about it, and its queue_message_drop and
+// client_slow_consumer_closed counters from /metrics. One JSON line per QoS.
 //
-//   node dist/bench/slow-consumer.js [--seconds 60]
+//   node dist/bench/slow-consumer.js [--seconds 60] [--qos 0,1] [--set key=value ...]
 import { connect as netConnect } from 'node:net'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
 import mqttPacket from 'mqtt-packet'
+import { freePort } from '../test/e2e/helpers/processes.js'
 import { startVmqNode, type VmqNode } from './vmq-node.js'
 
 const PAYLOAD = Buffer.alloc(1024, 0x61)
@@ -55,18 +57,35 @@ async function flood (node: VmqNode, qos: 0 | 1, seconds: number): Promise<Recor
   return { qos, seconds, published, rssStartMb: Math.round(rssStart / 1024), rssPeakMb: Math.round(rssPeak / 1024), growthMb: Math.round((rssPeak - rssStart) / 1024), nodeExit: node.exitCode() ?? null }
 }
 
+/** The node's counter `vernemq_<name>` from /metrics. */
+async function counter (httpPort: number, name: string): Promise<number | null> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })
+  const line = (await res.text()).split('\n').find(l => l.startsWith(`vernemq_${name}{`))
+  return line === undefined ? null : Number(line.slice(line.lastIndexOf(' ') + 1))
+}
+
 /** The node's log lines about the stuck subscriber. */
 function linesAbout (node: VmqNode, clientId: string): string[] {
   return node.output().split('\n').filter(line => line.includes(clientId))
 }
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' } } })
-for (const qos of [0, 1] as const) {
-  const node = await startVmqNode()
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '60' }, qos: { type: 'string', default: '0,1' }, set: { type: 'string', multiple: true, default: [] } }
+})
+const levels = values.qos.split(',').map(Number).filter((q): q is 0 | 1 => q === 0 || q === 1)
+// --set key=value: a line of the node's configuration (e.g. queue_type=lifo)
+const settings = values.set.map(kv => kv.replace('=', ' = '))
+for (const qos of levels) {
+  const httpPort = await freePort()
+  const node = await startVmqNode([`listener.http.default = 127.0.0.1:${httpPort}`, ...settings])
   try {
     const result = await flood(node, qos, Number(values.seconds))
     const lines = linesAbout(node, 'stuck')
-    console.log(JSON.stringify({ bench: 'slow-consumer', ...result, logLinesAboutSubscriber: lines.length, firstLine: lines[0]?.slice(0, 200) ?? null }))
+    const drops = await counter(httpPort, 'queue_message_drop')
+    const closed = await counter(httpPort, 'client_slow_consumer_closed')
+    console.log(JSON.stringify({
+      bench: 'slow-consumer', ...result, settings, drops, closedForNotReading: closed, logLinesAboutSubscriber: lines.length, firstLine: lines[0]?.slice(0, 200) ?? null
+    }))
   } finally {
     await node.stop()
   }

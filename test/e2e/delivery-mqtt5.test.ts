@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import type { IPublishPacket, Packet } from 'mqtt-packet'
 import { connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { RawClient5 } from './helpers/raw5.js'
-import { consoleLog, count, pause, publishes, QUIET_MS, rawConnect, rawSubscriber } from './helpers/queue.js'
+import { consoleLog, count, metric, pause, publishes, QUIET_MS, rawConnect, rawSubscriber } from './helpers/queue.js'
 
 async function connect5 (node: TestNode, opts: IClientOptions = {}): Promise<MqttClient> {
   return await connect(node.mqttUrl, { protocolVersion: 5, ...opts })
@@ -253,12 +253,17 @@ describe('MQTT 5 subscription identifiers', () => {
 
 describe('drops for a full online queue (max_inflight_messages = 1, max_online_messages = 2)', () => {
   let node: TestNode
-  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 1', 'max_online_messages = 2'] }) })
+  let httpPort: number
+  before(async () => {
+    httpPort = await freePort()
+    node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 1', 'max_online_messages = 2', `listener.http.default = 127.0.0.1:${httpPort}`] })
+  })
   after(async () => { await node.stop(); node.cleanup() })
 
-  it('are counted, and logged once per connection at the default log level', async () => {
+  it('are counted in queue_message_drop, and logged once per connection at the default log level', async () => {
     const lines = (): number => count(consoleLog(node), 'online queue full')
     const before = lines()
+    const dropsBefore = await metric(node, httpPort, 'queue_message_drop')
     for (const clientId of ['full-a', 'full-b']) {
       const raw = await rawSubscriber(node, clientId, 'full/t', 1)
       const pub = await connect(node.mqttUrl)
@@ -271,6 +276,47 @@ describe('drops for a full online queue (max_inflight_messages = 1, max_online_m
     await pause(QUIET_MS)
     assert.equal(lines() - before, 2)
     assert.equal(count(consoleLog(node), 'further drops for this connection are counted'), 2)
+    assert.equal(await metric(node, httpPort, 'queue_message_drop') - dropsBefore, 2 * 17)
+  })
+})
+
+describe('a QoS 0 subscriber that stops reading, QoS 1 publishes (max_online_messages = 10)', () => {
+  let node: TestNode
+  let httpPort: number
+  before(async () => {
+    httpPort = await freePort()
+    node = await startNode({ conf: [...OPEN_ACCESS, 'max_online_messages = 10', `listener.http.default = 127.0.0.1:${httpPort}`] })
+  })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('gets the messages beyond its buffer dropped, counted and logged once; the publisher and other subscribers go on', async () => {
+    const total = 1000
+    const stuck = await rawSubscriber(node, 'stuck0', 'down/t', 0)
+    stuck.socket.pause()
+    const reader = await connect(node.mqttUrl)
+    await reader.subscribeAsync('down/t', { qos: 1 })
+    let got = 0
+    reader.on('message', () => { got++ })
+    const dropsBefore = await metric(node, httpPort, 'queue_message_drop')
+    // 10 MB at QoS 1, more than the socket buffers of the stuck connection
+    // take; one at a time, so the reader's own queue never overflows
+    const pub = await connect(node.mqttUrl)
+    const payload = Buffer.alloc(10 * 1024, 1)
+    for (let i = 0; i < total; i++) await pub.publishAsync('down/t', payload, { qos: 1 })
+    await waitFor(() => got === total, 20000, `${total} messages at the reading subscriber (got ${got})`)
+    const dropped = await metric(node, httpPort, 'queue_message_drop') - dropsBefore
+    assert.ok(dropped > 0, 'messages were dropped for the stuck subscriber')
+    // reading again, it gets exactly the messages that were not dropped
+    stuck.socket.resume()
+    await waitFor(() => publishes(stuck).length === total - dropped, 20000, `${total - dropped} messages at the stuck subscriber (got ${publishes(stuck).length})`)
+    await pause(QUIET_MS)
+    assert.equal(publishes(stuck).length, total - dropped)
+    assert.equal(await metric(node, httpPort, 'queue_message_drop') - dropsBefore, dropped)
+    const warnings = consoleLog(node).split('\n').filter(line => line.includes('QoS 0 message dropped') && line.includes('client=stuck0 '))
+    assert.equal(warnings.length, 1)
+    assert.equal(stuck.closed, false)
+    stuck.close()
+    await endAll(pub, reader)
   })
 })
 

@@ -42,6 +42,7 @@ const QUOTA_EXCEEDED = 0x97
 const NOT_READING_GRACE_MS = 2000
 /** how long keys of a loaded backlog are kept to recognise late live copies */
 const RECENT_MS = 10000
+const DROPPED_FULL = 'message dropped: online queue full (max_online_messages)'
 
 export class SessionQueue {
   /** the CONNECT asked to resume a stored session (clean session / clean start off) */
@@ -92,7 +93,7 @@ export class SessionQueue {
     if (packet.qos === 0 && !this.host.settings.upgradeQos) {
       if (this.exceedsMaximum(packet, 0)) return null
       if (!this.loading && this.waiting.length === 0) return this.sendQos0(packet)
-      this.enqueue(this.entry(packet, 0))
+      this.enqueue(packet, 0)
       return null
     }
     if (this.recent !== undefined && this.isRecentDuplicate(packet)) return null
@@ -105,12 +106,11 @@ export class SessionQueue {
    * another member leaving: it goes through the queue like any other.
    */
   offer (packet: OutPacket, qos: number): void {
-    const entry = this.entry(packet, qos)
     if (this.exceedsMaximum(packet, qos)) {
-      this.discard(entry)
+      this.discard(this.entry(packet, qos))
       return
     }
-    this.enqueue(entry)
+    this.enqueue(packet, qos)
     this.schedulePump()
   }
 
@@ -263,8 +263,10 @@ export class SessionQueue {
     const viaStub = qos > 0 && (overlap || packet.qos === 0)
     if (!viaStub && !this.loading && this.waiting.length === 0) {
       if (qos === 0) {
+        // written here like any QoS 0 message: through aedes, a connection
+        // that stopped reading would hold the broker's emitter (see writeQos0)
         packet.qos = 0
-        return packet
+        return this.sendQos0(packet)
       }
       if (this.hasRoom()) {
         const entry = this.entry(packet, qos)
@@ -272,7 +274,7 @@ export class SessionQueue {
         return this.writeDirect(entry) ? null : packet
       }
     }
-    this.enqueue(this.entry(packet, qos))
+    this.enqueue(packet, qos)
     if (viaStub) this.schedulePump()
     return null
   }
@@ -281,13 +283,17 @@ export class SessionQueue {
     return {
       packet,
       qos,
-      // aedes stores QoS 1/2 messages for persistent subscriptions (QoS > 0) before delivery
-      stored: !this.client.clean && packet.qos > 0 && qos > 0 && packet.brokerId != null,
+      stored: this.isStored(packet, qos),
       messageId: 0,
       dup: false,
       sentAt: 0,
       released: false
     }
+  }
+
+  /** aedes stores QoS 1/2 messages for persistent subscriptions (QoS > 0) before delivery. */
+  private isStored (packet: OutPacket, qos: number): boolean {
+    return !this.client.clean && packet.qos > 0 && qos > 0 && packet.brokerId != null
   }
 
   private hasRoom (): boolean {
@@ -300,17 +306,31 @@ export class SessionQueue {
     return this.window.size < limit
   }
 
-  private enqueue (entry: Entry): void {
+  /**
+   * Queues a message behind the others, or drops it (or with lifo the oldest)
+   * when the queue is at max_online_messages. A message dropped on arrival gets
+   * no Entry: V8 allocates Entries in the old generation once many of them
+   * live long (queued ones do), and an old Entry pointing at a dropped message
+   * keeps it and its payload alive until the next full GC; against a client
+   * that stopped reading that was tens of MB of garbage held at any time.
+   */
+  private enqueue (packet: OutPacket, qos: number): void {
     if (this.loading) {
-      this.waiting.items.push(entry) // trimmed once the stored queue is loaded
+      this.waiting.items.push(this.entry(packet, qos)) // trimmed once the stored queue is loaded
       return
     }
-    const dropped = this.waiting.offer(entry, this.host.settings.maxOnline, this.host.settings.lifo)
+    const limit = this.host.settings.maxOnline
+    if (!this.host.settings.lifo && limit >= 0 && this.waiting.length >= limit) {
+      this.dropped(packet.topic, qos, DROPPED_FULL)
+      if (this.isStored(packet, qos)) this.host.forget(this.client.id, packet)
+      return
+    }
+    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.host.settings.lifo)
     if (dropped !== undefined) this.drop(dropped)
   }
 
   private drop (entry: Entry): void {
-    this.dropped(entry.packet.topic, entry.qos, 'message dropped: online queue full (max_online_messages)')
+    this.dropped(entry.packet.topic, entry.qos, DROPPED_FULL)
     this.discard(entry)
   }
 
