@@ -13,7 +13,8 @@ import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import mqttPacket from 'mqtt-packet'
 import { makePki, type Pki } from '../test/e2e/helpers/certs.js'
-import { freePort, REPO, tempDir, VMQ, waitFor } from '../test/e2e/helpers/processes.js'
+import { freePort } from '../test/e2e/helpers/free-port.js'
+import { REPO, tempDir, VMQ, waitFor } from '../test/e2e/helpers/processes.js'
 
 type Transport = 'tcp' | 'tls'
 interface Target { tcp: number, tls: number, ca: Buffer }

@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort, tempDir, VMQ } from '../test/e2e/helpers/processes.js'
+import { freePort } from '../test/e2e/helpers/free-port.js'
+import { tempDir, VMQ } from '../test/e2e/helpers/processes.js'
 
 export interface VmqNode {
   proc: ChildProcess

@@ -4,7 +4,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { makePki, type Pki } from './helpers/certs.js'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
-import { freePort, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 interface Row { type: string, status: string, address: string, port: string, mountpoint: string, max_conns: number | string, active_conns: number, all_conns: number, [k: string]: unknown }
 
@@ -16,17 +16,17 @@ describe('vmq-admin listener', () => {
   before(async () => {
     dir = tempDir('vmq-pki-')
     pki = makePki(dir)
-    sslPort = await freePort()
     node = await startNode({
       conf: [
         'allow_anonymous = on', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off',
-        `listener.ssl.default = 127.0.0.1:${sslPort}`,
+        'listener.ssl.default = 127.0.0.1:0',
         `listener.ssl.certfile = ${pki.server.cert}`,
         `listener.ssl.keyfile = ${pki.server.key}`,
         'listener.ssl.max_connections = 1',
         'listener.ws.default.allowed_protocol_versions = 5'
       ]
     })
+    sslPort = node.port('ssl.default')
   })
   after(async () => {
     await node.stop()
@@ -42,6 +42,14 @@ describe('vmq-admin listener', () => {
 
   async function row (port: number, ...flags: string[]): Promise<Row | undefined> {
     return (await rows(...flags)).find(r => r.port === String(port))
+  }
+
+  /** The bound port of the one listener `listener start port=0` added (matched by `which`). */
+  async function startedPort (which: (row: Row) => boolean): Promise<number> {
+    const found = (await rows()).filter(which)
+    assert.equal(found.length, 1, JSON.stringify(found))
+    assert.notEqual(found[0].port, '0')
+    return Number(found[0].port)
   }
 
   async function ok (args: string[]): Promise<void> {
@@ -106,8 +114,8 @@ describe('vmq-admin listener', () => {
   })
 
   it('start adds a listener with a mountpoint and a connection limit; delete removes it', async () => {
-    const port = await freePort()
-    await ok(['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--mountpoint=site9', '--max_connections=1'])
+    await ok(['listener', 'start', 'address=127.0.0.1', 'port=0', '--mountpoint=site9', '--max_connections=1'])
+    const port = await startedPort(row => row.mountpoint === 'site9')
     assert.deepEqual(await row(port), { type: 'mqtt', status: 'running', address: '127.0.0.1', port: String(port), mountpoint: 'site9', max_conns: 1, active_conns: 0, all_conns: 0 })
     const mounted = await connect(`mqtt://127.0.0.1:${port}`)
     assert.equal(await connackCode(`mqtt://127.0.0.1:${port}`), 'closed')
@@ -127,8 +135,8 @@ describe('vmq-admin listener', () => {
   })
 
   it('start --ssl and --websocket build TLS and WebSocket listeners', async () => {
-    const port = await freePort()
-    await ok(['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--ssl', '--websocket', `--certfile=${pki.server.cert}`, `--keyfile=${pki.server.key}`])
+    await ok(['listener', 'start', 'address=127.0.0.1', 'port=0', '--ssl', '--websocket', `--certfile=${pki.server.cert}`, `--keyfile=${pki.server.key}`])
+    const port = await startedPort(row => row.type === 'mqttwss')
     assert.equal((await row(port))?.type, 'mqttwss')
     const c = await connect(`wss://127.0.0.1:${port}/mqtt`, { ca: [readFileSync(pki.ca)] })
     await c.endAsync(true)
@@ -137,7 +145,7 @@ describe('vmq-admin listener', () => {
 
   it('refuses bad requests with exit 1 and one line', async () => {
     const missing = join(dir, 'missing.pem')
-    const port = await freePort()
+    const port = 0
     const cases: Array<[string[], string]> = [
       [['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--ssl', `--certfile=${missing}`, `--keyfile=${pki.server.key}`], `can't start listener: --certfile = ${missing}: no such file`],
       [['listener', 'start', 'address=127.0.0.1', `port=${node.mqttPort}`], `can't start listener: 127.0.0.1:${node.mqttPort} is already a listener (listener show)`],

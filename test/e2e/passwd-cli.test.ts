@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import { parsePasswordText } from '../../src/passwd/file.js'
-import { freePort } from './helpers/processes.js'
+import { freePort } from './helpers/free-port.js'
 import { verifyHashText } from '../../src/passwd/hash.js'
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url))
