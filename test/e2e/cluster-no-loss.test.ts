@@ -93,7 +93,7 @@ describe('no acknowledged message lost across nodes', () => {
     stream.start()
     await waitFor(() => stream.acked.size >= 200, 10_000, '200 acknowledged before the kill')
     await a.kill()
-    const restarted = await restartNode(a, 20_000)
+    const restarted = await restartNode(a, { timeoutMs: 20_000 })
     nodes.push(restarted)
     await waitFor(() => pub.connected, 10_000, 'the publisher back on the restarted node')
     const ackedBefore = stream.acked.size
@@ -114,7 +114,7 @@ describe('no acknowledged message lost across nodes', () => {
     stream.start()
     await waitFor(() => stream.acked.size >= 200, 10_000, '200 acknowledged before the kill')
     await b.kill()
-    const restarted = await restartNode(b, 20_000)
+    const restarted = await restartNode(b, { timeoutMs: 20_000 })
     nodes.push(restarted)
     await waitMembers(a, { [a.nodename]: true, [b.nodename]: true }, 10_000)
     await waitFor(() => sub.client.connected, 10_000, 'the subscriber back on the restarted node')

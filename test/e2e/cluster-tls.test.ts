@@ -127,7 +127,8 @@ describe('a cluster over vmqs listeners with mutual TLS', () => {
   })
 
   it('a node whose certificate another CA signed cannot join', async () => {
-    const c = await startNode({ clusterType: 'vmqs', conf: [...OPEN_ACCESS, ...vmqsConf(pki, intruder, 'listener.vmqs')] })
+    // c's config trusts the cluster's CA, not the one that signed c's own certificate: its readiness call trusts that one
+    const c = await startNode({ clusterType: 'vmqs', conf: [...OPEN_ACCESS, ...vmqsConf(pki, intruder, 'listener.vmqs')], adminTls: { 'tls-cafile': pki.otherCa, 'tls-certfile': pki.client.cert, 'tls-keyfile': pki.client.key } })
     nodes.push(c)
     // the CLI trusts c's certificate and presents one c accepts; c's own call to a is refused
     const join = await c.admin(['cluster', 'join', `discovery-node=${a.adminAddress}`, '--tls-cafile', pki.otherCa, '--tls-certfile', pki.client.cert, '--tls-keyfile', pki.client.key])

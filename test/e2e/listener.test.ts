@@ -78,10 +78,10 @@ describe('vmq-admin listener', () => {
     const url = `mqtts://127.0.0.1:${sslPort}`
     const first = await connect(url, { ca: [readFileSync(pki.ca)] })
     assert.equal((await row(sslPort))?.active_conns, 1)
-    assert.notEqual(await connackCode(url, { ca: [readFileSync(pki.ca)] }), 0)
+    assert.equal(await connackCode(url, { ca: [readFileSync(pki.ca)] }), 'closed')
     await first.endAsync(true)
     const wsUrl = `ws://127.0.0.1:${node.wsPort}/mqtt`
-    assert.notEqual(await connackCode(wsUrl, { protocolVersion: 4 }), 0)
+    assert.equal(await connackCode(wsUrl, { protocolVersion: 4 }), 1)
     const v5 = await connect(wsUrl, { protocolVersion: 5 })
     await v5.endAsync(true)
   })

@@ -53,7 +53,12 @@ export interface NodeOptions {
   name?: string
   /** type of the cluster listener: vmqs needs its certfile/keyfile lines in `conf` */
   clusterType?: 'vmq' | 'vmqs'
+  /** TLS files for the readiness call when the config's own (what the node presents to peers) do not fit the node's certificate */
+  adminTls?: AdminTls
 }
+
+/** As the CLI's --tls-cafile, --tls-certfile and --tls-keyfile. */
+export interface AdminTls { 'tls-cafile'?: string, 'tls-certfile'?: string, 'tls-keyfile'?: string }
 
 /** How a TestNode runs `vmq start`: its config, where it runs, its environment. */
 export interface NodeLaunch {
@@ -64,6 +69,7 @@ export interface NodeLaunch {
   cwd?: string
   /** the environment the node runs with (DOCKER_VERNEMQ_* included) */
   env?: NodeJS.ProcessEnv
+  adminTls?: AdminTls
 }
 
 export class TestNode {
@@ -149,7 +155,7 @@ export class TestNode {
 
   /** `listener show` over gRPC, with the cookie and TLS files of the node's config: "kind port status" per listener. */
   private async listenersShown (): Promise<string[]> {
-    const target = resolveTarget({ config: this.confFile, node: this.adminAddress }, this.launch.env ?? process.env)
+    const target = resolveTarget({ config: this.confFile, node: this.adminAddress, ...this.launch.adminTls }, this.launch.env ?? process.env)
     const client = new AdminClient(target.address, target.cookie, 2000, target.tls)
     try {
       const table = await client.call<object, Table__Output>('ListenerShow', { tls: false, mqtt: false })
@@ -199,7 +205,7 @@ export async function startNode (opts: NodeOptions = {}): Promise<TestNode> {
   ].filter(line => !given.has(confKey(line))).concat(extra)
   const confFile = join(dir, 'vernemq.conf')
   writeFileSync(confFile, conf.join('\n') + '\n')
-  const node = new TestNode({ dir, confFile, nodename, env: nodeEnv(opts.env) })
+  const node = new TestNode({ dir, confFile, nodename, env: nodeEnv(opts.env), adminTls: opts.adminTls })
   if (opts.noWait !== true) await node.waitReady()
   return node
 }
@@ -219,23 +225,26 @@ export async function startWithConfig (launch: NodeLaunch, timeoutMs?: number): 
 }
 
 /**
- * Starts a stopped or killed node again on its config and data dir, on the
- * ports it had: its clients and its cluster peers reconnect to the address
- * they know, as after an operator's restart. The port-0 lines of its config
- * are given the ports the node got. A port taken in between (by some
- * connection's local end) is waited for, a few times.
+ * Starts a stopped or killed node again on its config and data dir. By
+ * default on the ports it had: its clients and its cluster peers reconnect to
+ * the address they know, as after an operator's restart; the port-0 lines of
+ * its config are given the ports the node got, and a port taken in between
+ * (by some connection's local end) is waited for, a few times. With
+ * `newPorts` its listeners bind port 0 again.
  */
-export async function restartNode (node: TestNode, timeoutMs = 15000): Promise<TestNode> {
+export async function restartNode (node: TestNode, opts: { timeoutMs?: number, newPorts?: boolean } = {}): Promise<TestNode> {
   if (node.exitCode === undefined) throw new Error(`${node.nodename} is still running`)
-  const text = readFileSync(node.confFile, 'utf8').replace(/^listener\.([a-z]+\.[A-Za-z0-9_-]+)\s*=\s*(.+):0\s*$/mg, (line, name: string, host: string) => {
-    const port = node.ports[name]
-    return port === undefined ? line : `listener.${name} = ${host}:${port}`
-  })
-  writeFileSync(node.confFile, text)
+  if (opts.newPorts !== true) {
+    const text = readFileSync(node.confFile, 'utf8').replace(/^listener\.([a-z]+\.[A-Za-z0-9_-]+)\s*=\s*(.+):0\s*$/mg, (line, name: string, host: string) => {
+      const port = node.ports[name]
+      return port === undefined ? line : `listener.${name} = ${host}:${port}`
+    })
+    writeFileSync(node.confFile, text)
+  }
   for (let attempt = 1; ; attempt++) {
     const again = new TestNode(node.launch)
     try {
-      await again.waitReady(timeoutMs)
+      await again.waitReady(opts.timeoutMs)
       return again
     } catch (err) {
       if (attempt >= 3 || !again.stderr.includes('cannot listen: address already in use')) throw err
