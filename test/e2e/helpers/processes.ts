@@ -253,6 +253,23 @@ export async function restartNode (node: TestNode, opts: { timeoutMs?: number, n
   }
 }
 
+/**
+ * Waits (bounded) for the ports file of `vmq start --ports-file FILE` and
+ * returns the bound port of each listener by name (tcp.default, vmq.clustering...).
+ */
+export async function waitForPorts (file: string, exited: () => boolean, timeoutMs: number): Promise<Record<string, number>> {
+  let ports: Record<string, number> | undefined
+  await waitFor(() => {
+    if (exited()) throw new Error(`the node exited before it wrote ${file}`)
+    try {
+      const content = JSON.parse(readFileSync(file, 'utf8')) as PortsFile
+      ports = Object.fromEntries(content.listeners.map(l => [l.name, l.port]))
+    } catch {}
+    return ports !== undefined
+  }, timeoutMs, file)
+  return ports ?? {}
+}
+
 function confKey (line: string): string {
   return line.split('=')[0].trim()
 }
