@@ -213,7 +213,7 @@ export class BrokerNode {
       await this.listeners.start(config)
     }
     // the bound addresses: a listener configured with port 0 got its port from the kernel
-    const listeners = this.listenerInfo().map(l => `${l.kind} ${l.name} ${l.address}`).join(', ')
+    const listeners = this.listenerInfo().map(l => `${l.name}@${l.address}`).join(',')
     this.log.info({ node: this.name, config: this.config.source, listeners }, 'node started')
   }
 

@@ -22,7 +22,7 @@ export function writePortsFile (file: string, node: string, listeners: ListenerI
     renameSync(temp, file)
   } catch (err) {
     try { unlinkSync(temp) } catch {}
-    throw new Error(`--ports-file ${file}: cannot write: ${(err as Error).message}`)
+    throw new Error(`--ports-file ${file}: cannot write: ${reason(err as NodeJS.ErrnoException)}`)
   }
 }
 
@@ -32,4 +32,11 @@ export function removePortsFile (file: string): void {
     const content = JSON.parse(readFileSync(file, 'utf8')) as Partial<PortsFile>
     if (content.pid === process.pid) unlinkSync(file)
   } catch {}
+}
+
+function reason (err: NodeJS.ErrnoException): string {
+  if (err.code === 'ENOENT') return 'no such directory'
+  if (err.code === 'EACCES' || err.code === 'EPERM') return 'permission denied'
+  if (err.code === 'EISDIR') return 'it is a directory'
+  return err.message
 }
