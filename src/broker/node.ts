@@ -30,6 +30,7 @@ import { TcpListener } from './listeners/tcp.js'
 import { TlsConfigError } from './listeners/tls-context.js'
 import { TlsListener } from './listeners/tls.js'
 import { WsListener, WssListener } from './listeners/ws.js'
+import { clusterListenerRow } from './listeners/show.js'
 import { describeAddress, listenerMountpoint, type ConnectionInfo, type ListenerContext, type MqttListener } from './listeners/types.js'
 import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
@@ -497,6 +498,12 @@ export class BrokerNode {
       }
     }
     return all
+  }
+
+  /** The cluster listener as listener show lists it: its bound port and the members linked to it. */
+  clusterListenerRow (): ReturnType<typeof clusterListenerRow> {
+    const config = this.clusteringListener()
+    return clusterListenerRow(config, this.rpc?.port ?? config.port, this.cluster.inboundLinks())
   }
 
   listenerInfo (): ListenerInfo[] {

@@ -381,6 +381,9 @@ export class Cluster {
     this.checkTables()
   }
 
+  /** Members linked to this node's cluster listener now (the connections listener show gives it). */
+  inboundLinks (): number { return this.tables.size }
+
   /** The inbound link `via` ended: until the peer's next Hello its table may be stale. */
   peerTableLost (peer: string, via: object): void {
     if (this.tables.get(peer) === via) this.tables.delete(peer)

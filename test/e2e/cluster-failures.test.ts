@@ -24,6 +24,14 @@ describe('a member that dies', () => {
       assert.notEqual(again.adminPort, n2.adminPort)
       await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)
       await waitFor(() => n1.stdout.includes(`cluster member is at a new address member=${n2.nodename} was=${n2.adminAddress} address=${again.adminAddress}`), 5000, 'the new address in n1\'s log')
+      // listener show on the restarted node: its cluster listener at the new port, n1 linked to it
+      let vmqRows: unknown[] = []
+      await waitFor(async () => {
+        const shown = await again.admin(['listener', 'show', '--format=json'])
+        vmqRows = (JSON.parse(shown.stdout) as { table: Array<{ type: string, port: string, active_conns: number }> }).table
+          .filter(r => r.type === 'vmq').map(r => [r.port, r.active_conns])
+        return JSON.stringify(vmqRows) === JSON.stringify([[String(again.adminPort), 1]])
+      }, 5000, `the vmq row of the restarted node with n1 linked to it (last ${JSON.stringify(vmqRows)})`)
       const sub = await connect(again.mqttUrl)
       const got = collect(sub)
       await sub.subscribeAsync('heal/t', { qos: 1 })

@@ -64,7 +64,9 @@ describe('vmq-admin listener', () => {
     const header = r.stdout.split('\n')[1]
     assert.deepEqual(header.split('|').map(c => c.trim()).filter(c => c !== ''), ['type', 'status', 'address', 'port', 'mountpoint', 'max_conns', 'active_conns', 'all_conns'])
     const table = await rows()
-    assert.deepEqual(table.map(t => [t.type, t.port]).sort(), [['mqtt', String(node.mqttPort)], ['mqtts', String(sslPort)], ['mqttws', String(node.wsPort)]].sort())
+    assert.deepEqual(table.map(t => [t.type, t.port]).sort(), [['mqtt', String(node.mqttPort)], ['mqtts', String(sslPort)], ['mqttws', String(node.wsPort)], ['vmq', String(node.adminPort)]].sort())
+    // the cluster listener, configured on port 0 like the others, with the port it got
+    assert.deepEqual(table.find(t => t.type === 'vmq'), { type: 'vmq', status: 'running', address: '127.0.0.1', port: String(node.adminPort), mountpoint: '', max_conns: 'infinity', active_conns: 0, all_conns: 0 })
     assert.deepEqual(table.find(t => t.type === 'mqtts'), { type: 'mqtts', status: 'running', address: '127.0.0.1', port: String(sslPort), mountpoint: '', max_conns: 1, active_conns: 0, all_conns: 0 })
     const tls = await row(sslPort, '--tls', '--mqtt')
     assert.equal(tls?.certfile, pki.server.cert)
@@ -155,6 +157,7 @@ describe('vmq-admin listener', () => {
       [['listener', 'start', 'address=127.0.0.1', `port=${node.mqttPort}`], `can't start listener: 127.0.0.1:${node.mqttPort} is already a listener (listener show)`],
       [['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--max_connections=lots'], 'Invalid flag --max_connections=lots: expected an integer or infinity >= 0'],
       [['listener', 'stop', 'address=127.0.0.1', 'port=1'], "can't stop listener: no listener on 127.0.0.1:1 (listener show lists them)"],
+      [['listener', 'stop', 'address=127.0.0.1', `port=${node.adminPort}`], `can't stop listener: 127.0.0.1:${node.adminPort} is the cluster listener (admin and cluster traffic); it runs as long as the node`],
       [['listener', 'restart', 'address=localhost', 'port=1883'], 'Invalid argument address=localhost: expected an IP address'],
       [['listener', 'delete', 'address=127.0.0.1'], 'Missing address= or port=: usage: listener delete address=<ip> port=<port>']
     ]

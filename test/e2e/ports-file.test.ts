@@ -27,7 +27,7 @@ describe('vmq start --ports-file', () => {
       const shown = await node.admin(['listener', 'show', '--format=json'])
       assert.equal(shown.code, 0, shown.stderr)
       const rows = (JSON.parse(shown.stdout) as { table: Array<{ type: string, port: string }> }).table
-      assert.deepEqual(rows.map(r => `${r.type} ${r.port}`).sort(), file.listeners.filter(l => l.kind !== 'vmq').map(l => `${l.kind} ${l.port}`).sort())
+      assert.deepEqual(rows.map(r => `${r.type} ${r.port}`).sort(), file.listeners.map(l => `${l.kind} ${l.port}`).sort())
     } finally {
       assert.equal(await node.stop(), 0)
       node.cleanup()

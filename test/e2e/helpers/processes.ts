@@ -132,7 +132,7 @@ export class TestNode {
     if (ports === undefined) return
     this.ports = Object.fromEntries(ports.listeners.map(l => [l.name, l.port]))
     this.adminPort = ports.listeners.find(l => l.kind === 'vmq' || l.kind === 'vmqs')?.port ?? 0
-    const expected = ports.listeners.filter(l => l.kind !== 'vmq' && l.kind !== 'vmqs').map(l => `${l.kind} ${l.port} running`).sort()
+    const expected = ports.listeners.map(l => `${l.kind} ${l.port} running`).sort()
     let shown: string[] = []
     await waitFor(async () => {
       this.throwIfExited()
