@@ -191,7 +191,6 @@ async function setOnSiblings (node: BrokerNode, values: Record<string, string>):
   }
 }
 
-/** Runs an operator's listener action; its expected failures become one-line refusals. */
 /** listener show lists the cluster listener, but it is the gRPC server: it runs as long as the node does. */
 function refuseClusterListener (node: BrokerNode, verb: string, address: string, port: number): void {
   const row = node.clusterListenerRow()
@@ -200,6 +199,7 @@ function refuseClusterListener (node: BrokerNode, verb: string, address: string,
   }
 }
 
+/** Runs an operator's listener action; its expected failures become one-line refusals. */
 async function operatorAction (what: string, action: () => Promise<void>): Promise<{ text: string }> {
   if (siblingNames('').length > 0 || process.env.VMQ_WORKER_INDEX !== undefined) {
     throw new InvalidRequest(`${what}: not available with workers > 1 (the MQTT ports belong to the primary process)`)
