@@ -206,8 +206,21 @@ export async function startNode (opts: NodeOptions = {}): Promise<TestNode> {
   const confFile = join(dir, 'vernemq.conf')
   writeFileSync(confFile, conf.join('\n') + '\n')
   const node = new TestNode({ dir, confFile, nodename, env: nodeEnv(opts.env), adminTls: opts.adminTls })
-  if (opts.noWait !== true) await node.waitReady()
+  if (opts.noWait !== true) await readyOrKilled(node)
   return node
+}
+
+/**
+ * Waits for the node to be ready; one that is not is killed before the error
+ * goes on (a node left running would keep the test file from ending).
+ */
+async function readyOrKilled (node: TestNode, timeoutMs?: number): Promise<void> {
+  try {
+    await node.waitReady(timeoutMs)
+  } catch (err) {
+    await node.kill()
+    throw err
+  }
 }
 
 /** The tests' environment without DOCKER_VERNEMQ_* variables, unless `env` sets them. */
@@ -220,7 +233,7 @@ function nodeEnv (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** Starts `vmq start -c confFile` for a config a test wrote itself (its listeners on port 0), and waits until it is ready. */
 export async function startWithConfig (launch: NodeLaunch, timeoutMs?: number): Promise<TestNode> {
   const node = new TestNode({ ...launch, env: nodeEnv(launch.env) })
-  await node.waitReady(timeoutMs)
+  await readyOrKilled(node, timeoutMs)
   return node
 }
 
@@ -244,7 +257,7 @@ export async function restartNode (node: TestNode, opts: { timeoutMs?: number, n
   for (let attempt = 1; ; attempt++) {
     const again = new TestNode(node.launch)
     try {
-      await again.waitReady(opts.timeoutMs)
+      await readyOrKilled(again, opts.timeoutMs)
       return again
     } catch (err) {
       if (attempt >= 3 || !again.stderr.includes('cannot listen: address already in use')) throw err
