@@ -11,7 +11,6 @@ import { connect as netConnect } from 'node:net'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
 import mqttPacket from 'mqtt-packet'
-import { freePort } from '../test/e2e/helpers/processes.js'
 import { startVmqNode, type VmqNode } from './vmq-node.js'
 
 const PAYLOAD = Buffer.alloc(1024, 0x61)
@@ -76,8 +75,8 @@ const levels = values.qos.split(',').map(Number).filter((q): q is 0 | 1 => q ===
 // --set key=value: a line of the node's configuration (e.g. queue_type=lifo)
 const settings = values.set.map(kv => kv.replace('=', ' = '))
 for (const qos of levels) {
-  const httpPort = await freePort()
-  const node = await startVmqNode([`listener.http.default = 127.0.0.1:${httpPort}`, ...settings])
+  const node = await startVmqNode(['listener.http.default = 127.0.0.1:0', ...settings])
+  const httpPort = node.ports['http.default']
   try {
     const result = await flood(node, qos, Number(values.seconds))
     const lines = linesAbout(node, 'stuck')

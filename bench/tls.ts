@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { connect as tlsConnect } from 'node:tls'
 import mqttPacket from 'mqtt-packet'
 import { makePki, type Pki } from '../test/e2e/helpers/certs.js'
-import { freePort, REPO, tempDir, VMQ, waitFor } from '../test/e2e/helpers/processes.js'
+import { REPO, tempDir, VMQ, waitForPorts } from '../test/e2e/helpers/processes.js'
 
 type Transport = 'tcp' | 'tls'
 interface Target { tcp: number, tls: number, ca: Buffer }
@@ -37,21 +37,20 @@ function hasTaskset (): boolean {
 }
 
 async function startBroker (dir: string, pki: Pki): Promise<{ proc: ChildProcess, target: Target, pinned: boolean }> {
-  const [tcp, tls, admin] = [await freePort(), await freePort(), await freePort()]
   const conf = join(dir, 'vernemq.conf')
+  const portsFile = join(dir, 'ports.json')
   writeFileSync(conf, [
     'nodename = bench@127.0.0.1', 'allow_anonymous = on', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off',
     'log.console.level = warning', 'log.error = off', 'listener.max_connections = infinity',
-    `listener.tcp.default = 127.0.0.1:${tcp}`, `listener.ssl.default = 127.0.0.1:${tls}`, `listener.vmq.clustering = 127.0.0.1:${admin}`,
+    'listener.tcp.default = 127.0.0.1:0', 'listener.ssl.default = 127.0.0.1:0', 'listener.vmq.clustering = 127.0.0.1:0',
     `listener.ssl.certfile = ${pki.server.cert}`, `listener.ssl.keyfile = ${pki.server.key}`, `persistent_dir = ${join(dir, 'data')}`
   ].join('\n') + '\n')
   const pinned = hasTaskset()
   const command = pinned ? ['taskset', '-c', '0', process.execPath] : [process.execPath]
-  const proc = spawn(command[0], [...command.slice(1), VMQ, 'start', '-c', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  proc.stdout?.on('data', (d: Buffer) => { out += d.toString() })
-  await waitFor(() => out.includes('listener vmq '), 15000, 'the broker to start')
-  return { proc, target: { tcp, tls, ca: readFileSync(pki.ca) }, pinned }
+  const proc = spawn(command[0], [...command.slice(1), VMQ, 'start', '-c', conf, '--ports-file', portsFile], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] })
+  proc.stdout?.resume() // its log, not read
+  const ports = await waitForPorts(portsFile, () => proc.exitCode !== null, 15000)
+  return { proc, target: { tcp: ports['tcp.default'], tls: ports['ssl.default'], ca: readFileSync(pki.ca) }, pinned }
 }
 
 function open (target: Target, transport: Transport): Socket {

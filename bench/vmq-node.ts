@@ -1,15 +1,17 @@
 // One `vmq start` node for the single-broker scripts in bench/ (fuzz,
-// subscriptions): open access, every listener on a free loopback port, its
+// subscriptions): open access, every listener on port 0 of 127.0.0.1, its
 // files in a temp directory removed by stop().
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { freePort, tempDir, VMQ } from '../test/e2e/helpers/processes.js'
+import { basename, join } from 'node:path'
+import { tempDir, VMQ, waitForPorts } from '../test/e2e/helpers/processes.js'
 
 export interface VmqNode {
   proc: ChildProcess
   port: number
   wsPort: number
+  /** bound port of every listener by name (tcp.default, http.default...) */
+  ports: Record<string, number>
   dir: string
   /** the node's exit code once it has exited, else undefined */
   exitCode: () => number | null | undefined
@@ -25,14 +27,14 @@ const OUTPUT_KEPT = 1 << 20
 
 export async function startVmqNode (extraConf: string[] = []): Promise<VmqNode> {
   const dir = tempDir('vmq-bench-node-')
-  const [port, wsPort, admin] = [await freePort(), await freePort(), await freePort()]
   const conf = join(dir, 'vernemq.conf')
+  const portsFile = join(dir, 'ports.json')
   writeFileSync(conf, [
-    `nodename = bench${admin}@127.0.0.1`, `listener.tcp.default = 127.0.0.1:${port}`, `listener.ws.default = 127.0.0.1:${wsPort}`,
-    `listener.vmq.clustering = 127.0.0.1:${admin}`, `persistent_dir = ${join(dir, 'data')}`, `log.console.file = ${join(dir, 'console.log')}`,
+    `nodename = bench${basename(dir).replace(/[^A-Za-z0-9]/g, '')}@127.0.0.1`, 'listener.tcp.default = 127.0.0.1:0', 'listener.ws.default = 127.0.0.1:0',
+    'listener.vmq.clustering = 127.0.0.1:0', `persistent_dir = ${join(dir, 'data')}`, `log.console.file = ${join(dir, 'console.log')}`,
     `log.error.file = ${join(dir, 'error.log')}`, 'allow_anonymous = on', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = off', ...extraConf
   ].join('\n') + '\n')
-  const proc = spawn(process.execPath, [VMQ, 'start', '-c', conf], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [VMQ, 'start', '-c', conf, '--ports-file', portsFile], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
   let exit: number | null | undefined
   proc.once('exit', code => { exit = code })
   let stderr = ''
@@ -40,19 +42,14 @@ export async function startVmqNode (extraConf: string[] = []): Promise<VmqNode> 
   let stdout = ''
   proc.stdout?.on('data', (d: Buffer) => { stdout = (stdout + d.toString()).slice(-OUTPUT_KEPT) })
   proc.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
-  await new Promise<void>((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`node did not start within ${READY_MS} ms: ${stderr}`)), READY_MS)
-    proc.once('exit', code => { clearTimeout(timer); reject(new Error(`node exited with ${String(code)}: ${stderr}`)) })
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString()
-      if (out.includes('listener vmq ')) { clearTimeout(timer); resolve() }
-    })
+  const ports = await waitForPorts(portsFile, () => exit !== undefined, READY_MS).catch((err: Error) => {
+    throw new Error(`${err.message}: ${stderr}`)
   })
   return {
     proc,
-    port,
-    wsPort,
+    port: ports['tcp.default'],
+    wsPort: ports['ws.default'],
+    ports,
     dir,
     exitCode: () => exit,
     output: () => stdout,

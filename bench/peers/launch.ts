@@ -9,7 +9,7 @@ import { spawnPinned, stopChild } from '../proc/children.js'
 import type { Target } from '../load/protocol.js'
 import { ALLOW_ALL_ACL, mosquittoConfig, passwordLine, vmqConfig } from './files.js'
 import { waitUntilReady } from './ready.js'
-import { freePort } from '../../test/e2e/helpers/processes.js'
+import { freePort } from '../../test/e2e/helpers/free-port.js'
 
 // vmq-base: vmq from another checkout (--base), to compare a change with what it changes;
 // vmq-workers: vmq with `workers = 2` (a node process per core behind one listener), on every core.

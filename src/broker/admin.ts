@@ -100,7 +100,7 @@ export function adminService (node: BrokerNode): AdminHandlers {
       return { text: 'Done' }
     }),
 
-    ListenerShow: unary(async ({ tls, mqtt }) => toTable(listenerColumns({ tls, mqtt }), node.listeners.all().map(listenerRow))),
+    ListenerShow: unary(async ({ tls, mqtt }) => toTable(listenerColumns({ tls, mqtt }), [...node.listeners.all().map(listenerRow), node.clusterListenerRow()])),
 
     ListenerStart: unary(async (req) => await operatorAction("can't start listener", async () => {
       const listener = await node.listeners.start(runtimeListenerConfig(node.config.listenerOptions, req))
@@ -108,16 +108,19 @@ export function adminService (node: BrokerNode): AdminHandlers {
     })),
 
     ListenerStop: unary(async ({ address, port, killSessions: kill }) => await operatorAction("can't stop listener", async () => {
+      refuseClusterListener(node, 'stop', address, port)
       await node.listeners.stop(address, port, kill)
       node.log.info({ address: describeAddress({ host: address, port }), kill_sessions: kill }, 'listener stopped with vmq-admin')
     })),
 
     ListenerRestart: unary(async ({ address, port }) => await operatorAction("can't restart listener", async () => {
+      refuseClusterListener(node, 'restart', address, port)
       await node.listeners.restart(address, port)
       node.log.info({ address: describeAddress({ host: address, port }) }, 'listener restarted with vmq-admin')
     })),
 
     ListenerDelete: unary(async ({ address, port }) => await operatorAction("can't delete listener", async () => {
+      refuseClusterListener(node, 'delete', address, port)
       await node.listeners.delete(address, port)
       node.log.info({ address: describeAddress({ host: address, port }) }, 'listener deleted with vmq-admin')
     })),
@@ -193,6 +196,14 @@ async function setOnSiblings (node: BrokerNode, values: Record<string, string>):
     } finally {
       client.close()
     }
+  }
+}
+
+/** listener show lists the cluster listener, but it is the gRPC server: it runs as long as the node does. */
+function refuseClusterListener (node: BrokerNode, verb: string, address: string, port: number): void {
+  const row = node.clusterListenerRow()
+  if (String(row.address) === address.replace(/^\[(.*)\]$/, '$1') && row.port === String(port)) {
+    throw new ListenerOpError(`can't ${verb} listener: ${describeAddress({ host: String(row.address), port })} is the cluster listener (admin and cluster traffic); it runs as long as the node`)
   }
 }
 

@@ -30,6 +30,7 @@ import { TcpListener } from './listeners/tcp.js'
 import { TlsConfigError } from './listeners/tls-context.js'
 import { TlsListener } from './listeners/tls.js'
 import { WsListener, WssListener } from './listeners/ws.js'
+import { clusterListenerRow } from './listeners/show.js'
 import { describeAddress, listenerMountpoint, type ConnectionInfo, type ListenerContext, type MqttListener } from './listeners/types.js'
 import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
@@ -89,7 +90,15 @@ export class StartError extends InvalidRequest {}
 export interface ListenerInfo {
   kind: string
   name: string
+  /** host:port as clients reach it ([host]:port for IPv6) */
   address: string
+  host: string
+  /** the bound port: the kernel's choice when the configured one was 0 */
+  port: number
+}
+
+function listenerInfo (kind: string, config: ListenerConfig, port: number): ListenerInfo {
+  return { kind, name: `${config.type}.${config.name}`, address: describeAddress({ host: config.host, port }), host: config.host, port }
 }
 
 /** The aedes instance of one mountpoint and the persistence it uses. */
@@ -216,6 +225,7 @@ export class BrokerNode {
       { definition: proto.Admin.service, handlers: adminService(this) },
       { definition: proto.Cluster.service, handlers: clusterService(this.cluster, this.clusterHost) }
     ])
+    this.warnAboutDefaultCookie()
     this.cluster.onLeaveRequest = async opts => await leaveCluster(this, opts)
     // before the MQTT listeners: a node restarting as a member knows its peers
     // before its first client publishes (see Cluster.tablesPending)
@@ -226,7 +236,9 @@ export class BrokerNode {
       await this.listeners.start(config)
     }
     this.startSystree()
-    this.log.info({ node: this.name, config: this.config.source }, 'node started')
+    // the bound addresses: a listener configured with port 0 got its port from the kernel
+    const listeners = this.listenerInfo().map(l => `${l.name}@${l.address}`).join(',')
+    this.log.info({ node: this.name, config: this.config.source, listeners }, 'node started')
   }
 
   /** DOCKER_VERNEMQ_USER_<NAME>=<password>: users added to the password file before it is read. */
@@ -266,13 +278,16 @@ export class BrokerNode {
     if (this.settings.flag('allow_anonymous')) {
       this.log.warn('allow_anonymous = on: clients connect without credentials; turn it off in production')
     }
-    if (this.settings.string('distributed_cookie') === DEFAULT_COOKIE) {
-      const l = this.clusteringListener()
-      this.log.warn(`distributed_cookie is the default "${DEFAULT_COOKIE}": whoever reaches ${l.host}:${l.port} can run admin commands and join the cluster; set your own`)
-    }
     if (!this.chain.hasAuthorization()) {
       this.log.warn('no authorization plugin is enabled: every client may publish and subscribe to every topic')
     }
+  }
+
+  /** After the cluster listener is bound: the warning names the port it got. */
+  private warnAboutDefaultCookie (): void {
+    if (this.settings.string('distributed_cookie') !== DEFAULT_COOKIE) return
+    const l = this.clusteringListener()
+    this.log.warn(`distributed_cookie is the default "${DEFAULT_COOKIE}": whoever reaches ${describeAddress({ host: l.host, port: this.rpc?.port ?? l.port })} can run admin commands and join the cluster; set your own`)
   }
 
   private clusteringListener (): ListenerConfig {
@@ -554,10 +569,16 @@ export class BrokerNode {
     return all
   }
 
+  /** The cluster listener as listener show lists it: its bound port and the members linked to it. */
+  clusterListenerRow (): ReturnType<typeof clusterListenerRow> {
+    const config = this.clusteringListener()
+    return clusterListenerRow(config, this.rpc?.port ?? config.port, this.cluster.inboundLinks())
+  }
+
   listenerInfo (): ListenerInfo[] {
-    const info = this.listeners.all().map(l => ({ kind: l.kind, name: `${l.config.type}.${l.config.name}`, address: describeAddress({ ...l.config, port: l.port() }) }))
+    const info = this.listeners.all().map(l => listenerInfo(l.kind, l.config, l.port()))
     const clustering = this.clusteringListener()
-    info.push({ kind: clustering.type === 'vmqs' ? 'vmqs' : 'vmq', name: `${clustering.type}.${clustering.name}`, address: describeAddress({ ...clustering, port: this.rpc?.port ?? clustering.port }) })
+    info.push(listenerInfo(clustering.type === 'vmqs' ? 'vmqs' : 'vmq', clustering, this.rpc?.port ?? clustering.port))
     return info
   }
 

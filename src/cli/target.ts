@@ -48,6 +48,9 @@ export interface TargetFlags {
 export function resolveTarget (flags: TargetFlags, env: NodeJS.ProcessEnv = process.env): Target {
   const fromFile = flags.config === undefined ? undefined : fromConfigFile(flags.config, env)
   const address = flags.node ?? env.VMQ_NODE ?? fromFile?.address ?? DEFAULT_NODE
+  if (flags.config !== undefined && address === fromFile?.address && address.endsWith(':0')) {
+    throw new CliError(`${flags.config}: the cluster listener is on port 0 (the node took a free port at start): pass --node host:port as the node printed it, or as its --ports-file says`, EXIT_USAGE)
+  }
   if (!looksLikeAddress(address)) {
     throw new CliError(`Invalid --node "${address}": expected host:port`, EXIT_USAGE)
   }

@@ -201,10 +201,21 @@ export class Cluster {
     return { name: this.host.name, address: this.host.address(), mqtt: this.host.mqttEndpoints() }
   }
 
-  /** A peer's MQTT listeners, from its own entry in what it sent (`entries`: its Hello's sender, or a member list). */
-  learnEndpoints (peer: string, entries: Member__Output[]): void {
+  /**
+   * What a peer says about itself (`entries`: its Hello's sender, or a member
+   * list it sent): its MQTT listeners, and its cluster address, which changes
+   * when it restarts with a cluster listener on port 0. Only the peer's own
+   * entry, from its own authenticated link, may move its address.
+   */
+  learnFromPeer (peer: string, entries: Member__Output[]): void {
     const own = entries.find(m => m.name === peer)
-    if (own !== undefined) this.endpoints.set(peer, own.mqtt ?? [])
+    if (own === undefined) return
+    this.endpoints.set(peer, own.mqtt ?? [])
+    const known = this.members.get(peer)
+    if (known === undefined || own.address === '' || own.address === known.address) return
+    this.log.info({ member: peer, was: known.address, address: own.address }, 'cluster member is at a new address')
+    this.addMember({ name: peer, address: own.address })
+    this.saveMembers()
   }
 
   /** A member's MQTT listeners as it last reported them (none known: []). */
@@ -373,6 +384,9 @@ export class Cluster {
     this.tables.set(peer, via)
     this.checkTables()
   }
+
+  /** Members linked to this node's cluster listener now (the connections listener show gives it). */
+  inboundLinks (): number { return this.tables.size }
 
   /** The inbound link `via` ended: until the peer's next Hello its table may be stale. */
   peerTableLost (peer: string, via: object): void {

@@ -74,7 +74,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
             }
             peer = from
             cluster.mergeMembers(hello?.members ?? [])
-            if (hello?.from !== null && hello?.from !== undefined) cluster.learnEndpoints(peer, [hello.from])
+            if (hello?.from !== null && hello?.from !== undefined) cluster.learnFromPeer(peer, [hello.from])
             cluster.resetPeerFilters(peer)
             for (const set of hello?.filters ?? []) cluster.peerFilters(peer, set.mountpoint, set.filters, [], true)
             cluster.resetPeerSessions(peer)
@@ -84,7 +84,7 @@ export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHan
           }
           case 'members':
             cluster.mergeMembers(message.members?.members ?? [])
-            cluster.learnEndpoints(peer, message.members?.members ?? [])
+            cluster.learnFromPeer(peer, message.members?.members ?? [])
             return {}
           case 'filters': {
             const change = message.filters

@@ -5,6 +5,7 @@ import { loadConfig } from '../config/load.js'
 import { ConfigError } from '../config/parse.js'
 import { availableParallelism } from 'node:os'
 import type { BrokerNode } from '../broker/node.js'
+import { removePortsFile, writePortsFile } from '../broker/ports-file.js'
 
 export default class Start extends BaseCommand {
   static description = 'Run a broker node in the foreground (Ctrl-C or SIGTERM stops it cleanly)'
@@ -16,7 +17,8 @@ export default class Start extends BaseCommand {
 
   static flags = {
     config: Flags.string({ char: 'c', description: 'vernemq.conf to use; without it the embedded development config runs' }),
-    set: Flags.string({ description: 'override a key (key=value), after the file and DOCKER_VERNEMQ_* variables', multiple: true })
+    set: Flags.string({ description: 'override a key (key=value), after the file and DOCKER_VERNEMQ_* variables', multiple: true }),
+    'ports-file': Flags.string({ description: 'once every listener is bound and the node is ready, write their bound addresses to this file (JSON, replaced atomically; removed at a clean stop): how to learn the ports of listeners configured with port 0' })
   }
 
   async run (): Promise<void> {
@@ -29,9 +31,10 @@ export default class Start extends BaseCommand {
       await runWorker(config)
       return
     }
+    const portsFile = flags['ports-file']
     const workers = workerCount(config, availableParallelism())
     if (workers > 1) {
-      await runWorkers(config, workers)
+      await runWorkers(config, workers, portsFile)
       return
     }
     const { BrokerNode } = await import('../broker/node.js')
@@ -43,8 +46,17 @@ export default class Start extends BaseCommand {
     }
     process.stdout.write(`node ${node.name} started (config: ${config.source})\n`)
     for (const l of node.listenerInfo()) process.stdout.write(`listener ${l.kind} ${l.name} on ${l.address}\n`)
+    if (portsFile !== undefined) {
+      try {
+        writePortsFile(portsFile, node.name, node.listenerInfo())
+      } catch (err) {
+        await node.stop()
+        throw new CliError(`Error: cannot start the node: ${(err as Error).message}`)
+      }
+    }
     await Promise.race([waitForStopSignal(), node.stopped()])
     await node.stop()
+    if (portsFile !== undefined) removePortsFile(portsFile)
   }
 
   private load (file: string | undefined, sets: string[]): ReturnType<typeof loadConfig> {
@@ -57,20 +69,22 @@ export default class Start extends BaseCommand {
   }
 }
 
-async function runWorkers (config: ReturnType<typeof loadConfig>, count: number): Promise<void> {
+async function runWorkers (config: ReturnType<typeof loadConfig>, count: number, portsFile: string | undefined): Promise<void> {
   const { Primary } = await import('../broker/workers/primary.js')
   const primary = new Primary(config, count, process.argv, {
     line: text => { process.stdout.write(text + '\n') },
     error: text => { process.stderr.write(text + '\n') }
   })
   try {
-    await primary.start()
+    const first = await primary.start()
+    if (portsFile !== undefined) writePortsFile(portsFile, first.name, first.listeners)
   } catch (err) {
     await primary.stop()
     throw new CliError(`Error: cannot start the node: ${(err as Error).message}`)
   }
   await waitForStopSignal()
   await primary.stop()
+  if (portsFile !== undefined) removePortsFile(portsFile)
 }
 
 async function waitForStopSignal (): Promise<void> {

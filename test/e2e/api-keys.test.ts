@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { waitMembers } from './helpers/cluster.js'
-import { OPEN_ACCESS, freePort, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 
 interface Reply { status: number, headers: Headers, body: string }
 
@@ -34,12 +34,12 @@ describe('API keys and HTTP module auth', () => {
   let port: number
   let openPort: number
   before(async () => {
-    [port, openPort] = [await freePort(), await freePort()]
     node = await startNode({
-      conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${port}`, 'http_module.vmq_metrics_http.auth.mode = apikey',
+      conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0', 'http_module.vmq_metrics_http.auth.mode = apikey',
         'http_module.vmq_health_http.auth.mode = apikey', 'min_apikey_length = 12',
-        `listener.http.open = 127.0.0.1:${openPort}`, 'listener.http.open.http_module.vmq_metrics_http.auth.mode = noauth']
+        'listener.http.open = 127.0.0.1:0', 'listener.http.open.http_module.vmq_metrics_http.auth.mode = noauth']
     })
+    ;[port, openPort] = [node.port('http.default'), node.port('http.open')]
   })
 
   it('listener.http.NAME.http_module.MODULE.auth.mode overrides the module\'s mode on that listener only', async () => {
@@ -139,10 +139,10 @@ describe('API keys and HTTP module auth', () => {
 
 describe('API keys in a cluster', () => {
   it('a key created on one member works on the other; delete reaches both; a member that was down is named and catches up when it returns; a new member gets the keys', async () => {
-    const [p1, p2] = [await freePort(), await freePort()]
     const conf = [...OPEN_ACCESS, 'http_module.vmq_metrics_http.auth.mode = apikey']
-    const n1 = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p1}`] })
-    let n2 = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p2}`, `discovery_node = ${n1.adminAddress}`] })
+    const n1 = await startNode({ conf: [...conf, 'listener.http.default = 127.0.0.1:0'] })
+    let n2 = await startNode({ conf: [...conf, 'listener.http.default = 127.0.0.1:0', `discovery_node = ${n1.adminAddress}`] })
+    const [p1, p2] = [n1.port('http.default'), n2.port('http.default')]
     try {
       await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)
       const created = await n1.admin(['api-key', 'create', 'scope=metrics'])

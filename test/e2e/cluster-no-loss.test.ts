@@ -2,9 +2,8 @@
 // and restarted: a QoS 1 publisher on A, a persistent QoS 1 subscriber on B.
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
-import { OPEN_ACCESS, startNode, TestNode, VMQ, waitFor } from './helpers/processes.js'
+import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { waitMembers } from './helpers/cluster.js'
 
 const TOPIC = 'noloss/stream'
@@ -19,14 +18,6 @@ async function reconnecting (node: TestNode, opts: IClientOptions): Promise<Mqtt
   client.on('error', () => {})
   await waitFor(() => client.connected, 10_000, `${String(opts.clientId)} connected`)
   return client
-}
-
-/** Starts a killed node again with its config and data dir. */
-async function restart (node: TestNode): Promise<TestNode> {
-  const proc = spawn(process.execPath, [VMQ, 'start', '-c', node.confFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  const again = new TestNode(proc, node.dir, node.confFile, node.mqttPort, node.wsPort, node.adminPort, node.nodename)
-  await again.waitReady(20_000)
-  return again
 }
 
 /** A numbered QoS 1 stream; `acked` holds the numbers whose PUBACK arrived. */
@@ -102,7 +93,7 @@ describe('no acknowledged message lost across nodes', () => {
     stream.start()
     await waitFor(() => stream.acked.size >= 200, 10_000, '200 acknowledged before the kill')
     await a.kill()
-    const restarted = await restart(a)
+    const restarted = await restartNode(a, { timeoutMs: 20_000 })
     nodes.push(restarted)
     await waitFor(() => pub.connected, 10_000, 'the publisher back on the restarted node')
     const ackedBefore = stream.acked.size
@@ -123,7 +114,7 @@ describe('no acknowledged message lost across nodes', () => {
     stream.start()
     await waitFor(() => stream.acked.size >= 200, 10_000, '200 acknowledged before the kill')
     await b.kill()
-    const restarted = await restart(b)
+    const restarted = await restartNode(b, { timeoutMs: 20_000 })
     nodes.push(restarted)
     await waitMembers(a, { [a.nodename]: true, [b.nodename]: true }, 10_000)
     await waitFor(() => sub.client.connected, 10_000, 'the subscriber back on the restarted node')

@@ -3,11 +3,10 @@
 // leave -k, and a restart of the durable store.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import type { IClientOptions, IClientPublishOptions, MqttClient } from 'mqtt'
 import type { IPublishPacket } from 'mqtt-packet'
 import { connect, endAll, publishPackets } from './helpers/mqtt.js'
-import { OPEN_ACCESS, TestNode, VMQ, startNode, waitFor } from './helpers/processes.js'
+import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { waitMembers } from './helpers/cluster.js'
 
 const EXPIRY = 300
@@ -51,13 +50,6 @@ function assertProperties (packet: IPublishPacket): void {
   })
   const expiry = p.messageExpiryInterval ?? 0
   assert.ok(expiry > 0 && expiry <= EXPIRY, `message expiry interval ${expiry} in (0, ${EXPIRY}]`)
-}
-
-async function restart (node: TestNode): Promise<TestNode> {
-  const proc = spawn(process.execPath, [VMQ, 'start', '-c', node.confFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  const again = new TestNode(proc, node.dir, node.confFile, node.mqttPort, node.wsPort, node.adminPort, node.nodename)
-  await again.waitReady()
-  return again
 }
 
 describe('MQTT 5 properties across a two-node cluster', () => {
@@ -225,7 +217,7 @@ describe('MQTT 5 properties in the durable store', () => {
       await publishWithProperties(pub, 'props/kept', 'retained', { retain: true })
       await pub.endAsync()
       assert.equal(await node.stop(), 0)
-      node = await restart(node)
+      node = await restartNode(node)
       const back = await connect(node.mqttUrl, { ...PERSISTENT, clientId: 'props-sleeper' })
       const queued = packets(back)
       await waitFor(() => queued.length === 1, 5000, 'the queued message after the restart')
@@ -257,7 +249,7 @@ describe('MQTT 5 properties in the durable store', () => {
       // node 1 is gone when node 2 comes back: node 2 answers from its own store
       assert.equal(await n1.stop(), 0)
       assert.equal(await n2.stop(), 0)
-      n2 = await restart(n2)
+      n2 = await restartNode(n2)
       const sub = await connect(n2.mqttUrl, { ...V5, reconnectPeriod: 0 })
       const got = packets(sub)
       await sub.subscribeAsync('props/replica', { qos: 1 })

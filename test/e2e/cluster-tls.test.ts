@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { makeCert, makePki, type Pki } from './helpers/certs.js'
 import { collect, connect, endAll } from './helpers/mqtt.js'
-import { freePort, OPEN_ACCESS, startNode, tempDir, vmq, waitFor, type RunResult, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, tempDir, vmq, waitFor, type RunResult, type TestNode } from './helpers/processes.js'
 
 interface KeyPair { cert: string, key: string }
 
@@ -101,10 +101,13 @@ describe('a cluster over vmqs listeners with mutual TLS', () => {
   it('cluster show through the CLI with the TLS flags, or with -c vernemq.conf, shows both members', async () => {
     const expected = { [a.nodename]: true, [b.nodename]: true }
     assert.deepEqual(await members(b, cliTls(pki)), expected)
-    const fromConfig = await vmq(['cluster', 'show', '--format=json', '-c', a.confFile])
+    // the node's cluster listener is configured on port 0: -c gives the cookie and TLS files, --node the bound port
+    const fromConfig = await vmq(['cluster', 'show', '--format=json', '-c', a.confFile, '--node', a.adminAddress])
     assert.equal(fromConfig.code, 0, fromConfig.stderr)
     const rows = JSON.parse(fromConfig.stdout).table as Array<{ Node: string, Running: boolean }>
     assert.deepEqual(Object.fromEntries(rows.map(r => [r.Node, r.Running])), expected)
+    const portZero = await vmq(['cluster', 'show', '-c', a.confFile])
+    assert.deepEqual([portZero.code, portZero.stdout, portZero.stderr], [1, '', `${a.confFile}: the cluster listener is on port 0 (the node took a free port at start): pass --node host:port as the node printed it, or as its --ports-file says\n`])
   })
 
   it('the CLI without TLS flags, with a wrong CA or without a client certificate exits 2 with one line', async () => {
@@ -124,7 +127,8 @@ describe('a cluster over vmqs listeners with mutual TLS', () => {
   })
 
   it('a node whose certificate another CA signed cannot join', async () => {
-    const c = await startNode({ clusterType: 'vmqs', conf: [...OPEN_ACCESS, ...vmqsConf(pki, intruder, 'listener.vmqs')] })
+    // c's config trusts the cluster's CA, not the one that signed c's own certificate: its readiness call trusts that one
+    const c = await startNode({ clusterType: 'vmqs', conf: [...OPEN_ACCESS, ...vmqsConf(pki, intruder, 'listener.vmqs')], adminTls: { 'tls-cafile': pki.otherCa, 'tls-certfile': pki.client.cert, 'tls-keyfile': pki.client.key } })
     nodes.push(c)
     // the CLI trusts c's certificate and presents one c accepts; c's own call to a is refused
     const join = await c.admin(['cluster', 'join', `discovery-node=${a.adminAddress}`, '--tls-cafile', pki.otherCa, '--tls-certfile', pki.client.cert, '--tls-keyfile', pki.client.key])
@@ -174,8 +178,7 @@ describe('vmqs configuration mistakes refuse the start', () => {
   })
 
   it('both a vmq and a vmqs listener', async () => {
-    const port = await freePort()
-    const stderr = await refusal('vmq', [`listener.vmqs.secure = 127.0.0.1:${port}`, `listener.vmqs.certfile = ${pki.server.cert}`, `listener.vmqs.keyfile = ${pki.server.key}`])
+    const stderr = await refusal('vmq', ['listener.vmqs.secure = 127.0.0.1:0', `listener.vmqs.certfile = ${pki.server.cert}`, `listener.vmqs.keyfile = ${pki.server.key}`])
     assert.match(stderr, /listener\.vmq\.clustering and listener\.vmqs\.secure are both configured: a node has one cluster listener, plain \(vmq\) or TLS \(vmqs\); set the other to off/)
   })
 })

@@ -1,9 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort, OPEN_ACCESS, tempDir, TestNode, VMQ, vmq } from './helpers/processes.js'
+import { OPEN_ACCESS, startWithConfig, tempDir, vmq } from './helpers/processes.js'
 
 describe('config files vmq start refuses', () => {
   it('vmq start -c /dev/zero stops at once with one line instead of reading forever', async () => {
@@ -33,12 +32,10 @@ describe('where a node started with -c keeps its files', () => {
   it('data and logs go next to the config file, not into the current directory', async () => {
     const confDir = tempDir()
     const cwd = tempDir()
-    const [mqtt, admin] = [await freePort(), await freePort()]
     const file = join(confDir, 'vernemq.conf')
-    writeFileSync(file, [...OPEN_ACCESS, `listener.tcp.default = 127.0.0.1:${mqtt}`, `listener.vmq.clustering = 127.0.0.1:${admin}`].join('\n') + '\n')
-    const node = new TestNode(spawn(process.execPath, [VMQ, 'start', '-c', file], { cwd, stdio: ['ignore', 'pipe', 'pipe'] }), confDir, file, mqtt, 0, admin, 'VerneMQ@127.0.0.1')
+    writeFileSync(file, [...OPEN_ACCESS, 'listener.tcp.default = 127.0.0.1:0', 'listener.vmq.clustering = 127.0.0.1:0'].join('\n') + '\n')
+    const node = await startWithConfig({ dir: confDir, confFile: file, nodename: 'VerneMQ@127.0.0.1', cwd })
     try {
-      await node.waitReady()
       const shown = await node.admin(['show', 'persistent_dir', 'log.error.file', '--format=json'])
       assert.deepEqual(JSON.parse(shown.stdout).table[0], { node: 'VerneMQ@127.0.0.1', persistent_dir: join(confDir, 'data'), 'log.error.file': join(confDir, 'log', 'error.log') })
       assert.ok(existsSync(join(confDir, 'log', 'error.log')))

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connackCode } from './helpers/mqtt.js'
-import { OPEN_ACCESS, freePort, startNode, tempDir, vmq, waitFor } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, tempDir, vmq, waitFor } from './helpers/processes.js'
 
 describe('configuration of a node', () => {
   it('refuses to start on a file with three errors and reports all three with line numbers', async () => {
@@ -157,8 +157,7 @@ describe('configuration of a node', () => {
 
   it('a listener address in use stops the start with a line naming the key', async () => {
     const first = await startNode({ conf: ['allow_anonymous = on'] })
-    const port = await freePort()
-    const second = await startNode({ conf: [`listener.tcp.default = 127.0.0.1:${first.mqttPort}`, `listener.vmq.clustering = 127.0.0.1:${port}`], noWait: true })
+    const second = await startNode({ conf: [`listener.tcp.default = 127.0.0.1:${first.mqttPort}`], noWait: true })
     assert.equal(await second.waitExit(), 1)
     assert.match(second.stderr, new RegExp(`listener.tcp.default = 127.0.0.1:${first.mqttPort}: cannot listen: address already in use`))
     await first.stop()
@@ -167,8 +166,8 @@ describe('configuration of a node', () => {
   })
 
   it('listener.mountpoint isolates the topics of a listener', async () => {
-    const mounted = await freePort()
-    const node = await startNode({ conf: [...OPEN_ACCESS, `listener.tcp.mounted = 127.0.0.1:${mounted}`, 'listener.tcp.mounted.mountpoint = site1'] })
+    const node = await startNode({ conf: [...OPEN_ACCESS, 'listener.tcp.mounted = 127.0.0.1:0', 'listener.tcp.mounted.mountpoint = site1'] })
+    const mounted = node.port('tcp.mounted')
     const { connect, collect, endAll } = await import('./helpers/mqtt.js')
     const plain = await connect(node.mqttUrl)
     const inside = await connect(`mqtt://127.0.0.1:${mounted}`)

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import type { IPublishPacket, Packet } from 'mqtt-packet'
 import { connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { RawClient5 } from './helpers/raw5.js'
 import { consoleLog, count, metric, pause, publishes, QUIET_MS, rawConnect, rawSubscriber } from './helpers/queue.js'
 
@@ -255,8 +255,8 @@ describe('drops for a full online queue (max_inflight_messages = 1, max_online_m
   let node: TestNode
   let httpPort: number
   before(async () => {
-    httpPort = await freePort()
-    node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 1', 'max_online_messages = 2', `listener.http.default = 127.0.0.1:${httpPort}`] })
+    node = await startNode({ conf: [...OPEN_ACCESS, 'max_inflight_messages = 1', 'max_online_messages = 2', 'listener.http.default = 127.0.0.1:0'] })
+    httpPort = node.port('http.default')
   })
   after(async () => { await node.stop(); node.cleanup() })
 
@@ -284,8 +284,8 @@ describe('a QoS 0 subscriber that stops reading, QoS 1 publishes (max_online_mes
   let node: TestNode
   let httpPort: number
   before(async () => {
-    httpPort = await freePort()
-    node = await startNode({ conf: [...OPEN_ACCESS, 'max_online_messages = 10', `listener.http.default = 127.0.0.1:${httpPort}`] })
+    node = await startNode({ conf: [...OPEN_ACCESS, 'max_online_messages = 10', 'listener.http.default = 127.0.0.1:0'] })
+    httpPort = node.port('http.default')
   })
   after(async () => { await node.stop(); node.cleanup() })
 

@@ -1,21 +1,11 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Packet } from 'mqtt-packet'
 import { collect, connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, VMQ, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { RawClient } from './helpers/raw.js'
-
-/** Starts the node again on the same config file and data dir. */
-async function restart (node: TestNode): Promise<TestNode> {
-  const proc = spawn(process.execPath, [VMQ, 'start', '-c', node.confFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  const { TestNode: Ctor } = await import('./helpers/processes.js')
-  const again = new Ctor(proc, node.dir, node.confFile, node.mqttPort, node.wsPort, node.adminPort, node.nodename)
-  await again.waitReady()
-  return again
-}
 
 describe('the durable store', () => {
   it('survives kill -9: 10,000 QoS 1 messages queued for an offline session are all delivered once, in order', async () => {
@@ -39,7 +29,7 @@ describe('the durable store', () => {
       await Promise.all(inflight)
       await pub.endAsync(true)
       await node.kill()
-      node = await restart(node)
+      node = await restartNode(node)
       const back = await connect(node.mqttUrl, { clientId: 'durable', clean: false })
       const got = collect(back)
       await waitFor(() => got.length >= count, 30000, `${count} messages after the restart`).catch(err => { throw new Error(`${(err as Error).message}: got ${got.length}`) })
@@ -60,7 +50,7 @@ describe('the durable store', () => {
       await c.publishAsync('keep/retained', 'still here', { qos: 1, retain: true })
       await c.endAsync()
       await node.stop()
-      node = await restart(node)
+      node = await restartNode(node)
       const pub = await connect(node.mqttUrl)
       await pub.publishAsync('keep/live', 'after restart', { qos: 1 })
       const back = await connect(node.mqttUrl, { clientId: 'keeper', clean: false })

@@ -1,6 +1,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { request } from 'node:http'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, run, startNode, vmq, waitFor, type TestNode } from './helpers/processes.js'
 
@@ -115,7 +117,10 @@ describe('a single node on the anonymous test config', () => {
   })
 
   it('vmq-admin finds the node from -c FILE and from VMQ_NODE', async () => {
-    const fromFile = await vmq(['cluster', 'show', '-c', node.confFile, '--format=json'])
+    // the node's own config has its cluster listener on port 0: the operator's file names the port
+    const confFile = join(node.dir, 'operator.conf')
+    writeFileSync(confFile, readFileSync(node.confFile, 'utf8').replace(/^listener\.vmq\.clustering = .*$/m, `listener.vmq.clustering = ${node.adminAddress}`))
+    const fromFile = await vmq(['cluster', 'show', '-c', confFile, '--format=json'])
     assert.equal(fromFile.code, 0, fromFile.stderr)
     const fromEnv = await vmq(['cluster', 'show', '--format=json'], { env: { VMQ_NODE: node.adminAddress } })
     assert.equal(fromEnv.code, 0, fromEnv.stderr)

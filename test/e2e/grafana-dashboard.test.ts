@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, REPO, freePort, startNode, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, REPO, startNode, type TestNode } from './helpers/processes.js'
 
 const DASHBOARD = join(REPO, 'docs', 'grafana-dashboard.json')
 const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset'])
@@ -42,8 +42,8 @@ describe('docs/grafana-dashboard.json', () => {
   let node: TestNode
   let httpPort: number
   before(async () => {
-    httpPort = await freePort()
-    node = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+    node = await startNode({ conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0'] })
+    httpPort = node.port('http.default')
   })
   after(async () => {
     await node.stop()

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { waitMembers } from './helpers/cluster.js'
-import { OPEN_ACCESS, freePort, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 
 async function health (port: number, path: string): Promise<{ status: number, body: unknown }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(8000) })
@@ -12,9 +12,9 @@ const OK = { status: 200, body: { status: 'OK' } }
 
 describe('/health/listeners_full_cluster and /health in a two-node cluster', () => {
   it('200 while every listener of every member runs; 503 naming a stopped listener or an unreachable member; 200 again after', async () => {
-    const [p1, p2] = [await freePort(), await freePort()]
-    const n1 = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${p1}`] })
-    let n2: TestNode = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${p2}`, `discovery_node = ${n1.adminAddress}`] })
+    const n1 = await startNode({ conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0'] })
+    let n2: TestNode = await startNode({ conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0', `discovery_node = ${n1.adminAddress}`] })
+    const [p1, p2] = [n1.port('http.default'), n2.port('http.default')]
     const FULL = '/health/listeners_full_cluster'
     try {
       await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)

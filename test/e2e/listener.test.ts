@@ -4,7 +4,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { makePki, type Pki } from './helpers/certs.js'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
-import { freePort, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 interface Row { type: string, status: string, address: string, port: string, mountpoint: string, max_conns: number | string, active_conns: number, all_conns: number, [k: string]: unknown }
 
@@ -16,17 +16,17 @@ describe('vmq-admin listener', () => {
   before(async () => {
     dir = tempDir('vmq-pki-')
     pki = makePki(dir)
-    sslPort = await freePort()
     node = await startNode({
       conf: [
         'allow_anonymous = on', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off',
-        `listener.ssl.default = 127.0.0.1:${sslPort}`,
+        'listener.ssl.default = 127.0.0.1:0',
         `listener.ssl.certfile = ${pki.server.cert}`,
         `listener.ssl.keyfile = ${pki.server.key}`,
         'listener.ssl.max_connections = 1',
         'listener.ws.default.allowed_protocol_versions = 5'
       ]
     })
+    sslPort = node.port('ssl.default')
   })
   after(async () => {
     await node.stop()
@@ -44,6 +44,14 @@ describe('vmq-admin listener', () => {
     return (await rows(...flags)).find(r => r.port === String(port))
   }
 
+  /** The bound port of the one listener `listener start port=0` added (matched by `which`). */
+  async function startedPort (which: (row: Row) => boolean): Promise<number> {
+    const found = (await rows()).filter(which)
+    assert.equal(found.length, 1, JSON.stringify(found))
+    assert.notEqual(found[0].port, '0')
+    return Number(found[0].port)
+  }
+
   async function ok (args: string[]): Promise<void> {
     const r = await node.admin(args)
     assert.equal(r.code, 0, r.stderr)
@@ -56,7 +64,9 @@ describe('vmq-admin listener', () => {
     const header = r.stdout.split('\n')[1]
     assert.deepEqual(header.split('|').map(c => c.trim()).filter(c => c !== ''), ['type', 'status', 'address', 'port', 'mountpoint', 'max_conns', 'active_conns', 'all_conns'])
     const table = await rows()
-    assert.deepEqual(table.map(t => [t.type, t.port]).sort(), [['mqtt', String(node.mqttPort)], ['mqtts', String(sslPort)], ['mqttws', String(node.wsPort)]].sort())
+    assert.deepEqual(table.map(t => [t.type, t.port]).sort(), [['mqtt', String(node.mqttPort)], ['mqtts', String(sslPort)], ['mqttws', String(node.wsPort)], ['vmq', String(node.adminPort)]].sort())
+    // the cluster listener, configured on port 0 like the others, with the port it got
+    assert.deepEqual(table.find(t => t.type === 'vmq'), { type: 'vmq', status: 'running', address: '127.0.0.1', port: String(node.adminPort), mountpoint: '', max_conns: 'infinity', active_conns: 0, all_conns: 0 })
     assert.deepEqual(table.find(t => t.type === 'mqtts'), { type: 'mqtts', status: 'running', address: '127.0.0.1', port: String(sslPort), mountpoint: '', max_conns: 1, active_conns: 0, all_conns: 0 })
     const tls = await row(sslPort, '--tls', '--mqtt')
     assert.equal(tls?.certfile, pki.server.cert)
@@ -70,12 +80,16 @@ describe('vmq-admin listener', () => {
     const url = `mqtts://127.0.0.1:${sslPort}`
     const first = await connect(url, { ca: [readFileSync(pki.ca)] })
     assert.equal((await row(sslPort))?.active_conns, 1)
-    assert.notEqual(await connackCode(url, { ca: [readFileSync(pki.ca)] }), 0)
+    assert.equal(await connackCode(url, { ca: [readFileSync(pki.ca)] }), 'closed')
     await first.endAsync(true)
     const wsUrl = `ws://127.0.0.1:${node.wsPort}/mqtt`
-    assert.notEqual(await connackCode(wsUrl, { protocolVersion: 4 }), 0)
+    assert.notEqual(await connackCode(wsUrl, { protocolVersion: 4 }), 0) // exact code: the test below
     const v5 = await connect(wsUrl, { protocolVersion: 5 })
     await v5.endAsync(true)
+  })
+
+  it('a protocol version the listener does not allow gets CONNACK 1, as in VerneMQ', { todo: 'aedes sends 5: it passes only refusal codes 2 to 5 from authenticate (hooks.ts checkConnect gives 1)' }, async () => {
+    assert.equal(await connackCode(`ws://127.0.0.1:${node.wsPort}/mqtt`, { protocolVersion: 4 }), 1)
   })
 
   it('stop suspends: no new connections, existing ones stay; restart resumes', async () => {
@@ -106,8 +120,8 @@ describe('vmq-admin listener', () => {
   })
 
   it('start adds a listener with a mountpoint and a connection limit; delete removes it', async () => {
-    const port = await freePort()
-    await ok(['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--mountpoint=site9', '--max_connections=1'])
+    await ok(['listener', 'start', 'address=127.0.0.1', 'port=0', '--mountpoint=site9', '--max_connections=1'])
+    const port = await startedPort(row => row.mountpoint === 'site9')
     assert.deepEqual(await row(port), { type: 'mqtt', status: 'running', address: '127.0.0.1', port: String(port), mountpoint: 'site9', max_conns: 1, active_conns: 0, all_conns: 0 })
     const mounted = await connect(`mqtt://127.0.0.1:${port}`)
     assert.equal(await connackCode(`mqtt://127.0.0.1:${port}`), 'closed')
@@ -127,8 +141,8 @@ describe('vmq-admin listener', () => {
   })
 
   it('start --ssl and --websocket build TLS and WebSocket listeners', async () => {
-    const port = await freePort()
-    await ok(['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--ssl', '--websocket', `--certfile=${pki.server.cert}`, `--keyfile=${pki.server.key}`])
+    await ok(['listener', 'start', 'address=127.0.0.1', 'port=0', '--ssl', '--websocket', `--certfile=${pki.server.cert}`, `--keyfile=${pki.server.key}`])
+    const port = await startedPort(row => row.type === 'mqttwss')
     assert.equal((await row(port))?.type, 'mqttwss')
     const c = await connect(`wss://127.0.0.1:${port}/mqtt`, { ca: [readFileSync(pki.ca)] })
     await c.endAsync(true)
@@ -137,12 +151,13 @@ describe('vmq-admin listener', () => {
 
   it('refuses bad requests with exit 1 and one line', async () => {
     const missing = join(dir, 'missing.pem')
-    const port = await freePort()
+    const port = 0
     const cases: Array<[string[], string]> = [
       [['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--ssl', `--certfile=${missing}`, `--keyfile=${pki.server.key}`], `can't start listener: --certfile = ${missing}: no such file`],
       [['listener', 'start', 'address=127.0.0.1', `port=${node.mqttPort}`], `can't start listener: 127.0.0.1:${node.mqttPort} is already a listener (listener show)`],
       [['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--max_connections=lots'], 'Invalid flag --max_connections=lots: expected an integer or infinity >= 0'],
       [['listener', 'stop', 'address=127.0.0.1', 'port=1'], "can't stop listener: no listener on 127.0.0.1:1 (listener show lists them)"],
+      [['listener', 'stop', 'address=127.0.0.1', `port=${node.adminPort}`], `can't stop listener: 127.0.0.1:${node.adminPort} is the cluster listener (admin and cluster traffic); it runs as long as the node`],
       [['listener', 'restart', 'address=localhost', 'port=1883'], 'Invalid argument address=localhost: expected an IP address'],
       [['listener', 'delete', 'address=127.0.0.1'], 'Missing address= or port=: usage: listener delete address=<ip> port=<port>']
     ]

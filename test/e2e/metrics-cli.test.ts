@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { waitMembers } from './helpers/cluster.js'
 import { connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, freePort, startNode, vmq, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, vmq, type TestNode } from './helpers/processes.js'
+import { freePort } from './helpers/free-port.js'
 
 interface Row { type: string, name: string, node?: string, labels?: string, value: number, description?: string }
 
@@ -35,8 +36,8 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
   let b: TestNode
   let httpPort: number
   before(async () => {
-    httpPort = await freePort()
-    a = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+    a = await startNode({ conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0'] })
+    httpPort = a.port('http.default')
     b = await startNode({ conf: OPEN_ACCESS })
     const join = await b.admin(['cluster', 'join', `discovery-node=${a.adminAddress}`])
     assert.equal(join.code, 0, join.stderr)

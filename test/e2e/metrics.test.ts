@@ -4,7 +4,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { get as httpsGet } from 'node:https'
 import { makePki } from './helpers/certs.js'
 import { connackCode, connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, freePort, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 interface Reply { status: number, type: string, body: string }
 
@@ -23,8 +23,8 @@ describe('HTTP listener: /metrics and /health', () => {
   let node: TestNode
   let httpPort: number
   before(async () => {
-    httpPort = await freePort()
-    node = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+    node = await startNode({ conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0'] })
+    httpPort = node.port('http.default')
   })
   after(async () => {
     await node.stop()
@@ -115,14 +115,16 @@ describe('HTTP listener started at runtime', () => {
   it('`listener start --http` serves /health/ping and /metrics until `listener delete`; --http with --websocket is refused', async () => {
     const node = await startNode({ conf: OPEN_ACCESS })
     try {
-      const port = await freePort()
-      const started = await node.admin(['listener', 'start', 'address=127.0.0.1', `port=${port}`, '--http'])
+      const started = await node.admin(['listener', 'start', 'address=127.0.0.1', 'port=0', '--http'])
       assert.equal(started.code, 0, started.stderr)
+      // port 0: listener show has the port the kernel gave
+      const shown = await node.admin(['listener', 'show', '--format=json'])
+      const rows = (JSON.parse(shown.stdout) as { table: Array<{ type: string, port: string, status: string }> }).table.filter(row => row.type === 'http')
+      assert.deepEqual(rows.map(row => row.status), ['running'])
+      const port = Number(rows[0].port)
+      assert.ok(port > 0)
       assert.deepEqual(await get(port, '/health/ping'), { status: 200, type: 'application/json', body: '{"status":"OK"}' })
       assert.equal((await get(port, '/metrics')).status, 200)
-      const shown = await node.admin(['listener', 'show', '--format=json'])
-      const rows = (JSON.parse(shown.stdout) as { table: Array<{ type: string, port: string, status: string }> }).table
-      assert.deepEqual(rows.filter(row => row.type === 'http').map(row => [row.port, row.status]), [[String(port), 'running']])
       const deleted = await node.admin(['listener', 'delete', 'address=127.0.0.1', `port=${port}`])
       assert.equal(deleted.code, 0, deleted.stderr)
       await assert.rejects(get(port, '/health/ping'))
@@ -138,8 +140,8 @@ describe('HTTP listener started at runtime', () => {
 
 describe('HTTP listener: /health of a cluster member', () => {
   it('503 with the unreachable member while a member is down; a node without listener.http lines has no HTTP listener', async () => {
-    const httpPort = await freePort()
-    const n1 = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+    const n1 = await startNode({ conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0'] })
+    const httpPort = n1.port('http.default')
     const n2 = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${n1.adminAddress}`] })
     try {
       const shown = await n2.admin(['listener', 'show', '--format=json'])
@@ -161,10 +163,10 @@ describe('HTTPS listener', () => {
   it('listener.https.NAME serves /health over TLS with the certfile/keyfile options; listener show lists it as https', async () => {
     const dir = tempDir('vmq-pki-')
     const pki = makePki(dir)
-    const port = await freePort()
     const node = await startNode({
-      conf: [...OPEN_ACCESS, `listener.https.default = 127.0.0.1:${port}`, `listener.https.default.certfile = ${pki.server.cert}`, `listener.https.default.keyfile = ${pki.server.key}`]
+      conf: [...OPEN_ACCESS, 'listener.https.default = 127.0.0.1:0', `listener.https.default.certfile = ${pki.server.cert}`, `listener.https.default.keyfile = ${pki.server.key}`]
     })
+    const port = node.port('https.default')
     try {
       const answer = await new Promise<{ status: number | undefined, body: string }>((resolve, reject) => {
         const req = httpsGet({ host: '127.0.0.1', port, path: '/health', ca: readFileSync(pki.ca), timeout: 5000 }, res => {

@@ -7,7 +7,7 @@ import { MqttClient } from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 import { makePki, type Pki } from './helpers/certs.js'
 import { connect } from './helpers/mqtt.js'
-import { freePort, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 const SIGNATURE = Buffer.from('\r\n\r\n\0\r\nQUIT\n', 'binary')
 
@@ -75,23 +75,19 @@ describe('PROXY protocol listeners', () => {
   before(async () => {
     dir = tempDir('vmq-pki-')
     pki = makePki(dir)
-    proxied = await freePort()
-    proxiedTls = await freePort()
-    proxiedWs = await freePort()
-    proxiedWss = await freePort()
     node = await startNode({
       conf: [
         'allow_anonymous = off', 'plugins.vmq_acl = off', 'plugins.vmq_passwd = off', 'log.console.level = debug',
-        `listener.tcp.proxied = 127.0.0.1:${proxied}`,
+        'listener.tcp.proxied = 127.0.0.1:0',
         'listener.tcp.proxied.proxy_protocol = on',
         'listener.tcp.proxied.allow_anonymous_override = on',
-        `listener.tcp.strict = 127.0.0.1:${await freePort()}`,
+        'listener.tcp.strict = 127.0.0.1:0',
         'listener.tcp.strict.proxy_protocol = on',
-        `listener.ssl.proxied = 127.0.0.1:${proxiedTls}`,
+        'listener.ssl.proxied = 127.0.0.1:0',
         'listener.ssl.proxied.proxy_protocol = on',
         'listener.ssl.proxied.allow_anonymous_override = on',
-        `listener.ws.proxied = 127.0.0.1:${proxiedWs}`,
-        `listener.wss.proxied = 127.0.0.1:${proxiedWss}`,
+        'listener.ws.proxied = 127.0.0.1:0',
+        'listener.wss.proxied = 127.0.0.1:0',
         'listener.ws.proxy_protocol = on',
         'listener.wss.proxy_protocol = on',
         'listener.ws.allow_anonymous_override = on',
@@ -100,6 +96,10 @@ describe('PROXY protocol listeners', () => {
         `listener.keyfile = ${pki.server.key}`
       ]
     })
+    proxied = node.port('tcp.proxied')
+    proxiedTls = node.port('ssl.proxied')
+    proxiedWs = node.port('ws.proxied')
+    proxiedWss = node.port('wss.proxied')
   })
   after(async () => {
     await node.stop()
@@ -107,7 +107,7 @@ describe('PROXY protocol listeners', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const strictPort = (): number => Number(/listener mqtt tcp\.strict on 127\.0\.0\.1:(\d+)/.exec(node.stdout)?.[1])
+  const strictPort = (): number => node.port('tcp.strict')
 
   it('a v1 header sets the peer address of the client', async () => {
     assert.equal(await proxiedConnack(proxied, Buffer.from('PROXY TCP4 203.0.113.7 127.0.0.1 4242 1883\r\n'), 'via-v1'), 0)

@@ -3,9 +3,8 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { connackCode, connect, endAll } from './helpers/mqtt.js'
-import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { freePort, startNode, tempDir, TestNode, VMQ, vmq, waitFor, type RunResult } from './helpers/processes.js'
+import { startNode, startWithConfig, tempDir, vmq, waitFor, type RunResult, type TestNode } from './helpers/processes.js'
 
 const COOKIE = 'Sekr1t-Cookie-42'
 const PASSWORD = 'Pa55-w0rd-xyz'
@@ -63,11 +62,12 @@ describe('secrets never reach a log line', () => {
   })
 
   it('API keys: created, added, passed to a member, used right and wrong over HTTP, deleted, at debug level: no key in any log line', async () => {
-    const [p1, p2] = [await freePort(), await freePort()]
+
     const conf = ['log.console = both', 'log.console.level = debug', 'allow_anonymous = on', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = off',
       'http_module.vmq_metrics_http.auth.mode = apikey', 'http_module.vmq_health_http.auth.mode = apikey']
-    const a = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p1}`] })
-    const b = await startNode({ conf: [...conf, `listener.http.default = 127.0.0.1:${p2}`, `discovery_node = ${a.adminAddress}`] })
+    const a = await startNode({ conf: [...conf, 'listener.http.default = 127.0.0.1:0'] })
+    const b = await startNode({ conf: [...conf, 'listener.http.default = 127.0.0.1:0', `discovery_node = ${a.adminAddress}`] })
+    const [p1, p2] = [a.port('http.default'), b.port('http.default')]
     const added = 'Added-Key-7c1e9f0d2b'
     const wrong = 'Wrong-Key-5a8d3e6c4f'
     let created = ''
@@ -104,17 +104,14 @@ describe('secrets never reach a log line', () => {
 
   it('a config with CR-only line ends (old Mac) is read line by line: the cookie does not end up in the node name and the log', async () => {
     const dir = tempDir()
-    const [mqtt, admin] = [await freePort(), await freePort()]
     const file = join(dir, 'vernemq.conf')
     writeFileSync(file, [
       'nodename = mac@127.0.0.1', `distributed_cookie = ${COOKIE}`, 'allow_anonymous = on', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = off',
-      `listener.tcp.default = 127.0.0.1:${mqtt}`, `listener.vmq.clustering = 127.0.0.1:${admin}`, `persistent_dir = ${join(dir, 'data')}`,
+      'listener.tcp.default = 127.0.0.1:0', 'listener.vmq.clustering = 127.0.0.1:0', `persistent_dir = ${join(dir, 'data')}`,
       `log.console.file = ${join(dir, 'console.log')}`, `log.error.file = ${join(dir, 'error.log')}`
     ].join('\r') + '\r')
-    const proc = spawn(process.execPath, [VMQ, 'start', '-c', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-    const node = new TestNode(proc, dir, file, mqtt, 0, admin, 'mac@127.0.0.1')
+    const node = await startWithConfig({ dir, confFile: file, nodename: 'mac@127.0.0.1' })
     try {
-      await node.waitReady()
       assert.match(node.stdout, /^node mac@127\.0\.0\.1 started/m)
       assert.ok(!node.stdout.includes(COOKIE) && !node.stderr.includes(COOKIE), node.stdout)
     } finally {

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import mqttPacket, { type Packet } from 'mqtt-packet'
-import { freePort, OPEN_ACCESS, startNode, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, type TestNode } from './helpers/processes.js'
 import { RawClient } from './helpers/raw.js'
 import { waitMembers } from './helpers/cluster.js'
 import { connect, endAll } from './helpers/mqtt.js'
@@ -124,20 +124,24 @@ describe('server-initiated DISCONNECT', () => {
     try {
       await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
       await waitMembers(n2, { [n1.nodename]: true, [n2.nodename]: true })
-      const [mounted, plain] = [await freePort(), await freePort()]
       for (const args of [
         ['listener', 'stop', 'address=127.0.0.1', `port=${n1.mqttPort}`],
-        ['listener', 'start', 'address=127.0.0.1', `port=${mounted}`, '--mountpoint=site9'],
-        ['listener', 'start', 'address=127.0.0.1', `port=${plain}`]
+        ['listener', 'start', 'address=127.0.0.1', 'port=0', '--mountpoint=site9'],
+        ['listener', 'start', 'address=127.0.0.1', 'port=0']
       ]) {
         const r = await n1.admin(args)
         assert.equal(r.code, 0, r.stderr)
       }
+      // the plain listener started at runtime: the running mqtt listener without a mountpoint
+      const shown = await n1.admin(['listener', 'show', '--format=json'])
+      const rows = (JSON.parse(shown.stdout) as { table: Array<{ type: string, status: string, port: string, mountpoint: string }> }).table
+      const plain = rows.filter(r => r.type === 'mqtt' && r.status === 'running' && r.mountpoint === '').map(r => r.port)
+      assert.equal(plain.length, 1, shown.stdout)
       const raw = await openV5(n2, 'moved-runtime')
       const r = await n1.admin(['cluster', 'leave', `node=${n2.nodename}`, '-k'])
       assert.equal(r.code, 0, r.stderr)
       const disconnect = await raw.next('disconnect')
-      assert.deepEqual([reasonOf(disconnect), serverReferenceOf(disconnect)], [0x9c, `127.0.0.1:${plain}`])
+      assert.deepEqual([reasonOf(disconnect), serverReferenceOf(disconnect)], [0x9c, `127.0.0.1:${plain[0]}`])
       assert.equal(await n2.waitExit(), 0)
     } finally {
       await n1.stop()

@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { connect, endAll } from './helpers/mqtt.js'
 import { RawClient } from './helpers/raw.js'
-import { OPEN_ACCESS, TestNode, VMQ, startNode, waitFor } from './helpers/processes.js'
+import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 
 type Row = Record<string, string | number | boolean | null>
 
@@ -33,9 +32,7 @@ describe('session show after a restart', () => {
       await pub.publishAsync('night/1', 'zzz', { qos: 1 })
       await pub.endAsync()
       assert.equal(await node.stop(), 0)
-      const proc = spawn(process.execPath, [VMQ, 'start', '-c', node.confFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] })
-      node = new TestNode(proc, node.dir, node.confFile, node.mqttPort, node.wsPort, node.adminPort, node.nodename)
-      await node.waitReady()
+      node = await restartNode(node)
       assert.deepEqual(await sessions(node, ['--client_id', '--is_online', '--offline_messages', '--topic']), [
         { client_id: 'sleeps-through', is_online: false, offline_messages: 1, topic: 'night/#' }
       ])

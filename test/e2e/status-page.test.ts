@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core'
 import { waitMembers } from './helpers/cluster.js'
 import { artifact, launchChromium } from './helpers/browser.js'
 import { connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, REPO, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, REPO, startNode, waitFor, type TestNode } from './helpers/processes.js'
 
 const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version
 
@@ -33,8 +33,8 @@ describe('status page of a 2-node cluster: /status.json and /status in headless 
   let browser: Browser | undefined
 
   before(async () => {
-    httpPort = await freePort()
-    n1 = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+    n1 = await startNode({ conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0'] })
+    httpPort = n1.port('http.default')
     n2 = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${n1.adminAddress}`] })
     await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 15000)
     // n1: 3 clean clients, one of them publishes 4 messages, one retained

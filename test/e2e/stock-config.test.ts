@@ -1,13 +1,12 @@
 // A node started on the vernemq.conf VerneMQ 2.2.0 generates (test/fixtures),
-// with only its listener addresses moved to free loopback ports: it starts,
+// with only its listener addresses moved to loopback port 0: it starts,
 // warns once for each key without effect here, and serves MQTT clients.
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
-import { freePort, REPO, tempDir, TestNode, VMQ, vmq, waitFor } from './helpers/processes.js'
+import { REPO, startWithConfig, tempDir, vmq, waitFor } from './helpers/processes.js'
 
 const FIXTURE = join(REPO, 'test', 'fixtures', 'vernemq-2.x-stock.conf')
 
@@ -30,17 +29,16 @@ const IGNORED = [
   'erlang.async_threads', 'erlang.max_ports', 'leveldb.maximum_memory.percent', 'leveldb.compression', 'leveldb.compression.algorithm'
 ]
 
-interface StockCopy { dir: string, file: string, lines: string[], mqtt: number, http: number, cluster: number }
+interface StockCopy { dir: string, file: string, lines: string[] }
 
-/** The fixture in a temp dir, its listeners on free loopback ports; its relative paths (logs, data, etc/) land in that dir. */
+/** The fixture in a temp dir, its listeners on loopback port 0; its relative paths (logs, data, etc/) land in that dir. */
 async function stockCopy (): Promise<StockCopy> {
   const dir = tempDir('vmq-stock-')
-  const [mqtt, http, cluster] = [await freePort(), await freePort(), await freePort()]
   const rewrites: Array<[RegExp, string]> = [
     // the stock file has its MQTT listener commented out; an operator uncomments it
-    [/^## listener\.tcp\.\$name = 127\.0\.0\.1:1883$/, `listener.tcp.default = 127.0.0.1:${mqtt}`],
-    [/^listener\.vmq\.clustering = 0\.0\.0\.0:44053$/, `listener.vmq.clustering = 127.0.0.1:${cluster}`],
-    [/^listener\.http\.default = 127\.0\.0\.1:8888$/, `listener.http.default = 127.0.0.1:${http}`]
+    [/^## listener\.tcp\.\$name = 127\.0\.0\.1:1883$/, 'listener.tcp.default = 127.0.0.1:0'],
+    [/^listener\.vmq\.clustering = 0\.0\.0\.0:44053$/, 'listener.vmq.clustering = 127.0.0.1:0'],
+    [/^listener\.http\.default = 127\.0\.0\.1:8888$/, 'listener.http.default = 127.0.0.1:0']
   ]
   const lines = readFileSync(FIXTURE, 'utf8').split('\n')
   for (const [pattern, line] of rewrites) {
@@ -54,7 +52,7 @@ async function stockCopy (): Promise<StockCopy> {
   writeFileSync(join(dir, 'etc', 'vmq.acl'), 'user alice\ntopic stock/#\n')
   const passwd = await vmq(['passwd', '-c', join(dir, 'etc', 'vmq.passwd'), 'alice', '--password', 'secret'])
   assert.equal(passwd.code, 0, passwd.stderr)
-  return { dir, file, lines, mqtt, http, cluster }
+  return { dir, file, lines }
 }
 
 /** The line number of `key = ...` in the copy (1-based). */
@@ -67,16 +65,15 @@ function lineOf (copy: StockCopy, key: string): number {
 describe('VerneMQ 2.2.0 stock vernemq.conf', () => {
   it('starts, warns once for each key without effect (file:line and key), and serves MQTT', async () => {
     const copy = await stockCopy()
-    const node = new TestNode(spawn(process.execPath, [VMQ, 'start', '-c', copy.file], { cwd: copy.dir, stdio: ['ignore', 'pipe', 'pipe'] }),
-      copy.dir, copy.file, copy.mqtt, 0, copy.cluster, 'VerneMQ@127.0.0.1')
+    const node = await startWithConfig({ dir: copy.dir, confFile: copy.file, nodename: 'VerneMQ@127.0.0.1' })
+    const mqtt = node.port('tcp.default')
     const clients = []
     try {
-      await node.waitReady()
       assert.equal(node.stdout, [
         `node VerneMQ@127.0.0.1 started (config: ${copy.file})`,
-        `listener mqtt tcp.default on 127.0.0.1:${copy.mqtt}`,
-        `listener http http.default on 127.0.0.1:${copy.http}`,
-        `listener vmq vmq.clustering on 127.0.0.1:${copy.cluster}`
+        `listener mqtt tcp.default on 127.0.0.1:${mqtt}`,
+        `listener http http.default on 127.0.0.1:${node.port('http.default')}`,
+        `listener vmq vmq.clustering on 127.0.0.1:${node.adminPort}`
       ].join('\n') + '\n')
 
       // log.console = file: the start's warnings are in ./log/console.log next to the config
@@ -94,11 +91,11 @@ describe('VerneMQ 2.2.0 stock vernemq.conf', () => {
       assert.ok(existsSync(join(copy.dir, 'data')))
 
       // allow_anonymous = off with vmq_passwd and vmq_acl on, reading ./etc/vmq.passwd and ./etc/vmq.acl
-      assert.equal(await connackCode(`mqtt://127.0.0.1:${copy.mqtt}`, { clientId: 'anon', protocolVersion: 4 }), 5)
-      const sub = await connect(`mqtt://127.0.0.1:${copy.mqtt}`, { clientId: 'sub', username: 'alice', password: 'secret', protocolVersion: 4 })
+      assert.equal(await connackCode(`mqtt://127.0.0.1:${mqtt}`, { clientId: 'anon', protocolVersion: 4 }), 5)
+      const sub = await connect(`mqtt://127.0.0.1:${mqtt}`, { clientId: 'sub', username: 'alice', password: 'secret', protocolVersion: 4 })
       clients.push(sub)
       await sub.subscribeAsync('stock/#', { qos: 1 })
-      const pub = await connect(`mqtt://127.0.0.1:${copy.mqtt}`, { clientId: 'pub', username: 'alice', password: 'secret', protocolVersion: 4 })
+      const pub = await connect(`mqtt://127.0.0.1:${mqtt}`, { clientId: 'pub', username: 'alice', password: 'secret', protocolVersion: 4 })
       clients.push(pub)
       await pub.publishAsync('stock/t', 'hello', { qos: 1 })
       await waitFor(() => collect(sub).length === 1, 5000, 'the message at the subscriber')

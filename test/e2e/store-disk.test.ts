@@ -3,11 +3,11 @@
 // write makes the node refuse persistent sessions instead of writing on.
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, startNode, tempDir, TestNode, VMQ, waitFor } from './helpers/processes.js'
+import { OPEN_ACCESS, restartNode, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 function mount (dir: string, options: string): boolean {
   mkdirSync(dir, { recursive: true })
@@ -96,7 +96,7 @@ describe('data directory on a read-only or full file system', { skip }, () => {
 
       rmSync(join(mnt, 'fill'))
       assert.equal(await full.stop(), 0)
-      const again = node = await restart(full)
+      const again = node = await restartNode(full)
       const back = await connect(again.mqttUrl, { clientId: 'keeper', clean: false })
       const kept = collect(back)
       const pub2 = await connect(again.mqttUrl)
@@ -112,9 +112,3 @@ describe('data directory on a read-only or full file system', { skip }, () => {
   })
 })
 
-async function restart (node: TestNode): Promise<TestNode> {
-  const proc = spawn(process.execPath, [VMQ, 'start', '-c', node.confFile], { cwd: node.dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  const again = new TestNode(proc, node.dir, node.confFile, node.mqttPort, node.wsPort, node.adminPort, node.nodename)
-  await again.waitReady()
-  return again
-}

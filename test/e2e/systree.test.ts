@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { waitMembers } from './helpers/cluster.js'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
-import { OPEN_ACCESS, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import type { MqttClient } from 'mqtt'
 
 /** Client ids no $SYS topic or payload may carry. */
@@ -35,8 +35,8 @@ describe('$SYS tree', () => {
   let httpPort: number
   let watcher: MqttClient
   before(async () => {
-    httpPort = await freePort()
-    node = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`, `systree_interval = ${INTERVAL}`] })
+    node = await startNode({ conf: [...OPEN_ACCESS, 'listener.http.default = 127.0.0.1:0', `systree_interval = ${INTERVAL}`] })
+    httpPort = node.port('http.default')
     watcher = await connect(node.mqttUrl, { clientId: 'sys-watch' })
     await watcher.subscribeAsync('$SYS/#')
   })

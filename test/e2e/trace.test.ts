@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { waitMembers } from './helpers/cluster.js'
 import { connackCode, connect, endAll, grantedCodes } from './helpers/mqtt.js'
-import { OPEN_ACCESS, VMQ, freePort, startNode, tempDir, vmq, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, VMQ, startNode, tempDir, vmq, waitFor, type TestNode } from './helpers/processes.js'
+import { freePort } from './helpers/free-port.js'
 
 /** A running `vmq trace client ...`: its output lines so far, and how it ended. */
 class Trace {

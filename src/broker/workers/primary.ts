@@ -28,8 +28,8 @@ export class Primary {
 
   constructor (private readonly config: NodeConfig, private readonly count: number, private readonly argv: string[], private readonly out: PrimaryOutput) {}
 
-  /** Binds, starts every worker, prints the summary; resolves when all are ready. */
-  async start (): Promise<void> {
+  /** Binds, starts every worker, prints the summary; resolves when all are ready, with worker 0's name and listeners. */
+  async start (): Promise<{ name: string, listeners: ListenerInfo[] }> {
     // logrotate signals the process it knows, the primary: the workers reopen their log files
     process.on('SIGHUP', () => { for (const w of this.workers) w?.child.kill('SIGHUP') })
     for (const l of this.config.listeners.filter(l => MQTT_TYPES.includes(l.type))) await this.bind(l)
@@ -39,6 +39,7 @@ export class Primary {
     this.out.line(`node ${first.name} started with ${this.count} workers (config: ${this.config.source})`)
     for (const l of first.listeners) this.out.line(`listener ${l.kind} ${l.name} on ${l.address}`)
     for (const w of others) this.out.line(`worker ${w.name} cluster address ${w.clusterAddress}`)
+    return first
   }
 
   private async bind (config: ListenerConfig): Promise<void> {
@@ -89,10 +90,6 @@ export class Primary {
     this.restarts.push(now)
     this.out.error(`worker ${worker.index} exited (${String(code)}); restarting it`)
     this.spawn(worker.index).catch((err: Error) => { this.out.error(`worker ${worker.index} did not restart: ${err.message}`) })
-  }
-
-  listenerInfo (): ListenerInfo[] {
-    return this.servers.map(({ key, server }) => ({ kind: key.split('.')[0], name: key, address: String(boundPort(server, 0)) }))
   }
 
   /** Stops accepting, asks every worker to stop, waits (bounded). */

@@ -1,57 +1,19 @@
-// Real processes for end-to-end tests: `vmq start` nodes on free loopback ports
-// and CLI invocations, each bounded in time.
+// Real processes for end-to-end tests: `vmq start` nodes whose listeners bind
+// port 0 (the kernel picks a free port, no probing race) and report where they
+// are through --ports-file, and CLI invocations, each bounded in time.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { PortsFile } from '../../../src/broker/ports-file.js'
+import { resolveTarget } from '../../../src/cli/target.js'
+import { AdminClient } from '../../../src/rpc/client.js'
+import type { Table__Output } from '../../../src/rpc/generated/vmq/Table.js'
+import { fromTable } from '../../../src/rpc/table.js'
 
 export const REPO = fileURLToPath(new URL('../../../../', import.meta.url))
 export const VMQ = join(REPO, 'bin', 'run.js')
-
-/**
- * A port free on 127.0.0.1 now, chosen at random BELOW the kernel's ephemeral
- * range: a port the kernel hands out (port 0) is soon taken again by some
- * client connection's local end (the fuzz and bench tests open thousands),
- * and a node started on it a moment later fails with EADDRINUSE.
- */
-export async function freePort (): Promise<number> {
-  const low = ephemeralLow()
-  for (let i = 0; i < 50; i++) {
-    const port = PORT_FLOOR + Math.floor(Math.random() * (low - PORT_FLOOR))
-    if (await canListen(port)) return port
-  }
-  return await listenOnce(0)
-}
-
-const PORT_FLOOR = 10_000
-
-function ephemeralLow (): number {
-  try {
-    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0])
-    return Number.isInteger(low) && low > PORT_FLOOR + 1000 ? low : 32768
-  } catch {
-    return 32768
-  }
-}
-
-async function canListen (port: number): Promise<boolean> {
-  return await listenOnce(port).then(() => true, () => false)
-}
-
-/** Listens on `port` (0: any) on 127.0.0.1, closes again, and returns the port. */
-async function listenOnce (port: number): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(port, '127.0.0.1', () => {
-      const address = server.address()
-      const bound = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => resolve(bound))
-    })
-  })
-}
 
 export function tempDir (prefix = 'vmq-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix))
@@ -91,33 +53,116 @@ export interface NodeOptions {
   name?: string
   /** type of the cluster listener: vmqs needs its certfile/keyfile lines in `conf` */
   clusterType?: 'vmq' | 'vmqs'
+  /** TLS files for the readiness call when the config's own (what the node presents to peers) do not fit the node's certificate */
+  adminTls?: AdminTls
+}
+
+/** As the CLI's --tls-cafile, --tls-certfile and --tls-keyfile. */
+export interface AdminTls { 'tls-cafile'?: string, 'tls-certfile'?: string, 'tls-keyfile'?: string }
+
+/** How a TestNode runs `vmq start`: its config, where it runs, its environment. */
+export interface NodeLaunch {
+  dir: string
+  confFile: string
+  nodename: string
+  /** working directory of the node (default: dir) */
+  cwd?: string
+  /** the environment the node runs with (DOCKER_VERNEMQ_* included) */
+  env?: NodeJS.ProcessEnv
+  adminTls?: AdminTls
 }
 
 export class TestNode {
   stdout = ''
   stderr = ''
   exitCode: number | null | undefined = undefined
+  /** bound port of each listener by name (tcp.default, ws.default, vmq.clustering...), known once ready */
+  ports: Record<string, number> = {}
+  /** the bound port of the cluster (admin) listener */
+  adminPort = 0
+  readonly proc: ChildProcess
+  readonly dir: string
+  readonly confFile: string
+  readonly nodename: string
+  /** where the node writes its bound ports (vmq start --ports-file) */
+  readonly portsFile: string
   private readonly exited: Promise<number | null>
 
-  constructor (readonly proc: ChildProcess, readonly dir: string, readonly confFile: string, readonly mqttPort: number, readonly wsPort: number, readonly adminPort: number, readonly nodename: string) {
-    proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString() })
-    proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
-    this.exited = new Promise(resolve => proc.on('exit', code => { this.exitCode = code; resolve(code) }))
+  constructor (readonly launch: NodeLaunch) {
+    this.dir = launch.dir
+    this.confFile = launch.confFile
+    this.nodename = launch.nodename
+    this.portsFile = join(launch.dir, 'ports.json')
+    rmSync(this.portsFile, { force: true }) // a killed node leaves its file behind
+    this.proc = spawn(process.execPath, [VMQ, 'start', '-c', launch.confFile, '--ports-file', this.portsFile], { cwd: launch.cwd ?? launch.dir, env: launch.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
+    this.proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString() })
+    this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
+    this.exited = new Promise(resolve => this.proc.on('exit', code => { this.exitCode = code; resolve(code) }))
   }
 
+  get mqttPort (): number { return this.ports['tcp.default'] ?? 0 }
+  get wsPort (): number { return this.ports['ws.default'] ?? 0 }
   get adminAddress (): string { return `127.0.0.1:${this.adminPort}` }
   get mqttUrl (): string { return `mqtt://127.0.0.1:${this.mqttPort}` }
+
+  /** The bound port of listener `name` (as in listener.NAME: tcp.default, ssl.default, http.default...). */
+  port (name: string): number {
+    const port = this.ports[name]
+    if (port === undefined) throw new Error(`${this.nodename} has no listener ${name} (it has ${Object.keys(this.ports).join(', ')})`)
+    return port
+  }
 
   /** vmq CLI against this node. */
   async admin (args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
     return await vmq([...args, '--node', this.adminAddress], { env })
   }
 
+  /**
+   * Ready: the node wrote its ports file (every listener bound), and an admin
+   * call (listener show) reaches it and lists its listeners running on those ports.
+   */
   async waitReady (timeoutMs = 15000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    let ports: PortsFile | undefined
     await waitFor(() => {
-      if (this.exitCode !== undefined) throw new Error(`node exited with ${String(this.exitCode)}: ${this.stderr}${this.stdout}`)
-      return /listener vmqs? /.test(this.stdout)
-    }, timeoutMs, `node ready (stdout so far: ${this.stdout})`)
+      this.throwIfExited()
+      ports = this.readPortsFile()
+      return ports !== undefined
+    }, timeoutMs, `${this.portsFile} (stdout so far: ${this.stdout})`)
+    if (ports === undefined) return
+    this.ports = Object.fromEntries(ports.listeners.map(l => [l.name, l.port]))
+    this.adminPort = ports.listeners.find(l => l.kind === 'vmq' || l.kind === 'vmqs')?.port ?? 0
+    const expected = ports.listeners.map(l => `${l.kind} ${l.port} running`).sort()
+    let shown: string[] = []
+    await waitFor(async () => {
+      this.throwIfExited()
+      shown = await this.listenersShown().catch(() => [])
+      return shown.join() === expected.join()
+    }, Math.max(deadline - Date.now(), 1000), `listener show on ${this.adminAddress} to list ${expected.join(', ')} (got ${shown.join(', ')})`)
+  }
+
+  private throwIfExited (): void {
+    if (this.exitCode !== undefined) throw new Error(`node exited with ${String(this.exitCode)}: ${this.stderr}${this.stdout}`)
+  }
+
+  private readPortsFile (): PortsFile | undefined {
+    try {
+      return JSON.parse(readFileSync(this.portsFile, 'utf8')) as PortsFile
+    } catch {
+      return undefined // not written yet (it appears whole: written to a temp file, then renamed)
+    }
+  }
+
+  /** `listener show` over gRPC, with the cookie and TLS files of the node's config: "kind port status" per listener. */
+  private async listenersShown (): Promise<string[]> {
+    const target = resolveTarget({ config: this.confFile, node: this.adminAddress, ...this.launch.adminTls }, this.launch.env ?? process.env)
+    const client = new AdminClient(target.address, target.cookie, 2000, target.tls)
+    try {
+      const table = await client.call<object, Table__Output>('ListenerShow', { tls: false, mqtt: false })
+      return fromTable(table).map(row => `${String(row.type)} ${String(row.port)} ${String(row.status)}`).sort()
+    } finally {
+      client.close()
+    }
   }
 
   async waitExit (timeoutMs = 15000): Promise<number | null> {
@@ -142,31 +187,100 @@ export class TestNode {
   }
 }
 
-/** Starts `vmq start -c <generated conf>` with every listener on a free loopback port. */
+/** Starts `vmq start -c <generated conf>` with every listener on port 0 of 127.0.0.1. */
 export async function startNode (opts: NodeOptions = {}): Promise<TestNode> {
   const dir = tempDir()
-  const [mqttPort, wsPort, adminPort] = [await freePort(), await freePort(), await freePort()]
-  const nodename = opts.name ?? `test${adminPort}@127.0.0.1`
+  const nodename = opts.name ?? `${basename(dir).replace(/^vmq-/, '').replace(/[^A-Za-z0-9]/g, '')}@127.0.0.1`
   const extra = opts.conf ?? []
   // a key given in opts.conf replaces the base line (a file may not give a key twice)
   const given = new Set(extra.map(confKey))
   const conf = [
     `nodename = ${nodename}`,
-    `listener.tcp.default = 127.0.0.1:${mqttPort}`,
-    `listener.ws.default = 127.0.0.1:${wsPort}`,
-    `listener.${opts.clusterType ?? 'vmq'}.clustering = 127.0.0.1:${adminPort}`,
+    'listener.tcp.default = 127.0.0.1:0',
+    'listener.ws.default = 127.0.0.1:0',
+    `listener.${opts.clusterType ?? 'vmq'}.clustering = 127.0.0.1:0`,
     `persistent_dir = ${join(dir, 'data')}`,
     `log.console.file = ${join(dir, 'console.log')}`,
     `log.error.file = ${join(dir, 'error.log')}`
   ].filter(line => !given.has(confKey(line))).concat(extra)
   const confFile = join(dir, 'vernemq.conf')
   writeFileSync(confFile, conf.join('\n') + '\n')
-  const env = { ...process.env, ...opts.env }
-  for (const key of Object.keys(env)) if (key.startsWith('DOCKER_VERNEMQ_') && opts.env?.[key] === undefined) delete env[key]
-  const proc = spawn(process.execPath, [VMQ, 'start', '-c', confFile], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  const node = new TestNode(proc, dir, confFile, mqttPort, wsPort, adminPort, nodename)
-  if (opts.noWait !== true) await node.waitReady()
+  const node = new TestNode({ dir, confFile, nodename, env: nodeEnv(opts.env), adminTls: opts.adminTls })
+  if (opts.noWait !== true) await readyOrKilled(node)
   return node
+}
+
+/**
+ * Waits for the node to be ready; one that is not is killed before the error
+ * goes on (a node left running would keep the test file from ending).
+ */
+async function readyOrKilled (node: TestNode, timeoutMs?: number): Promise<void> {
+  try {
+    await node.waitReady(timeoutMs)
+  } catch (err) {
+    await node.kill()
+    throw err
+  }
+}
+
+/** The tests' environment without DOCKER_VERNEMQ_* variables, unless `env` sets them. */
+function nodeEnv (env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const all = { ...process.env, ...env }
+  for (const key of Object.keys(all)) if (key.startsWith('DOCKER_VERNEMQ_') && env[key] === undefined) delete all[key]
+  return all
+}
+
+/** Starts `vmq start -c confFile` for a config a test wrote itself (its listeners on port 0), and waits until it is ready. */
+export async function startWithConfig (launch: NodeLaunch, timeoutMs?: number): Promise<TestNode> {
+  const node = new TestNode({ ...launch, env: nodeEnv(launch.env) })
+  await readyOrKilled(node, timeoutMs)
+  return node
+}
+
+/**
+ * Starts a stopped or killed node again on its config and data dir. By
+ * default on the ports it had: its clients and its cluster peers reconnect to
+ * the address they know, as after an operator's restart; the port-0 lines of
+ * its config are given the ports the node got, and a port taken in between
+ * (by some connection's local end) is waited for, a few times. With
+ * `newPorts` its listeners bind port 0 again.
+ */
+export async function restartNode (node: TestNode, opts: { timeoutMs?: number, newPorts?: boolean } = {}): Promise<TestNode> {
+  if (node.exitCode === undefined) throw new Error(`${node.nodename} is still running`)
+  if (opts.newPorts !== true) {
+    const text = readFileSync(node.confFile, 'utf8').replace(/^listener\.([a-z]+\.[A-Za-z0-9_-]+)\s*=\s*(.+):0\s*$/mg, (line, name: string, host: string) => {
+      const port = node.ports[name]
+      return port === undefined ? line : `listener.${name} = ${host}:${port}`
+    })
+    writeFileSync(node.confFile, text)
+  }
+  for (let attempt = 1; ; attempt++) {
+    const again = new TestNode(node.launch)
+    try {
+      await readyOrKilled(again, opts.timeoutMs)
+      return again
+    } catch (err) {
+      if (attempt >= 3 || !again.stderr.includes('cannot listen: address already in use')) throw err
+      await new Promise(resolve => setTimeout(resolve, 1000))
+    }
+  }
+}
+
+/**
+ * Waits (bounded) for the ports file of `vmq start --ports-file FILE` and
+ * returns the bound port of each listener by name (tcp.default, vmq.clustering...).
+ */
+export async function waitForPorts (file: string, exited: () => boolean, timeoutMs: number): Promise<Record<string, number>> {
+  let ports: Record<string, number> | undefined
+  await waitFor(() => {
+    if (exited()) throw new Error(`the node exited before it wrote ${file}`)
+    try {
+      const content = JSON.parse(readFileSync(file, 'utf8')) as PortsFile
+      ports = Object.fromEntries(content.listeners.map(l => [l.name, l.port]))
+    } catch {}
+    return ports !== undefined
+  }, timeoutMs, file)
+  return ports ?? {}
 }
 
 function confKey (line: string): string {
@@ -181,12 +295,4 @@ export async function waitFor (check: () => boolean | Promise<boolean>, timeoutM
     await new Promise(resolve => setTimeout(resolve, 25))
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-}
-
-/** Starts a stopped node again: same directory, config file, ports and name. */
-export async function restartNode (old: TestNode): Promise<TestNode> {
-  const proc = spawn(process.execPath, [VMQ, 'start', '-c', old.confFile], { cwd: old.dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  const node = new TestNode(proc, old.dir, old.confFile, old.mqttPort, old.wsPort, old.adminPort, old.nodename)
-  await node.waitReady()
-  return node
 }

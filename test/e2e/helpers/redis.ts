@@ -1,7 +1,8 @@
 // A real redis-server for tests, on a free loopback port, nothing saved to disk.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Redis } from 'ioredis'
-import { freePort, waitFor } from './processes.js'
+import { freePort } from './free-port.js'
+import { waitFor } from './processes.js'
 
 export class RedisServer {
   private proc: ChildProcess | undefined

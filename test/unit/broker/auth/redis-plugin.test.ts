@@ -4,7 +4,7 @@ import bcrypt from 'bcryptjs'
 import type { Redis } from 'ioredis'
 import { RedisAuthPlugin, type LogLevel } from '../../../../src/broker/auth/redis-plugin.js'
 import type { ClientInfo } from '../../../../src/broker/auth/types.js'
-import { freePort } from '../../../e2e/helpers/processes.js'
+import { freePort } from '../../../e2e/helpers/free-port.js'
 import { RedisServer } from '../../../e2e/helpers/redis.js'
 
 const PASSWORD = Buffer.from('pw')
