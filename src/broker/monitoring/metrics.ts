@@ -3,6 +3,7 @@
 // counting costs the hot path nothing beyond a plain `n++`.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { BrokerCounters } from '../counters.js'
+import { V5_REASON_CODES, packetMetrics, type Series } from './packet-metrics.js'
 
 /** What the metrics read from the node at scrape time. */
 export interface MetricsSource {
@@ -21,6 +22,8 @@ type CounterField = { [K in keyof BrokerCounters]: BrokerCounters[K] extends num
 const FIELD_COUNTERS: Array<[string, CounterField, string]> = [
   ['socket_open', 'socketOpen', 'MQTT connections accepted.'],
   ['socket_close', 'socketClose', 'MQTT connections closed.'],
+  ['bytes_received', 'bytesReceived', 'Bytes received on MQTT connections (inside TLS and WebSocket framing).'],
+  ['bytes_sent', 'bytesSent', 'Bytes sent on MQTT connections (inside TLS and WebSocket framing).'],
   ['mqtt_publish_sent', 'publishSent', 'PUBLISH packets sent to clients (resends not included).'],
   ['queue_message_expired', 'messagesExpired', 'Messages not delivered because their MQTT 5 Message Expiry Interval passed.'],
   ['queue_message_retried', 'retried', 'Unacknowledged QoS 1/2 messages sent again after retry_interval.'],
@@ -37,13 +40,6 @@ const FIELD_COUNTERS: Array<[string, CounterField, string]> = [
 const V4_RETURN_CODES: Record<number, string> = {
   0: 'success', 1: 'unsupported_protocol_version', 2: 'client_identifier_not_valid', 3: 'server_unavailable', 4: 'bad_username_or_password', 5: 'not_authorized'
 }
-const V5_REASON_CODES: Record<number, string> = {
-  0x00: 'success', 0x80: 'unspecified_error', 0x81: 'malformed_packet', 0x82: 'protocol_error', 0x83: 'impl_specific_error',
-  0x84: 'unsupported_protocol_version', 0x85: 'client_identifier_not_valid', 0x86: 'bad_username_or_password', 0x87: 'not_authorized',
-  0x88: 'server_unavailable', 0x89: 'server_busy', 0x8A: 'banned', 0x8C: 'bad_authentication_method', 0x90: 'topic_name_invalid',
-  0x95: 'packet_too_large', 0x97: 'quota_exceeded', 0x99: 'payload_format_invalid', 0x9A: 'retain_not_supported', 0x9B: 'qos_not_supported',
-  0x9C: 'use_another_server', 0x9D: 'server_moved', 0x9F: 'connection_rate_exceeded'
-}
 
 /** One series as `metrics show` prints it: name without the namespace, labels without `node`. */
 export interface MetricSeries {
@@ -53,8 +49,6 @@ export interface MetricSeries {
   labels: Record<string, string>
   value: number
 }
-
-type Series = Array<[Record<string, string>, number]>
 
 /** One metric of the node, its labelled series summed (as VerneMQ's `metrics show` aggregates them). */
 export interface MetricValue { name: string, type: string, value: number }
@@ -177,6 +171,7 @@ export class NodeMetrics {
       for (const [code, n] of src.counters.connacks[5]) series.push([{ mqtt_version: '5', reason_code: V5_REASON_CODES[code] ?? String(code) }, n])
       return series
     })
+    for (const p of packetMetrics(src.counters)) labelled(p.name, p.help, ['mqtt_version', 'reason_code'], p.read)
     counter('cluster_routed_dropped', 'Publishes routed to another member and dropped (member unreachable, too slow, or removed).', src.routedDropped)
     const gauge = (name: string, help: string, read: () => number | Promise<number>): void => {
       // eslint-disable-next-line no-new

@@ -1,0 +1,139 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import mqttPacket, { type Packet } from 'mqtt-packet'
+import { RawClient } from './helpers/raw.js'
+import { RawClient5 } from './helpers/raw5.js'
+import { OPEN_ACCESS, freePort, startNode, type TestNode } from './helpers/processes.js'
+
+/** Every sample of a /metrics text by its series (`name{labels}`). */
+async function scrape (port: number): Promise<Map<string, number>> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
+  assert.equal(res.status, 200)
+  const samples = new Map<string, number>()
+  for (const line of (await res.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    const space = line.lastIndexOf(' ')
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)))
+  }
+  return samples
+}
+
+/** How much each series grew between two scrapes (series absent before count from 0); only those that changed. */
+function growth (before: Map<string, number>, after: Map<string, number>, names: string[]): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [series, value] of after) {
+    const name = series.slice('vernemq_'.length, series.indexOf('{'))
+    if (!names.includes(name)) continue
+    const grown = value - (before.get(series) ?? 0)
+    if (grown !== 0) out[series] = grown
+  }
+  return out
+}
+
+describe('/metrics values: packets and bytes of MQTT connections', () => {
+  let node: TestNode
+  let httpPort: number
+  const series = (name: string, labels = ''): string => `vernemq_${name}{${labels}${labels === '' ? '' : ','}node="${node.nodename}"}`
+  before(async () => {
+    httpPort = await freePort()
+    node = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+  })
+  after(async () => {
+    await node.stop()
+    node.cleanup()
+  })
+
+  const PACKET_METRICS = ['mqtt_connect_received', 'mqtt_subscribe_received', 'mqtt_unsubscribe_received', 'mqtt_pingreq_received',
+    'mqtt_puback_received', 'mqtt_pubrec_received', 'mqtt_pubrel_received', 'mqtt_pubcomp_received', 'mqtt_disconnect_received', 'mqtt_auth_received',
+    'mqtt_suback_sent', 'mqtt_unsuback_sent', 'mqtt_pingresp_sent', 'mqtt_puback_sent', 'mqtt_pubrec_sent', 'mqtt_pubrel_sent', 'mqtt_pubcomp_sent',
+    'mqtt_disconnect_sent', 'mqtt_auth_sent', 'bytes_received', 'bytes_sent']
+
+  it('a 3.1.1 session counts each packet it sends and receives by type, and its bytes exactly', async () => {
+    const before = await scrape(httpPort)
+    let sent = 0
+    let received = 0
+    const send = (raw: RawClient, packet: Packet): void => {
+      const bytes = mqttPacket.generate(packet, { protocolVersion: 4 })
+      sent += bytes.length
+      raw.sendBytes(bytes)
+    }
+    const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'wire4', keepalive: 60 } as Packet)
+    sent += connect.length
+    const raw = await RawClient.openWithBytes(node.mqttPort, connect)
+    raw.socket.on('data', (d: Buffer) => { received += d.length })
+    await raw.next('connack')
+    send(raw, { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'wire/1', qos: 1 }, { topic: 'wire/2', qos: 2 }] } as Packet)
+    await raw.next('suback')
+    send(raw, { cmd: 'pingreq' } as Packet)
+    await raw.next('pingresp')
+    // QoS 1 to itself: PUBACK sent, PUBLISH back, PUBACK received
+    send(raw, { cmd: 'publish', topic: 'wire/1', payload: Buffer.from('one'), qos: 1, messageId: 2, retain: false, dup: false } as Packet)
+    await raw.next('puback')
+    const one = await raw.next('publish') as { messageId: number }
+    send(raw, { cmd: 'puback', messageId: one.messageId } as Packet)
+    // QoS 2 to itself: PUBREC, PUBREL, PUBCOMP both ways
+    send(raw, { cmd: 'publish', topic: 'wire/2', payload: Buffer.from('two'), qos: 2, messageId: 3, retain: false, dup: false } as Packet)
+    await raw.next('pubrec')
+    send(raw, { cmd: 'pubrel', messageId: 3 } as Packet)
+    await raw.next('pubcomp')
+    const two = await raw.next('publish') as { messageId: number }
+    send(raw, { cmd: 'pubrec', messageId: two.messageId } as Packet)
+    await raw.next('pubrel')
+    send(raw, { cmd: 'pubcomp', messageId: two.messageId } as Packet)
+    send(raw, { cmd: 'unsubscribe', messageId: 4, unsubscriptions: ['wire/1'] } as Packet)
+    await raw.next('unsuback')
+    send(raw, { cmd: 'disconnect' } as Packet)
+    await raw.waitClosed()
+    const after = await scrape(httpPort)
+    const v4 = 'mqtt_version="4"'
+    assert.deepEqual(growth(before, after, PACKET_METRICS), {
+      [series('bytes_received')]: sent,
+      [series('bytes_sent')]: received,
+      [series('mqtt_connect_received', v4)]: 1,
+      [series('mqtt_subscribe_received', v4)]: 1,
+      [series('mqtt_suback_sent', v4)]: 1,
+      [series('mqtt_pingreq_received', v4)]: 1,
+      [series('mqtt_pingresp_sent', v4)]: 1,
+      [series('mqtt_puback_sent', v4)]: 1,
+      [series('mqtt_puback_received', v4)]: 1,
+      [series('mqtt_pubrec_sent', v4)]: 1,
+      [series('mqtt_pubrec_received', v4)]: 1,
+      [series('mqtt_pubrel_sent', v4)]: 1,
+      [series('mqtt_pubrel_received', v4)]: 1,
+      [series('mqtt_pubcomp_sent', v4)]: 1,
+      [series('mqtt_pubcomp_received', v4)]: 1,
+      [series('mqtt_unsubscribe_received', v4)]: 1,
+      [series('mqtt_unsuback_sent', v4)]: 1,
+      [series('mqtt_disconnect_received', v4)]: 1
+    })
+  })
+
+  it('MQTT 5 acknowledgements and DISCONNECTs are counted by VerneMQ\'s reason code names', async () => {
+    const before = await scrape(httpPort)
+    const raw = await RawClient5.ready(node.mqttPort, 'wire5')
+    await raw.subscribe('wire5/t', 1)
+    raw.send({ cmd: 'publish', topic: 'wire5/t', payload: Buffer.from('x'), qos: 1, messageId: 7, retain: false, dup: false } as Packet)
+    await raw.next('puback')
+    const back = await raw.next('publish') as { messageId: number }
+    raw.send({ cmd: 'puback', messageId: back.messageId, reasonCode: 0x10 } as Packet)
+    raw.send({ cmd: 'pingreq' } as Packet)
+    await raw.next('pingresp')
+    raw.send({ cmd: 'disconnect', reasonCode: 0x04 } as Packet)
+    await raw.waitClosed()
+    const after = await scrape(httpPort)
+    const grown = growth(before, after, PACKET_METRICS.filter(n => !n.startsWith('bytes_')))
+    assert.deepEqual(grown, {
+      [series('mqtt_connect_received', 'mqtt_version="5"')]: 1,
+      [series('mqtt_subscribe_received', 'mqtt_version="5"')]: 1,
+      [series('mqtt_suback_sent', 'mqtt_version="5"')]: 1,
+      [series('mqtt_puback_sent', 'mqtt_version="5",reason_code="success"')]: 1,
+      [series('mqtt_puback_received', 'mqtt_version="5",reason_code="no_matching_subscribers"')]: 1,
+      [series('mqtt_pingreq_received', 'mqtt_version="5"')]: 1,
+      [series('mqtt_pingresp_sent', 'mqtt_version="5"')]: 1,
+      [series('mqtt_disconnect_received', 'mqtt_version="5",reason_code="disconnect_with_will_msg"')]: 1
+    })
+    // the series VerneMQ always has are there at 0 before anything was counted
+    assert.equal(after.get(series('mqtt_disconnect_sent', 'mqtt_version="5",reason_code="normal_disconnect"')), 0)
+    assert.equal(after.get(series('mqtt_auth_received', 'mqtt_version="5",reason_code="success"')), 0)
+  })
+})
