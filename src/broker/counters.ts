@@ -27,6 +27,10 @@ export class BrokerCounters {
   publishReceived5 = 0
   /** PUBLISHes sent to clients (resends are counted in `retried`) */
   publishSent = 0
+  /** messages handed to a connected session, or stored for an offline persistent session */
+  queueIn = 0
+  /** messages published on this node delivered to a subscriber of this node */
+  matchesLocal = 0
   /** MQTT connections accepted and closed on the MQTT listeners */
   socketOpen = 0
   socketClose = 0

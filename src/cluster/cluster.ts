@@ -84,6 +84,8 @@ export class Cluster {
   private tablePoll: NodeJS.Timeout | undefined
   /** routed publishes dropped by links (peer unreachable, too slow, or removed with publishes unconfirmed) */
   routedDropped = 0
+  /** publishes of this node sent to a member (once per member with matching subscriptions) */
+  matchesRemote = 0
   /** per peer: drops not logged yet, and when the last log line was written */
   private readonly dropLog = new Map<string, { count: number, at: number }>()
   /** leave -k handler, set by the node */
@@ -465,6 +467,7 @@ export class Cluster {
       if (action === 'skip') continue
       const hold = action === 'hold'
       if (properties === null) properties = propertiesToWire(packet, Date.now())
+      this.matchesRemote++
       const confirmed = link.route({
         mountpoint,
         topic: packet.topic,

@@ -1,9 +1,11 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import mqttPacket, { type Packet } from 'mqtt-packet'
+import { waitMembers } from './helpers/cluster.js'
+import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { RawClient } from './helpers/raw.js'
 import { RawClient5 } from './helpers/raw5.js'
-import { OPEN_ACCESS, freePort, startNode, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
 
 /** Every sample of a /metrics text by its series (`name{labels}`). */
 async function scrape (port: number): Promise<Map<string, number>> {
@@ -135,5 +137,91 @@ describe('/metrics values: packets and bytes of MQTT connections', () => {
     // the series VerneMQ always has are there at 0 before anything was counted
     assert.equal(after.get(series('mqtt_disconnect_sent', 'mqtt_version="5",reason_code="normal_disconnect"')), 0)
     assert.equal(after.get(series('mqtt_auth_received', 'mqtt_version="5",reason_code="success"')), 0)
+  })
+  it('messages stored for an offline persistent session count into its queue when stored, out of it when sent at reconnect', async () => {
+    const names = ['queue_message_in', 'queue_message_out', 'mqtt_publish_sent', 'router_matches_local']
+    const sub = await connect(node.mqttUrl, { clientId: 'offline-q', clean: false })
+    await sub.subscribeAsync('offq/t', { qos: 1 })
+    await endAll(sub)
+    const before = await scrape(httpPort)
+    const pub = await connect(node.mqttUrl, { clientId: 'offline-pub' })
+    for (let i = 0; i < 5; i++) await pub.publishAsync('offq/t', `m${i}`, { qos: 1 })
+    await endAll(pub)
+    const stored = await scrape(httpPort)
+    assert.deepEqual(growth(before, stored, names), { [series('queue_message_in')]: 5, [series('router_matches_local')]: 5 })
+    const back = await connect(node.mqttUrl, { clientId: 'offline-q', clean: false })
+    try {
+      const got = collect(back)
+      await waitFor(() => got.length === 5, 5000, '5 stored messages delivered')
+      assert.deepEqual(growth(stored, await scrape(httpPort), names), { [series('queue_message_out')]: 5, [series('mqtt_publish_sent')]: 5 })
+    } finally {
+      await endAll(back)
+    }
+  })
+})
+
+describe('/metrics values on a 2-node cluster', () => {
+  let n1: TestNode
+  let n2: TestNode
+  let p1: number
+  let p2: number
+  before(async () => {
+    p1 = await freePort()
+    p2 = await freePort()
+    n1 = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${p1}`] })
+    n2 = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${p2}`, `discovery_node = ${n1.adminAddress}`] })
+    await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)
+  })
+  after(async () => {
+    await Promise.all([n1.stop(), n2.stop()])
+    n1.cleanup()
+    n2.cleanup()
+  })
+
+  it('N publishes on each node, a subscriber on each: each node counts N received, N local and N remote matches, 2N into and out of its queues', async () => {
+    const N = 20
+    const s1 = await connect(n1.mqttUrl, { clientId: 'cl-s1' })
+    const s2 = await connect(n2.mqttUrl, { clientId: 'cl-s2' })
+    const pub1 = await connect(n1.mqttUrl, { clientId: 'cl-p1' })
+    const pub2 = await connect(n2.mqttUrl, { clientId: 'cl-p2' })
+    try {
+      await s1.subscribeAsync('cl/#', { qos: 1 })
+      await s2.subscribeAsync('cl/#', { qos: 1 })
+      const got1: Received[] = collect(s1)
+      const got2: Received[] = collect(s2)
+      // until each node routes to the other's subscriber
+      for (const [pub, got] of [[pub1, got2], [pub2, got1]] as const) {
+        let i = 0
+        await waitFor(async () => {
+          const probe = `probe${i++}`
+          await pub.publishAsync('cl/probe', probe, { qos: 1 })
+          await new Promise(resolve => setTimeout(resolve, 50))
+          return got.some(m => m.payload === probe)
+        }, 10000, 'the subscription known on the other member')
+      }
+      await waitFor(() => got1.length === got2.length, 5000, 'every probe delivered')
+      const names = ['mqtt_publish_received', 'mqtt_publish_sent', 'queue_message_in', 'queue_message_out', 'router_matches_local', 'router_matches_remote', 'cluster_routed_dropped']
+      const before = [await scrape(p1), await scrape(p2)]
+      const start = [got1.length, got2.length]
+      for (let i = 0; i < N; i++) {
+        await pub1.publishAsync('cl/one', `a${i}`, { qos: 1 })
+        await pub2.publishAsync('cl/two', `b${i}`, { qos: 1 })
+      }
+      await waitFor(() => got1.length === start[0] + 2 * N && got2.length === start[1] + 2 * N, 10000, `${2 * N} messages at each subscriber`)
+      const after = [await scrape(p1), await scrape(p2)]
+      for (const [i, node] of [n1, n2].entries()) {
+        const series = (name: string, labels = ''): string => `vernemq_${name}{${labels}${labels === '' ? '' : ','}node="${node.nodename}"}`
+        assert.deepEqual(growth(before[i], after[i], names), {
+          [series('mqtt_publish_received', 'mqtt_version="4"')]: N,
+          [series('router_matches_local')]: N,
+          [series('router_matches_remote')]: N,
+          [series('queue_message_in')]: 2 * N,
+          [series('queue_message_out')]: 2 * N,
+          [series('mqtt_publish_sent')]: 2 * N
+        }, node.nodename)
+      }
+    } finally {
+      await endAll(s1, s2, pub1, pub2)
+    }
   })
 })

@@ -11,6 +11,7 @@ export interface MetricsSource {
   namespace: () => string
   counters: BrokerCounters
   routedDropped: () => number
+  matchesRemote: () => number
   activeConnections: () => number
   /** summed over the node's mountpoints */
   storeTotals: () => Promise<{ retained: number, subscriptions: number, onlineSessions: number, offlineSessions: number, offlineDropped: number }>
@@ -25,6 +26,9 @@ const FIELD_COUNTERS: Array<[string, CounterField, string]> = [
   ['bytes_received', 'bytesReceived', 'Bytes received on MQTT connections (inside TLS and WebSocket framing).'],
   ['bytes_sent', 'bytesSent', 'Bytes sent on MQTT connections (inside TLS and WebSocket framing).'],
   ['mqtt_publish_sent', 'publishSent', 'PUBLISH packets sent to clients (resends not included).'],
+  ['queue_message_in', 'queueIn', 'Messages that entered a session queue: handed to a connected session, or stored for an offline persistent session.'],
+  ['queue_message_out', 'publishSent', 'Messages that left a session queue: sent to the client (resends not included).'],
+  ['router_matches_local', 'matchesLocal', 'Messages published on this node delivered to a subscriber on this node.'],
   ['queue_message_expired', 'messagesExpired', 'Messages not delivered because their MQTT 5 Message Expiry Interval passed.'],
   ['queue_message_retried', 'retried', 'Unacknowledged QoS 1/2 messages sent again after retry_interval.'],
   ['queue_message_too_large_for_client', 'tooLargeForClient', 'Messages not sent because they exceed the Maximum Packet Size the client set.'],
@@ -172,6 +176,7 @@ export class NodeMetrics {
       return series
     })
     for (const p of packetMetrics(src.counters)) labelled(p.name, p.help, ['mqtt_version', 'reason_code'], p.read)
+    counter('router_matches_remote', 'Messages published on this node sent to another member (once per member with matching subscriptions).', src.matchesRemote)
     counter('cluster_routed_dropped', 'Publishes routed to another member and dropped (member unreachable, too slow, or removed).', src.routedDropped)
     const gauge = (name: string, help: string, read: () => number | Promise<number>): void => {
       // eslint-disable-next-line no-new

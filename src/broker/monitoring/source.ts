@@ -20,6 +20,7 @@ export function monitoringSource (node: BrokerNode): MonitoringSource {
     namespace: () => node.settings.string('prometheus_namespace'),
     counters: node.counters,
     routedDropped: () => node.cluster.routedDropped,
+    matchesRemote: () => node.cluster.matchesRemote,
     activeConnections: () => mqttListeners().reduce((n, l) => n + l.connections(), 0),
     storeTotals: async () => await storeTotals(node)
   })
