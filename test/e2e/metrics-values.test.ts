@@ -5,7 +5,7 @@ import { waitMembers } from './helpers/cluster.js'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { RawClient } from './helpers/raw.js'
 import { RawClient5 } from './helpers/raw5.js'
-import { OPEN_ACCESS, freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, freePort, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 
 /** Every sample of a /metrics text by its series (`name{labels}`). */
 async function scrape (port: number): Promise<Map<string, number>> {
@@ -223,5 +223,48 @@ describe('/metrics values on a 2-node cluster', () => {
     } finally {
       await endAll(s1, s2, pub1, pub2)
     }
+  })
+
+  it('routed publishes show in cluster_bytes_sent of the publishing member and cluster_bytes_received of the other', async () => {
+    const sub = await connect(n2.mqttUrl, { clientId: 'bytes-sub' })
+    const pub = await connect(n1.mqttUrl, { clientId: 'bytes-pub' })
+    try {
+      await sub.subscribeAsync('big/#', { qos: 0 })
+      const got = collect(sub)
+      let i = 0
+      await waitFor(async () => {
+        await pub.publishAsync('big/probe', `p${i++}`, { qos: 1 })
+        await new Promise(resolve => setTimeout(resolve, 50))
+        return got.length > 0
+      }, 10000, 'the subscription known on n1')
+      const before = [await scrape(p1), await scrape(p2)]
+      const start = got.length
+      const payload = 'x'.repeat(1000)
+      for (let k = 0; k < 10; k++) await pub.publishAsync('big/t', payload, { qos: 1 })
+      await waitFor(() => got.length === start + 10, 5000, '10 messages at the subscriber on n2')
+      const after = [await scrape(p1), await scrape(p2)]
+      const sent = (after[0].get(`vernemq_cluster_bytes_sent{node="${n1.nodename}"}`) as number) - (before[0].get(`vernemq_cluster_bytes_sent{node="${n1.nodename}"}`) as number)
+      const received = (after[1].get(`vernemq_cluster_bytes_received{node="${n2.nodename}"}`) as number) - (before[1].get(`vernemq_cluster_bytes_received{node="${n2.nodename}"}`) as number)
+      assert.ok(sent >= 10 * 1000, `n1 sent ${sent} bytes`)
+      assert.ok(received >= 10 * 1000, `n2 received ${received} bytes`)
+      assert.equal(after[0].get(`vernemq_cluster_bytes_dropped{node="${n1.nodename}"}`), 0)
+    } finally {
+      await endAll(sub, pub)
+    }
+  })
+
+  it('a member killed is one netsplit_detected on the other, restarted one netsplit_resolved', async () => {
+    const detected = `vernemq_netsplit_detected{node="${n1.nodename}"}`
+    const resolved = `vernemq_netsplit_resolved{node="${n1.nodename}"}`
+    const before = await scrape(p1)
+    await n2.kill()
+    await waitFor(async () => (await scrape(p1)).get(detected) === (before.get(detected) as number) + 1, 10000, 'netsplit_detected + 1')
+    assert.equal((await scrape(p1)).get(resolved), before.get(resolved))
+    n2 = await restartNode(n2)
+    await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true }, 10000)
+    await waitFor(async () => (await scrape(p1)).get(resolved) === (before.get(resolved) as number) + 1, 10000, 'netsplit_resolved + 1')
+    const after = await scrape(p1)
+    assert.equal(after.get(detected), (before.get(detected) as number) + 1)
+    assert.equal(after.get(resolved), (before.get(resolved) as number) + 1)
   })
 })

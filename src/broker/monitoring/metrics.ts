@@ -10,11 +10,22 @@ export interface MetricsSource {
   nodeName: () => string
   namespace: () => string
   counters: BrokerCounters
-  routedDropped: () => number
-  matchesRemote: () => number
+  cluster: () => ClusterCounts
+  /** bytes of the peer links: sent by this node's, received by its server */
+  linkTraffic: { sent: number, received: number }
   activeConnections: () => number
   /** summed over the node's mountpoints */
   storeTotals: () => Promise<{ retained: number, subscriptions: number, onlineSessions: number, offlineSessions: number, offlineDropped: number }>
+}
+
+/** What the node's cluster counts. */
+export interface ClusterCounts {
+  routedDropped: number
+  routedDroppedBy: ReadonlyMap<string, number>
+  matchesRemote: number
+  bytesDropped: number
+  netsplitsDetected: number
+  netsplitsResolved: number
 }
 
 type CounterField = { [K in keyof BrokerCounters]: BrokerCounters[K] extends number ? K : never }[keyof BrokerCounters]
@@ -176,8 +187,15 @@ export class NodeMetrics {
       return series
     })
     for (const p of packetMetrics(src.counters)) labelled(p.name, p.help, ['mqtt_version', 'reason_code'], p.read)
-    counter('router_matches_remote', 'Messages published on this node sent to another member (once per member with matching subscriptions).', src.matchesRemote)
-    counter('cluster_routed_dropped', 'Publishes routed to another member and dropped (member unreachable, too slow, or removed).', src.routedDropped)
+    counter('router_matches_remote', 'Messages published on this node sent to another member (once per member with matching subscriptions).', () => src.cluster().matchesRemote)
+    counter('cluster_routed_dropped', 'Publishes routed to another member and dropped (member unreachable, too slow, or removed).', () => src.cluster().routedDropped)
+    labelled('cluster_peer_routed_dropped', 'Publishes routed to a member and dropped, by member (peer).', ['peer'],
+      () => [...src.cluster().routedDroppedBy].map(([peer, n]) => [{ peer }, n]))
+    counter('cluster_bytes_sent', 'Bytes this node sent to other members on its cluster links.', () => src.linkTraffic.sent)
+    counter('cluster_bytes_received', 'Bytes received from other members on their cluster links.', () => src.linkTraffic.received)
+    counter('cluster_bytes_dropped', 'Bytes of routed publishes dropped instead of sent to a member.', () => src.cluster().bytesDropped)
+    counter('netsplit_detected', 'Links to a member that went down.', () => src.cluster().netsplitsDetected)
+    counter('netsplit_resolved', 'Links to a member that came up again after going down.', () => src.cluster().netsplitsResolved)
     const gauge = (name: string, help: string, read: () => number | Promise<number>): void => {
       // eslint-disable-next-line no-new
       new Gauge({ name: ns + name, help, registers, async collect () { this.set(await read()) } })
