@@ -158,6 +158,21 @@ describe('/metrics values: packets and bytes of MQTT connections', () => {
       await endAll(back)
     }
   })
+  it('open connections: per listener, MQTT (TCP and TLS), WebSocket and in total', async () => {
+    const tcp = [await connect(node.mqttUrl), await connect(node.mqttUrl)]
+    const ws = await connect(`ws://127.0.0.1:${node.wsPort}/mqtt`)
+    try {
+      const text = await scrape(httpPort)
+      assert.equal(text.get(series('active_mqtt_connections')), 2)
+      assert.equal(text.get(series('active_mqttws_connections')), 1)
+      assert.equal(text.get(series('total_active_connections')), 3)
+      assert.equal(text.get(series('listener_active_connections', `type="mqtt",address="127.0.0.1",port="${node.mqttPort}"`)), 2)
+      assert.equal(text.get(series('listener_active_connections', `type="mqttws",address="127.0.0.1",port="${node.wsPort}"`)), 1)
+    } finally {
+      await endAll(...tcp, ws)
+    }
+    await waitFor(async () => (await scrape(httpPort)).get(series('total_active_connections')) === 0, 5000, 'no connection left')
+  })
 })
 
 describe('/metrics values on a 2-node cluster', () => {

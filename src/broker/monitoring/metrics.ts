@@ -13,10 +13,14 @@ export interface MetricsSource {
   cluster: () => ClusterCounts
   /** bytes of the peer links: sent by this node's, received by its server */
   linkTraffic: { sent: number, received: number }
-  activeConnections: () => number
+  /** the node's MQTT listeners (not HTTP, not clustering) */
+  listeners: () => ListenerConnections[]
   /** summed over the node's mountpoints */
   storeTotals: () => Promise<{ retained: number, subscriptions: number, onlineSessions: number, offlineSessions: number, offlineDropped: number }>
 }
+
+/** A listener's open connections; `type` as `listener show` prints it (mqtt, mqtts, mqttws, mqttwss). */
+export interface ListenerConnections { type: string, address: string, port: number, connections: number }
 
 /** What the node's cluster counts. */
 export interface ClusterCounts {
@@ -200,7 +204,21 @@ export class NodeMetrics {
       // eslint-disable-next-line no-new
       new Gauge({ name: ns + name, help, registers, async collect () { this.set(await read()) } })
     }
-    gauge('active_mqtt_connections', 'Open connections on the MQTT listeners.', src.activeConnections)
+    const open = (types: string[]): number => src.listeners().reduce((n, l) => n + (types.includes(l.type) ? l.connections : 0), 0)
+    gauge('active_mqtt_connections', 'Open connections on the MQTT and MQTT over TLS listeners.', () => open(['mqtt', 'mqtts']))
+    gauge('active_mqttws_connections', 'Open connections on the WebSocket listeners (with or without TLS).', () => open(['mqttws', 'mqttwss']))
+    gauge('total_active_connections', 'Open connections on every MQTT listener.', () => open(['mqtt', 'mqtts', 'mqttws', 'mqttwss']))
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: ns + 'listener_active_connections',
+      help: 'Open connections, by MQTT listener (type, address and port as listener show prints them).',
+      labelNames: ['type', 'address', 'port'],
+      registers,
+      collect () {
+        this.reset()
+        for (const l of src.listeners()) this.set({ type: l.type, address: l.address, port: String(l.port) }, l.connections)
+      }
+    })
     // one store read per metric: cheap (in-memory counts), and scrapes are rare
     counter('queue_message_drop', 'Messages dropped: an online queue at max_online_messages or an offline queue at max_offline_messages.',
       async () => src.counters.onlineDropped + (await src.storeTotals()).offlineDropped)

@@ -22,7 +22,7 @@ export function monitoringSource (node: BrokerNode): MonitoringSource {
     counters: node.counters,
     cluster: () => node.cluster,
     linkTraffic,
-    activeConnections: () => mqttListeners().reduce((n, l) => n + l.connections(), 0),
+    listeners: () => mqttListeners().map(l => ({ type: l.kind, address: l.config.host, port: l.port(), connections: l.connections() })),
     storeTotals: async () => await storeTotals(node)
   })
   const healthSource: HealthSource = { listeners: mqttListeners, peers: () => node.cluster.peers() }
