@@ -135,7 +135,8 @@ export class NodeMetrics {
     const registry = this.current()
     const own = this.own
     const all = await registry.getMetricsAsJSON()
-    return all.filter(m => own.has(m.name)).map(m => ({
+    // a labelled metric without series yet (no member dropped anything) is not shown, as on /metrics
+    return all.filter(m => own.has(m.name) && m.values.length > 0).map(m => ({
       name: m.name.slice(namespace.length),
       type: String(m.type),
       value: m.values.reduce((sum, v) => sum + v.value, 0)
