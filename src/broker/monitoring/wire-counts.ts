@@ -5,7 +5,7 @@
 // packet, and a jump over each packet's body.
 import type { Duplex } from 'node:stream'
 import type { Client } from 'aedes'
-import { onParsedPacket, tapWrites } from '../delivery/adapter.js'
+import { countWrites, onParsedPacket } from '../delivery/adapter.js'
 import type { BrokerCounters } from '../counters.js'
 
 /** MQTT packet types by mqtt-packet's `cmd` */
@@ -31,8 +31,10 @@ export function countWire (client: Client, stream: Duplex, counters: BrokerCount
     else counters.packetsReceived[v][type]++
   })
   const scanner = new SentPackets(counters, () => v)
-  const sink = (chunk: Buffer): void => { scanner.write(chunk) }
-  tapWrites(client, () => sink)
+  countWrites(client, chunk => {
+    if (typeof chunk === 'string') scanner.skip(Buffer.byteLength(chunk))
+    else scanner.write(chunk)
+  })
 }
 
 const HEAD = 0
@@ -51,6 +53,17 @@ class SentPackets {
   private reasonIn = -1
 
   constructor (private readonly counters: BrokerCounters, private readonly version: () => number) {}
+
+  /**
+   * Bytes written as a string: mqtt-packet writes topics and other strings
+   * that way, always inside a packet's body, never where a reason code is.
+   */
+  skip (n: number): void {
+    this.counters.bytesSent += n
+    if (this.state !== BODY) return
+    this.remaining = Math.max(0, this.remaining - n)
+    if (this.remaining === 0) this.state = HEAD
+  }
 
   write (chunk: Buffer): void {
     const counters = this.counters
