@@ -173,6 +173,16 @@ describe('/metrics values: packets and bytes of MQTT connections', () => {
     }
     await waitFor(async () => (await scrape(httpPort)).get(series('total_active_connections')) === 0, 5000, 'no connection left')
   })
+  it('metrics reset starts the added counters from 0 too', async () => {
+    const reset = await node.admin(['metrics', 'reset'])
+    assert.equal(reset.code, 0, reset.stderr)
+    const text = await scrape(httpPort)
+    const names = [...PACKET_METRICS, 'queue_message_in', 'queue_message_out', 'router_matches_local', 'router_matches_remote', 'cluster_bytes_sent',
+      'cluster_bytes_received', 'cluster_bytes_dropped', 'netsplit_detected', 'netsplit_resolved']
+    const nonZero = [...text].filter(([series, value]) => names.includes(series.slice('vernemq_'.length, series.indexOf('{'))) && value !== 0)
+    assert.deepEqual(nonZero, [])
+    assert.ok([...text.keys()].filter(series => names.some(n => series.startsWith(`vernemq_${n}{`))).length >= names.length)
+  })
 })
 
 describe('/metrics values on a 2-node cluster', () => {
