@@ -44,6 +44,8 @@ export class BrokerCounters {
    */
   readonly packetsReceived = [new Array<number>(16).fill(0), new Array<number>(16).fill(0)]
   readonly packetsSent = [new Array<number>(16).fill(0), new Array<number>(16).fill(0)]
+  /** PUBLISH packets sent again (DUP set), by MQTT version as above; packetsSent counts the others */
+  readonly publishResent = [0, 0]
   /** MQTT 5 packets with a reason code, by packet type * 256 + reason code */
   readonly reasonCodesReceived = new Map<number, number>()
   readonly reasonCodesSent = new Map<number, number>()

@@ -153,7 +153,7 @@ describe('/metrics values: packets and bytes of MQTT connections', () => {
     try {
       const got = collect(back)
       await waitFor(() => got.length === 5, 5000, '5 stored messages delivered')
-      assert.deepEqual(growth(stored, await scrape(httpPort), names), { [series('queue_message_out')]: 5, [series('mqtt_publish_sent')]: 5 })
+      assert.deepEqual(growth(stored, await scrape(httpPort), names), { [series('queue_message_out')]: 5, [series('mqtt_publish_sent', 'mqtt_version="4"')]: 5 })
     } finally {
       await endAll(back)
     }
@@ -242,7 +242,7 @@ describe('/metrics values on a 2-node cluster', () => {
           [series('router_matches_remote')]: N,
           [series('queue_message_in')]: 2 * N,
           [series('queue_message_out')]: 2 * N,
-          [series('mqtt_publish_sent')]: 2 * N
+          [series('mqtt_publish_sent', 'mqtt_version="4"')]: 2 * N
         }, node.nodename)
       }
     } finally {

@@ -40,7 +40,6 @@ const FIELD_COUNTERS: Array<[string, CounterField, string]> = [
   ['socket_close', 'socketClose', 'MQTT connections closed.'],
   ['bytes_received', 'bytesReceived', 'Bytes received on MQTT connections (inside TLS and WebSocket framing).'],
   ['bytes_sent', 'bytesSent', 'Bytes sent on MQTT connections (inside TLS and WebSocket framing).'],
-  ['mqtt_publish_sent', 'publishSent', 'PUBLISH packets sent to clients (resends not included).'],
   ['queue_message_in', 'queueIn', 'Messages that entered a session queue: handed to a connected session, or stored for an offline persistent session.'],
   ['queue_message_out', 'publishSent', 'Messages that left a session queue: sent to the client (resends not included).'],
   ['router_matches_local', 'matchesLocal', 'Messages published on this node delivered to a subscriber on this node.'],
@@ -183,6 +182,10 @@ export class NodeMetrics {
     labelled('mqtt_publish_received', 'PUBLISH packets received from clients.', ['mqtt_version'], () => [
       [{ mqtt_version: '4' }, src.counters.publishReceived4],
       [{ mqtt_version: '5' }, src.counters.publishReceived5]
+    ])
+    labelled('mqtt_publish_sent', 'PUBLISH packets sent to clients (resends, with DUP set, not included).', ['mqtt_version'], () => [
+      [{ mqtt_version: '4' }, src.counters.packetsSent[0][3]],
+      [{ mqtt_version: '5' }, src.counters.packetsSent[1][3]]
     ])
     labelled('mqtt_connack_sent', 'CONNACK packets sent, by return code (MQTT 3.1.1) or reason code (MQTT 5).', ['mqtt_version', 'return_code', 'reason_code'], () => {
       const series: Series = []

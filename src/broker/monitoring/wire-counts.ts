@@ -37,6 +37,9 @@ export function countWire (client: Client, stream: Duplex, counters: BrokerCount
   })
 }
 
+const PUBLISH = 3
+const DUP = 0x08
+
 const HEAD = 0
 const LENGTH = 1
 const BODY = 2
@@ -45,6 +48,8 @@ const BODY = 2
 class SentPackets {
   private state = HEAD
   private type = 0
+  /** the first byte of the current packet: its type and flags */
+  private first = 0
   private length = 0
   private multiplier = 1
   /** body bytes of the current packet not seen yet */
@@ -85,7 +90,8 @@ class SentPackets {
         this.remaining -= n
         if (this.remaining === 0) this.state = HEAD
       } else if (this.state === HEAD) {
-        this.type = chunk[i++] >> 4
+        this.first = chunk[i++]
+        this.type = this.first >> 4
         this.length = 0
         this.multiplier = 1
         this.state = LENGTH
@@ -107,6 +113,8 @@ class SentPackets {
       // no reason code in the body: 0 (Success, Normal disconnection)
       if (this.length > at) this.reasonIn = at
       else this.counters.reasonSent(this.type, 0)
+    } else if (this.type === PUBLISH && (this.first & DUP) !== 0) {
+      this.counters.publishResent[v]++
     } else {
       this.counters.packetsSent[v][this.type]++
     }

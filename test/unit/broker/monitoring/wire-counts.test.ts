@@ -76,9 +76,14 @@ describe('wire counts', () => {
     parser.emit('packet', { cmd: 'connect', protocolVersion: 4 })
     parser.emit('packet', { cmd: 'subscribe' })
     parser.emit('packet', { cmd: 'puback', messageId: 1 })
-    for (const p of [{ cmd: 'puback', messageId: 1 }, { cmd: 'pubrel', messageId: 2 }, { cmd: 'pingresp' }] as Packet[]) write(client, mqttPacket.generate(p))
+    const publish = { cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1, messageId: 9, retain: false }
+    for (const p of [{ cmd: 'puback', messageId: 1 }, { cmd: 'pubrel', messageId: 2 }, { cmd: 'pingresp' }, { ...publish, dup: false }, { ...publish, dup: true }] as Packet[]) {
+      write(client, mqttPacket.generate(p))
+    }
     assert.deepEqual([counters.packetsReceived[0][1], counters.packetsReceived[0][8], counters.packetsReceived[0][4]], [1, 1, 1])
     assert.deepEqual([counters.packetsSent[0][4], counters.packetsSent[0][6], counters.packetsSent[0][13]], [1, 1, 1])
+    // a PUBLISH sent again (DUP) is not counted with the others
+    assert.deepEqual([counters.packetsSent[0][3], counters.publishResent[0]], [1, 1])
     assert.equal(counters.reasonCodesSent.size + counters.reasonCodesReceived.size, 0)
   })
 })
