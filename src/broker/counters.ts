@@ -27,14 +27,43 @@ export class BrokerCounters {
   publishReceived5 = 0
   /** PUBLISHes sent to clients (resends are counted in `retried`) */
   publishSent = 0
+  /** messages handed to a connected session, or stored for an offline persistent session */
+  queueIn = 0
+  /** messages published on this node delivered to a subscriber of this node */
+  matchesLocal = 0
   /** MQTT connections accepted and closed on the MQTT listeners */
   socketOpen = 0
   socketClose = 0
+  /** bytes read from and written to MQTT connections (MQTT bytes: inside TLS and WebSocket frames) */
+  bytesReceived = 0
+  bytesSent = 0
+  /**
+   * packets received from and sent to clients, by MQTT version (0: 3.1 and
+   * 3.1.1, 1: 5) and packet type (1 CONNECT … 15 AUTH); MQTT 5 PUBACK, PUBREC,
+   * PUBREL, PUBCOMP, DISCONNECT and AUTH are counted by reason code instead
+   */
+  readonly packetsReceived = [new Array<number>(16).fill(0), new Array<number>(16).fill(0)]
+  readonly packetsSent = [new Array<number>(16).fill(0), new Array<number>(16).fill(0)]
+  /** PUBLISH packets sent again (DUP set), by MQTT version as above; packetsSent counts the others */
+  readonly publishResent = [0, 0]
+  /** MQTT 5 packets with a reason code, by packet type * 256 + reason code */
+  readonly reasonCodesReceived = new Map<number, number>()
+  readonly reasonCodesSent = new Map<number, number>()
   /** CONNACKs sent, by MQTT version (3 counts as 4) and return/reason code */
   readonly connacks = { 4: new Map<number, number>(), 5: new Map<number, number>() }
 
   connackSent (version: number, code: number): void {
     const byCode = version === 5 ? this.connacks[5] : this.connacks[4]
     byCode.set(code, (byCode.get(code) ?? 0) + 1)
+  }
+
+  reasonReceived (type: number, code: number): void {
+    const key = type * 256 + code
+    this.reasonCodesReceived.set(key, (this.reasonCodesReceived.get(key) ?? 0) + 1)
+  }
+
+  reasonSent (type: number, code: number): void {
+    const key = type * 256 + code
+    this.reasonCodesSent.set(key, (this.reasonCodesSent.get(key) ?? 0) + 1)
   }
 }

@@ -41,6 +41,7 @@ import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
+import { countWire } from './monitoring/wire-counts.js'
 import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring/http.js'
 import { monitoringSource } from './monitoring/source.js'
 import { Tracer } from './trace/tracer.js'
@@ -344,6 +345,8 @@ export class BrokerNode {
     stream.once('close', () => { this.counters.socketClose++ })
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
+      // beneath every rewrite too: counts the packets as they go on the wire
+      countWire(client, stream, this.counters)
       // first: the trace taps the connection's writes beneath every later rewrite
       this.tracer.watch(client)
       this.guard(client, info)

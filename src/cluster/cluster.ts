@@ -84,6 +84,15 @@ export class Cluster {
   private tablePoll: NodeJS.Timeout | undefined
   /** routed publishes dropped by links (peer unreachable, too slow, or removed with publishes unconfirmed) */
   routedDropped = 0
+  /** routed publishes dropped, by member */
+  readonly routedDroppedBy = new Map<string, number>()
+  /** bytes of the routed publishes dropped */
+  bytesDropped = 0
+  /** links to members that went down (netsplit_detected) and came up again (netsplit_resolved) */
+  netsplitsDetected = 0
+  netsplitsResolved = 0
+  /** publishes of this node sent to a member (once per member with matching subscriptions) */
+  matchesRemote = 0
   /** per peer: drops not logged yet, and when the last log line was written */
   private readonly dropLog = new Map<string, { count: number, at: number }>()
   /** leave -k handler, set by the node */
@@ -246,9 +255,18 @@ export class Cluster {
     this.members.set(m.name, m)
     const link = new PeerLink(m.name, m.address, this.host.cookie, {
       hello: () => this.hello(),
-      up: l => { this.linkUp(l) },
-      down: (l, reason) => { this.log.warn({ member: l.name, reason }, 'cluster member unreachable') },
-      dropped: (l, count) => { this.routeDropped(l.name, count) }
+      up: (l, again) => {
+        if (again) this.netsplitsResolved++
+        this.linkUp(l)
+      },
+      down: (l, reason, wasUp) => {
+        if (wasUp) this.netsplitsDetected++
+        this.log.warn({ member: l.name, reason }, 'cluster member unreachable')
+      },
+      dropped: (l, count, bytes) => {
+        this.bytesDropped += bytes
+        this.routeDropped(l.name, count)
+      }
     }, this.host.tls())
     this.links.set(m.name, link)
     link.start()
@@ -435,6 +453,7 @@ export class Cluster {
 
   private routeDropped (peer: string, count: number): void {
     this.routedDropped += count
+    this.routedDroppedBy.set(peer, (this.routedDroppedBy.get(peer) ?? 0) + count)
     let entry = this.dropLog.get(peer)
     if (entry === undefined) this.dropLog.set(peer, entry = { count: 0, at: 0 })
     entry.count += count
@@ -479,6 +498,7 @@ export class Cluster {
       if (action === 'skip') continue
       const hold = action === 'hold'
       if (properties === null) properties = propertiesToWire(packet, Date.now())
+      this.matchesRemote++
       const confirmed = link.route({
         mountpoint,
         topic: packet.topic,

@@ -3,6 +3,7 @@
 // closed; `up` is true between the peer's answer to our Hello and a failure.
 import * as grpc from '@grpc/grpc-js'
 import { vmqProto } from '../rpc/proto.js'
+import { linkMessageSize } from '../rpc/link-traffic.js'
 import { COOKIE_METADATA } from '../rpc/server.js'
 import { channel, type ClientTls } from '../rpc/tls.js'
 import type { ClusterClient } from '../rpc/generated/vmq/Cluster.js'
@@ -29,10 +30,12 @@ const FIRST_CONNECT_GRACE_MS = 5000
 
 export interface LinkEvents {
   hello: () => Hello
-  up: (link: PeerLink) => void
-  down: (link: PeerLink, reason: string) => void
-  /** routed publishes were dropped (the peer unreachable or too slow) */
-  dropped: (link: PeerLink, count: number) => void
+  /** `again`: the link was up before (a netsplit resolved) */
+  up: (link: PeerLink, again: boolean) => void
+  /** `wasUp`: the link was up until now (a netsplit detected) */
+  down: (link: PeerLink, reason: string, wasUp: boolean) => void
+  /** routed publishes were dropped (the peer unreachable or too slow), `bytes` what they take on the link */
+  dropped: (link: PeerLink, count: number, bytes: number) => void
 }
 
 interface Pending { resolve: (reply: Reply__Output) => void, reject: (err: Error) => void, timer: NodeJS.Timeout }
@@ -103,12 +106,13 @@ export class PeerLink {
     const helloId = this.nextId++
     this.pending.set(helloId, {
       resolve: () => {
+        const again = this.everUp
         this.backoff = MIN_BACKOFF_MS
         this.up = true
         this.everUp = true
         this.lastError = ''
         this.sendAgain()
-        this.events.up(this)
+        this.events.up(this, again)
       },
       reject: (err: Error) => { this.fail(stream, err.message) },
       timer: setTimeout(() => { this.fail(stream, 'no answer to hello') }, 5000)
@@ -121,7 +125,7 @@ export class PeerLink {
     if (batch !== undefined) {
       this.unconfirmed.delete(reply.id)
       // an error is the peer failing to store them: sending again would fail the same way
-      if (reply.error !== '') this.drop(batch.publishes.length)
+      if (reply.error !== '') this.drop(batch.publishes, true)
       batch.resolve()
       return
     }
@@ -147,7 +151,7 @@ export class PeerLink {
     }
     this.resend.push(...this.unconfirmed.values())
     this.unconfirmed.clear()
-    if (wasUp || this.backoff === MIN_BACKOFF_MS) this.events.down(this, reason)
+    if (wasUp || this.backoff === MIN_BACKOFF_MS) this.events.down(this, reason, wasUp)
     if (this.closed) return
     this.retryTimer = setTimeout(() => { this.connect() }, this.backoff)
     this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS)
@@ -171,7 +175,7 @@ export class PeerLink {
     const stream = this.stream
     const down = !this.up || stream === undefined
     if ((down && !(holdWhileDown && (publish.qos ?? 0) > 0)) || (stream !== undefined && stream.writableLength > MAX_BUFFERED_BYTES)) {
-      this.drop(1)
+      this.drop([publish])
       return undefined
     }
     this.batch.push(publish)
@@ -197,7 +201,7 @@ export class PeerLink {
       return
     }
     if (this.stream === undefined) {
-      this.drop(publishes.length)
+      this.drop(publishes)
       return
     }
     this.stream.write({ id: 0, publishes: { publishes } })
@@ -221,9 +225,10 @@ export class PeerLink {
     for (const batch of batches) this.sendConfirmed(batch)
   }
 
-  private drop (count: number): void {
-    this.dropped += count
-    this.events.dropped(this, count)
+  /** `sent`: the publishes went over the link (the peer failed to store them), so no bytes were dropped */
+  private drop (publishes: Publish[], sent = false): void {
+    this.dropped += publishes.length
+    this.events.dropped(this, publishes.length, sent ? 0 : linkMessageSize({ id: 0, publishes: { publishes } }))
   }
 
   /** A message the peer must answer within `timeoutMs`. */
@@ -258,11 +263,16 @@ export class PeerLink {
     this.stream?.end()
     this.client?.close()
     if (!release) return
-    const waiting = [...this.resend, ...this.unconfirmed.values()]
+    const unsent = this.resend
+    const sent = [...this.unconfirmed.values()]
     this.resend = []
     this.unconfirmed.clear()
-    for (const batch of waiting) {
-      this.drop(batch.publishes.length)
+    for (const batch of unsent) {
+      this.drop(batch.publishes)
+      batch.resolve()
+    }
+    for (const batch of sent) {
+      this.drop(batch.publishes, true)
       batch.resolve()
     }
   }

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js'
 // Built from proto/vmq.proto by scripts/proto-codec.js (npm run gen).
 import { services } from './generated/codec.js'
 import type { ProtoGrpcType } from './generated/vmq.js'
+import { countLinkTraffic } from './link-traffic.js'
 
 type Package = ProtoGrpcType['vmq']
 /** The client constructors (with their .service definitions) of the services in proto/vmq.proto. */
@@ -11,6 +12,9 @@ let loaded: VmqServices | undefined
 
 /** The services of proto/vmq.proto, made once per process from their precompiled definitions. */
 export function vmqProto (): VmqServices {
-  loaded ??= (grpc.loadPackageDefinition(services) as unknown as ProtoGrpcType).vmq
+  if (loaded === undefined) {
+    countLinkTraffic(services as unknown as Parameters<typeof countLinkTraffic>[0])
+    loaded = (grpc.loadPackageDefinition(services) as unknown as ProtoGrpcType).vmq
+  }
   return loaded
 }

@@ -46,7 +46,8 @@ describe('HTTP listener: /metrics and /health', () => {
     const afterText = (await get(httpPort, '/metrics')).body
     assert.equal(sample(afterText, series), (start as number) + 25)
     assert.equal(sample(afterText, `vernemq_mqtt_publish_received{mqtt_version="5",node="${node.nodename}"}`), 0)
-    for (const name of ['socket_open', 'socket_close', 'mqtt_publish_sent', 'queue_message_drop', 'queue_message_expired', 'retain_messages',
+    assert.equal(sample(afterText, `vernemq_mqtt_publish_sent{mqtt_version="4",node="${node.nodename}"}`), 0)
+    for (const name of ['socket_open', 'socket_close', 'queue_message_drop', 'queue_message_expired', 'retain_messages',
       'router_subscriptions', 'active_mqtt_connections', 'sessions_online', 'sessions_offline', 'cluster_routed_dropped', 'process_resident_memory_bytes',
       'nodejs_eventloop_lag_seconds']) {
       assert.notEqual(sample(afterText, `vernemq_${name}{node="${node.nodename}"}`), undefined, `vernemq_${name} in\n${afterText}`)

@@ -4,10 +4,13 @@ import { waitMembers } from './helpers/cluster.js'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import type { MqttClient } from 'mqtt'
+import mqttPacket from 'mqtt-packet'
 
 /** Client ids no $SYS topic or payload may carry. */
 const SECRET = 'zq7-hidden'
 const INTERVAL = 400
+/** the metrics each $SYS message sent to the watcher adds one to */
+const PER_SYS_MESSAGE = ['mqtt_publish_sent', 'queue_message_in', 'queue_message_out', 'router_matches_local']
 
 /** /metrics as metric name (namespace stripped) -> value summed over its labels. */
 async function scrape (port: number): Promise<Map<string, number>> {
@@ -72,7 +75,8 @@ describe('$SYS tree', () => {
     assert.ok(![...topics].some(t => t.includes('/nodejs/') || t.includes('/process/')), 'no Node.js process metrics')
 
     // stop the ticks live, then compare the last one with /metrics: nothing moves while nobody publishes,
-    // except mqtt_publish_sent, which grew by exactly the $SYS messages of that tick (sent after its snapshot)
+    // except what the $SYS messages of that tick (sent after its snapshot) count: each a message
+    // published on the node, into and out of the watcher's queue, and its PUBLISH's bytes
     const off = await node.admin(['set', 'systree_interval=0'])
     assert.equal(off.code, 0, off.stderr)
     let count = -1
@@ -87,9 +91,11 @@ describe('$SYS tree', () => {
     const last = all[all.length - 1]
     assert.equal(last.length, topics.size, 'the last tick is whole')
     const metrics = await scrape(httpPort)
+    const lastBytes = last.reduce((n, r) => n + mqttPacket.generate({ cmd: 'publish', topic: r.topic, payload: r.payload, qos: 0, retain: false, dup: false }).length, 0)
     for (const r of last) {
       const name = r.topic.slice(`$SYS/${node.nodename}/`.length).split('/').join('_')
-      const expected = name === 'mqtt_publish_sent' ? Number(r.payload) + last.length : Number(r.payload)
+      const grown = PER_SYS_MESSAGE.includes(name) ? last.length : name === 'bytes_sent' ? lastBytes : 0
+      const expected = Number(r.payload) + grown
       assert.equal(metrics.get(name), expected, `${name}: $SYS ${r.payload}, /metrics ${metrics.get(name)}`)
     }
     assert.equal(metrics.get('sessions_offline'), 1)

@@ -423,6 +423,20 @@ function parseAs (bytes: Buffer, cmd: string): mqttPacket.Packet | undefined {
 // client.conn.write.
 
 /**
+ * Shows every chunk written to the connection to `sink`, from now on, after
+ * whatever rewrites other code installs later (as tapWrites). For counting:
+ * always on, so kept to one call and no allocation per write.
+ */
+export function countWrites (client: Client, sink: (chunk: Buffer | string) => void): void {
+  const conn = client.conn as unknown as { write: (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean }
+  const write = conn.write
+  conn.write = function counted (this: unknown, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
+    sink(chunk as Buffer | string)
+    return write.call(this, chunk, encoding, callback)
+  }
+}
+
+/**
  * Shows every chunk written to the connection to the sink `observer()`
  * returns (undefined, the usual case, costs one call), after whatever rewrites
  * other code installs later (they wrap this one and restore it), so the sink

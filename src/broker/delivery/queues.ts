@@ -7,6 +7,7 @@ import type { Aedes, Client, ConnectPacket } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
 import type { DurableStore } from '../store/durable-store.js'
+import { overlay } from '../store/overlay.js'
 import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
@@ -37,12 +38,14 @@ export class Queues implements SessionHost {
   private readonly expiration: ExpirationSweeper
   /** per client id: the store operations deleting dropped messages, in order */
   private readonly forgetting = new Map<string, Promise<void>>()
+  /** the broker's id: the brokerId of messages published on this node */
+  private brokerId = ''
 
   constructor (private readonly options: QueuesOptions) {
     this.settings = options.settings
     this.counters = options.counters
     this.log = options.log
-    this.persistence = tapPersistence(options.store, client => this.sessions.get(client))
+    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client))
     this.expiration = new ExpirationSweeper({
       settings: this.settings,
       counters: this.counters,
@@ -56,6 +59,7 @@ export class Queues implements SessionHost {
 
   /** Hooks the layer to its broker's events; call once, right after creating the broker. */
   attach (broker: Aedes): void {
+    this.brokerId = broker.id
     broker.on('client', client => {
       const session = this.sessions.get(client)
       if (session === undefined) return
@@ -113,6 +117,9 @@ export class Queues implements SessionHost {
     if (session === undefined || session.closed) return packet
     // aedes replays a stored queue itself only when it discards it (see store-tap.ts)
     if (isStoredReplay(packet)) return null
+    this.counters.queueIn++
+    // a retained message sent at SUBSCRIBE keeps its retain flag: not a match of a publish
+    if (packet.brokerId === this.brokerId && !packet.retain) this.counters.matchesLocal++
     if (session.group !== undefined) return session.group.route(session, packet)
     return session.forward(packet)
   }
@@ -158,6 +165,24 @@ export class Queues implements SessionHost {
 
   private async drop (clientId: string, packet: OutPacket): Promise<void> {
     if (packet.brokerId != null) await this.options.store.dropQueued(clientId, packet.brokerId, packet.brokerCounter ?? 0)
+  }
+
+  /**
+   * Counts the messages aedes stores for offline persistent sessions as
+   * entering their queue, and matches (online sessions count both in forward).
+   */
+  private countOffline (store: DurableStore): DurableStore {
+    return overlay(store, {
+      outgoingEnqueueCombi: async (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: Parameters<DurableStore['outgoingEnqueueCombi']>[1]) => {
+        const local = packet.brokerId === this.brokerId
+        for (const sub of subs) {
+          if (this.online.has(sub.clientId)) continue
+          this.counters.queueIn++
+          if (local) this.counters.matchesLocal++
+        }
+        await store.outgoingEnqueueCombi(subs, packet)
+      }
+    })
   }
 
   stop (): void {

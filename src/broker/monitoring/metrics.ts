@@ -3,16 +3,33 @@
 // counting costs the hot path nothing beyond a plain `n++`.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { BrokerCounters } from '../counters.js'
+import { V5_REASON_CODES, packetMetrics, type Series } from './packet-metrics.js'
 
 /** What the metrics read from the node at scrape time. */
 export interface MetricsSource {
   nodeName: () => string
   namespace: () => string
   counters: BrokerCounters
-  routedDropped: () => number
-  activeConnections: () => number
+  cluster: () => ClusterCounts
+  /** bytes of the peer links: sent by this node's, received by its server */
+  linkTraffic: { sent: number, received: number }
+  /** the node's MQTT listeners (not HTTP, not clustering) */
+  listeners: () => ListenerConnections[]
   /** summed over the node's mountpoints */
   storeTotals: () => Promise<{ retained: number, subscriptions: number, onlineSessions: number, offlineSessions: number, offlineDropped: number }>
+}
+
+/** A listener's open connections; `type` as `listener show` prints it (mqtt, mqtts, mqttws, mqttwss). */
+export interface ListenerConnections { type: string, address: string, port: number, connections: number }
+
+/** What the node's cluster counts. */
+export interface ClusterCounts {
+  routedDropped: number
+  routedDroppedBy: ReadonlyMap<string, number>
+  matchesRemote: number
+  bytesDropped: number
+  netsplitsDetected: number
+  netsplitsResolved: number
 }
 
 type CounterField = { [K in keyof BrokerCounters]: BrokerCounters[K] extends number ? K : never }[keyof BrokerCounters]
@@ -21,7 +38,11 @@ type CounterField = { [K in keyof BrokerCounters]: BrokerCounters[K] extends num
 const FIELD_COUNTERS: Array<[string, CounterField, string]> = [
   ['socket_open', 'socketOpen', 'MQTT connections accepted.'],
   ['socket_close', 'socketClose', 'MQTT connections closed.'],
-  ['mqtt_publish_sent', 'publishSent', 'PUBLISH packets sent to clients (resends not included).'],
+  ['bytes_received', 'bytesReceived', 'Bytes received on MQTT connections (inside TLS and WebSocket framing).'],
+  ['bytes_sent', 'bytesSent', 'Bytes sent on MQTT connections (inside TLS and WebSocket framing).'],
+  ['queue_message_in', 'queueIn', 'Messages that entered a session queue: handed to a connected session, or stored for an offline persistent session.'],
+  ['queue_message_out', 'publishSent', 'Messages that left a session queue: sent to the client (resends not included).'],
+  ['router_matches_local', 'matchesLocal', 'Messages published on this node delivered to a subscriber on this node.'],
   ['queue_message_expired', 'messagesExpired', 'Messages not delivered because their MQTT 5 Message Expiry Interval passed.'],
   ['queue_message_retried', 'retried', 'Unacknowledged QoS 1/2 messages sent again after retry_interval.'],
   ['queue_message_too_large_for_client', 'tooLargeForClient', 'Messages not sent because they exceed the Maximum Packet Size the client set.'],
@@ -37,13 +58,6 @@ const FIELD_COUNTERS: Array<[string, CounterField, string]> = [
 const V4_RETURN_CODES: Record<number, string> = {
   0: 'success', 1: 'unsupported_protocol_version', 2: 'client_identifier_not_valid', 3: 'server_unavailable', 4: 'bad_username_or_password', 5: 'not_authorized'
 }
-const V5_REASON_CODES: Record<number, string> = {
-  0x00: 'success', 0x80: 'unspecified_error', 0x81: 'malformed_packet', 0x82: 'protocol_error', 0x83: 'impl_specific_error',
-  0x84: 'unsupported_protocol_version', 0x85: 'client_identifier_not_valid', 0x86: 'bad_username_or_password', 0x87: 'not_authorized',
-  0x88: 'server_unavailable', 0x89: 'server_busy', 0x8A: 'banned', 0x8C: 'bad_authentication_method', 0x90: 'topic_name_invalid',
-  0x95: 'packet_too_large', 0x97: 'quota_exceeded', 0x99: 'payload_format_invalid', 0x9A: 'retain_not_supported', 0x9B: 'qos_not_supported',
-  0x9C: 'use_another_server', 0x9D: 'server_moved', 0x9F: 'connection_rate_exceeded'
-}
 
 /** One series as `metrics show` prints it: name without the namespace, labels without `node`. */
 export interface MetricSeries {
@@ -53,8 +67,6 @@ export interface MetricSeries {
   labels: Record<string, string>
   value: number
 }
-
-type Series = Array<[Record<string, string>, number]>
 
 /** One metric of the node, its labelled series summed (as VerneMQ's `metrics show` aggregates them). */
 export interface MetricValue { name: string, type: string, value: number }
@@ -122,7 +134,8 @@ export class NodeMetrics {
     const registry = this.current()
     const own = this.own
     const all = await registry.getMetricsAsJSON()
-    return all.filter(m => own.has(m.name)).map(m => ({
+    // a labelled metric without series yet (no member dropped anything) is not shown, as on /metrics
+    return all.filter(m => own.has(m.name) && m.values.length > 0).map(m => ({
       name: m.name.slice(namespace.length),
       type: String(m.type),
       value: m.values.reduce((sum, v) => sum + v.value, 0)
@@ -170,6 +183,10 @@ export class NodeMetrics {
       [{ mqtt_version: '4' }, src.counters.publishReceived4],
       [{ mqtt_version: '5' }, src.counters.publishReceived5]
     ])
+    labelled('mqtt_publish_sent', 'PUBLISH packets sent to clients (resends, with DUP set, not included).', ['mqtt_version'], () => [
+      [{ mqtt_version: '4' }, src.counters.packetsSent[0][3]],
+      [{ mqtt_version: '5' }, src.counters.packetsSent[1][3]]
+    ])
     labelled('mqtt_connack_sent', 'CONNACK packets sent, by return code (MQTT 3.1.1) or reason code (MQTT 5).', ['mqtt_version', 'return_code', 'reason_code'], () => {
       const series: Series = []
       if (!src.counters.connacks[4].has(0)) series.push([{ mqtt_version: '4', return_code: 'success' }, 0])
@@ -177,12 +194,35 @@ export class NodeMetrics {
       for (const [code, n] of src.counters.connacks[5]) series.push([{ mqtt_version: '5', reason_code: V5_REASON_CODES[code] ?? String(code) }, n])
       return series
     })
-    counter('cluster_routed_dropped', 'Publishes routed to another member and dropped (member unreachable, too slow, or removed).', src.routedDropped)
+    for (const p of packetMetrics(src.counters)) labelled(p.name, p.help, ['mqtt_version', 'reason_code'], p.read)
+    counter('router_matches_remote', 'Messages published on this node sent to another member (once per member with matching subscriptions).', () => src.cluster().matchesRemote)
+    counter('cluster_routed_dropped', 'Publishes routed to another member and dropped (member unreachable, too slow, or removed).', () => src.cluster().routedDropped)
+    labelled('cluster_peer_routed_dropped', 'Publishes routed to a member and dropped, by member (peer).', ['peer'],
+      () => [...src.cluster().routedDroppedBy].map(([peer, n]) => [{ peer }, n]))
+    counter('cluster_bytes_sent', 'Bytes this node sent to other members on its cluster links.', () => src.linkTraffic.sent)
+    counter('cluster_bytes_received', 'Bytes received from other members on their cluster links.', () => src.linkTraffic.received)
+    counter('cluster_bytes_dropped', 'Bytes of routed publishes dropped instead of sent to a member.', () => src.cluster().bytesDropped)
+    counter('netsplit_detected', 'Links to a member that went down.', () => src.cluster().netsplitsDetected)
+    counter('netsplit_resolved', 'Links to a member that came up again after going down.', () => src.cluster().netsplitsResolved)
     const gauge = (name: string, help: string, read: () => number | Promise<number>): void => {
       // eslint-disable-next-line no-new
       new Gauge({ name: ns + name, help, registers, async collect () { this.set(await read()) } })
     }
-    gauge('active_mqtt_connections', 'Open connections on the MQTT listeners.', src.activeConnections)
+    const open = (types: string[]): number => src.listeners().reduce((n, l) => n + (types.includes(l.type) ? l.connections : 0), 0)
+    gauge('active_mqtt_connections', 'Open connections on the MQTT and MQTT over TLS listeners.', () => open(['mqtt', 'mqtts']))
+    gauge('active_mqttws_connections', 'Open connections on the WebSocket listeners (with or without TLS).', () => open(['mqttws', 'mqttwss']))
+    gauge('total_active_connections', 'Open connections on every MQTT listener.', () => open(['mqtt', 'mqtts', 'mqttws', 'mqttwss']))
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: ns + 'listener_active_connections',
+      help: 'Open connections, by MQTT listener (type, address and port as listener show prints them).',
+      labelNames: ['type', 'address', 'port'],
+      registers,
+      collect () {
+        this.reset()
+        for (const l of src.listeners()) this.set({ type: l.type, address: l.address, port: String(l.port) }, l.connections)
+      }
+    })
     // one store read per metric: cheap (in-memory counts), and scrapes are rare
     counter('queue_message_drop', 'Messages dropped: an online queue at max_online_messages or an offline queue at max_offline_messages.',
       async () => src.counters.onlineDropped + (await src.storeTotals()).offlineDropped)

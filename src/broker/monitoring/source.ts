@@ -2,6 +2,7 @@
 // health modules (other modules add theirs to node.http), counters and store
 // sizes, the listeners and cluster links the health checks read.
 import { askPeers } from '../../cluster/fanout.js'
+import { linkTraffic } from '../../rpc/link-traffic.js'
 import type { Table__Output } from '../../rpc/generated/vmq/Table.js'
 import { fromTable } from '../../rpc/table.js'
 import type { BrokerNode } from '../node.js'
@@ -19,8 +20,9 @@ export function monitoringSource (node: BrokerNode): MonitoringSource {
     nodeName: () => node.name,
     namespace: () => node.settings.string('prometheus_namespace'),
     counters: node.counters,
-    routedDropped: () => node.cluster.routedDropped,
-    activeConnections: () => mqttListeners().reduce((n, l) => n + l.connections(), 0),
+    cluster: () => node.cluster,
+    linkTraffic,
+    listeners: () => mqttListeners().map(l => ({ type: l.kind, address: l.config.host, port: l.port(), connections: l.connections() })),
     storeTotals: async () => await storeTotals(node)
   })
   const healthSource: HealthSource = { listeners: mqttListeners, peers: () => node.cluster.peers() }
