@@ -135,7 +135,7 @@ export class BrokerNode {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
     this.queueSettings = new QueueSettings(this.settings)
-    this.plugins = new Plugins(this.settings, this.log)
+    this.plugins = new Plugins(this.settings, this.log, config.webhooks)
     this.chain = new AuthChain(() => this.plugins.running())
     this.clusterHost = {
       name: this.name,

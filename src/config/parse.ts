@@ -5,6 +5,7 @@ import { allKeyNames, findKey, findListenerOption, IGNORED_PREFIXES, isListenerT
 import { describeType, parseIpPort, parseValue, unquote, type Value } from './values.js'
 import { suggest } from './suggest.js'
 import { escapeLineControls, shown } from './shown.js'
+import { applyWebhookEntry, type WebhookEntries } from './webhooks.js'
 
 export interface Problem {
   file: string
@@ -44,6 +45,8 @@ export interface ListenerEntries {
 export interface ParsedConfig {
   values: Map<string, Value>
   listeners: ListenerEntries
+  /** vmq_webhooks.<NAME>.<option> lines, by NAME */
+  webhooks: WebhookEntries
   warnings: string[]
 }
 
@@ -83,6 +86,7 @@ export function interpret (entries: Entry[], problems: Problem[]): ParsedConfig 
   const config: ParsedConfig = {
     values: new Map(),
     listeners: { addresses: new Map(), options: new Map() },
+    webhooks: new Map(),
     warnings: []
   }
   for (const entry of entries) applyEntry(config, entry, problems)
@@ -104,6 +108,7 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
     else problem(`invalid value "${shown(value)}", expected ${parsed.expected}`)
     return
   }
+  if (applyWebhookEntry(config.webhooks, key, value, problem)) return
   if (IGNORED_PREFIXES.some(prefix => key.startsWith(prefix))) {
     config.warnings.push(`${file}:${line}: ${shown(key)} is a VerneMQ setting vmq-ts does not use; ignored`)
     return

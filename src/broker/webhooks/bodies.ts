@@ -1,0 +1,96 @@
+// The JSON bodies of the hook calls, with VerneMQ's field names and order.
+// MQTT 5 properties are not passed on: `properties` is always {}.
+import type { HookName, WebhookSpec } from '../../config/webhooks.js'
+import type { ClientEvent, ClientInfo, PublishRequest, SubscribeRequest } from '../auth/types.js'
+
+type Body = Record<string, unknown>
+
+function m5 (hook: HookName): boolean {
+  return hook.endsWith('_m5')
+}
+
+function payloadText (payload: Buffer, spec: WebhookSpec): string {
+  return spec.base64Payload ? payload.toString('base64') : payload.toString('utf8')
+}
+
+export function registerBody (client: ClientInfo, password: Buffer | undefined, hook: HookName): Body {
+  const body: Body = {
+    peer_addr: client.peerHost ?? null,
+    peer_port: client.peerPort ?? null,
+    mountpoint: client.mountpoint,
+    client_id: client.clientId,
+    username: client.username ?? null,
+    password: password === undefined ? null : password.toString('utf8')
+  }
+  if (m5(hook)) {
+    body.clean_start = client.clean ?? true
+    body.properties = {}
+  } else {
+    body.clean_session = client.clean ?? true
+  }
+  return body
+}
+
+export function publishBody (client: ClientInfo, req: PublishRequest, hook: HookName, spec: WebhookSpec): Body {
+  const body: Body = {
+    username: client.username ?? null,
+    mountpoint: client.mountpoint,
+    client_id: client.clientId,
+    qos: req.qos,
+    topic: req.topic
+  }
+  if (!spec.noPayload) body.payload = payloadText(req.payload ?? Buffer.alloc(0), spec)
+  body.retain = req.retain
+  if (m5(hook)) body.properties = {}
+  return body
+}
+
+export function subscribeBody (client: ClientInfo, subs: SubscribeRequest[], hook: HookName): Body {
+  const body: Body = {
+    username: client.username ?? null,
+    mountpoint: client.mountpoint,
+    client_id: client.clientId,
+    topics: subs.map(s => ({ topic: s.topic, qos: s.qos }))
+  }
+  if (m5(hook)) body.properties = {}
+  return body
+}
+
+/** The hook an event is told to: the _m5 variant for MQTT 5 clients where VerneMQ has one. */
+export function eventHook (event: ClientEvent): HookName {
+  const v5 = event.client.protocolVersion === 5
+  switch (event.kind) {
+    case 'register': return v5 ? 'on_register_m5' : 'on_register'
+    case 'publish': return v5 ? 'on_publish_m5' : 'on_publish'
+    case 'subscribe': return v5 ? 'on_subscribe_m5' : 'on_subscribe'
+    case 'unsubscribe': return v5 ? 'on_unsubscribe_m5' : 'on_unsubscribe'
+    case 'deliver': return v5 ? 'on_deliver_m5' : 'on_deliver'
+    case 'wakeup': return 'on_client_wakeup'
+    case 'offline': return 'on_client_offline'
+    case 'gone': return 'on_client_gone'
+  }
+}
+
+export function eventBody (event: ClientEvent, hook: HookName, spec: WebhookSpec): Body {
+  const { client } = event
+  const who = { mountpoint: client.mountpoint, client_id: client.clientId }
+  const user = { username: client.username ?? null, ...who }
+  const props = m5(hook) ? { properties: {} } : {}
+  switch (event.kind) {
+    case 'register':
+      return { peer_addr: client.peerHost ?? null, peer_port: client.peerPort ?? null, ...who, username: client.username ?? null, ...props }
+    case 'publish':
+      return { ...user, qos: event.qos, topic: event.topic, payload: payloadText(event.payload, spec), retain: event.retain, ...props }
+    case 'deliver':
+      // VerneMQ's on_deliver carries the message properties for 3.1.1 clients too
+      return { ...user, qos: event.qos, topic: event.topic, payload: payloadText(event.payload, spec), retain: event.retain, properties: {} }
+    case 'subscribe':
+      return { ...user, topics: event.topics.map(t => ({ topic: t.topic, qos: t.qos })), ...props }
+    case 'unsubscribe':
+      return { ...user, topics: event.topics, ...props }
+    case 'wakeup':
+    case 'offline':
+    case 'gone':
+      return who
+  }
+}

@@ -1,0 +1,107 @@
+// POSTs one hook call to one endpoint over a kept-alive connection pool (one
+// per endpoint origin, as VerneMQ keeps one pool per endpoint), and reads the
+// answer within the hook's response_timeout.
+import http from 'node:http'
+import https from 'node:https'
+
+/** What an endpoint answered, or why there is no usable answer. */
+export type HttpAnswer =
+  | { ok: true, body: unknown, maxAge: number | undefined }
+  | { ok: false, reason: string }
+
+/** A larger answer is cut off: no hook answer needs that much, and it would sit in memory. */
+const MAX_ANSWER_BYTES = 1024 * 1024
+
+export interface PoolSettings { maxConnections: number, idleTimeout: number }
+
+export class EndpointPools {
+  private readonly agents = new Map<string, http.Agent>()
+
+  constructor (private readonly settings: () => PoolSettings) {}
+
+  post (endpoint: string, hook: string, body: string, timeoutMs: number): Promise<HttpAnswer> {
+    let url: URL
+    try {
+      url = new URL(endpoint)
+    } catch {
+      return Promise.resolve({ ok: false, reason: 'invalid_endpoint' })
+    }
+    const lib = url.protocol === 'https:' ? https : http
+    return new Promise(resolve => {
+      const req = lib.request(url, {
+        method: 'POST',
+        agent: this.agent(url),
+        headers: { 'content-type': 'application/json', 'vernemq-hook': hook, 'content-length': Buffer.byteLength(body) }
+      })
+      const timer = setTimeout(() => {
+        req.destroy()
+        resolve({ ok: false, reason: 'timeout' })
+      }, timeoutMs)
+      const finish = (answer: HttpAnswer): void => {
+        clearTimeout(timer)
+        resolve(answer)
+      }
+      req.on('error', err => { finish({ ok: false, reason: (err as NodeJS.ErrnoException).code ?? err.message }) })
+      req.on('response', res => { readAnswer(res, finish) })
+      req.end(body)
+    })
+  }
+
+  /** Pool settings changed: new connections follow them, open ones are closed when idle. */
+  reset (): void {
+    for (const agent of this.agents.values()) agent.destroy()
+    this.agents.clear()
+  }
+
+  close (): void {
+    this.reset()
+  }
+
+  private agent (url: URL): http.Agent {
+    const key = url.origin
+    let agent = this.agents.get(key)
+    if (agent === undefined) {
+      const { maxConnections, idleTimeout } = this.settings()
+      const options = { keepAlive: true, maxSockets: maxConnections, timeout: idleTimeout }
+      agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options)
+      this.agents.set(key, agent)
+    }
+    return agent
+  }
+}
+
+function readAnswer (res: http.IncomingMessage, finish: (a: HttpAnswer) => void): void {
+  const chunks: Buffer[] = []
+  let size = 0
+  res.on('data', (chunk: Buffer) => {
+    size += chunk.length
+    if (size > MAX_ANSWER_BYTES) {
+      res.destroy()
+      finish({ ok: false, reason: 'answer_too_large' })
+      return
+    }
+    chunks.push(chunk)
+  })
+  res.on('error', err => { finish({ ok: false, reason: err.message }) })
+  res.on('end', () => {
+    if (res.statusCode !== 200) {
+      finish({ ok: false, reason: `invalid_response_code ${String(res.statusCode)}` })
+      return
+    }
+    let body: unknown
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+    } catch {
+      finish({ ok: false, reason: 'received_payload_not_json' })
+      return
+    }
+    finish({ ok: true, body, maxAge: maxAge(res.headers['cache-control']) })
+  })
+}
+
+/** `max-age=<seconds>` anywhere in a cache-control header, as VerneMQ reads it. */
+export function maxAge (header: string | undefined): number | undefined {
+  if (header === undefined) return undefined
+  const m = /max-age=(\d+)/.exec(header)
+  return m === null ? undefined : Number(m[1])
+}

@@ -1,0 +1,163 @@
+// vmq_webhooks: VerneMQ's plugin hooks answered by HTTP endpoints. The auth
+// hooks ask each endpoint of the hook in turn until one answers ok or refuses;
+// an endpoint that fails (timeout, connection refused, not 200, not JSON)
+// refuses, as in VerneMQ. The on_* hooks are notifications sent in the
+// background through a bounded queue (notifier.ts): no endpoint can hold up a
+// client or the node.
+import type { HookName, WebhookSpec } from '../../config/webhooks.js'
+import type { AuthPlugin, ClientEvent, ClientInfo, PublishModifiers, PublishOutcome, PublishRequest, RegisterVerdict, SubscribeOutcome, SubscribeRequest } from '../auth/types.js'
+import { readAnswer, type AuthAnswer } from './answers.js'
+import { AnswerCache } from './cache.js'
+import { EndpointPools, type PoolSettings } from './http.js'
+import { Notifier } from './notifier.js'
+import { WebhookRegistry } from './registry.js'
+import { registerBody, publishBody, subscribeBody, eventBody, eventHook } from './bodies.js'
+
+type Log = (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void
+
+/** The auth_on_publish modifiers vmq-ts applies; others are logged once each and ignored. */
+const APPLIED_PUBLISH_MODIFIERS = ['topic', 'payload', 'retain']
+
+export class WebhooksPlugin implements AuthPlugin {
+  readonly name = 'vmq_webhooks'
+  readonly registry = new WebhookRegistry()
+  readonly cache = new AnswerCache()
+  private readonly pools: EndpointPools
+  private readonly notifier: Notifier
+  private readonly warned = new Set<string>()
+
+  constructor (configured: readonly WebhookSpec[], pool: () => PoolSettings, private readonly log: Log) {
+    this.pools = new EndpointPools(pool)
+    this.notifier = new Notifier((level, msg) => { log(level, msg) })
+    for (const spec of configured) this.registry.register(spec)
+  }
+
+  get hooks (): readonly string[] {
+    return [...new Set(this.registry.all().map(s => s.hook))]
+  }
+
+  /** notifications dropped because endpoints were too slow */
+  get droppedNotifications (): number { return this.notifier.dropped }
+
+  authorizes (): boolean {
+    return ['auth_on_publish', 'auth_on_subscribe', 'auth_on_publish_m5', 'auth_on_subscribe_m5'].some(h => this.registry.has(h as HookName))
+  }
+
+  async authOnRegister (client: ClientInfo, password: Buffer | undefined): Promise<RegisterVerdict> {
+    const hook: HookName = client.protocolVersion === 5 ? 'auth_on_register_m5' : 'auth_on_register'
+    const answer = await this.ask(hook, registerBody(client, password, hook))
+    if (answer.kind === 'next') return { kind: 'next' }
+    if (answer.kind === 'error') return { kind: 'refuse', code: 5, reason: answer.reason }
+    this.warnIgnored(hook, Object.keys(answer.modifiers))
+    return { kind: 'ok' }
+  }
+
+  authorizePublish (client: ClientInfo, req: PublishRequest): Promise<PublishOutcome> | undefined {
+    const hook: HookName = client.protocolVersion === 5 ? 'auth_on_publish_m5' : 'auth_on_publish'
+    if (!this.registry.has(hook)) return undefined
+    return this.ask(hook, spec => publishBody(client, req, hook, spec)).then(answer => {
+      if (answer.kind === 'next') return { verdict: 'next' }
+      if (answer.kind === 'error') return { verdict: 'deny', reason: answer.reason }
+      const modifiers = this.publishModifiers(hook, answer.modifiers)
+      if (modifiers === undefined) return { verdict: 'deny', reason: 'invalid topic modifier' }
+      return { verdict: 'ok', modifiers }
+    })
+  }
+
+  authorizeSubscribe (client: ClientInfo, subs: SubscribeRequest[]): Promise<SubscribeOutcome> | undefined {
+    const hook: HookName = client.protocolVersion === 5 ? 'auth_on_subscribe_m5' : 'auth_on_subscribe'
+    if (!this.registry.has(hook)) return undefined
+    return this.ask(hook, subscribeBody(client, subs, hook)).then(answer => {
+      if (answer.kind === 'next') return { verdict: 'next' }
+      if (answer.kind === 'error') return { verdict: 'deny', reason: answer.reason }
+      const topics = answer.modifiers.topics
+      if (topics === undefined) return { verdict: 'ok' }
+      const parsed = subscribeTopics(topics)
+      if (parsed === undefined) return { verdict: 'deny', reason: 'invalid topics modifier' }
+      return { verdict: 'ok', topics: parsed }
+    })
+  }
+
+  onEvent (event: ClientEvent): void {
+    const hook = eventHook(event)
+    const specs = this.registry.endpoints(hook)
+    for (const spec of specs) {
+      this.notifier.push(async () => {
+        const answer = await this.pools.post(spec.endpoint, hook, JSON.stringify(eventBody(event, hook, spec)), spec.responseTimeout)
+        if (!answer.ok) this.log('warn', `calling endpoint ${spec.endpoint} for ${hook} failed due to ${answer.reason}`)
+      })
+    }
+  }
+
+  /** Pool settings changed: connections opened from now on follow them. */
+  resetPools (): void {
+    this.pools.reset()
+  }
+
+  close (): void {
+    this.pools.close()
+  }
+
+  /**
+   * VerneMQ's all_till_ok over the hook's endpoints, with the answer cache:
+   * the first ok or error decides, next asks the following endpoint.
+   */
+  private async ask (hook: HookName, body: Record<string, unknown> | ((spec: WebhookSpec) => Record<string, unknown>)): Promise<AuthAnswer> {
+    for (const spec of this.registry.endpoints(hook)) {
+      const args = typeof body === 'function' ? body(spec) : body
+      const cached = this.cache.lookup(spec.endpoint, hook, args)
+      if (cached !== undefined) return { kind: 'ok', modifiers: cached }
+      const answer = await this.pools.post(spec.endpoint, hook, JSON.stringify(args), spec.responseTimeout)
+      if (!answer.ok) {
+        this.log('error', `calling endpoint ${spec.endpoint} for ${hook} failed due to ${answer.reason}`)
+        return { kind: 'error', reason: answer.reason }
+      }
+      const read = readAnswer(hook, answer.body)
+      if (read.kind === 'next') continue
+      if (read.kind === 'ok' && answer.maxAge !== undefined) this.cache.insert(spec.endpoint, hook, args, answer.maxAge, read.modifiers)
+      if (read.kind === 'ok') read.modifiers = decodePayload(read.modifiers, spec)
+      return read
+    }
+    return { kind: 'next' }
+  }
+
+  /** undefined when a modifier cannot be applied (a topic with wildcards), which refuses the PUBLISH */
+  private publishModifiers (hook: HookName, modifiers: Record<string, unknown>): PublishModifiers | undefined {
+    this.warnIgnored(hook, Object.keys(modifiers).filter(k => !APPLIED_PUBLISH_MODIFIERS.includes(k)))
+    const out: PublishModifiers = {}
+    if (modifiers.topic !== undefined) {
+      if (typeof modifiers.topic !== 'string' || modifiers.topic === '' || /[+#]/.test(modifiers.topic)) return undefined
+      out.topic = modifiers.topic
+    }
+    if (Buffer.isBuffer(modifiers.payload)) out.payload = modifiers.payload
+    if (typeof modifiers.retain === 'boolean') out.retain = modifiers.retain
+    return out
+  }
+
+  private warnIgnored (hook: string, names: string[]): void {
+    for (const name of names) {
+      if (this.warned.has(`${hook}.${name}`)) continue
+      this.warned.add(`${hook}.${name}`)
+      this.log('warn', `${hook}: modifier "${name}" is not supported by vmq-ts and was ignored`)
+    }
+  }
+}
+
+/** The payload modifier comes base64-encoded unless the endpoint was registered with base64payload off. */
+function decodePayload (modifiers: Record<string, unknown>, spec: WebhookSpec): Record<string, unknown> {
+  if (typeof modifiers.payload !== 'string') return modifiers
+  const payload = spec.base64Payload ? Buffer.from(modifiers.payload, 'base64') : Buffer.from(modifiers.payload, 'utf8')
+  return { ...modifiers, payload }
+}
+
+function subscribeTopics (topics: unknown): Array<{ topic: string, qos: number }> | undefined {
+  if (!Array.isArray(topics)) return undefined
+  const out: Array<{ topic: string, qos: number }> = []
+  for (const t of topics as unknown[]) {
+    if (typeof t !== 'object' || t === null) return undefined
+    const { topic, qos } = t as { topic?: unknown, qos?: unknown }
+    if (typeof topic !== 'string' || typeof qos !== 'number' || !Number.isInteger(qos)) return undefined
+    out.push({ topic, qos })
+  }
+  return out
+}
