@@ -21,6 +21,8 @@ export interface QueuesOptions {
   log: Logger
   /** the node's store for this mountpoint */
   store: DurableStore
+  /** told of each message as it first goes out to a client */
+  delivered?: (client: Client, packet: OutPacket) => void
   /** client ids holding stored (persistent-session) subscriptions */
   persistentClients: () => string[]
 }
@@ -31,6 +33,7 @@ export class Queues implements SessionHost {
   readonly settings: QueueSettings
   readonly counters: BrokerCounters
   readonly log: Logger
+  readonly delivered: SessionHost['delivered']
   private readonly sessions = new WeakMap<object, SessionQueue>()
   private readonly online = new Map<string, SessionQueue>()
   private readonly groups = new Map<string, SessionGroup>()
@@ -42,6 +45,7 @@ export class Queues implements SessionHost {
     this.settings = options.settings
     this.counters = options.counters
     this.log = options.log
+    this.delivered = options.delivered
     this.persistence = tapPersistence(options.store, client => this.sessions.get(client))
     this.expiration = new ExpirationSweeper({
       settings: this.settings,

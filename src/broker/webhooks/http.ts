@@ -1,6 +1,7 @@
 // POSTs one hook call to one endpoint over a kept-alive connection pool (one
-// per endpoint origin, as VerneMQ keeps one pool per endpoint), and reads the
-// answer within the hook's response_timeout.
+// per endpoint URL, as VerneMQ keeps one pool per endpoint: a slow endpoint
+// uses up only its own connections), and reads the answer within the hook's
+// response_timeout.
 import http from 'node:http'
 import https from 'node:https'
 
@@ -30,7 +31,7 @@ export class EndpointPools {
     return new Promise(resolve => {
       const req = lib.request(url, {
         method: 'POST',
-        agent: this.agent(url),
+        agent: this.agent(endpoint, url),
         headers: { 'content-type': 'application/json', 'vernemq-hook': hook, 'content-length': Buffer.byteLength(body) }
       })
       const timer = setTimeout(() => {
@@ -57,8 +58,7 @@ export class EndpointPools {
     this.reset()
   }
 
-  private agent (url: URL): http.Agent {
-    const key = url.origin
+  private agent (key: string, url: URL): http.Agent {
     let agent = this.agents.get(key)
     if (agent === undefined) {
       const { maxConnections, idleTimeout } = this.settings()

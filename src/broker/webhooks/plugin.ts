@@ -23,12 +23,13 @@ export class WebhooksPlugin implements AuthPlugin {
   readonly registry = new WebhookRegistry()
   readonly cache = new AnswerCache()
   private readonly pools: EndpointPools
-  private readonly notifier: Notifier
+  /** one queue per endpoint: a slow endpoint holds up only its own notifications */
+  private readonly notifiers = new Map<string, Notifier>()
+  private readonly failures = new Map<string, { loggedAt: number, unlogged: number }>()
   private readonly warned = new Set<string>()
 
   constructor (configured: readonly WebhookSpec[], pool: () => PoolSettings, private readonly log: Log) {
     this.pools = new EndpointPools(pool)
-    this.notifier = new Notifier((level, msg) => { log(level, msg) })
     for (const spec of configured) this.registry.register(spec)
   }
 
@@ -37,7 +38,7 @@ export class WebhooksPlugin implements AuthPlugin {
   }
 
   /** notifications dropped because endpoints were too slow */
-  get droppedNotifications (): number { return this.notifier.dropped }
+  get droppedNotifications (): number { return [...this.notifiers.values()].reduce((n, q) => n + q.dropped, 0) }
 
   authorizes (): boolean {
     return ['auth_on_publish', 'auth_on_subscribe', 'auth_on_publish_m5', 'auth_on_subscribe_m5'].some(h => this.registry.has(h as HookName))
@@ -82,11 +83,36 @@ export class WebhooksPlugin implements AuthPlugin {
     const hook = eventHook(event)
     const specs = this.registry.endpoints(hook)
     for (const spec of specs) {
-      this.notifier.push(async () => {
-        const answer = await this.pools.post(spec.endpoint, hook, JSON.stringify(eventBody(event, hook, spec)), spec.responseTimeout)
-        if (!answer.ok) this.log('warn', `calling endpoint ${spec.endpoint} for ${hook} failed due to ${answer.reason}`)
+      const body = JSON.stringify(eventBody(event, hook, spec))
+      this.notifier(spec.endpoint).push(async () => {
+        const answer = await this.pools.post(spec.endpoint, hook, body, spec.responseTimeout)
+        if (!answer.ok) this.notificationFailed(spec.endpoint, hook, answer.reason)
       })
     }
+  }
+
+  private notifier (endpoint: string): Notifier {
+    let notifier = this.notifiers.get(endpoint)
+    if (notifier === undefined) {
+      notifier = new Notifier((level, msg) => { this.log(level, `${endpoint}: ${msg}`) })
+      this.notifiers.set(endpoint, notifier)
+    }
+    return notifier
+  }
+
+  /** A failing notification endpoint is logged at most every 10 s, with the failures in between counted. */
+  private notificationFailed (endpoint: string, hook: string, reason: string): void {
+    const now = Date.now()
+    const seen = this.failures.get(endpoint) ?? { loggedAt: 0, unlogged: 0 }
+    this.failures.set(endpoint, seen)
+    if (now - seen.loggedAt < 10_000) {
+      seen.unlogged++
+      return
+    }
+    const more = seen.unlogged > 0 ? ` (and ${seen.unlogged} more failures since the last line)` : ''
+    this.log('warn', `calling endpoint ${endpoint} for ${hook} failed due to ${reason}${more}`)
+    seen.loggedAt = now
+    seen.unlogged = 0
   }
 
   /** Pool settings changed: connections opened from now on follow them. */
