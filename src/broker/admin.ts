@@ -22,11 +22,13 @@ import { listenerColumns, listenerRow } from './listeners/show.js'
 import { describeAddress } from './listeners/types.js'
 import type { BrokerNode } from './node.js'
 import { nodeStatus } from './monitoring/node-status.js'
+import { webhooksAdmin } from './webhooks/admin.js'
 
 const DONE = { text: 'Done' }
 
 export function adminService (node: BrokerNode): AdminHandlers {
   return {
+    ...webhooksAdmin(node.plugins),
     ClusterShow: unary(async () => toTable(['Node', 'Running'], node.cluster.show().map(m => ({ Node: m.name, Running: m.running })))),
 
     ClusterJoin: unary(async ({ discoveryNode: discovery }) => {
