@@ -6,6 +6,9 @@ import type { Aedes, Client } from 'aedes'
 import type { AuthChain } from './auth/chain.js'
 import { isSkipped, type OutPacket } from './delivery/adapter.js'
 import { clientInfo } from './policy/context.js'
+import type { ClientInfo } from './auth/types.js'
+import { publicClientId } from './delivery/groups.js'
+import type { StoredPacket } from './store/persistence.js'
 
 /** aedes answers a refused MQTT 5 SUBSCRIBE filter with its reason code; VerneMQ tells 128. */
 const REFUSED = 128
@@ -34,6 +37,20 @@ export function tellClientEvents (broker: Aedes, chain: AuthChain): void {
     if (!chain.listens()) return
     chain.notify({ kind: client.clean ? 'gone' : 'offline', client: clientInfo(client) })
   })
+}
+
+/** The Queues callbacks for offline sessions: on_offline_message and on_session_expired. */
+export function tellOffline (chain: AuthChain, mountpoint: string): { offlineMessage: (clientId: string, packet: StoredPacket) => void, sessionExpired: (clientId: string) => void } {
+  const who = (clientId: string): ClientInfo => ({ clientId: publicClientId(clientId), username: undefined, mountpoint })
+  return {
+    offlineMessage: (clientId, packet) => {
+      if (!chain.listens()) return
+      chain.notify({ kind: 'offline_message', client: who(clientId), topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain })
+    },
+    sessionExpired: clientId => {
+      if (chain.listens()) chain.notify({ kind: 'expired', client: who(clientId) })
+    }
+  }
 }
 
 /** The Queues `delivered` callback: on_deliver for each message as it first goes out. */

@@ -25,7 +25,7 @@ import { AuthChain } from './auth/chain.js'
 import { getMeta, setMeta } from './client-meta.js'
 import { trackSubscribePackets } from './subscribe-packets.js'
 import { brokerHooks, clientInfo } from './hooks.js'
-import { tellClientEvents, tellDelivered } from './client-events.js'
+import { tellClientEvents, tellDelivered, tellOffline } from './client-events.js'
 import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
 import { TlsConfigError } from './listeners/tls-context.js'
@@ -348,7 +348,8 @@ export class BrokerNode {
       store.allSubscriptions())
     const queues = new Queues({
       mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients,
-      delivered: tellDelivered(this.chain)
+      delivered: tellDelivered(this.chain),
+      ...tellOffline(this.chain, mountpoint)
     })
     const persistence = queues.persistence
     const mq = new ClusterMq(id, interest, (packet, localShares, confirmations) => this.cluster.route(mountpoint, packet, localShares, confirmations),

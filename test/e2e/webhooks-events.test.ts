@@ -6,7 +6,7 @@ import { startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { WebhookServer, type HookCall } from './helpers/webhook-server.js'
 
 const EVENTS = ['on_register', 'on_publish', 'on_subscribe', 'on_unsubscribe', 'on_deliver', 'on_client_wakeup', 'on_client_offline', 'on_client_gone',
-  'on_register_m5', 'on_publish_m5', 'on_subscribe_m5', 'on_unsubscribe_m5', 'on_deliver_m5']
+  'on_register_m5', 'on_publish_m5', 'on_subscribe_m5', 'on_unsubscribe_m5', 'on_deliver_m5', 'on_offline_message', 'on_session_expired']
 
 function localPort (c: MqttClient): number {
   return (c.stream as unknown as { localPort: number }).localPort
@@ -111,5 +111,23 @@ describe('vmq_webhooks notifications (on_* hooks)', () => {
     const drops = node.stdout.split('\n').filter(l => l.includes(`${hooks.url('/on_publish')}: webhook notifications dropped`))
     assert.equal(drops.length, 1)
     assert.match(drops[0], /webhook notifications dropped: 32 calls running and 10000 waiting \(endpoints too slow\)/)
+  })
+
+  it('on_offline_message for a message queued for an offline session, on_session_expired when persistent_client_expiration deletes it', async () => {
+    const sleeper = await connect(node.mqttUrl, { clientId: 'off1', clean: false })
+    await sleeper.subscribeAsync('off/#', { qos: 1 })
+    await endAll(sleeper)
+    await callOf('on_client_offline', 'off1')
+    const publisher = await connect(node.mqttUrl, { clientId: 'offpub' })
+    await publisher.publishAsync('off/1', 'queued', { qos: 1 })
+    const queued = await callOf('on_offline_message', 'off1')
+    assert.deepEqual(Object.keys(queued.body), ['mountpoint', 'client_id', 'qos', 'topic', 'payload', 'retain'])
+    assert.deepEqual(queued.body, { mountpoint: '', client_id: 'off1', qos: 1, topic: 'off/1', payload: Buffer.from('queued').toString('base64'), retain: false })
+    assert.equal(hooks.of('on_offline_message').filter(c => c.body.client_id === 'offpub').length, 0)
+    await endAll(publisher)
+    const set = await node.admin(['set', 'persistent_client_expiration=1s'])
+    assert.equal(set.code, 0, set.stderr)
+    assert.deepEqual((await callOf('on_session_expired', 'off1')).body, { mountpoint: '', client_id: 'off1' })
+    assert.equal((await node.admin(['set', 'persistent_client_expiration=never'])).code, 0)
   })
 })

@@ -57,8 +57,8 @@ export type SubscribeOutcome = { verdict: 'ok', topics?: Array<{ topic: string, 
 
 /** What happened to a client, for plugins that are told (webhooks' on_* hooks). */
 export type ClientEvent =
-  | { kind: 'register' | 'wakeup' | 'offline' | 'gone', client: ClientInfo }
-  | { kind: 'publish' | 'deliver', client: ClientInfo, topic: string, payload: Buffer, qos: number, retain: boolean }
+  | { kind: 'register' | 'wakeup' | 'offline' | 'gone' | 'expired', client: ClientInfo }
+  | { kind: 'publish' | 'deliver' | 'offline_message', client: ClientInfo, topic: string, payload: Buffer, qos: number, retain: boolean }
   | { kind: 'subscribe', client: ClientInfo, topics: Array<{ topic: string, qos: number }> }
   | { kind: 'unsubscribe', client: ClientInfo, topics: string[] }
 

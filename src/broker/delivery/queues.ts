@@ -7,6 +7,7 @@ import type { Aedes, Client, ConnectPacket } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
 import type { DurableStore } from '../store/durable-store.js'
+import type { StoredPacket } from '../store/persistence.js'
 import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
@@ -23,6 +24,10 @@ export interface QueuesOptions {
   store: DurableStore
   /** told of each message as it first goes out to a client */
   delivered?: (client: Client, packet: OutPacket) => void
+  /** told of each message queued for an offline persistent session */
+  offlineMessage?: (clientId: string, packet: StoredPacket) => void
+  /** told of each persistent session deleted by persistent_client_expiration */
+  sessionExpired?: (clientId: string) => void
   /** client ids holding stored (persistent-session) subscriptions */
   persistentClients: () => string[]
 }
@@ -46,7 +51,10 @@ export class Queues implements SessionHost {
     this.counters = options.counters
     this.log = options.log
     this.delivered = options.delivered
-    this.persistence = tapPersistence(options.store, client => this.sessions.get(client))
+    const offline = options.offlineMessage
+    this.persistence = tapPersistence(options.store, client => this.sessions.get(client), offline === undefined
+      ? undefined
+      : (subs, packet) => { for (const { clientId } of subs) if (!this.online.has(clientId)) offline(clientId, packet) })
     this.expiration = new ExpirationSweeper({
       settings: this.settings,
       counters: this.counters,
@@ -54,7 +62,8 @@ export class Queues implements SessionHost {
       mountpoint: options.mountpoint,
       persistence: this.persistence,
       persistentClients: options.persistentClients,
-      isOnline: id => this.online.has(id)
+      isOnline: id => this.online.has(id),
+      expired: options.sessionExpired
     })
   }
 

@@ -68,6 +68,8 @@ export function eventHook (event: ClientEvent): HookName {
     case 'wakeup': return 'on_client_wakeup'
     case 'offline': return 'on_client_offline'
     case 'gone': return 'on_client_gone'
+    case 'expired': return 'on_session_expired'
+    case 'offline_message': return 'on_offline_message'
   }
 }
 
@@ -88,9 +90,12 @@ export function eventBody (event: ClientEvent, hook: HookName, spec: WebhookSpec
       return { ...user, topics: event.topics.map(t => ({ topic: t.topic, qos: t.qos })), ...props }
     case 'unsubscribe':
       return { ...user, topics: event.topics, ...props }
+    case 'offline_message':
+      return { ...who, qos: event.qos, topic: event.topic, payload: payloadText(event.payload, spec), retain: event.retain }
     case 'wakeup':
     case 'offline':
     case 'gone':
+    case 'expired':
       return who
   }
 }
