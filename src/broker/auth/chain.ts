@@ -97,7 +97,7 @@ export class AuthChain {
 
   /** Whether any plugin wants to be told what happens to clients (so events are only built then). */
   listens (): boolean {
-    return this.plugins().some(p => p.onEvent !== undefined)
+    return this.plugins().some(p => p.onEvent !== undefined && (p.listening?.() ?? true))
   }
 
   notify (event: ClientEvent): void {

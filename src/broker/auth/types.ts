@@ -87,6 +87,8 @@ export interface AuthPlugin {
   authorizes?: () => boolean
   /** told what happened to a client; must not block */
   onEvent?: (event: ClientEvent) => void
+  /** whether onEvent has anyone to tell now (else events are not built) */
+  listening?: () => boolean
   /** called when the client goes away (drop per-client caches) */
   onClientGone?: (client: ClientInfo) => void
   /** stop timers and watchers */

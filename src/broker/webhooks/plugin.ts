@@ -79,6 +79,10 @@ export class WebhooksPlugin implements AuthPlugin {
     })
   }
 
+  listening (): boolean {
+    return this.registry.notifies
+  }
+
   onEvent (event: ClientEvent): void {
     const hook = eventHook(event)
     const specs = this.registry.endpoints(hook)

@@ -6,11 +6,14 @@ export class RegistryError extends Error {}
 
 export class WebhookRegistry {
   private readonly byHook = new Map<HookName, WebhookSpec[]>()
+  /** some on_* hook has an endpoint (asked for every message, so kept rather than computed) */
+  notifies = false
 
   register (spec: WebhookSpec): void {
     const list = this.byHook.get(spec.hook) ?? []
     if (list.some(s => s.endpoint === spec.endpoint)) throw new RegistryError('already_registered')
     this.byHook.set(spec.hook, [...list, spec])
+    this.notifies = [...this.byHook.keys()].some(h => h.startsWith('on_'))
   }
 
   deregister (hook: HookName, endpoint: string): void {
@@ -19,6 +22,7 @@ export class WebhookRegistry {
     const rest = list.filter(s => s.endpoint !== endpoint)
     if (rest.length === 0) this.byHook.delete(hook)
     else this.byHook.set(hook, rest)
+    this.notifies = [...this.byHook.keys()].some(h => h.startsWith('on_'))
   }
 
   endpoints (hook: HookName): readonly WebhookSpec[] {
