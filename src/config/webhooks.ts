@@ -17,8 +17,13 @@ export function isHookName (word: string): word is HookName {
   return (WEBHOOK_HOOKS as readonly string[]).includes(word)
 }
 
-/** VerneMQ waits 5 s for an endpoint unless told otherwise. */
+/** What VerneMQ waits for an endpoint registered with `vmq-admin webhooks register`. */
 export const DEFAULT_RESPONSE_TIMEOUT = 5000
+/**
+ * ... and for one of vernemq.conf: its schema documents 5000, but that default
+ * applies only to the example name webhook1; the translation falls back to 8000.
+ */
+export const CONFIG_RESPONSE_TIMEOUT = 8000
 
 /** One endpoint registered for one hook, and how to call it. */
 export interface WebhookSpec {
@@ -107,7 +112,7 @@ export function resolveWebhooks (entries: WebhookEntries, problem: (m: string) =
       endpoint: unquote(String(endpoint)),
       base64Payload: options.get('base64encode') !== false,
       noPayload: options.get('no_payload') === true,
-      responseTimeout: (options.get('response_timeout') as number | undefined) ?? DEFAULT_RESPONSE_TIMEOUT
+      responseTimeout: (options.get('response_timeout') as number | undefined) ?? CONFIG_RESPONSE_TIMEOUT
     })
   }
   return specs

@@ -38,7 +38,7 @@ test('vmq_webhooks.NAME.* entries become webhooks in name order with VerneMQ\'s 
   })
   assert.deepEqual(config.webhooks, [
     { hook: 'auth_on_register', endpoint: 'https://auth.example/reg', base64Payload: false, noPayload: true, responseTimeout: 250 },
-    { hook: 'on_publish', endpoint: 'http://127.0.0.1:8080/pub', base64Payload: true, noPayload: false, responseTimeout: 5000 }
+    { hook: 'on_publish', endpoint: 'http://127.0.0.1:8080/pub', base64Payload: true, noPayload: false, responseTimeout: 8000 }
   ])
   assert.equal(config.values.get('vmq_webhooks.pool_max_connections'), 7)
   assert.deepEqual(config.warnings, [])
