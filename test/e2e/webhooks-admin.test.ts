@@ -94,6 +94,14 @@ describe('vmq-admin webhooks', () => {
     assert.equal(hooks.calls.filter(c => c.body.client_id === 'adm-c').length, calls + 1)
   })
 
+  it('vmq-admin set vmq_webhooks.pool_max_connections / pool_timeout: calls go on with the new pools', async () => {
+    assert.equal(await ok(node, ['set', 'vmq_webhooks.pool_max_connections=1', 'vmq_webhooks.pool_timeout=1000']), '')
+    assert.deepEqual(JSON.parse(await ok(node, ['show', 'vmq_webhooks.pool_max_connections', 'vmq_webhooks.pool_timeout', '--format=json'])).table,
+      [{ node: node.nodename, 'vmq_webhooks.pool_max_connections': '1', 'vmq_webhooks.pool_timeout': '1000' }])
+    const logins = ['p1', 'p2', 'p3'].map(async id => await connect(node.mqttUrl, { clientId: id, username: id, password: 'x' }))
+    await endAll(...await Promise.all(logins))
+  })
+
   it('errors: already registered, not found, unknown hook, bad endpoint, missing arguments, plugin disabled — exit 1', async () => {
     await fails(node, ['webhooks', 'register', 'hook=auth_on_register', `endpoint=${hooks.url('/cached')}`], /^can't register endpoint due to 'already_registered'\n$/)
     await fails(node, ['webhooks', 'deregister', 'hook=on_publish', 'endpoint=http://127.0.0.1:1/none'], /^can't deregister endpoint due to 'not_found'\n$/)

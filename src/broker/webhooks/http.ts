@@ -17,6 +17,8 @@ export interface PoolSettings { maxConnections: number, idleTimeout: number }
 
 export class EndpointPools {
   private readonly agents = new Map<string, http.Agent>()
+  /** pools replaced by reset: their calls finish, their idle connections close after pool_timeout */
+  private retired: http.Agent[] = []
 
   constructor (private readonly settings: () => PoolSettings) {}
 
@@ -48,14 +50,17 @@ export class EndpointPools {
     })
   }
 
-  /** Pool settings changed: new connections follow them, open ones are closed when idle. */
+  /** Pool settings changed: calls from now on use new pools; calls under way finish on the old ones. */
   reset (): void {
-    for (const agent of this.agents.values()) agent.destroy()
+    const busy = (a: http.Agent): boolean => Object.keys(a.sockets).length + Object.keys(a.freeSockets).length > 0
+    this.retired = [...this.retired.filter(busy), ...this.agents.values()]
     this.agents.clear()
   }
 
   close (): void {
-    this.reset()
+    for (const agent of [...this.agents.values(), ...this.retired]) agent.destroy()
+    this.agents.clear()
+    this.retired = []
   }
 
   private agent (key: string, url: URL): http.Agent {
