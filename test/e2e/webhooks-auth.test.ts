@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MqttClient } from 'mqtt'
 import { collect, connackCode, connect, endAll, grantedCodes, type Received } from './helpers/mqtt.js'
-import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-server.js'
 
 const OK = { json: { result: 'ok' } }
@@ -47,14 +47,17 @@ describe('vmq_webhooks auth hooks', () => {
   let node: TestNode
   let watcher: MqttClient
   let seen: Received[]
+  let tenantPort: number
 
   before(async () => {
+    tenantPort = await freePort()
     hooks = await WebhookServer.start(answer)
     const conf = ['plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on']
     const names = ['auth_on_register', 'auth_on_publish', 'auth_on_subscribe', 'auth_on_register_m5', 'auth_on_publish_m5', 'auth_on_subscribe_m5']
     names.forEach((hook, i) => {
       conf.push(`vmq_webhooks.hook${i}.hook = ${hook}`, `vmq_webhooks.hook${i}.endpoint = ${hooks.url('/' + hook)}`, `vmq_webhooks.hook${i}.response_timeout = 1000`)
     })
+    conf.push(`listener.tcp.tenant = 127.0.0.1:${tenantPort}`, 'listener.tcp.tenant.mountpoint = tenant1')
     node = await startNode({ conf })
     watcher = await connect(node.mqttUrl, { clientId: 'watcher', username: 'w', password: 'pw' })
     seen = collect(watcher)
@@ -81,6 +84,17 @@ describe('vmq_webhooks auth hooks', () => {
     assert.equal(await connackCode(node.mqttUrl, { clientId: 'notjson-1', username: 'bob', password: 'x' }), 5)
     assert.ok(node.stdout.includes('failed due to invalid_response_code 500'), node.stdout)
     assert.ok(node.stdout.includes('failed due to received_payload_not_json'), node.stdout)
+  })
+
+  it('a client of a listener with a mountpoint: the bodies carry it', async () => {
+    const c = await connect(`mqtt://127.0.0.1:${tenantPort}`, { clientId: 'mp-1', username: 'm', password: 'p' })
+    await c.subscribeAsync('mp/#', { qos: 0 })
+    await c.publishAsync('mp/x', 'y', { qos: 1 })
+    await endAll(c)
+    assert.equal(hooks.of('auth_on_register').find(x => x.body.client_id === 'mp-1')?.body.mountpoint, 'tenant1')
+    assert.equal(hooks.of('auth_on_subscribe').find(x => x.body.client_id === 'mp-1')?.body.mountpoint, 'tenant1')
+    assert.deepEqual(hooks.of('auth_on_publish').find(x => x.body.client_id === 'mp-1')?.body,
+      { username: 'm', mountpoint: 'tenant1', client_id: 'mp-1', qos: 1, topic: 'mp/x', payload: Buffer.from('y').toString('base64'), retain: false })
   })
 
   it('anonymous client: username and password are null', async () => {
