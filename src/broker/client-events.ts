@@ -23,7 +23,7 @@ export function tellClientEvents (broker: Aedes, chain: AuthChain): void {
   broker.on('publish', (packet, client) => {
     if (client === null || client === undefined || !chain.listens() || isSkipped(packet)) return
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-    chain.notify({ kind: 'publish', client: clientInfo(client), topic: packet.topic, payload, qos: packet.qos, retain: packet.retain })
+    chain.notify({ kind: 'publish', client: clientInfo(client), topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties as Record<string, unknown> | undefined })
   })
   broker.on('subscribe', (subs, client) => {
     if (!chain.listens()) return
@@ -57,6 +57,6 @@ export function tellOffline (chain: AuthChain, mountpoint: string): { offlineMes
 export function tellDelivered (chain: AuthChain): (client: Client, packet: OutPacket) => void {
   return (client, packet) => {
     if (!chain.listens()) return
-    chain.notify({ kind: 'deliver', client: clientInfo(client), topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain })
+    chain.notify({ kind: 'deliver', client: clientInfo(client), topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain, properties: packet.properties })
   }
 }

@@ -153,9 +153,12 @@ describe('vmq_webhooks auth hooks', () => {
 
   it('auth_on_publish refusals: {"error"}, an endpoint that does not answer, a wildcard topic modifier; the client keeps publishing meanwhile', async () => {
     const c = await connect(node.mqttUrl, { clientId: 'pub-5', username: 'eve', password: 'pw', protocolVersion: 5 })
-    await assert.rejects(c.publishAsync('forbidden', 'x', { qos: 1 }), /135|Not authorized/i)
+    await assert.rejects(c.publishAsync('forbidden', 'x', { qos: 1, properties: { responseTopic: 'reply/here', correlationData: Buffer.from('c-1'), messageExpiryInterval: 60 } }), /135|Not authorized/i)
     const call = hooks.of('auth_on_publish_m5').find(x => x.body.topic === 'forbidden')
-    assert.deepEqual(call?.body, { username: 'eve', mountpoint: '', client_id: 'pub-5', qos: 1, topic: 'forbidden', payload: Buffer.from('x').toString('base64'), retain: false, properties: {} })
+    assert.deepEqual(call?.body, {
+      username: 'eve', mountpoint: '', client_id: 'pub-5', qos: 1, topic: 'forbidden', payload: Buffer.from('x').toString('base64'), retain: false,
+      properties: { p_message_expiry_interval: 60, p_response_topic: 'reply/here', p_correlation_data: 'c-1' }
+    })
     const slow = c.publishAsync('slow', 'x', { qos: 1 }).then(() => 'acked', (err: Error) => err.message)
     await c.publishAsync('fine/after/slow', 'y', { qos: 1 })
     await waitFor(() => seen.some(m => m.topic === 'fine/after/slow'), 5000, 'the message published after the slow one')

@@ -82,9 +82,10 @@ describe('vmq_webhooks notifications (on_* hooks)', () => {
     assert.deepEqual((await callOf('on_register_m5', 'ev5')).body, { peer_addr: '127.0.0.1', peer_port: localPort(c), mountpoint: '', client_id: 'ev5', username: 'vic', properties: {} })
     await c.subscribeAsync('x/#', { qos: 2 })
     assert.deepEqual((await callOf('on_subscribe_m5', 'ev5')).body, { username: 'vic', mountpoint: '', client_id: 'ev5', topics: [{ topic: 'x/#', qos: 2 }], properties: {} })
-    await c.publishAsync('x/y', 'p5', { qos: 0, retain: true })
-    assert.deepEqual((await callOf('on_publish_m5', 'ev5')).body, { username: 'vic', mountpoint: '', client_id: 'ev5', qos: 0, topic: 'x/y', payload: Buffer.from('p5').toString('base64'), retain: true, properties: {} })
-    assert.deepEqual((await callOf('on_deliver_m5', 'ev5')).body, { username: 'vic', mountpoint: '', client_id: 'ev5', qos: 0, topic: 'x/y', payload: Buffer.from('p5').toString('base64'), retain: false, properties: {} })
+    await c.publishAsync('x/y', 'p5', { qos: 0, retain: true, properties: { contentType: 'text/plain', payloadFormatIndicator: true, userProperties: { k: 'v' } } })
+    const properties = { p_payload_format_indicator: 'utf8', p_content_type: 'text/plain', p_user_property: [{ key: Buffer.from('k').toString('base64'), val: Buffer.from('v').toString('base64') }] }
+    assert.deepEqual((await callOf('on_publish_m5', 'ev5')).body, { username: 'vic', mountpoint: '', client_id: 'ev5', qos: 0, topic: 'x/y', payload: Buffer.from('p5').toString('base64'), retain: true, properties })
+    assert.deepEqual((await callOf('on_deliver_m5', 'ev5')).body, { username: 'vic', mountpoint: '', client_id: 'ev5', qos: 0, topic: 'x/y', payload: Buffer.from('p5').toString('base64'), retain: false, properties })
     await c.unsubscribeAsync('x/#')
     assert.deepEqual((await callOf('on_unsubscribe_m5', 'ev5')).body, { username: 'vic', mountpoint: '', client_id: 'ev5', topics: ['x/#'], properties: {} })
     await c.publishAsync('x/y', '', { qos: 0, retain: true })

@@ -41,6 +41,8 @@ export interface PublishRequest {
   payloadSize: number
   /** for plugins that pass it on (webhooks) */
   payload?: Buffer
+  /** MQTT 5 PUBLISH properties as mqtt-packet reads them, for plugins that pass them on */
+  properties?: Record<string, unknown>
 }
 
 /** What an asynchronous plugin (webhooks) may change in a PUBLISH it accepts. */
@@ -58,7 +60,7 @@ export type SubscribeOutcome = { verdict: 'ok', topics?: Array<{ topic: string, 
 /** What happened to a client, for plugins that are told (webhooks' on_* hooks). */
 export type ClientEvent =
   | { kind: 'register' | 'wakeup' | 'offline' | 'gone' | 'expired', client: ClientInfo }
-  | { kind: 'publish' | 'deliver' | 'offline_message', client: ClientInfo, topic: string, payload: Buffer, qos: number, retain: boolean }
+  | { kind: 'publish' | 'deliver' | 'offline_message', client: ClientInfo, topic: string, payload: Buffer, qos: number, retain: boolean, properties?: Record<string, unknown> }
   | { kind: 'subscribe', client: ClientInfo, topics: Array<{ topic: string, qos: number }> }
   | { kind: 'unsubscribe', client: ClientInfo, topics: string[] }
 

@@ -83,7 +83,8 @@ export function publishPolicy (ctx: HookContext): PublishHook {
       return
     }
     const decision = ctx.chain.publish(clientInfo(client), {
-      topic: packet.topic, qos: packet.qos, retain: packet.retain, payloadSize: packet.payload.length, payload: toBuffer(packet.payload)
+      topic: packet.topic, qos: packet.qos, retain: packet.retain, payloadSize: packet.payload.length, payload: toBuffer(packet.payload),
+      properties: packet.properties as Record<string, unknown> | undefined
     })
     const decided = (d: PublishDecision): void => {
       if (!d.allowed) {

@@ -1,5 +1,6 @@
 // The JSON bodies of the hook calls, with VerneMQ's field names and order.
-// MQTT 5 properties are not passed on: `properties` is always {}.
+// MQTT 5 PUBLISH properties are passed on under VerneMQ's names (see
+// publishProperties); the other hooks' `properties` are {}.
 import type { HookName, WebhookSpec } from '../../config/webhooks.js'
 import type { ClientEvent, ClientInfo, PublishRequest, SubscribeRequest } from '../auth/types.js'
 
@@ -7,6 +8,29 @@ type Body = Record<string, unknown>
 
 function m5 (hook: HookName): boolean {
   return hook.endsWith('_m5')
+}
+
+/**
+ * A PUBLISH's properties as VerneMQ writes them: p_* names, the payload format
+ * as utf8/unspecified, user properties as a list of {key, val}, both base64
+ * (VerneMQ encodes them whatever base64encode says), correlation data as text.
+ * Topic aliases are the connection's business and left out.
+ */
+export function publishProperties (props: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  if (props === undefined) return out
+  const b64 = (v: unknown): string => Buffer.from(String(v)).toString('base64')
+  if (props.payloadFormatIndicator !== undefined) out.p_payload_format_indicator = props.payloadFormatIndicator === true || props.payloadFormatIndicator === 1 ? 'utf8' : 'unspecified'
+  if (props.messageExpiryInterval !== undefined) out.p_message_expiry_interval = props.messageExpiryInterval
+  if (props.contentType !== undefined) out.p_content_type = props.contentType
+  if (props.responseTopic !== undefined) out.p_response_topic = props.responseTopic
+  if (Buffer.isBuffer(props.correlationData)) out.p_correlation_data = props.correlationData.toString('utf8')
+  if (props.subscriptionIdentifier !== undefined) out.p_subscription_id = ([] as unknown[]).concat(props.subscriptionIdentifier)
+  const user = props.userProperties
+  if (typeof user === 'object' && user !== null) {
+    out.p_user_property = Object.entries(user).flatMap(([key, value]) => ([] as unknown[]).concat(value).map(v => ({ key: b64(key), val: b64(v) })))
+  }
+  return out
 }
 
 function payloadText (payload: Buffer, spec: WebhookSpec): string {
@@ -41,7 +65,7 @@ export function publishBody (client: ClientInfo, req: PublishRequest, hook: Hook
   }
   if (!spec.noPayload) body.payload = payloadText(req.payload ?? Buffer.alloc(0), spec)
   body.retain = req.retain
-  if (m5(hook)) body.properties = {}
+  if (m5(hook)) body.properties = publishProperties(req.properties)
   return body
 }
 
@@ -82,10 +106,10 @@ export function eventBody (event: ClientEvent, hook: HookName, spec: WebhookSpec
     case 'register':
       return { peer_addr: client.peerHost ?? null, peer_port: client.peerPort ?? null, ...who, username: client.username ?? null, ...props }
     case 'publish':
-      return { ...user, qos: event.qos, topic: event.topic, payload: payloadText(event.payload, spec), retain: event.retain, ...props }
+      return { ...user, qos: event.qos, topic: event.topic, payload: payloadText(event.payload, spec), retain: event.retain, ...(m5(hook) ? { properties: publishProperties(event.properties) } : {}) }
     case 'deliver':
       // VerneMQ's on_deliver carries the message properties for 3.1.1 clients too
-      return { ...user, qos: event.qos, topic: event.topic, payload: payloadText(event.payload, spec), retain: event.retain, properties: {} }
+      return { ...user, qos: event.qos, topic: event.topic, payload: payloadText(event.payload, spec), retain: event.retain, properties: publishProperties(event.properties) }
     case 'subscribe':
       return { ...user, topics: event.topics.map(t => ({ topic: t.topic, qos: t.qos })), ...props }
     case 'unsubscribe':
