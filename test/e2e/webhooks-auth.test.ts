@@ -119,10 +119,12 @@ describe('vmq_webhooks auth hooks', () => {
   })
 
   it('MQTT 5: auth_on_register_m5 with clean_start and properties', async () => {
-    const c = await connect(node.mqttUrl, { clientId: 'reg5', username: 'carol', password: 'pw5', protocolVersion: 5 })
+    const c = await connect(node.mqttUrl, { clientId: 'reg5', username: 'carol', password: 'pw5', protocolVersion: 5, properties: { sessionExpiryInterval: 30, receiveMaximum: 10, userProperties: { site: 'north' } } })
     const call = hooks.of('auth_on_register_m5').find(x => x.body.client_id === 'reg5')
     assert.deepEqual(Object.keys(call?.body ?? {}), ['peer_addr', 'peer_port', 'mountpoint', 'client_id', 'username', 'password', 'clean_start', 'properties'])
-    assert.deepEqual(call?.body, { peer_addr: '127.0.0.1', peer_port: (c.stream as unknown as { localPort: number }).localPort, mountpoint: '', client_id: 'reg5', username: 'carol', password: 'pw5', clean_start: true, properties: {} })
+    assert.deepEqual(call?.body, { peer_addr: '127.0.0.1', peer_port: (c.stream as unknown as { localPort: number }).localPort, mountpoint: '', client_id: 'reg5', username: 'carol', password: 'pw5', clean_start: true,
+      properties: { p_session_expiry_interval: 30, p_receive_max: 10, p_user_property: [{ key: Buffer.from('site').toString('base64'), val: Buffer.from('north').toString('base64') }] }
+    })
     await endAll(c)
     assert.equal(await connackCode(node.mqttUrl, { clientId: 'refused-5', username: 'x', password: 'x', protocolVersion: 5 }), 135)
   })

@@ -22,6 +22,8 @@ export interface ClientInfo {
   peerPort?: number
   /** clean session (3.1.1) / clean start (5) */
   clean?: boolean
+  /** MQTT 5 CONNECT properties as mqtt-packet reads them */
+  connectProperties?: Record<string, unknown>
 }
 
 /** MQTT 3.1.1 CONNACK return codes a plugin may refuse with. */

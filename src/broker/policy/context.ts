@@ -41,6 +41,7 @@ export function clientInfo (client: Client): ClientInfo {
     protocolVersion: meta?.protocolVersion,
     peerHost: meta?.peerHost,
     peerPort: meta?.peerPort,
-    clean: meta?.clean
+    clean: meta?.clean,
+    connectProperties: meta?.connectProperties
   }
 }

@@ -1,6 +1,7 @@
 // The JSON bodies of the hook calls, with VerneMQ's field names and order.
 // MQTT 5 PUBLISH properties are passed on under VerneMQ's names (see
-// publishProperties); the other hooks' `properties` are {}.
+// publishProperties), and so are those of a CONNECT; SUBSCRIBE and
+// UNSUBSCRIBE `properties` are {}.
 import type { HookName, WebhookSpec } from '../../config/webhooks.js'
 import type { ClientEvent, ClientInfo, PublishRequest, SubscribeRequest } from '../auth/types.js'
 
@@ -33,6 +34,23 @@ export function publishProperties (props: Record<string, unknown> | undefined): 
   return out
 }
 
+/** A CONNECT's properties as VerneMQ writes them (authentication data base64, user properties as for a PUBLISH). */
+export function connectProperties (props: Record<string, unknown> | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  if (props === undefined) return out
+  const names: Array<[string, string]> = [
+    ['sessionExpiryInterval', 'p_session_expiry_interval'], ['receiveMaximum', 'p_receive_max'], ['maximumPacketSize', 'p_max_packet_size'],
+    ['topicAliasMaximum', 'p_topic_alias_max'], ['authenticationMethod', 'p_authentication_method']
+  ]
+  for (const [from, to] of names) if (props[from] !== undefined) out[to] = props[from]
+  if (props.requestResponseInformation !== undefined) out.p_request_response_info = props.requestResponseInformation === true || props.requestResponseInformation === 1
+  if (props.requestProblemInformation !== undefined) out.p_request_problem_info = props.requestProblemInformation === true || props.requestProblemInformation === 1
+  if (Buffer.isBuffer(props.authenticationData)) out.p_authentication_data = props.authenticationData.toString('base64')
+  const user = publishProperties({ userProperties: props.userProperties }).p_user_property
+  if (user !== undefined) out.p_user_property = user
+  return out
+}
+
 function payloadText (payload: Buffer, spec: WebhookSpec): string {
   return spec.base64Payload ? payload.toString('base64') : payload.toString('utf8')
 }
@@ -48,7 +66,7 @@ export function registerBody (client: ClientInfo, password: Buffer | undefined, 
   }
   if (m5(hook)) {
     body.clean_start = client.clean ?? true
-    body.properties = {}
+    body.properties = connectProperties(client.connectProperties)
   } else {
     body.clean_session = client.clean ?? true
   }
@@ -104,7 +122,7 @@ export function eventBody (event: ClientEvent, hook: HookName, spec: WebhookSpec
   const props = m5(hook) ? { properties: {} } : {}
   switch (event.kind) {
     case 'register':
-      return { peer_addr: client.peerHost ?? null, peer_port: client.peerPort ?? null, ...who, username: client.username ?? null, ...props }
+      return { peer_addr: client.peerHost ?? null, peer_port: client.peerPort ?? null, ...who, username: client.username ?? null, ...(m5(hook) ? { properties: connectProperties(client.connectProperties) } : {}) }
     case 'publish':
       return { ...user, qos: event.qos, topic: event.topic, payload: payloadText(event.payload, spec), retain: event.retain, ...(m5(hook) ? { properties: publishProperties(event.properties) } : {}) }
     case 'deliver':
