@@ -10,6 +10,8 @@ import type { AuthPlugin } from './auth/types.js'
 import type { Logger } from './log.js'
 import type { WebhookSpec } from '../config/webhooks.js'
 import { WebhooksPlugin } from './webhooks/plugin.js'
+import type { EndpointTls, PoolSettings } from './webhooks/http.js'
+import { readFileSync } from 'node:fs'
 
 type PluginLog = (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void
 
@@ -75,13 +77,34 @@ async function startRedis (settings: Settings, log: Logger): Promise<Started> {
 
 /** The webhooks of vernemq.conf are registered again each time the plugin starts; runtime ones are lost when it stops. */
 async function startWebhooks (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[]): Promise<Started> {
-  const pool = (): { maxConnections: number, idleTimeout: number } => ({
+  const pool = (): PoolSettings => ({
     maxConnections: settings.number('vmq_webhooks.pool_max_connections'),
-    idleTimeout: settings.number('vmq_webhooks.pool_timeout')
+    idleTimeout: settings.number('vmq_webhooks.pool_timeout'),
+    tls: () => webhookTls(settings)
   })
   const plugin = new WebhooksPlugin(webhooks, pool, pluginLog(log, 'vmq_webhooks'))
-  const detach = settings.watch(['vmq_webhooks.pool_max_connections', 'vmq_webhooks.pool_timeout'], () => { plugin.resetPools() })
+  const detach = settings.watch({ prefix: 'vmq_webhooks.' }, () => { plugin.resetPools() })
   return await Promise.resolve({ plugin, detach })
+}
+
+/** Read when a pool to an https:// endpoint opens; a file that cannot be read fails that endpoint's calls (naming the key). */
+function webhookTls (settings: Settings): EndpointTls {
+  const file = (key: 'vmq_webhooks.cafile' | 'vmq_webhooks.certfile' | 'vmq_webhooks.keyfile'): Buffer | undefined => {
+    const path = settings.string(key)
+    if (path === '') return undefined
+    try {
+      return readFileSync(path)
+    } catch (err) {
+      throw new Error(`${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    }
+  }
+  return {
+    ca: file('vmq_webhooks.cafile'),
+    cert: file('vmq_webhooks.certfile'),
+    key: file('vmq_webhooks.keyfile'),
+    verifyPeer: settings.flag('vmq_webhooks.verify_peer'),
+    version: settings.string('vmq_webhooks.tls_version') === 'tlsv1.3' ? 'TLSv1.3' : 'TLSv1.2'
+  }
 }
 
 /** The plugins an operator may name, in chain order (VerneMQ's: passwd, then acl, then diversity, then webhooks). */

@@ -13,7 +13,10 @@ export type HttpAnswer =
 /** A larger answer is cut off: no hook answer needs that much, and it would sit in memory. */
 const MAX_ANSWER_BYTES = 1024 * 1024
 
-export interface PoolSettings { maxConnections: number, idleTimeout: number }
+/** TLS for https:// endpoints: CA, client certificate and key (PEM), whether to verify the server, the one TLS version used. */
+export interface EndpointTls { ca?: Buffer, cert?: Buffer, key?: Buffer, verifyPeer: boolean, version: 'TLSv1.2' | 'TLSv1.3' }
+
+export interface PoolSettings { maxConnections: number, idleTimeout: number, tls: () => EndpointTls }
 
 export class EndpointPools {
   private readonly agents = new Map<string, http.Agent>()
@@ -30,10 +33,16 @@ export class EndpointPools {
       return Promise.resolve({ ok: false, reason: 'invalid_endpoint' })
     }
     const lib = url.protocol === 'https:' ? https : http
+    let agent: http.Agent
+    try {
+      agent = this.agent(endpoint, url)
+    } catch (err) {
+      return Promise.resolve({ ok: false, reason: (err as Error).message })
+    }
     return new Promise(resolve => {
       const req = lib.request(url, {
         method: 'POST',
-        agent: this.agent(endpoint, url),
+        agent,
         headers: { 'content-type': 'application/json', 'vernemq-hook': hook, 'content-length': Buffer.byteLength(body) }
       })
       const timer = setTimeout(() => {
@@ -66,13 +75,17 @@ export class EndpointPools {
   private agent (key: string, url: URL): http.Agent {
     let agent = this.agents.get(key)
     if (agent === undefined) {
-      const { maxConnections, idleTimeout } = this.settings()
+      const { maxConnections, idleTimeout, tls } = this.settings()
       const options = { keepAlive: true, maxSockets: maxConnections, timeout: idleTimeout }
-      agent = url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options)
+      agent = url.protocol === 'https:' ? new https.Agent({ ...options, ...tlsOptions(tls()) }) : new http.Agent(options)
       this.agents.set(key, agent)
     }
     return agent
   }
+}
+
+function tlsOptions (tls: EndpointTls): https.AgentOptions {
+  return { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verifyPeer, minVersion: tls.version, maxVersion: tls.version }
 }
 
 function readAnswer (res: http.IncomingMessage, finish: (a: HttpAnswer) => void): void {
