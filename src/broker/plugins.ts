@@ -12,6 +12,7 @@ import type { WebhookSpec } from '../config/webhooks.js'
 import { WebhooksPlugin } from './webhooks/plugin.js'
 import type { EndpointTls, PoolSettings } from './webhooks/http.js'
 import { readFileSync } from 'node:fs'
+import { WebhookCounters } from './webhooks/counters.js'
 
 type PluginLog = (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void
 
@@ -22,7 +23,7 @@ function pluginLog (log: Logger, name: string): PluginLog {
 /** A started plugin and how to undo what starting it set up besides the plugin itself. */
 interface Started { plugin: AuthPlugin, detach: () => void }
 
-type Factory = (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[]) => Promise<Started>
+type Factory = (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[], counters: WebhookCounters) => Promise<Started>
 
 /** Reconfigures a plugin whenever one of its `<prefix>.*` keys changes; returns the detach. */
 function followSettings (settings: Settings, prefix: string, apply: () => Promise<void>, log: Logger, name: string): () => void {
@@ -76,13 +77,13 @@ async function startRedis (settings: Settings, log: Logger): Promise<Started> {
 }
 
 /** The webhooks of vernemq.conf are registered again each time the plugin starts; runtime ones are lost when it stops. */
-async function startWebhooks (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[]): Promise<Started> {
+async function startWebhooks (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[], counters: WebhookCounters): Promise<Started> {
   const pool = (): PoolSettings => ({
     maxConnections: settings.number('vmq_webhooks.pool_max_connections'),
     idleTimeout: settings.number('vmq_webhooks.pool_timeout'),
     tls: () => webhookTls(settings)
   })
-  const plugin = new WebhooksPlugin(webhooks, pool, pluginLog(log, 'vmq_webhooks'))
+  const plugin = new WebhooksPlugin(webhooks, pool, pluginLog(log, 'vmq_webhooks'), counters)
   const detach = settings.watch({ prefix: 'vmq_webhooks.' }, () => { plugin.resetPools() })
   return await Promise.resolve({ plugin, detach })
 }
@@ -123,6 +124,9 @@ export class Plugins {
   private readonly started = new Map<string, Started>()
   private list: AuthPlugin[] = []
   private pending: Promise<void> = Promise.resolve()
+
+  /** what the webhooks plugin counted (kept across disable and enable), for /metrics */
+  readonly webhookCounters = new WebhookCounters()
 
   constructor (private readonly settings: Settings, private readonly log: Logger, private readonly webhooks: readonly WebhookSpec[] = []) {}
 
@@ -205,7 +209,7 @@ export class Plugins {
   }
 
   private async start (name: string, factory: Factory): Promise<void> {
-    this.started.set(name, await factory(this.settings, this.log, this.webhooks))
+    this.started.set(name, await factory(this.settings, this.log, this.webhooks, this.webhookCounters))
     this.reorder()
   }
 

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connackCode, connect, endAll } from './helpers/mqtt.js'
-import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { freePort, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { WebhookServer } from './helpers/webhook-server.js'
 
 async function ok (node: TestNode, args: string[]): Promise<string> {
@@ -19,8 +19,10 @@ async function fails (node: TestNode, args: string[], expected: RegExp): Promise
 describe('vmq-admin webhooks', () => {
   let hooks: WebhookServer
   let node: TestNode
+  let httpPort: number
 
   before(async () => {
+    httpPort = await freePort()
     hooks = await WebhookServer.start(call => {
       if (call.path === '/deny') return { json: { result: { error: 'nope' } } }
       if (call.path === '/cached') return { json: { result: 'ok' }, headers: { 'cache-control': 'max-age=300' } }
@@ -29,7 +31,8 @@ describe('vmq-admin webhooks', () => {
     })
     node = await startNode({
       conf: ['plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on',
-        'vmq_webhooks.conf1.hook = auth_on_register', `vmq_webhooks.conf1.endpoint = ${hooks.url('/cached')}`, 'vmq_webhooks.conf1.response_timeout = 2000']
+        'vmq_webhooks.conf1.hook = auth_on_register', `vmq_webhooks.conf1.endpoint = ${hooks.url('/cached')}`, 'vmq_webhooks.conf1.response_timeout = 2000',
+        `listener.http.metrics = 127.0.0.1:${httpPort}`]
     })
   })
   after(async () => {
@@ -100,6 +103,23 @@ describe('vmq-admin webhooks', () => {
       [{ node: node.nodename, 'vmq_webhooks.pool_max_connections': '1', 'vmq_webhooks.pool_timeout': '1000' }])
     const logins = ['p1', 'p2', 'p3'].map(async id => await connect(node.mqttUrl, { clientId: id, username: id, password: 'x' }))
     await endAll(...await Promise.all(logins))
+  })
+
+  it('GET /metrics: webhooks_<hook>_requests, _errors, _bytes_sent as VerneMQ names them, and the dropped notifications', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
+    const value = (name: string): number => {
+      const line = text.split('\n').find(l => l.startsWith(`vernemq_${name}{`))
+      assert.ok(line !== undefined, `${name} in /metrics`)
+      return Number(line.split(' ').at(-1))
+    }
+    const calls = hooks.calls.filter(c => c.hook === 'auth_on_register')
+    assert.equal(value('webhooks_auth_on_register_requests'), calls.length)
+    assert.equal(value('webhooks_auth_on_register_errors'), calls.filter(c => c.path === '/deny').length)
+    assert.ok(value('webhooks_auth_on_register_bytes_sent') > calls.length * 100)
+    assert.equal(value('webhooks_on_publish_requests'), hooks.calls.filter(c => c.hook === 'on_publish').length)
+    assert.equal(value('webhooks_on_auth_m5_requests'), 0)
+    assert.equal(value('webhooks_notifications_dropped'), 0)
+    assert.match(text, /^# HELP vernemq_webhooks_on_deliver_errors Number of errors calling on_deliver webhooks/m)
   })
 
   it('errors: already registered, not found, unknown hook, bad endpoint, missing arguments, plugin disabled — exit 1', async () => {

@@ -12,7 +12,7 @@ export class Notifier {
   dropped = 0
   private droppedInRun = 0
 
-  constructor (private readonly log: (level: 'warn' | 'info', msg: string) => void, private readonly limits = { active: MAX_ACTIVE, waiting: MAX_WAITING }) {}
+  constructor (private readonly log: (level: 'warn' | 'info', msg: string) => void, private readonly onDrop: () => void = () => {}, private readonly limits = { active: MAX_ACTIVE, waiting: MAX_WAITING }) {}
 
   push (call: () => Promise<void>): void {
     if (this.active < this.limits.active) {
@@ -24,6 +24,7 @@ export class Notifier {
       return
     }
     this.dropped++
+    this.onDrop()
     if (this.droppedInRun++ === 0) this.log('warn', `webhook notifications dropped: ${this.limits.active} calls running and ${this.limits.waiting} waiting (endpoints too slow)`)
   }
 

@@ -8,9 +8,10 @@ import type { HookName, WebhookSpec } from '../../config/webhooks.js'
 import type { AuthPlugin, ClientEvent, ClientInfo, PublishModifiers, PublishOutcome, PublishRequest, RegisterVerdict, SubscribeOutcome, SubscribeRequest } from '../auth/types.js'
 import { readAnswer, type AuthAnswer } from './answers.js'
 import { AnswerCache } from './cache.js'
-import { EndpointPools, type PoolSettings } from './http.js'
+import { EndpointPools, type HttpAnswer, type PoolSettings } from './http.js'
 import { Notifier } from './notifier.js'
 import { WebhookRegistry } from './registry.js'
+import { WebhookCounters } from './counters.js'
 import { registerBody, publishBody, subscribeBody, eventBody, eventHook } from './bodies.js'
 
 type Log = (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void
@@ -28,7 +29,7 @@ export class WebhooksPlugin implements AuthPlugin {
   private readonly failures = new Map<string, { loggedAt: number, unlogged: number }>()
   private readonly warned = new Set<string>()
 
-  constructor (configured: readonly WebhookSpec[], pool: () => PoolSettings, private readonly log: Log) {
+  constructor (configured: readonly WebhookSpec[], pool: () => PoolSettings, private readonly log: Log, private readonly counters = new WebhookCounters()) {
     this.pools = new EndpointPools(pool)
     for (const spec of configured) this.registry.register(spec)
   }
@@ -37,8 +38,6 @@ export class WebhooksPlugin implements AuthPlugin {
     return [...new Set(this.registry.all().map(s => s.hook))]
   }
 
-  /** notifications dropped because endpoints were too slow */
-  get droppedNotifications (): number { return [...this.notifiers.values()].reduce((n, q) => n + q.dropped, 0) }
 
   authorizes (): boolean {
     return ['auth_on_publish', 'auth_on_subscribe', 'auth_on_publish_m5', 'auth_on_subscribe_m5'].some(h => this.registry.has(h as HookName))
@@ -89,7 +88,7 @@ export class WebhooksPlugin implements AuthPlugin {
     for (const spec of specs) {
       const body = JSON.stringify(eventBody(event, hook, spec))
       this.notifier(spec.endpoint).push(async () => {
-        const answer = await this.pools.post(spec.endpoint, hook, body, spec.responseTimeout)
+        const answer = await this.post(spec, hook, body)
         if (!answer.ok) this.notificationFailed(spec.endpoint, hook, answer.reason)
       })
     }
@@ -98,7 +97,7 @@ export class WebhooksPlugin implements AuthPlugin {
   private notifier (endpoint: string): Notifier {
     let notifier = this.notifiers.get(endpoint)
     if (notifier === undefined) {
-      notifier = new Notifier((level, msg) => { this.log(level, `${endpoint}: ${msg}`) })
+      notifier = new Notifier((level, msg) => { this.log(level, `${endpoint}: ${msg}`) }, () => { this.counters.notificationsDropped++ })
       this.notifiers.set(endpoint, notifier)
     }
     return notifier
@@ -137,18 +136,29 @@ export class WebhooksPlugin implements AuthPlugin {
       const args = typeof body === 'function' ? body(spec) : body
       const cached = this.cache.lookup(spec.endpoint, hook, args)
       if (cached !== undefined) return { kind: 'ok', modifiers: cached }
-      const answer = await this.pools.post(spec.endpoint, hook, JSON.stringify(args), spec.responseTimeout)
+      const answer = await this.post(spec, hook, JSON.stringify(args))
       if (!answer.ok) {
         this.log('error', `calling endpoint ${spec.endpoint} for ${hook} failed due to ${answer.reason}`)
         return { kind: 'error', reason: answer.reason }
       }
       const read = readAnswer(hook, answer.body)
+      if (read.kind === 'error') this.counters.of(hook).errors++
       if (read.kind === 'next') continue
       if (read.kind === 'ok' && answer.maxAge !== undefined) this.cache.insert(spec.endpoint, hook, args, answer.maxAge, read.modifiers)
       if (read.kind === 'ok') read.modifiers = decodePayload(read.modifiers, spec)
       return read
     }
     return { kind: 'next' }
+  }
+
+  /** One HTTP call, counted (a failed one also as an error). */
+  private async post (spec: WebhookSpec, hook: HookName, body: string): Promise<HttpAnswer> {
+    const counts = this.counters.of(hook)
+    counts.requests++
+    counts.bytesSent += Buffer.byteLength(body)
+    const answer = await this.pools.post(spec.endpoint, hook, body, spec.responseTimeout)
+    if (!answer.ok) counts.errors++
+    return answer
   }
 
   /** undefined when a modifier cannot be applied (a topic with wildcards), which refuses the PUBLISH */
