@@ -38,7 +38,6 @@ export class WebhooksPlugin implements AuthPlugin {
     return [...new Set(this.registry.all().map(s => s.hook))]
   }
 
-
   authorizes (): boolean {
     return ['auth_on_publish', 'auth_on_subscribe', 'auth_on_publish_m5', 'auth_on_subscribe_m5'].some(h => this.registry.has(h as HookName))
   }
