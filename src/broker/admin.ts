@@ -25,11 +25,13 @@ import { statusEntry } from './monitoring/node-status.js'
 import { metricsReset, metricsShow, nodeStatus } from './metrics-admin.js'
 import { traceClient } from './trace/admin.js'
 import { apiKeyAdmin } from './api-key-admin.js'
+import { webhooksAdmin } from './webhooks/admin.js'
 
 const DONE = { text: 'Done' }
 
 export function adminService (node: BrokerNode): AdminHandlers {
   return {
+    ...webhooksAdmin(node.plugins),
     ClusterShow: unary(async () => toTable(['Node', 'Running'], node.cluster.show().map(m => ({ Node: m.name, Running: m.running })))),
 
     ClusterJoin: unary(async ({ discoveryNode: discovery }) => {

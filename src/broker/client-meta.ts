@@ -26,6 +26,8 @@ export interface ClientMeta {
    * plugins are not consulted; authorization still applies to it
    */
   preauthUsername: string | undefined
+  /** MQTT 5 CONNECT properties as mqtt-packet reads them (for plugins that pass them on) */
+  connectProperties?: Record<string, unknown>
 }
 
 const metas = new WeakMap<Client, ClientMeta>()

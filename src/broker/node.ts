@@ -25,6 +25,7 @@ import { AuthChain } from './auth/chain.js'
 import { getMeta, setMeta } from './client-meta.js'
 import { trackSubscribePackets } from './subscribe-packets.js'
 import { brokerHooks, clientInfo } from './hooks.js'
+import { tellClientEvents, tellDelivered, tellOffline } from './client-events.js'
 import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
 import { TlsConfigError } from './listeners/tls-context.js'
@@ -157,7 +158,7 @@ export class BrokerNode {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
     this.queueSettings = new QueueSettings(this.settings)
-    this.plugins = new Plugins(this.settings, this.log)
+    this.plugins = new Plugins(this.settings, this.log, config.webhooks)
     this.chain = new AuthChain(() => this.plugins.running())
     try {
       this.apiKeys = new ApiKeys(this.settings.string('persistent_dir'))
@@ -425,7 +426,9 @@ export class BrokerNode {
       async (clientId, subscriptions) => { await this.cluster.sessionChanged(mountpoint, clientId, subscriptions) },
       store.allSubscriptions())
     const queues = new Queues({
-      mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients
+      mountpoint, settings: this.queueSettings, counters: this.counters, log: this.log, store: tracked.persistence, persistentClients: tracked.clients,
+      delivered: tellDelivered(this.chain),
+      ...tellOffline(this.chain, mountpoint)
     })
     const persistence = queues.persistence
     const mq = new ClusterMq(id, interest, (packet, localShares, confirmations) => this.cluster.route(mountpoint, packet, localShares, confirmations),
@@ -464,6 +467,7 @@ export class BrokerNode {
     const broker = await Aedes.createBroker(options)
     mq.sealInternal()
     queues.attach(broker)
+    tellClientEvents(broker, this.chain)
     broker.on('unsubscribe', (topics, client) => { subscriptionsRemoved(client, topics) })
     this.sessions.track(mountpoint, broker)
     // once the members' subscriptions are known, so what was routed reaches them again

@@ -8,6 +8,11 @@ import { PasswdPlugin } from './auth/passwd-plugin.js'
 import { RedisAuthPlugin } from './auth/redis-plugin.js'
 import type { AuthPlugin } from './auth/types.js'
 import type { Logger } from './log.js'
+import type { WebhookSpec } from '../config/webhooks.js'
+import { WebhooksPlugin } from './webhooks/plugin.js'
+import type { EndpointTls, PoolSettings } from './webhooks/http.js'
+import { readFileSync } from 'node:fs'
+import { WebhookCounters } from './webhooks/counters.js'
 
 type PluginLog = (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void
 
@@ -18,7 +23,7 @@ function pluginLog (log: Logger, name: string): PluginLog {
 /** A started plugin and how to undo what starting it set up besides the plugin itself. */
 interface Started { plugin: AuthPlugin, detach: () => void }
 
-type Factory = (settings: Settings, log: Logger) => Promise<Started>
+type Factory = (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[], counters: WebhookCounters) => Promise<Started>
 
 /** Reconfigures a plugin whenever one of its `<prefix>.*` keys changes; returns the detach. */
 function followSettings (settings: Settings, prefix: string, apply: () => Promise<void>, log: Logger, name: string): () => void {
@@ -71,11 +76,44 @@ async function startRedis (settings: Settings, log: Logger): Promise<Started> {
   return { plugin: redis, detach: () => {} }
 }
 
-/** The plugins an operator may name, in chain order (VerneMQ's: passwd, then acl, then diversity). */
+/** The webhooks of vernemq.conf are registered again each time the plugin starts; runtime ones are lost when it stops. */
+async function startWebhooks (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[], counters: WebhookCounters): Promise<Started> {
+  const pool = (): PoolSettings => ({
+    maxConnections: settings.number('vmq_webhooks.pool_max_connections'),
+    idleTimeout: settings.number('vmq_webhooks.pool_timeout'),
+    tls: () => webhookTls(settings)
+  })
+  const plugin = new WebhooksPlugin(webhooks, pool, pluginLog(log, 'vmq_webhooks'), counters)
+  const detach = settings.watch({ prefix: 'vmq_webhooks.' }, () => { plugin.resetPools() })
+  return await Promise.resolve({ plugin, detach })
+}
+
+/** Read when a pool to an https:// endpoint opens; a file that cannot be read fails that endpoint's calls (naming the key). */
+function webhookTls (settings: Settings): EndpointTls {
+  const file = (key: 'vmq_webhooks.cafile' | 'vmq_webhooks.certfile' | 'vmq_webhooks.keyfile'): Buffer | undefined => {
+    const path = settings.string(key)
+    if (path === '') return undefined
+    try {
+      return readFileSync(path)
+    } catch (err) {
+      throw new Error(`${key}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
+    }
+  }
+  return {
+    ca: file('vmq_webhooks.cafile'),
+    cert: file('vmq_webhooks.certfile'),
+    key: file('vmq_webhooks.keyfile'),
+    verifyPeer: settings.flag('vmq_webhooks.verify_peer'),
+    version: settings.string('vmq_webhooks.tls_version') === 'tlsv1.3' ? 'TLSv1.3' : 'TLSv1.2'
+  }
+}
+
+/** The plugins an operator may name, in chain order (VerneMQ's: passwd, then acl, then diversity, then webhooks). */
 const FACTORIES: ReadonlyArray<[string, Factory]> = [
   ['vmq_passwd', startPasswd],
   ['vmq_acl', startAcl],
-  ['vmq_diversity', startRedis]
+  ['vmq_diversity', startRedis],
+  ['vmq_webhooks', startWebhooks]
 ]
 
 export const PLUGIN_NAMES: readonly string[] = FACTORIES.map(([name]) => name)
@@ -87,7 +125,16 @@ export class Plugins {
   private list: AuthPlugin[] = []
   private pending: Promise<void> = Promise.resolve()
 
-  constructor (private readonly settings: Settings, private readonly log: Logger) {}
+  /** what the webhooks plugin counted (kept across disable and enable), for /metrics */
+  readonly webhookCounters = new WebhookCounters()
+
+  constructor (private readonly settings: Settings, private readonly log: Logger, private readonly webhooks: readonly WebhookSpec[] = []) {}
+
+  /** The running webhooks plugin, if enabled. */
+  webhooksPlugin (): WebhooksPlugin | undefined {
+    const started = this.started.get('vmq_webhooks')?.plugin
+    return started instanceof WebhooksPlugin ? started : undefined
+  }
 
   /** The running plugins in chain order. */
   running (): readonly AuthPlugin[] {
@@ -136,7 +183,7 @@ export class Plugins {
     started.detach()
     await started.plugin.close?.()
     this.log.info({ plugin: name }, 'plugin disabled')
-    if (!this.list.some(p => p.authOnPublish !== undefined || p.authOnSubscribe !== undefined)) {
+    if (!this.list.some(p => p.authOnPublish !== undefined || p.authOnSubscribe !== undefined || p.authorizes?.() === true)) {
       this.log.warn('no authorization plugin is enabled: every client may publish and subscribe to every topic')
     }
   }
@@ -162,7 +209,7 @@ export class Plugins {
   }
 
   private async start (name: string, factory: Factory): Promise<void> {
-    this.started.set(name, await factory(this.settings, this.log))
+    this.started.set(name, await factory(this.settings, this.log, this.webhooks, this.webhookCounters))
     this.reorder()
   }
 

@@ -8,6 +8,7 @@ import { ConfigError, defaultValues, interpret, readEntries, type Entry, type In
 import { includedFiles } from './include.js'
 import { findKey, findListenerOption, KEYS, LISTENER_OPTIONS, type ListenerType } from './schema.js'
 import { parseIpPort, unquote, type Value } from './values.js'
+import { resolveWebhooks, type WebhookSpec } from './webhooks.js'
 
 export interface LoadOptions {
   /** path of vernemq.conf; undefined = embedded development config */
@@ -37,6 +38,8 @@ export interface NodeConfig {
   listeners: ListenerConfig[]
   /** listener options as configured per scope ('' = all, 'tcp' = type, 'tcp.NAME'), for listeners started at runtime */
   listenerOptions: ListenerEntries['options']
+  /** vmq_webhooks.<NAME>.* in name order */
+  webhooks: WebhookSpec[]
   warnings: string[]
 }
 
@@ -54,11 +57,12 @@ export function loadConfig (opts: LoadOptions): NodeConfig {
   const listeners = resolveListeners(parsed.listeners)
   const clustering = clusterListenerProblem(listeners)
   if (clustering !== undefined) problems.push({ file: source, line: 0, message: clustering })
+  const webhooks = resolveWebhooks(parsed.webhooks, message => { problems.push({ file: source, line: 0, message }) })
   if (problems.length > 0) throw new ConfigError(problems)
   const values = defaultValues()
   if (fileDir !== undefined) resolveDefaultPaths(values, fileDir)
   for (const [key, value] of parsed.values) values.set(key, value)
-  return { source, values, listeners, listenerOptions: parsed.listeners.options, warnings: parsed.warnings }
+  return { source, values, listeners, listenerOptions: parsed.listeners.options, webhooks, warnings: parsed.warnings }
 }
 
 const CLUSTER_TYPES: readonly string[] = ['vmq', 'vmqs']

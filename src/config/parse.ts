@@ -6,6 +6,7 @@ import { refusal } from './refusals.js'
 import { describeType, parseIpPort, parseValue, unquote, type Value } from './values.js'
 import { suggest } from './suggest.js'
 import { escapeLineControls, shown } from './shown.js'
+import { applyWebhookEntry, type WebhookEntries } from './webhooks.js'
 
 export interface Problem {
   file: string
@@ -45,6 +46,8 @@ export interface ListenerEntries {
 export interface ParsedConfig {
   values: Map<string, Value>
   listeners: ListenerEntries
+  /** vmq_webhooks.<NAME>.<option> lines, by NAME */
+  webhooks: WebhookEntries
   warnings: string[]
 }
 
@@ -101,6 +104,7 @@ export function interpret (entries: Entry[], problems: Problem[]): ParsedConfig 
   const config: ParsedConfig = {
     values: new Map(),
     listeners: { addresses: new Map(), options: new Map() },
+    webhooks: new Map(),
     warnings: []
   }
   for (const entry of entries) applyEntry(config, entry, problems)
@@ -129,6 +133,7 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
     applyKey(config, family, entry, problem)
     return
   }
+  if (applyWebhookEntry(config.webhooks, key, value, problem)) return
   if (IGNORED_PREFIXES.some(prefix => key.startsWith(prefix))) {
     config.warnings.push(`${file}:${line}: ${shown(key)} is a VerneMQ setting vmq-ts does not use; ignored`)
     return

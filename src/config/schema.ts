@@ -118,7 +118,7 @@ const KEY_TABLE = [
   { key: 'plugins.vmq_passwd', type: flag, default: true, doc: 'Authenticate CONNECT against vmq_passwd.password_file.' },
   { key: 'plugins.vmq_acl', type: flag, default: true, doc: 'Authorize PUBLISH and SUBSCRIBE with vmq_acl.acl_file.' },
   { key: 'plugins.vmq_diversity', type: flag, default: false, doc: 'Database auth plugins: Redis (with vmq_diversity.auth_redis.enabled = on).' },
-  { key: 'plugins.vmq_webhooks', type: flag, default: false, doc: 'Accepted for compatibility; webhooks are not implemented.', applied: false },
+  { key: 'plugins.vmq_webhooks', type: flag, default: false, doc: 'Call HTTP endpoints for VerneMQ\'s plugin hooks (vmq_webhooks.NAME.hook / .endpoint, or `vmq-admin webhooks register`).' },
   { key: 'plugins.vmq_bridge', type: flag, default: false, doc: 'Accepted for compatibility; bridges are not implemented.', applied: false },
   { key: 'vmq_passwd.password_file', type: path, default: './vmq.passwd', settable: true, doc: 'Password file (vmq-passwd / mosquitto_passwd format).' },
   { key: 'vmq_passwd.password_reload_interval', type: int(0), default: 10, unit: 's', settable: true, doc: 'Re-read the password file this often; 0 = never.' },
@@ -129,6 +129,14 @@ const KEY_TABLE = [
   { key: 'vmq_diversity.auth_mysql.enabled', type: flag, default: false, doc: backendDoc('MySQL') },
   { key: 'vmq_diversity.auth_mysql2.enabled', type: flag, default: false, doc: backendDoc('MySQL (mysql2)') },
   { key: 'vmq_diversity.auth_mongodb.enabled', type: flag, default: false, doc: backendDoc('MongoDB') },
+  { key: 'vmq_webhooks.pool_max_connections', type: int(1), default: 100, settable: true, doc: 'Most connections kept open to one webhook endpoint; more requests wait for a free one (within their response_timeout).' },
+  { key: 'vmq_webhooks.pool_timeout', type: int(1), default: 60000, unit: 'ms', settable: true, doc: 'An idle connection to a webhook endpoint is closed after this long.' },
+  { key: 'vmq_webhooks.cafile', type: path, default: '', settable: true, doc: 'CA certificates (PEM) that sign https:// webhook endpoints; empty = Node\'s default CAs.' },
+  { key: 'vmq_webhooks.certfile', type: path, default: '', settable: true, doc: 'Client certificate (PEM) presented to https:// webhook endpoints.' },
+  { key: 'vmq_webhooks.keyfile', type: path, default: '', settable: true, doc: 'Key (PEM, unencrypted) of vmq_webhooks.certfile.' },
+  { key: 'vmq_webhooks.depth', type: int(0), default: 100, settable: true, doc: 'Certificate chain depth for https:// webhook endpoints.', applied: false },
+  { key: 'vmq_webhooks.verify_peer', type: flag, default: true, settable: true, doc: 'Verify the certificate and name of https:// webhook endpoints.' },
+  { key: 'vmq_webhooks.tls_version', type: oneOf('tlsv1.2', 'tlsv1.3'), default: 'tlsv1.2', settable: true, doc: 'The TLS version used with https:// webhook endpoints (that one only, as in VerneMQ).' },
   { key: 'vmq_diversity.auth_redis.enabled', type: flag, default: false, doc: 'Authenticate CONNECT and authorize PUBLISH/SUBSCRIBE with the JSON values stored in Redis under [mountpoint, client_id, username].' },
   { key: 'vmq_diversity.redis.host', type: str, default: 'localhost', doc: 'Redis host.' },
   { key: 'vmq_diversity.redis.port', type: int(1, 65535), default: 6379, doc: 'Redis port.' },
@@ -269,7 +277,7 @@ export function allKeyNames (): string[] {
  * them still loads, with a warning.
  */
 export const IGNORED_PREFIXES = [
-  'erlang.', 'leveldb.', 'vmq_swc.', 'vmq_plumtree.', 'plumtree.', 'vmq_generic_msg_store.', 'vmq_webhooks.', 'vmq_bridge.',
+  'erlang.', 'leveldb.', 'vmq_swc.', 'vmq_plumtree.', 'plumtree.', 'vmq_generic_msg_store.', 'vmq_bridge.',
   'vmq_bcrypt.', 'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'vmq_diversity.clique_lead_line',
   'log.crash', 'log.sasl', 'log.level', 'log.error.format', 'log.template', 'log.syslog.format', 'log.syslog.remote', 'http_module', 'accept_eula',
   'outgoing_clustering_buffer_size', 'incoming_clustering_buffer_size', 'outgoing_clustering_flush_threshold', 'outgoing_cluster_handshake_ack_timeout',

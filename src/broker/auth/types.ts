@@ -16,6 +16,14 @@ export interface ClientInfo {
    * not inherit it or lose it when the old connection goes.
    */
   connection?: object
+  /** MQTT protocol level (3, 4 or 5), when known */
+  protocolVersion?: number
+  peerHost?: string
+  peerPort?: number
+  /** clean session (3.1.1) / clean start (5) */
+  clean?: boolean
+  /** MQTT 5 CONNECT properties as mqtt-packet reads them */
+  connectProperties?: Record<string, unknown>
 }
 
 /** MQTT 3.1.1 CONNACK return codes a plugin may refuse with. */
@@ -33,7 +41,30 @@ export interface PublishRequest {
   qos: 0 | 1 | 2
   retain: boolean
   payloadSize: number
+  /** for plugins that pass it on (webhooks) */
+  payload?: Buffer
+  /** MQTT 5 PUBLISH properties as mqtt-packet reads them, for plugins that pass them on */
+  properties?: Record<string, unknown>
 }
+
+/** What an asynchronous plugin (webhooks) may change in a PUBLISH it accepts. */
+export interface PublishModifiers {
+  topic?: string
+  payload?: Buffer
+  retain?: boolean
+}
+
+export type PublishOutcome = { verdict: 'ok', modifiers?: PublishModifiers } | { verdict: 'next' } | { verdict: 'deny', reason: string }
+
+/** A SUBSCRIBE's filters as a plugin rewrote them, in order; a qos of 128 or more refuses that filter. */
+export type SubscribeOutcome = { verdict: 'ok', topics?: Array<{ topic: string, qos: number }> } | { verdict: 'next' } | { verdict: 'deny', reason: string }
+
+/** What happened to a client, for plugins that are told (webhooks' on_* hooks). */
+export type ClientEvent =
+  | { kind: 'register' | 'wakeup' | 'offline' | 'gone' | 'expired', client: ClientInfo }
+  | { kind: 'publish' | 'deliver' | 'offline_message', client: ClientInfo, topic: string, payload: Buffer, qos: number, retain: boolean, properties?: Record<string, unknown> }
+  | { kind: 'subscribe', client: ClientInfo, topics: Array<{ topic: string, qos: number }> }
+  | { kind: 'unsubscribe', client: ClientInfo, topics: string[] }
 
 export interface SubscribeRequest {
   /** the filter as the client sent it, `$share/<group>/` prefix included */
@@ -49,6 +80,19 @@ export interface AuthPlugin {
   authOnRegister?: (client: ClientInfo, password: Buffer | undefined) => Promise<RegisterVerdict>
   authOnPublish?: (client: ClientInfo, req: PublishRequest) => AccessVerdict
   authOnSubscribe?: (client: ClientInfo, req: SubscribeRequest) => AccessVerdict
+  /**
+   * Asynchronous authorization with modifiers (webhooks), asked after the
+   * plugins before it said next; undefined = nothing to ask (next).
+   */
+  authorizePublish?: (client: ClientInfo, req: PublishRequest) => Promise<PublishOutcome> | undefined
+  /** the whole SUBSCRIBE at once; undefined = nothing to ask (next) */
+  authorizeSubscribe?: (client: ClientInfo, subs: SubscribeRequest[]) => Promise<SubscribeOutcome> | undefined
+  /** whether the asynchronous hooks above have anything to ask now */
+  authorizes?: () => boolean
+  /** told what happened to a client; must not block */
+  onEvent?: (event: ClientEvent) => void
+  /** whether onEvent has anyone to tell now (else events are not built) */
+  listening?: () => boolean
   /** called when the client goes away (drop per-client caches) */
   onClientGone?: (client: ClientInfo) => void
   /** stop timers and watchers */

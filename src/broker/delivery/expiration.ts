@@ -15,6 +15,8 @@ export interface ExpirationHost {
   /** client ids holding a persistent session (stored subscriptions) */
   persistentClients: () => string[]
   isOnline: (clientId: string) => boolean
+  /** told of each session deleted (webhooks' on_session_expired) */
+  expired?: (clientId: string) => void
 }
 
 const NEVER_CHECK_MS = 30000
@@ -88,6 +90,7 @@ export class ExpirationSweeper {
     for (const packet of queued) await persistence.outgoingClearMessageId(ref, packet)
     this.offlineSince.delete(clientId)
     this.host.counters.sessionsExpired++
+    this.host.expired?.(clientId)
     this.host.log.info({ client: clientId, mountpoint: this.host.mountpoint, messages: queued.length }, 'persistent session expired (persistent_client_expiration)')
   }
 

@@ -29,6 +29,8 @@ export interface SessionHost {
   readonly log: Logger
   /** Deletes the stored copy of a message the session will not deliver (in the background). */
   forget: (clientId: string, packet: OutPacket) => unknown
+  /** Told of each message as it goes out to the client for the first time (webhooks' on_deliver). */
+  delivered?: (client: Client, packet: OutPacket) => void
 }
 
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
@@ -239,6 +241,7 @@ export class SessionQueue {
     const result = writeQos0(this.client, packet, this.host.settings.maxOnline)
     if (result === 'not-here') return packet
     if (result !== 'dropped') this.host.counters.publishSent++
+    if (result !== 'dropped') this.host.delivered?.(this.client, packet)
     if (result === 'dropped') this.dropped(packet.topic, 0, 'QoS 0 message dropped: the connection is not taking messages (max_online_messages)')
     return null
   }
@@ -400,6 +403,7 @@ export class SessionQueue {
     packet.qos = entry.qos
     packet.dup = entry.dup
     this.host.counters.publishSent++
+    this.host.delivered?.(this.client, packet)
     this.window.add(entry, Date.now())
   }
 
@@ -427,6 +431,7 @@ export class SessionQueue {
         this.send(entry)
       } else {
         entry.packet.qos = 0
+        this.host.delivered?.(this.client, entry.packet)
         // a stored message now delivered at QoS 0 gets no PUBACK to remove it
         if (entry.stored) this.host.forget(this.client.id, entry.packet)
       }

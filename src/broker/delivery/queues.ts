@@ -8,6 +8,7 @@ import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
 import type { DurableStore } from '../store/durable-store.js'
 import { overlay } from '../store/overlay.js'
+import type { StoredPacket } from '../store/persistence.js'
 import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
@@ -22,6 +23,12 @@ export interface QueuesOptions {
   log: Logger
   /** the node's store for this mountpoint */
   store: DurableStore
+  /** told of each message as it first goes out to a client */
+  delivered?: (client: Client, packet: OutPacket) => void
+  /** told of each message queued for an offline persistent session */
+  offlineMessage?: (clientId: string, packet: StoredPacket) => void
+  /** told of each persistent session deleted by persistent_client_expiration */
+  sessionExpired?: (clientId: string) => void
   /** client ids holding stored (persistent-session) subscriptions */
   persistentClients: () => string[]
 }
@@ -32,6 +39,7 @@ export class Queues implements SessionHost {
   readonly settings: QueueSettings
   readonly counters: BrokerCounters
   readonly log: Logger
+  readonly delivered: SessionHost['delivered']
   private readonly sessions = new WeakMap<object, SessionQueue>()
   private readonly online = new Map<string, SessionQueue>()
   private readonly groups = new Map<string, SessionGroup>()
@@ -45,7 +53,11 @@ export class Queues implements SessionHost {
     this.settings = options.settings
     this.counters = options.counters
     this.log = options.log
-    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client))
+    this.delivered = options.delivered
+    const offline = options.offlineMessage
+    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client), offline === undefined
+      ? undefined
+      : (subs, packet) => { for (const { clientId } of subs) if (!this.online.has(clientId)) offline(clientId, packet) })
     this.expiration = new ExpirationSweeper({
       settings: this.settings,
       counters: this.counters,
@@ -53,7 +65,8 @@ export class Queues implements SessionHost {
       mountpoint: options.mountpoint,
       persistence: this.persistence,
       persistentClients: options.persistentClients,
-      isOnline: id => this.online.has(id)
+      isOnline: id => this.online.has(id),
+      expired: options.sessionExpired
     })
   }
 

@@ -4,6 +4,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { BrokerCounters } from '../counters.js'
 import { V5_REASON_CODES, packetMetrics, type Series } from './packet-metrics.js'
+import type { WebhookCounters } from '../webhooks/counters.js'
 
 /** What the metrics read from the node at scrape time. */
 export interface MetricsSource {
@@ -17,6 +18,8 @@ export interface MetricsSource {
   listeners: () => ListenerConnections[]
   /** summed over the node's mountpoints */
   storeTotals: () => Promise<{ retained: number, subscriptions: number, onlineSessions: number, offlineSessions: number, offlineDropped: number }>
+  /** the webhooks plugin's counts (zero while it never ran) */
+  webhooks?: WebhookCounters
 }
 
 /** A listener's open connections; `type` as `listener show` prints it (mqtt, mqtts, mqttws, mqttwss). */
@@ -230,6 +233,15 @@ export class NodeMetrics {
     gauge('router_subscriptions', 'Subscriptions in the store.', async () => (await src.storeTotals()).subscriptions)
     gauge('sessions_online', 'Connected clients.', async () => (await src.storeTotals()).onlineSessions)
     gauge('sessions_offline', 'Persistent sessions without a connected client.', async () => (await src.storeTotals()).offlineSessions)
+    const webhooks = src.webhooks
+    if (webhooks !== undefined) {
+      for (const [hook, counts] of webhooks.byHook) {
+        counter(`webhooks_${hook}_requests`, `Number of requests to ${hook} webhooks.`, () => counts.requests)
+        counter(`webhooks_${hook}_errors`, `Number of errors calling ${hook} webhooks (failed calls and {"error"} answers).`, () => counts.errors)
+        counter(`webhooks_${hook}_bytes_sent`, `Number of bytes sent to ${hook} webhooks.`, () => counts.bytesSent)
+      }
+      counter('webhooks_notifications_dropped', 'on_* webhook calls dropped because 32 were running and 10000 waiting for their endpoint.', () => webhooks.notificationsDropped)
+    }
     this.own = new Set(registry.getMetricsAsArray().map(m => (m as unknown as { name: string }).name))
     collectDefaultMetrics({ register: registry, prefix: ns })
     return registry

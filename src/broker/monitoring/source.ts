@@ -23,7 +23,8 @@ export function monitoringSource (node: BrokerNode): MonitoringSource {
     cluster: () => node.cluster,
     linkTraffic,
     listeners: () => mqttListeners().map(l => ({ type: l.kind, address: l.config.host, port: l.port(), connections: l.connections() })),
-    storeTotals: async () => await storeTotals(node)
+    storeTotals: async () => await storeTotals(node),
+    webhooks: node.plugins.webhookCounters
   })
   const healthSource: HealthSource = { listeners: mqttListeners, peers: () => node.cluster.peers() }
   const send = (res: Parameters<typeof replyJson>[0], a: HealthAnswer): void => { replyJson(res, a.code, a.body) }

@@ -42,6 +42,7 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         meta.protocolVersion = packet.protocolVersion ?? 4
         meta.username = meta.preauthUsername ?? packet.username
         meta.clean = packet.clean !== false
+        meta.connectProperties = packet.properties as Record<string, unknown> | undefined
       }
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
       callback(null, true)

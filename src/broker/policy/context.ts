@@ -34,5 +34,15 @@ export function inNetsplit (ctx: HookContext): boolean {
 
 export function clientInfo (client: Client): ClientInfo {
   const meta = getMeta(client)
-  return { clientId: publicClientId(client.id), username: meta?.username, mountpoint: meta?.mountpoint ?? '', connection: client }
+  return {
+    clientId: publicClientId(client.id),
+    username: meta?.username,
+    mountpoint: meta?.mountpoint ?? '',
+    connection: client,
+    protocolVersion: meta?.protocolVersion,
+    peerHost: meta?.peerHost,
+    peerPort: meta?.peerPort,
+    clean: meta?.clean,
+    connectProperties: meta?.connectProperties
+  }
 }

@@ -7,6 +7,8 @@ import type { PublishProperties } from '../../cluster/properties.js'
 import { acknowledgeSkipped, skipPublish } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 import { rateOf } from './publish-rate.js'
+import type { PublishDecision } from '../auth/chain.js'
+import type { PublishModifiers } from '../auth/types.js'
 
 /** MQTT 5 DISCONNECT reason: packet too large */
 const PACKET_TOO_LARGE = 0x95
@@ -92,33 +94,62 @@ export function publishPolicy (ctx: HookContext): PublishHook {
       callback(null)
       return
     }
-    const allowed = ctx.chain.publish(clientInfo(client), {
-      topic: packet.topic, qos: packet.qos, retain: packet.retain, payloadSize: packet.payload.length
+    const decision = ctx.chain.publish(clientInfo(client), {
+      topic: packet.topic, qos: packet.qos, retain: packet.retain, payloadSize: packet.payload.length, payload: toBuffer(packet.payload),
+      properties: packet.properties as Record<string, unknown> | undefined
     })
-    if (!allowed) {
-      ctx.log.info({ client: client.id, topic: packet.topic }, "can't auth publish: not authorized")
+    const decided = (d: PublishDecision): void => {
+      if (!d.allowed) {
+        ctx.log.info({ client: client.id, topic: packet.topic }, "can't auth publish: not authorized")
+        callback(new Error('publish not authorized'))
+        return
+      }
+      if (d.modifiers !== undefined) modify(packet, d.modifiers)
+      afterAuthorization(ctx, client, meta.mountpoint, packet, callback)
+    }
+    if (!(decision instanceof Promise)) {
+      decided(decision)
+      return
+    }
+    decision.then(decided, (err: Error) => {
+      ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, "can't auth publish: a plugin failed")
       callback(new Error('publish not authorized'))
-      return
-    }
-    // aedes sends PUBACK before it routes the message: kept until the members have it
-    const hasPeers = ctx.cluster.hasPeers()
-    const plan = acceptance({
-      qos: packet.qos,
-      retain: packet.retain,
-      hasPeers,
-      routesToPeers: packet.qos === 1 && hasPeers && ctx.cluster.routesTo(meta.mountpoint, packet.topic),
-      persistentSubscribers: packet.qos > 0 && ctx.store.hasPersistentSubscribers(packet.topic)
-    })
-    if (!plan.journal && !plan.replicate) {
-      callback(null)
-      return
-    }
-    accept(ctx, meta.mountpoint, packet, plan).then(() => { callback(null) }, (err: Error) => {
-      ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, 'cannot store an accepted message')
-      callback(err)
     })
   }
   return authorizePublish
+}
+
+type PublishPacket = Parameters<PublishHook>[1]
+
+/** What an authorization plugin rewrote (webhooks' topic, payload and retain modifiers). */
+function modify (packet: PublishPacket, m: PublishModifiers): void {
+  if (m.topic !== undefined) packet.topic = m.topic
+  if (m.payload !== undefined) packet.payload = m.payload
+  if (m.retain !== undefined) packet.retain = m.retain
+}
+
+function toBuffer (payload: Buffer | string): Buffer {
+  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload)
+}
+
+/** aedes sends PUBACK before it routes the message: kept until the members have it. */
+function afterAuthorization (ctx: HookContext, client: Client, mountpoint: string, packet: PublishPacket, callback: (err: Error | null) => void): void {
+  const hasPeers = ctx.cluster.hasPeers()
+  const plan = acceptance({
+    qos: packet.qos,
+    retain: packet.retain,
+    hasPeers,
+    routesToPeers: packet.qos === 1 && hasPeers && ctx.cluster.routesTo(mountpoint, packet.topic),
+    persistentSubscribers: packet.qos > 0 && ctx.store.hasPersistentSubscribers(packet.topic)
+  })
+  if (!plan.journal && !plan.replicate) {
+    callback(null)
+    return
+  }
+  accept(ctx, mountpoint, packet, plan).then(() => { callback(null) }, (err: Error) => {
+    ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, 'cannot store an accepted message')
+    callback(err)
+  })
 }
 
 /**

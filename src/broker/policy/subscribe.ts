@@ -4,7 +4,9 @@
 import type { AedesOptions } from 'aedes'
 import { getMeta } from '../client-meta.js'
 import { isShared, parseShare } from '../../mqtt/topic.js'
-import { wholePacketPasses } from '../subscribe-packets.js'
+import { subscribePacketOf } from '../subscribe-packets.js'
+import type { SubscribeDecision } from '../auth/chain.js'
+import type { ClientInfo } from '../auth/types.js'
 import { answerQuotaExceeded, grantSubscription } from '../subscription-limit.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 
@@ -26,26 +28,77 @@ export function subscribePolicy (ctx: HookContext): SubscribeHook {
       callback(null, null)
       return
     }
-    const info = clientInfo(client)
-    const allowed = wholePacketPasses(sub, s => ctx.chain.subscribe(info, { topic: s.topic, qos: s.qos as 0 | 1 | 2 }))
-    if (!allowed) {
-      ctx.log.info({ client: client.id, topic: sub.topic }, "can't auth subscribe: not authorized (a SUBSCRIBE is refused as a whole)")
-      callback(null, null)
+    const decision = packetDecision(ctx, clientInfo(client), sub)
+    const decided = (d: SubscribeDecision): void => {
+      const granted = d.allowed ? rewritten(sub, d) : null
+      if (granted === null) {
+        ctx.log.info({ client: client.id, topic: sub.topic }, d.allowed ? "can't auth subscribe: refused by a plugin's topics" : "can't auth subscribe: not authorized (a SUBSCRIBE is refused as a whole)")
+        callback(null, null)
+        return
+      }
+      afterAuthorization(ctx, client, granted, callback)
+    }
+    if (decision instanceof Promise) {
+      decision.then(decided, (err: Error) => {
+        ctx.log.error({ client: client.id, topic: sub.topic, err: err.message }, "can't auth subscribe: a plugin failed")
+        callback(null, null)
+      })
       return
     }
-    const maxSubscriptions = ctx.settings.number('max_subscriptions_per_client')
-    if (!grantSubscription(client, sub.topic, maxSubscriptions)) {
-      ctx.log.info({ client: client.id, topic: sub.topic, max: maxSubscriptions }, "can't subscribe: max_subscriptions_per_client reached")
-      answerQuotaExceeded(client, sub)
-      callback(null, null)
-      return
-    }
-    ctx.queues.subscriptionsChanged(client)
-    if (!ctx.cluster.hasPeers()) {
-      callback(null, sub)
-      return
-    }
-    // Peers learn the filter before the SUBACK, so publishes after it reach us.
-    ctx.cluster.announce(getMeta(client)?.mountpoint ?? '', sub.topic).then(() => { callback(null, sub) }, () => { callback(null, sub) })
+    decided(decision)
   }
+}
+
+type Sub = Parameters<SubscribeHook>[1]
+
+function afterAuthorization (ctx: HookContext, client: Parameters<SubscribeHook>[0], sub: Sub, callback: Parameters<SubscribeHook>[2]): void {
+  const maxSubscriptions = ctx.settings.number('max_subscriptions_per_client')
+  if (!grantSubscription(client, sub.topic, maxSubscriptions)) {
+    ctx.log.info({ client: client.id, topic: sub.topic, max: maxSubscriptions }, "can't subscribe: max_subscriptions_per_client reached")
+    answerQuotaExceeded(client, sub)
+    callback(null, null)
+    return
+  }
+  ctx.queues.subscriptionsChanged(client)
+  if (!ctx.cluster.hasPeers()) {
+    callback(null, sub)
+    return
+  }
+  // Peers learn the filter before the SUBACK, so publishes after it reach us.
+  ctx.cluster.announce(getMeta(client)?.mountpoint ?? '', sub.topic).then(() => { callback(null, sub) }, () => { callback(null, sub) })
+}
+
+const decisions = new WeakMap<object, SubscribeDecision | Promise<SubscribeDecision>>()
+
+/**
+ * The chain's decision for the SUBSCRIBE `sub` came in, asked once per packet
+ * (aedes asks for each filter; a webhook is called once with all of them).
+ */
+function packetDecision (ctx: HookContext, info: ClientInfo, sub: Sub): SubscribeDecision | Promise<SubscribeDecision> {
+  const packet = subscribePacketOf(sub)
+  const subs = (packet?.subscriptions ?? [sub]) as Array<{ topic: string, qos: number }>
+  const key = packet ?? sub
+  let decision = decisions.get(key)
+  if (decision === undefined) {
+    decision = ctx.chain.subscribePacket(info, subs.map(s => ({ topic: s.topic, qos: s.qos as 0 | 1 | 2 })))
+    decisions.set(key, decision)
+  }
+  return decision
+}
+
+/**
+ * The filter as a plugin rewrote it (topics in the order of the packet's
+ * filters), or null when the plugin refused it (qos 128 or more) or the
+ * rewritten list does not line up with the packet.
+ */
+function rewritten (sub: Sub, d: SubscribeDecision): Sub | null {
+  if (d.topics === undefined) return sub
+  const subs = (subscribePacketOf(sub)?.subscriptions ?? [sub]) as object[]
+  const index = subs.indexOf(sub)
+  const given = d.topics[index]
+  if (index < 0 || d.topics.length !== subs.length || given === undefined) return null
+  if (given.qos < 0 || given.qos > 2 || invalidShare(given.topic) || given.topic === '') return null
+  sub.topic = given.topic
+  sub.qos = given.qos as Sub['qos']
+  return sub
 }
