@@ -4,6 +4,7 @@ import { dirname, isAbsolute, resolve } from 'node:path'
 import { FileRefused, MAX_CONFIG_BYTES, readBoundedSync } from './bounded-read.js'
 import { DEV_CONFIG, DEV_CONFIG_NAME, IMPLICIT_LISTENERS } from './defaults.js'
 import { envEntries } from './env.js'
+import { isBridgePathKey, parseBridges, type BridgeConfig } from './bridge.js'
 import { ConfigError, defaultValues, interpret, readEntries, type Entry, type ListenerEntries, type Problem } from './parse.js'
 import { findKey, findListenerOption, KEYS, LISTENER_OPTIONS, type ListenerType } from './schema.js'
 import { parseIpPort, unquote, type Value } from './values.js'
@@ -36,6 +37,8 @@ export interface NodeConfig {
   listeners: ListenerConfig[]
   /** listener options as configured per scope ('' = all, 'tcp' = type, 'tcp.NAME'), for listeners started at runtime */
   listenerOptions: ListenerEntries['options']
+  /** vmq_bridge.tcp|ssl.NAME, run while plugins.vmq_bridge is on */
+  bridges: BridgeConfig[]
   warnings: string[]
 }
 
@@ -51,13 +54,14 @@ export function loadConfig (opts: LoadOptions): NodeConfig {
   ]
   const parsed = interpret(entries, problems)
   const listeners = resolveListeners(parsed.listeners)
+  const bridges = parseBridges(parsed.bridgeEntries, problems, parsed.warnings)
   const clustering = clusterListenerProblem(listeners)
   if (clustering !== undefined) problems.push({ file: source, line: 0, message: clustering })
   if (problems.length > 0) throw new ConfigError(problems)
   const values = defaultValues()
   if (fileDir !== undefined) resolveDefaultPaths(values, fileDir)
   for (const [key, value] of parsed.values) values.set(key, value)
-  return { source, values, listeners, listenerOptions: parsed.listeners.options, warnings: parsed.warnings }
+  return { source, values, listeners, listenerOptions: parsed.listeners.options, bridges, warnings: parsed.warnings }
 }
 
 const CLUSTER_TYPES: readonly string[] = ['vmq', 'vmqs']
@@ -98,6 +102,7 @@ function relativeTo (dir: string, entry: Entry): Entry {
 }
 
 function isPathKey (key: string): boolean {
+  if (isBridgePathKey(key)) return true
   const def = key.startsWith('listener.') ? findListenerOption(key.split('.').at(-1) ?? '') : findKey(key)
   return def?.type.kind === 'path'
 }

@@ -5,6 +5,7 @@ import { allKeyNames, findKey, findListenerOption, IGNORED_PREFIXES, isListenerT
 import { describeType, parseIpPort, parseValue, unquote, type Value } from './values.js'
 import { suggest } from './suggest.js'
 import { escapeLineControls, shown } from './shown.js'
+import { isBridgeKey } from './bridge.js'
 
 export interface Problem {
   file: string
@@ -44,6 +45,8 @@ export interface ListenerEntries {
 export interface ParsedConfig {
   values: Map<string, Value>
   listeners: ListenerEntries
+  /** vmq_bridge.* lines, read by bridge.ts */
+  bridgeEntries: Entry[]
   warnings: string[]
 }
 
@@ -83,6 +86,7 @@ export function interpret (entries: Entry[], problems: Problem[]): ParsedConfig 
   const config: ParsedConfig = {
     values: new Map(),
     listeners: { addresses: new Map(), options: new Map() },
+    bridgeEntries: [],
     warnings: []
   }
   for (const entry of entries) applyEntry(config, entry, problems)
@@ -94,6 +98,10 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
   const problem = (message: string): void => { problems.push({ file, line, key, message }) }
   if (key.startsWith('listener.')) {
     applyListenerEntry(config.listeners, entry, problem)
+    return
+  }
+  if (isBridgeKey(key)) {
+    config.bridgeEntries.push(entry)
     return
   }
   const def = findKey(key)
