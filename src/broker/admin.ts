@@ -22,6 +22,7 @@ import { listenerColumns, listenerRow } from './listeners/show.js'
 import { describeAddress } from './listeners/types.js'
 import type { BrokerNode } from './node.js'
 import { nodeStatus } from './monitoring/node-status.js'
+import { bridgeShow } from './bridge/show.js'
 
 const DONE = { text: 'Done' }
 
@@ -86,6 +87,8 @@ export function adminService (node: BrokerNode): AdminHandlers {
     PluginShow: unary(async () => toTable(['Plugin', 'Type', 'Hook(s)'], node.plugins.running().map(p => ({
       Plugin: p.name, Type: 'application', 'Hook(s)': p.hooks.join('\n')
     })))),
+
+    BridgeShow: unary(async () => bridgeShow(node)),
 
     PluginEnable: unary(async ({ name }) => {
       await node.plugins.enable(name)

@@ -35,6 +35,7 @@ import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
 import { Plugins } from './plugins.js'
+import { Bridges } from './bridge/bridges.js'
 import type { DurableStore } from './store/durable-store.js'
 import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
@@ -108,6 +109,8 @@ export class BrokerNode {
   readonly log: Logger
   readonly listeners = new ListenerRegistry(config => this.createListener(config), () => { this.cluster.listenersChanged() })
   readonly plugins: Plugins
+  /** vmq_bridge.* bridges, run by the vmq_bridge plugin */
+  readonly bridges: Bridges
   readonly sessions = new SessionRegistry()
   readonly cluster: Cluster
   /** drops, refusals, retries and expirations, for metrics */
@@ -135,7 +138,14 @@ export class BrokerNode {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
     this.queueSettings = new QueueSettings(this.settings)
-    this.plugins = new Plugins(this.settings, this.log)
+    this.bridges = new Bridges(config.bridges, {
+      log: this.log,
+      broker: async mountpoint => (await this.instance(mountpoint)).broker,
+      replicateRetained: async (mountpoint, topic, payload, qos) => {
+        if (this.cluster.hasPeers()) await this.cluster.replicateRetain(mountpoint, topic, payload, qos)
+      }
+    })
+    this.plugins = new Plugins(this.settings, this.log, { bridges: this.bridges })
     this.chain = new AuthChain(() => this.plugins.running())
     this.clusterHost = {
       name: this.name,

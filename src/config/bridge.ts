@@ -34,7 +34,8 @@ export interface BridgeConfig {
   /** seconds between a lost or failed connection and the next attempt */
   restartTimeout: number
   tryPrivate: boolean
-  mqttVersion: 3 | 4
+  /** 3 (3.1), 4 (3.1.1) or 5 */
+  mqttVersion: 3 | 4 | 5
   maxOutgoingBuffered: number
   mountpoint: string
   topics: BridgeTopic[]
@@ -55,7 +56,7 @@ const OPTIONS: Record<string, OptionDef> = {
   password: { type: { kind: 'string' }, default: '' },
   restart_timeout: { type: { kind: 'integer', min: 1, max: 86400 }, default: 10 },
   try_private: { type: { kind: 'flag' }, default: true },
-  mqtt_version: { type: { kind: 'integer', min: 3, max: 4 }, default: 3 },
+  mqtt_version: { type: { kind: 'integer', min: 3, max: 5 }, default: 3 },
   max_outgoing_buffered_messages: { type: { kind: 'integer', min: 0 }, default: 0 },
   mountpoint: { type: { kind: 'string' }, default: '' },
   cafile: { type: { kind: 'path' }, default: '', ssl: true, path: true },

@@ -1,0 +1,242 @@
+// vmq_bridge against a real mosquitto as the remote broker: out and in with
+// prefixes and QoS, no loop on a `both` line, delivery to the subscribers of
+// every cluster member, the remote going away and coming back (bounded buffer,
+// dropped messages counted and logged once), and a TLS bridge with client
+// certificates.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync, rmSync } from 'node:fs'
+import type { MqttClient } from 'mqtt'
+import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
+import { Mosquitto } from './helpers/mosquitto.js'
+import { makePki } from './helpers/certs.js'
+import { waitMembers } from './helpers/cluster.js'
+import { OPEN_ACCESS, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+
+type Row = Record<string, string | number | boolean | null>
+
+async function bridgeRows (node: TestNode): Promise<Row[]> {
+  const r = await node.admin(['bridge', 'show', '--format=json'])
+  assert.equal(r.code, 0, r.stderr)
+  const json = JSON.parse(r.stdout) as { table: Row[] }
+  return json.table
+}
+
+async function waitBridge (node: TestNode, name: string, check: (row: Row) => boolean, what: string, timeoutMs = 15000): Promise<Row> {
+  let last: Row | undefined
+  await waitFor(async () => {
+    last = (await bridgeRows(node)).find(row => row.name === name)
+    return last !== undefined && check(last)
+  }, timeoutMs, `${what} (last bridge show row: ${JSON.stringify(last)})`)
+  return last as Row
+}
+
+function topics (seen: Received[]): string[] {
+  return seen.map(m => m.topic)
+}
+
+describe('tcp bridge to mosquitto', () => {
+  let dir: string
+  let remote: Mosquitto
+  let node: TestNode
+  let member: TestNode
+  const clients: MqttClient[] = []
+  const client = async (url: string, opts = {}): Promise<MqttClient> => {
+    const c = await connect(url, opts)
+    clients.push(c)
+    return c
+  }
+
+  before(async () => {
+    dir = tempDir('vmq-bridge-test-')
+    remote = await Mosquitto.start(dir, undefined, true)
+    node = await startNode({
+      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on',
+        `vmq_bridge.tcp.br0 = 127.0.0.1:${remote.port}`,
+        'vmq_bridge.tcp.br0.client_id = vmq-br0',
+        'vmq_bridge.tcp.br0.restart_timeout = 1',
+        'vmq_bridge.tcp.br0.max_outgoing_buffered_messages = 3',
+        'vmq_bridge.tcp.br0.topic.1 = out/# out 1 local/ remote/',
+        'vmq_bridge.tcp.br0.topic.2 = in/# in 1 local/ remote/',
+        'vmq_bridge.tcp.br0.topic.3 = zero/# out 0',
+        `vmq_bridge.tcp.br5 = 127.0.0.1:${remote.port}`,
+        'vmq_bridge.tcp.br5.client_id = vmq-br5',
+        'vmq_bridge.tcp.br5.mqtt_version = 5',
+        'vmq_bridge.tcp.br5.topic.1 = both/# both 1 l/ r/']
+    })
+    member = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${node.adminAddress}`] })
+    await waitMembers(node, { [node.nodename]: true, [member.nodename]: true }, 15000)
+    await waitBridge(node, 'br0', row => row.status === 'connected', 'br0 to connect')
+    await waitBridge(node, 'br5', row => row.status === 'connected', 'br5 to connect')
+  })
+  after(async () => {
+    await endAll(...clients)
+    await member?.stop()
+    await node?.stop()
+    await remote?.stop()
+    member?.cleanup()
+    node?.cleanup()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('bridge show lists the bridges; plugin show lists vmq_bridge without hooks', async () => {
+    const rows = await bridgeRows(node)
+    assert.deepEqual(rows.map(r => r.name), ['br0', 'br5'])
+    assert.deepEqual(rows[0], {
+      name: 'br0',
+      endpoint: `tcp://127.0.0.1:${remote.port}`,
+      status: 'connected',
+      'buffer size': 0,
+      'buffer max': 3,
+      'buffer dropped msgs': 0,
+      sent: 0,
+      received: 0,
+      'last error': ''
+    })
+    const human = await node.admin(['bridge', 'show'])
+    assert.equal(human.code, 0)
+    assert.match(human.stdout, /^\| name +\| endpoint +\| status +\| buffer size \| buffer max \| buffer dropped msgs \| sent \| received \| last error \|$/m)
+    assert.match(human.stdout, new RegExp(`^\\| br0 +\\| tcp://127\\.0\\.0\\.1:${remote.port} \\| connected \\| 0 +\\| 3 +\\| 0 +\\| 0 +\\| 0 +\\| +\\|$`, 'm'))
+    const plugins = JSON.parse((await node.admin(['plugin', 'show', '--format=json'])).stdout) as { table: Row[] }
+    assert.deepEqual(plugins.table.find(p => p.Plugin === 'vmq_bridge'), { Plugin: 'vmq_bridge', Type: 'application', 'Hook(s)': '' })
+  })
+
+  it('out: a local publish on either member reaches mosquitto with the remote prefix and the line QoS', async () => {
+    const sub = await client(remote.url)
+    const seen = collect(sub)
+    await sub.subscribeAsync('remote/#', { qos: 2 })
+    const onNode = await client(node.mqttUrl)
+    const onMember = await client(member.mqttUrl)
+    await onNode.publishAsync('local/out/a', 'from node', { qos: 0 })
+    await onMember.publishAsync('local/out/b', 'from member', { qos: 1 })
+    await waitFor(() => seen.length >= 2, 10000, 'two messages at mosquitto')
+    assert.deepEqual(seen.slice().sort((x, y) => x.topic.localeCompare(y.topic)), [
+      { topic: 'remote/out/a', payload: 'from node', qos: 1, retain: false },
+      { topic: 'remote/out/b', payload: 'from member', qos: 1, retain: false }
+    ])
+  })
+
+  it('in: a mosquitto publish reaches the subscribers of both members with the local prefix', async () => {
+    const onNode = await client(node.mqttUrl)
+    const onMember = await client(member.mqttUrl)
+    const seenNode = collect(onNode)
+    const seenMember = collect(onMember)
+    await onNode.subscribeAsync('local/in/#', { qos: 1 })
+    await onMember.subscribeAsync('local/in/#', { qos: 1 })
+    const pub = await client(remote.url)
+    await pub.publishAsync('remote/in/x', 'hello', { qos: 1 })
+    await waitFor(() => seenNode.length >= 1 && seenMember.length >= 1, 10000, 'the message on both members')
+    const expected = [{ topic: 'local/in/x', payload: 'hello', qos: 1, retain: false }]
+    assert.deepEqual(seenNode, expected)
+    assert.deepEqual(seenMember, expected)
+  })
+
+  it('both (MQTT 5 bridge): each side gets a message once; what came in is not sent back out, and mosquitto does not echo what went out (No Local)', async () => {
+    const local = await client(node.mqttUrl)
+    const seenLocal = collect(local)
+    await local.subscribeAsync('l/#', { qos: 1 })
+    const far = await client(remote.url)
+    const seenFar = collect(far)
+    await far.subscribeAsync('r/#', { qos: 1 })
+
+    await local.publishAsync('l/both/1', 'went out', { qos: 1 })
+    await far.publishAsync('r/both/2', 'came in', { qos: 1 })
+    await waitFor(() => topics(seenLocal).includes('l/both/2') && topics(seenFar).includes('r/both/1'), 10000, 'both messages across')
+    // fences through the same bridge connection, both ways: an echo sent before them would be here by now
+    await far.publishAsync('r/both/fence', 'f', { qos: 1 })
+    await waitFor(() => topics(seenLocal).includes('l/both/fence'), 10000, 'the incoming fence')
+    await local.publishAsync('l/both/fence2', 'f', { qos: 1 })
+    await waitFor(() => topics(seenFar).includes('r/both/fence2'), 10000, 'the outgoing fence')
+    assert.deepEqual(topics(seenLocal).sort(), ['l/both/1', 'l/both/2', 'l/both/fence', 'l/both/fence2'])
+    assert.deepEqual(topics(seenFar).sort(), ['r/both/1', 'r/both/2', 'r/both/fence', 'r/both/fence2'])
+  })
+
+  it('remote down: 3 messages buffered, the rest counted as dropped and logged once; delivered after the reconnect', async () => {
+    // a persistent session at mosquitto (persistence on): it gets what the bridge delivers after the restart
+    const far = await connect(remote.url, { clientId: 'far-sub', clean: false })
+    await far.subscribeAsync('remote/out/q/#', { qos: 1 })
+    await far.endAsync()
+    const sentBefore = (await bridgeRows(node))[0].sent as number
+    assert.equal((await bridgeRows(node))[0].name, 'br0')
+
+    await remote.stop()
+    await waitBridge(node, 'br0', row => row.status === 'disconnected', 'br0 to see mosquitto gone')
+    const local = await client(node.mqttUrl)
+    for (let i = 1; i <= 5; i++) await local.publishAsync(`local/out/q/${i}`, `m${i}`, { qos: 1 })
+    await local.publishAsync('zero/x', 'qos0 too', { qos: 0 })
+    const full = await waitBridge(node, 'br0', row => row['buffer dropped msgs'] === 3, '3 dropped messages')
+    assert.equal(full['buffer size'], 3)
+    assert.equal(full.status, 'disconnected')
+    await waitFor(() => /dropping messages until it is back/.test(node.stdout), 5000, 'the log line')
+    assert.equal(node.stdout.match(/dropping messages until it is back/g)?.length, 1)
+
+    await remote.run()
+    const back = await waitBridge(node, 'br0', row => row.status === 'connected' && row['buffer size'] === 0, 'the bridge back with its buffer sent', 20000)
+    assert.equal(back['buffer dropped msgs'], 3)
+    assert.equal(back.sent, sentBefore + 3)
+    const again = await client(remote.url, { clientId: 'far-sub', clean: false })
+    const seen = collect(again)
+    await waitFor(() => seen.length >= 3, 10000, 'the 3 buffered messages at mosquitto')
+    assert.deepEqual(seen.map(m => [m.topic, m.payload]), [['remote/out/q/1', 'm1'], ['remote/out/q/2', 'm2'], ['remote/out/q/3', 'm3']])
+    assert.match(node.stdout, /remote broker back; messages are forwarded again/)
+  })
+})
+
+describe('ssl bridge to mosquitto with client certificates', () => {
+  let dir: string
+  let remote: Mosquitto
+  let node: TestNode
+  const clients: MqttClient[] = []
+
+  before(async () => {
+    dir = tempDir('vmq-bridge-tls-test-')
+    const pki = makePki(dir)
+    remote = await Mosquitto.start(dir, { cafile: pki.ca, certfile: pki.server.cert, keyfile: pki.server.key, requireCertificate: true })
+    node = await startNode({
+      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on',
+        `vmq_bridge.ssl.sbr0 = 127.0.0.1:${remote.port}`,
+        `vmq_bridge.ssl.sbr0.cafile = ${pki.ca}`,
+        `vmq_bridge.ssl.sbr0.certfile = ${pki.client.cert}`,
+        `vmq_bridge.ssl.sbr0.keyfile = ${pki.client.key}`,
+        'vmq_bridge.ssl.sbr0.restart_timeout = 1',
+        'vmq_bridge.ssl.sbr0.topic.1 = s/# both 1 local/ remote/',
+        `vmq_bridge.ssl.bad = 127.0.0.1:${remote.port}`,
+        `vmq_bridge.ssl.bad.cafile = ${pki.otherCa}`,
+        `vmq_bridge.ssl.bad.certfile = ${pki.client.cert}`,
+        `vmq_bridge.ssl.bad.keyfile = ${pki.client.key}`,
+        'vmq_bridge.ssl.bad.restart_timeout = 1']
+    })
+    clients.push(await connect(node.mqttUrl))
+    clients.push(await connect(remote.url, { ca: readFileSync(pki.ca), cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key) }))
+  })
+  after(async () => {
+    await endAll(...clients)
+    await node?.stop()
+    await remote?.stop()
+    node?.cleanup()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('connects over TLS with its certificate; a bridge that does not trust the server certificate stays disconnected with the reason', async () => {
+    const sbr0 = (): Promise<Row[]> => bridgeRows(node)
+    await waitFor(async () => (await sbr0()).some(r => r.name === 'sbr0' && r.status === 'connected'), 15000, 'sbr0 connected')
+    await waitFor(async () => (await sbr0()).some(r => r.name === 'bad' && String(r['last error']).length > 0), 15000, 'bad with an error')
+    const bad = (await sbr0()).find(r => r.name === 'bad') as Row
+    assert.notEqual(bad.status, 'connected')
+    assert.match(String(bad['last error']), /self[- ]signed|unable to (get|verify)/i)
+    assert.equal((await sbr0()).find(r => r.name === 'sbr0')?.endpoint, `ssl://127.0.0.1:${remote.port}`)
+  })
+
+  it('carries messages both ways', async () => {
+    const [local, far] = clients
+    const seenLocal = collect(local)
+    const seenFar = collect(far)
+    await local.subscribeAsync('local/s/in', { qos: 1 })
+    await far.subscribeAsync('remote/s/out', { qos: 1 })
+    await local.publishAsync('local/s/out', 'tls out', { qos: 1 })
+    await far.publishAsync('remote/s/in', 'tls in', { qos: 1 })
+    await waitFor(() => seenLocal.length >= 1 && seenFar.length >= 1, 10000, 'both messages')
+    assert.deepEqual(seenFar, [{ topic: 'remote/s/out', payload: 'tls out', qos: 1, retain: false }])
+    assert.deepEqual(seenLocal, [{ topic: 'local/s/in', payload: 'tls in', qos: 1, retain: false }])
+  })
+})
