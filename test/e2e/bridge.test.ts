@@ -11,7 +11,7 @@ import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { Mosquitto } from './helpers/mosquitto.js'
 import { makePki } from './helpers/certs.js'
 import { waitMembers } from './helpers/cluster.js'
-import { OPEN_ACCESS, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { freePort, OPEN_ACCESS, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 type Row = Record<string, string | number | boolean | null>
 
@@ -40,6 +40,7 @@ describe('tcp bridge to mosquitto', () => {
   let remote: Mosquitto
   let node: TestNode
   let member: TestNode
+  let httpPort: number
   const clients: MqttClient[] = []
   const client = async (url: string, opts = {}): Promise<MqttClient> => {
     const c = await connect(url, opts)
@@ -50,8 +51,9 @@ describe('tcp bridge to mosquitto', () => {
   before(async () => {
     dir = tempDir('vmq-bridge-test-')
     remote = await Mosquitto.start(dir, undefined, true)
+    httpPort = await freePort()
     node = await startNode({
-      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on',
+      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on', `listener.http.default = 127.0.0.1:${httpPort}`,
         `vmq_bridge.tcp.br0 = 127.0.0.1:${remote.port}`,
         'vmq_bridge.tcp.br0.client_id = vmq-br0',
         'vmq_bridge.tcp.br0.restart_timeout = 1',
@@ -167,6 +169,9 @@ describe('tcp bridge to mosquitto', () => {
     const full = await waitBridge(node, 'br0', row => row['buffer dropped msgs'] === 3, '3 dropped messages')
     assert.equal(full['buffer size'], 3)
     assert.equal(full.status, 'disconnected')
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
+    assert.match(metrics, /^vernemq_bridge_dropped_messages\{[^}]*bridge="br0"[^}]*\} 3$/m)
+    assert.match(metrics, /^vernemq_bridge_buffered_messages\{[^}]*bridge="br0"[^}]*\} 3$/m)
     await waitFor(() => /dropping messages until it is back/.test(node.stdout), 5000, 'the log line')
     assert.equal(node.stdout.match(/dropping messages until it is back/g)?.length, 1)
 
@@ -179,6 +184,26 @@ describe('tcp bridge to mosquitto', () => {
     await waitFor(() => seen.length >= 3, 10000, 'the 3 buffered messages at mosquitto')
     assert.deepEqual(seen.map(m => [m.topic, m.payload]), [['remote/out/q/1', 'm1'], ['remote/out/q/2', 'm2'], ['remote/out/q/3', 'm3']])
     assert.match(node.stdout, /remote broker back; messages are forwarded again/)
+  })
+
+  it('plugin disable stops the bridges (bridge show then exits 1); enable starts them again', async () => {
+    const off = await node.admin(['plugin', 'disable', '-n', 'vmq_bridge'])
+    assert.equal(off.code, 0, off.stderr)
+    await waitFor(() => /Client vmq-br0 closed its connection/.test(remote.log), 10000, 'mosquitto to see the bridge leave')
+    const show = await node.admin(['bridge', 'show'])
+    assert.equal(show.code, 1)
+    assert.equal(show.stderr, 'The vmq_bridge plugin is not enabled (plugins.vmq_bridge = on, or vmq-admin plugin enable -n vmq_bridge)\n')
+
+    const on = await node.admin(['plugin', 'enable', '-n', 'vmq_bridge'])
+    assert.equal(on.code, 0, on.stderr)
+    await waitBridge(node, 'br0', row => row.status === 'connected', 'br0 connected again')
+    const far = await client(remote.url)
+    const seen = collect(far)
+    await far.subscribeAsync('remote/out/again', { qos: 1 })
+    const local = await client(node.mqttUrl)
+    await local.publishAsync('local/out/again', 'yes', { qos: 1 })
+    await waitFor(() => seen.length >= 1, 10000, 'the message through the re-enabled bridge')
+    assert.deepEqual(seen, [{ topic: 'remote/out/again', payload: 'yes', qos: 1, retain: false }])
   })
 })
 

@@ -14,7 +14,8 @@ export function monitoringSource (node: BrokerNode): MonitoringSource {
     counters: node.counters,
     routedDropped: () => node.cluster.routedDropped,
     activeConnections: () => mqttListeners().reduce((n, l) => n + l.connections(), 0),
-    storeTotals: async () => await storeTotals(node)
+    storeTotals: async () => await storeTotals(node),
+    bridges: () => node.bridges.info()
   })
   return {
     metrics,
