@@ -61,6 +61,7 @@ describe('tcp bridge to mosquitto', () => {
         'vmq_bridge.tcp.br0.topic.1 = out/# out 1 local/ remote/',
         'vmq_bridge.tcp.br0.topic.2 = in/# in 1 local/ remote/',
         'vmq_bridge.tcp.br0.topic.3 = zero/# out 0',
+        'vmq_bridge.tcp.br0.topic.4 = loop/# both 1 l3/ r3/',
         `vmq_bridge.tcp.br5 = 127.0.0.1:${remote.port}`,
         'vmq_bridge.tcp.br5.client_id = vmq-br5',
         'vmq_bridge.tcp.br5.mqtt_version = 5',
@@ -151,6 +152,22 @@ describe('tcp bridge to mosquitto', () => {
     await waitFor(() => topics(seenFar).includes('r/both/fence2'), 10000, 'the outgoing fence')
     assert.deepEqual(topics(seenLocal).sort(), ['l/both/1', 'l/both/2', 'l/both/fence', 'l/both/fence2'])
     assert.deepEqual(topics(seenFar).sort(), ['r/both/1', 'r/both/2', 'r/both/fence', 'r/both/fence2'])
+  })
+
+  it('both (MQTT 3.1 bridge, mosquitto ignores try_private): the echo reaches local subscribers a second time and is not sent out again', async () => {
+    const local = await client(node.mqttUrl)
+    const seenLocal = collect(local)
+    await local.subscribeAsync('l3/#', { qos: 1 })
+    const far = await client(remote.url)
+    const seenFar = collect(far)
+    await far.subscribeAsync('r3/#', { qos: 1 })
+    await local.publishAsync('l3/loop/1', 'once', { qos: 1 })
+    await waitFor(() => topics(seenLocal).filter(t => t === 'l3/loop/1').length === 2, 10000, 'the echo')
+    // a fence after the echo: had the bridge sent the echo out again, mosquitto would have it by now
+    await local.publishAsync('l3/loop/fence', 'f', { qos: 1 })
+    await waitFor(() => topics(seenFar).includes('r3/loop/fence') && topics(seenLocal).filter(t => t === 'l3/loop/fence').length === 2, 10000, 'the fence and its echo')
+    assert.deepEqual(topics(seenFar), ['r3/loop/1', 'r3/loop/fence'])
+    assert.deepEqual(topics(seenLocal), ['l3/loop/1', 'l3/loop/1', 'l3/loop/fence', 'l3/loop/fence'])
   })
 
   it('remote down: 3 messages buffered, the rest counted as dropped and logged once; delivered after the reconnect', async () => {
