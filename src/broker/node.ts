@@ -529,6 +529,8 @@ export class BrokerNode {
 
   private async close (): Promise<void> {
     this.cluster.close()
+    // before the brokers close: nothing arrives from a remote broker for a closed one
+    await this.bridges.stop()
     // aedes closes its clients with DISCONNECT 0x8B (server shutting down) for
     // MQTT 5; the listeners stop accepting first and drop what is left after.
     await this.listeners.suspendAll()

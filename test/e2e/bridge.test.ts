@@ -5,13 +5,14 @@
 // certificates.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { MqttClient } from 'mqtt'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { Mosquitto } from './helpers/mosquitto.js'
 import { makePki } from './helpers/certs.js'
 import { waitMembers } from './helpers/cluster.js'
-import { freePort, OPEN_ACCESS, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { freePort, OPEN_ACCESS, startNode, tempDir, vmq, waitFor, type TestNode } from './helpers/processes.js'
 
 type Row = Record<string, string | number | boolean | null>
 
@@ -154,6 +155,20 @@ describe('tcp bridge to mosquitto', () => {
     assert.deepEqual(topics(seenFar).sort(), ['r/both/1', 'r/both/2', 'r/both/fence', 'r/both/fence2'])
   })
 
+  it('in, retained (MQTT 5 bridge, Retain As Published): stored on both members, a later subscriber of the member gets it', async () => {
+    const pub = await client(remote.url)
+    await pub.publishAsync('r/both/kept', 'last value', { qos: 1, retain: true })
+    await waitFor(async () => {
+      const r = await member.admin(['retain', 'show', '--payload', '--topic', '--format=json'])
+      return r.code === 0 && r.stdout.includes('l/both/kept')
+    }, 10000, 'the retained message on the member')
+    const late = await client(member.mqttUrl)
+    const seenLate = collect(late)
+    await late.subscribeAsync('l/both/kept', { qos: 1 })
+    await waitFor(() => seenLate.length >= 1, 10000, 'the retained message')
+    assert.deepEqual(seenLate, [{ topic: 'l/both/kept', payload: 'last value', qos: 1, retain: true }])
+  })
+
   it('both (MQTT 3.1 bridge, mosquitto ignores try_private): the echo reaches local subscribers a second time and is not sent out again', async () => {
     const local = await client(node.mqttUrl)
     const seenLocal = collect(local)
@@ -280,5 +295,52 @@ describe('ssl bridge to mosquitto with client certificates', () => {
     await waitFor(() => seenLocal.length >= 1 && seenFar.length >= 1, 10000, 'both messages')
     assert.deepEqual(seenFar, [{ topic: 'remote/s/out', payload: 'tls out', qos: 1, retain: false }])
     assert.deepEqual(seenLocal, [{ topic: 'local/s/in', payload: 'tls in', qos: 1, retain: false }])
+  })
+})
+
+describe('bridge configuration refused or unused', () => {
+  it('a bad topic line, an unknown option and an address-less bridge stop the start with file:line', async () => {
+    const dir = tempDir('vmq-bridge-conf-')
+    const file = join(dir, 'vernemq.conf')
+    writeFileSync(file, [
+      'plugins.vmq_bridge = on',
+      'vmq_bridge.tcp.br0 = 127.0.0.1:1889',
+      'vmq_bridge.tcp.br0.topic.1 = a/# in 3',
+      'vmq_bridge.tcp.br0.restart_timout = 5',
+      'vmq_bridge.ssl.br1.cafile = ca.pem'
+    ].join('\n') + '\n')
+    const r = await vmq(['start', '-c', file])
+    rmSync(dir, { recursive: true, force: true })
+    assert.equal(r.code, 1)
+    assert.equal(r.stderr.trim(), [
+      'Error: invalid configuration:',
+      `${file}:3: vmq_bridge.tcp.br0.topic.1: invalid topic line "a/# in 3": QoS must be 0, 1 or 2, got "3"`,
+      `${file}:4: vmq_bridge.tcp.br0.restart_timout: unknown bridge option "restart_timout" (did you mean "restart_timeout"?)`,
+      `${file}:5: vmq_bridge.ssl.br1.cafile: bridge br1 has options but no address (vmq_bridge.ssl.br1 = host:port)`
+    ].join('\n'))
+  })
+
+  it('a TLS file that cannot be read stops the start naming the key and the file', async () => {
+    const node = await startNode({ conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on', 'vmq_bridge.ssl.sbr0 = 127.0.0.1:1889', 'vmq_bridge.ssl.sbr0.cafile = /nonexistent/ca.pem'], noWait: true })
+    try {
+      assert.equal(await node.waitExit(), 1)
+      assert.match(node.stderr, /^Error: cannot start the node: vmq_bridge\.ssl\.sbr0\.cafile: cannot read \/nonexistent\/ca\.pem: no such file$/m)
+    } finally {
+      node.cleanup()
+    }
+  })
+
+  it('bridges configured with plugins.vmq_bridge = off: a warning at start, bridge show exits 1', async () => {
+    const node = await startNode({ conf: [...OPEN_ACCESS, 'vmq_bridge.tcp.br0 = 127.0.0.1:1889', 'vmq_bridge.tcp.br0.topic.1 = a/#', 'vmq_bridge.tcp.br0.persistent_queue = on'] })
+    try {
+      assert.match(node.stdout, /\[warning\] bridges are configured \(vmq_bridge\.\*\) but plugins\.vmq_bridge = off: they do not run/)
+      assert.match(node.stdout, /\[warning\] [^\n]*vernemq\.conf:\d+: vmq_bridge\.tcp\.br0\.persistent_queue is a VerneMQ bridge option vmq-ts does not use; ignored/)
+      const show = await node.admin(['bridge', 'show'])
+      assert.equal(show.code, 1)
+      assert.equal(show.stderr, 'The vmq_bridge plugin is not enabled (plugins.vmq_bridge = on, or vmq-admin plugin enable -n vmq_bridge)\n')
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
   })
 })

@@ -111,6 +111,8 @@ export class Bridge {
       resubscribe: false,
       queueQoSZero: false
     }
+    // MQTT 5 ends a session at disconnect unless told otherwise; cleansession = off keeps it, as in 3.1.1
+    if (level === 5 && !c.cleanSession) options.properties = { sessionExpiryInterval: 0xFFFFFFFF }
     if (c.username !== '') options.username = c.username
     if (c.password !== '') options.password = c.password
     if (c.transport === 'ssl') Object.assign(options, this.tlsOptions())
@@ -125,7 +127,8 @@ export class Bridge {
       try {
         return readFileSync(file)
       } catch (err) {
-        throw new Error(`vmq_bridge.ssl.${c.name}.${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+        const code = (err as NodeJS.ErrnoException).code
+        throw new Error(`vmq_bridge.ssl.${c.name}.${key}: cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}`)
       }
     }
     return {
