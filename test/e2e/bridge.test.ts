@@ -12,7 +12,7 @@ import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { Mosquitto } from './helpers/mosquitto.js'
 import { makePki } from './helpers/certs.js'
 import { waitMembers } from './helpers/cluster.js'
-import { freePort, OPEN_ACCESS, startNode, tempDir, vmq, waitFor, type TestNode } from './helpers/processes.js'
+import { freePort, OPEN_ACCESS, run, startNode, tempDir, vmq, waitFor, type TestNode } from './helpers/processes.js'
 
 type Row = Record<string, string | number | boolean | null>
 
@@ -295,6 +295,62 @@ describe('ssl bridge to mosquitto with client certificates', () => {
     await waitFor(() => seenLocal.length >= 1 && seenFar.length >= 1, 10000, 'both messages')
     assert.deepEqual(seenFar, [{ topic: 'remote/s/out', payload: 'tls out', qos: 1, retain: false }])
     assert.deepEqual(seenLocal, [{ topic: 'local/s/in', payload: 'tls in', qos: 1, retain: false }])
+  })
+})
+
+describe('bridge with credentials and a catch-all line', () => {
+  let dir: string
+  let remote: Mosquitto
+  let node: TestNode
+  const clients: MqttClient[] = []
+
+  before(async () => {
+    dir = tempDir('vmq-bridge-auth-test-')
+    const passwords = join(dir, 'mosquitto.passwd')
+    writeFileSync(passwords, '')
+    const made = await run('mosquitto_passwd', ['-b', passwords, 'bridge-user', 's3cret'])
+    assert.equal(made.code, 0, made.stderr)
+    remote = await Mosquitto.start(dir, undefined, false, ['allow_anonymous false', `password_file ${passwords}`])
+    node = await startNode({
+      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on',
+        `vmq_bridge.tcp.good = 127.0.0.1:${remote.port}`,
+        'vmq_bridge.tcp.good.username = bridge-user',
+        'vmq_bridge.tcp.good.password = s3cret',
+        'vmq_bridge.tcp.good.topic.1 = # out 0 $empty all/',
+        `vmq_bridge.tcp.bad = 127.0.0.1:${remote.port}`,
+        'vmq_bridge.tcp.bad.username = bridge-user',
+        'vmq_bridge.tcp.bad.password = wrong',
+        'vmq_bridge.tcp.bad.restart_timeout = 1']
+    })
+  })
+  after(async () => {
+    await endAll(...clients)
+    await node?.stop()
+    await remote?.stop()
+    node?.cleanup()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('logs in with username and password; a wrong password shows as the last error', async () => {
+    await waitBridge(node, 'good', row => row.status === 'connected', 'good connected')
+    const bad = await waitBridge(node, 'bad', row => String(row['last error']) !== '', 'bad with an error')
+    assert.notEqual(bad.status, 'connected')
+    assert.match(String(bad['last error']), /Not authorized|Bad username or password/)
+  })
+
+  it('a # line forwards what clients publish, not the broker\'s own $SYS messages', async () => {
+    const far = await connect(remote.url, { username: 'bridge-user', password: 's3cret' })
+    clients.push(far)
+    const seen = collect(far)
+    await far.subscribeAsync('all/#', { qos: 0 })
+    // a new local client: aedes publishes $SYS/<broker>/new/clients locally
+    const local = await connect(node.mqttUrl)
+    clients.push(local)
+    await local.publishAsync('x/y', 'hi', { qos: 1 })
+    await waitFor(() => seen.length >= 1, 10000, 'the message at mosquitto')
+    await local.publishAsync('x/fence', 'f', { qos: 1 })
+    await waitFor(() => topics(seen).includes('all/x/fence'), 10000, 'the fence')
+    assert.deepEqual(topics(seen), ['all/x/y', 'all/x/fence'])
   })
 })
 

@@ -19,6 +19,7 @@ import type { Aedes } from 'aedes'
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt'
 import type { BridgeConfig, BridgeTopic } from '../../config/bridge.js'
 import type { Logger } from '../log.js'
+import { filterMatches } from '../../mqtt/topic.js'
 import { comesIn, goesOut, localFilter, remoteFilter, toLocal, toRemote } from './topics.js'
 
 export type BridgeStatus = 'connecting' | 'connected' | 'disconnected' | 'stopped'
@@ -142,13 +143,14 @@ export class Bridge {
   }
 
   private async subscribeLocally (broker: Aedes, line: BridgeTopic): Promise<void> {
+    const filter = localFilter(line)
     const handler: LocalHandler = (packet, done) => {
       done()
-      if (packet.clientId === this.marker) return
+      // the emitter lets `#` match aedes' own $SYS messages too; MQTT matching does not
+      if (packet.clientId === this.marker || (packet.topic.startsWith('$') && !filterMatches(filter, packet.topic))) return
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
       this.toRemote({ topic: toRemote(line, packet.topic), payload, qos: line.qos, retain: packet.retain })
     }
-    const filter = localFilter(line)
     await new Promise<void>((resolve, reject) => {
       broker.subscribe(filter, handler as Parameters<Aedes['subscribe']>[1], (err?: Error) => { err === undefined || err === null ? resolve() : reject(err) })
     })

@@ -16,10 +16,11 @@ export class Mosquitto {
   log = ''
 
   /** persistent: sessions and queued messages survive a restart (saved at stop, in dir) */
-  private constructor (readonly dir: string, readonly port: number, private readonly tls?: MosquittoTls, private readonly persistent = false) {}
+  private constructor (readonly dir: string, readonly port: number, private readonly tls?: MosquittoTls, private readonly persistent = false, private readonly extra: string[] = []) {}
 
-  static async start (dir: string, tls?: MosquittoTls, persistent = false): Promise<Mosquitto> {
-    const broker = new Mosquitto(dir, await freePort(), tls, persistent)
+  /** extra: more mosquitto.conf lines (they apply to the listener) */
+  static async start (dir: string, tls?: MosquittoTls, persistent = false, extra: string[] = []): Promise<Mosquitto> {
+    const broker = new Mosquitto(dir, await freePort(), tls, persistent, extra)
     await broker.run()
     return broker
   }
@@ -30,7 +31,8 @@ export class Mosquitto {
     const persistence = this.persistent ? ['persistence true', `persistence_location ${this.dir}/`] : ['persistence false']
     // started as root, mosquitto drops to its own user, which cannot read the test's private temp dir
     const user = process.getuid?.() === 0 ? ['user root'] : []
-    const lines = [...user, `listener ${this.port} 127.0.0.1`, 'allow_anonymous true', ...persistence, 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'log_type information']
+    const anonymous = this.extra.some(l => l.startsWith('allow_anonymous')) ? [] : ['allow_anonymous true']
+    const lines = [...user, `listener ${this.port} 127.0.0.1`, ...anonymous, ...this.extra, ...persistence, 'log_dest stderr', 'log_type error', 'log_type warning', 'log_type notice', 'log_type information']
     if (this.tls !== undefined) {
       lines.push(`cafile ${this.tls.cafile}`, `certfile ${this.tls.certfile}`, `keyfile ${this.tls.keyfile}`, `require_certificate ${String(this.tls.requireCertificate)}`)
     }
