@@ -141,6 +141,7 @@ export class BrokerNode {
     this.bridges = new Bridges(config.bridges, {
       log: this.log,
       broker: async mountpoint => (await this.instance(mountpoint)).broker,
+      flushed: async mountpoint => { await (await this.instance(mountpoint)).store.flushed() },
       replicateRetained: async (mountpoint, topic, payload, qos) => {
         if (this.cluster.hasPeers()) await this.cluster.replicateRetain(mountpoint, topic, payload, qos)
       }

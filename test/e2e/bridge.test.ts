@@ -302,10 +302,12 @@ describe('bridge with credentials and a catch-all line', () => {
   let dir: string
   let remote: Mosquitto
   let node: TestNode
+  let mpPort: number
   const clients: MqttClient[] = []
 
   before(async () => {
     dir = tempDir('vmq-bridge-auth-test-')
+    mpPort = await freePort()
     const passwords = join(dir, 'mosquitto.passwd')
     writeFileSync(passwords, '')
     const made = await run('mosquitto_passwd', ['-b', passwords, 'bridge-user', 's3cret'])
@@ -320,7 +322,14 @@ describe('bridge with credentials and a catch-all line', () => {
         `vmq_bridge.tcp.bad = 127.0.0.1:${remote.port}`,
         'vmq_bridge.tcp.bad.username = bridge-user',
         'vmq_bridge.tcp.bad.password = wrong',
-        'vmq_bridge.tcp.bad.restart_timeout = 1']
+        'vmq_bridge.tcp.bad.restart_timeout = 1',
+        `listener.tcp.site = 127.0.0.1:${mpPort}`,
+        'listener.tcp.site.mountpoint = site',
+        `vmq_bridge.tcp.mp = 127.0.0.1:${remote.port}`,
+        'vmq_bridge.tcp.mp.username = bridge-user',
+        'vmq_bridge.tcp.mp.password = s3cret',
+        'vmq_bridge.tcp.mp.mountpoint = site',
+        'vmq_bridge.tcp.mp.topic.1 = m/# both 1']
     })
   })
   after(async () => {
@@ -351,6 +360,31 @@ describe('bridge with credentials and a catch-all line', () => {
     await local.publishAsync('x/fence', 'f', { qos: 1 })
     await waitFor(() => topics(seen).includes('all/x/fence'), 10000, 'the fence')
     assert.deepEqual(topics(seen), ['all/x/y', 'all/x/fence'])
+  })
+
+  it('mountpoint: the bridge works with the clients of its mountpoint only', async () => {
+    await waitBridge(node, 'mp', row => row.status === 'connected', 'mp connected')
+    const far = await connect(remote.url, { username: 'bridge-user', password: 's3cret' })
+    clients.push(far)
+    const seenFar = collect(far)
+    await far.subscribeAsync('m/out/#', { qos: 1 })
+    await far.subscribeAsync('all/m/#', { qos: 1 })
+    const inSite = await connect(`mqtt://127.0.0.1:${mpPort}`)
+    const outside = await connect(node.mqttUrl)
+    clients.push(inSite, outside)
+    const seenSite = collect(inSite)
+    const seenOutside = collect(outside)
+    await inSite.subscribeAsync('m/in/#', { qos: 1 })
+    await outside.subscribeAsync('m/in/#', { qos: 1 })
+    await far.publishAsync('m/in/1', 'to the site', { qos: 1 })
+    await inSite.publishAsync('m/out/1', 'from the site', { qos: 1 })
+    await waitFor(() => seenSite.length >= 1 && seenFar.length >= 1, 10000, 'both messages')
+    // fences: the default mountpoint's # bridge would forward m/out/1 as all/m/out/1 before this
+    await outside.publishAsync('m/fence', 'f', { qos: 1 })
+    await waitFor(() => topics(seenFar).includes('all/m/fence'), 10000, 'the fence')
+    assert.deepEqual(seenSite, [{ topic: 'm/in/1', payload: 'to the site', qos: 1, retain: false }])
+    assert.deepEqual(topics(seenFar), ['m/out/1', 'all/m/fence'])
+    assert.deepEqual(seenOutside, [])
   })
 })
 

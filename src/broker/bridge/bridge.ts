@@ -42,6 +42,8 @@ export interface BridgeHost {
   log: Logger
   /** the aedes instance of a mountpoint */
   broker: (mountpoint: string) => Promise<Aedes>
+  /** resolves when what the mountpoint's store has taken so far is on disk */
+  flushed: (mountpoint: string) => Promise<void>
   /** stores a retained message on the other cluster members (resolves at once without members) */
   replicateRetained: (mountpoint: string, topic: string, payload: Buffer, qos: number) => Promise<void>
 }
@@ -237,6 +239,8 @@ export class Bridge {
     await new Promise<void>((resolve, reject) => {
       broker.publish(packet, (err?: Error) => { err === undefined || err === null ? resolve() : reject(err) })
     })
+    // the remote broker forgets a QoS 1/2 message at our acknowledgement: queued copies are on disk first
+    if (qos > 0) await this.host.flushed(this.config.mountpoint)
   }
 
   info (): BridgeInfo {
