@@ -101,6 +101,9 @@ describe('tcp bridge to mosquitto', () => {
     assert.equal(human.code, 0)
     assert.match(human.stdout, /^\| name +\| endpoint +\| status +\| buffer size \| buffer max \| buffer dropped msgs \| sent \| received \| last error \|$/m)
     assert.match(human.stdout, new RegExp(`^\\| br0 +\\| tcp://127\\.0\\.0\\.1:${remote.port} \\| connected \\| 0 +\\| 3 +\\| 0 +\\| 0 +\\| 0 +\\| +\\|$`, 'm'))
+    // mosquitto's view of the CONNECTs: protocol (p1 = 3.1, p5 = 5), clean session 0, keep alive 60 s
+    assert.match(remote.log, /New client connected from 127\.0\.0\.1:\d+ as vmq-br0 \(p1, c0, k60\)/)
+    assert.match(remote.log, /New client connected from 127\.0\.0\.1:\d+ as vmq-br5 \(p5, c0, k60\)/)
     const plugins = JSON.parse((await node.admin(['plugin', 'show', '--format=json'])).stdout) as { table: Row[] }
     assert.deepEqual(plugins.table.find(p => p.Plugin === 'vmq_bridge'), { Plugin: 'vmq_bridge', Type: 'application', 'Hook(s)': '' })
   })
@@ -342,6 +345,7 @@ describe('bridge with credentials and a catch-all line', () => {
 
   it('logs in with username and password; a wrong password shows as the last error', async () => {
     await waitBridge(node, 'good', row => row.status === 'connected', 'good connected')
+    assert.match(remote.log, /New client connected from 127\.0\.0\.1:\d+ as [^ ]+\.good \(p1, c0, k60, u'bridge-user'\)/)
     const bad = await waitBridge(node, 'bad', row => String(row['last error']) !== '', 'bad with an error')
     assert.notEqual(bad.status, 'connected')
     assert.match(String(bad['last error']), /Not authorized|Bad username or password/)
