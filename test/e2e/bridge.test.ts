@@ -392,6 +392,47 @@ describe('bridge with credentials and a catch-all line', () => {
   })
 })
 
+describe('bridge with workers = 2', () => {
+  it('one bridge connection (worker 0) forwards what clients of either worker publish, once, and delivers to both', async () => {
+    const dir = tempDir('vmq-bridge-workers-test-')
+    const remote = await Mosquitto.start(dir)
+    const node = await startNode({
+      conf: [...OPEN_ACCESS, 'workers = 2', 'plugins.vmq_bridge = on',
+        `vmq_bridge.tcp.br0 = 127.0.0.1:${remote.port}`,
+        'vmq_bridge.tcp.br0.client_id = vmq-workers',
+        'vmq_bridge.tcp.br0.topic.1 = w/# both 1 local/ remote/']
+    })
+    const clients: MqttClient[] = []
+    try {
+      await waitBridge(node, 'br0', row => row.status === 'connected', 'br0 connected')
+      const far = await connect(remote.url)
+      clients.push(far)
+      const seenFar = collect(far)
+      await far.subscribeAsync({ 'remote/w/out/#': { qos: 1 }, 'remote/w/fence': { qos: 1 } })
+      // round robin: clients 0 and 2 on one worker, 1 and 3 on the other
+      const locals = await Promise.all([0, 1, 2, 3].map(async i => await connect(node.mqttUrl, { clientId: `w${i}` })))
+      clients.push(...locals)
+      const seen = locals.map(collect)
+      for (const c of locals) await c.subscribeAsync('local/w/in', { qos: 1 })
+      for (const [i, c] of locals.entries()) await c.publishAsync(`local/w/out/${i}`, String(i), { qos: 1 })
+      await far.publishAsync('remote/w/in', 'to all', { qos: 1 })
+      await waitFor(() => seenFar.length >= 4 && seen.every(s => s.length >= 1), 15000, 'the messages both ways')
+      // fences from both workers: a second bridge would have sent its copies before them
+      for (const c of locals.slice(0, 2)) await c.publishAsync('local/w/fence', 'f', { qos: 1 })
+      await waitFor(() => topics(seenFar).filter(t => t === 'remote/w/fence').length === 2, 10000, 'both fences')
+      assert.deepEqual(topics(seenFar).filter(t => t !== 'remote/w/fence').sort(), ['remote/w/out/0', 'remote/w/out/1', 'remote/w/out/2', 'remote/w/out/3'])
+      for (const s of seen) assert.deepEqual(s, [{ topic: 'local/w/in', payload: 'to all', qos: 1, retain: false }])
+      assert.equal(remote.log.match(/New client connected from [^\n]* as vmq-workers /g)?.length, 1)
+    } finally {
+      await endAll(...clients)
+      await node.stop()
+      await remote.stop()
+      node.cleanup()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
 describe('bridge configuration refused or unused', () => {
   it('a bad topic line, an unknown option and an address-less bridge stop the start with file:line', async () => {
     const dir = tempDir('vmq-bridge-conf-')
