@@ -43,7 +43,8 @@ describe('docs/grafana-dashboard.json', () => {
   let httpPort: number
   before(async () => {
     httpPort = await freePort()
-    node = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`] })
+    // a bridge to a port nothing listens on: its metrics have samples
+    node = await startNode({ conf: [...OPEN_ACCESS, `listener.http.default = 127.0.0.1:${httpPort}`, 'plugins.vmq_bridge = on', `vmq_bridge.tcp.dash = 127.0.0.1:${await freePort()}`] })
   })
   after(async () => {
     await node.stop()
