@@ -123,6 +123,19 @@ describe('tcp bridge to mosquitto', () => {
     ])
   })
 
+  it('out, retained: the retain flag goes along, mosquitto keeps the message for later subscribers', async () => {
+    const local = await client(node.mqttUrl)
+    await local.publishAsync('local/out/kept', 'stays', { qos: 1, retain: true })
+    const far = await client(remote.url)
+    const seen = collect(far)
+    await waitFor(async () => {
+      await far.subscribeAsync('remote/out/kept', { qos: 1 })
+      await new Promise(resolve => setTimeout(resolve, 100))
+      return seen.length > 0
+    }, 10000, 'the retained message at mosquitto')
+    assert.deepEqual(seen[0], { topic: 'remote/out/kept', payload: 'stays', qos: 1, retain: true })
+  })
+
   it('in: a mosquitto publish reaches the subscribers of both members with the local prefix', async () => {
     const onNode = await client(node.mqttUrl)
     const onMember = await client(member.mqttUrl)
@@ -264,7 +277,12 @@ describe('ssl bridge to mosquitto with client certificates', () => {
         `vmq_bridge.ssl.bad.cafile = ${pki.otherCa}`,
         `vmq_bridge.ssl.bad.certfile = ${pki.client.cert}`,
         `vmq_bridge.ssl.bad.keyfile = ${pki.client.key}`,
-        'vmq_bridge.ssl.bad.restart_timeout = 1']
+        'vmq_bridge.ssl.bad.restart_timeout = 1',
+        `vmq_bridge.ssl.lax = 127.0.0.1:${remote.port}`,
+        `vmq_bridge.ssl.lax.cafile = ${pki.otherCa}`,
+        `vmq_bridge.ssl.lax.certfile = ${pki.client.cert}`,
+        `vmq_bridge.ssl.lax.keyfile = ${pki.client.key}`,
+        'vmq_bridge.ssl.lax.insecure = on']
     })
     clients.push(await connect(node.mqttUrl))
     clients.push(await connect(remote.url, { ca: readFileSync(pki.ca), cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key) }))
@@ -285,6 +303,8 @@ describe('ssl bridge to mosquitto with client certificates', () => {
     assert.notEqual(bad.status, 'connected')
     assert.match(String(bad['last error']), /self[- ]signed|unable to (get|verify)/i)
     assert.equal((await sbr0()).find(r => r.name === 'sbr0')?.endpoint, `ssl://127.0.0.1:${remote.port}`)
+    // insecure = on: the same untrusted certificate is accepted
+    await waitFor(async () => (await sbr0()).some(r => r.name === 'lax' && r.status === 'connected'), 15000, 'lax connected')
   })
 
   it('carries messages both ways', async () => {
