@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createServer, type AddressInfo } from 'node:net'
 import type { MqttClient } from 'mqtt'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { Mosquitto } from './helpers/mosquitto.js'
@@ -66,12 +67,18 @@ describe('tcp bridge to mosquitto', () => {
         `vmq_bridge.tcp.br5 = 127.0.0.1:${remote.port}`,
         'vmq_bridge.tcp.br5.client_id = vmq-br5',
         'vmq_bridge.tcp.br5.mqtt_version = 5',
-        'vmq_bridge.tcp.br5.topic.1 = both/# both 1 l/ r/']
+        'vmq_bridge.tcp.br5.topic.1 = both/# both 1 l/ r/',
+        `vmq_bridge.tcp.brnp = 127.0.0.1:${remote.port}`,
+        'vmq_bridge.tcp.brnp.client_id = vmq-brnp',
+        'vmq_bridge.tcp.brnp.mqtt_version = 4',
+        'vmq_bridge.tcp.brnp.try_private = off',
+        'vmq_bridge.tcp.brnp.topic.1 = np/# both 1 lnp/ rnp/']
     })
     member = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${node.adminAddress}`] })
     await waitMembers(node, { [node.nodename]: true, [member.nodename]: true }, 15000)
     await waitBridge(node, 'br0', row => row.status === 'connected', 'br0 to connect')
     await waitBridge(node, 'br5', row => row.status === 'connected', 'br5 to connect')
+    await waitBridge(node, 'brnp', row => row.status === 'connected', 'brnp to connect')
   })
   after(async () => {
     await endAll(...clients)
@@ -85,7 +92,7 @@ describe('tcp bridge to mosquitto', () => {
 
   it('bridge show lists the bridges; plugin show lists vmq_bridge without hooks', async () => {
     const rows = await bridgeRows(node)
-    assert.deepEqual(rows.map(r => r.name), ['br0', 'br5'])
+    assert.deepEqual(rows.map(r => r.name), ['br0', 'br5', 'brnp'])
     assert.deepEqual(rows[0], {
       name: 'br0',
       endpoint: `tcp://127.0.0.1:${remote.port}`,
@@ -101,9 +108,11 @@ describe('tcp bridge to mosquitto', () => {
     assert.equal(human.code, 0)
     assert.match(human.stdout, /^\| name +\| endpoint +\| status +\| buffer size \| buffer max \| buffer dropped msgs \| sent \| received \| last error \|$/m)
     assert.match(human.stdout, new RegExp(`^\\| br0 +\\| tcp://127\\.0\\.0\\.1:${remote.port} \\| connected \\| 0 +\\| 3 +\\| 0 +\\| 0 +\\| 0 +\\| +\\|$`, 'm'))
-    // mosquitto's view of the CONNECTs: protocol (p1 = 3.1, p5 = 5), clean session 0, keep alive 60 s
-    assert.match(remote.log, /New client connected from 127\.0\.0\.1:\d+ as vmq-br0 \(p1, c0, k60\)/)
+    // mosquitto's view of the CONNECTs: a bridge (try_private) or a client, protocol (p1 = 3.1,
+    // p2 = 3.1.1, p5 = 5), clean session 0, keep alive 60 s
+    assert.match(remote.log, /New bridge connected from 127\.0\.0\.1:\d+ as vmq-br0 \(p1, c0, k60\)/)
     assert.match(remote.log, /New client connected from 127\.0\.0\.1:\d+ as vmq-br5 \(p5, c0, k60\)/)
+    assert.match(remote.log, /New client connected from 127\.0\.0\.1:\d+ as vmq-brnp \(p2, c0, k60\)/)
     const plugins = JSON.parse((await node.admin(['plugin', 'show', '--format=json'])).stdout) as { table: Row[] }
     assert.deepEqual(plugins.table.find(p => p.Plugin === 'vmq_bridge'), { Plugin: 'vmq_bridge', Type: 'application', 'Hook(s)': '' })
   })
@@ -185,7 +194,7 @@ describe('tcp bridge to mosquitto', () => {
     assert.deepEqual(seenLate, [{ topic: 'l/both/kept', payload: 'last value', qos: 1, retain: true }])
   })
 
-  it('both (MQTT 3.1 bridge, mosquitto ignores try_private): the echo reaches local subscribers a second time and is not sent out again', async () => {
+  it('both (MQTT 3.1 bridge, try_private): mosquitto does not echo what the bridge sent, each side gets a message once', async () => {
     const local = await client(node.mqttUrl)
     const seenLocal = collect(local)
     await local.subscribeAsync('l3/#', { qos: 1 })
@@ -193,12 +202,28 @@ describe('tcp bridge to mosquitto', () => {
     const seenFar = collect(far)
     await far.subscribeAsync('r3/#', { qos: 1 })
     await local.publishAsync('l3/loop/1', 'once', { qos: 1 })
-    await waitFor(() => topics(seenLocal).filter(t => t === 'l3/loop/1').length === 2, 10000, 'the echo')
-    // a fence after the echo: had the bridge sent the echo out again, mosquitto would have it by now
-    await local.publishAsync('l3/loop/fence', 'f', { qos: 1 })
-    await waitFor(() => topics(seenFar).includes('r3/loop/fence') && topics(seenLocal).filter(t => t === 'l3/loop/fence').length === 2, 10000, 'the fence and its echo')
+    await waitFor(() => topics(seenFar).includes('r3/loop/1'), 10000, 'the message at mosquitto')
+    // a fence in from mosquitto on the same bridge connection: an echo sent before it would be here by now
+    await far.publishAsync('r3/loop/fence', 'f', { qos: 1 })
+    await waitFor(() => topics(seenLocal).includes('l3/loop/fence'), 10000, 'the fence')
+    assert.deepEqual(topics(seenLocal), ['l3/loop/1', 'l3/loop/fence'])
     assert.deepEqual(topics(seenFar), ['r3/loop/1', 'r3/loop/fence'])
-    assert.deepEqual(topics(seenLocal), ['l3/loop/1', 'l3/loop/1', 'l3/loop/fence', 'l3/loop/fence'])
+  })
+
+  it('both with try_private = off (MQTT 3.1.1): mosquitto echoes; the echo reaches local subscribers a second time and is not sent out again', async () => {
+    const local = await client(node.mqttUrl)
+    const seenLocal = collect(local)
+    await local.subscribeAsync('lnp/#', { qos: 1 })
+    const far = await client(remote.url)
+    const seenFar = collect(far)
+    await far.subscribeAsync('rnp/#', { qos: 1 })
+    await local.publishAsync('lnp/np/1', 'once', { qos: 1 })
+    await waitFor(() => topics(seenLocal).filter(t => t === 'lnp/np/1').length === 2, 10000, 'the echo')
+    // a fence after the echo: had the bridge sent the echo out again, mosquitto would have it by now
+    await local.publishAsync('lnp/np/fence', 'f', { qos: 1 })
+    await waitFor(() => topics(seenFar).includes('rnp/np/fence') && topics(seenLocal).filter(t => t === 'lnp/np/fence').length === 2, 10000, 'the fence and its echo')
+    assert.deepEqual(topics(seenFar), ['rnp/np/1', 'rnp/np/fence'])
+    assert.deepEqual(topics(seenLocal), ['lnp/np/1', 'lnp/np/1', 'lnp/np/fence', 'lnp/np/fence'])
   })
 
   it('remote down: 3 messages buffered, the rest counted as dropped and logged once; delivered after the reconnect', async () => {
@@ -365,7 +390,7 @@ describe('bridge with credentials and a catch-all line', () => {
 
   it('logs in with username and password; a wrong password shows as the last error', async () => {
     await waitBridge(node, 'good', row => row.status === 'connected', 'good connected')
-    assert.match(remote.log, /New client connected from 127\.0\.0\.1:\d+ as [^ ]+\.good \(p1, c0, k60, u'bridge-user'\)/)
+    assert.match(remote.log, /New bridge connected from 127\.0\.0\.1:\d+ as [^ ]+\.good \(p1, c0, k60, u'bridge-user'\)/)
     const bad = await waitBridge(node, 'bad', row => String(row['last error']) !== '', 'bad with an error')
     assert.notEqual(bad.status, 'connected')
     assert.match(String(bad['last error']), /Not authorized|Bad username or password/)
@@ -442,13 +467,49 @@ describe('bridge with workers = 2', () => {
       await waitFor(() => topics(seenFar).filter(t => t === 'remote/w/fence').length === 2, 10000, 'both fences')
       assert.deepEqual(topics(seenFar).filter(t => t !== 'remote/w/fence').sort(), ['remote/w/out/0', 'remote/w/out/1', 'remote/w/out/2', 'remote/w/out/3'])
       for (const s of seen) assert.deepEqual(s, [{ topic: 'local/w/in', payload: 'to all', qos: 1, retain: false }])
-      assert.equal(remote.log.match(/New client connected from [^\n]* as vmq-workers /g)?.length, 1)
+      assert.equal(remote.log.match(/New bridge connected from [^\n]* as vmq-workers /g)?.length, 1)
     } finally {
       await endAll(...clients)
       await node.stop()
       await remote.stop()
       node.cleanup()
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('bridge CONNECT protocol level', () => {
+  it('try_private (default) sets the bridge bit: 0x83 for MQTT 3.1; off with mqtt_version = 4 sends 4', async () => {
+    // a listener that records the first packet of each connection: the level byte is what the remote broker sees
+    const levels = new Map<string, number>()
+    const server = createServer(socket => {
+      socket.once('data', (data: Buffer) => {
+        let i = 1
+        while ((data[i] & 0x80) !== 0) i++
+        i++
+        const nameLength = data.readUInt16BE(i)
+        const level = data[i + 2 + nameLength]
+        const idStart = i + 2 + nameLength + 4
+        const id = data.subarray(idStart + 2, idStart + 2 + data.readUInt16BE(idStart)).toString()
+        levels.set(id, level)
+        socket.destroy()
+      })
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as AddressInfo).port
+    const node = await startNode({
+      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on',
+        `vmq_bridge.tcp.priv = 127.0.0.1:${port}`, 'vmq_bridge.tcp.priv.client_id = priv',
+        `vmq_bridge.tcp.plain = 127.0.0.1:${port}`, 'vmq_bridge.tcp.plain.client_id = plain',
+        'vmq_bridge.tcp.plain.try_private = off', 'vmq_bridge.tcp.plain.mqtt_version = 4']
+    })
+    try {
+      await waitFor(() => levels.size === 2, 10000, 'both CONNECTs')
+      assert.deepEqual(Object.fromEntries(levels), { priv: 0x83, plain: 0x04 })
+    } finally {
+      await node.stop()
+      node.cleanup()
+      server.close()
     }
   })
 })

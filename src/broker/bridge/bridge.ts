@@ -9,9 +9,10 @@
 // sends back out what came in. Towards the remote broker: with mqtt_version = 5
 // the remote subscriptions are No Local, so the remote broker never sends the
 // bridge what it published; with 3 or 4, try_private (on by default) sets the
-// bridge bit of the protocol level (0x83/0x84), which only brokers that know it
-// honour (mosquitto 2.0.11 does not: a message sent out on a `both` line then
-// comes back once and is delivered locally a second time, not sent out again).
+// bridge bit of the protocol level (0x83/0x84), which mosquitto and VerneMQ take
+// as "no local" for this connection. A broker that ignores it (or try_private =
+// off) echoes: a message sent out on a `both` line comes back once and is
+// delivered locally a second time, and is not sent out again.
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import type { ConnectionOptions } from 'node:tls'
@@ -95,6 +96,7 @@ export class Bridge {
     client.on('connect', () => { this.connected(client) })
     client.on('close', () => { this.disconnected() })
     client.on('error', err => { this.failed(err) })
+    client.connect()
   }
 
   private clientOptions (): IClientOptions {
@@ -112,7 +114,9 @@ export class Bridge {
       reconnectPeriod: c.restartTimeout * 1000,
       connectTimeout: 30_000,
       resubscribe: false,
-      queueQoSZero: false
+      queueQoSZero: false,
+      // connect() once the listeners are on: the first CONNECT goes through packetsend too
+      manualConnect: true
     }
     // MQTT 5 ends a session at disconnect unless told otherwise; cleansession = off keeps it, as in 3.1.1
     if (level === 5 && !c.cleanSession) options.properties = { sessionExpiryInterval: 0xFFFFFFFF }
