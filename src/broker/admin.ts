@@ -26,6 +26,7 @@ import { metricsReset, metricsShow, nodeStatus } from './metrics-admin.js'
 import { traceClient } from './trace/admin.js'
 import { apiKeyAdmin } from './api-key-admin.js'
 import { webhooksAdmin } from './webhooks/admin.js'
+import { bridgeShow } from './bridge/show.js'
 
 const DONE = { text: 'Done' }
 
@@ -91,6 +92,8 @@ export function adminService (node: BrokerNode): AdminHandlers {
     PluginShow: unary(async () => toTable(['Plugin', 'Type', 'Hook(s)'], node.plugins.running().map(p => ({
       Plugin: p.name, Type: 'application', 'Hook(s)': p.hooks.join('\n')
     })))),
+
+    BridgeShow: unary(async () => bridgeShow(node)),
 
     PluginEnable: unary(async ({ name }) => {
       await node.plugins.enable(name)

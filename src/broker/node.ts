@@ -37,6 +37,7 @@ import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
 import { leaveCluster } from './leave.js'
 import { Plugins } from './plugins.js'
+import { Bridges } from './bridge/bridges.js'
 import type { DurableStore } from './store/durable-store.js'
 import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
@@ -124,6 +125,8 @@ export class BrokerNode {
   readonly log: Logger
   readonly listeners = new ListenerRegistry(config => this.createListener(config), () => { this.cluster.listenersChanged() })
   readonly plugins: Plugins
+  /** vmq_bridge.* bridges, run by the vmq_bridge plugin */
+  readonly bridges: Bridges
   readonly sessions = new SessionRegistry()
   readonly cluster: Cluster
   /** drops, refusals, retries and expirations, for metrics */
@@ -158,7 +161,15 @@ export class BrokerNode {
     this.settings = new Settings(config.values)
     this.log = createLogger(this.settings)
     this.queueSettings = new QueueSettings(this.settings)
-    this.plugins = new Plugins(this.settings, this.log, config.webhooks)
+    this.bridges = new Bridges(config.bridges, {
+      log: this.log,
+      broker: async mountpoint => (await this.instance(mountpoint)).broker,
+      flushed: async mountpoint => { await (await this.instance(mountpoint)).store.flushed() },
+      replicateRetained: async (mountpoint, topic, payload, qos) => {
+        if (this.cluster.hasPeers()) await this.cluster.replicateRetain(mountpoint, topic, payload, qos)
+      }
+    })
+    this.plugins = new Plugins(this.settings, this.log, { bridges: this.bridges, webhooks: config.webhooks })
     this.chain = new AuthChain(() => this.plugins.running())
     try {
       this.apiKeys = new ApiKeys(this.settings.string('persistent_dir'))
@@ -612,6 +623,8 @@ export class BrokerNode {
   private async close (): Promise<void> {
     this.systree?.stop()
     this.cluster.close()
+    // before the brokers close: nothing arrives from a remote broker for a closed one
+    await this.bridges.stop()
     // aedes closes its clients with DISCONNECT 0x8B (server shutting down) for
     // MQTT 5; the listeners stop accepting first and drop what is left after.
     await this.listeners.suspendAll()

@@ -7,6 +7,7 @@ import { AclPlugin } from './auth/acl-plugin.js'
 import { PasswdPlugin } from './auth/passwd-plugin.js'
 import { RedisAuthPlugin } from './auth/redis-plugin.js'
 import type { AuthPlugin } from './auth/types.js'
+import type { Bridges } from './bridge/bridges.js'
 import type { Logger } from './log.js'
 import type { WebhookSpec } from '../config/webhooks.js'
 import { WebhooksPlugin } from './webhooks/plugin.js'
@@ -23,7 +24,14 @@ function pluginLog (log: Logger, name: string): PluginLog {
 /** A started plugin and how to undo what starting it set up besides the plugin itself. */
 interface Started { plugin: AuthPlugin, detach: () => void }
 
-type Factory = (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[], counters: WebhookCounters) => Promise<Started>
+/** What plugins other than the auth ones run on. */
+export interface PluginContext {
+  bridges: Bridges
+  /** vmq_webhooks.<NAME>.* of vernemq.conf */
+  webhooks: readonly WebhookSpec[]
+}
+
+type Factory = (settings: Settings, log: Logger, context: PluginContext & { webhookCounters: WebhookCounters }) => Promise<Started>
 
 /** Reconfigures a plugin whenever one of its `<prefix>.*` keys changes; returns the detach. */
 function followSettings (settings: Settings, prefix: string, apply: () => Promise<void>, log: Logger, name: string): () => void {
@@ -77,7 +85,7 @@ async function startRedis (settings: Settings, log: Logger): Promise<Started> {
 }
 
 /** The webhooks of vernemq.conf are registered again each time the plugin starts; runtime ones are lost when it stops. */
-async function startWebhooks (settings: Settings, log: Logger, webhooks: readonly WebhookSpec[], counters: WebhookCounters): Promise<Started> {
+async function startWebhooks (settings: Settings, log: Logger, { webhooks, webhookCounters: counters }: PluginContext & { webhookCounters: WebhookCounters }): Promise<Started> {
   const pool = (): PoolSettings => ({
     maxConnections: settings.number('vmq_webhooks.pool_max_connections'),
     idleTimeout: settings.number('vmq_webhooks.pool_timeout'),
@@ -108,12 +116,24 @@ function webhookTls (settings: Settings): EndpointTls {
   }
 }
 
-/** The plugins an operator may name, in chain order (VerneMQ's: passwd, then acl, then diversity, then webhooks). */
+/**
+ * vmq_bridge runs the bridges of the config file (vmq_bridge.tcp|ssl.NAME); it
+ * takes part in no hook. Its settings are read when the node starts.
+ */
+async function startBridges (_settings: Settings, log: Logger, { bridges }: PluginContext): Promise<Started> {
+  if (bridges.configured === 0) log.warn({ plugin: 'vmq_bridge' }, 'plugins.vmq_bridge = on but no bridge is configured (vmq_bridge.tcp.NAME = host:port)')
+  await bridges.start()
+  const plugin: AuthPlugin = { name: 'vmq_bridge', hooks: [], close: async () => { await bridges.stop() } }
+  return { plugin, detach: () => {} }
+}
+
+/** The plugins an operator may name, in chain order (VerneMQ's: passwd, then acl, then diversity, then webhooks); vmq_bridge takes part in no hook. */
 const FACTORIES: ReadonlyArray<[string, Factory]> = [
   ['vmq_passwd', startPasswd],
   ['vmq_acl', startAcl],
   ['vmq_diversity', startRedis],
-  ['vmq_webhooks', startWebhooks]
+  ['vmq_webhooks', startWebhooks],
+  ['vmq_bridge', startBridges]
 ]
 
 export const PLUGIN_NAMES: readonly string[] = FACTORIES.map(([name]) => name)
@@ -128,7 +148,7 @@ export class Plugins {
   /** what the webhooks plugin counted (kept across disable and enable), for /metrics */
   readonly webhookCounters = new WebhookCounters()
 
-  constructor (private readonly settings: Settings, private readonly log: Logger, private readonly webhooks: readonly WebhookSpec[] = []) {}
+  constructor (private readonly settings: Settings, private readonly log: Logger, private readonly context: PluginContext) {}
 
   /** The running webhooks plugin, if enabled. */
   webhooksPlugin (): WebhooksPlugin | undefined {
@@ -146,6 +166,9 @@ export class Plugins {
     const redisAuth = this.settings.flag('vmq_diversity.auth_redis.enabled')
     if (redisAuth && !this.settings.flag('plugins.vmq_diversity')) {
       this.log.warn({ plugin: 'vmq_diversity' }, 'vmq_diversity.auth_redis.enabled = on has no effect while plugins.vmq_diversity = off')
+    }
+    if (this.context.bridges.configured > 0 && !this.settings.flag('plugins.vmq_bridge')) {
+      this.log.warn({ plugin: 'vmq_bridge' }, 'bridges are configured (vmq_bridge.*) but plugins.vmq_bridge = off: they do not run')
     }
     for (const [name, factory] of FACTORIES) {
       if (this.settings.value(`plugins.${name}`) !== true || (name === 'vmq_diversity' && !redisAuth)) continue
@@ -209,7 +232,7 @@ export class Plugins {
   }
 
   private async start (name: string, factory: Factory): Promise<void> {
-    this.started.set(name, await factory(this.settings, this.log, this.webhooks, this.webhookCounters))
+    this.started.set(name, await factory(this.settings, this.log, { ...this.context, webhookCounters: this.webhookCounters }))
     this.reorder()
   }
 

@@ -6,6 +6,7 @@ import { DEV_CONFIG, DEV_CONFIG_NAME, IMPLICIT_LISTENERS } from './defaults.js'
 import { envEntries } from './env.js'
 import { ConfigError, defaultValues, interpret, readEntries, type Entry, type Include, type ListenerEntries, type Problem } from './parse.js'
 import { includedFiles } from './include.js'
+import { isBridgePathKey, parseBridges, type BridgeConfig } from './bridge.js'
 import { findKey, findListenerOption, KEYS, LISTENER_OPTIONS, type ListenerType } from './schema.js'
 import { parseIpPort, unquote, type Value } from './values.js'
 import { resolveWebhooks, type WebhookSpec } from './webhooks.js'
@@ -40,6 +41,8 @@ export interface NodeConfig {
   listenerOptions: ListenerEntries['options']
   /** vmq_webhooks.<NAME>.* in name order */
   webhooks: WebhookSpec[]
+  /** vmq_bridge.tcp|ssl.NAME, run while plugins.vmq_bridge is on */
+  bridges: BridgeConfig[]
   warnings: string[]
 }
 
@@ -55,6 +58,7 @@ export function loadConfig (opts: LoadOptions): NodeConfig {
   ]
   const parsed = interpret(entries, problems)
   const listeners = resolveListeners(parsed.listeners)
+  const bridges = parseBridges(parsed.bridgeEntries, problems, parsed.warnings)
   const clustering = clusterListenerProblem(listeners)
   if (clustering !== undefined) problems.push({ file: source, line: 0, message: clustering })
   const webhooks = resolveWebhooks(parsed.webhooks, message => { problems.push({ file: source, line: 0, message }) })
@@ -62,7 +66,7 @@ export function loadConfig (opts: LoadOptions): NodeConfig {
   const values = defaultValues()
   if (fileDir !== undefined) resolveDefaultPaths(values, fileDir)
   for (const [key, value] of parsed.values) values.set(key, value)
-  return { source, values, listeners, listenerOptions: parsed.listeners.options, webhooks, warnings: parsed.warnings }
+  return { source, values, listeners, listenerOptions: parsed.listeners.options, webhooks, bridges, warnings: parsed.warnings }
 }
 
 const CLUSTER_TYPES: readonly string[] = ['vmq', 'vmqs']
@@ -122,6 +126,7 @@ function relativeTo (dir: string, entry: Entry): Entry {
 }
 
 function isPathKey (key: string): boolean {
+  if (isBridgePathKey(key)) return true
   const def = key.startsWith('listener.') ? findListenerOption(key.split('.').at(-1) ?? '') : findKey(key)
   return def?.type.kind === 'path'
 }

@@ -7,6 +7,7 @@ import { describeType, parseIpPort, parseValue, unquote, type Value } from './va
 import { suggest } from './suggest.js'
 import { escapeLineControls, shown } from './shown.js'
 import { applyWebhookEntry, type WebhookEntries } from './webhooks.js'
+import { isBridgeKey } from './bridge.js'
 
 export interface Problem {
   file: string
@@ -48,6 +49,8 @@ export interface ParsedConfig {
   listeners: ListenerEntries
   /** vmq_webhooks.<NAME>.<option> lines, by NAME */
   webhooks: WebhookEntries
+  /** vmq_bridge.* lines, read by bridge.ts */
+  bridgeEntries: Entry[]
   warnings: string[]
 }
 
@@ -105,6 +108,7 @@ export function interpret (entries: Entry[], problems: Problem[]): ParsedConfig 
     values: new Map(),
     listeners: { addresses: new Map(), options: new Map() },
     webhooks: new Map(),
+    bridgeEntries: [],
     warnings: []
   }
   for (const entry of entries) applyEntry(config, entry, problems)
@@ -121,6 +125,10 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
   }
   if (PLAIN_LISTENER_OPTIONS.includes(key)) {
     setListenerOption(config.listeners, '', key, value, problem, () => { config.warnings.push(notApplied(file, line, key)) })
+    return
+  }
+  if (isBridgeKey(key)) {
+    config.bridgeEntries.push(entry)
     return
   }
   const def = findKey(key)

@@ -119,7 +119,7 @@ const KEY_TABLE = [
   { key: 'plugins.vmq_acl', type: flag, default: true, doc: 'Authorize PUBLISH and SUBSCRIBE with vmq_acl.acl_file.' },
   { key: 'plugins.vmq_diversity', type: flag, default: false, doc: 'Database auth plugins: Redis (with vmq_diversity.auth_redis.enabled = on).' },
   { key: 'plugins.vmq_webhooks', type: flag, default: false, doc: 'Call HTTP endpoints for VerneMQ\'s plugin hooks (vmq_webhooks.NAME.hook / .endpoint, or `vmq-admin webhooks register`).' },
-  { key: 'plugins.vmq_bridge', type: flag, default: false, doc: 'Accepted for compatibility; bridges are not implemented.', applied: false },
+  { key: 'plugins.vmq_bridge', type: flag, default: false, doc: 'Run the MQTT bridges defined by vmq_bridge.tcp.NAME / vmq_bridge.ssl.NAME (see Bridges).' },
   { key: 'vmq_passwd.password_file', type: path, default: './vmq.passwd', settable: true, doc: 'Password file (vmq-passwd / mosquitto_passwd format).' },
   { key: 'vmq_passwd.password_reload_interval', type: int(0), default: 10, unit: 's', settable: true, doc: 'Re-read the password file this often; 0 = never.' },
   { key: 'vmq_acl.acl_file', type: path, default: './vmq.acl', settable: true, doc: 'ACL file (VerneMQ grammar).' },
@@ -277,7 +277,7 @@ export function allKeyNames (): string[] {
  * them still loads, with a warning.
  */
 export const IGNORED_PREFIXES = [
-  'erlang.', 'leveldb.', 'vmq_swc.', 'vmq_plumtree.', 'plumtree.', 'vmq_generic_msg_store.', 'vmq_bridge.',
+  'erlang.', 'leveldb.', 'vmq_swc.', 'vmq_plumtree.', 'plumtree.', 'vmq_generic_msg_store.',
   'vmq_bcrypt.', 'vmq_diversity.script_dir', 'vmq_diversity.nr_lua_states', 'vmq_diversity.clique_lead_line',
   'log.crash', 'log.sasl', 'log.level', 'log.error.format', 'log.template', 'log.syslog.format', 'log.syslog.remote', 'http_module', 'accept_eula',
   'outgoing_clustering_buffer_size', 'incoming_clustering_buffer_size', 'outgoing_clustering_flush_threshold', 'outgoing_cluster_handshake_ack_timeout',

@@ -90,7 +90,7 @@ describe('plugin commands and session reauthorize', () => {
 
   it('plugin enable/disable refuse unknown names and wrong states with exit 1', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['plugin', 'enable', '-n', 'vmq_nope'], /^Unknown plugin "vmq_nope"; known plugins: vmq_passwd, vmq_acl, vmq_diversity, vmq_webhooks\n$/],
+      [['plugin', 'enable', '-n', 'vmq_nope'], /^Unknown plugin "vmq_nope"; known plugins: vmq_passwd, vmq_acl, vmq_diversity, vmq_webhooks, vmq_bridge\n$/],
       [['plugin', 'disable', '-n', 'vmq_nope'], /^Unknown plugin "vmq_nope"/],
       [['plugin', 'enable', '-n', 'vmq_acl'], /^Can't enable plugin: vmq_acl due to already_enabled\n$/],
       [['plugin', 'disable', '-n', 'vmq_diversity'], /^Can't disable plugin: vmq_diversity due to not_enabled\n$/],

@@ -5,6 +5,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { BrokerCounters } from '../counters.js'
 import { V5_REASON_CODES, packetMetrics, type Series } from './packet-metrics.js'
 import type { WebhookCounters } from '../webhooks/counters.js'
+import type { BridgeInfo } from '../bridge/bridge.js'
 
 /** What the metrics read from the node at scrape time. */
 export interface MetricsSource {
@@ -20,6 +21,8 @@ export interface MetricsSource {
   storeTotals: () => Promise<{ retained: number, subscriptions: number, onlineSessions: number, offlineSessions: number, offlineDropped: number }>
   /** the webhooks plugin's counts (zero while it never ran) */
   webhooks?: WebhookCounters
+  /** the running bridges (none while vmq_bridge is disabled) */
+  bridges: () => BridgeInfo[]
 }
 
 /** A listener's open connections; `type` as `listener show` prints it (mqtt, mqtts, mqttws, mqttwss). */
@@ -233,6 +236,28 @@ export class NodeMetrics {
     gauge('router_subscriptions', 'Subscriptions in the store.', async () => (await src.storeTotals()).subscriptions)
     gauge('sessions_online', 'Connected clients.', async () => (await src.storeTotals()).onlineSessions)
     gauge('sessions_offline', 'Persistent sessions without a connected client.', async () => (await src.storeTotals()).offlineSessions)
+    // eslint-disable-next-line no-new
+    new Counter({
+      name: ns + 'bridge_dropped_messages',
+      help: 'Messages a bridge did not forward: the remote broker was unreachable and max_outgoing_buffered_messages were buffered.',
+      labelNames: ['bridge'],
+      registers,
+      collect () {
+        this.reset()
+        for (const b of src.bridges()) this.inc({ bridge: b.name }, b.dropped)
+      }
+    })
+    // eslint-disable-next-line no-new
+    new Gauge({
+      name: ns + 'bridge_buffered_messages',
+      help: 'Messages a bridge holds for its remote broker until it is reachable again.',
+      labelNames: ['bridge'],
+      registers,
+      collect () {
+        this.reset()
+        for (const b of src.bridges()) this.set({ bridge: b.name }, b.buffered)
+      }
+    })
     const webhooks = src.webhooks
     if (webhooks !== undefined) {
       for (const [hook, counts] of webhooks.byHook) {

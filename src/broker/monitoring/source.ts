@@ -24,7 +24,8 @@ export function monitoringSource (node: BrokerNode): MonitoringSource {
     linkTraffic,
     listeners: () => mqttListeners().map(l => ({ type: l.kind, address: l.config.host, port: l.port(), connections: l.connections() })),
     storeTotals: async () => await storeTotals(node),
-    webhooks: node.plugins.webhookCounters
+    webhooks: node.plugins.webhookCounters,
+    bridges: () => node.bridges.info()
   })
   const healthSource: HealthSource = { listeners: mqttListeners, peers: () => node.cluster.peers() }
   const send = (res: Parameters<typeof replyJson>[0], a: HealthAnswer): void => { replyJson(res, a.code, a.body) }

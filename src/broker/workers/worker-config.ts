@@ -1,6 +1,7 @@
 // What changes in a worker's configuration: its name, data dir, clustering
 // address (worker 0 keeps the configured one, the others take a free port),
-// the cluster to join, and MQTT listeners it does not bind itself.
+// the cluster to join, MQTT listeners it does not bind itself, and bridges
+// (worker 0 runs them).
 import { join } from 'node:path'
 import type { NodeConfig } from '../../config/load.js'
 import { workerName } from './protocol.js'
@@ -18,5 +19,6 @@ export function workerConfig (config: NodeConfig, index: number, discovery: stri
     if ((l.type === 'vmq' || l.type === 'vmqs') && index > 0) return { ...l, port: 0 }
     return l
   })
-  return { ...config, values, listeners }
+  // one connection per bridge: worker 0's (it forwards what every worker's clients publish)
+  return { ...config, values, listeners, bridges: index === 0 ? config.bridges : [] }
 }
