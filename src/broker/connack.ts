@@ -63,10 +63,28 @@ export function grant (ctx: ConnectContext, client: Client, packet: ConnectPacke
   granted.set(client, g)
 }
 
+/** MQTT 5 CONNACK reason: Unsupported Protocol Version */
+const UNSUPPORTED_PROTOCOL_VERSION = 0x84
+const versionRefused = new WeakSet<Client>()
+
+/**
+ * The CONNACK of this connection refuses its protocol version: return code 1
+ * (MQTT 5: 0x84 Unsupported Protocol Version), as VerneMQ sends. aedes turns
+ * any refusal code of authenticate outside 2-5 into 5, so the CONNACK is
+ * corrected on its way out.
+ */
+export function refuseVersion (client: Client): void {
+  versionRefused.add(client)
+}
+
 /** Makes the connection's CONNACK say what was granted; call when the connection is accepted. */
 export function amendConnack (client: Client, sent: (version: number, code: number) => void = () => {}): void {
   onConnack(client, () => { const g = granted.get(client); return g === undefined ? undefined : wireVersion(g.version) }, connack => {
     const g = granted.get(client)
+    if (g !== undefined && versionRefused.has(client)) {
+      if (g.version === 5) connack.reasonCode = UNSUPPORTED_PROTOCOL_VERSION
+      else connack.returnCode = 1
+    }
     if (g !== undefined) sent(g.version, connack.returnCode ?? connack.reasonCode ?? 0)
     if (g === undefined || (connack.returnCode ?? connack.reasonCode ?? 0) !== 0) return
     // [MQTT-3.2.2-2]: Session Present is 1 exactly when a stored session is resumed,

@@ -19,7 +19,7 @@ import { ClusterMq } from '../cluster/router.js'
 import { isExpired, propertiesFromWire, propertiesToWire, type MessageExtras } from '../cluster/properties.js'
 import { skipPeerRetained } from '../cluster/peer-retained.js'
 import { trackSubscriptions } from '../cluster/tracked-persistence.js'
-import { adminService } from './admin.js'
+import { adminService } from './admin/service.js'
 import { clusterTls, unappliedOptions, type ClusterTls } from './cluster-tls.js'
 import { AuthChain } from './auth/chain.js'
 import { getMeta, setMeta } from './client-meta.js'
@@ -35,7 +35,7 @@ import { clusterListenerRow } from './listeners/show.js'
 import { describeAddress, listenerMountpoint, type ConnectionInfo, type ListenerContext, type MqttListener } from './listeners/types.js'
 import { createLogger, type Logger } from './log.js'
 import { SessionRegistry, adopt, handOver } from './sessions.js'
-import { leaveCluster } from './leave.js'
+import { leaveCluster } from './admin/leave.js'
 import { Plugins } from './plugins.js'
 import { Bridges } from './bridge/bridges.js'
 import type { DurableStore } from './store/durable-store.js'
@@ -50,7 +50,7 @@ import { Tracer } from './trace/tracer.js'
 import { Systree } from './monitoring/systree.js'
 import { HttpRoutes } from './monitoring/routes.js'
 import { ApiKeyError, ApiKeys } from './api-keys.js'
-import { catchUpApiKeys } from './api-key-admin.js'
+import { catchUpApiKeys } from './admin/api-keys.js'
 import { armConnectTimeout } from './connect-timeout.js'
 import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
@@ -65,6 +65,10 @@ import { hostOf, mqttEndpoints } from './server-reference.js'
 import { setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
 import { InvalidRequest } from '../errors.js'
 import { addEnvUsers, envUsers, envUsersProblem } from '../passwd/env-users.js'
+import type { Instance } from './instance.js'
+import type { ListenerInfo } from './listeners/types.js'
+
+export type { Instance, ListenerInfo }
 
 /** MQTT 5 DISCONNECT reason: the client was silent for 1.5 x its keep alive */
 const KEEP_ALIVE_TIMEOUT = 0x8d
@@ -90,31 +94,8 @@ interface RoutedPublish extends MessageExtras {
 
 export class StartError extends InvalidRequest {}
 
-export interface ListenerInfo {
-  kind: string
-  name: string
-  /** host:port as clients reach it ([host]:port for IPv6) */
-  address: string
-  host: string
-  /** the bound port: the kernel's choice when the configured one was 0 */
-  port: number
-}
-
 function listenerInfo (kind: string, config: ListenerConfig, port: number): ListenerInfo {
   return { kind, name: `${config.type}.${config.name}`, address: describeAddress({ host: config.host, port }), host: config.host, port }
-}
-
-/** The aedes instance of one mountpoint and the persistence it uses. */
-export interface Instance {
-  mountpoint: string
-  broker: Aedes
-  persistence: DurableStore
-  store: LevelPersistence
-  mq: ClusterMq
-  /** client ids with persistent sessions (stored subscriptions) */
-  persistentClients: () => string[]
-  /** inflight windows, online/offline queues, retries, expiration, session groups */
-  queues: Queues
 }
 
 /** aedes' own CONNECT timer is fixed at creation; ours (connect-timeout.ts) reads the setting per connection. */

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import type { ListenerInfo } from './node.js'
+import type { ListenerInfo } from './listeners/types.js'
 
 export interface PortsFile {
   node: string

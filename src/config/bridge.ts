@@ -4,7 +4,7 @@
 // Every problem is reported with the file and line of the key.
 import { hostname } from 'node:os'
 import { isValidTopicFilter } from '../mqtt/topic.js'
-import type { Entry, Problem } from './parse.js'
+import type { Entry, Problem } from './entry.js'
 import { shown } from './shown.js'
 import { suggest } from './suggest.js'
 import { describeType, parseIpPort, parseValue, unquote, type Value, type ValueType } from './values.js'

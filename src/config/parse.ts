@@ -8,13 +8,9 @@ import { suggest } from './suggest.js'
 import { escapeLineControls, shown } from './shown.js'
 import { applyWebhookEntry, type WebhookEntries } from './webhooks.js'
 import { isBridgeKey } from './bridge.js'
+import type { Entry, Problem } from './entry.js'
 
-export interface Problem {
-  file: string
-  line: number
-  key?: string
-  message: string
-}
+export type { Entry, Problem }
 
 export function formatProblem (p: Problem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}` : p.file
@@ -26,14 +22,6 @@ export class ConfigError extends Error {
     super(problems.map(formatProblem).join('\n'))
     this.name = 'ConfigError'
   }
-}
-
-/** One `key = value` line with where it came from. */
-export interface Entry {
-  key: string
-  value: string
-  file: string
-  line: number
 }
 
 /** Listener settings as written: address per listener, options per scope. */

@@ -88,8 +88,9 @@ describe('vmq-admin listener', () => {
     await v5.endAsync(true)
   })
 
-  it('a protocol version the listener does not allow gets CONNACK 1, as in VerneMQ', { todo: 'aedes sends 5: it passes only refusal codes 2 to 5 from authenticate (hooks.ts checkConnect gives 1)' }, async () => {
+  it('a protocol version the listener does not allow gets CONNACK 1, as in VerneMQ', async () => {
     assert.equal(await connackCode(`ws://127.0.0.1:${node.wsPort}/mqtt`, { protocolVersion: 4 }), 1)
+    assert.equal(await connackCode(`ws://127.0.0.1:${node.wsPort}/mqtt`, { protocolVersion: 3, protocolId: 'MQIsdp' }), 1)
   })
 
   it('stop suspends: no new connections, existing ones stay; restart resumes', async () => {

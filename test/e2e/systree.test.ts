@@ -17,7 +17,7 @@ async function scrape (port: number): Promise<Map<string, number>> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
   const sums = new Map<string, number>()
   for (const line of text.split('\n')) {
-    const m = /^vernemq_([a-z_]+)(\{[^}]*\})? (\S+)$/.exec(line)
+    const m = /^vernemq_([a-z0-9_]+)(\{[^}]*\})? (\S+)$/.exec(line)
     if (m !== null) sums.set(m[1], (sums.get(m[1]) ?? 0) + Number(m[3]))
   }
   return sums

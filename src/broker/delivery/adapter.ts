@@ -34,25 +34,13 @@ import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import { publishBytes } from './encode.js'
 import { PacketStream } from './packet-stream.js'
+import type { OutPacket } from './out-packet.js'
+
+export type { OutPacket }
 
 /** brokerId of the stubs that carry held-back messages through client.publish */
 export const INJECTED_BROKER_ID = '\u0000vmq-queue'
 
-/** The fields of an aedes PUBLISH packet the queue reads or sets. */
-export interface OutPacket {
-  cmd?: string
-  topic: string
-  payload: Buffer
-  qos: number
-  retain: boolean
-  dup?: boolean
-  messageId?: number
-  brokerId?: string | null
-  brokerCounter?: number
-  properties?: Record<string, unknown>
-  /** MQTT 5: when the message expires, ms since the epoch (set by aedes' publish) */
-  messageExpiry?: number
-}
 
 let injections = 0
 

@@ -4,7 +4,7 @@
 // MQTT 5 without properties); an MQTT 5 message with properties is encoded per
 // subscriber (its properties, such as subscription identifiers, are its own).
 import mqttPacket from 'mqtt-packet'
-import type { OutPacket } from './adapter.js'
+import type { OutPacket } from './out-packet.js'
 
 /** A message's encodings at each QoS (3.1.1 at 0-2, MQTT 5 at 3-5), packet id 1 where it has one. */
 interface Encoded { payload: Buffer, topic: string, retain: boolean, byQos: Array<Buffer | undefined> }

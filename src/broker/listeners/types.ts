@@ -76,3 +76,14 @@ export function listenerKey (config: ListenerConfig): string {
 export function listenerMountpoint (config: ListenerConfig): string {
   return String(config.options.get('mountpoint') ?? '').replace(/\/+$/, '')
 }
+
+/** A listener as the node reports it (start lines, the ports file, workers). */
+export interface ListenerInfo {
+  kind: string
+  name: string
+  /** host:port as clients reach it ([host]:port for IPv6) */
+  address: string
+  host: string
+  /** the bound port: the kernel's choice when the configured one was 0 */
+  port: number
+}

@@ -4,13 +4,13 @@
 // A member that could not be asked is listed too, as { reachable: false, reason }.
 import { askPeers } from '../../cluster/fanout.js'
 import type { NodeStatus__Output } from '../../rpc/generated/vmq/NodeStatus.js'
-import type { BrokerNode } from '../node.js'
+import type { AdminHost } from '../admin/host.js'
 import { statusEntry } from './node-status.js'
 
 export type NodeEntry = Record<string, unknown>
 export type StatusJson = [Record<string, NodeEntry>]
 
-export async function clusterStatus (node: BrokerNode): Promise<StatusJson> {
+export async function clusterStatus (node: AdminHost): Promise<StatusJson> {
   const [own, peers] = await Promise.all([
     statusEntry(node),
     askPeers<Record<string, never>, NodeStatus__Output>(node.cluster, node.settings.string('distributed_cookie'), 'StatusEntry', {})

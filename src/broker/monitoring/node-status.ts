@@ -5,14 +5,14 @@ import { clusterListener } from '../../config/load.js'
 import type { NodeStatus } from '../../rpc/generated/vmq/NodeStatus.js'
 import type { StatusListener } from '../../rpc/generated/vmq/StatusListener.js'
 import { maxConnections } from '../listeners/types.js'
-import type { BrokerNode } from '../node.js'
+import type { AdminHost } from '../admin/host.js'
 import { storeTotals } from './store-totals.js'
 
 import { packageVersion } from '../../version.js'
 
 export { packageVersion }
 
-export async function statusEntry (node: BrokerNode): Promise<NodeStatus> {
+export async function statusEntry (node: AdminHost): Promise<NodeStatus> {
   const c = node.counters
   const totals = await storeTotals(node)
   const drop = c.onlineDropped + totals.offlineDropped
@@ -39,7 +39,7 @@ export async function statusEntry (node: BrokerNode): Promise<NodeStatus> {
   }
 }
 
-function listeners (node: BrokerNode): StatusListener[] {
+function listeners (node: AdminHost): StatusListener[] {
   const rows: StatusListener[] = node.listeners.all().map(l => {
     const max = maxConnections(l.config)
     return {

@@ -5,7 +5,7 @@ import { askPeers } from '../../cluster/fanout.js'
 import { linkTraffic } from '../../rpc/link-traffic.js'
 import type { Table__Output } from '../../rpc/generated/vmq/Table.js'
 import { fromTable } from '../../rpc/table.js'
-import type { BrokerNode } from '../node.js'
+import type { AdminHost } from '../admin/host.js'
 import { fullClusterHealth, health, listenersHealth, type HealthAnswer, type HealthSource, type MemberListeners } from './health.js'
 import type { MonitoringSource } from './http.js'
 import { NodeMetrics } from './metrics.js'
@@ -14,8 +14,8 @@ import { storeTotals } from './store-totals.js'
 import { reply, replyJson } from './routes.js'
 import { statusPage } from './status-page.js'
 
-export function monitoringSource (node: BrokerNode): MonitoringSource {
-  const mqttListeners = (): ReturnType<BrokerNode['listeners']['all']> => node.listeners.all().filter(l => l.kind !== 'http' && l.kind !== 'https')
+export function monitoringSource (node: AdminHost): MonitoringSource {
+  const mqttListeners = (): ReturnType<AdminHost['listeners']['all']> => node.listeners.all().filter(l => l.kind !== 'http' && l.kind !== 'https')
   const metrics = new NodeMetrics({
     nodeName: () => node.name,
     namespace: () => node.settings.string('prometheus_namespace'),
@@ -55,7 +55,7 @@ export function monitoringSource (node: BrokerNode): MonitoringSource {
 }
 
 /** `listener show` of every running member. */
-async function memberListeners (node: BrokerNode): Promise<MemberListeners[]> {
+async function memberListeners (node: AdminHost): Promise<MemberListeners[]> {
   const peers = await askPeers<object, Table__Output>(node.cluster, node.settings.string('distributed_cookie'), 'ListenerShow', { tls: false, mqtt: false })
   const answered: MemberListeners[] = peers.answers.map(({ member, reply }) => ({
     name: member,

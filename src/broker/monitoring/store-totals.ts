@@ -1,5 +1,5 @@
 // The sizes of a node's stores, summed over its mountpoints, for /metrics and the status page.
-import type { BrokerNode } from '../node.js'
+import type { AdminHost } from '../admin/host.js'
 
 export interface StoreTotals {
   retained: number
@@ -12,7 +12,7 @@ export interface StoreTotals {
 }
 
 /** The node's store sizes, summed over its mountpoints. */
-export async function storeTotals (node: BrokerNode): Promise<StoreTotals> {
+export async function storeTotals (node: AdminHost): Promise<StoreTotals> {
   const totals = { retained: 0, subscriptions: 0, onlineSessions: node.sessions.count(), offlineSessions: 0, offlineDropped: 0, queued: 0 }
   for (const instance of await node.allInstances()) {
     const stats = instance.store.stats()

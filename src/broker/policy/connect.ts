@@ -5,6 +5,7 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes'
 import type { RefuseCode } from '../auth/types.js'
 import { getMeta } from '../client-meta.js'
+import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
 import { isExtraSession, SESSION_SEPARATOR } from '../delivery/groups.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
@@ -72,7 +73,10 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
     maxClientIdSize: ctx.settings.number('max_client_id_size'),
     clientIdInvalid: meta.clientIdInvalid === true
   })
-  if (identity !== undefined) return identity
+  if (identity !== undefined) {
+    if (identity.code === 1) refuseVersion(client)
+    return identity
+  }
   // use_identity_as_username: the certificate CN is the username and no auth plugin is asked
   const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
   if (!anonymous && meta.preauthUsername === undefined) {

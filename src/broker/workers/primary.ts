@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { createServer, type Server, type Socket } from 'node:net'
 import type { ListenerConfig, NodeConfig } from '../../config/load.js'
 import { boundPort, listenOn } from '../listeners/listen.js'
-import type { ListenerInfo } from '../node.js'
+import type { ListenerInfo } from '../listeners/types.js'
 import { WORKER_COUNT_ENV, WORKER_DISCOVERY_ENV, WORKER_INDEX_ENV, WORKER_PORTS_ENV, type ToPrimary, type ToWorker } from './protocol.js'
 
 const MQTT_TYPES = ['tcp', 'ssl', 'ws', 'wss']

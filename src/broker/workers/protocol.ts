@@ -2,7 +2,7 @@
 // connection to one worker, round robin; every worker is a full node, and the
 // workers form a cluster (the cluster routes messages between them). These are
 // the messages between the primary and its workers.
-import type { ListenerInfo } from '../node.js'
+import type { ListenerInfo } from '../listeners/types.js'
 
 export const WORKER_INDEX_ENV = 'VMQ_WORKER_INDEX'
 export const WORKER_COUNT_ENV = 'VMQ_WORKER_COUNT'

@@ -6,8 +6,8 @@ import type { AdminHandlers } from '../../rpc/generated/vmq/Admin.js'
 import { unary } from '../../rpc/server.js'
 import { toTable } from '../../rpc/table.js'
 import type { Plugins } from '../plugins.js'
-import type { WebhooksPlugin } from './plugin.js'
-import { RegistryError } from './registry.js'
+import type { WebhooksPlugin } from '../webhooks/plugin.js'
+import { RegistryError } from '../webhooks/registry.js'
 
 type Handlers = Pick<AdminHandlers, 'WebhooksShow' | 'WebhooksRegister' | 'WebhooksDeregister' | 'WebhooksCacheShow' | 'WebhooksCacheClear'>
 

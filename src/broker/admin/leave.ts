@@ -2,16 +2,16 @@
 // With -k: disconnect every client, move each persistent session (its
 // subscriptions and queued messages) to a running member, tell the cluster we
 // are gone, and shut down.
-import type { LeaveOptions } from '../cluster/cluster.js'
-import type { PeerLink } from '../cluster/peer-link.js'
-import type { BrokerNode } from './node.js'
-import { referTo } from './server-reference.js'
-import { handOver } from './sessions.js'
+import type { LeaveOptions } from '../../cluster/cluster.js'
+import type { PeerLink } from '../../cluster/peer-link.js'
+import type { AdminHost } from './host.js'
+import { referTo } from '../server-reference.js'
+import { handOver } from '../sessions.js'
 
 /** mountpoint + NUL + client id -> the member its session moves to */
 type Homes = Map<string, PeerLink>
 
-export async function leaveCluster (node: BrokerNode, opts: LeaveOptions): Promise<string> {
+export async function leaveCluster (node: AdminHost, opts: LeaveOptions): Promise<string> {
   if (!opts.kill) {
     await node.listeners.suspendAll()
     return 'Done! Use -k to teardown and migrate existing sessions!'
@@ -49,7 +49,7 @@ export async function leaveCluster (node: BrokerNode, opts: LeaveOptions): Promi
   return 'Done'
 }
 
-type Instances = Awaited<ReturnType<BrokerNode['allInstances']>>
+type Instances = Awaited<ReturnType<AdminHost['allInstances']>>
 
 function persistentQueues (instances: Instances): Array<{ instance: Instances[number], clientId: string }> {
   return instances.flatMap(instance => instance.persistentClients().map(clientId => ({ instance, clientId })))
@@ -67,7 +67,7 @@ const USE_ANOTHER_SERVER = 0x9c
  * session does not move (clean, or without subscriptions) is sent to the
  * running members in turn.
  */
-async function disconnectAll (node: BrokerNode, homes: Homes, peers: PeerLink[]): Promise<void> {
+async function disconnectAll (node: AdminHost, homes: Homes, peers: PeerLink[]): Promise<void> {
   let next = 0
   await Promise.all(node.sessions.all().map(async ({ mountpoint, client }) => {
     const home = homes.get(queueKey(mountpoint, client.id)) ?? peers[next++ % peers.length]

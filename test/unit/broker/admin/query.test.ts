@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { compileQuery, matchesAll, project, sortRows, type QueryShape } from '../../../src/broker/query.js'
-import { InvalidRequest } from '../../../src/errors.js'
+import { compileQuery, matchesAll, project, sortRows, type QueryShape } from '../../../../src/broker/admin/query.js'
+import { InvalidRequest } from '../../../../src/errors.js'
 
 const SHAPE: QueryShape = {
   fields: ['client_id', 'is_online', 'peer_port', 'topic', 'user'],

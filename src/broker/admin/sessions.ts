@@ -2,15 +2,16 @@
 // node: its online clients and its offline persistent sessions (stored
 // subscriptions and queued messages), per mountpoint.
 import type { Client } from 'aedes'
-import { SESSION_DEFAULT_COLUMNS, SESSION_FIELDS } from '../rpc/query-fields.js'
-import type { CellValue } from '../rpc/table.js'
-import { getMeta } from './client-meta.js'
-import type { BrokerNode, Instance } from './node.js'
+import { SESSION_DEFAULT_COLUMNS, SESSION_FIELDS } from '../../rpc/query-fields.js'
+import type { CellValue } from '../../rpc/table.js'
+import { getMeta } from '../client-meta.js'
+import type { AdminHost } from './host.js'
+import type { Instance } from '../instance.js'
 import { matchesAll, sortRows, type Query, type QueryShape, type Row } from './query.js'
-import { subscriptionsOf } from './delivery/adapter.js'
-import { publicClientId } from './delivery/groups.js'
-import { handOver } from './sessions.js'
-import type { Persistence } from './store/persistence.js'
+import { subscriptionsOf } from '../delivery/adapter.js'
+import { publicClientId } from '../delivery/groups.js'
+import { handOver } from '../sessions.js'
+import type { Persistence } from '../store/persistence.js'
 
 export const SESSION_SHAPE: QueryShape = {
   fields: Object.keys(SESSION_FIELDS),
@@ -28,7 +29,7 @@ const ADMINISTRATIVE_ACTION = 0x98
 interface LocalSession { instance: Instance, clientId: string, client: Client | undefined }
 
 /** This node's rows of a session query, every field kept: filtered, in the query's order, at most `limit`. */
-export async function localSessionRows (node: BrokerNode, query: Query): Promise<Row[]> {
+export async function localSessionRows (node: AdminHost, query: Query): Promise<Row[]> {
   const used = new Set([...query.columns, ...query.filters.map(f => f.field)])
   const withQueue = QUEUE_FIELDS.some(f => used.has(f))
   const perSubscription = SUBSCRIPTION_FIELDS.some(f => used.has(f))
@@ -44,7 +45,7 @@ export async function localSessionRows (node: BrokerNode, query: Query): Promise
   return sortRows(rows, query.order).slice(0, query.limit)
 }
 
-async function localSessions (node: BrokerNode): Promise<LocalSession[]> {
+async function localSessions (node: AdminHost): Promise<LocalSession[]> {
   const instances = new Map((await node.allInstances()).map(i => [i.mountpoint, i]))
   const sessions: LocalSession[] = []
   for (const { mountpoint, client } of node.sessions.all()) {
@@ -59,7 +60,7 @@ async function localSessions (node: BrokerNode): Promise<LocalSession[]> {
   return sessions
 }
 
-function sessionRow (node: BrokerNode, { instance, clientId, client }: LocalSession): Row {
+function sessionRow (node: AdminHost, { instance, clientId, client }: LocalSession): Row {
   const common = { node: node.name, mountpoint: instance.mountpoint, client_id: clientId }
   const meta = getMeta(client)
   if (client === undefined || meta === undefined) {
@@ -121,7 +122,7 @@ function liveSubscriptions (client: Client): Array<{ topic: string, qos: number 
  * "administrative action"); with `cleanup` its stored subscriptions and
  * queued messages go too. False when this node has no such session.
  */
-export async function disconnectLocal (node: BrokerNode, mountpoint: string, clientId: string, cleanup: boolean): Promise<boolean> {
+export async function disconnectLocal (node: AdminHost, mountpoint: string, clientId: string, cleanup: boolean): Promise<boolean> {
   const instance = await node.existingInstance(mountpoint)
   if (instance === undefined) return false
   const connections = node.sessions.connections(mountpoint, clientId)
@@ -145,7 +146,7 @@ async function hasStoredSession (instance: Instance, clientId: string): Promise<
  * (as `username`) and removes the ones it no longer allows. Undefined when
  * this node has no such session.
  */
-export async function reauthorizeLocal (node: BrokerNode, mountpoint: string, clientId: string, username: string): Promise<'Done' | 'Unchanged' | undefined> {
+export async function reauthorizeLocal (node: AdminHost, mountpoint: string, clientId: string, username: string): Promise<'Done' | 'Unchanged' | undefined> {
   const instance = await node.existingInstance(mountpoint)
   if (instance === undefined) return undefined
   const connections = node.sessions.connections(mountpoint, clientId)

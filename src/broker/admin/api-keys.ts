@@ -3,22 +3,22 @@
 // stored there and on every running member, as VerneMQ keeps keys cluster-wide;
 // a member that was away pulls the records it missed when its link comes back.
 // Nothing here logs a key.
-import { askPeers, FANOUT_DEADLINE_MS } from '../cluster/fanout.js'
-import { AdminClient } from '../rpc/client.js'
-import type { ApiKeyRecords, ApiKeyRecords__Output } from '../rpc/generated/vmq/ApiKeyRecords.js'
-import type { ApiKeyRecord as WireRecord, ApiKeyRecord__Output as WireRecordOutput } from '../rpc/generated/vmq/ApiKeyRecord.js'
-import { InvalidRequest, NotFound } from '../errors.js'
-import type { AdminHandlers } from '../rpc/generated/vmq/Admin.js'
-import type { ApiKeyReply } from '../rpc/generated/vmq/ApiKeyReply.js'
-import type { ApiKeyRequest, ApiKeyRequest__Output } from '../rpc/generated/vmq/ApiKeyRequest.js'
-import { unary } from '../rpc/server.js'
-import { toTable } from '../rpc/table.js'
-import { ApiKeyError, DEFAULT_SCOPE, checkScope, formatUtc, generateKey, isScope, parseExpiry, type ApiKey, type ApiKeyPolicy, type ApiKeyRecord } from './api-keys.js'
-import type { BrokerNode } from './node.js'
+import { askPeers, FANOUT_DEADLINE_MS } from '../../cluster/fanout.js'
+import { AdminClient } from '../../rpc/client.js'
+import type { ApiKeyRecords, ApiKeyRecords__Output } from '../../rpc/generated/vmq/ApiKeyRecords.js'
+import type { ApiKeyRecord as WireRecord, ApiKeyRecord__Output as WireRecordOutput } from '../../rpc/generated/vmq/ApiKeyRecord.js'
+import { InvalidRequest, NotFound } from '../../errors.js'
+import type { AdminHandlers } from '../../rpc/generated/vmq/Admin.js'
+import type { ApiKeyReply } from '../../rpc/generated/vmq/ApiKeyReply.js'
+import type { ApiKeyRequest, ApiKeyRequest__Output } from '../../rpc/generated/vmq/ApiKeyRequest.js'
+import { unary } from '../../rpc/server.js'
+import { toTable } from '../../rpc/table.js'
+import { ApiKeyError, DEFAULT_SCOPE, checkScope, formatUtc, generateKey, isScope, parseExpiry, type ApiKey, type ApiKeyPolicy, type ApiKeyRecord } from '../api-keys.js'
+import type { AdminHost } from './host.js'
 
 type Handlers = Pick<AdminHandlers, 'ApiKeyCreate' | 'ApiKeyAdd' | 'ApiKeyDelete' | 'ApiKeyShow' | 'ApiKeySync'>
 
-export function apiKeyAdmin (node: BrokerNode): Handlers {
+export function apiKeyAdmin (node: AdminHost): Handlers {
   return {
     ApiKeyCreate: unary(async request => {
       const entry = checked(() => ({ ...entryOf(request), key: generateKey(policy(node).minLength) }))
@@ -69,7 +69,7 @@ export function apiKeyAdmin (node: BrokerNode): Handlers {
 }
 
 /** Takes the records a member that just became reachable has and this node lacks. */
-export async function catchUpApiKeys (node: BrokerNode, member: string, address: string): Promise<void> {
+export async function catchUpApiKeys (node: AdminHost, member: string, address: string): Promise<void> {
   const client = new AdminClient(address, cookie(node), FANOUT_DEADLINE_MS, node.cluster.clientTls())
   try {
     const reply = await client.call<object, ApiKeyRecords__Output>('ApiKeySync', {})
@@ -102,7 +102,7 @@ function expiresText (entry: ApiKey): string {
   return entry.expires === undefined ? 'never' : formatUtc(entry.expires)
 }
 
-function policy (node: BrokerNode): ApiKeyPolicy {
+function policy (node: AdminHost): ApiKeyPolicy {
   return { minLength: node.settings.number('min_apikey_length'), maxExpiryDays: node.settings.number('max_apikey_expiry_days') }
 }
 
@@ -117,7 +117,7 @@ function checked<T> (step: () => T): T {
 }
 
 /** Stores the key on every running member; one line per member it did not reach. */
-async function passOn (node: BrokerNode, method: 'ApiKeyAdd', record: ApiKeyRecord): Promise<string[]> {
+async function passOn (node: AdminHost, method: 'ApiKeyAdd', record: ApiKeyRecord): Promise<string[]> {
   const expires = record.expires === undefined ? '' : new Date(record.expires).toISOString().slice(0, 19) + 'Z'
   const peers = await askPeers<ApiKeyRequest, ApiKeyReply>(node.cluster, cookie(node), method,
     { key: record.key, scope: record.scope, expires, localOnly: true, changedMs: record.changed })
@@ -128,6 +128,6 @@ function notReached (warnings: string[]): string[] {
   return warnings.map(w => `${w}: it gets the change when it is reachable again`)
 }
 
-function cookie (node: BrokerNode): string {
+function cookie (node: AdminHost): string {
   return node.settings.string('distributed_cookie')
 }

@@ -5,8 +5,8 @@
 // integer-looking values as numbers (except for text-only fields such as
 // client_id), a value starting with `~` is a regular expression, anything else
 // compares as text. A missing value (null) is VerneMQ's `undefined`.
-import { InvalidRequest } from '../errors.js'
-import type { CellValue } from '../rpc/table.js'
+import { InvalidRequest } from '../../errors.js'
+import type { CellValue } from '../../rpc/table.js'
 
 export type Row = Record<string, CellValue>
 

@@ -1,10 +1,10 @@
 // `retain show` and `retain delete` on a node. The retained store is replicated
 // to every member, so show reads this node only; delete stores the deletion (an
 // empty payload) here and on every reachable member.
-import { filterMatches } from '../mqtt/topic.js'
-import { InvalidRequest } from '../errors.js'
-import { RETAIN_DEFAULT_COLUMNS, RETAIN_FIELDS } from '../rpc/query-fields.js'
-import type { BrokerNode } from './node.js'
+import { filterMatches } from '../../mqtt/topic.js'
+import { InvalidRequest } from '../../errors.js'
+import { RETAIN_DEFAULT_COLUMNS, RETAIN_FIELDS } from '../../rpc/query-fields.js'
+import type { AdminHost } from './host.js'
 import { matchesAll, project, sortRows, type Query, type QueryShape, type Row } from './query.js'
 
 export const RETAIN_SHAPE: QueryShape = {
@@ -21,7 +21,7 @@ export const RETAIN_SHAPE: QueryShape = {
  * filter only the default mountpoint ("") is shown, as in VerneMQ, unless the
  * mountpoint column is asked for.
  */
-export async function localRetainedRows (node: BrokerNode, query: Query): Promise<Row[]> {
+export async function localRetainedRows (node: AdminHost, query: Query): Promise<Row[]> {
   const byMountpoint = query.filters.some(f => f.field === 'mountpoint') || query.columns.includes('mountpoint')
   const rows: Row[] = []
   for (const { mountpoint, persistence } of await node.allInstances()) {
@@ -35,7 +35,7 @@ export async function localRetainedRows (node: BrokerNode, query: Query): Promis
 }
 
 /** Deletes a retained message on every reachable member (latest write wins there). */
-export async function deleteRetained (node: BrokerNode, mountpoint: string, topic: string): Promise<void> {
+export async function deleteRetained (node: AdminHost, mountpoint: string, topic: string): Promise<void> {
   if (topic === '' || topic.includes('+') || topic.includes('#') || topic.includes('\u0000')) throw new InvalidRequest('No valid topic given.')
   const { persistence } = await node.instance(mountpoint)
   const empty = Buffer.alloc(0)

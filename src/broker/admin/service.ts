@@ -1,36 +1,36 @@
 // The node's answers to the Admin service.
 import type * as grpc from '@grpc/grpc-js'
-import { findKey } from '../config/schema.js'
-import { askPeers } from '../cluster/fanout.js'
-import { CodedError, InvalidRequest, NotFound } from '../errors.js'
-import type { AdminHandlers } from '../rpc/generated/vmq/Admin.js'
-import type { ClusterLeaveRequest__Output } from '../rpc/generated/vmq/ClusterLeaveRequest.js'
-import type { TextReply } from '../rpc/generated/vmq/TextReply.js'
-import { toStatus, unary } from '../rpc/server.js'
-import type { QueryReply, QueryReply__Output } from '../rpc/generated/vmq/QueryReply.js'
-import type { QueryRequest__Output } from '../rpc/generated/vmq/QueryRequest.js'
-import type { SessionRequest__Output } from '../rpc/generated/vmq/SessionRequest.js'
-import { fromTable, toTable } from '../rpc/table.js'
+import { findKey } from '../../config/schema.js'
+import { askPeers } from '../../cluster/fanout.js'
+import { CodedError, InvalidRequest, NotFound } from '../../errors.js'
+import type { AdminHandlers } from '../../rpc/generated/vmq/Admin.js'
+import type { ClusterLeaveRequest__Output } from '../../rpc/generated/vmq/ClusterLeaveRequest.js'
+import type { TextReply } from '../../rpc/generated/vmq/TextReply.js'
+import { toStatus, unary } from '../../rpc/server.js'
+import type { QueryReply, QueryReply__Output } from '../../rpc/generated/vmq/QueryReply.js'
+import type { QueryRequest__Output } from '../../rpc/generated/vmq/QueryRequest.js'
+import type { SessionRequest__Output } from '../../rpc/generated/vmq/SessionRequest.js'
+import { fromTable, toTable } from '../../rpc/table.js'
 import { compileQuery, project, sortRows } from './query.js'
-import { RETAIN_SHAPE, deleteRetained, localRetainedRows } from './retain-admin.js'
-import { SESSION_SHAPE, disconnectLocal, localSessionRows, reauthorizeLocal } from './session-admin.js'
-import { AdminClient } from '../rpc/client.js'
-import { siblingNames } from './workers/protocol.js'
-import { ListenerOpError } from './listeners/registry.js'
-import { runtimeListenerConfig } from './listeners/runtime.js'
-import { listenerColumns, listenerRow } from './listeners/show.js'
-import { describeAddress } from './listeners/types.js'
-import type { BrokerNode } from './node.js'
-import { statusEntry } from './monitoring/node-status.js'
-import { metricsReset, metricsShow, nodeStatus } from './metrics-admin.js'
-import { traceClient } from './trace/admin.js'
-import { apiKeyAdmin } from './api-key-admin.js'
-import { webhooksAdmin } from './webhooks/admin.js'
-import { bridgeShow } from './bridge/show.js'
+import { RETAIN_SHAPE, deleteRetained, localRetainedRows } from './retained.js'
+import { SESSION_SHAPE, disconnectLocal, localSessionRows, reauthorizeLocal } from './sessions.js'
+import { AdminClient } from '../../rpc/client.js'
+import { siblingNames } from '../workers/protocol.js'
+import { ListenerOpError } from '../listeners/registry.js'
+import { runtimeListenerConfig } from '../listeners/runtime.js'
+import { listenerColumns, listenerRow } from '../listeners/show.js'
+import { describeAddress } from '../listeners/types.js'
+import type { AdminHost } from './host.js'
+import { statusEntry } from '../monitoring/node-status.js'
+import { metricsReset, metricsShow, nodeStatus } from './metrics.js'
+import { traceClient } from './trace.js'
+import { apiKeyAdmin } from './api-keys.js'
+import { webhooksAdmin } from './webhooks.js'
+import { bridgeShow } from './bridges.js'
 
 const DONE = { text: 'Done' }
 
-export function adminService (node: BrokerNode): AdminHandlers {
+export function adminService (node: AdminHost): AdminHandlers {
   return {
     ...webhooksAdmin(node.plugins),
     ClusterShow: unary(async () => toTable(['Node', 'Running'], node.cluster.show().map(m => ({ Node: m.name, Running: m.running })))),
@@ -154,7 +154,7 @@ export function adminService (node: BrokerNode): AdminHandlers {
  * member. A peer answers with the sort fields as extra columns so the rows of
  * all members merge in one order.
  */
-async function sessionShow (node: BrokerNode, request: QueryRequest__Output): Promise<QueryReply> {
+async function sessionShow (node: AdminHost, request: QueryRequest__Output): Promise<QueryReply> {
   const query = compileQuery(SESSION_SHAPE, request)
   const rows = await localSessionRows(node, query)
   if (request.localOnly) return { table: toTable([...new Set([...query.order, ...query.columns])], rows), warnings: [] }
@@ -173,7 +173,7 @@ function checkSession (request: SessionRequest__Output): SessionRequest__Output 
  * A session operation this node could not do itself: asked of every running
  * member; NOT_FOUND when none has the session (naming the members not asked).
  */
-async function onPeers (node: BrokerNode, method: 'SessionDisconnect' | 'SessionReauthorize', request: SessionRequest__Output, combine: (texts: string[]) => string): Promise<string> {
+async function onPeers (node: AdminHost, method: 'SessionDisconnect' | 'SessionReauthorize', request: SessionRequest__Output, combine: (texts: string[]) => string): Promise<string> {
   const where = request.mountpoint === '' ? '' : ` in mountpoint "${request.mountpoint}"`
   const notHere = new NotFound(`No session found for client-id "${request.clientId}"${where}`)
   if (request.localOnly) throw notHere
@@ -183,12 +183,12 @@ async function onPeers (node: BrokerNode, method: 'SessionDisconnect' | 'Session
   throw notHere
 }
 
-function cookie (node: BrokerNode): string {
+function cookie (node: AdminHost): string {
   return node.settings.string('distributed_cookie')
 }
 
 /** With workers > 1, a setting applies to every worker of this machine's node. */
-async function setOnSiblings (node: BrokerNode, values: Record<string, string>): Promise<void> {
+async function setOnSiblings (node: AdminHost, values: Record<string, string>): Promise<void> {
   for (const name of siblingNames(node.name)) {
     const address = node.cluster.runningAddress(name)
     if (address === undefined) {
@@ -205,7 +205,7 @@ async function setOnSiblings (node: BrokerNode, values: Record<string, string>):
 }
 
 /** listener show lists the cluster listener, but it is the gRPC server: it runs as long as the node does. */
-function refuseClusterListener (node: BrokerNode, verb: string, address: string, port: number): void {
+function refuseClusterListener (node: AdminHost, verb: string, address: string, port: number): void {
   const row = node.clusterListenerRow()
   if (String(row.address) === address.replace(/^\[(.*)\]$/, '$1') && row.port === String(port)) {
     throw new ListenerOpError(`can't ${verb} listener: ${describeAddress({ host: String(row.address), port })} is the cluster listener (admin and cluster traffic); it runs as long as the node`)

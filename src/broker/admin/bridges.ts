@@ -2,11 +2,11 @@
 import { InvalidRequest } from '../../errors.js'
 import type { Table } from '../../rpc/generated/vmq/Table.js'
 import { toTable } from '../../rpc/table.js'
-import type { BrokerNode } from '../node.js'
+import type { AdminHost } from './host.js'
 
 export const BRIDGE_COLUMNS = ['name', 'endpoint', 'status', 'buffer size', 'buffer max', 'buffer dropped msgs', 'sent', 'received', 'last error']
 
-export function bridgeShow (node: BrokerNode): Table {
+export function bridgeShow (node: AdminHost): Table {
   if (!node.plugins.running().some(p => p.name === 'vmq_bridge')) {
     throw new InvalidRequest('The vmq_bridge plugin is not enabled (plugins.vmq_bridge = on, or vmq-admin plugin enable -n vmq_bridge)')
   }

@@ -9,13 +9,13 @@ import { InvalidRequest } from '../../errors.js'
 import type { TraceLine, TraceLine__Output } from '../../rpc/generated/vmq/TraceLine.js'
 import type { TraceRequest__Output } from '../../rpc/generated/vmq/TraceRequest.js'
 import { toStatus } from '../../rpc/server.js'
-import type { BrokerNode } from '../node.js'
-import { TraceOutput } from './output.js'
-import type { TraceOptions } from './tracer.js'
+import type { AdminHost } from './host.js'
+import { TraceOutput } from '../trace/output.js'
+import type { TraceOptions } from '../trace/tracer.js'
 
 type TraceCall = grpc.ServerWritableStream<TraceRequest__Output, TraceLine>
 
-export function traceClient (node: BrokerNode, call: TraceCall): void {
+export function traceClient (node: AdminHost, call: TraceCall): void {
   let options: TraceOptions
   try {
     options = traceOptions(call.request)

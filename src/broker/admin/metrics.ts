@@ -1,18 +1,18 @@
 // `metrics show`, `metrics reset` and `node status`: read from the node's
 // metrics registry (the values GET /metrics serves), and for the cluster from
 // every running member through the admin fan-out.
-import { askPeers } from '../cluster/fanout.js'
-import type { MetricSample } from '../rpc/generated/vmq/MetricSample.js'
-import type { MetricsReply, MetricsReply__Output } from '../rpc/generated/vmq/MetricsReply.js'
-import type { MetricsRequest__Output } from '../rpc/generated/vmq/MetricsRequest.js'
-import type { Table } from '../rpc/generated/vmq/Table.js'
-import type { TextReply } from '../rpc/generated/vmq/TextReply.js'
-import { toTable } from '../rpc/table.js'
-import type { BrokerNode } from './node.js'
-import { packageVersion } from '../version.js'
+import { askPeers } from '../../cluster/fanout.js'
+import type { MetricSample } from '../../rpc/generated/vmq/MetricSample.js'
+import type { MetricsReply, MetricsReply__Output } from '../../rpc/generated/vmq/MetricsReply.js'
+import type { MetricsRequest__Output } from '../../rpc/generated/vmq/MetricsRequest.js'
+import type { Table } from '../../rpc/generated/vmq/Table.js'
+import type { TextReply } from '../../rpc/generated/vmq/TextReply.js'
+import { toTable } from '../../rpc/table.js'
+import type { AdminHost } from './host.js'
+import { packageVersion } from '../../version.js'
 
 /** This node's series, and unless asked by a peer those of every running member. */
-export async function metricsShow (node: BrokerNode, request: MetricsRequest__Output): Promise<MetricsReply> {
+export async function metricsShow (node: AdminHost, request: MetricsRequest__Output): Promise<MetricsReply> {
   const samples: MetricSample[] = (await node.monitoringSource().metrics.series()).map(s => ({ ...s, node: node.name }))
   if (request.localOnly) return { samples, warnings: [] }
   const peers = await askPeers<MetricsRequest__Output, MetricsReply__Output>(node.cluster, cookie(node), 'MetricsShow', { localOnly: true })
@@ -21,7 +21,7 @@ export async function metricsShow (node: BrokerNode, request: MetricsRequest__Ou
 }
 
 /** Resets the counters here, and unless asked by a peer on every running member; a member that cannot be asked is an error. */
-export async function metricsReset (node: BrokerNode, request: MetricsRequest__Output): Promise<TextReply> {
+export async function metricsReset (node: AdminHost, request: MetricsRequest__Output): Promise<TextReply> {
   await node.monitoringSource().metrics.resetCounters()
   node.log.info('metrics counters reset with vmq-admin')
   if (request.localOnly) return { text: 'Done' }
@@ -35,7 +35,7 @@ export async function metricsReset (node: BrokerNode, request: MetricsRequest__O
  * vmq-ts keeps them) plus what an operator checks first: name, version,
  * uptime, cluster membership and listeners.
  */
-export async function nodeStatus (node: BrokerNode): Promise<Table> {
+export async function nodeStatus (node: AdminHost): Promise<Table> {
   const series = await node.monitoringSource().metrics.series()
   const sum = (name: string): number => series.filter(s => s.name === name).reduce((n, s) => n + s.value, 0)
   const members = node.cluster.show()
@@ -70,6 +70,6 @@ function hostPort (host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
-function cookie (node: BrokerNode): string {
+function cookie (node: AdminHost): string {
   return node.settings.string('distributed_cookie')
 }
