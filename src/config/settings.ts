@@ -2,7 +2,7 @@
 // reads a setting at the moment it needs it (e.g. at CONNECT) sees the change at once.
 import { EventEmitter } from 'node:events'
 import { InvalidRequest } from '../errors.js'
-import { findKey, type KeyDef, type SettingKey } from './schema.js'
+import { findKey, findPatternKey, type KeyDef, type SettingKey } from './schema.js'
 import { formatValue, parseValue, type Value } from './values.js'
 
 export class SettingError extends InvalidRequest {
@@ -50,6 +50,9 @@ export class Settings extends EventEmitter {
 
   /** Validates every change first; applies all of them or none. Emits `change` per key. */
   set (changes: Record<string, string>): void {
+    // VerneMQ keys with a free part (plugins.<name>.path, ...) are accepted in files and have no effect
+    const patterned = Object.keys(changes).filter(k => findKey(k) === undefined && findPatternKey(k) !== undefined)
+    if (patterned.length > 0) throw new SettingError(`${patterned.join(', ')}: no effect in vmq-ts yet; not changed`)
     const unknown = Object.keys(changes).filter(k => findKey(k) === undefined)
     if (unknown.length > 0) throw new SettingError(`Invalid config keys: ${unknown.join(', ')}`)
     const fixed = Object.keys(changes).filter(k => findKey(k)?.settable !== true)

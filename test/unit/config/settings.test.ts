@@ -45,3 +45,8 @@ test('set of a key without effect is refused, naming it, and changes nothing', (
   assert.equal(settings.number('retry_interval'), 20)
   assert.equal(settings.flag('coordinate_registrations'), true)
 })
+
+test('set of a VerneMQ key with a free part (plugins.<name>.path) says it has no effect', () => {
+  const settings = defaults()
+  assert.throws(() => settings.set({ 'plugins.vmq_web_ui.path': '/x' }), { message: 'plugins.vmq_web_ui.path: no effect in vmq-ts yet; not changed' })
+})
