@@ -18,7 +18,9 @@ describe('a member joining', () => {
   })
 
   it('does not make the existing node drop or hold back the publishes of its clients', async () => {
-    const a = await startNode({ conf: OPEN_ACCESS })
+    // no online queue limit: on a loaded machine the subscriber (in this process) falls
+    // behind, and drops for a full queue (counted, logged) are not what a join causes
+    const a = await startNode({ conf: [...OPEN_ACCESS, 'max_online_messages = -1'] })
     nodes.push(a)
     const sub = await connect(a.mqttUrl)
     const got = collect(sub)
