@@ -68,6 +68,33 @@ describe('MQTT 5 PUBREC with an error reason (retry_interval = 1)', () => {
   })
 })
 
+describe('PUBREC for a packet id the node did not send', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })
+  after(async () => { await node.stop(); node.cleanup() })
+
+  it('5: a persistent session gets PUBREL 0x92 (Packet Identifier not found) and keeps its connection (MQTT 5 §4.3.3)', async () => {
+    const { raw, connack } = await RawClient5.connect(node.mqttPort, 'stray-rec5', { clean: false, properties: { sessionExpiryInterval: 60 } })
+    assert.equal(connack.reasonCode, 0)
+    raw.send({ cmd: 'pubrec', messageId: 777 } as Packet)
+    const pubrel = await raw.next('pubrel') as { messageId: number, reasonCode?: number }
+    assert.deepEqual([pubrel.messageId, pubrel.reasonCode], [777, 0x92])
+    raw.send({ cmd: 'pingreq' } as Packet)
+    await raw.next('pingresp')
+    assert.equal(raw.closed, false)
+    raw.close()
+  })
+
+  it('3.1.1: a persistent session gets PUBREL for it and keeps its connection', async () => {
+    const { raw } = await rawConnect(node, 'stray-rec4', { clean: false })
+    raw.send({ cmd: 'pubrec', messageId: 778 })
+    assert.equal((await raw.next('pubrel')).messageId, 778)
+    raw.send({ cmd: 'pingreq' })
+    await raw.next('pingresp')
+    raw.close()
+  })
+})
+
 describe('MQTT 5 message expiry', () => {
   let node: TestNode
   before(async () => { node = await startNode({ conf: OPEN_ACCESS }) })

@@ -21,6 +21,9 @@ import { overlay } from '../store/overlay.js'
 import { INJECTED_BROKER_ID } from './adapter.js'
 import type { SessionQueue } from './outbox.js'
 
+/** MQTT 5 PUBREL reason: Packet Identifier not found */
+const PACKET_ID_NOT_FOUND = 0x92
+
 /** the live session of an aedes client of this mountpoint */
 export type SessionOf = (client: ClientRef) => SessionQueue | undefined
 
@@ -55,6 +58,13 @@ export function tapPersistence<P extends Persistence> (inner: P, sessionOf: Sess
       try {
         await outgoing.outgoingUpdate(client, packet)
       } catch (err) {
+        // a PUBREC for a packet id this session has not in flight: aedes would
+        // close the connection; MQTT 5 §4.3.3 answers PUBREL 0x92 (Packet
+        // Identifier not found), and aedes writes this very packet next
+        if (packet.cmd === 'pubrel') {
+          (packet as { reasonCode?: number }).reasonCode = PACKET_ID_NOT_FOUND
+          return
+        }
         if ((packet.cmd ?? 'publish') !== 'publish' || packet.brokerId == null) throw err
         await inner.outgoingEnqueueCombi([{ clientId: client.id, topic: packet.topic, qos: packet.qos }], packet)
         await outgoing.outgoingUpdate(client, packet)
