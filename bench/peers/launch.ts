@@ -12,8 +12,9 @@ import { waitUntilReady } from './ready.js'
 import { freePort } from '../../test/e2e/helpers/free-port.js'
 
 // vmq-base: vmq from another checkout (--base), to compare a change with what it changes;
-// vmq-workers: vmq with `workers = 2` (a node process per core behind one listener), on every core.
-export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure', 'vmq-base', 'vmq-workers'] as const
+// vmq-workers: vmq with `workers = 2` (a node process per core behind one listener), on every core;
+// vmq-nometrics: vmq without its per-packet metric updates (VMQ_BENCH_NO_WIRE_METRICS=1), to measure what they cost.
+export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure', 'vmq-base', 'vmq-workers', 'vmq-nometrics'] as const
 export type PeerName = typeof PEERS[number]
 
 export const MOSQUITTO = '/usr/sbin/mosquitto'
@@ -50,7 +51,7 @@ export interface LaunchOptions {
 }
 
 export function peerHasCluster (peer: PeerName): boolean {
-  return peer === 'vmq' || peer === 'vmq-secure' || peer === 'vmq-base'
+  return peer === 'vmq' || peer === 'vmq-secure' || peer === 'vmq-base' || peer === 'vmq-nometrics'
 }
 
 function isVmq (peer: PeerName): boolean {
@@ -110,7 +111,8 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
       if (peer === 'vmq-workers') extra.push('workers = 2')
       writeFileSync(conf, vmqConfig({ nodename, port, clusterPort, dataDir: join(o.dir, 'data'), secure, extra }))
       const core = peer === 'vmq-workers' ? WORKERS_CORES : o.core
-      child = spawnPinned(process.execPath, [...profileFlags(), join(o.repo, 'bin', 'run.js'), 'start', '-c', conf], { core, output: logFd, stdinPipe: true })
+      const env = peer === 'vmq-nometrics' ? { ...process.env, VMQ_BENCH_NO_WIRE_METRICS: '1' } : undefined
+      child = spawnPinned(process.execPath, [...profileFlags(), join(o.repo, 'bin', 'run.js'), 'start', '-c', conf], { core, output: logFd, stdinPipe: true, env })
     }
   } finally {
     closeSync(logFd)

@@ -98,6 +98,9 @@ function listenerInfo (kind: string, config: ListenerConfig, port: number): List
   return { kind, name: `${config.type}.${config.name}`, address: describeAddress({ host: config.host, port }), host: config.host, port }
 }
 
+/** set only by the benchmark that measures what counting bytes and packets per type costs */
+const NO_WIRE_METRICS = process.env.VMQ_BENCH_NO_WIRE_METRICS === '1'
+
 /** aedes' own CONNECT timer is fixed at creation; ours (connect-timeout.ts) reads the setting per connection. */
 const AEDES_CONNECT_TIMEOUT = 2 ** 31 - 1
 
@@ -339,7 +342,8 @@ export class BrokerNode {
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
       // beneath every rewrite too: counts the packets as they go on the wire
-      countWire(client, stream, this.counters)
+      // VMQ_BENCH_NO_WIRE_METRICS=1 (bench peer vmq-nometrics): the cost of these counts, measured
+      if (!NO_WIRE_METRICS) countWire(client, stream, this.counters)
       // first: the trace taps the connection's writes beneath every later rewrite
       this.tracer.watch(client)
       this.guard(client, info)
