@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { makePki, type Pki } from './helpers/certs.js'
 import { connackCode } from './helpers/mqtt.js'
-import { startNode, tempDir, type TestNode } from './helpers/processes.js'
+import { startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
 
 describe('vmq_webhooks over https', () => {
   let pki: Pki
@@ -46,7 +46,8 @@ describe('vmq_webhooks over https', () => {
     assert.equal(await login('tls-1'), 0)
     assert.equal((await node.admin(['set', 'vmq_webhooks.cafile='])).code, 0)
     assert.equal(await login('tls-2'), 5)
-    assert.match(node.stdout, /for auth_on_register failed due to (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/)
+    // the node's log line comes through its stdout pipe, which may trail the CONNACK
+    await waitFor(() => /for auth_on_register failed due to (UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/.test(node.stdout), 5000, 'the TLS failure line')
     assert.equal((await node.admin(['set', 'vmq_webhooks.verify_peer=off'])).code, 0)
     assert.equal(await login('tls-3'), 0)
     assert.equal((await node.admin(['set', 'vmq_webhooks.verify_peer=on', `vmq_webhooks.cafile=${pki.ca}`])).code, 0)
@@ -61,6 +62,6 @@ describe('vmq_webhooks over https', () => {
   it('an unreadable cafile fails the calls, naming the key', async () => {
     assert.equal((await node.admin(['set', `vmq_webhooks.cafile=${pki.dir}/missing.pem`])).code, 0)
     assert.equal(await login('tls-5'), 5)
-    assert.match(node.stdout, /failed due to vmq_webhooks\.cafile: cannot read .*missing\.pem \(ENOENT\)/)
+    await waitFor(() => /failed due to vmq_webhooks\.cafile: cannot read .*missing\.pem \(ENOENT\)/.test(node.stdout), 5000, 'the cafile failure line')
   })
 })
