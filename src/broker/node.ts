@@ -343,7 +343,7 @@ export class BrokerNode {
       const client = broker.handle(stream, req)
       // beneath every rewrite too: counts the packets as they go on the wire
       // VMQ_BENCH_NO_WIRE_METRICS=1 (bench peer vmq-nometrics): the cost of these counts, measured
-      if (!NO_WIRE_METRICS) countWire(client, stream, this.counters)
+      if (!NO_WIRE_METRICS) countWire(client, this.counters)
       // first: the trace taps the connection's writes beneath every later rewrite
       this.tracer.watch(client)
       this.guard(client, info)

@@ -411,6 +411,21 @@ function parseAs (bytes: Buffer, cmd: string): mqttPacket.Packet | undefined {
 // client.conn.write.
 
 /**
+ * Tells `sink` the size of every chunk aedes' read loop hands to the
+ * connection's parser (client._parser.parse, see adapter-guard.ts): the bytes
+ * received, counted without a 'data' listener on the socket, which would make
+ * every read emit an event and cost about 9% of fan-out throughput.
+ */
+export function countReads (client: Client, sink: (bytes: number) => void): void {
+  const parser = (client as unknown as { _parser: { parse: (buf: Buffer) => number } })._parser
+  const parse = parser.parse
+  parser.parse = function (this: unknown, buf: Buffer): number {
+    sink(buf.length)
+    return parse.call(this, buf)
+  }
+}
+
+/**
  * Shows every chunk written to the connection to `sink`, from now on, after
  * whatever rewrites other code installs later (as tapWrites). For counting:
  * always on, so kept to one call and no allocation per write.

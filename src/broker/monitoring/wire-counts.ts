@@ -3,9 +3,8 @@
 // from the bytes written to the connection (every byte goes through its
 // write, see adapter.ts 12.), by their fixed header: one array increment per
 // packet, and a jump over each packet's body.
-import type { Duplex } from 'node:stream'
 import type { Client } from 'aedes'
-import { countWrites, onParsedPacket } from '../delivery/adapter.js'
+import { countReads, countWrites, onParsedPacket } from '../delivery/adapter.js'
 import type { BrokerCounters } from '../counters.js'
 
 /** MQTT packet types by mqtt-packet's `cmd` */
@@ -20,10 +19,10 @@ for (const type of [4, 5, 6, 7]) REASON_AT[type] = 2
 for (const type of [14, 15]) REASON_AT[type] = 0
 
 /** Counts the bytes and packets of an accepted MQTT connection; call before anything else wraps its writes. */
-export function countWire (client: Client, stream: Duplex, counters: BrokerCounters): void {
+export function countWire (client: Client, counters: BrokerCounters): void {
   // 0: MQTT 3.1/3.1.1, 1: MQTT 5 (known from the CONNECT; packets parsed with it come before aedes sets client.version)
   let v = 0
-  stream.on('data', (chunk: Buffer | string) => { counters.bytesReceived += chunk.length })
+  countReads(client, bytes => { counters.bytesReceived += bytes })
   onParsedPacket(client, packet => {
     const type = TYPES[packet.cmd] ?? 0
     if (type === 1) v = (packet as { protocolVersion?: number }).protocolVersion === 5 ? 1 : 0

@@ -4,7 +4,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { EventEmitter } from 'node:events'
-import type { Duplex } from 'node:stream'
 import type { Client } from 'aedes'
 import mqttPacket, { type Packet } from 'mqtt-packet'
 import { BrokerCounters } from '../../../../src/broker/counters.js'
@@ -16,7 +15,7 @@ function connection (): { client: Client, counters: BrokerCounters, parser: Even
   const parser = new EventEmitter()
   const client = { conn, _parser: parser } as unknown as Client
   const counters = new BrokerCounters()
-  countWire(client, new EventEmitter() as unknown as Duplex, counters)
+  countWire(client, counters)
   return { client, counters, parser }
 }
 
