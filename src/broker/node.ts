@@ -68,8 +68,6 @@ import { addEnvUsers, envUsers, envUsersProblem } from '../passwd/env-users.js'
 import type { Instance } from './instance.js'
 import type { ListenerInfo } from './listeners/types.js'
 
-export type { Instance, ListenerInfo }
-
 /** MQTT 5 DISCONNECT reason: the client was silent for 1.5 x its keep alive */
 const KEEP_ALIVE_TIMEOUT = 0x8d
 const EMPTY = Buffer.alloc(0)

@@ -1,5 +1,5 @@
 // One node's figures for the status page (its entry of GET /status.json), as
-// VerneMQ's vmq_status_http reports them; members answer the NodeStatus RPC
+// VerneMQ's vmq_status_http reports them; members answer the StatusEntry RPC
 // with it.
 import { clusterListener } from '../../config/load.js'
 import type { NodeStatus } from '../../rpc/generated/vmq/NodeStatus.js'
@@ -7,10 +7,7 @@ import type { StatusListener } from '../../rpc/generated/vmq/StatusListener.js'
 import { maxConnections } from '../listeners/types.js'
 import type { AdminHost } from '../admin/host.js'
 import { storeTotals } from './store-totals.js'
-
 import { packageVersion } from '../../version.js'
-
-export { packageVersion }
 
 export async function statusEntry (node: AdminHost): Promise<NodeStatus> {
   const c = node.counters
