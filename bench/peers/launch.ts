@@ -109,6 +109,7 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
       }
       const extra = o.join === undefined ? [] : [`discovery_node = 127.0.0.1:${String(o.join.clusterPort)}`]
       if (peer === 'vmq-workers') extra.push('workers = 2')
+      extra.push(...extraConfigLines(process.env.BENCH_VMQ_CONF))
       writeFileSync(conf, vmqConfig({ nodename, port, clusterPort, dataDir: join(o.dir, 'data'), secure, extra }))
       const core = peer === 'vmq-workers' ? WORKERS_CORES : o.core
       const env = peer === 'vmq-nometrics' ? { ...process.env, VMQ_BENCH_NO_WIRE_METRICS: '1' } : undefined
@@ -159,4 +160,9 @@ function tail (file: string): string {
   } catch {
     return ''
   }
+}
+
+/** `BENCH_VMQ_CONF="max_inflight_messages = 0; queue_type = lifo"`: lines added to every vmq peer's config. */
+function extraConfigLines (raw: string | undefined): string[] {
+  return (raw ?? '').split(';').map(l => l.trim()).filter(l => l !== '')
 }
