@@ -25,9 +25,13 @@ export function receiveMaximumOf (client: Client): number | undefined {
   return quotas.get(client)?.max
 }
 
-/** Counts the connection's unanswered QoS 1/2 PUBLISHes; `max` is read when its CONNECT arrives. */
-export function watchReceiveMaximum (client: Client, max: () => number): void {
-  onParsedPacket(client, parsed => {
+/**
+ * What counts a connection's unanswered QoS 1/2 PUBLISHes, given to each
+ * connection as it is accepted (one for every connection); `max` is read when
+ * its CONNECT arrives.
+ */
+export function receiveMaximumWatch (max: () => number): (client: Client) => void {
+  const listener = (parsed: { cmd: string }, client: Client): void => {
     const packet = parsed as { cmd: string, protocolVersion?: number, qos: number, messageId?: number }
     if (packet.cmd === 'connect') {
       if (packet.protocolVersion === 5) quotas.set(client, { max: max(), open: new Set(), over: new Set() })
@@ -37,7 +41,8 @@ export function watchReceiveMaximum (client: Client, max: () => number): void {
     if (quota === undefined) return
     if (packet.cmd === 'pubrel') quota.open.delete(packet.messageId as number)
     else if (packet.cmd === 'publish') counted(client, quota, packet)
-  })
+  }
+  return client => { onParsedPacket(client, listener) }
 }
 
 function counted (client: Client, quota: Quota, packet: Publish): void {

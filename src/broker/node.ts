@@ -52,13 +52,13 @@ import { HttpRoutes } from './monitoring/routes.js'
 import { ApiKeyError, ApiKeys } from './api-keys.js'
 import { catchUpApiKeys } from './admin/api-keys.js'
 import { armConnectTimeout } from './connect-timeout.js'
-import { guardPackets, setMaximumPacketSize } from './delivery/adapter-guard.js'
+import { guardPackets, setMaximumPacketSize, type PacketGuard } from './delivery/adapter-guard.js'
 import { maximumPacketSize } from './packet-size.js'
 import { Queues } from './delivery/queues.js'
 import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
 import { amendConnack, grant } from './connack.js'
-import { answeredPublish, watchReceiveMaximum } from './inbound-quota.js'
+import { answeredPublish, receiveMaximumWatch } from './inbound-quota.js'
 import { serveSharedToV5 } from './shared-v5.js'
 import { withoutWillDelay } from './will-publish.js'
 import { hostOf, mqttEndpoints } from './server-reference.js'
@@ -91,6 +91,12 @@ interface RoutedPublish extends MessageExtras {
 }
 
 export class StartError extends InvalidRequest {}
+
+/** host:port of a connection's client, as the listener saw it */
+function peerOf (client: Client): string {
+  const meta = getMeta(client)
+  return `${meta?.peerHost}:${meta?.peerPort}`
+}
 
 function listenerInfo (kind: string, config: ListenerConfig, port: number): ListenerInfo {
   return { kind, name: `${config.type}.${config.name}`, address: describeAddress({ host: config.host, port }), host: config.host, port }
@@ -336,7 +342,8 @@ export class BrokerNode {
   private accept (stream: Duplex, listener: MqttListener, info: ConnectionInfo, req?: IncomingMessage): void {
     const mountpoint = listenerMountpoint(listener.config)
     this.counters.socketOpen++
-    stream.once('close', () => { this.counters.socketClose++ })
+    // 'close' comes once: `on` spares the wrapper `once` makes (per connection, for its whole life)
+    stream.on('close', this.countClose)
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
       // beneath every rewrite too: counts the packets as they go on the wire
@@ -344,12 +351,12 @@ export class BrokerNode {
       if (!NO_WIRE_METRICS) countWire(client, this.counters)
       // first: the trace taps the connection's writes beneath every later rewrite
       this.tracer.watch(client)
-      this.guard(client, info)
+      this.guard(client)
       trackSubscribePackets(client)
       amendConnack(client, (version, code) => { this.counters.connackSent(version, code) })
-      watchReceiveMaximum(client, () => this.settings.number('receive_max_broker'))
+      this.watchReceiveMaximum(client)
       serveSharedToV5(client)
-      stream.once('close', () => { queues.closed(client) })
+      stream.on('close', queues.onClose)
       const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
         this.counters.connectTimeouts++
         this.log.debug({ peer: `${info.peerHost}:${info.peerPort}`, mountpoint }, 'connection closed: no CONNECT within mqtt_connect_timeout')
@@ -373,19 +380,24 @@ export class BrokerNode {
     })
   }
 
+  private readonly countClose = (): void => { this.counters.socketClose++ }
+  private readonly watchReceiveMaximum = receiveMaximumWatch(() => this.settings.number('receive_max_broker'))
+
   /** Protocol violations and failures in a connection's handling close that connection, never the node. */
-  private guard (client: Client, info: ConnectionInfo): void {
-    const peer = `${info.peerHost}:${info.peerPort}`
-    guardPackets(client, {
-      refused: (c, cmd, problem) => {
-        this.counters.protocolErrors++
-        this.log.debug({ client: c.id, peer, cmd, reason: problem.reason }, 'connection closed: protocol violation')
-      },
-      failed: (c, cmd, err) => {
-        this.counters.internalErrors++
-        this.log.error({ client: c.id, peer, cmd, err: err instanceof Error ? err.stack : String(err) }, 'connection closed: handling its packet failed')
-      }
-    })
+  private guard (client: Client): void {
+    guardPackets(client, this.packetGuard)
+  }
+
+  /** One for every connection: the peer is read from the connection's metadata when needed. */
+  private readonly packetGuard: PacketGuard = {
+    refused: (c, cmd, problem) => {
+      this.counters.protocolErrors++
+      this.log.debug({ client: c.id, peer: peerOf(c), cmd, reason: problem.reason }, 'connection closed: protocol violation')
+    },
+    failed: (c, cmd, err) => {
+      this.counters.internalErrors++
+      this.log.error({ client: c.id, peer: peerOf(c), cmd, err: err instanceof Error ? err.stack : String(err) }, 'connection closed: handling its packet failed')
+    }
   }
 
   /** What /metrics and `metrics show` read: one registry per node, built on first use. */
@@ -479,12 +491,14 @@ export class BrokerNode {
     broker.once('closed', unwatch)
     // a reconnect resumes a persistent session (Session Present) even without subscriptions
     broker.on('client', client => { if (!client.clean) store.markSession(client.id).catch(() => {}) })
+    // the line's object is built only when debug lines are written: this runs for every connection
     broker.on('client', client => {
+      if (!this.log.isLevelEnabled('debug')) return
       const meta = getMeta(client)
       this.log.debug({ client: client.id, mountpoint, peer: `${meta?.peerHost}:${meta?.peerPort}`, username: meta?.username }, 'client connected')
     })
     broker.on('clientDisconnect', client => {
-      this.log.debug({ client: client.id, mountpoint }, 'client disconnected')
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ client: client.id, mountpoint }, 'client disconnected')
       this.chain.clientGone(clientInfo(client))
     })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })

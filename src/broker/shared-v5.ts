@@ -6,23 +6,30 @@ import type { Client } from 'aedes'
 import { isShared } from '../mqtt/topic.js'
 import { afterParsedPacket, allowSharedSubscriptions, onParsedPacket } from './delivery/adapter.js'
 
+/** What an MQTT 5 connection is doing; 3.1/3.1.1 connections have none. */
+interface Handling { connecting: boolean, subscribing: boolean }
+
+const v5 = new WeakMap<Client, Handling>()
+
 export function serveSharedToV5 (client: Client): void {
-  let connecting = false
-  let subscribing = false
-  onParsedPacket(client, packet => {
-    if (packet.cmd === 'connect') {
-      if ((packet as { protocolVersion?: number }).protocolVersion !== 5) return
-      // before aedes reads the CONNECT: 3.1/3.1.1 connections are left as they are
-      allowSharedSubscriptions(client, () => connecting || subscribing)
-      connecting = true
-    } else if (packet.cmd === 'subscribe') {
-      subscribing = hasShared(packet as { subscriptions?: Array<{ topic: string }> })
-    }
-  })
-  afterParsedPacket(client, () => { subscribing = false })
-  // SUBSCRIBEs that came before the CONNACK are handled before 'connected' is emitted
-  client.once('connected', () => { connecting = false })
-  client.once('close', () => { connecting = false })
+  onParsedPacket(client, seen)
+}
+
+/** One listener for every connection: an MQTT 5 one gets its state at CONNECT. */
+function seen (packet: { cmd: string }, client: Client): void {
+  if (packet.cmd === 'connect') {
+    if ((packet as { protocolVersion?: number }).protocolVersion !== 5) return
+    const handling: Handling = { connecting: true, subscribing: false }
+    v5.set(client, handling)
+    // before aedes reads the CONNECT: 3.1/3.1.1 connections are left as they are
+    allowSharedSubscriptions(client, () => handling.connecting || handling.subscribing)
+    afterParsedPacket(client, () => { handling.subscribing = false })
+    // SUBSCRIBEs that came before the CONNACK are handled before 'connected' is emitted
+    client.once('connected', () => { handling.connecting = false })
+  } else if (packet.cmd === 'subscribe') {
+    const handling = v5.get(client)
+    if (handling !== undefined) handling.subscribing = hasShared(packet as { subscriptions?: Array<{ topic: string }> })
+  }
 }
 
 function hasShared (packet: { subscriptions?: Array<{ topic: string }> }): boolean {

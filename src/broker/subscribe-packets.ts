@@ -10,11 +10,13 @@ interface SubscribePacket { cmd: string, messageId?: number, subscriptions?: obj
 
 const packetOf = new WeakMap<object, SubscribePacket>()
 
+function noteSubscribe (packet: SubscribePacket): void {
+  if (packet.cmd !== 'subscribe') return
+  for (const sub of packet.subscriptions ?? []) packetOf.set(sub, packet)
+}
+
 export function trackSubscribePackets (client: Client): void {
-  onParsedPacket(client, (packet: SubscribePacket) => {
-    if (packet.cmd !== 'subscribe') return
-    for (const sub of packet.subscriptions ?? []) packetOf.set(sub, packet)
-  })
+  onParsedPacket(client, noteSubscribe)
 }
 
 /** The SUBSCRIBE a subscription object came in, when it came from the client. */

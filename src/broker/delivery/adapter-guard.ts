@@ -77,6 +77,20 @@ const REFUSAL_FLUSH_MS = 1000
  */
 const CONNACK_WAIT_MS = 10_000
 
+// What the guard notes about packets while they are parsed, keyed by the packet
+// object (a packet belongs to one connection): shared by all connections, so an
+// idle one keeps no table of its own.
+/** the first problem found in a packet's fields while it was parsed */
+const flagged = new WeakMap<object, PropertyProblem>()
+/** property blocks read so far in a packet (a CONNECT's second one is the will's) */
+const propertyBlocks = new WeakMap<object, number>()
+/** packets whose remaining length was not in the fewest bytes */
+const longLength = new WeakSet<object>()
+
+function flag (packet: object, problem: PropertyProblem | undefined): void {
+  if (problem !== undefined && !flagged.has(packet)) flagged.set(packet, problem)
+}
+
 /**
  * Stands between the client's parser and aedes for every packet:
  * - a packet that breaks the protocol closes the connection, a v5 client told
@@ -95,11 +109,6 @@ const CONNACK_WAIT_MS = 10_000
  */
 export function guardPackets (client: Client, guard: PacketGuard): void {
   const parser = (client as unknown as ClientInternals)._parser
-  const flagged = new WeakMap<object, PropertyProblem>()
-  const flag = (packet: object, problem: PropertyProblem | undefined): void => {
-    if (problem !== undefined && !flagged.has(packet)) flagged.set(packet, problem)
-  }
-  const propertyBlocks = new WeakMap<object, number>()
   const parseProperties = parser._parseProperties
   parser._parseProperties = function (this: ParserInternals) {
     const blocks = propertyBlocks.get(this.packet) ?? 0
@@ -107,16 +116,18 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     flag(this.packet, scanProperties(propertyBlock(this), blockOf(this.packet.cmd, blocks)))
     return parseProperties.call(this)
   }
+  // one object with the connection's state and prototype methods: the wrappers
+  // below are the only functions made per connection
+  const g = new GuardState(client, guard, parser.listeners('packet') as PacketHandler[], parser.listeners('error') as ErrorHandler[])
   // MQTT-1.5.5-1 (MQTT 5): the Remaining Length in the fewest bytes; the parser reads any
-  const longLength = new WeakSet<object>()
   const parseVarByteNum = parser._parseVarByteNum
   parser._parseVarByteNum = function (this: ParserInternals, fullInfo?: boolean) {
     const result = parseVarByteNum.call(this, fullInfo)
     if (fullInfo === true && typeof result === 'object' && !isShortestVarint(result.value, result.bytes)) {
       longLength.add(this.packet)
       // refused before the body, which may itself be broken, is read (the CONNECT's version is not known yet)
-      if (!stopped && sawConnect && version === 5) {
-        stop(this.packet, malformed('a remaining length not in the fewest bytes (MQTT-1.5.5-1)'))
+      if (!g.stopped && g.sawConnect && g.version === 5) {
+        g.stop(this.packet, malformed('a remaining length not in the fewest bytes (MQTT-1.5.5-1)'))
         return false
       }
     }
@@ -124,15 +135,8 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   }
   // MQTT 5 §3.14.2.1, §3.15.2.1: a remaining length of 0 means reason 0x00 and no
   // properties; the parser would read them from the next packet's bytes
-  for (const name of ['_parseDisconnect', '_parseAuth'] as const) {
-    const original = parser[name]
-    parser[name] = function (this: ParserInternals) {
-      if (this.packet.length !== 0) return original.call(this)
-      // 3.1.1 has no reason code: the packet stays as the parser makes it
-      if (this.settings.protocolVersion === 5) (this.packet as { reasonCode?: number }).reasonCode = 0
-      return true
-    }
-  }
+  parser._parseDisconnect = zeroLengthAware(parser._parseDisconnect)
+  parser._parseAuth = zeroLengthAware(parser._parseAuth)
   const parseString = parser._parseString
   parser._parseString = function (this: ParserInternals) {
     const start = this._pos
@@ -147,90 +151,102 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   const parseHeader = parser._parseHeader
   parser._parseHeader = function (this: ParserInternals) {
     const read = parseHeader.call(this)
-    if (!read || stopped) return read
-    const problem = orderProblem(this.packet.cmd) ?? packetTypeRule(this.packet.cmd, version)
+    if (!read || g.stopped) return read
+    const problem = g.orderProblem(this.packet.cmd) ?? packetTypeRule(this.packet.cmd, g.version)
     if (problem === undefined) return read
-    stop(this.packet, problem)
+    g.stop(this.packet, problem)
     return false
   }
   const parse = parser.parse
   parser.parse = function (this: ParserInternals, buf: Buffer) {
     const left = parse.call(this, buf)
-    const problem = stopped || this.packet.cmd === null ? undefined : pendingProblem(this.packet)
-    if (problem !== undefined) stop(this.packet, problem)
+    const problem = g.stopped || this.packet.cmd === null ? undefined : g.pendingProblem(this.packet)
+    if (problem !== undefined) g.stop(this.packet, problem)
     return left
   }
-  const onError = parser.listeners('error') as Array<(err: Error) => void>
   parser.removeAllListeners('error')
-  parser.on('error', function (this: ParserInternals, err: Error) {
-    if (stopped) return
-    // errors the parser did not raise itself (aedes' queue limit) go to aedes
-    if (this.error !== err) for (const listener of onError) listener.call(this, err)
-    else stop(this.packet, parserError(err.message))
-  })
-  const handlers = parser.listeners('packet') as Array<(packet: ParsedPacket) => void>
+  parser.on('error', function (this: ParserInternals, err: Error) { g.parserError(this, err) })
   parser.removeAllListeners('packet')
-  let sawConnect = false
-  let version: number | undefined
-  let connectSessionExpiry = 0
-  let stopped = false
-  parser.on('packet', function (this: ParserInternals, packet: ParsedPacket) {
-    if (stopped) return
-    const problem = flagged.get(packet) ?? orderProblem(packet.cmd) ?? packetTypeRule(packet.cmd, version) ??
-      remainingLengthRule(packet.cmd, this._pos, packet.length ?? 0) ?? lengthProblem(packet, packet.protocolVersion ?? version) ??
-      brokenRule(packet) ?? topicAliasRule(packet, (client as unknown as ClientInternals).broker.topicAliasMaximum) ??
-      disconnectRule(packet, connectSessionExpiry)
-    if (problem !== undefined) {
-      stop(packet, problem)
-      return
-    }
-    if (packet.cmd === 'connect') {
-      sawConnect = true
-      version = packet.protocolVersion
-      connectSessionExpiry = Number(packet.properties?.sessionExpiryInterval ?? 0)
-    } else if (sawConnect && !client.connected && parser._queue !== null) {
-      holdUntilConnected(client as unknown as ClientInternals, packet)
-      return
-    }
-    handle(this, packet)
-  })
+  parser.on('packet', function (this: ParserInternals, packet: ParsedPacket) { g.packet(this, packet) })
   // aedes hands the packets that waited for the CONNECT on in a 'connected' listener
   for (const listener of client.listeners('connected') as Array<() => void>) {
     client.removeListener('connected', listener)
-    client.once('connected', function (this: Client) { guarded(() => { listener.call(this) }, 'a packet held for the CONNECT') })
+    client.once('connected', function (this: Client) { g.guarded(() => { listener.call(this) }, 'a packet held for the CONNECT') })
+  }
+}
+
+type PacketHandler = (packet: ParsedPacket) => void
+type ErrorHandler = (err: Error) => void
+
+/** What the guard knows of one connection, and how it refuses it. */
+class GuardState {
+  sawConnect = false
+  version: number | undefined = undefined
+  connectSessionExpiry = 0
+  stopped = false
+
+  constructor (
+    private readonly client: Client,
+    private readonly guard: PacketGuard,
+    /** aedes' handling of each packet */
+    private readonly handlers: PacketHandler[],
+    /** aedes' handling of parser errors */
+    private readonly onError: ErrorHandler[]
+  ) {}
+
+  packet (parser: ParserInternals, packet: ParsedPacket): void {
+    if (this.stopped) return
+    const client = this.client
+    const problem = flagged.get(packet) ?? this.orderProblem(packet.cmd) ?? packetTypeRule(packet.cmd, this.version) ??
+      remainingLengthRule(packet.cmd, parser._pos, packet.length ?? 0) ?? lengthProblem(packet, packet.protocolVersion ?? this.version) ??
+      brokenRule(packet) ?? topicAliasRule(packet, (client as unknown as ClientInternals).broker.topicAliasMaximum) ??
+      disconnectRule(packet, this.connectSessionExpiry)
+    if (problem !== undefined) {
+      this.stop(packet, problem)
+      return
+    }
+    if (packet.cmd === 'connect') {
+      this.sawConnect = true
+      this.version = packet.protocolVersion
+      this.connectSessionExpiry = Number(packet.properties?.sessionExpiryInterval ?? 0)
+    } else if (this.sawConnect && !client.connected && parser._queue !== null) {
+      holdUntilConnected(client as unknown as ClientInternals, packet)
+      return
+    }
+    this.handle(parser, packet)
+  }
+
+  parserError (parser: ParserInternals, err: Error): void {
+    if (this.stopped) return
+    // errors the parser did not raise itself (aedes' queue limit) go to aedes
+    if (parser.error !== err) for (const listener of this.onError) listener.call(parser, err)
+    else this.stop(parser.packet, parserError(err.message))
   }
 
   /** MQTT-3.1.0-1, MQTT-3.1.0-2: one CONNECT, first. */
-  function orderProblem (cmd: string | null): PropertyProblem | undefined {
-    if (cmd === 'connect') return sawConnect ? protocolError('a second CONNECT (MQTT-3.1.0-2)') : undefined
-    return sawConnect ? undefined : protocolError(`a ${String(cmd).toUpperCase()} before the CONNECT (MQTT-3.1.0-1)`)
-  }
-
-  function lengthProblem (packet: object, protocolVersion: number | undefined): PropertyProblem | undefined {
-    return protocolVersion === 5 && longLength.has(packet) ? malformed('a remaining length not in the fewest bytes (MQTT-1.5.5-1)') : undefined
+  orderProblem (cmd: string | null): PropertyProblem | undefined {
+    if (cmd === 'connect') return this.sawConnect ? protocolError('a second CONNECT (MQTT-3.1.0-2)') : undefined
+    return this.sawConnect ? undefined : protocolError(`a ${String(cmd).toUpperCase()} before the CONNECT (MQTT-3.1.0-1)`)
   }
 
   /** A problem the fixed header of the packet being read already shows. */
-  function pendingProblem (pending: PendingPacket): PropertyProblem | undefined {
-    const problem = orderProblem(pending.cmd) ?? packetTypeRule(pending.cmd, version) ?? (sawConnect ? lengthProblem(pending, version) : undefined)
+  pendingProblem (pending: PendingPacket): PropertyProblem | undefined {
+    const problem = this.orderProblem(pending.cmd) ?? packetTypeRule(pending.cmd, this.version) ?? (this.sawConnect ? lengthProblem(pending, this.version) : undefined)
     if (problem !== undefined || pending.cmd !== 'connect' || pending.length <= CONNECT_MAX_BYTES) return problem
     return { reasonCode: PACKET_TOO_LARGE, reason: `a CONNECT of ${pending.length} bytes (at most ${CONNECT_MAX_BYTES} are read)` }
   }
 
-  function stop (packet: { cmd: string | null, protocolVersion?: number }, problem: PropertyProblem): void {
-    stopped = true
+  stop (packet: { cmd: string | null, protocolVersion?: number }, problem: PropertyProblem): void {
+    const client = this.client
+    this.stopped = true
     stopReading(client)
     // aedes is already disconnecting the client (a v5 DISCONNECT went out): one DISCONNECT, not two
-    if (disconnecting()) return
-    guard.refused(client, packet.cmd ?? 'unknown', problem)
-    const reply = replyTo(packet)
+    if (disconnecting(client)) return
+    this.guard.refused(client, packet.cmd ?? 'unknown', problem)
+    const reply = this.replyTo(packet)
     if (reply !== 'disconnect-after-connack') refuse(client, reply, problem.reasonCode)
     // the packets held before this one go to aedes first; one of them may already disconnect the client
-    else afterConnack(client, () => { if (!disconnecting()) refuse(client, 'disconnect', problem.reasonCode) })
-  }
-
-  function disconnecting (): boolean {
-    return (client as unknown as ClientInternals).disconnectReasonCode !== null
+    else afterConnack(client, () => { if (!disconnecting(client)) refuse(client, 'disconnect', problem.reasonCode) })
   }
 
   /**
@@ -238,28 +254,62 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
    * before it, MQTT-3.14.0-1: a packet that came with a CONNECT still being
    * handled waits for its CONNACK); 3.1/3.1.1: nothing.
    */
-  function replyTo (packet: { cmd: string | null, protocolVersion?: number }): Reply | 'disconnect-after-connack' {
-    if (sawConnect) {
-      if (version !== 5) return 'close'
-      return (client as unknown as ClientInternals).connackSent ? 'disconnect' : 'disconnect-after-connack'
+  private replyTo (packet: { cmd: string | null, protocolVersion?: number }): Reply | 'disconnect-after-connack' {
+    if (this.sawConnect) {
+      if (this.version !== 5) return 'close'
+      return (this.client as unknown as ClientInternals).connackSent ? 'disconnect' : 'disconnect-after-connack'
     }
     if (packet.cmd !== 'connect') return 'close'
-    return (packet.protocolVersion ?? connectVersion(parser)) === 5 ? 'connack' : 'close'
+    return (packet.protocolVersion ?? connectVersion((this.client as unknown as ClientInternals)._parser)) === 5 ? 'connack' : 'close'
   }
 
-  function handle (parser: ParserInternals, packet: ParsedPacket): void {
-    guarded(() => { for (const handler of handlers) handler.call(parser, packet) }, packet.cmd)
+  private handle (parser: ParserInternals, packet: ParsedPacket): void {
+    try {
+      for (const handler of this.handlers) handler.call(parser, packet)
+    } catch (err) {
+      this.failed(packet.cmd, err)
+    }
   }
 
-  function guarded (work: () => void, cmd: string): void {
+  guarded (work: () => void, cmd: string): void {
     try {
       work()
     } catch (err) {
-      stopped = true
-      guard.failed(client, cmd, err)
-      client.close()
+      this.failed(cmd, err)
     }
   }
+
+  private failed (cmd: string, err: unknown): void {
+    this.stopped = true
+    this.guard.failed(this.client, cmd, err)
+    this.client.close()
+  }
+}
+
+function disconnecting (client: Client): boolean {
+  return (client as unknown as ClientInternals).disconnectReasonCode !== null
+}
+
+function lengthProblem (packet: object, protocolVersion: number | undefined): PropertyProblem | undefined {
+  return protocolVersion === 5 && longLength.has(packet) ? malformed('a remaining length not in the fewest bytes (MQTT-1.5.5-1)') : undefined
+}
+
+/** One wrapper per parser method, shared by every connection. */
+const zeroLengthWrappers = new Map<() => unknown, () => unknown>()
+
+/** MQTT 5 DISCONNECT/AUTH of remaining length 0: reason 0x00, no properties, nothing more read. */
+function zeroLengthAware (original: () => unknown): () => unknown {
+  let wrapper = zeroLengthWrappers.get(original)
+  if (wrapper === undefined) {
+    wrapper = function (this: ParserInternals) {
+      if (this.packet.length !== 0) return original.call(this)
+      // 3.1.1 has no reason code: the packet stays as the parser makes it
+      if (this.settings.protocolVersion === 5) (this.packet as { reasonCode?: number }).reasonCode = 0
+      return true
+    }
+    zeroLengthWrappers.set(original, wrapper)
+  }
+  return wrapper
 }
 
 /**

@@ -18,7 +18,9 @@
 // 5. A client.publish to a persistent session stores the stub through
 //    persistence.outgoingEnqueue (the tap skips it) before delivering it.
 // 6. The parser's 'packet' event shows every PUBACK, PUBREC and PUBCOMP before
-//    aedes handles it (onParsedPacket: the outbox learns acks there); aedes
+//    aedes handles it (onParsedPacket: the outbox learns acks there; the
+//    parser's `client` is its connection's Client, so one listener serves every
+//    connection); aedes
 //    then clears a persistent session's stored copy with
 //    outgoingClearMessageId(client, ack) (an MQTT 5 PUBREC with an error reason
 //    too); a forward refused for a persistent session is cleared without a messageId.
@@ -65,13 +67,29 @@ export function publishStub (client: Client, packet: OutPacket, qos: number, pen
   client.publish(stub as Parameters<Client['publish']>[0], noop)
 }
 
+type ParsedPacketListener = (packet: { cmd: string, messageId?: number, reasonCode?: number }, client: Client) => void
+
+/** the parser's 'packet' listener of each ParsedPacketListener (aedes sets parser.client) */
+const parserListeners = new WeakMap<ParsedPacketListener, (this: { client: Client }, packet: { cmd: string }) => void>()
+
+function parserListener (listener: ParsedPacketListener): (this: { client: Client }, packet: { cmd: string }) => void {
+  let wrapped = parserListeners.get(listener)
+  if (wrapped === undefined) {
+    wrapped = function (packet) { listener(packet, this.client) }
+    parserListeners.set(listener, wrapped)
+  }
+  return wrapped
+}
+
 /**
  * Calls `listener` with every packet aedes' parser reads from the client,
- * before aedes handles it (the parser is `client._parser`, not a public API).
+ * before aedes handles it (the parser is `client._parser`, not a public API;
+ * aedes sets `client._parser.client`). One listener given to every connection
+ * costs a connection no function of its own.
  */
-export function onParsedPacket (client: Client, listener: (packet: { cmd: string, messageId?: number, reasonCode?: number }) => void): void {
+export function onParsedPacket (client: Client, listener: ParsedPacketListener): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser
-  parser?.prependListener('packet', listener)
+  parser?.prependListener('packet', parserListener(listener))
 }
 
 /**
@@ -430,11 +448,11 @@ export function countReads (client: Client, sink: (bytes: number) => void): void
  * whatever rewrites other code installs later (as tapWrites). For counting:
  * always on, so kept to one call and no allocation per write.
  */
-export function countWrites (client: Client, sink: (chunk: Buffer | string) => void): void {
+export function countWrites (client: Client, sink: { written: (chunk: Buffer | string) => void }): void {
   const conn = client.conn as unknown as { write: (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean }
   const write = conn.write
   conn.write = function counted (this: unknown, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
-    sink(chunk as Buffer | string)
+    sink.written(chunk as Buffer | string)
     return write.call(this, chunk, encoding, callback)
   }
 }

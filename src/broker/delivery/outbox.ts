@@ -57,7 +57,8 @@ export class SessionQueue {
   group: SessionGroup | undefined
 
   private readonly ids = new PacketIds()
-  private readonly window: InflightWindow
+  /** made with the first QoS 1/2 message sent (see window): an idle connection keeps none */
+  private inflight: InflightWindow | undefined
   private readonly waiting = new OnlineQueue<Entry>()
   private readonly qos = new SubscriptionQos()
   private readonly subscriptionIds = new SubscriptionIds()
@@ -68,8 +69,10 @@ export class SessionQueue {
   private closedForNotReading = false
   private dropsLogged = false
 
-  constructor (readonly client: Client, private readonly host: SessionHost) {
-    this.window = new InflightWindow(() => host.settings.retryMs, entry => { this.resend(entry) })
+  constructor (readonly client: Client, private readonly host: SessionHost) {}
+
+  private get window (): InflightWindow {
+    return this.inflight ??= new InflightWindow(() => this.host.settings.retryMs, entry => { this.resend(entry) })
   }
 
   /** aedes keeps the session past the connection (client.clean is set at CONNECT). */
@@ -77,7 +80,7 @@ export class SessionQueue {
 
   /** For `session show`: messages sent and not yet acknowledged, and messages waiting to be sent. */
   get counts (): { inflight: number, waiting: number } {
-    return { inflight: this.window.size, waiting: this.waiting.length }
+    return { inflight: this.inflight?.size ?? 0, waiting: this.waiting.length }
   }
 
   /** Nothing waits and the window has room: a message offered now goes out at once. */
@@ -141,7 +144,7 @@ export class SessionQueue {
 
   /** PUBACK or PUBCOMP for `messageId`. */
   acked (messageId: number): void {
-    if (this.window.ack(messageId) === undefined) return
+    if (this.inflight?.ack(messageId) === undefined) return
     this.ids.release(messageId)
     if (this.waiting.length > 0) this.schedulePump()
   }
@@ -157,17 +160,17 @@ export class SessionQueue {
       this.acked(messageId)
       return
     }
-    this.window.released(messageId, Date.now())
+    this.inflight?.released(messageId, Date.now())
   }
 
   /** Stops the session; returns its unacknowledged and waiting messages, oldest first. */
   close (): Entry[] {
     this.closed = true
-    this.window.close()
+    this.inflight?.close()
     if (this.recentTimer !== undefined) clearTimeout(this.recentTimer)
     this.injections = undefined
     this.recent = undefined
-    return [...this.window.drain(), ...this.waiting.items.drain()]
+    return [...(this.inflight?.drain() ?? []), ...this.waiting.items.drain()]
   }
 
   /**
@@ -306,7 +309,7 @@ export class SessionQueue {
       limit = Math.min(limit, this.host.settings.receiveMaxClient)
       if (this.client.receiveMaximum > 0) limit = Math.min(limit, this.client.receiveMaximum)
     }
-    return this.window.size < limit
+    return (this.inflight?.size ?? 0) < limit
   }
 
   /**

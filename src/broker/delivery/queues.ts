@@ -48,12 +48,16 @@ export class Queues implements SessionHost {
   private readonly forgetting = new Map<string, Promise<void>>()
   /** the broker's id: the brokerId of messages published on this node */
   private brokerId = ''
+  /** 'close' listener of every connection's stream (aedes sets stream.client), calls closed */
+  readonly onClose: (this: { client?: Client }) => void
 
   constructor (private readonly options: QueuesOptions) {
     this.settings = options.settings
     this.counters = options.counters
     this.log = options.log
     this.delivered = options.delivered
+    const queues = this
+    this.onClose = function () { if (this.client !== undefined) queues.closed(this.client) }
     const offline = options.offlineMessage
     this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client), offline === undefined
       ? undefined
@@ -101,10 +105,7 @@ export class Queues implements SessionHost {
   connecting (client: Client, packet: ConnectPacket): void {
     const session = new SessionQueue(client, this)
     // acknowledgements as the client sends them, for every kind of session
-    onParsedPacket(client, parsed => {
-      if (parsed.cmd === 'puback' || parsed.cmd === 'pubcomp') session.acked(parsed.messageId ?? 0)
-      else if (parsed.cmd === 'pubrec') session.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
-    })
+    onParsedPacket(client, this.ackSeen)
     session.resume = packet.clean === false
     session.loading = session.resume
     this.sessions.set(client, session)
@@ -139,6 +140,12 @@ export class Queues implements SessionHost {
 
   subscriptionsChanged (client: Client): void {
     this.sessions.get(client)?.subscriptionsChanged()
+  }
+
+  /** One listener for every connection: its session learns the acknowledgements. */
+  private readonly ackSeen = (parsed: { cmd: string, messageId?: number, reasonCode?: number }, client: Client): void => {
+    if (parsed.cmd === 'puback' || parsed.cmd === 'pubcomp') this.sessions.get(client)?.acked(parsed.messageId ?? 0)
+    else if (parsed.cmd === 'pubrec') this.sessions.get(client)?.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
   }
 
   /** The connection's stream closed. */

@@ -81,6 +81,16 @@ export abstract class SocketListener implements MqttListener {
     return this.peers.get(endpointOf(socket)) ?? { peerHost: socket.remoteAddress, peerPort: socket.remotePort }
   }
 
+  private readonly socketError = (err: Error): void => {
+    this.ctx.log.debug({ listener: listenerKey(this.config), err: err.message }, 'socket error')
+  }
+
+  /** (`this` is the socket; its address stays readable once it is closed) */
+  private readonly socketClosed = ((listener: SocketListener) => function (this: Socket): void {
+    listener.sockets.delete(this)
+    listener.peers.delete(endpointOf(this))
+  })(this)
+
   private accept (socket: Socket): void {
     if (this.sockets.size >= maxConnections(this.config)) {
       this.ctx.log.debug({ listener: listenerKey(this.config), peer: `${socket.remoteAddress}:${socket.remotePort}` }, 'max_connections reached, connection closed')
@@ -91,11 +101,9 @@ export abstract class SocketListener implements MqttListener {
     socket.setNoDelay(true)
     const endpoint = endpointOf(socket)
     this.sockets.add(socket)
-    socket.on('error', err => { this.ctx.log.debug({ listener: listenerKey(this.config), err: err.message }, 'socket error') })
-    socket.once('close', () => {
-      this.sockets.delete(socket)
-      this.peers.delete(endpoint)
-    })
+    // one listener of each for every connection of the listener; 'close' comes once: `on` spares the wrapper `once` makes
+    socket.on('error', this.socketError)
+    socket.on('close', this.socketClosed)
     if (this.config.options.get('proxy_protocol') !== true) {
       this.serve(socket)
       return

@@ -18,22 +18,43 @@ const REASON_AT: Array<number | undefined> = []
 for (const type of [4, 5, 6, 7]) REASON_AT[type] = 2
 for (const type of [14, 15]) REASON_AT[type] = 0
 
+/** The listeners one node's connections share (a connection keeps only its SentPackets and two write/read wrappers). */
+interface Shared {
+  received: (bytes: number) => void
+  parsed: (packet: { cmd: string, reasonCode?: number }, client: Client) => void
+}
+
+const shared = new WeakMap<BrokerCounters, Shared>()
+const scanners = new WeakMap<Client, SentPackets>()
+
+function sharedFor (counters: BrokerCounters): Shared {
+  let found = shared.get(counters)
+  if (found === undefined) {
+    found = {
+      received: bytes => { counters.bytesReceived += bytes },
+      parsed: (packet, client) => {
+        const scanner = scanners.get(client)
+        if (scanner === undefined) return
+        const type = TYPES[packet.cmd] ?? 0
+        if (type === 1) scanner.v = (packet as { protocolVersion?: number }).protocolVersion === 5 ? 1 : 0
+        const v = scanner.v
+        if (v === 1 && REASON_AT[type] !== undefined) counters.reasonReceived(type, packet.reasonCode ?? 0)
+        else counters.packetsReceived[v][type]++
+      }
+    }
+    shared.set(counters, found)
+  }
+  return found
+}
+
 /** Counts the bytes and packets of an accepted MQTT connection; call before anything else wraps its writes. */
 export function countWire (client: Client, counters: BrokerCounters): void {
-  // 0: MQTT 3.1/3.1.1, 1: MQTT 5 (known from the CONNECT; packets parsed with it come before aedes sets client.version)
-  let v = 0
-  countReads(client, bytes => { counters.bytesReceived += bytes })
-  onParsedPacket(client, packet => {
-    const type = TYPES[packet.cmd] ?? 0
-    if (type === 1) v = (packet as { protocolVersion?: number }).protocolVersion === 5 ? 1 : 0
-    if (v === 1 && REASON_AT[type] !== undefined) counters.reasonReceived(type, packet.reasonCode ?? 0)
-    else counters.packetsReceived[v][type]++
-  })
-  const scanner = new SentPackets(counters, () => v)
-  countWrites(client, chunk => {
-    if (typeof chunk === 'string') scanner.skip(Buffer.byteLength(chunk))
-    else scanner.write(chunk)
-  })
+  const { received, parsed } = sharedFor(counters)
+  const scanner = new SentPackets(counters)
+  scanners.set(client, scanner)
+  countReads(client, received)
+  onParsedPacket(client, parsed)
+  countWrites(client, scanner)
 }
 
 const PUBLISH = 3
@@ -55,8 +76,16 @@ class SentPackets {
   private remaining = 0
   /** body bytes before the MQTT 5 reason code to count the packet by, -1 when not waiting for one */
   private reasonIn = -1
+  /** 0: MQTT 3.1/3.1.1, 1: MQTT 5 (known from the CONNECT; packets parsed with it come before aedes sets client.version) */
+  v = 0
 
-  constructor (private readonly counters: BrokerCounters, private readonly version: () => number) {}
+  constructor (private readonly counters: BrokerCounters) {}
+
+  /** A chunk written to the connection (see countWrites). */
+  written (chunk: Buffer | string): void {
+    if (typeof chunk === 'string') this.skip(Buffer.byteLength(chunk))
+    else this.write(chunk)
+  }
 
   /**
    * Bytes written as a string: mqtt-packet writes topics and other strings
@@ -104,7 +133,7 @@ class SentPackets {
   }
 
   private headerDone (): void {
-    const v = this.version()
+    const v = this.v
     const at = REASON_AT[this.type]
     this.remaining = this.length
     this.reasonIn = -1

@@ -38,6 +38,7 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
       const meta = getMeta(client)
       if (meta !== undefined) {
         meta.connectArrived?.()
+        meta.connectArrived = undefined
         meta.sentClientIdLength = packet.clientId.length
         meta.clientIdInvalid = packet.clientId.includes(SESSION_SEPARATOR)
         meta.protocolVersion = packet.protocolVersion ?? 4

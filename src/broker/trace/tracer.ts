@@ -67,18 +67,21 @@ export class Tracer {
 
   /** Watches a connection from its start (call before anything else wraps its writes). */
   watch (client: Client): void {
-    onParsedPacket(client, packet => {
-      if (this.traces.size === 0) return
-      const p = packet as mqttPacket.Packet
-      const id = p.cmd === 'connect' ? p.clientId : publicClientId(client.id ?? '')
-      for (const trace of this.matching(client, id)) safely(trace, () => { trace.packet('RECV', p) })
-    })
+    onParsedPacket(client, this.received)
     tapWrites(client, () => {
       if (this.traces.size === 0 || client.id === undefined || client.id === null) return undefined
       const traces = this.matching(client, publicClientId(client.id))
       if (traces.size === 0) return undefined
       return chunk => { for (const trace of traces) safely(trace, () => { trace.sent(client, chunk) }) }
     })
+  }
+
+  /** One listener for every connection. */
+  private readonly received = (packet: { cmd: string }, client: Client): void => {
+    if (this.traces.size === 0) return
+    const p = packet as mqttPacket.Packet
+    const id = p.cmd === 'connect' ? p.clientId : publicClientId(client.id ?? '')
+    for (const trace of this.matching(client, id)) safely(trace, () => { trace.packet('RECV', p) })
   }
 
   /** Starts a trace; returns how to stop it. `end` ends its call when the node stops. */

@@ -346,10 +346,11 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
     sub.socket.destroy()
   })
 
-  it('onParsedPacket sees a clean session\'s PUBREC before aedes answers it with PUBREL', async () => {
+  it('onParsedPacket sees a clean session\'s PUBREC before aedes answers it with PUBREL, with the client (aedes sets client._parser.client)', async () => {
     const sub = await open('s9', 4, 'rec/t')
     const seen: Array<{ cmd: string, messageId?: number }> = []
-    onParsedPacket(clients.get('s9') as Client, p => { if (p.cmd === 'pubrec') seen.push({ cmd: p.cmd, messageId: p.messageId }) })
+    const client = clients.get('s9') as Client
+    onParsedPacket(client, (p, from) => { if (p.cmd === 'pubrec' && from === client) seen.push({ cmd: p.cmd, messageId: p.messageId }) })
     await new Promise<void>(resolve => broker.publish({ cmd: 'publish', topic: 'rec/t', payload: Buffer.from('x'), qos: 2, retain: false, dup: false }, () => resolve()))
     const got = await sub.next('publish') as IPublishPacket
     sub.send({ cmd: 'pubrec', messageId: got.messageId })

@@ -12,8 +12,9 @@ import { countWire } from '../../../../src/broker/monitoring/wire-counts.js'
 /** A connection as aedes leaves it: a writable `conn` and the parser the received packets come from. */
 function connection (): { client: Client, counters: BrokerCounters, parser: EventEmitter } {
   const conn = { write: (_chunk: unknown) => true }
-  const parser = new EventEmitter()
+  const parser = new EventEmitter() as EventEmitter & { client?: Client }
   const client = { conn, _parser: parser } as unknown as Client
+  parser.client = client
   const counters = new BrokerCounters()
   countWire(client, counters)
   return { client, counters, parser }
