@@ -252,11 +252,28 @@ export function onConnack (client: Client, protocolVersion: () => number | undef
     const version = protocolVersion()
     // not from aedes' CONNECT handling (the guard refusing a CONNECT): as it is
     if (version === undefined) return write.call(this, bytes, ...rest)
+    if (version !== 5) return write.call(this, editShortConnack(bytes, edit), ...rest)
     const packet = parse(bytes, version)
     if (packet?.cmd !== 'connack') return write.call(this, bytes, ...rest)
     edit(packet)
     return write.call(this, mqttPacket.generate(packet, { protocolVersion: version }), ...rest)
   }
+}
+
+/**
+ * A 3.1/3.1.1 CONNACK (two body bytes: flags, return code) edited without
+ * building a parser for it (that cost more than the rest of the CONNACK's
+ * path): the same bytes when `edit` changes nothing, or when they are not such
+ * a CONNACK (mqtt-packet refuses flags other than Session Present).
+ */
+function editShortConnack (bytes: Buffer, edit: (connack: mqttPacket.IConnackPacket) => void): Buffer {
+  if (bytes.length !== 4 || bytes[1] !== 2 || bytes[2] > 1) return bytes
+  const packet: mqttPacket.IConnackPacket = { cmd: 'connack', sessionPresent: bytes[2] === 1, returnCode: bytes[3] }
+  edit(packet)
+  const flags = packet.sessionPresent ? 1 : 0
+  const code = packet.returnCode ?? 0
+  if (flags === bytes[2] && code === bytes[3]) return bytes
+  return Buffer.from([CONNACK_TYPE << 4, 2, flags, code])
 }
 
 /** Whether `bytes` hold a whole MQTT packet (fixed header, remaining length, body). */

@@ -78,7 +78,9 @@ export abstract class SocketListener implements MqttListener {
 
   /** What is known about the client on the other end of `socket` (or of a stream wrapping it). */
   protected connectionInfo (socket: { remoteAddress?: string, remotePort?: number }): ConnectionInfo {
-    return this.peers.get(endpointOf(socket)) ?? { peerHost: socket.remoteAddress, peerPort: socket.remotePort }
+    // no PROXY header read (the usual case): no endpoint string to build
+    const proxied = this.peers.size === 0 ? undefined : this.peers.get(endpointOf(socket))
+    return proxied ?? { peerHost: socket.remoteAddress, peerPort: socket.remotePort }
   }
 
   private readonly socketError = (err: Error): void => {
@@ -88,7 +90,7 @@ export abstract class SocketListener implements MqttListener {
   /** (`this` is the socket; its address stays readable once it is closed) */
   private readonly socketClosed = ((listener: SocketListener) => function (this: Socket): void {
     listener.sockets.delete(this)
-    listener.peers.delete(endpointOf(this))
+    if (listener.peers.size > 0) listener.peers.delete(endpointOf(this))
   })(this)
 
   private accept (socket: Socket): void {
@@ -99,7 +101,6 @@ export abstract class SocketListener implements MqttListener {
     }
     // Small MQTT packets must not wait for Nagle's algorithm (latency).
     socket.setNoDelay(true)
-    const endpoint = endpointOf(socket)
     this.sockets.add(socket)
     // one listener of each for every connection of the listener; 'close' comes once: `on` spares the wrapper `once` makes
     socket.on('error', this.socketError)
@@ -108,6 +109,7 @@ export abstract class SocketListener implements MqttListener {
       this.serve(socket)
       return
     }
+    const endpoint = endpointOf(socket)
     readProxyHeader(socket, PROXY_HEADER_TIMEOUT_MS).then(header => {
       if (socket.destroyed) return
       const info: ConnectionInfo = {
