@@ -26,6 +26,8 @@ options:
   --rate N              total msg/s of all publishers, 0 = as fast as possible (default: pairs 5000, else 0)
   --connections N       storm: connections to open (default 10000)
   --concurrency N       storm: connections being opened at once (default 64)
+  --idle S              storm: also weigh the idle connections after S more seconds (default 0 = not), when
+                        V8 has collected what the connects left behind (its memory reducer runs some 30 s after a burst)
   --messages N          persistent: messages published to the offline sessions (default 1000)
   --inflight N          QoS 1 messages a publisher may have unacknowledged (default 1000)
   --window N            messages under way per subscriber before publishers wait, 0 = no limit (default 500,
@@ -88,7 +90,7 @@ const SMOKE_DEFAULTS: Record<ScenarioName, Partial<RunParams>> = {
   persistent: { subscribers: 10, messages: 100 }
 }
 
-const NUMBER_FLAGS = ['payload', 'publishers', 'subscribers', 'duration', 'warmup', 'rounds', 'rate', 'connections', 'concurrency', 'messages', 'inflight', 'window', 'drain', 'broker-core', 'generator-core', 'wait-quiet'] as const
+const NUMBER_FLAGS = ['payload', 'publishers', 'subscribers', 'duration', 'warmup', 'rounds', 'rate', 'connections', 'concurrency', 'idle', 'messages', 'inflight', 'window', 'drain', 'broker-core', 'generator-core', 'wait-quiet'] as const
 
 export function parseOptions (argv: string[]): Options {
   let parsed
@@ -138,6 +140,7 @@ export function parseOptions (argv: string[]): Options {
   set('rate', num('rate', 0))
   set('connections', integer('connections', 1))
   set('concurrency', integer('concurrency', 1))
+  set('idle', num('idle', 0))
   set('messages', integer('messages', 1))
   set('maxInflight', integer('inflight', 1))
   set('window', integer('window', 0))
@@ -178,6 +181,7 @@ export function paramsFor (scenario: ScenarioName, qos: 0 | 1, o: Options, proto
     rate: d.rate,
     connections: 10_000,
     concurrency: 64,
+    idle: 0,
     messages: 1000,
     maxInflight: 1000,
     window: 500,

@@ -114,7 +114,7 @@ async function runOne (run: Planned, o: Options): Promise<Omit<RunResult, keyof 
   const problem = fdProblem(run)
   if (problem !== null) return { metrics: {}, error: problem }
   const session = new Session({ peer: run.peer, params: run.params, repo: repoOf(run.peer, o), tag: `b${randomBytes(3).toString('hex')}`, brokerCore: o.brokerCore, generatorCore: o.generatorCore })
-  const limitSeconds = run.params.warmup + run.params.duration + run.params.drain + RUN_SLACK_SECONDS
+  const limitSeconds = run.params.warmup + run.params.duration + run.params.drain + (run.params.idle ?? 0) + RUN_SLACK_SECONDS
   let timer: NodeJS.Timeout | undefined
   const work = runScenario(session, run.scenario)
   work.catch(() => {}) // a run stopped by its deadline fails later, once its processes are gone
@@ -197,7 +197,7 @@ function summary (r: RunResult): string {
   if (r.skipped !== undefined) return `skipped: ${r.skipped}`
   if (r.error !== undefined) return `FAILED: ${r.error}`
   const m = r.metrics
-  const parts = Object.entries(m).filter(([k]) => ['msg_s', 'conn_s', 'kb_per_conn', 'queue_msg_s', 'drain_msg_s', 'lost'].includes(k)).map(([k, v]) => `${k}=${v}`)
+  const parts = Object.entries(m).filter(([k]) => ['msg_s', 'conn_s', 'kb_per_conn', 'kb_per_conn_idle', 'queue_msg_s', 'drain_msg_s', 'lost'].includes(k)).map(([k, v]) => `${k}=${v}`)
   if (r.latency_us !== undefined) parts.push(`p50=${r.latency_us.p50}µs p99=${r.latency_us.p99}µs`)
   if (r.cpu !== undefined) parts.push(`cpu broker=${r.cpu.broker} generator=${r.cpu.generator} other=${r.cpu.other} steal=${r.cpu.steal ?? 0} (saturated: ${r.cpu.saturated})`)
   return parts.join(' ')

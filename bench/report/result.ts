@@ -25,6 +25,8 @@ export interface RunParams {
   connections: number
   /** storm: connections being opened at once */
   concurrency: number
+  /** storm: seconds the connections stay idle before they are weighed again (0 = not); absent in older lines */
+  idle?: number
   /** messages published to the offline sessions (persistent) */
   messages: number
   /** QoS 1 messages a publisher may have unacknowledged */

@@ -3,7 +3,8 @@
 import { PEERS } from '../peers/launch.js'
 import type { RunResult, ScenarioName } from './result.js'
 
-interface Column { label: string, pick: (r: RunResult) => number | undefined, lowerIsBetter?: boolean }
+/** optional: a row only when some run has the figure (one asked for with an option) */
+interface Column { label: string, pick: (r: RunResult) => number | undefined, lowerIsBetter?: boolean, optional?: boolean }
 
 const THROUGHPUT: Column = { label: 'msg/s delivered', pick: r => r.metrics.msg_s }
 const P50: Column = { label: 'latency p50 µs', pick: r => r.latency_us?.p50, lowerIsBetter: true }
@@ -18,7 +19,8 @@ const ROWS: Record<ScenarioName, Column[]> = {
   pairs: [P50, P90, P99, MAX],
   storm: [
     { label: 'connections/s', pick: r => r.metrics.conn_s },
-    { label: 'KB RSS per idle connection', pick: r => r.metrics.kb_per_conn, lowerIsBetter: true }
+    { label: 'KB RSS per idle connection', pick: r => r.metrics.kb_per_conn, lowerIsBetter: true },
+    { label: 'KB RSS per idle connection, after --idle', pick: r => r.metrics.kb_per_conn_idle, lowerIsBetter: true, optional: true }
   ],
   'cross-node': [THROUGHPUT, P50, P99, CPU_PER_PUB],
   'cluster-fan-out': [THROUGHPUT, CPU_PER_PUB],
@@ -44,6 +46,7 @@ export function renderTable (results: RunResult[]): string {
     for (const column of ROWS[scenario]) {
       const cells = new Map<string, { value: number | undefined, text: string }>()
       for (const peer of peers) cells.set(peer, cell(runs.filter(r => r.peer === peer), column))
+      if (column.optional === true && peers.every(p => cells.get(p)?.value === undefined)) continue
       const ratioCells = ratios.map(([a, b]) => ratio(cells.get(a)?.value, cells.get(b)?.value))
       lines.push(row([key, column.label, ...peers.map(p => cells.get(p)?.text ?? ''), ...ratioCells]))
     }

@@ -21,6 +21,10 @@ export async function runStorm (session: Session): Promise<Outcome> {
   const to = await worker.stats()
   const brokerTo = session.sampleBrokers()
   const loaded = await settledRss(broker.pid)
+  // RSS a few seconds after a burst still holds what the connects left for the garbage collector
+  const idleSeconds = p.idle ?? 0
+  if (idleSeconds > 0) await new Promise(resolve => setTimeout(resolve, idleSeconds * 1000))
+  const idle = idleSeconds > 0 ? sampleProcess(broker.pid).rssKb : undefined
   const open = (await worker.stats()).open - 1
 
   return {
@@ -32,12 +36,17 @@ export async function runStorm (session: Session): Promise<Outcome> {
       connect_ms: Math.round(opened.seconds * 1000),
       rss_base_kb: base,
       rss_loaded_kb: loaded,
-      kb_per_conn: opened.connected === 0 ? 0 : Math.round((loaded - base) / opened.connected * 100) / 100
+      kb_per_conn: perConnection(loaded - base, opened.connected),
+      ...(idle === undefined ? {} : { rss_idle_kb: idle, kb_per_conn_idle: perConnection(idle - base, opened.connected) })
     },
     cpu: cpuOver(brokerFrom, brokerTo, [from], [to]),
     broker_rss_kb: loaded,
     note: opened.firstError ?? undefined
   }
+}
+
+function perConnection (kb: number, connections: number): number {
+  return connections === 0 ? 0 : Math.round(kb / connections * 100) / 100
 }
 
 /** The broker's RSS once it stops moving (two samples 250 ms apart within 1 %), at most 3 s. */
