@@ -81,6 +81,8 @@ export function refuseVersion (client: Client): void {
 export function amendConnack (client: Client, sent: (version: number, code: number) => void = () => {}): void {
   onConnack(client, () => { const g = granted.get(client); return g === undefined ? undefined : wireVersion(g.version) }, connack => {
     const g = granted.get(client)
+    // needed for this CONNACK only: an idle connection keeps no grant
+    granted.delete(client)
     if (g !== undefined && versionRefused.has(client)) {
       if (g.version === 5) connack.reasonCode = UNSUPPORTED_PROTOCOL_VERSION
       else connack.returnCode = 1
