@@ -4,6 +4,7 @@ import { waitMembers } from './helpers/cluster.js'
 import { collect, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, vmq, waitFor, type TestNode } from './helpers/processes.js'
 import { freePort } from './helpers/free-port.js'
+import { scrape } from './helpers/prom.js'
 
 interface Row { type: string, name: string, node?: string, labels?: string, value: number, description?: string }
 
@@ -22,13 +23,6 @@ async function published (node: TestNode, members: TestNode[]): Promise<{ perNod
   const total = (await metricRows(node)).filter(r => r.name === 'mqtt_publish_received').map(r => r.value)
   assert.equal(total.length, 1)
   return { perNode, total: total[0] }
-}
-
-/** The value of one series of a /metrics text. */
-function scraped (text: string, series: string): number {
-  const line = text.split('\n').find(l => l.startsWith(series + ' '))
-  assert.notEqual(line, undefined, `${series} in\n${text}`)
-  return Number((line as string).slice(series.length + 1))
 }
 
 describe('vmq-admin metrics show / metrics reset / node status on a 2-node cluster', () => {
@@ -80,8 +74,8 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
     assert.equal(lines[at - 1], '# PUBLISH packets received from clients.')
 
     // one source: /metrics on A has the value metrics show gives for A
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
-    assert.equal(scraped(text, `vernemq_mqtt_publish_received{mqtt_version="4",node="${a.nodename}"}`), expected.perNode[0])
+    const samples = await scrape(httpPort)
+    assert.equal(samples.value(`vernemq_mqtt_publish_received{mqtt_version="4",node="${a.nodename}"}`), expected.perNode[0])
   })
 
   it('metrics reset sets the counters of both members to 0 (also on /metrics) and leaves the gauges', async () => {
@@ -96,9 +90,9 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
     const rows = await metricRows(a)
     for (const name of ['socket_open', 'socket_close', 'mqtt_publish_sent', 'mqtt_connack_sent']) assert.equal(rows.find(r => r.name === name)?.value, 0, name)
     assert.equal(rows.find(r => r.name === 'retain_messages')?.value, 2)
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
-    assert.equal(scraped(text, `vernemq_mqtt_publish_received{mqtt_version="4",node="${a.nodename}"}`), 0)
-    assert.equal(scraped(text, `vernemq_retain_messages{node="${a.nodename}"}`), 1)
+    const samples = await scrape(httpPort)
+    assert.equal(samples.value(`vernemq_mqtt_publish_received{mqtt_version="4",node="${a.nodename}"}`), 0)
+    assert.equal(samples.value(`vernemq_retain_messages{node="${a.nodename}"}`), 1)
     // counting goes on from 0
     const client = await connect(b.mqttUrl)
     for (let i = 0; i < 3; i++) await client.publishAsync('metrics/after', String(i), { qos: 1 })
@@ -155,7 +149,7 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
     const sub = await connect(b.mqttUrl, { clientId: 'drop-sub' })
     const pub = await connect(a.mqttUrl, { clientId: 'drop-pub' })
     const remote = `vernemq_router_matches_remote{node="${a.nodename}"}`
-    const routed = async (): Promise<number> => scraped(await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text(), remote)
+    const routed = async (): Promise<number> => (await scrape(httpPort)).value(remote)
     try {
       await sub.subscribeAsync('drop/#', { qos: 1 })
       const got = collect(sub)

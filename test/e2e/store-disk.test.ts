@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import mqtt, { type IClientOptions } from 'mqtt'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, restartNode, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { scrape } from './helpers/prom.js'
 
 function mount (dir: string, options: string): boolean {
   mkdirSync(dir, { recursive: true })
@@ -139,9 +140,8 @@ describe('data directory on a read-only or full file system', { skip }, () => {
       const store = join(mnt, 'data', 'store', 'default')
       const full = node = await startNode({ conf: [...OPEN_ACCESS, `persistent_dir = ${join(mnt, 'data')}`, 'listener.http.default = 127.0.0.1:0'] })
       const http = full.port('http.default')
-      const unwritable = `vernemq_store_unwritable{node="${full.nodename}"}`
-      const gauge = async (): Promise<string | undefined> => (await get(http, '/metrics')).body.split('\n').find(l => l.startsWith(unwritable + ' '))
-      assert.equal(await gauge(), `${unwritable} 0`)
+      const unwritable = async (): Promise<number> => (await scrape(http)).value(`vernemq_store_unwritable{node="${full.nodename}"}`)
+      assert.equal(await unwritable(), 0)
       const keeper = await connect(full.mqttUrl, { clientId: 'keeper', clean: false })
       await keeper.subscribeAsync('keep/#', { qos: 1 })
       await endAll(keeper)
@@ -165,13 +165,13 @@ describe('data directory on a read-only or full file system', { skip }, () => {
         status: 503,
         body: JSON.stringify({ status: 'DOWN', reasons: [`Stores take no writes: [${store}: ${failure[2]}]`] })
       })
-      assert.equal(await gauge(), `${unwritable} 1`)
+      assert.equal(await unwritable(), 1)
 
       rmSync(join(mnt, 'fill'))
       await waitFor(() => /a test write succeeded/.test(full.stdout), 15000, 'the store taking writes again')
       assert.match(full.stdout, new RegExp(`store ${store}: a test write succeeded; the store takes writes and new persistent sessions again \\(records brought in line with memory: 1\\) mountpoint=\n`))
       assert.deepEqual(await get(http, '/health'), { status: 200, body: '{"status":"OK"}' })
-      assert.equal(await gauge(), `${unwritable} 0`)
+      assert.equal(await unwritable(), 0)
 
       const p311 = await connectPresent(full.mqttUrl, { clientId: 'p311', clean: false })
       assert.equal(p311.present, false)
