@@ -53,11 +53,26 @@ export async function nodeStatus (node: AdminHost): Promise<Table> {
     ['num_subscriptions', sum('router_subscriptions')],
     ['num_retained', sum('retain_messages')],
     ['active_connections', sum('active_mqtt_connections')],
+    ['cluster_dropped', droppedByMember(series, members.filter(m => m.name !== node.name).map(m => m.name))],
     ['listeners', node.listeners.all().map(l => `${l.kind} ${hostPort(l.config.host, l.port())} ${l.status}`).join('\n')]
   ]
   return toTable(['Status', 'Value'], rows.map(([Status, Value]) => ({ Status, Value })))
 }
 
+
+/**
+ * Publishes this node routed to each other member and its link dropped
+ * (cluster_peer_routed_dropped, so `metrics reset` resets them too): one
+ * `<member> <count>` line each, a member that never dropped any with 0.
+ */
+function droppedByMember (series: Array<{ name: string, labels: Record<string, string>, value: number }>, others: string[]): string {
+  const dropped = new Map<string, number>()
+  for (const s of series) {
+    if (s.name === 'cluster_peer_routed_dropped') dropped.set(s.labels.peer, (dropped.get(s.labels.peer) ?? 0) + s.value)
+  }
+  const names = [...new Set([...others, ...dropped.keys()])]
+  return names.map(name => `${name} ${dropped.get(name) ?? 0}`).join('\n')
+}
 
 /** `3d 04:05:06` */
 export function uptime (seconds: number): string {
