@@ -104,7 +104,10 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   parser._parseProperties = function (this: ParserInternals) {
     const blocks = propertyBlocks.get(this.packet) ?? 0
     propertyBlocks.set(this.packet, blocks + 1)
-    flag(this.packet, scanProperties(propertyBlock(this), blockOf(this.packet.cmd, blocks)))
+    // an empty block (length byte 0, inside this packet), the usual case, has nothing to check
+    if (this._pos >= this._list.length || this._pos >= this.packet.length || this._list.get(this._pos) !== 0) {
+      flag(this.packet, scanProperties(propertyBlock(this), blockOf(this.packet.cmd, blocks)))
+    }
     return parseProperties.call(this)
   }
   // MQTT-1.5.5-1 (MQTT 5): the Remaining Length in the fewest bytes; the parser reads any
