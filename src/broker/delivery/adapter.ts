@@ -71,7 +71,15 @@ export function publishStub (client: Client, packet: OutPacket, qos: number, pen
  */
 export function onParsedPacket (client: Client, listener: (packet: { cmd: string, messageId?: number, reasonCode?: number }) => void): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser
+  observers.add(listener)
   parser?.prependListener('packet', listener)
+}
+
+const observers = new WeakSet<object>()
+
+/** True for a listener of onParsedPacket, as opposed to aedes' own handling of packets. */
+export function isPacketObserver (listener: object): boolean {
+  return observers.has(listener)
 }
 
 /**
