@@ -71,7 +71,15 @@ export function publishStub (client: Client, packet: OutPacket, qos: number, pen
  */
 export function onParsedPacket (client: Client, listener: (packet: { cmd: string, messageId?: number, reasonCode?: number }) => void): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser
+  observers.add(listener)
   parser?.prependListener('packet', listener)
+}
+
+const observers = new WeakSet<object>()
+
+/** True for a listener of onParsedPacket, as opposed to aedes' own handling of packets. */
+export function isPacketObserver (listener: object): boolean {
+  return observers.has(listener)
 }
 
 /**
@@ -447,14 +455,15 @@ export function countWrites (client: Client, sink: (chunk: Buffer | string) => v
  * is accepted. The sink must not keep or modify the chunk.
  */
 export function tapWrites (client: Client, observer: () => ((chunk: Buffer) => void) | undefined): void {
-  const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
+  const conn = client.conn as unknown as { write: (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean }
   const write = conn.write
-  conn.write = function tapped (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+  // fixed parameters, not a rest array: this runs for every write of every connection
+  conn.write = function tapped (this: unknown, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
     const sink = observer()
     if (sink !== undefined) {
       if (Buffer.isBuffer(chunk)) sink(chunk)
-      else if (typeof chunk === 'string') sink(Buffer.from(chunk, typeof rest[0] === 'string' ? rest[0] as BufferEncoding : 'utf8'))
+      else if (typeof chunk === 'string') sink(Buffer.from(chunk, typeof encoding === 'string' ? encoding as BufferEncoding : 'utf8'))
     }
-    return write.call(this, chunk, ...rest)
+    return write.call(this, chunk, encoding, callback)
   }
 }

@@ -139,11 +139,16 @@ export class SessionQueue {
     return packet
   }
 
-  /** PUBACK or PUBCOMP for `messageId`. */
-  acked (messageId: number): void {
-    if (this.window.ack(messageId) === undefined) return
+  /**
+   * PUBACK or PUBCOMP for `messageId`. True when the message was a QoS 1
+   * message written here (writeQos): aedes has nothing to do for its PUBACK.
+   */
+  acked (messageId: number): boolean {
+    const entry = this.window.ack(messageId)
+    if (entry === undefined) return false
     this.ids.release(messageId)
     if (this.waiting.length > 0) this.schedulePump()
+    return entry.direct && entry.qos === 1
   }
 
   /**
@@ -290,7 +295,8 @@ export class SessionQueue {
       messageId: 0,
       dup: false,
       sentAt: 0,
-      released: false
+      released: false,
+      direct: false
     }
   }
 
@@ -441,7 +447,7 @@ export class SessionQueue {
 
   /** Writes the entry to the connection here (see writeQos, writeQos0); false when aedes must send it. */
   private writeDirect (entry: Entry): boolean {
-    if (entry.qos > 0) return writeQos(this.client, entry.packet, entry.qos, entry.messageId, entry.dup)
+    if (entry.qos > 0) return (entry.direct = writeQos(this.client, entry.packet, entry.qos, entry.messageId, entry.dup))
     return writeQos0(this.client, entry.packet, -1) === 'written'
   }
 
@@ -481,7 +487,8 @@ export class SessionQueue {
       messageId,
       dup: true,
       sentAt: now,
-      released: true
+      released: true,
+      direct: false
     }
     this.window.add(entry, now)
     this.resend(entry)

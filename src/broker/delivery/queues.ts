@@ -10,6 +10,7 @@ import type { DurableStore } from '../store/durable-store.js'
 import { overlay } from '../store/overlay.js'
 import type { StoredPacket } from '../store/persistence.js'
 import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
+import { handledHere } from './adapter-guard.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
 import { SessionQueue, type SessionHost } from './outbox.js'
@@ -102,7 +103,9 @@ export class Queues implements SessionHost {
     const session = new SessionQueue(client, this)
     // acknowledgements as the client sends them, for every kind of session
     onParsedPacket(client, parsed => {
-      if (parsed.cmd === 'puback' || parsed.cmd === 'pubcomp') session.acked(parsed.messageId ?? 0)
+      if (parsed.cmd === 'puback') {
+        if (session.acked(parsed.messageId ?? 0)) handledHere(parsed)
+      } else if (parsed.cmd === 'pubcomp') session.acked(parsed.messageId ?? 0)
       else if (parsed.cmd === 'pubrec') session.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
     })
     session.resume = packet.clean === false

@@ -224,6 +224,36 @@ describe('aedes behaviours the delivery layer relies on', () => {
     raw.socket.destroy()
   })
 
+  it('keeps a keepalive of N s as _keepaliveInterval N x 1500 + 1 with a timer that each handled packet refreshes (guard 3.)', async () => {
+    const socket = netConnect(port, '127.0.0.1')
+    await new Promise<void>(resolve => socket.once('connect', resolve))
+    const raw = RawClient.wrap(socket)
+    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'ka-pin', keepalive: 2 })
+    await raw.next('connack')
+    const client = clients.get('ka-pin') as unknown as { _keepaliveInterval: number, _keepaliveTimer: NodeJS.Timeout & { _idleStart: number } }
+    assert.equal(client._keepaliveInterval, 3001)
+    const armedAt = client._keepaliveTimer._idleStart
+    await new Promise(resolve => setTimeout(resolve, 50))
+    raw.send({ cmd: 'pingreq' })
+    await raw.next('pingresp')
+    assert.ok(client._keepaliveTimer._idleStart > armedAt, 'the timer was restarted by the PINGREQ')
+    raw.socket.destroy()
+  })
+
+  it('handles a PUBACK by clearing it in the store (outgoingClearMessageId) and emitting ack, nothing else', async () => {
+    const acks: unknown[] = []
+    const onAck = (packet: unknown): void => { acks.push(packet) }
+    broker.on('ack', onAck)
+    const raw = await open('ack-pin')
+    const before = calls.length
+    raw.send({ cmd: 'puback', messageId: 42 })
+    await waitUntil(() => acks.length === 1)
+    broker.removeListener('ack', onAck)
+    assert.deepEqual(calls.slice(before).map(c => [c.method, c.clientId, c.packet.messageId]), [['outgoingClearMessageId', 'ack-pin', 42]])
+    assert.deepEqual(raw.packets, [])
+    raw.socket.destroy()
+  })
+
   it('tells the persistence of acks, PUBRECs and refused forwards as the tap expects', async () => {
     const clean = await open('b6', true, 'b6/t')
     calls.length = 0

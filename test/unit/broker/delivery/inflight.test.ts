@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { InflightWindow, type Entry } from '../../../../src/broker/delivery/inflight.js'
 
 function entry (messageId: number): Entry {
-  return { packet: { topic: 't', payload: Buffer.alloc(0), qos: 1, retain: false }, qos: 1, stored: false, messageId, dup: false, sentAt: 0, released: false }
+  return { packet: { topic: 't', payload: Buffer.alloc(0), qos: 1, retain: false }, qos: 1, stored: false, messageId, dup: false, sentAt: 0, released: false, direct: false }
 }
 
 test('resends due entries after the retry interval, oldest first, until acknowledged', (t) => {
