@@ -62,7 +62,7 @@ import { answeredPublish, watchReceiveMaximum } from './inbound-quota.js'
 import { serveSharedToV5 } from './shared-v5.js'
 import { withoutWillDelay } from './will-publish.js'
 import { hostOf, mqttEndpoints } from './server-reference.js'
-import { setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
+import { acknowledgeAndPublish, setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
 import { InvalidRequest } from '../errors.js'
 import { addEnvUsers, envUsers, envUsersProblem } from '../passwd/env-users.js'
 import type { Instance } from './instance.js'
@@ -448,10 +448,10 @@ export class BrokerNode {
           callback(err, ok)
         })
       },
-      authorizePublish: answeredPublish((client, packet, callback) => {
+      authorizePublish: publishAcknowledged(answeredPublish((client, packet, callback) => {
         withoutWillDelay(packet)
         hooks.authorizePublish(client, packet, callback)
-      }),
+      })),
       // aedes sends PUBREC after this: a QoS 2 message is on disk before the sender forgets it
       published: (packet, _client, done) => {
         if (packet.qos === 2) store.flushed().then(() => { done() }, done)
@@ -630,3 +630,13 @@ export class BrokerNode {
   }
 }
 
+type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>
+
+/** An authorized QoS 1 PUBLISH is answered and published at once (see acknowledgeAndPublish), after the Receive Maximum count saw its answer. */
+function publishAcknowledged (inner: AuthorizePublish): AuthorizePublish {
+  return (client, packet, callback) => {
+    inner(client, packet, err => {
+      if (err != null || client === null || !acknowledgeAndPublish(client, packet, callback)) callback(err)
+    })
+  }
+}

@@ -28,6 +28,8 @@
 //    acknowledged nor published; a PUBREL for a packet id aedes never stored
 //    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
 //    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
+//    For an authorized QoS 1 PUBLISH aedes writes PUBACK (3.1.1: 40 02 id;
+//    MQTT 5: 40 04 id 00 00), then calls broker.publish(packet, client, done).
 // (The parser guard's reliances are listed in adapter-guard.ts.)
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
@@ -317,6 +319,35 @@ export function writeNow (client: Client, packet: mqttPacket.Packet): void {
     return
   }
   for (let i = 0; i < 16 && (conn.writableCorked ?? 0) > 0; i++) conn.uncork?.()
+}
+
+/**
+ * An authorized QoS 1 PUBLISH of a connected client, answered and published
+ * here, at once: aedes would encode the same PUBACK through mqtt-packet and
+ * publish a turn later (its write completes through setImmediate). The PUBACK
+ * bytes are aedes' (3.1.1: 4 bytes; MQTT 5: reason 0 and an empty property
+ * block). `done` (authorizePublish's callback) runs once the publish did, with
+ * the packet marked so that aedes neither acknowledges nor publishes it again
+ * (see 8. above): aedes reads on only then, as after its own publish.
+ */
+export function acknowledgeAndPublish (client: Client, packet: mqttPacket.IPublishPacket, done: (err: Error | null) => void): boolean {
+  const messageId = packet.messageId
+  if (packet.qos !== 1 || messageId === undefined || client.closed || !client.connected || isSkipped(packet)) return false
+  const v5 = client.version === 5
+  const ack = Buffer.allocUnsafe(v5 ? 6 : 4)
+  ack[0] = 0x40
+  ack[1] = v5 ? 4 : 2
+  ack.writeUInt16BE(messageId, 2)
+  if (v5) ack.writeUInt16BE(0, 4)
+  client.conn.write(ack)
+  const broker = (client as unknown as { broker: { publish: (packet: unknown, client: Client, done: (err?: Error | null) => void) => void } }).broker
+  broker.publish(packet, client, err => {
+    skipPublish(packet)
+    done(null)
+    // as aedes' read loop would on a failed publish: the connection ends
+    if (err != null) client.emit('error', err)
+  })
+  return true
 }
 
 /** True for a PUBLISH skipPublish marked (see 8. above). */

@@ -7,7 +7,7 @@ import { createServer, connect as netConnect, type Server } from 'node:net'
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishStub, rewriteWrites, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
+import { acknowledgeAndPublish, acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishStub, rewriteWrites, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
 import { RawClient } from '../../../e2e/helpers/raw.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
@@ -296,6 +296,7 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
   before(async () => {
     broker = await Aedes.createBroker({
       authorizePublish: (client, packet, callback) => {
+        if (client !== null && packet.topic.startsWith('fast/') && acknowledgeAndPublish(client, packet, callback)) return
         if (client !== null && packet.topic.startsWith('skip/')) {
           skipPublish(packet)
           acknowledgeSkipped(client, packet)
@@ -328,6 +329,36 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
     }
     return raw
   }
+
+  it('acknowledgeAndPublish writes the PUBACK bytes aedes writes itself, publishes once, and aedes does neither again', async () => {
+    for (const version of [4, 5] as const) {
+      const sub = await open(`ap-sub${version}`, version, `+/ap${version}`)
+      const socket = netConnect(port, '127.0.0.1')
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      const chunks: Buffer[] = []
+      socket.on('data', (d: Buffer) => { chunks.push(d) })
+      const send = (packet: Packet): void => { socket.write(mqttPacket.generate(packet, { protocolVersion: version })) }
+      send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, clientId: `ap-pub${version}`, keepalive: 0 })
+      await waitUntil(() => Buffer.concat(chunks).length > 0)
+      const connackLength = Buffer.concat(chunks).length
+      send({ cmd: 'publish', topic: `plain/ap${version}`, payload: Buffer.from('a'), qos: 1, messageId: 7, retain: false, dup: false })
+      await sub.next('publish')
+      await waitUntil(() => Buffer.concat(chunks).length > connackLength)
+      const aedesAck = Buffer.concat(chunks).subarray(connackLength)
+      send({ cmd: 'publish', topic: `fast/ap${version}`, payload: Buffer.from('b'), qos: 1, messageId: 7, retain: false, dup: false })
+      const delivered = await sub.next('publish') as IPublishPacket
+      await waitUntil(() => Buffer.concat(chunks).length >= connackLength + 2 * aedesAck.length)
+      const ownAck = Buffer.concat(chunks).subarray(connackLength + aedesAck.length)
+      assert.deepEqual([...aedesAck], version === 5 ? [0x40, 4, 0, 7, 0, 0] : [0x40, 2, 0, 7])
+      assert.deepEqual([...ownAck], [...aedesAck])
+      assert.equal(delivered.topic, `fast/ap${version}`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+      assert.equal(sub.received('publish').length, 0, 'published once')
+      assert.equal(Buffer.concat(chunks).length, connackLength + 2 * aedesAck.length, 'acknowledged once')
+      socket.destroy()
+      sub.socket.destroy()
+    }
+  })
 
   it('a PUBLISH marked by skipPublish is published to nobody; acknowledgeSkipped acks it and aedes answers its PUBREL', async () => {
     const sub = await open('s8sub', 4, 'skip/#')
