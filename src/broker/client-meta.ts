@@ -26,6 +26,9 @@ export interface ClientMeta {
    * plugins are not consulted; authorization still applies to it
    */
   preauthUsername: string | undefined
+  /** max_message_size and max_message_rate an auth plugin gave this client at CONNECT */
+  maxMessageSize?: number
+  maxMessageRate?: number
   /** MQTT 5 CONNECT properties as mqtt-packet reads them (for plugins that pass them on) */
   connectProperties?: Record<string, unknown>
 }

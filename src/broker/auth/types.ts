@@ -29,8 +29,28 @@ export interface ClientInfo {
 /** MQTT 3.1.1 CONNACK return codes a plugin may refuse with. */
 export type RefuseCode = 2 | 3 | 4 | 5
 
+/**
+ * Per-client settings a plugin gave at CONNECT (webhooks' auth_on_register
+ * modifiers); the node's settings apply to the ones left unset.
+ */
+export interface ClientOverrides {
+  username?: string
+  /** bytes of a PUBLISH payload; 0 = no limit */
+  maxMessageSize?: number
+  /** PUBLISHes per second; 0 = no limit */
+  maxMessageRate?: number
+  /** unacknowledged QoS 1/2 messages sent to the client; 0 = no limit */
+  maxInflightMessages?: number
+  retryIntervalMs?: number
+  upgradeQos?: boolean
+  /** messages waiting for the connected client; -1 = no limit */
+  maxOnlineMessages?: number
+  /** messages queued for the offline persistent session; -1 = no limit */
+  maxOfflineMessages?: number
+}
+
 export type RegisterVerdict =
-  | { kind: 'ok' }
+  | { kind: 'ok', overrides?: ClientOverrides }
   | { kind: 'next' }
   | { kind: 'refuse', code: RefuseCode, reason: string }
 
@@ -52,6 +72,10 @@ export interface PublishModifiers {
   topic?: string
   payload?: Buffer
   retain?: boolean
+  /** the QoS the message is routed with (the publisher is answered for the QoS it sent) */
+  qos?: 0 | 1 | 2
+  /** the mountpoint the message is published in */
+  mountpoint?: string
 }
 
 export type PublishOutcome = { verdict: 'ok', modifiers?: PublishModifiers } | { verdict: 'next' } | { verdict: 'deny', reason: string }

@@ -28,6 +28,10 @@
 //    acknowledged nor published; a PUBREL for a packet id aedes never stored
 //    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
 //    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
+// 14. broker.publish(packet, client, done) takes the publishing client as an
+//     optional second argument, as aedes' PUBLISH handler passes it: it sets
+//     packet.clientId (MQTT 5 No Local) and reaches the `published` hook and
+//     the 'publish' event. The client need not belong to that broker.
 // (The parser guard's reliances are listed in adapter-guard.ts.)
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
@@ -309,6 +313,11 @@ export function writeNow (client: Client, packet: mqttPacket.Packet): void {
     return
   }
   for (let i = 0; i < 16 && (conn.writableCorked ?? 0) > 0; i++) conn.uncork?.()
+}
+
+/** Publishes `packet` in `broker` on behalf of `client` (see 14. above). */
+export function publishAs (broker: Aedes, packet: mqttPacket.IPublishPacket, client: Client, done: (err?: Error) => void): void {
+  (broker.publish as unknown as (p: mqttPacket.IPublishPacket, c: Client, d: (err?: Error) => void) => void).call(broker, packet, client, done)
 }
 
 /** True for a PUBLISH skipPublish marked (see 8. above). */

@@ -12,7 +12,7 @@ import type { StoredPacket } from '../store/persistence.js'
 import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
-import { SessionQueue, type SessionHost } from './outbox.js'
+import { SessionQueue, type SessionHost, type SessionLimits } from './outbox.js'
 import type { QueueSettings } from './settings.js'
 import { tapPersistence } from './store-tap.js'
 
@@ -121,6 +121,12 @@ export class Queues implements SessionHost {
       session.resume = false
       session.loading = false
     }
+  }
+
+  /** The client's own queue settings (an auth plugin's, at CONNECT). */
+  configure (client: Client, limits: SessionLimits): void {
+    const session = this.sessions.get(client)
+    if (session !== undefined) session.limits = limits
   }
 
   /** authorizeForward: the packet aedes sends now, or null. */

@@ -3,7 +3,7 @@
 // for a persistent session, the netsplit rule, then the takeover of the same
 // client id on another member.
 import type { AedesOptions, AuthenticateError, Client } from 'aedes'
-import type { RefuseCode } from '../auth/types.js'
+import type { ClientOverrides, RefuseCode } from '../auth/types.js'
 import { getMeta } from '../client-meta.js'
 import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
@@ -79,10 +79,12 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   }
   // use_identity_as_username: the certificate CN is the username and no auth plugin is asked
   const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
+  let overrides: ClientOverrides | undefined
   if (!anonymous && meta.preauthUsername === undefined) {
     const verdict = await ctx.chain.register(clientInfo(client), password)
     if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
     if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }
+    overrides = verdict.overrides
   }
   const storeFailure = meta.clean ? undefined : ctx.store.writeFailure()
   if (storeFailure !== undefined) {
@@ -94,7 +96,25 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
     return { code: 3, reason: 'not_ready' }
   }
   await takeOverElsewhere(ctx, client.id, meta.mountpoint, meta.clean)
+  applyOverrides(ctx, client, overrides)
   return undefined
+}
+
+/** The client's own settings from the auth plugin that accepted it; a CONNECT without them has the node's. */
+function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | undefined): void {
+  const meta = getMeta(client)
+  if (meta === undefined) return
+  if (o?.username !== undefined) meta.username = o.username
+  meta.maxMessageSize = o?.maxMessageSize
+  meta.maxMessageRate = o?.maxMessageRate
+  ctx.store.setClientMaxOffline(client.id, o?.maxOfflineMessages)
+  if (o === undefined) return
+  ctx.queues.configure(client, {
+    maxInflight: o.maxInflightMessages,
+    maxOnline: o.maxOnlineMessages,
+    retryMs: o.retryIntervalMs,
+    upgradeQos: o.upgradeQos
+  })
 }
 
 /** The same client id on another node is disconnected; its session moves here unless this one is clean. */

@@ -7,6 +7,7 @@ import type { PublishProperties } from '../../cluster/properties.js'
 import { acknowledgeSkipped, skipPublish } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 import { rateOf } from './publish-rate.js'
+import { destination, publishMoved } from './moved-publish.js'
 import type { PublishDecision } from '../auth/chain.js'
 import type { PublishModifiers } from '../auth/types.js'
 
@@ -54,7 +55,7 @@ export function publishPolicy (ctx: HookContext): PublishHook {
     }
     if (!throttled.has(packet)) {
       const rate = rateOf(client)
-      const wait = rate.delay(ctx.settings.number('max_message_rate'), Date.now())
+      const wait = rate.delay(meta.maxMessageRate ?? ctx.settings.number('max_message_rate'), Date.now())
       if (wait > 0) {
         throttled.add(packet)
         rate.hold(wait, () => { if (!client.closed) authorizePublish(client, packet, callback) })
@@ -66,7 +67,7 @@ export function publishPolicy (ctx: HookContext): PublishHook {
       if (client.version === 5) ctx.counters.publishReceived5++
       else ctx.counters.publishReceived4++
     }
-    const maxSize = ctx.settings.number('max_message_size')
+    const maxSize = meta.maxMessageSize ?? ctx.settings.number('max_message_size')
     const gate = publishGate({ topic: packet.topic, payloadSize: packet.payload.length, maxSize, version: client.version })
     if (gate === 'oversize') {
       refuseOversize(ctx, client, packet.payload.length, maxSize)
@@ -105,7 +106,9 @@ export function publishPolicy (ctx: HookContext): PublishHook {
         return
       }
       if (d.modifiers !== undefined) modify(packet, d.modifiers)
-      afterAuthorization(ctx, client, meta.mountpoint, packet, callback)
+      const moved = destination({ qos: packet.qos, mountpoint: meta.mountpoint }, d.modifiers)
+      if (moved !== undefined) publishMoved(ctx, client, packet, moved, callback)
+      else afterAuthorization(ctx, client, meta.mountpoint, packet, callback)
     }
     if (!(decision instanceof Promise)) {
       decided(decision)
@@ -121,7 +124,7 @@ export function publishPolicy (ctx: HookContext): PublishHook {
 
 type PublishPacket = Parameters<PublishHook>[1]
 
-/** What an authorization plugin rewrote (webhooks' topic, payload and retain modifiers). */
+/** What an authorization plugin rewrote in place (webhooks' topic, payload and retain modifiers; qos and mountpoint move it, see moved-publish.ts). */
 function modify (packet: PublishPacket, m: PublishModifiers): void {
   if (m.topic !== undefined) packet.topic = m.topic
   if (m.payload !== undefined) packet.payload = m.payload
@@ -146,7 +149,7 @@ function afterAuthorization (ctx: HookContext, client: Client, mountpoint: strin
     callback(null)
     return
   }
-  accept(ctx, mountpoint, packet, plan).then(() => { callback(null) }, (err: Error) => {
+  accept(ctx, ctx.store, mountpoint, packet, plan).then(() => { callback(null) }, (err: Error) => {
     ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, 'cannot store an accepted message')
     callback(err)
   })
@@ -178,10 +181,11 @@ function refuseOversize (ctx: HookContext, client: Client, size: number, max: nu
   else client.close()
 }
 
-async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, plan: { journal: boolean, routed: boolean, replicate: boolean }): Promise<void> {
+/** Makes an authorized message durable as `plan` says, in the store of the mountpoint it is published in. */
+export async function accept (ctx: HookContext, store: HookContext['store'], mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, plan: { journal: boolean, routed: boolean, replicate: boolean }): Promise<void> {
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
   if (plan.journal) {
-    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, plan.routed)
+    await store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, plan.routed)
   }
   if (!plan.replicate) return
   const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos, packet.properties)

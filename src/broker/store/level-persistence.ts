@@ -118,6 +118,7 @@ export class LevelPersistence implements DurableStore {
   readonly #db: Db
   readonly #batcher: WriteBatcher
   #maxOffline: number
+  readonly #clientMaxOffline = new Map<string, number>()
   #lifo = false
   readonly #log: (level: StoreLogLevel, msg: string) => void
   #broker: BrokerLike | undefined
@@ -260,6 +261,15 @@ export class LevelPersistence implements DurableStore {
   }
 
   /** max_offline_messages changed at run time (-1 unlimited, 0 none). */
+  /**
+   * A client's own max_offline_messages (an auth plugin's at its last CONNECT,
+   * kept while its session is offline); undefined goes back to the node's.
+   */
+  setClientMaxOffline (clientId: string, limit: number | undefined): void {
+    if (limit === undefined) this.#clientMaxOffline.delete(clientId)
+    else this.#clientMaxOffline.set(clientId, limit)
+  }
+
   setMaxOfflineMessages (limit: number): void {
     this.#maxOffline = limit
   }
@@ -695,9 +705,10 @@ export class LevelPersistence implements DurableStore {
    * delete joins `ops`).
    */
   #enqueue (clientId: string, packet: PacketLike, ops: WriteOp[]): QueuedRef | undefined {
-    if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
+    const max = this.#clientMaxOffline.size === 0 ? this.#maxOffline : this.#clientMaxOffline.get(clientId) ?? this.#maxOffline
+    if (max >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= max) {
       this.#offlineDropped++
-      const oldest = this.#lifo && this.#maxOffline > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
+      const oldest = this.#lifo && max > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
       if (oldest === undefined) return undefined
       this.#unqueue(clientId, oldest)
       ops.push({ type: 'del', key: outgoingKey(clientId, oldest.seq) })

@@ -5,7 +5,7 @@
 // background through a bounded queue (notifier.ts): no endpoint can hold up a
 // client or the node.
 import type { HookName, WebhookSpec } from '../../config/webhooks.js'
-import type { AuthPlugin, ClientEvent, ClientInfo, PublishModifiers, PublishOutcome, PublishRequest, RegisterVerdict, SubscribeOutcome, SubscribeRequest } from '../auth/types.js'
+import type { AuthPlugin, ClientEvent, ClientInfo, PublishOutcome, PublishRequest, RegisterVerdict, SubscribeOutcome, SubscribeRequest } from '../auth/types.js'
 import { readAnswer, type AuthAnswer } from './answers.js'
 import { AnswerCache } from './cache.js'
 import { EndpointPools, type HttpAnswer, type PoolSettings } from './http.js'
@@ -13,11 +13,9 @@ import { Notifier } from './notifier.js'
 import { WebhookRegistry } from './registry.js'
 import { WebhookCounters } from './counters.js'
 import { registerBody, publishBody, subscribeBody, eventBody, eventHook } from './bodies.js'
+import { publishModifiers, registerModifiers } from './modifiers.js'
 
 type Log = (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void
-
-/** The auth_on_publish modifiers vmq-ts applies; others are logged once each and ignored. */
-const APPLIED_PUBLISH_MODIFIERS = ['topic', 'payload', 'retain']
 
 export class WebhooksPlugin implements AuthPlugin {
   readonly name = 'vmq_webhooks'
@@ -47,8 +45,13 @@ export class WebhooksPlugin implements AuthPlugin {
     const answer = await this.ask(hook, registerBody(client, password, hook))
     if (answer.kind === 'next') return { kind: 'next' }
     if (answer.kind === 'error') return { kind: 'refuse', code: 5, reason: answer.reason }
-    this.warnIgnored(hook, Object.keys(answer.modifiers))
-    return { kind: 'ok' }
+    const checked = registerModifiers(hook, answer.modifiers)
+    if (!checked.ok) {
+      this.log('error', `${hook}: ${checked.problem}; client ${client.clientId} refused`)
+      return { kind: 'refuse', code: 5, reason: 'invalid_modifiers' }
+    }
+    this.warnNoEffect(hook, checked.noEffect)
+    return Object.keys(checked.value).length === 0 ? { kind: 'ok' } : { kind: 'ok', overrides: checked.value }
   }
 
   authorizePublish (client: ClientInfo, req: PublishRequest): Promise<PublishOutcome> | undefined {
@@ -57,9 +60,13 @@ export class WebhooksPlugin implements AuthPlugin {
     return this.ask(hook, spec => publishBody(client, req, hook, spec)).then(answer => {
       if (answer.kind === 'next') return { verdict: 'next' }
       if (answer.kind === 'error') return { verdict: 'deny', reason: answer.reason }
-      const modifiers = this.publishModifiers(hook, answer.modifiers)
-      if (modifiers === undefined) return { verdict: 'deny', reason: 'invalid topic modifier' }
-      return { verdict: 'ok', modifiers }
+      const checked = publishModifiers(hook, answer.modifiers)
+      if (!checked.ok) {
+        this.log('error', `${hook}: ${checked.problem}; PUBLISH of ${client.clientId} to ${req.topic} refused`)
+        return { verdict: 'deny', reason: 'invalid_modifiers' }
+      }
+      this.warnNoEffect(hook, checked.noEffect)
+      return { verdict: 'ok', modifiers: checked.value }
     })
   }
 
@@ -160,24 +167,12 @@ export class WebhooksPlugin implements AuthPlugin {
     return answer
   }
 
-  /** undefined when a modifier cannot be applied (a topic with wildcards), which refuses the PUBLISH */
-  private publishModifiers (hook: HookName, modifiers: Record<string, unknown>): PublishModifiers | undefined {
-    this.warnIgnored(hook, Object.keys(modifiers).filter(k => !APPLIED_PUBLISH_MODIFIERS.includes(k)))
-    const out: PublishModifiers = {}
-    if (modifiers.topic !== undefined) {
-      if (typeof modifiers.topic !== 'string' || modifiers.topic === '' || /[+#]/.test(modifiers.topic)) return undefined
-      out.topic = modifiers.topic
-    }
-    if (Buffer.isBuffer(modifiers.payload)) out.payload = modifiers.payload
-    if (typeof modifiers.retain === 'boolean') out.retain = modifiers.retain
-    return out
-  }
-
-  private warnIgnored (hook: string, names: string[]): void {
+  /** Each allowed modifier vmq-ts does not apply is logged once per hook. */
+  private warnNoEffect (hook: string, names: string[]): void {
     for (const name of names) {
       if (this.warned.has(`${hook}.${name}`)) continue
       this.warned.add(`${hook}.${name}`)
-      this.log('warn', `${hook}: modifier "${name}" is not supported by vmq-ts and was ignored`)
+      this.log('warn', `${hook}: modifier ${name} has no effect in vmq-ts (ignored)`)
     }
   }
 }

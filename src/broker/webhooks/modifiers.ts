@@ -1,0 +1,136 @@
+// The modifiers of an auth hook's answer, checked as VerneMQ checks them: a
+// name VerneMQ does not allow for the hook, or a value of the wrong type,
+// fails the whole answer (the client or the PUBLISH is refused). Allowed
+// modifiers vmq-ts cannot apply are named so they can be logged as having no
+// effect.
+import type { HookName } from '../../config/webhooks.js'
+import type { ClientOverrides, PublishModifiers } from '../auth/types.js'
+
+export type Checked<T> = { ok: true, value: T, noEffect: string[] } | { ok: false, problem: string }
+
+type Reader<T> = (value: unknown, out: T) => boolean
+
+const int = (v: unknown): number | undefined => typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : undefined
+
+function intInto<T> (set: (out: T, n: number) => void): Reader<T> {
+  return (v, out) => {
+    const n = int(v)
+    if (n === undefined) return false
+    set(out, n)
+    return true
+  }
+}
+
+function boolInto<T> (set: (out: T, b: boolean) => void): Reader<T> {
+  return (v, out) => {
+    if (typeof v !== 'boolean') return false
+    set(out, v)
+    return true
+  }
+}
+
+/** Checks the type only: the modifier is allowed but has no effect here. */
+const anyOf = (...types: string[]): Reader<unknown> => v => types.includes(Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v)
+
+const PUBLISH: Record<string, Reader<PublishModifiers> | 'no_effect'> = {
+  topic: (v, out) => {
+    // a topic to publish to: no wildcards, not empty
+    if (typeof v !== 'string' || v === '' || /[+#]/.test(v)) return false
+    out.topic = v
+    return true
+  },
+  payload: (v, out) => {
+    if (!Buffer.isBuffer(v)) return false
+    out.payload = v
+    return true
+  },
+  qos: (v, out) => {
+    if (typeof v !== 'number' || !(v >= 0 && v <= 2)) return false
+    out.qos = Math.round(v) as 0 | 1 | 2
+    return true
+  },
+  retain: boolInto((out, b) => { out.retain = b }),
+  mountpoint: (v, out) => {
+    if (typeof v !== 'string') return false
+    out.mountpoint = v
+    return true
+  },
+  throttle: 'no_effect'
+}
+
+const PUBLISH_M5: typeof PUBLISH = { ...PUBLISH, properties: 'no_effect' }
+
+const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
+  max_message_size: intInto((out, n) => { out.maxMessageSize = n }),
+  max_message_rate: intInto((out, n) => { out.maxMessageRate = n }),
+  max_inflight_messages: intInto((out, n) => { out.maxInflightMessages = n }),
+  // VerneMQ's modifier is in milliseconds (the setting is in seconds)
+  retry_interval: intInto((out, n) => { out.retryIntervalMs = n }),
+  upgrade_qos: boolInto((out, b) => { out.upgradeQos = b }),
+  max_online_messages: intInto((out, n) => { out.maxOnlineMessages = n }),
+  max_offline_messages: intInto((out, n) => { out.maxOfflineMessages = n }),
+  username: (v, out) => {
+    if (typeof v !== 'string') return false
+    out.username = v
+    return true
+  },
+  allow_register: 'no_effect',
+  allow_publish: 'no_effect',
+  allow_subscribe: 'no_effect',
+  allow_unsubscribe: 'no_effect',
+  max_connection_lifetime: 'no_effect',
+  clean_session: 'no_effect',
+  shared_subscription_policy: 'no_effect',
+  queue_type: 'no_effect',
+  max_drain_time: 'no_effect',
+  max_msgs_per_drain_step: 'no_effect',
+  subscriber_id: 'no_effect'
+}
+
+const REGISTER_M5: typeof REGISTER = { ...REGISTER, properties: 'no_effect' }
+
+/** The value types VerneMQ accepts for the modifiers vmq-ts does not apply. */
+const NO_EFFECT_TYPES: Record<string, Reader<unknown>> = {
+  throttle: anyOf('number'),
+  properties: anyOf('object'),
+  allow_register: anyOf('boolean'),
+  allow_publish: anyOf('boolean'),
+  allow_subscribe: anyOf('boolean'),
+  allow_unsubscribe: anyOf('boolean'),
+  clean_session: anyOf('boolean'),
+  max_connection_lifetime: anyOf('number'),
+  max_drain_time: anyOf('number'),
+  max_msgs_per_drain_step: anyOf('number'),
+  shared_subscription_policy: anyOf('string'),
+  queue_type: anyOf('string'),
+  subscriber_id: anyOf('object')
+}
+
+function check<T> (table: Record<string, Reader<T> | 'no_effect'>, modifiers: Record<string, unknown>, out: T): Checked<T> {
+  const noEffect: string[] = []
+  for (const [name, value] of Object.entries(modifiers)) {
+    const reader = Object.hasOwn(table, name) ? table[name] : undefined
+    if (reader === undefined) return { ok: false, problem: `modifier "${name}" is not one VerneMQ allows` }
+    const fits = reader === 'no_effect' ? NO_EFFECT_TYPES[name](value, undefined) : reader(value, out)
+    if (!fits) return { ok: false, problem: `modifier ${name} has an invalid value ${JSON.stringify(value) ?? String(value)}` }
+    if (reader === 'no_effect') noEffect.push(name)
+  }
+  return { ok: true, value: out, noEffect }
+}
+
+export function publishModifiers (hook: HookName, modifiers: Record<string, unknown>): Checked<PublishModifiers> {
+  return check(hook === 'auth_on_publish_m5' ? PUBLISH_M5 : PUBLISH, modifiers, {})
+}
+
+/**
+ * auth_on_register(_m5) modifiers. VerneMQ takes `client_id` and `mountpoint`
+ * only together (as its subscriber_id); either one alone is not allowed.
+ */
+export function registerModifiers (hook: HookName, modifiers: Record<string, unknown>): Checked<ClientOverrides> {
+  const { client_id: clientId, mountpoint, ...rest } = modifiers
+  const both = typeof clientId === 'string' && typeof mountpoint === 'string'
+  const given = both ? { subscriber_id: { client_id: clientId, mountpoint }, ...rest } : modifiers
+  const checked = check(hook === 'auth_on_register_m5' ? REGISTER_M5 : REGISTER, given, {})
+  if (checked.ok) checked.noEffect = checked.noEffect.map(n => n === 'subscriber_id' && both ? 'client_id and mountpoint' : n)
+  return checked
+}
