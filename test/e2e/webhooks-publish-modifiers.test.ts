@@ -21,7 +21,8 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   'move/and/rewrite': { mountpoint: 'tenant1', topic: 'moved/rewritten', qos: 1 },
   'bad/qos': { qos: 3 },
   'bad/name': { colour: 'red' },
-  'throttled/x': { throttle: 100 }
+  'throttled/x': { throttle: 1000 },
+  'props/x': { properties: {} }
 }
 
 function answer (call: HookCall): Reply {
@@ -173,16 +174,30 @@ describe('vmq_webhooks auth_on_publish qos and mountpoint modifiers', () => {
     tenant.close()
   })
 
-  it('a qos out of range or a modifier VerneMQ does not allow refuses the PUBLISH; throttle is accepted and logged as having no effect', async () => {
+  it('throttle: the PUBLISH goes on at once, the client\'s next one waits the given ms', async () => {
+    const raw = await RawClient.open(node.mqttPort, 'pub-throttled', { username: 'u', password: 'p' })
+    await raw.next('connack')
+    raw.send({ cmd: 'publish', topic: 'throttled/x', payload: Buffer.from('t'), qos: 1, messageId: 1, retain: false, dup: false } as Packet)
+    await raw.next('puback')
+    const acked = Date.now()
+    raw.send({ cmd: 'publish', topic: 'marker/after-throttle', payload: Buffer.from('n'), qos: 1, messageId: 2, retain: false, dup: false } as Packet)
+    assert.equal((await raw.next('puback', 5000) as IPubackPacket).messageId, 2)
+    const waited = Date.now() - acked
+    assert.ok(waited >= 900 && waited < 4000, `the next PUBLISH was answered after ${waited} ms`)
+    await waitFor(() => got1.some(r => r.topic === 'marker/after-throttle'), 5000, 'the PUBLISH after the throttle')
+    raw.close()
+  })
+
+  it('a qos out of range or a modifier VerneMQ does not allow refuses the PUBLISH; m5 properties are accepted and logged as having no effect', async () => {
     const raw = await RawClient5.ready(node.mqttPort, 'pub5-bad')
     raw.send({ cmd: 'publish', topic: 'bad/qos', payload: Buffer.from('x'), qos: 1, messageId: 1, retain: false, dup: false } as Packet)
     assert.equal((await raw.next('puback') as IPubackPacket).reasonCode, 0x87)
     raw.send({ cmd: 'publish', topic: 'bad/name', payload: Buffer.from('x'), qos: 1, messageId: 2, retain: false, dup: false } as Packet)
     assert.equal((await raw.next('puback') as IPubackPacket).reasonCode, 0x87)
-    raw.send({ cmd: 'publish', topic: 'throttled/x', payload: Buffer.from('x'), qos: 1, messageId: 3, retain: false, dup: false } as Packet)
+    raw.send({ cmd: 'publish', topic: 'props/x', payload: Buffer.from('x'), qos: 1, messageId: 3, retain: false, dup: false } as Packet)
     assert.equal((await raw.next('puback') as IPubackPacket).reasonCode ?? 0, 0)
     assert.ok(node.stdout.includes('auth_on_publish_m5: modifier qos has an invalid value 3; PUBLISH of pub5-bad to bad/qos refused'), node.stdout)
-    await waitFor(() => node.stdout.includes('auth_on_publish_m5: modifier throttle has no effect in vmq-ts (ignored)'), 5000, 'the throttle warning')
+    await waitFor(() => node.stdout.includes('auth_on_publish_m5: modifier properties has no effect in vmq-ts (ignored)'), 5000, 'the properties warning')
     assert.ok(node.stdout.includes('auth_on_publish_m5: modifier "colour" is not one VerneMQ allows; PUBLISH of pub5-bad to bad/name refused'), node.stdout)
     raw.close()
   })

@@ -76,6 +76,8 @@ export interface PublishModifiers {
   qos?: 0 | 1 | 2
   /** the mountpoint the message is published in */
   mountpoint?: string
+  /** ms during which nothing more is read from the publisher */
+  throttle?: number
 }
 
 export type PublishOutcome = { verdict: 'ok', modifiers?: PublishModifiers } | { verdict: 'next' } | { verdict: 'deny', reason: string }

@@ -55,7 +55,14 @@ export function publishPolicy (ctx: HookContext): PublishHook {
     }
     if (!throttled.has(packet)) {
       const rate = rateOf(client)
-      const wait = rate.delay(meta.maxMessageRate ?? ctx.settings.number('max_message_rate'), Date.now())
+      const now = Date.now()
+      const paused = rate.pausedFor(now)
+      // a PUBLISH held by a pause comes back here for its rate slot
+      if (paused > 0) {
+        rate.hold(paused, () => { if (!client.closed) authorizePublish(client, packet, callback) })
+        return
+      }
+      const wait = rate.delay(meta.maxMessageRate ?? ctx.settings.number('max_message_rate'), now)
       if (wait > 0) {
         throttled.add(packet)
         rate.hold(wait, () => { if (!client.closed) authorizePublish(client, packet, callback) })
@@ -106,6 +113,8 @@ export function publishPolicy (ctx: HookContext): PublishHook {
         return
       }
       if (d.modifiers !== undefined) modify(packet, d.modifiers)
+      // VerneMQ's throttle: this PUBLISH goes on, the client's next ones wait
+      if (d.modifiers?.throttle !== undefined) rateOf(client).pause(d.modifiers.throttle, Date.now())
       const moved = destination({ qos: packet.qos, mountpoint: meta.mountpoint }, d.modifiers)
       if (moved !== undefined) publishMoved(ctx, client, packet, moved, callback)
       else afterAuthorization(ctx, client, meta.mountpoint, packet, callback)

@@ -55,7 +55,8 @@ const PUBLISH: Record<string, Reader<PublishModifiers> | 'no_effect'> = {
     out.mountpoint = v
     return true
   },
-  throttle: 'no_effect'
+  // ms during which nothing more is read from the client (after this PUBLISH)
+  throttle: intInto((out, n) => { if (n > 0) out.throttle = n })
 }
 
 const PUBLISH_M5: typeof PUBLISH = { ...PUBLISH, properties: 'no_effect' }
@@ -91,7 +92,6 @@ const REGISTER_M5: typeof REGISTER = { ...REGISTER, properties: 'no_effect' }
 
 /** The value types VerneMQ accepts for the modifiers vmq-ts does not apply. */
 const NO_EFFECT_TYPES: Record<string, Reader<unknown>> = {
-  throttle: anyOf('number'),
   properties: anyOf('object'),
   allow_register: anyOf('boolean'),
   allow_publish: anyOf('boolean'),
