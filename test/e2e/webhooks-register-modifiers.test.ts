@@ -21,6 +21,8 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   upgrader: { upgrade_qos: true },
   'slow-pub': { max_message_rate: 2 },
   renamed: { username: 'new-name' },
+  'short-life': { max_connection_lifetime: 1 },
+  'short-life5': { max_connection_lifetime: 1 },
   'no-effect': { clean_session: true, max_drain_time: 10, queue_type: 'lifo' },
   'both-ids': { client_id: 'other', mountpoint: 'elsewhere' },
   'mp-alone': { mountpoint: 'elsewhere' },
@@ -168,6 +170,20 @@ describe('vmq_webhooks auth_on_register modifiers', () => {
     await waitFor(() => seen.filter(m => m.topic === 'rate/x').length === 6, 5000, 'all six')
     assert.deepEqual(seen.filter(m => m.topic === 'rate/x').map(m => m.payload), ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'])
     await endAll(c)
+  })
+
+  it('max_connection_lifetime (s): the connection is closed after 1 s; MQTT 5 gets DISCONNECT 0x98 first', async () => {
+    const started = Date.now()
+    const raw = await RawClient.open(node.mqttPort, 'short-life', { username: 'u', password: 'p' })
+    await raw.next('connack')
+    await raw.waitClosed(5000)
+    const lived = Date.now() - started
+    assert.ok(lived >= 900 && lived < 5000, `closed after ${lived} ms`)
+    assert.deepEqual(raw.packets.map(p => p.cmd), [])
+    const { raw: raw5 } = await RawClient5.connect(node.mqttPort, 'short-life5', { username: 'u', password: Buffer.from('p') })
+    assert.equal((await raw5.next('disconnect', 5000) as IDisconnectPacket).reasonCode, 0x98)
+    await raw5.waitClosed()
+    assert.ok(node.stdout.includes('connection closed: max_connection_lifetime reached'), node.stdout)
   })
 
   it('username: later hooks get the new one', async () => {

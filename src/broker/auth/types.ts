@@ -47,6 +47,8 @@ export interface ClientOverrides {
   maxOnlineMessages?: number
   /** messages queued for the offline persistent session; -1 = no limit */
   maxOfflineMessages?: number
+  /** seconds after which the connection is closed; 0 = never */
+  maxConnectionLifetime?: number
 }
 
 export type RegisterVerdict =

@@ -109,6 +109,7 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
   meta.maxMessageRate = o?.maxMessageRate
   ctx.store.setClientMaxOffline(client.id, o?.maxOfflineMessages)
   if (o === undefined) return
+  if (o.maxConnectionLifetime !== undefined && o.maxConnectionLifetime > 0) closeAfter(ctx, client, o.maxConnectionLifetime)
   ctx.queues.configure(client, {
     maxInflight: o.maxInflightMessages,
     maxOnline: o.maxOnlineMessages,
@@ -125,6 +126,29 @@ async function takeOverElsewhere (ctx: HookContext, clientId: string, mountpoint
   const { broker, persistence } = await ctx.instance(mountpoint)
   await adopt(broker, persistence, clientId, handovers)
   ctx.log.debug({ clientId, mountpoint, messages: handovers.reduce((n, h) => n + h.messages.length, 0) }, 'session taken over from another node')
+}
+
+/** MQTT 5 DISCONNECT reason: administrative action (VerneMQ's, at max_connection_lifetime) */
+const ADMINISTRATIVE_ACTION = 0x98
+
+/** The longest delay setTimeout takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** max_connection_lifetime given by a plugin: the connection is closed that many seconds after its CONNECT. */
+function closeAfter (ctx: HookContext, client: Client, seconds: number): void {
+  const due = Date.now() + seconds * 1000
+  let timer: NodeJS.Timeout
+  const arm = (): void => {
+    const left = due - Date.now()
+    timer = setTimeout(left > MAX_TIMER_MS ? arm : () => {
+      if (client.closed) return
+      ctx.log.info({ client: client.id, seconds }, 'connection closed: max_connection_lifetime reached')
+      if (client.version === 5) client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION })
+      else client.close()
+    }, Math.min(Math.max(left, 0), MAX_TIMER_MS))
+  }
+  arm()
+  client.conn.once('close', () => { clearTimeout(timer) })
 }
 
 function refuse (code: number, reason: string): AuthenticateError {
