@@ -4,8 +4,9 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MqttClient } from 'mqtt'
 import type { IConnackPacket, IDisconnectPacket, IPublishPacket, Packet } from 'mqtt-packet'
-import { collect, connackCode, connect, endAll, type Received } from './helpers/mqtt.js'
-import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { collect, connackCode, connect, endAll, grantedQos, type Received } from './helpers/mqtt.js'
+import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { waitMembers } from './helpers/cluster.js'
 import { RawClient } from './helpers/raw.js'
 import { RawClient5 } from './helpers/raw5.js'
 import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-server.js'
@@ -27,7 +28,8 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   'both-ids': { client_id: 'other', mountpoint: 'elsewhere' },
   'mp-alone': { mountpoint: 'elsewhere' },
   'bad-type': { max_inflight_messages: 'many' },
-  'bad-name': { colour: 'red' }
+  'bad-name': { colour: 'red' },
+  'split-allowed': { allow_register: true, allow_publish: true, allow_subscribe: true }
 }
 
 function answer (call: HookCall): Reply {
@@ -205,5 +207,39 @@ describe('vmq_webhooks auth_on_register modifiers', () => {
     assert.ok(node.stdout.includes('auth_on_register: modifier "mountpoint" is not one VerneMQ allows; client mp-alone refused'), node.stdout)
     assert.ok(node.stdout.includes('auth_on_register: modifier max_inflight_messages has an invalid value "many"; client bad-type refused'), node.stdout)
     assert.ok(node.stdout.includes('auth_on_register: modifier "colour" is not one VerneMQ allows; client bad-name refused'), node.stdout)
+  })
+})
+
+describe('vmq_webhooks auth_on_register allow_register, allow_publish and allow_subscribe: the client\'s own netsplit rules', () => {
+  it('during a netsplit with the allow_*_during_netsplit keys off, only the client given them connects, subscribes and publishes', async () => {
+    const hooks = await WebhookServer.start(answer)
+    const n1 = await startNode({ conf: ['plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on', 'vmq_webhooks.r.hook = auth_on_register', `vmq_webhooks.r.endpoint = ${hooks.url('/r')}`] })
+    const n2 = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${n1.adminAddress}`] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const sub = await connect(n1.mqttUrl, { clientId: 'split-sub', username: 'u', password: 'p' })
+      const got = collect(sub)
+      await sub.subscribeAsync('split/t', { qos: 1 })
+      const plain = await connect(n1.mqttUrl, { clientId: 'split-plain', username: 'u', password: 'p' })
+      await n2.kill()
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false })
+      assert.equal(await connackCode(n1.mqttUrl, { clientId: 'split-new', username: 'u', password: 'p' }), 3)
+      const allowed = await connect(n1.mqttUrl, { clientId: 'split-allowed', username: 'u', password: 'p' })
+      assert.equal(await grantedQos(allowed, 'split/other', 1), 1)
+      assert.equal(await grantedQos(plain, 'split/other', 1), 128)
+      let plainAcked = false
+      plain.publish('split/t', 'plain', { qos: 1 }, () => { plainAcked = true })
+      await allowed.publishAsync('split/t', 'allowed', { qos: 1 })
+      await waitFor(() => got.some(m => m.payload === 'allowed'), 5000, 'the allowed client\'s message')
+      assert.deepEqual(got.map(m => m.payload), ['allowed'])
+      assert.equal(plainAcked, false)
+      plain.end(true)
+      await endAll(sub, allowed)
+    } finally {
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+      await hooks.stop()
+    }
   })
 })

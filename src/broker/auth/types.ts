@@ -49,6 +49,10 @@ export interface ClientOverrides {
   maxOfflineMessages?: number
   /** seconds after which the connection is closed; 0 = never */
   maxConnectionLifetime?: number
+  /** allow_register_during_netsplit, allow_publish_during_netsplit and allow_subscribe_during_netsplit for this client */
+  allowRegister?: boolean
+  allowPublish?: boolean
+  allowSubscribe?: boolean
 }
 
 export type RegisterVerdict =

@@ -91,7 +91,7 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
     ctx.log.warn({ client: client.id }, `persistent session refused: the store takes no writes since one failed (${storeFailure})`)
     return { code: 3, reason: 'server_unavailable' }
   }
-  if (inNetsplit(ctx) && !ctx.settings.flag('allow_register_during_netsplit')) {
+  if (inNetsplit(ctx) && !(overrides?.allowRegister ?? ctx.settings.flag('allow_register_during_netsplit'))) {
     ctx.log.warn({ client: client.id }, "can't register client due to not_ready: a cluster member is unreachable")
     return { code: 3, reason: 'not_ready' }
   }
@@ -107,6 +107,8 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
   if (o?.username !== undefined) meta.username = o.username
   meta.maxMessageSize = o?.maxMessageSize
   meta.maxMessageRate = o?.maxMessageRate
+  meta.allowPublish = o?.allowPublish
+  meta.allowSubscribe = o?.allowSubscribe
   ctx.store.setClientMaxOffline(client.id, o?.maxOfflineMessages)
   if (o === undefined) return
   if (o.maxConnectionLifetime !== undefined && o.maxConnectionLifetime > 0) closeAfter(ctx, client, o.maxConnectionLifetime)

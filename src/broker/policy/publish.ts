@@ -96,7 +96,7 @@ export function publishPolicy (ctx: HookContext): PublishHook {
       afterPeerTables(ctx, client, packet, () => { authorizePublish(client, packet, callback) }, callback)
       return
     }
-    if (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit')) {
+    if (inNetsplit(ctx) && !(meta.allowPublish ?? ctx.settings.flag('allow_publish_during_netsplit'))) {
       // Not accepted, so not acknowledged: the client keeps it and sends it again
       skipPublish(packet)
       callback(null)
@@ -172,7 +172,7 @@ function afterAuthorization (ctx: HookContext, client: Client, mountpoint: strin
  */
 function afterPeerTables (ctx: HookContext, client: Client, packet: { qos: number, topic: string }, proceed: () => void, callback: (err: Error | null) => void): void {
   ctx.cluster.awaitTables(ctx.settings.number('remote_enqueue_timeout')).then(known => {
-    if (known || ctx.settings.flag('allow_publish_during_netsplit')) {
+    if (known || (getMeta(client)?.allowPublish ?? ctx.settings.flag('allow_publish_during_netsplit'))) {
       proceed()
       return
     }

@@ -75,9 +75,10 @@ const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
     out.username = v
     return true
   },
-  allow_register: 'no_effect',
-  allow_publish: 'no_effect',
-  allow_subscribe: 'no_effect',
+  // this client's allow_*_during_netsplit
+  allow_register: boolInto((out, b) => { out.allowRegister = b }),
+  allow_publish: boolInto((out, b) => { out.allowPublish = b }),
+  allow_subscribe: boolInto((out, b) => { out.allowSubscribe = b }),
   allow_unsubscribe: 'no_effect',
   max_connection_lifetime: intInto((out, n) => { out.maxConnectionLifetime = n }),
   clean_session: 'no_effect',
@@ -93,9 +94,6 @@ const REGISTER_M5: typeof REGISTER = { ...REGISTER, properties: 'no_effect' }
 /** The value types VerneMQ accepts for the modifiers vmq-ts does not apply. */
 const NO_EFFECT_TYPES: Record<string, Reader<unknown>> = {
   properties: anyOf('object'),
-  allow_register: anyOf('boolean'),
-  allow_publish: anyOf('boolean'),
-  allow_subscribe: anyOf('boolean'),
   allow_unsubscribe: anyOf('boolean'),
   clean_session: anyOf('boolean'),
   max_drain_time: anyOf('number'),
