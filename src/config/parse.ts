@@ -6,7 +6,7 @@ import { refusal } from './refusals.js'
 import { describeType, parseIpPort, parseValue, unquote, type Value } from './values.js'
 import { suggest } from './suggest.js'
 import { escapeLineControls, shown } from './shown.js'
-import { applyWebhookEntry, INERT_HOOKS, type HookName, type WebhookEntries } from './webhooks.js'
+import { applyWebhookEntry, type WebhookEntries } from './webhooks.js'
 import { isBridgeKey } from './bridge.js'
 import type { Entry, Problem } from './entry.js'
 
@@ -129,11 +129,7 @@ function applyEntry (config: ParsedConfig, entry: Entry, problems: Problem[]): v
     applyKey(config, family, entry, problem)
     return
   }
-  if (applyWebhookEntry(config.webhooks, key, value, problem)) {
-    const inert = key.endsWith('.hook') ? INERT_HOOKS[unquote(value.trim()) as HookName] : undefined
-    if (inert !== undefined) config.warnings.push(`${file}:${line}: ${shown(key)}: ${inert}`)
-    return
-  }
+  if (applyWebhookEntry(config.webhooks, key, value, problem)) return
   if (IGNORED_PREFIXES.some(prefix => key.startsWith(prefix))) {
     config.warnings.push(`${file}:${line}: ${shown(key)} is a VerneMQ setting vmq-ts does not use; ignored`)
     return

@@ -17,11 +17,6 @@ export function isHookName (word: string): word is HookName {
   return (WEBHOOK_HOOKS as readonly string[]).includes(word)
 }
 
-/** Hooks vmq-ts accepts for VerneMQ's sake but never calls (no MQTT 5 enhanced authentication). */
-export const INERT_HOOKS: Readonly<Partial<Record<HookName, string>>> = {
-  on_auth_m5: 'on_auth_m5 has no effect: vmq-ts has no MQTT 5 enhanced authentication (a CONNECT with an Authentication Method gets CONNACK 0x8C)'
-}
-
 /** What VerneMQ waits for an endpoint registered with `vmq-admin webhooks register`. */
 export const DEFAULT_RESPONSE_TIMEOUT = 5000
 /**

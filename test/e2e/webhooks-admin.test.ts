@@ -126,7 +126,6 @@ describe('vmq-admin webhooks', () => {
     await fails(node, ['webhooks', 'register', 'hook=auth_on_register', `endpoint=${hooks.url('/cached')}`], /^can't register endpoint due to 'already_registered'\n$/)
     await fails(node, ['webhooks', 'deregister', 'hook=on_publish', 'endpoint=http://127.0.0.1:1/none'], /^can't deregister endpoint due to 'not_found'\n$/)
     await fails(node, ['webhooks', 'register', 'hook=on_nothing', 'endpoint=http://127.0.0.1:1/'], /^Invalid value "on_nothing" for hook: expected one of auth_on_register, auth_on_publish/)
-    await fails(node, ['webhooks', 'register', 'hook=on_auth_m5', 'endpoint=http://127.0.0.1:1/'], /^can't register endpoint: on_auth_m5 has no effect: vmq-ts has no MQTT 5 enhanced authentication \(a CONNECT with an Authentication Method gets CONNACK 0x8C\)\n$/)
     await fails(node, ['webhooks', 'register', 'hook=on_publish', 'endpoint=ftp://x/'], /^invalid endpoint "ftp:\/\/x\/", expected an http:\/\/ or https:\/\/ URL\n$/)
     await fails(node, ['webhooks', 'register', 'hook=on_publish'], /^Usage: vmq-admin webhooks register hook=<Hook> endpoint=<Url>/)
     await ok(node, ['plugin', 'disable', '-n', 'vmq_webhooks'])

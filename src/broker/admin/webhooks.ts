@@ -1,6 +1,6 @@
 // `vmq-admin webhooks ...` on the node: the registrations of the running
 // vmq_webhooks plugin and its answer cache.
-import { DEFAULT_RESPONSE_TIMEOUT, endpointProblem, INERT_HOOKS, isHookName, WEBHOOK_HOOKS } from '../../config/webhooks.js'
+import { DEFAULT_RESPONSE_TIMEOUT, endpointProblem, isHookName, WEBHOOK_HOOKS } from '../../config/webhooks.js'
 import { InvalidRequest } from '../../errors.js'
 import type { AdminHandlers } from '../../rpc/generated/vmq/Admin.js'
 import { unary } from '../../rpc/server.js'
@@ -27,8 +27,6 @@ export function webhooksAdmin (plugins: Plugins): Handlers {
     WebhooksRegister: unary(async req => {
       const plugin = running()
       const hook = checkedHook(req.hook)
-      const inert = INERT_HOOKS[hook]
-      if (inert !== undefined) throw new InvalidRequest(`can't register endpoint: ${inert}`)
       const problem = endpointProblem(req.endpoint)
       if (problem !== undefined) throw new InvalidRequest(problem)
       try {

@@ -121,6 +121,11 @@ export interface AuthPlugin {
   authorizeSubscribe?: (client: ClientInfo, subs: SubscribeRequest[]) => Promise<SubscribeOutcome> | undefined
   /** whether the asynchronous hooks above have anything to ask now */
   authorizes?: () => boolean
+  /**
+   * MQTT 5 enhanced authentication: one step for the CONNECT's or an AUTH's
+   * properties; undefined = nothing to ask (next)
+   */
+  enhancedAuth?: (client: ClientInfo, properties: Record<string, unknown>) => Promise<AuthStep> | undefined
   /** told what happened to a client; must not block */
   onEvent?: (event: ClientEvent) => void
   /** whether onEvent has anyone to tell now (else events are not built) */
@@ -130,6 +135,14 @@ export interface AuthPlugin {
   /** stop timers and watchers */
   close?: () => Promise<void> | void
 }
+
+/**
+ * One step of an MQTT 5 enhanced authentication (on_auth_m5): go on with
+ * another AUTH round, succeed, or refuse. `method` must be the client's.
+ */
+export type AuthStep =
+  | { kind: 'continue' | 'success', method: string, data?: Buffer }
+  | { kind: 'refuse', reason: string }
 
 /** A problem found in an operator's file, reported as `file:line: message`. */
 export interface FileProblem {

@@ -122,6 +122,23 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
   }
 }
 
+/**
+ * Writes an MQTT 5 AUTH packet straight to the connection: aedes has no AUTH
+ * flow, and before the CONNECT reaches aedes the client has no version yet.
+ */
+export function writeAuth (client: Client, packet: mqttPacket.IAuthPacket): void {
+  const conn = client.conn as unknown as NodeJS.WritableStream & { destroyed?: boolean }
+  if (conn.destroyed === true || client.closed) return
+  let bytes: Buffer
+  try {
+    // one write: the CONNACK rewrite (onConnack) lets a whole AUTH pass before the CONNACK
+    bytes = mqttPacket.generate(packet, { protocolVersion: 5 })
+  } catch {
+    return // properties that cannot be encoded: nothing is sent, the client times out
+  }
+  conn.write(bytes)
+}
+
 /** Bytes written to the connection and not yet handed to the operating system. */
 export function pendingBytes (client: Client): number {
   return (client.conn as unknown as { writableLength?: number }).writableLength ?? 0
@@ -206,13 +223,16 @@ function noop (): void {}
 // 11. broker.topicAliasMaximum is read at every CONNACK and every aliased PUBLISH.
 
 const CONNACK_TYPE = 2
+const AUTH_TYPE = 15
 
 /**
  * Calls `edit` with the connection's CONNACK (parsed) before it is written,
  * and writes what `edit` leaves instead. mqtt-packet writes a CONNACK in
  * several pieces; they are collected until the packet is whole. Bytes that do
  * not parse as a CONNACK of `protocolVersion`, or written while it is undefined
- * (no CONNECT handled yet), go out unchanged.
+ * (no CONNECT handled yet), go out unchanged. An AUTH before the CONNACK
+ * (enhanced authentication, written whole by writeAuth) goes out and the
+ * CONNACK is still waited for.
  */
 export function onConnack (client: Client, protocolVersion: () => number | undefined, edit: (connack: mqttPacket.IConnackPacket) => void): void {
   const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
@@ -225,6 +245,7 @@ export function onConnack (client: Client, protocolVersion: () => number | undef
   let pieces: Buffer[] | undefined
   conn.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
     if (pieces === undefined) {
+      if (Buffer.isBuffer(chunk) && chunk[0] >> 4 === AUTH_TYPE) return write.call(this, chunk, ...rest)
       if (!Buffer.isBuffer(chunk) || chunk[0] >> 4 !== CONNACK_TYPE) {
         stop()
         return write.call(this, chunk, ...rest)

@@ -5,6 +5,7 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes'
 import type { ClientOverrides, RefuseCode } from '../auth/types.js'
 import { getMeta } from '../client-meta.js'
+import { sentConnectProperties } from '../enhanced-auth.js'
 import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
 import { isExtraSession, SESSION_SEPARATOR } from '../delivery/groups.js'
@@ -43,7 +44,7 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         meta.protocolVersion = packet.protocolVersion ?? 4
         meta.username = meta.preauthUsername ?? packet.username
         meta.clean = packet.clean !== false
-        meta.connectProperties = packet.properties as Record<string, unknown> | undefined
+        meta.connectProperties = sentConnectProperties(client) ?? packet.properties as Record<string, unknown> | undefined
       }
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
       callback(null, true)

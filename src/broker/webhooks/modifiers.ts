@@ -131,3 +131,23 @@ export function registerModifiers (hook: HookName, modifiers: Record<string, unk
   if (checked.ok) checked.noEffect = checked.noEffect.map(n => n === 'subscriber_id' && both ? 'client_id and mountpoint' : n)
   return checked
 }
+
+/**
+ * on_auth_m5: `reason_code` 0 (success) or 24 (continue authentication) and
+ * `properties` with `p_authentication_method` and, base64, `p_authentication_data`
+ * (the only properties VerneMQ allows there).
+ */
+export function authModifiers (modifiers: Record<string, unknown>): Checked<{ reasonCode: number, method: string, data?: Buffer }> {
+  const { reason_code: code, properties, ...rest } = modifiers
+  const extra = Object.keys(rest)[0]
+  if (extra !== undefined) return { ok: false, problem: `modifier "${extra}" is not one VerneMQ allows` }
+  const rc = int(code)
+  if (rc === undefined) return { ok: false, problem: `modifier reason_code has an invalid value ${JSON.stringify(code) ?? String(code)}` }
+  if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return { ok: false, problem: 'modifier properties is missing or not an object' }
+  const { p_authentication_method: method, p_authentication_data: data, ...others } = properties as Record<string, unknown>
+  const other = Object.keys(others)[0]
+  if (other !== undefined) return { ok: false, problem: `property "${other}" is not one VerneMQ allows` }
+  if (typeof method !== 'string') return { ok: false, problem: 'property p_authentication_method is missing or not a string' }
+  if (data !== undefined && typeof data !== 'string') return { ok: false, problem: 'property p_authentication_data is not a (base64) string' }
+  return { ok: true, value: { reasonCode: rc, method, data: data === undefined ? undefined : Buffer.from(data, 'base64') }, noEffect: [] }
+}

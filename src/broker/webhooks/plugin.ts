@@ -5,17 +5,21 @@
 // background through a bounded queue (notifier.ts): no endpoint can hold up a
 // client or the node.
 import type { HookName, WebhookSpec } from '../../config/webhooks.js'
-import type { AuthPlugin, ClientEvent, ClientInfo, PublishOutcome, PublishRequest, RegisterVerdict, SubscribeOutcome, SubscribeRequest } from '../auth/types.js'
+import type { AuthPlugin, AuthStep, ClientEvent, ClientInfo, PublishOutcome, PublishRequest, RegisterVerdict, SubscribeOutcome, SubscribeRequest } from '../auth/types.js'
 import { readAnswer, type AuthAnswer } from './answers.js'
 import { AnswerCache } from './cache.js'
 import { EndpointPools, type HttpAnswer, type PoolSettings } from './http.js'
 import { Notifier } from './notifier.js'
 import { WebhookRegistry } from './registry.js'
 import { WebhookCounters } from './counters.js'
-import { registerBody, publishBody, subscribeBody, eventBody, eventHook } from './bodies.js'
-import { publishModifiers, registerModifiers } from './modifiers.js'
+import { authBody, registerBody, publishBody, subscribeBody, eventBody, eventHook } from './bodies.js'
+import { authModifiers, publishModifiers, registerModifiers } from './modifiers.js'
 
 type Log = (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void
+
+/** MQTT 5 reason codes an on_auth_m5 answer gives */
+const SUCCESS = 0
+const CONTINUE_AUTHENTICATION = 0x18
 
 export class WebhooksPlugin implements AuthPlugin {
   readonly name = 'vmq_webhooks'
@@ -84,6 +88,23 @@ export class WebhooksPlugin implements AuthPlugin {
     })
   }
 
+  /** on_auth_m5: reason_code 0 succeeds, 24 goes on with another AUTH round; anything else refuses. */
+  enhancedAuth (client: ClientInfo, properties: Record<string, unknown>): Promise<AuthStep> | undefined {
+    if (!this.registry.has('on_auth_m5')) return undefined
+    return this.ask('on_auth_m5', authBody(client, properties)).then(answer => {
+      if (answer.kind === 'next') return { kind: 'refuse', reason: 'no endpoint answered ok' }
+      if (answer.kind === 'error') return { kind: 'refuse', reason: answer.reason }
+      const checked = authModifiers(answer.modifiers)
+      if (!checked.ok) {
+        this.log('error', `on_auth_m5: ${checked.problem}; client ${client.clientId} refused`)
+        return { kind: 'refuse', reason: 'invalid_modifiers' }
+      }
+      const { reasonCode, method, data } = checked.value
+      if (reasonCode !== SUCCESS && reasonCode !== CONTINUE_AUTHENTICATION) return { kind: 'refuse', reason: `reason_code ${reasonCode}` }
+      return { kind: reasonCode === SUCCESS ? 'success' : 'continue', method, data }
+    })
+  }
+
   listening (): boolean {
     return this.registry.notifies
   }
@@ -140,7 +161,7 @@ export class WebhooksPlugin implements AuthPlugin {
   private async ask (hook: HookName, body: Record<string, unknown> | ((spec: WebhookSpec) => Record<string, unknown>)): Promise<AuthAnswer> {
     for (const spec of this.registry.endpoints(hook)) {
       const args = typeof body === 'function' ? body(spec) : body
-      const cached = this.cache.lookup(spec.endpoint, hook, args)
+      const cached = cachable(hook) ? this.cache.lookup(spec.endpoint, hook, args) : undefined
       if (cached !== undefined) return { kind: 'ok', modifiers: cached }
       const answer = await this.post(spec, hook, JSON.stringify(args))
       if (!answer.ok) {
@@ -150,7 +171,7 @@ export class WebhooksPlugin implements AuthPlugin {
       const read = readAnswer(hook, answer.body)
       if (read.kind === 'error') this.counters.of(hook).errors++
       if (read.kind === 'next') continue
-      if (read.kind === 'ok' && answer.maxAge !== undefined) this.cache.insert(spec.endpoint, hook, args, answer.maxAge, read.modifiers)
+      if (read.kind === 'ok' && answer.maxAge !== undefined && cachable(hook)) this.cache.insert(spec.endpoint, hook, args, answer.maxAge, read.modifiers)
       if (read.kind === 'ok') read.modifiers = decodePayload(read.modifiers, spec)
       return read
     }
@@ -175,6 +196,11 @@ export class WebhooksPlugin implements AuthPlugin {
       this.log('warn', `${hook}: modifier ${name} has no effect in vmq-ts (ignored)`)
     }
   }
+}
+
+/** VerneMQ caches the answers of the auth_on_* hooks only. */
+function cachable (hook: HookName): boolean {
+  return hook.startsWith('auth_on_')
 }
 
 /** The payload modifier comes base64-encoded unless the endpoint was registered with base64payload off. */

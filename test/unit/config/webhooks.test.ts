@@ -51,11 +51,3 @@ test('a webhook without hook or endpoint, an unknown hook, option or URL scheme 
   assert.deepEqual(problems('vmq_webhooks.a.hook = on_publish\nvmq_webhooks.a.endpoint = ftp://x/\n'), ['vmq_webhooks.a.endpoint: invalid endpoint "ftp://x/", expected an http:// or https:// URL', 'vmq_webhooks.a.endpoint is not defined'])
   assert.match(problems('vmq_webhooks.a.timeout = 5\n')[0], /unknown webhook option "timeout", expected one of hook, endpoint, base64encode, no_payload, response_timeout/)
 })
-
-test('an on_auth_m5 webhook loads with a warning: vmq-ts never calls it', () => {
-  const config = loadConfig({ file: confFile('plugins.vmq_webhooks = on\nvmq_webhooks.ea.hook = on_auth_m5\nvmq_webhooks.ea.endpoint = http://127.0.0.1:1/auth\n') })
-  assert.equal(config.webhooks.length, 1)
-  assert.deepEqual(config.warnings.map(w => w.replace(/^.*vernemq\.conf/, 'vernemq.conf')), [
-    'vernemq.conf:2: vmq_webhooks.ea.hook: on_auth_m5 has no effect: vmq-ts has no MQTT 5 enhanced authentication (a CONNECT with an Authentication Method gets CONNACK 0x8C)'
-  ])
-})
