@@ -24,7 +24,7 @@
 // 3. A CONNECT the guard does not hand to aedes (enhanced authentication holds
 //    it) leaves client._parsingBatch at 0, so aedes reads the client's next
 //    packets at the next 'readable'; handed on later, it is handled as if it
-//    had just arrived.
+//    had just arrived. Pinned in guard.test.ts.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'

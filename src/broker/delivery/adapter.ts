@@ -29,9 +29,10 @@
 //    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
 //    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
 // 14. broker.publish(packet, client, done) takes the publishing client as an
-//     optional second argument, as aedes' PUBLISH handler passes it: it sets
-//     packet.clientId (MQTT 5 No Local) and reaches the `published` hook and
-//     the 'publish' event. The client need not belong to that broker.
+//     optional second argument, as aedes' PUBLISH handler passes it: the
+//     routed copy gets its id as clientId (MQTT 5 No Local), and it reaches the
+//     `published` hook and the 'publish' event. The client need not belong to
+//     that broker. Pinned in adapter.test.ts.
 // (The parser guard's reliances are listed in adapter-guard.ts.)
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
