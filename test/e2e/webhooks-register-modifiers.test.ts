@@ -24,7 +24,10 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   renamed: { username: 'new-name' },
   'short-life': { max_connection_lifetime: 1 },
   'short-life5': { max_connection_lifetime: 1 },
-  'no-effect': { clean_session: true, max_drain_time: 10, queue_type: 'lifo' },
+  'no-effect': { clean_session: true, max_drain_time: 10, shared_subscription_policy: 'random' },
+  'lifo-online': { queue_type: 'lifo', max_inflight_messages: 1, max_online_messages: 1 },
+  'lifo-offline': { queue_type: 'lifo', max_offline_messages: 2 },
+  'bad-queue': { queue_type: 'stack' },
   'both-ids': { client_id: 'other', mountpoint: 'elsewhere' },
   'mp-alone': { mountpoint: 'elsewhere' },
   'bad-type': { max_inflight_messages: 'many' },
@@ -137,6 +140,31 @@ describe('vmq_webhooks auth_on_register modifiers', () => {
     back.close()
   })
 
+  it('queue_type lifo: a full online queue keeps the newest message, a full offline queue the newest two', async () => {
+    const raw = await rawSubscriber('lifo-online', 'lifo/on/#', 1)
+    for (let i = 1; i <= 4; i++) await source.publishAsync('lifo/on/x', `m${i}`, { qos: 1 })
+    const first = (await raw.waitCount('publish', 1))[0] as IPublishPacket
+    raw.send({ cmd: 'puback', messageId: first.messageId } as Packet)
+    const second = (await raw.waitCount('publish', 2))[1] as IPublishPacket
+    raw.send({ cmd: 'puback', messageId: second.messageId } as Packet)
+    raw.send({ cmd: 'pingreq' } as Packet)
+    await raw.next('pingresp')
+    assert.deepEqual(raw.received('publish').map(p => (p as IPublishPacket).payload.toString()), ['m1', 'm4'])
+    raw.close()
+    const off = await rawSubscriber('lifo-offline', 'lifo/off/#', 1, { clean: false })
+    off.send({ cmd: 'disconnect' } as Packet)
+    await off.waitClosed()
+    for (let i = 1; i <= 4; i++) await source.publishAsync('lifo/off/x', `m${i}`, { qos: 1 })
+    const back = await RawClient.open(node.mqttPort, 'lifo-offline', { username: 'u', password: 'p', clean: false })
+    await back.next('connack')
+    const got = await back.waitCount('publish', 2)
+    for (const p of got) back.send({ cmd: 'puback', messageId: (p as IPublishPacket).messageId } as Packet)
+    back.send({ cmd: 'pingreq' } as Packet)
+    await back.next('pingresp')
+    assert.deepEqual(back.received('publish').map(p => (p as IPublishPacket).payload.toString()), ['m3', 'm4'])
+    back.close()
+  })
+
   it('retry_interval (ms): an unacknowledged QoS 1 message is sent again with DUP after 300 ms', async () => {
     const raw = await rawSubscriber('fast-retry', 'retry/#', 1)
     const started = Date.now()
@@ -198,12 +226,13 @@ describe('vmq_webhooks auth_on_register modifiers', () => {
   it('allowed modifiers vmq-ts does not apply are logged as having no effect; client_id or mountpoint alone, a bad value or an unknown name refuse the client', async () => {
     await endAll(await connect(node.mqttUrl, { clientId: 'no-effect', username: 'u', password: 'p' }))
     await endAll(await connect(node.mqttUrl, { clientId: 'both-ids', username: 'u', password: 'p' }))
-    for (const name of ['clean_session', 'max_drain_time', 'queue_type', 'client_id and mountpoint']) {
+    for (const name of ['clean_session', 'max_drain_time', 'shared_subscription_policy', 'client_id and mountpoint']) {
       assert.ok(node.stdout.includes(`auth_on_register: modifier ${name} has no effect in vmq-ts (ignored)`), `${name}: ${node.stdout}`)
     }
     assert.equal(await connackCode(node.mqttUrl, { clientId: 'mp-alone', username: 'u', password: 'p' }), 5)
     assert.equal(await connackCode(node.mqttUrl, { clientId: 'bad-type', username: 'u', password: 'p' }), 5)
     assert.equal(await connackCode(node.mqttUrl, { clientId: 'bad-name', username: 'u', password: 'p' }), 5)
+    assert.equal(await connackCode(node.mqttUrl, { clientId: 'bad-queue', username: 'u', password: 'p' }), 5)
     assert.ok(node.stdout.includes('auth_on_register: modifier "mountpoint" is not one VerneMQ allows; client mp-alone refused'), node.stdout)
     assert.ok(node.stdout.includes('auth_on_register: modifier max_inflight_messages has an invalid value "many"; client bad-type refused'), node.stdout)
     assert.ok(node.stdout.includes('auth_on_register: modifier "colour" is not one VerneMQ allows; client bad-name refused'), node.stdout)

@@ -47,6 +47,8 @@ export interface ClientOverrides {
   maxOnlineMessages?: number
   /** messages queued for the offline persistent session; -1 = no limit */
   maxOfflineMessages?: number
+  /** which message a full queue drops: the new one (fifo) or its oldest (lifo) */
+  queueType?: 'fifo' | 'lifo'
   /** seconds after which the connection is closed; 0 = never */
   maxConnectionLifetime?: number
   /** allow_register_during_netsplit, allow_publish_during_netsplit and allow_subscribe_during_netsplit for this client */

@@ -34,7 +34,7 @@ export interface SessionHost {
 }
 
 /** One client's own queue settings, in QueueSettings' units. */
-export interface SessionLimits { maxInflight?: number, maxOnline?: number, retryMs?: number, upgradeQos?: boolean }
+export interface SessionLimits { maxInflight?: number, maxOnline?: number, retryMs?: number, upgradeQos?: boolean, lifo?: boolean }
 
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
 const MAX_WINDOW = 65000
@@ -80,6 +80,7 @@ export class SessionQueue {
 
   private get upgradeQos (): boolean { return this.limits.upgradeQos ?? this.host.settings.upgradeQos }
   private get maxOnline (): number { return this.limits.maxOnline ?? this.host.settings.maxOnline }
+  private get lifo (): boolean { return this.limits.lifo ?? this.host.settings.lifo }
 
   /** aedes keeps the session past the connection (client.clean is set at CONNECT). */
   get persistent (): boolean { return !this.client.clean }
@@ -228,7 +229,7 @@ export class SessionQueue {
     this.loading = false
     this.pump()
     if (!this.host.settings.overrideMaxOnline) {
-      for (const dropped of this.waiting.trim(this.maxOnline, this.host.settings.lifo)) this.drop(dropped)
+      for (const dropped of this.waiting.trim(this.maxOnline, this.lifo)) this.drop(dropped)
     }
   }
 
@@ -332,12 +333,12 @@ export class SessionQueue {
       return
     }
     const limit = this.maxOnline
-    if (!this.host.settings.lifo && limit >= 0 && this.waiting.length >= limit) {
+    if (!this.lifo && limit >= 0 && this.waiting.length >= limit) {
       this.dropped(packet.topic, qos, DROPPED_FULL)
       if (this.isStored(packet, qos)) this.host.forget(this.client.id, packet)
       return
     }
-    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.host.settings.lifo)
+    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.lifo)
     if (dropped !== undefined) this.drop(dropped)
   }
 

@@ -111,13 +111,15 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
   meta.allowPublish = o?.allowPublish
   meta.allowSubscribe = o?.allowSubscribe
   ctx.store.setClientMaxOffline(client.id, o?.maxOfflineMessages)
+  ctx.store.setClientLifo(client.id, o?.queueType === undefined ? undefined : o.queueType === 'lifo')
   if (o === undefined) return
   if (o.maxConnectionLifetime !== undefined && o.maxConnectionLifetime > 0) closeAfter(ctx, client, o.maxConnectionLifetime)
   ctx.queues.configure(client, {
     maxInflight: o.maxInflightMessages,
     maxOnline: o.maxOnlineMessages,
     retryMs: o.retryIntervalMs,
-    upgradeQos: o.upgradeQos
+    upgradeQos: o.upgradeQos,
+    lifo: o.queueType === undefined ? undefined : o.queueType === 'lifo'
   })
 }
 

@@ -23,6 +23,8 @@ export interface AcceptingStore {
   incomingStorePacket: (client: { id: string }, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, messageId?: number }) => Promise<void>
   /** a client's own max_offline_messages (undefined: the node's) */
   setClientMaxOffline: (clientId: string, limit: number | undefined) => void
+  /** a client's own queue_type = lifo (undefined: the node's) */
+  setClientLifo: (clientId: string, lifo: boolean | undefined) => void
 }
 
 export interface HookContext {

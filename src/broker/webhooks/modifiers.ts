@@ -83,7 +83,11 @@ const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
   max_connection_lifetime: intInto((out, n) => { out.maxConnectionLifetime = n }),
   clean_session: 'no_effect',
   shared_subscription_policy: 'no_effect',
-  queue_type: 'no_effect',
+  queue_type: (v, out) => {
+    if (v !== 'fifo' && v !== 'lifo') return false
+    out.queueType = v
+    return true
+  },
   max_drain_time: 'no_effect',
   max_msgs_per_drain_step: 'no_effect',
   subscriber_id: 'no_effect'
@@ -99,7 +103,6 @@ const NO_EFFECT_TYPES: Record<string, Reader<unknown>> = {
   max_drain_time: anyOf('number'),
   max_msgs_per_drain_step: anyOf('number'),
   shared_subscription_policy: anyOf('string'),
-  queue_type: anyOf('string'),
   subscriber_id: anyOf('object')
 }
 
