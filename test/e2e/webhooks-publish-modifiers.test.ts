@@ -6,7 +6,8 @@ import assert from 'node:assert/strict'
 import type { MqttClient } from 'mqtt'
 import type { IPubackPacket, IPublishPacket, Packet } from 'mqtt-packet'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
-import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { waitMembers } from './helpers/cluster.js'
 import { RawClient } from './helpers/raw.js'
 import { RawClient5 } from './helpers/raw5.js'
 import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-server.js'
@@ -200,5 +201,39 @@ describe('vmq_webhooks auth_on_publish qos and mountpoint modifiers', () => {
     await waitFor(() => node.stdout.includes('auth_on_publish_m5: modifier properties has no effect in vmq-ts (ignored)'), 5000, 'the properties warning')
     assert.ok(node.stdout.includes('auth_on_publish_m5: modifier "colour" is not one VerneMQ allows; PUBLISH of pub5-bad to bad/name refused'), node.stdout)
     raw.close()
+  })
+})
+
+describe('vmq_webhooks auth_on_publish mountpoint and qos modifiers in a cluster', () => {
+  it('a message moved to another mountpoint and QoS reaches that mountpoint\'s subscribers on the other member', async () => {
+    const hooks = await WebhookServer.start(answer)
+    const a = await startNode({ conf: [...OPEN_ACCESS, 'plugins.vmq_webhooks = on', 'vmq_webhooks.p.hook = auth_on_publish', `vmq_webhooks.p.endpoint = ${hooks.url('/p')}`] })
+    const b = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${a.adminAddress}`, 'listener.tcp.tenant = 127.0.0.1:0', 'listener.tcp.tenant.mountpoint = tenant1'] })
+    try {
+      await waitMembers(a, { [a.nodename]: true, [b.nodename]: true })
+      const remoteTenant = await connect(`mqtt://127.0.0.1:${b.port('tcp.tenant')}`, { clientId: 'remote-tenant' })
+      const gotRemote = collect(remoteTenant)
+      await remoteTenant.subscribeAsync('moved/#', { qos: 1 })
+      const remoteDefault = await connect(b.mqttUrl, { clientId: 'remote-default' })
+      const gotDefault = collect(remoteDefault)
+      await remoteDefault.subscribeAsync(['move/#', 'moved/#', 'marker/#'], { qos: 1 })
+      const pub = await connect(a.mqttUrl, { clientId: 'cluster-pub' })
+      // the members learn the tenant subscription before the publish is routed
+      await waitFor(async () => {
+        await pub.publishAsync('move/and/rewrite', 'across', { qos: 0 })
+        return gotRemote.length > 0
+      }, 10000, 'the moved message on the other member')
+      assert.deepEqual(gotRemote[0], { topic: 'moved/rewritten', payload: 'across', qos: 1, retain: false })
+      await pub.publishAsync('marker/cluster', 'm', { qos: 1 })
+      await waitFor(() => gotDefault.some(m => m.topic === 'marker/cluster'), 5000, 'the marker in the default mountpoint')
+      assert.deepEqual(gotDefault.map(m => m.topic), ['marker/cluster'])
+      await endAll(remoteTenant, remoteDefault, pub)
+    } finally {
+      await b.stop()
+      await a.stop()
+      a.cleanup()
+      b.cleanup()
+      await hooks.stop()
+    }
   })
 })
