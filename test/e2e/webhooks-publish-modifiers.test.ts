@@ -23,7 +23,17 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   'bad/qos': { qos: 3 },
   'bad/name': { colour: 'red' },
   'throttled/x': { throttle: 1000 },
-  'props/x': { properties: {} }
+  'props/x': {
+    properties: {
+      p_content_type: 'application/json',
+      p_user_property: [{ key: Buffer.from('k').toString('base64'), val: Buffer.from('v').toString('base64') }],
+      p_correlation_data: 'corr',
+      p_response_topic: 'reply/to',
+      p_message_expiry_interval: 60,
+      p_payload_format_indicator: 'utf8'
+    }
+  },
+  'bad/props': { properties: { p_topic_alias: 3 } }
 }
 
 function answer (call: HookCall): Reply {
@@ -189,17 +199,34 @@ describe('vmq_webhooks auth_on_publish qos and mountpoint modifiers', () => {
     raw.close()
   })
 
-  it('a qos out of range or a modifier VerneMQ does not allow refuses the PUBLISH; m5 properties are accepted and logged as having no effect', async () => {
+  it('MQTT 5 properties: the message goes on with the endpoint\'s properties instead of the ones sent', async () => {
+    const sub = await RawClient5.ready(node.mqttPort, 'props-sub')
+    await sub.subscribe('props/#', 1)
+    const pub = await RawClient5.ready(node.mqttPort, 'props-pub')
+    pub.send({ cmd: 'publish', topic: 'props/x', payload: Buffer.from('{}'), qos: 1, messageId: 1, retain: false, dup: false, properties: { contentType: 'text/plain', userProperties: { orig: 'x' } } } as Packet)
+    assert.equal((await pub.next('puback') as IPubackPacket).reasonCode ?? 0, 0)
+    await waitFor(() => publishesOn(sub, 'props/x').length === 1, 5000, 'the message with the new properties')
+    const [got] = publishesOn(sub, 'props/x')
+    const { messageExpiryInterval, ...rest } = got.properties ?? {}
+    assert.ok(typeof messageExpiryInterval === 'number' && messageExpiryInterval <= 60 && messageExpiryInterval >= 55, String(messageExpiryInterval))
+    assert.deepEqual({ ...rest, userProperties: { ...rest.userProperties }, correlationData: rest.correlationData?.toString() }, {
+      contentType: 'application/json', userProperties: { k: 'v' }, correlationData: 'corr', responseTopic: 'reply/to', payloadFormatIndicator: true
+    })
+    pub.close()
+    sub.close()
+  })
+
+  it('a qos out of range, a property VerneMQ does not allow there, or a modifier it does not allow refuses the PUBLISH', async () => {
     const raw = await RawClient5.ready(node.mqttPort, 'pub5-bad')
     raw.send({ cmd: 'publish', topic: 'bad/qos', payload: Buffer.from('x'), qos: 1, messageId: 1, retain: false, dup: false } as Packet)
     assert.equal((await raw.next('puback') as IPubackPacket).reasonCode, 0x87)
     raw.send({ cmd: 'publish', topic: 'bad/name', payload: Buffer.from('x'), qos: 1, messageId: 2, retain: false, dup: false } as Packet)
     assert.equal((await raw.next('puback') as IPubackPacket).reasonCode, 0x87)
-    raw.send({ cmd: 'publish', topic: 'props/x', payload: Buffer.from('x'), qos: 1, messageId: 3, retain: false, dup: false } as Packet)
-    assert.equal((await raw.next('puback') as IPubackPacket).reasonCode ?? 0, 0)
+    raw.send({ cmd: 'publish', topic: 'bad/props', payload: Buffer.from('x'), qos: 1, messageId: 3, retain: false, dup: false } as Packet)
+    assert.equal((await raw.next('puback') as IPubackPacket).reasonCode, 0x87)
     assert.ok(node.stdout.includes('auth_on_publish_m5: modifier qos has an invalid value 3; PUBLISH of pub5-bad to bad/qos refused'), node.stdout)
-    await waitFor(() => node.stdout.includes('auth_on_publish_m5: modifier properties has no effect in vmq-ts (ignored)'), 5000, 'the properties warning')
     assert.ok(node.stdout.includes('auth_on_publish_m5: modifier "colour" is not one VerneMQ allows; PUBLISH of pub5-bad to bad/name refused'), node.stdout)
+    assert.ok(node.stdout.includes('auth_on_publish_m5: modifier properties has an invalid value {"p_topic_alias":3}; PUBLISH of pub5-bad to bad/props refused'), node.stdout)
     raw.close()
   })
 })

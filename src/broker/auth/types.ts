@@ -86,6 +86,8 @@ export interface PublishModifiers {
   mountpoint?: string
   /** ms during which nothing more is read from the publisher */
   throttle?: number
+  /** MQTT 5: the message's properties instead of the ones sent (mqtt-packet names) */
+  properties?: Record<string, unknown>
 }
 
 export type PublishOutcome = { verdict: 'ok', modifiers?: PublishModifiers } | { verdict: 'next' } | { verdict: 'deny', reason: string }

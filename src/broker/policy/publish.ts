@@ -133,11 +133,12 @@ export function publishPolicy (ctx: HookContext): PublishHook {
 
 type PublishPacket = Parameters<PublishHook>[1]
 
-/** What an authorization plugin rewrote in place (webhooks' topic, payload and retain modifiers; qos and mountpoint move it, see moved-publish.ts). */
+/** What an authorization plugin rewrote in place (webhooks' topic, payload, retain and properties modifiers; qos and mountpoint move it, see moved-publish.ts). */
 function modify (packet: PublishPacket, m: PublishModifiers): void {
   if (m.topic !== undefined) packet.topic = m.topic
   if (m.payload !== undefined) packet.payload = m.payload
   if (m.retain !== undefined) packet.retain = m.retain
+  if (m.properties !== undefined) packet.properties = m.properties as PublishPacket['properties']
 }
 
 function toBuffer (payload: Buffer | string): Buffer {

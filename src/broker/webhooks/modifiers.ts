@@ -59,7 +59,68 @@ const PUBLISH: Record<string, Reader<PublishModifiers> | 'no_effect'> = {
   throttle: intInto((out, n) => { if (n > 0) out.throttle = n })
 }
 
-const PUBLISH_M5: typeof PUBLISH = { ...PUBLISH, properties: 'no_effect' }
+const PUBLISH_M5: typeof PUBLISH = {
+  ...PUBLISH,
+  properties: (v, out) => {
+    const props = publishProperties(v)
+    if (props === undefined) return false
+    out.properties = props
+    return true
+  }
+}
+
+/**
+ * auth_on_publish_m5 `properties`, VerneMQ's names to mqtt-packet's: the ones
+ * VerneMQ allows there, user properties as [{key, val}] base64, the payload
+ * format utf8 or undefined, correlation data as text. undefined: not valid.
+ */
+function publishProperties (v: unknown): Record<string, unknown> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined
+  const out: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(v)) {
+    switch (name) {
+      case 'p_user_property': {
+        if (!Array.isArray(value)) return undefined
+        const user: Record<string, string[]> = {}
+        for (const pair of value as unknown[]) {
+          const { key, val } = (typeof pair === 'object' && pair !== null ? pair : {}) as { key?: unknown, val?: unknown }
+          if (typeof key !== 'string' || typeof val !== 'string') return undefined
+          const k = Buffer.from(key, 'base64').toString('utf8')
+          ;(user[k] ??= []).push(Buffer.from(val, 'base64').toString('utf8'))
+        }
+        out.userProperties = Object.fromEntries(Object.entries(user).map(([k, vals]) => [k, vals.length === 1 ? vals[0] : vals]))
+        break
+      }
+      case 'p_message_expiry_interval':
+        if (int(value) === undefined || (int(value) as number) < 0) return undefined
+        out.messageExpiryInterval = int(value)
+        break
+      case 'p_content_type':
+        if (typeof value !== 'string') return undefined
+        out.contentType = value
+        break
+      case 'p_payload_format_indicator':
+        if (value !== 'utf8' && value !== 'undefined') return undefined
+        out.payloadFormatIndicator = value === 'utf8'
+        break
+      case 'p_response_topic':
+        if (typeof value !== 'string' || value === '' || /[+#]/.test(value)) return undefined
+        out.responseTopic = value
+        break
+      case 'p_correlation_data':
+        if (typeof value !== 'string') return undefined
+        out.correlationData = Buffer.from(value, 'utf8')
+        break
+      case 'p_will_delay_interval':
+        // allowed by VerneMQ, meaningless for a PUBLISH
+        if (int(value) === undefined) return undefined
+        break
+      default:
+        return undefined
+    }
+  }
+  return out
+}
 
 const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
   max_message_size: intInto((out, n) => { out.maxMessageSize = n }),
