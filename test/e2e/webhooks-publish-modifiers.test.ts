@@ -163,6 +163,16 @@ describe('vmq_webhooks auth_on_publish qos and mountpoint modifiers', () => {
     await endAll(pub)
   })
 
+  it('a will is moved too: published once, at the new QoS, in the new mountpoint', async () => {
+    const raw = await RawClient.open(node.mqttPort, 'will-mover', { username: 'u', password: 'p', will: { topic: 'move/and/rewrite', payload: Buffer.from('last words'), qos: 0, retain: false } })
+    await raw.next('connack')
+    raw.close()
+    await waitFor(() => gotTenant.some(r => r.payload === 'last words'), 5000, 'the moved will at the tenant')
+    await settle('will')
+    assert.deepEqual(gotTenant.filter(r => r.payload === 'last words'), [{ topic: 'moved/rewritten', payload: 'last words', qos: 1, retain: false }])
+    assert.ok(!got1.some(r => r.payload === 'last words'), JSON.stringify(got1))
+  })
+
   it('MQTT 5: a mountpoint and qos modifier on auth_on_publish_m5; properties go along', async () => {
     const raw = await RawClient5.ready(node.mqttPort, 'pub5-move')
     const tenant = await RawClient5.ready(tenantPort, 'tenant5-sub')

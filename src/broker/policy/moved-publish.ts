@@ -25,6 +25,11 @@ export function destination (current: Destination, m: PublishModifiers | undefin
 
 export function publishMoved (ctx: HookContext, client: Client, packet: Packet, to: Destination, callback: (err: Error | null) => void): void {
   moved(ctx, client, packet, to).then(() => {
+    // a will (no PUBLISH of the wire): aedes publishes it unless this fails
+    if (isWill(packet)) {
+      callback(new Error('the will was published where the plugin moved it'))
+      return
+    }
     skipPublish(packet)
     acknowledgeSkipped(client, packet)
     callback(null)
@@ -34,9 +39,15 @@ export function publishMoved (ctx: HookContext, client: Client, packet: Packet, 
   })
 }
 
+/** aedes authorizes a client's will as a PUBLISH; it is the CONNECT's will object, without `cmd`. */
+function isWill (packet: Packet): boolean {
+  return (packet as { cmd?: string }).cmd !== 'publish'
+}
+
 async function moved (ctx: HookContext, client: Client, packet: Packet, to: Destination): Promise<void> {
   // a QoS 2 PUBLISH sent again before its PUBREL was published the first time
-  if (packet.qos === 2 && await ctx.store.incomingGetPacket(client, packet).then(() => true, () => false)) return
+  const wire = !isWill(packet)
+  if (wire && packet.qos === 2 && await ctx.store.incomingGetPacket(client, packet).then(() => true, () => false)) return
   const target = await ctx.instance(to.mountpoint)
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
   const copy: IPublishPacket = { cmd: 'publish', topic: packet.topic, payload, qos: to.qos, retain: packet.retain, dup: false, properties: packet.properties }
@@ -49,7 +60,7 @@ async function moved (ctx: HookContext, client: Client, packet: Packet, to: Dest
     persistentSubscribers: to.qos > 0 && target.store.hasPersistentSubscribers(packet.topic)
   })
   if (plan.journal || plan.replicate) await accept(ctx, target.store, to.mountpoint, copy, plan)
-  if (packet.qos === 2) await ctx.store.incomingStorePacket(client, packet)
+  if (wire && packet.qos === 2) await ctx.store.incomingStorePacket(client, packet)
   await new Promise<void>((resolve, reject) => {
     publishAs(target.broker, copy, client, err => { if (err != null) reject(err); else resolve() })
   })
