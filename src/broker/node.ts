@@ -25,6 +25,8 @@ import { AuthChain } from './auth/chain.js'
 import { getMeta, setMeta } from './client-meta.js'
 import { trackSubscribePackets } from './subscribe-packets.js'
 import { brokerHooks, clientInfo } from './hooks.js'
+import { enhancedAuthExchange } from './enhanced-auth.js'
+import type { AuthExchange } from './delivery/adapter-guard.js'
 import { tellClientEvents, tellDelivered, tellOffline } from './client-events.js'
 import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
@@ -107,6 +109,8 @@ export class BrokerNode {
   readonly log: Logger
   readonly listeners = new ListenerRegistry(config => this.createListener(config), () => { this.cluster.listenersChanged() })
   readonly plugins: Plugins
+  /** MQTT 5 enhanced authentication through the plugins' on_auth_m5 */
+  private readonly authExchange: AuthExchange
   /** vmq_bridge.* bridges, run by the vmq_bridge plugin */
   readonly bridges: Bridges
   readonly sessions = new SessionRegistry()
@@ -153,6 +157,7 @@ export class BrokerNode {
     })
     this.plugins = new Plugins(this.settings, this.log, { bridges: this.bridges, webhooks: config.webhooks })
     this.chain = new AuthChain(() => this.plugins.running())
+    this.authExchange = enhancedAuthExchange(this.chain, this.log)
     try {
       this.apiKeys = new ApiKeys(this.settings.string('persistent_dir'))
     } catch (err) {
@@ -377,6 +382,7 @@ export class BrokerNode {
   private guard (client: Client, info: ConnectionInfo): void {
     const peer = `${info.peerHost}:${info.peerPort}`
     guardPackets(client, {
+      exchange: this.authExchange,
       refused: (c, cmd, problem) => {
         this.counters.protocolErrors++
         this.log.debug({ client: c.id, peer, cmd, reason: problem.reason }, 'connection closed: protocol violation')

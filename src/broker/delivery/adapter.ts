@@ -30,6 +30,11 @@
 //    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
 //    For an authorized QoS 1 PUBLISH aedes writes PUBACK (3.1.1: 40 02 id;
 //    MQTT 5: 40 04 id 00 00), then calls broker.publish(packet, client, done).
+// 14. broker.publish(packet, client, done) takes the publishing client as an
+//     optional second argument, as aedes' PUBLISH handler passes it: the
+//     routed copy gets its id as clientId (MQTT 5 No Local), and it reaches the
+//     `published` hook and the 'publish' event. The client need not belong to
+//     that broker. Pinned in adapter.test.ts.
 // (The parser guard's reliances are listed in adapter-guard.ts.)
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
@@ -128,6 +133,23 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
   }
 }
 
+/**
+ * Writes an MQTT 5 AUTH packet straight to the connection: aedes has no AUTH
+ * flow, and before the CONNECT reaches aedes the client has no version yet.
+ */
+export function writeAuth (client: Client, packet: mqttPacket.IAuthPacket): void {
+  const conn = client.conn as unknown as NodeJS.WritableStream & { destroyed?: boolean }
+  if (conn.destroyed === true || client.closed) return
+  let bytes: Buffer
+  try {
+    // one write: the CONNACK rewrite (onConnack) lets a whole AUTH pass before the CONNACK
+    bytes = mqttPacket.generate(packet, { protocolVersion: 5 })
+  } catch {
+    return // properties that cannot be encoded: nothing is sent, the client times out
+  }
+  conn.write(bytes)
+}
+
 /** Bytes written to the connection and not yet handed to the operating system. */
 export function pendingBytes (client: Client): number {
   return (client.conn as unknown as { writableLength?: number }).writableLength ?? 0
@@ -212,13 +234,16 @@ function noop (): void {}
 // 11. broker.topicAliasMaximum is read at every CONNACK and every aliased PUBLISH.
 
 const CONNACK_TYPE = 2
+const AUTH_TYPE = 15
 
 /**
  * Calls `edit` with the connection's CONNACK (parsed) before it is written,
  * and writes what `edit` leaves instead. mqtt-packet writes a CONNACK in
  * several pieces; they are collected until the packet is whole. Bytes that do
  * not parse as a CONNACK of `protocolVersion`, or written while it is undefined
- * (no CONNECT handled yet), go out unchanged.
+ * (no CONNECT handled yet), go out unchanged. An AUTH before the CONNACK
+ * (enhanced authentication, written whole by writeAuth) goes out and the
+ * CONNACK is still waited for.
  */
 export function onConnack (client: Client, protocolVersion: () => number | undefined, edit: (connack: mqttPacket.IConnackPacket) => void): void {
   const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
@@ -231,6 +256,7 @@ export function onConnack (client: Client, protocolVersion: () => number | undef
   let pieces: Buffer[] | undefined
   conn.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
     if (pieces === undefined) {
+      if (Buffer.isBuffer(chunk) && chunk[0] >> 4 === AUTH_TYPE) return write.call(this, chunk, ...rest)
       if (!Buffer.isBuffer(chunk) || chunk[0] >> 4 !== CONNACK_TYPE) {
         stop()
         return write.call(this, chunk, ...rest)
@@ -340,14 +366,18 @@ export function acknowledgeAndPublish (client: Client, packet: mqttPacket.IPubli
   ack.writeUInt16BE(messageId, 2)
   if (v5) ack.writeUInt16BE(0, 4)
   client.conn.write(ack)
-  const broker = (client as unknown as { broker: { publish: (packet: unknown, client: Client, done: (err?: Error | null) => void) => void } }).broker
-  broker.publish(packet, client, err => {
+  publishAs((client as unknown as { broker: Aedes }).broker, packet, client, err => {
     skipPublish(packet)
     done(null)
     // as aedes' read loop would on a failed publish: the connection ends
     if (err != null) client.emit('error', err)
   })
   return true
+}
+
+/** Publishes `packet` in `broker` on behalf of `client` (see 14. above). */
+export function publishAs (broker: Aedes, packet: mqttPacket.IPublishPacket, client: Client, done: (err?: Error) => void): void {
+  (broker.publish as unknown as (p: mqttPacket.IPublishPacket, c: Client, d: (err?: Error) => void) => void).call(broker, packet, client, done)
 }
 
 /** True for a PUBLISH skipPublish marked (see 8. above). */

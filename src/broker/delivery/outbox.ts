@@ -33,6 +33,9 @@ export interface SessionHost {
   delivered?: (client: Client, packet: OutPacket) => void
 }
 
+/** One client's own queue settings, in QueueSettings' units. */
+export interface SessionLimits { maxInflight?: number, maxOnline?: number, retryMs?: number, upgradeQos?: boolean, lifo?: boolean }
+
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
 const MAX_WINDOW = 65000
 /**
@@ -69,8 +72,15 @@ export class SessionQueue {
   private dropsLogged = false
 
   constructor (readonly client: Client, private readonly host: SessionHost) {
-    this.window = new InflightWindow(() => host.settings.retryMs, entry => { this.resend(entry) })
+    this.window = new InflightWindow(() => this.limits.retryMs ?? host.settings.retryMs, entry => { this.resend(entry) })
   }
+
+  /** Settings an auth plugin gave this client at CONNECT (auth_on_register modifiers); unset ones are the node's. */
+  limits: SessionLimits = {}
+
+  private get upgradeQos (): boolean { return this.limits.upgradeQos ?? this.host.settings.upgradeQos }
+  private get maxOnline (): number { return this.limits.maxOnline ?? this.host.settings.maxOnline }
+  private get lifo (): boolean { return this.limits.lifo ?? this.host.settings.lifo }
 
   /** aedes keeps the session past the connection (client.clean is set at CONNECT). */
   get persistent (): boolean { return !this.client.clean }
@@ -92,7 +102,7 @@ export class SessionQueue {
   forward (packet: OutPacket): OutPacket | null {
     if (this.notReading()) return null
     if (this.client.version === 5) this.addSubscriptionIds(packet)
-    if (packet.qos === 0 && !this.host.settings.upgradeQos) {
+    if (packet.qos === 0 && !this.upgradeQos) {
       if (this.exceedsMaximum(packet, 0)) return null
       if (!this.loading && this.waiting.length === 0) return this.sendQos0(packet)
       this.enqueue(packet, 0)
@@ -224,7 +234,7 @@ export class SessionQueue {
     this.loading = false
     this.pump()
     if (!this.host.settings.overrideMaxOnline) {
-      for (const dropped of this.waiting.trim(this.host.settings.maxOnline, this.host.settings.lifo)) this.drop(dropped)
+      for (const dropped of this.waiting.trim(this.maxOnline, this.lifo)) this.drop(dropped)
     }
   }
 
@@ -243,7 +253,7 @@ export class SessionQueue {
 
   /** A QoS 0 message nothing waits before: written here when it can be (see writeQos0), else aedes sends it. */
   private sendQos0 (packet: OutPacket): OutPacket | null {
-    const result = writeQos0(this.client, packet, this.host.settings.maxOnline)
+    const result = writeQos0(this.client, packet, this.maxOnline)
     if (result === 'not-here') return packet
     if (result !== 'dropped') this.host.counters.publishSent++
     if (result !== 'dropped') this.host.delivered?.(this.client, packet)
@@ -254,7 +264,7 @@ export class SessionQueue {
   private deliveredQos (published: number, found: number): number {
     if (found < 0) return published
     const subscribed = found & 3
-    return this.host.settings.upgradeQos ? subscribed : Math.min(published, subscribed)
+    return this.upgradeQos ? subscribed : Math.min(published, subscribed)
   }
 
   /**
@@ -306,7 +316,7 @@ export class SessionQueue {
   }
 
   private hasRoom (): boolean {
-    const configured = this.host.settings.maxInflight
+    const configured = this.limits.maxInflight ?? this.host.settings.maxInflight
     let limit = configured === 0 ? MAX_WINDOW : Math.min(configured, MAX_WINDOW)
     if (this.client.version === 5) {
       limit = Math.min(limit, this.host.settings.receiveMaxClient)
@@ -328,13 +338,13 @@ export class SessionQueue {
       this.waiting.items.push(this.entry(packet, qos)) // trimmed once the stored queue is loaded
       return
     }
-    const limit = this.host.settings.maxOnline
-    if (!this.host.settings.lifo && limit >= 0 && this.waiting.length >= limit) {
+    const limit = this.maxOnline
+    if (!this.lifo && limit >= 0 && this.waiting.length >= limit) {
       this.dropped(packet.topic, qos, DROPPED_FULL)
       if (this.isStored(packet, qos)) this.host.forget(this.client.id, packet)
       return
     }
-    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.host.settings.lifo)
+    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.lifo)
     if (dropped !== undefined) this.drop(dropped)
   }
 

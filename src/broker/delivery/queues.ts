@@ -13,7 +13,7 @@ import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } fr
 import { handledHere } from './adapter-guard.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
-import { SessionQueue, type SessionHost } from './outbox.js'
+import { SessionQueue, type SessionHost, type SessionLimits } from './outbox.js'
 import type { QueueSettings } from './settings.js'
 import { tapPersistence } from './store-tap.js'
 
@@ -124,6 +124,12 @@ export class Queues implements SessionHost {
       session.resume = false
       session.loading = false
     }
+  }
+
+  /** The client's own queue settings (an auth plugin's, at CONNECT). */
+  configure (client: Client, limits: SessionLimits): void {
+    const session = this.sessions.get(client)
+    if (session !== undefined) session.limits = limits
   }
 
   /** authorizeForward: the packet aedes sends now, or null. */

@@ -121,6 +121,8 @@ export class LevelPersistence implements DurableStore {
   readonly #db: Db
   readonly #batcher: WriteBatcher
   #maxOffline: number
+  readonly #clientMaxOffline = new Map<string, number>()
+  readonly #clientLifo = new Map<string, boolean>()
   #lifo = false
   readonly #log: (level: StoreLogLevel, msg: string) => void
   #broker: BrokerLike | undefined
@@ -266,6 +268,21 @@ export class LevelPersistence implements DurableStore {
   }
 
   /** max_offline_messages changed at run time (-1 unlimited, 0 none). */
+  /**
+   * A client's own max_offline_messages (an auth plugin's at its last CONNECT,
+   * kept while its session is offline); undefined goes back to the node's.
+   */
+  setClientMaxOffline (clientId: string, limit: number | undefined): void {
+    if (limit === undefined) this.#clientMaxOffline.delete(clientId)
+    else this.#clientMaxOffline.set(clientId, limit)
+  }
+
+  /** A client's own queue_type (lifo or not; undefined: the node's), kept like setClientMaxOffline's limit. */
+  setClientLifo (clientId: string, lifo: boolean | undefined): void {
+    if (lifo === undefined) this.#clientLifo.delete(clientId)
+    else this.#clientLifo.set(clientId, lifo)
+  }
+
   setMaxOfflineMessages (limit: number): void {
     this.#maxOffline = limit
   }
@@ -787,9 +804,11 @@ export class LevelPersistence implements DurableStore {
    * delete joins `ops`).
    */
   #enqueue (clientId: string, packet: PacketLike, ops: WriteOp[]): QueuedRef | undefined {
-    if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
+    const max = this.#clientMaxOffline.size === 0 ? this.#maxOffline : this.#clientMaxOffline.get(clientId) ?? this.#maxOffline
+    if (max >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= max) {
       this.#offlineDropped++
-      const oldest = this.#lifo && this.#maxOffline > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
+      const lifo = this.#clientLifo.size === 0 ? this.#lifo : this.#clientLifo.get(clientId) ?? this.#lifo
+      const oldest = lifo && max > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
       if (oldest === undefined) return undefined
       this.#unqueue(clientId, oldest)
       ops.push({ type: 'del', key: outgoingKey(clientId, oldest.seq) })

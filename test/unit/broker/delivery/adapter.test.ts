@@ -7,7 +7,7 @@ import { createServer, connect as netConnect, type Server } from 'node:net'
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { acknowledgeAndPublish, acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishStub, rewriteWrites, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
+import { acknowledgeAndPublish, acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishAs, publishStub, rewriteWrites, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
 import { RawClient } from '../../../e2e/helpers/raw.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
@@ -224,7 +224,7 @@ describe('aedes behaviours the delivery layer relies on', () => {
     raw.socket.destroy()
   })
 
-  it('keeps a keepalive of N s as _keepaliveInterval N x 1500 + 1 with a timer that each handled packet refreshes (guard 3.)', async () => {
+  it('keeps a keepalive of N s as _keepaliveInterval N x 1500 + 1 with a timer that each handled packet refreshes (guard 4.)', async () => {
     const socket = netConnect(port, '127.0.0.1')
     await new Promise<void>(resolve => socket.once('connect', resolve))
     const raw = RawClient.wrap(socket)
@@ -374,6 +374,26 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
     assert.deepEqual(pub.packets.map(p => p.cmd), [], 'one acknowledgement each')
     sub.socket.destroy()
     pub.socket.destroy()
+  })
+
+  it('publishAs: the publishing client reaches the \'publish\' event and the packet (No Local), from another broker too (14.)', async () => {
+    const other = await Aedes.createBroker()
+    try {
+      const pub = await open('s14pub', 5)
+      const publisher = clients.get('s14pub') as Client
+      const events: Array<string | undefined> = []
+      const routed: Array<string | undefined> = []
+      other.on('publish', (packet, client) => { if (packet.topic === 'as/1') events.push(client?.id) })
+      await new Promise<void>(resolve => { other.subscribe('as/1', (packet, cb) => { routed.push((packet as { clientId?: string }).clientId); cb() }, resolve) })
+      await new Promise<void>((resolve, reject) => {
+        publishAs(other, { cmd: 'publish', topic: 'as/1', payload: Buffer.from('x'), qos: 0, retain: false, dup: false }, publisher, err => { if (err != null) reject(err); else resolve() })
+      })
+      assert.deepEqual(events, ['s14pub'])
+      assert.deepEqual(routed, ['s14pub'])
+      pub.socket.destroy()
+    } finally {
+      await new Promise<void>(resolve => other.close(() => resolve()))
+    }
   })
 
   it('an MQTT 5 PUBLISH refused by authorizePublish gets reason 0x87 with the error as reason string, and the connection stays', async () => {
