@@ -6,12 +6,13 @@ import type { MqttEndpoint__Output } from '../rpc/generated/vmq/MqttEndpoint.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
 import type { SessionInfo } from '../rpc/generated/vmq/SessionInfo.js'
 import type { SessionHandover, SessionHandover__Output } from '../rpc/generated/vmq/SessionHandover.js'
-import type { ClientTls } from '../rpc/tls.js'
+import type { AdminClient } from '../rpc/client.js'
 import { Forwarder } from './forwarder.js'
 import { ClusterError, type ClusterHost, type LeaveOptions, type MemberStatus } from './host.js'
 import type { LocalInterest } from './interest.js'
 import type { MemberRecord } from './members.js'
 import { Membership } from './membership.js'
+import { PeerChannels } from './peer-channels.js'
 import type { PeerLink } from './peer-link.js'
 import type { PublishProperties } from './properties.js'
 import { RetainedReplication } from './retained-replication.js'
@@ -21,6 +22,7 @@ import { SessionDirectory } from './session-directory.js'
 import { SubscriptionTables } from './subscription-tables.js'
 
 export class Cluster {
+  private readonly channels: PeerChannels
   private readonly membership: Membership
   private readonly tables: SubscriptionTables
   private readonly sessions: SessionDirectory
@@ -32,7 +34,8 @@ export class Cluster {
 
   constructor (private readonly host: ClusterHost, dataDir: string) {
     this.drops = new RouteDrops(host.log)
-    this.membership = new Membership(host, dataDir, {
+    this.channels = new PeerChannels(host.tls, host.cookie)
+    this.membership = new Membership(host, dataDir, this.channels, {
       hello: () => this.hello(),
       up: link => { this.linkUp(link) },
       dropped: (link, count, bytes) => { this.drops.add(link.name, count, bytes) },
@@ -71,8 +74,8 @@ export class Cluster {
   peers (): Array<MemberRecord & { running: boolean, reason: string }> { return this.membership.peers() }
   ready (): boolean { return this.membership.ready() }
   hasPeers (): boolean { return this.membership.hasPeers() }
-  /** What this node's connections to members use (see ClusterHost.tls). */
-  clientTls (): ClientTls | undefined { return this.host.tls() }
+  /** Admin calls to the node at `address` (a member), over this node's one connection to it. */
+  adminClient (address: string, deadlineMs?: number): AdminClient { return this.channels.admin(address, deadlineMs) }
   runningAddress (name: string): string | undefined { return this.membership.runningAddress(name) }
   runningPeers (): PeerLink[] { return this.membership.runningPeers() }
   async join (spec: string): Promise<void> { await this.membership.join(spec) }
@@ -137,5 +140,6 @@ export class Cluster {
   close (): void {
     this.tables.close()
     this.membership.close()
+    this.channels.close()
   }
 }

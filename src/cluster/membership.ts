@@ -2,9 +2,8 @@
 // whether they are reachable: joining, members learned from peers, leaving,
 // and netsplits (a link that was up going down).
 import * as grpc from '@grpc/grpc-js'
-import { vmqProto } from '../rpc/proto.js'
 import { COOKIE_METADATA } from '../rpc/server.js'
-import { channel, explainTlsFailure, type ClientTls } from '../rpc/tls.js'
+import { explainTlsFailure, type ClientTls } from '../rpc/tls.js'
 import type { Hello } from '../rpc/generated/vmq/Hello.js'
 import type { Member, Member__Output } from '../rpc/generated/vmq/Member.js'
 import type { MqttEndpoint__Output } from '../rpc/generated/vmq/MqttEndpoint.js'
@@ -13,6 +12,7 @@ import type { PeerMessage } from '../rpc/generated/vmq/PeerMessage.js'
 import { parseNodeRef } from './address.js'
 import { ClusterError, type ClusterHost, type LeaveOptions, type MemberStatus } from './host.js'
 import { MemberStore, type MemberRecord } from './members.js'
+import type { PeerChannels } from './peer-channels.js'
 import { PeerLink } from './peer-link.js'
 
 /** What the other parts of the cluster learn from the membership. */
@@ -39,7 +39,7 @@ export class Membership {
   netsplitsDetected = 0
   netsplitsResolved = 0
 
-  constructor (private readonly host: ClusterHost, dataDir: string, private readonly events: MembershipEvents) {
+  constructor (private readonly host: ClusterHost, dataDir: string, private readonly channels: PeerChannels, private readonly events: MembershipEvents) {
     this.store = new MemberStore(dataDir)
   }
 
@@ -107,26 +107,26 @@ export class Membership {
     if (this.linkMap.size > 0) {
       throw new ClusterError(`non_empty_node: this node is already a member of a cluster with ${[...this.linkMap.keys()].join(', ')}; run cluster leave first`)
     }
-    const reply = await this.callJoin(ref.address)
-    for (const m of reply.members) if (m.name !== this.host.name) this.addMember({ name: m.name, address: m.address })
-    this.saveMembers()
+    try {
+      const reply = await this.callJoin(ref.address)
+      for (const m of reply.members) if (m.name !== this.host.name) this.addMember({ name: m.name, address: m.address })
+      this.saveMembers()
+    } finally {
+      // the discovery node may be a member under another address (a name instead of an IP)
+      this.releaseUnused(ref.address)
+    }
   }
 
   private async callJoin (address: string): Promise<JoinReply__Output> {
-    const { credentials, options } = channel(address, this.host.tls())
-    const client = new (vmqProto().Cluster)(address, credentials, options)
+    const client = this.channels.cluster(address)
     const metadata = new grpc.Metadata()
     metadata.set(COOKIE_METADATA, this.host.cookie())
-    try {
-      return await new Promise<JoinReply__Output>((resolve, reject) => {
-        client.Join({ node: { name: this.host.name, address: this.host.address() } }, metadata, { deadline: Date.now() + 5000 }, (err, reply) => {
-          if (err !== null) joinFailure(address, err, this.host.tls()).then(reason => { reject(new ClusterError(reason)) }, reject)
-          else resolve(reply as JoinReply__Output)
-        })
+    return await new Promise<JoinReply__Output>((resolve, reject) => {
+      client.Join({ node: { name: this.host.name, address: this.host.address() } }, metadata, { deadline: Date.now() + 5000 }, (err, reply) => {
+        if (err !== null) joinFailure(address, err, this.host.tls()).then(reason => { reject(new ClusterError(reason)) }, reject)
+        else resolve(reply as JoinReply__Output)
       })
-    } finally {
-      client.close()
-    }
+    })
   }
 
   /** A node asks to join through us. */
@@ -197,6 +197,7 @@ export class Membership {
     if (known !== undefined && known.address === m.address && this.linkMap.has(m.name)) return
     this.linkMap.get(m.name)?.close()
     this.members.set(m.name, m)
+    if (known !== undefined) this.releaseUnused(known.address)
     const link = new PeerLink(m.name, m.address, this.host.cookie, {
       hello: () => this.events.hello(),
       up: (l, again) => {
@@ -208,7 +209,7 @@ export class Membership {
         this.host.log.warn({ member: l.name, reason }, 'cluster member unreachable')
       },
       dropped: (l, count, bytes) => { this.events.dropped(l, count, bytes) }
-    }, this.host.tls())
+    }, this.channels.cluster(m.address))
     this.linkMap.set(m.name, link)
     link.start()
   }
@@ -225,10 +226,18 @@ export class Membership {
     this.linkMap.delete(name)
     this.events.removed(name)
     this.endpoints.delete(name)
-    if (this.members.delete(name)) {
-      this.saveMembers()
-      this.host.log.info({ member: name }, 'member removed from the cluster')
-    }
+    const member = this.members.get(name)
+    if (member === undefined) return
+    this.members.delete(name)
+    this.releaseUnused(member.address)
+    this.saveMembers()
+    this.host.log.info({ member: name }, 'member removed from the cluster')
+  }
+
+  /** Closes the connection to `address` unless a member is still there. */
+  private releaseUnused (address: string): void {
+    for (const m of this.members.values()) if (m.name !== this.host.name && m.address === address) return
+    this.channels.release(address)
   }
 
   /** Removes a member that is down and tells the running ones. */
@@ -239,8 +248,7 @@ export class Membership {
 
   /** Relays `cluster leave` to the member that leaves, streaming its progress lines back. */
   async leaveRemote (member: MemberRecord, opts: LeaveOptions): Promise<string> {
-    const { credentials, options } = channel(member.address, this.host.tls())
-    const client = new (vmqProto().Admin)(member.address, credentials, options)
+    const client = this.channels.adminService(member.address)
     const metadata = new grpc.Metadata()
     metadata.set(COOKIE_METADATA, this.host.cookie())
     const stream = client.ClusterLeave({ node: member.name, killSessions: opts.kill, timeoutSeconds: opts.timeoutSeconds }, metadata, { deadline: Date.now() + (opts.timeoutSeconds + 5) * 1000 })
@@ -249,8 +257,6 @@ export class Membership {
       for await (const reply of stream) lines.push((reply as { text: string }).text)
     } catch (err) {
       throw new ClusterError(`${member.name}: ${(err as grpc.ServiceError).details ?? (err as Error).message}`)
-    } finally {
-      client.close()
     }
     for (const line of lines.slice(0, -1)) opts.progress(line)
     return lines.at(-1) ?? 'Done'
