@@ -141,5 +141,6 @@ export class Cluster {
     this.tables.close()
     this.membership.close()
     this.channels.close()
+    this.drops.close()
   }
 }
