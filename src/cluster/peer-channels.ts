@@ -63,9 +63,6 @@ export class PeerChannels {
     for (const address of [...this.peers.keys()]) this.release(address)
   }
 
-  /** Addresses with an open channel. */
-  addresses (): string[] { return [...this.peers.keys()] }
-
   private peer (address: string): Peer {
     let peer = this.peers.get(address)
     if (peer === undefined) {

@@ -236,6 +236,7 @@ export class PeerLink {
     })
   }
 
+  /** The member's Cluster service, over the same channel as this link. */
   client_ (): ClusterClient { return this.client }
 
   /**

@@ -48,11 +48,9 @@ export class RetainedReplication {
 
   /** Takes the retained messages of a member whose link just came up. */
   async pull (link: PeerLink): Promise<void> {
-    const client = link.client_()
-    if (client === undefined) return
     const metadata = new grpc.Metadata()
     metadata.set(COOKIE_METADATA, this.host.cookie())
-    const stream = client.RetainedSnapshot({}, metadata, { deadline: Date.now() + SNAPSHOT_DEADLINE_MS })
+    const stream = link.client_().RetainedSnapshot({}, metadata, { deadline: Date.now() + SNAPSHOT_DEADLINE_MS })
     for await (const message of stream) await this.accept(message as Retain)
   }
 }

@@ -19,20 +19,24 @@ function socketInodes (pid: number): Set<string> {
   return inodes
 }
 
-/** Established TCP connections the process `pid` holds to `port` (on loopback, IPv4 and IPv6), as "local -> remote". */
+/**
+ * Established TCP connections the process `pid` holds to `port` (on loopback,
+ * IPv4 and IPv6), as "local -> remote". One socket may be listed twice when
+ * the table changes while it is read: they are told apart by inode.
+ */
 function connectionsTo (pid: number, port: number): string[] {
   const mine = socketInodes(pid)
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0')
-  const found: string[] = []
+  const found = new Map<string, string>()
   for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
     for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/)
       if (fields.length < 10) continue
       const [, local, remote, state, , , , , , inode] = fields
-      if (state === '01' && remote.endsWith(`:${hexPort}`) && mine.has(inode)) found.push(`${local} -> ${remote}`)
+      if (state === '01' && remote.endsWith(`:${hexPort}`) && mine.has(inode)) found.set(inode, `${local} -> ${remote}`)
     }
   }
-  return found
+  return [...found.values()]
 }
 
 /** Samples the connections from `from` to `to`'s cluster port while `work` runs: the most seen at once, and every one seen. */
