@@ -224,7 +224,7 @@ export class BrokerNode {
     this.warnAboutDefaultCookie()
     this.cluster.onLeaveRequest = async opts => await leaveCluster(this, opts)
     // before the MQTT listeners: a node restarting as a member knows its peers
-    // before its first client publishes (see Cluster.tablesPending)
+    // before its first client publishes (see SubscriptionTables.pending)
     this.cluster.start(this.settings.string('discovery_node'))
     this.clusterStart()
     for (const config of this.config.listeners) {
