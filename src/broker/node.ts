@@ -13,7 +13,8 @@ import { startRpcServer, type RpcServer } from '../rpc/server.js'
 import { serverCredentials } from '../rpc/tls.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
-import { Cluster, type ClusterHost } from '../cluster/cluster.js'
+import { Cluster } from '../cluster/cluster.js'
+import type { ClusterHost } from '../cluster/host.js'
 import { clusterService } from '../cluster/service.js'
 import { ClusterMq } from '../cluster/router.js'
 import { isExpired, propertiesFromWire, propertiesToWire, type MessageExtras } from '../cluster/properties.js'
@@ -228,7 +229,7 @@ export class BrokerNode {
     this.warnAboutDefaultCookie()
     this.cluster.onLeaveRequest = async opts => await leaveCluster(this, opts)
     // before the MQTT listeners: a node restarting as a member knows its peers
-    // before its first client publishes (see Cluster.tablesPending)
+    // before its first client publishes (see SubscriptionTables.pending)
     this.cluster.start(this.settings.string('discovery_node'))
     this.clusterStart()
     for (const config of this.config.listeners) {

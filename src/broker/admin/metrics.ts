@@ -15,7 +15,7 @@ import { packageVersion } from '../../version.js'
 export async function metricsShow (node: AdminHost, request: MetricsRequest__Output): Promise<MetricsReply> {
   const samples: MetricSample[] = (await node.monitoringSource().metrics.series()).map(s => ({ ...s, node: node.name }))
   if (request.localOnly) return { samples, warnings: [] }
-  const peers = await askPeers<MetricsRequest__Output, MetricsReply__Output>(node.cluster, cookie(node), 'MetricsShow', { localOnly: true })
+  const peers = await askPeers<MetricsRequest__Output, MetricsReply__Output>(node.cluster, 'MetricsShow', { localOnly: true })
   for (const { reply } of peers.answers) samples.push(...reply.samples)
   return { samples, warnings: peers.warnings.map(w => `${w}: its metrics are not included`) }
 }
@@ -25,7 +25,7 @@ export async function metricsReset (node: AdminHost, request: MetricsRequest__Ou
   await node.monitoringSource().metrics.resetCounters()
   node.log.info('metrics counters reset with vmq-admin')
   if (request.localOnly) return { text: 'Done' }
-  const peers = await askPeers<MetricsRequest__Output, TextReply>(node.cluster, cookie(node), 'MetricsReset', { localOnly: true })
+  const peers = await askPeers<MetricsRequest__Output, TextReply>(node.cluster, 'MetricsReset', { localOnly: true })
   if (peers.warnings.length > 0) return { text: `Done; not reset: ${peers.warnings.join('; ')}` }
   return { text: 'Done' }
 }
@@ -85,6 +85,3 @@ function hostPort (host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
-function cookie (node: AdminHost): string {
-  return node.settings.string('distributed_cookie')
-}

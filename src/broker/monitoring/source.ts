@@ -60,7 +60,7 @@ export function monitoringSource (node: AdminHost): MonitoringSource {
 
 /** `listener show` of every running member. */
 async function memberListeners (node: AdminHost): Promise<MemberListeners[]> {
-  const peers = await askPeers<object, Table__Output>(node.cluster, node.settings.string('distributed_cookie'), 'ListenerShow', { tls: false, mqtt: false })
+  const peers = await askPeers<object, Table__Output>(node.cluster, 'ListenerShow', { tls: false, mqtt: false })
   const answered: MemberListeners[] = peers.answers.map(({ member, reply }) => ({
     name: member,
     rows: fromTable(reply).map(r => ({ type: String(r.type), status: String(r.status), address: String(r.address), port: String(r.port) }))
