@@ -29,7 +29,9 @@
 //    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
 //    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
 //    For an authorized QoS 1 PUBLISH aedes writes PUBACK (3.1.1: 40 02 id;
-//    MQTT 5: 40 04 id 00 00), then calls broker.publish(packet, client, done).
+//    MQTT 5: 40 04 id 00 00), then calls broker.publish(packet, client, done),
+//    which emits 'publish' with that packet synchronously after the
+//    `published` hook's callback.
 // 14. broker.publish(packet, client, done) takes the publishing client as an
 //     optional second argument, as aedes' PUBLISH handler passes it: the
 //     routed copy gets its id as clientId (MQTT 5 No Local), and it reaches the
@@ -367,10 +369,13 @@ export function acknowledgeAndPublish (client: Client, packet: mqttPacket.IPubli
   if (v5) ack.writeUInt16BE(0, 4)
   client.conn.write(ack)
   publishAs((client as unknown as { broker: Aedes }).broker, packet, client, err => {
-    skipPublish(packet)
-    done(null)
-    // as aedes' read loop would on a failed publish: the connection ends
-    if (err != null) client.emit('error', err)
+    // marked once aedes has emitted 'publish' for it, right after this callback: it was published
+    queueMicrotask(() => {
+      skipPublish(packet)
+      done(null)
+      // as aedes' read loop would on a failed publish: the connection ends
+      if (err != null) client.emit('error', err)
+    })
   })
   return true
 }
