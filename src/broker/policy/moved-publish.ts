@@ -10,7 +10,7 @@ import type { IPublishPacket } from 'mqtt-packet'
 import type { PublishModifiers } from '../auth/types.js'
 import { acknowledgeSkipped, publishAs, skipPublish } from '../delivery/adapter.js'
 import type { HookContext } from './context.js'
-import { accept, acceptance } from './publish.js'
+import { accept, acceptance } from './publish-acceptance.js'
 
 export interface Destination { qos: 0 | 1 | 2, mountpoint: string }
 

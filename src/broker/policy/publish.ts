@@ -3,11 +3,11 @@
 // durable before aedes acknowledges (journal, retained on every member).
 import type { AedesOptions, Client } from 'aedes'
 import { getMeta } from '../client-meta.js'
-import type { PublishProperties } from '../../cluster/properties.js'
 import { acknowledgeSkipped, skipPublish } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 import { rateOf } from './publish-rate.js'
 import { destination, publishMoved } from './moved-publish.js'
+import { accept, acceptance } from './publish-acceptance.js'
 import type { PublishDecision } from '../auth/chain.js'
 import type { PublishModifiers } from '../auth/types.js'
 
@@ -25,18 +25,6 @@ export function publishGate (f: { topic: string, payloadSize: number, maxSize: n
   if (f.maxSize > 0 && f.payloadSize > f.maxSize) return 'oversize'
   if (f.topic.startsWith('$')) return f.version === 5 ? 'refuse_dollar' : 'ack_dollar'
   return 'go_on'
-}
-
-/**
- * What must be done before an authorized PUBLISH is acknowledged: a QoS 1
- * message routed to members is journaled and held until they confirm it; a
- * QoS 1/2 message for persistent sessions is journaled; a retained message is
- * stored on every reachable member (QoS 0 does not wait for that).
- */
-export function acceptance (f: { qos: number, retain: boolean, hasPeers: boolean, routesToPeers: boolean, persistentSubscribers: boolean }): { journal: boolean, routed: boolean, replicate: boolean } {
-  const routed = f.qos === 1 && f.hasPeers && f.routesToPeers
-  const journal = routed || (f.qos > 0 && f.persistentSubscribers)
-  return { journal, routed, replicate: f.retain && f.hasPeers }
 }
 
 /** QoS 1/2 PUBLISHes that already waited for the peers' subscription tables */
@@ -189,15 +177,4 @@ function refuseOversize (ctx: HookContext, client: Client, size: number, max: nu
   ctx.log.info({ client: client.id, size, max }, 'PUBLISH refused: payload larger than max_message_size; closing the connection')
   if (client.version === 5) client.disconnect({ reasonCode: PACKET_TOO_LARGE })
   else client.close()
-}
-
-/** Makes an authorized message durable as `plan` says, in the store of the mountpoint it is published in. */
-export async function accept (ctx: HookContext, store: HookContext['store'], mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, plan: { journal: boolean, routed: boolean, replicate: boolean }): Promise<void> {
-  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-  if (plan.journal) {
-    await store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, plan.routed)
-  }
-  if (!plan.replicate) return
-  const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos, packet.properties)
-  if (packet.qos > 0) await replicated
 }
