@@ -17,6 +17,11 @@ import { MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './peer-channels.js'
  */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024
 /**
+ * Publishes of one turn travel together up to about this many payload bytes:
+ * a batch is one gRPC message, which the member's server reads whole.
+ */
+const BATCH_BYTES = 1024 * 1024
+/**
  * A member that has just joined is not a netsplit while its link comes up for
  * the first time: counting it as one would refuse registrations and drop the
  * publishes of every client on this node (allow_*_during_netsplit) for the
@@ -61,6 +66,10 @@ export class PeerLink {
   private retryTimer: NodeJS.Timeout | undefined
   private closed = false
   private batch: Publish[] = []
+  /** payload and topic bytes of `batch` */
+  private batchBytes = 0
+  /** bytes handed to the stream and not yet written out (grpc-js counts messages, not bytes) */
+  private unwritten = 0
   /** set when the batch being collected holds a QoS 1/2 publish */
   private batchConfirm: ConfirmedBatch | undefined
   /** sent batches waiting for the peer's confirmation, by request id, in order */
@@ -89,6 +98,7 @@ export class PeerLink {
     metadata.set(COOKIE_METADATA, this.cookie())
     const stream = this.client.Link(metadata)
     this.stream = stream
+    this.unwritten = 0
     stream.on('data', (reply: Reply__Output) => { this.onReply(reply) })
     stream.on('error', (err: grpc.ServiceError) => { this.fail(stream, err.details || err.message) })
     stream.on('end', () => { this.fail(stream, 'stream ended') })
@@ -163,11 +173,14 @@ export class PeerLink {
   route (publish: Publish, holdWhileDown: boolean): Promise<void> | undefined {
     const stream = this.stream
     const down = !this.up || stream === undefined
-    if ((down && !(holdWhileDown && (publish.qos ?? 0) > 0)) || (stream !== undefined && stream.writableLength > MAX_BUFFERED_BYTES)) {
+    if ((down && !(holdWhileDown && (publish.qos ?? 0) > 0)) || (stream !== undefined && this.unwritten > MAX_BUFFERED_BYTES)) {
       this.drop([publish])
       return undefined
     }
+    const size = publishBytes(publish)
+    if (this.batch.length > 0 && this.batchBytes + size > BATCH_BYTES) this.flush()
     this.batch.push(publish)
+    this.batchBytes += size
     if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(() => { this.flush() })
@@ -182,7 +195,9 @@ export class PeerLink {
     if (this.batch.length === 0) return
     const publishes = this.batch
     const confirm = this.batchConfirm
+    const bytes = this.batchBytes
     this.batch = []
+    this.batchBytes = 0
     this.batchConfirm = undefined
     if (confirm !== undefined) {
       confirm.publishes = publishes
@@ -193,7 +208,12 @@ export class PeerLink {
       this.drop(publishes)
       return
     }
-    this.stream.write({ id: 0, publishes: { publishes } })
+    this.write(this.stream, { id: 0, publishes: { publishes } }, bytes)
+  }
+
+  private write (stream: grpc.ClientDuplexStream<PeerMessage, Reply__Output>, message: PeerMessage, bytes: number): void {
+    this.unwritten += bytes
+    stream.write(message, () => { if (this.stream === stream) this.unwritten -= bytes })
   }
 
   /** Sends a batch the peer confirms; kept to send again while the link is down. */
@@ -204,7 +224,7 @@ export class PeerLink {
     }
     const id = this.nextId++
     this.unconfirmed.set(id, batch)
-    this.stream.write({ id, publishes: { publishes: batch.publishes } })
+    this.write(this.stream, { id, publishes: { publishes: batch.publishes } }, batch.publishes.reduce((sum, p) => sum + publishBytes(p), 0))
   }
 
   /** The batches the peer did not confirm before the link broke, first thing after the Hello (the peer keeps duplicates: QoS 1). */
@@ -265,4 +285,9 @@ export class PeerLink {
       batch.resolve()
     }
   }
+}
+
+function publishBytes (publish: Publish): number {
+  const payload = publish.payload
+  return (payload == null ? 0 : (payload as Uint8Array).length) + (publish.topic?.length ?? 0)
 }
