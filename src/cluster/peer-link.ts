@@ -2,18 +2,14 @@
 // peer's replies back. It reconnects by itself (backoff capped at 1 s) until
 // closed; `up` is true between the peer's answer to our Hello and a failure.
 import * as grpc from '@grpc/grpc-js'
-import { vmqProto } from '../rpc/proto.js'
 import { linkMessageSize } from '../rpc/link-traffic.js'
 import { COOKIE_METADATA } from '../rpc/server.js'
-import { channel, type ClientTls } from '../rpc/tls.js'
 import type { ClusterClient } from '../rpc/generated/vmq/Cluster.js'
 import type { PeerMessage } from '../rpc/generated/vmq/PeerMessage.js'
 import type { Reply__Output } from '../rpc/generated/vmq/Reply.js'
 import type { Hello } from '../rpc/generated/vmq/Hello.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
-
-const MIN_BACKOFF_MS = 50
-const MAX_BACKOFF_MS = 1000
+import { MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './peer-channels.js'
 /**
  * Routed publishes are dropped (and counted) while more than this many bytes
  * wait to be written to the peer: a slow or stuck peer must not grow this
@@ -58,7 +54,6 @@ export class PeerLink {
   private everUp = false
   private readonly createdAt = Date.now()
   lastError = ''
-  private client: ClusterClient | undefined
   private stream: grpc.ClientDuplexStream<PeerMessage, Reply__Output> | undefined
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
@@ -76,7 +71,8 @@ export class PeerLink {
   /** routed publishes dropped because the peer was unreachable or too slow */
   dropped = 0
 
-  constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents, private readonly tls?: ClientTls) {}
+  /** `client`: over the node's one channel to the member (PeerChannels), which is not this link's to close */
+  constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents, private readonly client: ClusterClient) {}
 
   /** Whether this link makes the node not ready (a netsplit): down, and not a new member's first connect. */
   get split (): boolean {
@@ -89,13 +85,6 @@ export class PeerLink {
 
   private connect (): void {
     if (this.closed) return
-    if (this.client === undefined) {
-      const { credentials, options } = channel(this.address, this.tls, {
-        'grpc.keepalive_time_ms': 2000, 'grpc.keepalive_timeout_ms': 2000, 'grpc.keepalive_permit_without_calls': 1,
-        'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS, 'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS
-      })
-      this.client = new (vmqProto().Cluster)(this.address, credentials, options)
-    }
     const metadata = new grpc.Metadata()
     metadata.set(COOKIE_METADATA, this.cookie())
     const stream = this.client.Link(metadata)
@@ -247,7 +236,8 @@ export class PeerLink {
     })
   }
 
-  client_ (): ClusterClient | undefined { return this.client }
+  /** The member's Cluster service, over the same channel as this link. */
+  client_ (): ClusterClient { return this.client }
 
   /**
    * `release`: the member is gone for good (removed), so the publishes waiting
@@ -261,7 +251,6 @@ export class PeerLink {
     const stream = this.stream
     if (stream !== undefined) this.fail(stream, 'closed')
     this.stream?.end()
-    this.client?.close()
     if (!release) return
     const unsent = this.resend
     const sent = [...this.unconfirmed.values()]

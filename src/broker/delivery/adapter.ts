@@ -28,6 +28,15 @@
 //    acknowledged nor published; a PUBREL for a packet id aedes never stored
 //    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
 //    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
+//    For an authorized QoS 1 PUBLISH aedes writes PUBACK (3.1.1: 40 02 id;
+//    MQTT 5: 40 04 id 00 00), then calls broker.publish(packet, client, done),
+//    which emits 'publish' with that packet synchronously after the
+//    `published` hook's callback.
+// 14. broker.publish(packet, client, done) takes the publishing client as an
+//     optional second argument, as aedes' PUBLISH handler passes it: the
+//     routed copy gets its id as clientId (MQTT 5 No Local), and it reaches the
+//     `published` hook and the 'publish' event. The client need not belong to
+//     that broker. Pinned in adapter.test.ts.
 // (The parser guard's reliances are listed in adapter-guard.ts.)
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
@@ -70,7 +79,15 @@ export function publishStub (client: Client, packet: OutPacket, qos: number, pen
  */
 export function onParsedPacket (client: Client, listener: (packet: { cmd: string, messageId?: number, reasonCode?: number }) => void): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser
+  observers.add(listener)
   parser?.prependListener('packet', listener)
+}
+
+const observers = new WeakSet<object>()
+
+/** True for a listener of onParsedPacket, as opposed to aedes' own handling of packets. */
+export function isPacketObserver (listener: object): boolean {
+  return observers.has(listener)
 }
 
 /**
@@ -117,6 +134,23 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
   }
 }
 
+/**
+ * Writes an MQTT 5 AUTH packet straight to the connection: aedes has no AUTH
+ * flow, and before the CONNECT reaches aedes the client has no version yet.
+ */
+export function writeAuth (client: Client, packet: mqttPacket.IAuthPacket): void {
+  const conn = client.conn as unknown as NodeJS.WritableStream & { destroyed?: boolean }
+  if (conn.destroyed === true || client.closed) return
+  let bytes: Buffer
+  try {
+    // one write: the CONNACK rewrite (onConnack) lets a whole AUTH pass before the CONNACK
+    bytes = mqttPacket.generate(packet, { protocolVersion: 5 })
+  } catch {
+    return // properties that cannot be encoded: nothing is sent, the client times out
+  }
+  conn.write(bytes)
+}
+
 function noop (): void {}
 
 // ---- CONNECT, CONNACK and inbound packets (src/broker/connack.ts,
@@ -130,13 +164,16 @@ function noop (): void {}
 // 11. broker.topicAliasMaximum is read at every CONNACK and every aliased PUBLISH.
 
 const CONNACK_TYPE = 2
+const AUTH_TYPE = 15
 
 /**
  * Calls `edit` with the connection's CONNACK (parsed) before it is written,
  * and writes what `edit` leaves instead. mqtt-packet writes a CONNACK in
  * several pieces; they are collected until the packet is whole. Bytes that do
  * not parse as a CONNACK of `protocolVersion`, or written while it is undefined
- * (no CONNECT handled yet), go out unchanged.
+ * (no CONNECT handled yet), go out unchanged. An AUTH before the CONNACK
+ * (enhanced authentication, written whole by writeAuth) goes out and the
+ * CONNACK is still waited for.
  */
 export function onConnack (client: Client, protocolVersion: () => number | undefined, edit: (connack: mqttPacket.IConnackPacket) => void): void {
   const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
@@ -149,6 +186,7 @@ export function onConnack (client: Client, protocolVersion: () => number | undef
   let pieces: Buffer[] | undefined
   conn.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
     if (pieces === undefined) {
+      if (Buffer.isBuffer(chunk) && chunk[0] >> 4 === AUTH_TYPE) return write.call(this, chunk, ...rest)
       if (!Buffer.isBuffer(chunk) || chunk[0] >> 4 !== CONNACK_TYPE) {
         stop()
         return write.call(this, chunk, ...rest)
@@ -237,6 +275,42 @@ export function writeNow (client: Client, packet: mqttPacket.Packet): void {
     return
   }
   for (let i = 0; i < 16 && (conn.writableCorked ?? 0) > 0; i++) conn.uncork?.()
+}
+
+/**
+ * An authorized QoS 1 PUBLISH of a connected client, answered and published
+ * here, at once: aedes would encode the same PUBACK through mqtt-packet and
+ * publish a turn later (its write completes through setImmediate). The PUBACK
+ * bytes are aedes' (3.1.1: 4 bytes; MQTT 5: reason 0 and an empty property
+ * block). `done` (authorizePublish's callback) runs once the publish did, with
+ * the packet marked so that aedes neither acknowledges nor publishes it again
+ * (see 8. above): aedes reads on only then, as after its own publish.
+ */
+export function acknowledgeAndPublish (client: Client, packet: mqttPacket.IPublishPacket, done: (err: Error | null) => void): boolean {
+  const messageId = packet.messageId
+  if (packet.qos !== 1 || messageId === undefined || client.closed || !client.connected || isSkipped(packet)) return false
+  const v5 = client.version === 5
+  const ack = Buffer.allocUnsafe(v5 ? 6 : 4)
+  ack[0] = 0x40
+  ack[1] = v5 ? 4 : 2
+  ack.writeUInt16BE(messageId, 2)
+  if (v5) ack.writeUInt16BE(0, 4)
+  client.conn.write(ack)
+  publishAs((client as unknown as { broker: Aedes }).broker, packet, client, err => {
+    // marked once aedes has emitted 'publish' for it, right after this callback: it was published
+    queueMicrotask(() => {
+      skipPublish(packet)
+      done(null)
+      // as aedes' read loop would on a failed publish: the connection ends
+      if (err != null) client.emit('error', err)
+    })
+  })
+  return true
+}
+
+/** Publishes `packet` in `broker` on behalf of `client` (see 14. above). */
+export function publishAs (broker: Aedes, packet: mqttPacket.IPublishPacket, client: Client, done: (err?: Error) => void): void {
+  (broker.publish as unknown as (p: mqttPacket.IPublishPacket, c: Client, d: (err?: Error) => void) => void).call(broker, packet, client, done)
 }
 
 /** True for a PUBLISH skipPublish marked (see 8. above). */
@@ -375,14 +449,15 @@ export function countWrites (client: Client, sink: (chunk: Buffer | string) => v
  * is accepted. The sink must not keep or modify the chunk.
  */
 export function tapWrites (client: Client, observer: () => ((chunk: Buffer) => void) | undefined): void {
-  const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
+  const conn = client.conn as unknown as { write: (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean }
   const write = conn.write
-  conn.write = function tapped (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+  // fixed parameters, not a rest array: this runs for every write of every connection
+  conn.write = function tapped (this: unknown, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
     const sink = observer()
     if (sink !== undefined) {
       if (Buffer.isBuffer(chunk)) sink(chunk)
-      else if (typeof chunk === 'string') sink(Buffer.from(chunk, typeof rest[0] === 'string' ? rest[0] as BufferEncoding : 'utf8'))
+      else if (typeof chunk === 'string') sink(Buffer.from(chunk, typeof encoding === 'string' ? encoding as BufferEncoding : 'utf8'))
     }
-    return write.call(this, chunk, ...rest)
+    return write.call(this, chunk, encoding, callback)
   }
 }

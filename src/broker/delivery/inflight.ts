@@ -17,6 +17,8 @@ export interface Entry {
   sentAt: number
   /** QoS 2 after PUBREC: a retry resends the PUBREL */
   released: boolean
+  /** written to the connection here (writeQos): aedes keeps no state for it */
+  direct: boolean
 }
 
 /** The window of a connection that has sent nothing yet: shared, never written to. */

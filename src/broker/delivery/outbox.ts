@@ -41,6 +41,9 @@ export interface SessionHost {
   subscriptions: (client: Client) => Record<string, { qos: number, si?: number }>
 }
 
+/** One client's own queue settings, in QueueSettings' units. */
+export interface SessionLimits { maxInflight?: number, maxOnline?: number, retryMs?: number, upgradeQos?: boolean, lifo?: boolean }
+
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
 const MAX_WINDOW = 65000
 const DROPPED_FULL = 'message dropped: online queue full (max_online_messages)'
@@ -71,8 +74,15 @@ export class SessionQueue {
     private readonly writer: Writer,
     private readonly clock: Clock = realClock
   ) {
-    this.window = new InflightWindow(() => host.settings.retryMs, entry => { this.resend(entry) }, clock)
+    this.window = new InflightWindow(() => this.limits.retryMs ?? host.settings.retryMs, entry => { this.resend(entry) }, clock)
   }
+
+  /** Settings an auth plugin gave this client at CONNECT (auth_on_register modifiers); unset ones are the node's. */
+  limits: SessionLimits = {}
+
+  private get upgradeQos (): boolean { return this.limits.upgradeQos ?? this.host.settings.upgradeQos }
+  private get maxOnline (): number { return this.limits.maxOnline ?? this.host.settings.maxOnline }
+  private get lifo (): boolean { return this.limits.lifo ?? this.host.settings.lifo }
 
   /** aedes keeps the session past the connection (client.clean is set at CONNECT). */
   get persistent (): boolean { return !this.client.clean }
@@ -94,7 +104,7 @@ export class SessionQueue {
   forward (packet: OutPacket): OutPacket | null {
     if (this.writer.notReading()) return null
     if (this.client.version === 5) this.addSubscriptionIds(packet)
-    if (packet.qos === 0 && !this.host.settings.upgradeQos) {
+    if (packet.qos === 0 && !this.upgradeQos) {
       if (this.exceedsMaximum(packet, 0)) return null
       if (!this.loading && this.waiting.length === 0) return this.sendQos0(packet)
       this.enqueue(packet, 0)
@@ -138,11 +148,16 @@ export class SessionQueue {
     return this.writer.takeInjected(counter)
   }
 
-  /** PUBACK or PUBCOMP for `messageId`. */
-  acked (messageId: number): void {
-    if (this.window.ack(messageId) === undefined) return
+  /**
+   * PUBACK or PUBCOMP for `messageId`. True when the message was a QoS 1
+   * message written here (writeQos): aedes has nothing to do for its PUBACK.
+   */
+  acked (messageId: number): boolean {
+    const entry = this.window.ack(messageId)
+    if (entry === undefined) return false
     this.ids.release(messageId)
     if (this.waiting.length > 0) this.schedulePump()
+    return entry.direct && entry.qos === 1
   }
 
   /**
@@ -184,7 +199,7 @@ export class SessionQueue {
     this.loading = false
     this.pump()
     if (!this.host.settings.overrideMaxOnline) {
-      for (const dropped of this.waiting.trim(this.host.settings.maxOnline, this.host.settings.lifo)) this.drop(dropped)
+      for (const dropped of this.waiting.trim(this.maxOnline, this.lifo)) this.drop(dropped)
     }
   }
 
@@ -203,7 +218,7 @@ export class SessionQueue {
 
   /** A QoS 0 message nothing waits before: written here when it can be (see writeQos0), else aedes sends it. */
   private sendQos0 (packet: OutPacket): OutPacket | null {
-    const result = this.writer.qos0(packet, this.host.settings.maxOnline)
+    const result = this.writer.qos0(packet, this.maxOnline)
     if (result === 'not-here') return packet
     if (result !== 'dropped') this.host.counters.publishSent++
     if (result !== 'dropped') this.host.delivered?.(this.client, packet)
@@ -214,7 +229,7 @@ export class SessionQueue {
   private deliveredQos (published: number, found: number): number {
     if (found < 0) return published
     const subscribed = found & 3
-    return this.host.settings.upgradeQos ? subscribed : Math.min(published, subscribed)
+    return this.upgradeQos ? subscribed : Math.min(published, subscribed)
   }
 
   /**
@@ -255,7 +270,8 @@ export class SessionQueue {
       messageId: 0,
       dup: false,
       sentAt: 0,
-      released: false
+      released: false,
+      direct: false
     }
   }
 
@@ -265,7 +281,7 @@ export class SessionQueue {
   }
 
   private hasRoom (): boolean {
-    const configured = this.host.settings.maxInflight
+    const configured = this.limits.maxInflight ?? this.host.settings.maxInflight
     let limit = configured === 0 ? MAX_WINDOW : Math.min(configured, MAX_WINDOW)
     if (this.client.version === 5) {
       limit = Math.min(limit, this.host.settings.receiveMaxClient)
@@ -287,13 +303,13 @@ export class SessionQueue {
       this.waiting.items.push(this.entry(packet, qos)) // trimmed once the stored queue is loaded
       return
     }
-    const limit = this.host.settings.maxOnline
-    if (!this.host.settings.lifo && limit >= 0 && this.waiting.length >= limit) {
+    const limit = this.maxOnline
+    if (!this.lifo && limit >= 0 && this.waiting.length >= limit) {
       this.dropped(packet.topic, qos, DROPPED_FULL)
       if (this.isStored(packet, qos)) this.host.forget(this.client.id, packet)
       return
     }
-    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.host.settings.lifo)
+    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.lifo)
     if (dropped !== undefined) this.drop(dropped)
   }
 
@@ -387,7 +403,7 @@ export class SessionQueue {
 
   /** Writes the entry to the connection here (see writer.ts); false when aedes must send it. */
   private writeDirect (entry: Entry): boolean {
-    if (entry.qos > 0) return this.writer.qos(entry.packet, entry.qos, entry.messageId, entry.dup)
+    if (entry.qos > 0) return (entry.direct = this.writer.qos(entry.packet, entry.qos, entry.messageId, entry.dup))
     return this.writer.qos0(entry.packet, -1) === 'written'
   }
 
@@ -428,7 +444,8 @@ export class SessionQueue {
       messageId,
       dup: true,
       sentAt: now,
-      released: true
+      released: true,
+      direct: false
     }
     this.window.add(entry, now)
     this.resend(entry)

@@ -10,9 +10,10 @@ import type { DurableStore } from '../store/durable-store.js'
 import { overlay } from '../store/overlay.js'
 import type { StoredPacket } from '../store/persistence.js'
 import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, subscriptionsOf, type OutPacket } from './adapter.js'
+import { handledHere } from './adapter-guard.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
-import { SessionQueue, type SessionHost } from './outbox.js'
+import { SessionQueue, type SessionHost, type SessionLimits } from './outbox.js'
 import type { QueueSettings } from './settings.js'
 import { tapPersistence } from './store-tap.js'
 import { ConnectionWriter } from './writer.js'
@@ -103,7 +104,9 @@ export class Queues implements SessionHost {
     const session = new SessionQueue(client, this, new ConnectionWriter(client, this))
     // acknowledgements as the client sends them, for every kind of session
     onParsedPacket(client, parsed => {
-      if (parsed.cmd === 'puback' || parsed.cmd === 'pubcomp') session.acked(parsed.messageId ?? 0)
+      if (parsed.cmd === 'puback') {
+        if (session.acked(parsed.messageId ?? 0)) handledHere(parsed)
+      } else if (parsed.cmd === 'pubcomp') session.acked(parsed.messageId ?? 0)
       else if (parsed.cmd === 'pubrec') session.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
     })
     session.resume = packet.clean === false
@@ -122,6 +125,12 @@ export class Queues implements SessionHost {
       session.resume = false
       session.loading = false
     }
+  }
+
+  /** The client's own queue settings (an auth plugin's, at CONNECT). */
+  configure (client: Client, limits: SessionLimits): void {
+    const session = this.sessions.get(client)
+    if (session !== undefined) session.limits = limits
   }
 
   /** authorizeForward: the packet aedes sends now, or null. */

@@ -1,7 +1,7 @@
 // Key layout of the LevelDB store. Every key is a utf8 string that starts with
 // one letter naming what it holds:
 //
-//   m<name>                            store metadata (format version)
+//   m<name>                            store metadata (format version, write probe)
 //   r<topic>                           retained message
 //   w<clientId>                        last will
 //   p<clientId>                        a persistent session exists (it may have no subscription)
@@ -14,6 +14,8 @@
 
 export const FORMAT_KEY = 'mformat'
 export const FORMAT_VERSION = '1'
+/** written and deleted to check that the store takes writes again (write-recovery.ts) */
+export const PROBE_KEY = 'mwrite-probe'
 
 const SEP = '\x00'
 const AFTER_SEP = '\x01'

@@ -23,6 +23,7 @@ import { ClientQueue, type QueuedRef } from './outgoing-index.js'
 import { TopicIndex, type TopicMatch } from './topic-index.js'
 import { filterMatches } from '../../mqtt/topic.js'
 import { WriteBatcher, type WriteOp } from './write-batcher.js'
+import { checkWritable } from './write-recovery.js'
 
 export { StoreError, type StoreErrorCode } from './open-db.js'
 
@@ -99,6 +100,8 @@ const SCAN_BATCH = 1000
 /** a SUBACK failure code: aedes hands denied filters to addSubscriptions too */
 const FIRST_FAILURE_QOS = 0x80
 const EMPTY_VALUE = Buffer.alloc(0)
+/** how often a store that takes no writes checks whether it can again */
+export const WRITE_CHECK_INTERVAL_MS = 5000
 
 export async function openLevelPersistence (options: LevelPersistenceOptions): Promise<LevelPersistence> {
   const db = await openDatabase(options.path)
@@ -118,10 +121,14 @@ export class LevelPersistence implements DurableStore {
   readonly #db: Db
   readonly #batcher: WriteBatcher
   #maxOffline: number
+  readonly #clientMaxOffline = new Map<string, number>()
+  readonly #clientLifo = new Map<string, boolean>()
   #lifo = false
   readonly #log: (level: StoreLogLevel, msg: string) => void
   #broker: BrokerLike | undefined
   #closed = false
+  #writeCheck: NodeJS.Timeout | undefined
+  #checking = false
 
   readonly #subscriptions = new Map<string, Map<string, SubscriptionRecord>>()
   readonly #index = new TopicIndex()
@@ -151,7 +158,8 @@ export class LevelPersistence implements DurableStore {
     this.#log = options.log ?? (() => {})
     this.#batcher = new WriteBatcher(db, err => {
       this.#log('error', `store ${this.path}: write failed: ${err.message}; the store takes no more writes and ` +
-        'new persistent sessions are refused until the node is restarted')
+        `new persistent sessions are refused until a test write succeeds (tried every ${WRITE_CHECK_INTERVAL_MS / 1000} s)`)
+      this.#startWriteChecks()
     })
     this.#maxOffline = options.maxOfflineMessages ?? DEFAULT_MAX_OFFLINE_MESSAGES
   }
@@ -260,6 +268,21 @@ export class LevelPersistence implements DurableStore {
   }
 
   /** max_offline_messages changed at run time (-1 unlimited, 0 none). */
+  /**
+   * A client's own max_offline_messages (an auth plugin's at its last CONNECT,
+   * kept while its session is offline); undefined goes back to the node's.
+   */
+  setClientMaxOffline (clientId: string, limit: number | undefined): void {
+    if (limit === undefined) this.#clientMaxOffline.delete(clientId)
+    else this.#clientMaxOffline.set(clientId, limit)
+  }
+
+  /** A client's own queue_type (lifo or not; undefined: the node's), kept like setClientMaxOffline's limit. */
+  setClientLifo (clientId: string, lifo: boolean | undefined): void {
+    if (lifo === undefined) this.#clientLifo.delete(clientId)
+    else this.#clientLifo.set(clientId, lifo)
+  }
+
   setMaxOfflineMessages (limit: number): void {
     this.#maxOffline = limit
   }
@@ -566,11 +589,97 @@ export class LevelPersistence implements DurableStore {
   async destroy (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#writeCheck)
     await this.#batcher.drain()
     await this.#db.close()
   }
 
   // ---- for the node ----
+
+  #startWriteChecks (): void {
+    if (this.#writeCheck !== undefined || this.#closed) return
+    this.#writeCheck = setInterval(() => { void this.#checkWrites() }, WRITE_CHECK_INTERVAL_MS)
+    this.#writeCheck.unref()
+  }
+
+  /**
+   * Ends the no-writes state once the data dir takes writes again. Writes
+   * refused meanwhile changed memory but not the disk (a subscription added,
+   * a message acknowledged), so the disk is brought in line with memory first.
+   */
+  async #checkWrites (): Promise<void> {
+    if (this.#checking || this.#closed) return
+    this.#checking = true
+    try {
+      await checkWritable(this.#db, this.path)
+      const onDisk = await this.#storedKeys()
+      if (this.#closed) return
+      clearInterval(this.#writeCheck)
+      this.#writeCheck = undefined
+      const ops = this.#alignWithMemory(onDisk)
+      this.#batcher.resume()
+      this.#log('info', `store ${this.path}: a test write succeeded; the store takes writes and new persistent sessions again ` +
+        `(records brought in line with memory: ${ops.length})`)
+      // a failure is logged by the batcher and starts the checks again
+      this.#write(ops).catch(() => undefined)
+    } catch (err) {
+      this.#log('debug', `store ${this.path}: still takes no writes: ${(err as Error).message}`)
+    } finally {
+      this.#checking = false
+    }
+  }
+
+  /** The keys of what memory indexes, and the stored subscriptions' values. */
+  async #storedKeys (): Promise<{ keys: Set<string>, subscriptions: Map<string, Buffer> }> {
+    const keys = new Set<string>()
+    const subscriptions = new Map<string, Buffer>()
+    await this.#scan('s', true, (key, value) => { subscriptions.set(key, value as Buffer) })
+    for (const kind of ['p', 'o', 'i', 'r', 'w']) await this.#scan(kind, false, key => { keys.add(key) })
+    return { keys, subscriptions }
+  }
+
+  /**
+   * Writes what memory holds and the disk lacks (subscriptions, session
+   * markers) and deletes what the disk holds and memory dropped. A message,
+   * retained message, will or QoS 2 state that memory lists but the disk never
+   * got is gone: memory forgets it too.
+   */
+  #alignWithMemory (disk: { keys: Set<string>, subscriptions: Map<string, Buffer> }): WriteOp[] {
+    const ops: WriteOp[] = []
+    const kept = new Set<string>()
+    for (const [clientId, stored] of this.#subscriptions) {
+      for (const [topic, record] of stored) {
+        const key = subscriptionKey(clientId, topic)
+        kept.add(key)
+        const value = disk.subscriptions.get(key)
+        if (value === undefined || !sameRecord(decodeValue(value) as unknown as SubscriptionRecord, record)) {
+          ops.push({ type: 'put', key, value: encodeValue(record) })
+        }
+      }
+    }
+    for (const clientId of this.#kept) {
+      const key = sessionKey(clientId)
+      kept.add(key)
+      if (!disk.keys.has(key)) ops.push({ type: 'put', key, value: EMPTY_VALUE })
+    }
+    const keepIfStored = (key: string, forget: () => void): void => {
+      if (disk.keys.has(key)) kept.add(key)
+      else forget()
+    }
+    for (const [clientId, queue] of this.#queues) {
+      for (const ref of [...queue.entries.values()]) keepIfStored(outgoingKey(clientId, ref.seq), () => { this.#unqueue(clientId, ref) })
+    }
+    for (const [clientId, ids] of this.#incoming) {
+      for (const id of [...ids]) keepIfStored(incomingKey(clientId, id), () => ids.delete(id))
+      if (ids.size === 0) this.#incoming.delete(clientId)
+    }
+    for (const topic of [...this.#retained]) keepIfStored(retainedKey(topic), () => this.#retained.delete(topic))
+    for (const clientId of [...this.#wills]) keepIfStored(willKey(clientId), () => this.#wills.delete(clientId))
+    for (const key of [...disk.keys, ...disk.subscriptions.keys()]) {
+      if (!kept.has(key)) ops.push({ type: 'del', key })
+    }
+    return ops
+  }
 
   /**
    * Resolves when everything stored so far is in LevelDB. Queued and retained
@@ -695,9 +804,11 @@ export class LevelPersistence implements DurableStore {
    * delete joins `ops`).
    */
   #enqueue (clientId: string, packet: PacketLike, ops: WriteOp[]): QueuedRef | undefined {
-    if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
+    const max = this.#clientMaxOffline.size === 0 ? this.#maxOffline : this.#clientMaxOffline.get(clientId) ?? this.#maxOffline
+    if (max >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= max) {
       this.#offlineDropped++
-      const oldest = this.#lifo && this.#maxOffline > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
+      const lifo = this.#clientLifo.size === 0 ? this.#lifo : this.#clientLifo.get(clientId) ?? this.#lifo
+      const oldest = lifo && max > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
       if (oldest === undefined) return undefined
       this.#unqueue(clientId, oldest)
       ops.push({ type: 'del', key: outgoingKey(clientId, oldest.seq) })

@@ -7,7 +7,8 @@
 // LevelDB may have left part of the failed record in its log, and records
 // appended after it would be acknowledged now and dropped when the log is
 // replayed at the next start. Every later write is refused with the first
-// error; the store is usable again after a restart.
+// error until resume(): the store calls it once it has moved LevelDB to a new
+// log file and a test write succeeded (write-recovery.ts).
 import type { ClassicLevel } from 'classic-level'
 
 export type WriteOp =
@@ -37,6 +38,11 @@ export class WriteBatcher {
   /** The error of the batch LevelDB could not write, if one failed. */
   get failure (): Error | undefined {
     return this.#failure
+  }
+
+  /** Takes writes again after a failure; only once the log is known to be sound (see the top). */
+  resume (): void {
+    this.#failure = undefined
   }
 
   write (ops: WriteOp[]): Promise<void> {

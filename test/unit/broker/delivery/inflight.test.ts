@@ -4,7 +4,7 @@ import { InflightWindow, type Entry } from '../../../../src/broker/delivery/infl
 import { FakeClock } from './fakes.js'
 
 function entry (messageId: number): Entry {
-  return { packet: { topic: 't', payload: Buffer.alloc(0), qos: 1, retain: false }, qos: 1, stored: false, messageId, dup: false, sentAt: 0, released: false }
+  return { packet: { topic: 't', payload: Buffer.alloc(0), qos: 1, retain: false }, qos: 1, stored: false, messageId, dup: false, sentAt: 0, released: false, direct: false }
 }
 
 test('resends due entries after the retry interval, oldest first, until acknowledged', () => {
