@@ -252,3 +252,25 @@ test('QoS 0: written at once, or handed back to aedes when the writer cannot wri
   assert.equal(h.counters.onlineDropped, 1)
   assert.equal(h.counters.publishSent, 1)
 })
+
+test('acked tells whether aedes has nothing to do for the PUBACK: a QoS 1 message the writer wrote itself', () => {
+  const h = harness()
+  forwardAll(h, [message('t/direct', 1)])
+  h.writer.qosResult = false
+  const viaAedes = message('t/aedes', 1)
+  assert.equal(h.session.forward(viaAedes), viaAedes, 'aedes sends it, with the packet id set here')
+  assert.equal(viaAedes.messageId, 2)
+  h.writer.qosResult = true
+  forwardAll(h, [message('t/q2', 2)])
+  assert.deepEqual([h.session.acked(1), h.session.acked(2), h.session.acked(3), h.session.acked(1)], [true, false, false, false])
+})
+
+test('a client\'s own limits (auth_on_register modifiers) replace the node\'s: window, online queue, retry interval', () => {
+  const h = harness({}, { maxInflight: 20, maxOnline: 1000, retryMs: 20_000 })
+  h.session.limits = { maxInflight: 1, maxOnline: 1, retryMs: 500 }
+  forwardAll(h, numbered(3, 1))
+  assert.deepEqual(h.session.counts, { inflight: 1, waiting: 1 })
+  assert.equal(h.counters.onlineDropped, 1)
+  h.clock.advance(500)
+  assert.deepEqual(h.writer.take(), ['publish t/1 q1 id1', 'publish t/1 q1 id1 dup (retry)'])
+})
