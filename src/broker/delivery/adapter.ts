@@ -23,7 +23,7 @@
 //    outgoingClearMessageId(client, ack) (an MQTT 5 PUBREC with an error reason
 //    too); a forward refused for a persistent session is cleared without a messageId.
 // 7. Every subscriber's copy of a message shares the payload Buffer, and a null
-//    from authorizeForward for QoS 0 sends nothing (writeQos0 relies on both).
+//    from authorizeForward for QoS 0 sends nothing (writer.ts writeQos0 relies on both).
 // 8. A PUBLISH marked `_notAuthorized` in authorizePublish is neither
 //    acknowledged nor published; a PUBREL for a packet id aedes never stored
 //    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
@@ -41,7 +41,6 @@
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
-import { publishBytes } from './encode.js'
 import { PacketStream } from './packet-stream.js'
 import type { OutPacket } from './out-packet.js'
 
@@ -150,77 +149,6 @@ export function writeAuth (client: Client, packet: mqttPacket.IAuthPacket): void
     return // properties that cannot be encoded: nothing is sent, the client times out
   }
   conn.write(bytes)
-}
-
-/** Bytes written to the connection and not yet handed to the operating system. */
-export function pendingBytes (client: Client): number {
-  return (client.conn as unknown as { writableLength?: number }).writableLength ?? 0
-}
-
-/**
- * Closes a connection that does not read what is sent to it. MQTT 5 gets a
- * DISCONNECT with `reasonCode` behind the bytes already pending (client.disconnect
- * would wait for a drain that does not come); the socket is ended so a client
- * that reads slowly still gets them, and aedes closes the client after
- * `graceMs` at the latest, which discards what is still pending.
- */
-export function closeNotReading (client: Client, reasonCode: number, graceMs: number): void {
-  if (client.version === 5) writeRaw(client, { cmd: 'disconnect', reasonCode })
-  const conn = client.conn as unknown as NodeJS.WritableStream & EventEmitter
-  const timer = setTimeout(() => { client.close() }, graceMs)
-  timer.unref()
-  conn.once('close', () => { clearTimeout(timer) })
-  conn.end()
-}
-
-interface Conn { write: (b: Buffer) => boolean, writableLength: number, destroyed: boolean }
-
-export type DirectWrite = 'written' | 'dropped' | 'not-here'
-
-/**
- * The connection to write to directly: open, 3.1/3.1.1 with a packet without
- * MQTT 5 properties, or MQTT 5 when `v5` is allowed; else undefined (aedes sends it).
- */
-function directConn (client: Client, packet: OutPacket, v5 = false): Conn | undefined {
-  const version = client.version
-  if (version === 5 ? !v5 : (version !== 4 && version !== 3) || packet.properties !== undefined) return undefined
-  if (!client.connected || client.closed || !Buffer.isBuffer(packet.payload)) return undefined
-  const conn = client.conn as unknown as Conn
-  return conn.destroyed ? undefined : conn
-}
-
-/**
- * Writes a QoS 0 PUBLISH to a connection at once (see encode.ts), instead of
- * aedes encoding it again per subscriber in a later event-loop turn; aedes then
- * gets null from authorizeForward and sends nothing. MQTT 5 is written here too:
- * aedes' write holds the message's delivery (and with it the broker's emitter,
- * 100 messages at most in flight) until a connection that stopped reading
- * drains. A connection whose buffered bytes exceed what `maxMessages` such
- * messages take is not waiting for more: the message is dropped (VerneMQ drops
- * beyond max_online_messages; -1 = no limit). 'not-here': a connection not
- * open (or a 3.1.1 packet with MQTT 5 properties), left to aedes.
- */
-export function writeQos0 (client: Client, packet: OutPacket, maxMessages: number): DirectWrite {
-  const conn = directConn(client, packet, true)
-  if (conn === undefined) return 'not-here'
-  const [bytes] = publishBytes(packet, 0, client.version)
-  if (maxMessages >= 0 && conn.writableLength > maxMessages * bytes.length) return 'dropped'
-  conn.write(bytes)
-  return 'written'
-}
-
-/**
- * Writes a QoS 1/2 PUBLISH with the session's packet id to the connection of
- * a clean session at once (aedes keeps no state for those: it would only
- * encode and write the packet a turn later). Persistent sessions go through
- * aedes, which records the id in the stored queue. False: left to aedes.
- */
-export function writeQos (client: Client, packet: OutPacket, qos: number, messageId: number, dup: boolean): boolean {
-  if (!client.clean) return false
-  const conn = directConn(client, packet, true)
-  if (conn === undefined) return false
-  for (const chunk of publishBytes(packet, qos, client.version, messageId, dup)) conn.write(chunk)
-  return true
 }
 
 function noop (): void {}

@@ -9,13 +9,14 @@ import type { Logger } from '../log.js'
 import type { DurableStore } from '../store/durable-store.js'
 import { overlay } from '../store/overlay.js'
 import type { StoredPacket } from '../store/persistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
+import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, subscriptionsOf, type OutPacket } from './adapter.js'
 import { handledHere } from './adapter-guard.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
 import { SessionQueue, type SessionHost, type SessionLimits } from './outbox.js'
 import type { QueueSettings } from './settings.js'
 import { tapPersistence } from './store-tap.js'
+import { ConnectionWriter } from './writer.js'
 
 export interface QueuesOptions {
   mountpoint: string
@@ -100,7 +101,7 @@ export class Queues implements SessionHost {
    * under an internal id (and as a clean session).
    */
   connecting (client: Client, packet: ConnectPacket): void {
-    const session = new SessionQueue(client, this)
+    const session = new SessionQueue(client, this, new ConnectionWriter(client, this))
     // acknowledgements as the client sends them, for every kind of session
     onParsedPacket(client, parsed => {
       if (parsed.cmd === 'puback') {
@@ -144,6 +145,10 @@ export class Queues implements SessionHost {
     if (packet.brokerId === this.brokerId && !packet.retain) this.counters.matchesLocal++
     if (session.group !== undefined) return session.group.route(session, packet)
     return session.forward(packet)
+  }
+
+  subscriptions (client: Client): ReturnType<SessionHost['subscriptions']> {
+    return subscriptionsOf(client)
   }
 
   subscriptionsChanged (client: Client): void {
