@@ -105,6 +105,14 @@ export function encodeQueued (packet: object): Buffer {
   return out
 }
 
+/** A copy of an encoded queued packet with its packet id set (the rest of the packet as it was queued). */
+export function withMessageId (queued: Buffer, messageId: number): Buffer {
+  const out = Buffer.from(queued)
+  out[1] |= HAS_MESSAGE_ID
+  out.writeUInt16BE(messageId, 2)
+  return out
+}
+
 /** The queue index fields of a queued packet, without decoding the packet. */
 export function decodeQueuedMeta (buf: Buffer): QueuedMeta {
   if (buf.length < QUEUED_HEADER || buf[0] !== QUEUED_FORMAT) {
@@ -119,11 +127,14 @@ export function decodeQueuedMeta (buf: Buffer): QueuedMeta {
 }
 
 export function decodeValue (buf: Buffer): Stored {
+  // the header's packet id wins: withMessageId sets it there only
+  const messageId = buf[0] === QUEUED_FORMAT && (buf[1] & HAS_MESSAGE_ID) !== 0 ? buf.readUInt16BE(2) : undefined
   if (buf[0] === QUEUED_FORMAT) buf = buf.subarray(QUEUED_HEADER + buf[12])
   const { value, end } = decodeFields(buf)
   const kind = buf[1]
   if (kind === BUFFER_PAYLOAD) value.payload = buf.subarray(end)
   else if (kind === STRING_PAYLOAD) value.payload = buf.toString('utf8', end)
+  if (messageId !== undefined) value.messageId = messageId
   return value
 }
 

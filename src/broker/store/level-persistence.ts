@@ -14,7 +14,7 @@
 import type { DurableStore } from './durable-store.js'
 import type { StoredPacket, StoredSubscription } from './persistence.js'
 import { Readable } from 'node:stream'
-import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
+import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, withMessageId, type Stored } from './codec.js'
 import {
   incomingKey, journalKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, sessionKey, subscriptionKey, willKey
 } from './keys.js'
@@ -241,7 +241,7 @@ export class LevelPersistence implements DurableStore {
     const key = this.#held.get(payload)
     if (key === undefined) return
     this.#held.delete(payload)
-    this.#writeBehind([{ type: 'del', key }], () => {})
+    this.#writeBehind([{ type: 'del', key }])
   }
 
   /**
@@ -394,7 +394,7 @@ export class LevelPersistence implements DurableStore {
       ops.push({ type: 'del', key: journaled })
     }
     if (subs === undefined || subs.length === 0) {
-      if (ops.length > 0) this.#writeBehind(ops, () => {})
+      this.#writeBehind(ops)
       return
     }
     const value = encodeQueued(queuedCopy(packet))
@@ -403,6 +403,7 @@ export class LevelPersistence implements DurableStore {
       const ref = this.#enqueue(sub.clientId, packet, ops)
       if (ref === undefined) continue
       queued.push({ clientId: sub.clientId, ref })
+      if (this.#isOnline(sub.clientId)) ref.stored = value
       ops.push({ type: 'put', key: outgoingKey(sub.clientId, ref.seq), value })
     }
     this.#writeBehind(ops, () => {
@@ -431,7 +432,14 @@ export class LevelPersistence implements DurableStore {
         queue.setMessageId(ref, messageId)
       }
       ref.sentIn = this.#sessions.get(clientId) ?? 0
-      await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
+      const value = ref.stored !== undefined && messageId !== undefined ? withMessageId(ref.stored, messageId) : encodeQueued(packet)
+      ref.stored = undefined
+      const ops: WriteOp[] = [{ type: 'put', key: outgoingKey(clientId, ref.seq), value }]
+      // QoS 1: the packet id written behind; a crash before it is on disk resends
+      // the message under a new id, which QoS 1 allows. QoS 2 waits: a PUBLISH
+      // resent under another id would be a second message to the receiver.
+      if (packet.qos === 1) this.#writeBehind(ops)
+      else await this.#write(ops)
       return
     }
     const queue = this.#queues.get(clientId)
@@ -455,6 +463,18 @@ export class LevelPersistence implements DurableStore {
   }
 
   /**
+   * Deletes the copy a PUBACK or PUBCOMP acknowledged, written behind and
+   * without reading it back (outgoingClearMessageId returns it): a crash
+   * before the delete is on disk sends it again, as QoS 1 and 2 allow.
+   */
+  clearAcked (clientId: string, messageId: number): void {
+    const ref = this.#queues.get(clientId)?.findByMessageId(messageId)
+    if (ref === undefined) return
+    this.#unqueue(clientId, ref)
+    this.#writeBehind([{ type: 'del', key: outgoingKey(clientId, ref.seq) }])
+  }
+
+  /**
    * The client's queue, oldest first. When a persistent session resumes, aedes
    * restores its subscriptions before it streams the queue, so a message routed
    * in between is sent live; copies already sent in this session are left out
@@ -462,6 +482,11 @@ export class LevelPersistence implements DurableStore {
    * discard.
    */
   outgoingStream (client: ClientLike): Readable {
+    return Readable.from(this.queued(client))
+  }
+
+  /** outgoingStream without the stream, for the delivery layer (one promise per packet less). */
+  queued (client: ClientLike): AsyncIterable<StoredPacket> {
     const queue = this.#queues.get(client.id)
     const everything = client.clean === true || client._cleanStart === true
     const session = this.#sessions.get(client.id)
@@ -469,7 +494,7 @@ export class LevelPersistence implements DurableStore {
     for (const ref of queue?.entries.values() ?? []) {
       if (everything || ref.sentIn !== session) seqs.push(ref.seq)
     }
-    return Readable.from(this.#queuedPackets(client.id, seqs, everything ? undefined : session))
+    return this.#queuedPackets(client.id, seqs, everything ? undefined : session) as AsyncIterable<StoredPacket>
   }
 
   /** Deletes the queued copy of a message (by its origin) that the client's session will not deliver. */
@@ -746,7 +771,8 @@ export class LevelPersistence implements DurableStore {
   }
 
   #writeBehind (ops: WriteOp[], undo?: () => void): void {
-    this.#write(ops).catch(() => undo?.())
+    if (undo === undefined) this.#batcher.writeBehind(ops)
+    else this.#write(ops).catch(undo)
   }
 
   async #read (key: string): Promise<Buffer | undefined> {
@@ -790,6 +816,7 @@ export class LevelPersistence implements DurableStore {
         const ref = this.#queues.get(clientId)?.entries.get(chunk[j])
         // skip what was acknowledged, or sent live, since the stream started
         if (value === undefined || ref === undefined || (session !== undefined && ref.sentIn === session)) continue
+        if (ref.brokerId !== undefined) ref.stored = value
         yield decodeValue(value)
       }
     }

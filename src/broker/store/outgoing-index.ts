@@ -11,6 +11,12 @@ export interface QueuedRef {
   messageId: number | undefined
   /** the delivery session (see LevelPersistence) that last gave it a packet id; 0 = none */
   sentIn: number
+  /**
+   * the encoded copy, kept from when it was read for a resumed session or
+   * queued for a connected one until it is sent, so sending only patches in
+   * the packet id
+   */
+  stored: Buffer | undefined
   /** next entry with the same origin (a client with overlapping subscriptions gets one copy per match) */
   sameOrigin: QueuedRef | undefined
   /** next entry holding the same packet id (ids wrap around after 65535 messages in flight) */
@@ -29,7 +35,7 @@ export class ClientQueue {
 
   append (seq: number, brokerId: string | undefined, brokerCounter: number | undefined, messageId: number | undefined): QueuedRef {
     const ref: QueuedRef = {
-      seq, brokerId, brokerCounter, messageId: undefined, sentIn: 0, sameOrigin: undefined, sameId: undefined
+      seq, brokerId, brokerCounter, messageId: undefined, sentIn: 0, stored: undefined, sameOrigin: undefined, sameId: undefined
     }
     this.entries.set(seq, ref)
     this.#linkOrigin(ref)
