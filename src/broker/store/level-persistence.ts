@@ -14,12 +14,13 @@
 import type { DurableStore } from './durable-store.js'
 import type { StoredPacket, StoredSubscription } from './persistence.js'
 import { Readable } from 'node:stream'
-import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, withMessageId, type Stored } from './codec.js'
+import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, queuedPart, sharedRecipients, withMessageId, type QueuedMeta, type Stored } from './codec.js'
 import {
-  incomingKey, journalKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, sessionKey, subscriptionKey, willKey
+  incomingKey, journalKey, kindRange, messageKey, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, sessionKey, subscriptionKey, willKey
 } from './keys.js'
 import { openDatabase, StoreError, type Db } from './open-db.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
+import { SharedMessages } from './shared-messages.js'
 import { TopicIndex, type TopicMatch } from './topic-index.js'
 import { filterMatches } from '../../mqtt/topic.js'
 import { WriteBatcher, type WriteOp } from './write-batcher.js'
@@ -127,6 +128,7 @@ export class LevelPersistence implements DurableStore {
   readonly #index = new TopicIndex()
   readonly #queues = new Map<string, ClientQueue>()
   #lastSeq = 0
+  readonly #shared = new SharedMessages()
   /** client id -> number of its current delivery session (a resumed persistent session) */
   readonly #sessions = new Map<string, number>()
   #lastSession = 0
@@ -167,13 +169,7 @@ export class LevelPersistence implements DurableStore {
       const { clientId, rest: topic } = parseClientKey(key)
       this.#remember(clientId, topic, decodeValue(value as Buffer) as unknown as SubscriptionRecord)
     })
-    await this.#scan('o', true, (key, value) => {
-      const { clientId, rest } = parseClientKey(key)
-      const seq = seqOfOutgoingKey(rest)
-      const meta = decodeQueuedMeta(value as Buffer)
-      this.#queue(clientId).append(seq, meta.brokerId, meta.brokerCounter, meta.messageId)
-      if (seq > this.#lastSeq) this.#lastSeq = seq
-    })
+    await this.#loadQueues()
     await this.#scan('i', false, key => {
       const { clientId, rest } = parseClientKey(key)
       this.#incomingIds(clientId).add(Number(rest))
@@ -188,6 +184,54 @@ export class LevelPersistence implements DurableStore {
     const s = this.stats()
     this.#log('info', `store ${this.path} opened: ${s.clientsWithSubscriptions} persistent sessions, ` +
       `${s.queuedMessages} queued messages for ${s.clientsWithQueue} clients, ${s.retainedMessages} retained messages`)
+  }
+
+  /** The queues: each client's own copies (o) and its copies of shared messages (q), in seq order. */
+  async #loadQueues (): Promise<void> {
+    const copies = new Map<string, Array<{ seq: number, meta: QueuedMeta, own: boolean }>>()
+    const add = (clientId: string, seq: number, meta: QueuedMeta, own: boolean): void => {
+      const list = copies.get(clientId)
+      if (list === undefined) copies.set(clientId, [{ seq, meta, own }])
+      else list.push({ seq, meta, own })
+      if (seq > this.#lastSeq) this.#lastSeq = seq
+    }
+    await this.#scan('o', true, (key, value) => {
+      const { clientId, rest } = parseClientKey(key)
+      add(clientId, seqOfOutgoingKey(rest), decodeQueuedMeta(value as Buffer), true)
+    })
+    await this.#scan('a', true, (key, value) => this.#shared.loadWatermark(key.slice(1), value as Buffer))
+    await this.#scan('x', false, key => {
+      const { clientId, rest } = parseClientKey(key)
+      this.#shared.loadRemoved(clientId, seqOfOutgoingKey(rest))
+    })
+    const ops: WriteOp[] = []
+    await this.#scan('q', true, (key, value) => {
+      const seq = parseInt(key.slice(1), 16)
+      const meta = decodeQueuedMeta(value as Buffer)
+      let queued = 0
+      for (const clientId of sharedRecipients(value as Buffer)) {
+        if (!this.#shared.isQueued(clientId, seq)) continue
+        add(clientId, seq, meta, false)
+        queued++
+      }
+      this.#shared.loadMessage(seq, queued, ops)
+      if (seq > this.#lastSeq) this.#lastSeq = seq
+    })
+    this.#shared.loaded(ops)
+    this.#lastSeq = Math.max(this.#lastSeq, this.#shared.highestWatermark())
+    for (const [clientId, list] of copies) {
+      // own records first among equal seqs: a shared copy that was sent has both
+      list.sort((a, b) => a.seq - b.seq || Number(b.own) - Number(a.own))
+      const queue = this.#queue(clientId)
+      for (let i = 0; i < list.length; i++) {
+        const first = list[i]
+        const twin = i + 1 < list.length && list[i + 1].seq === first.seq ? list[++i] : undefined
+        const ref = queue.append(first.seq, first.meta.brokerId, first.meta.brokerCounter, first.meta.messageId)
+        ref.own = first.own
+        ref.shared = !first.own || twin !== undefined
+      }
+    }
+    await this.#write(ops)
   }
 
   /** Every stored subscription (persistent sessions), e.g. to advertise them after a restart. */
@@ -398,14 +442,25 @@ export class LevelPersistence implements DurableStore {
       return
     }
     const value = encodeQueued(queuedCopy(packet))
+    const seq = ++this.#lastSeq
     const queued: Array<{ clientId: string, ref: QueuedRef }> = []
-    for (const sub of subs) {
-      const ref = this.#enqueue(sub.clientId, packet, ops)
+    const sharedBy: string[] = []
+    for (const { clientId } of subs) {
+      // a second copy for one client (overlapping subscriptions) is its own record
+      const own = this.#queues.get(clientId)?.entries.has(seq) === true
+      const ref = this.#enqueue(clientId, own ? ++this.#lastSeq : seq, packet, ops)
       if (ref === undefined) continue
-      queued.push({ clientId: sub.clientId, ref })
-      if (this.#isOnline(sub.clientId)) ref.stored = value
-      ops.push({ type: 'put', key: outgoingKey(sub.clientId, ref.seq), value })
+      queued.push({ clientId, ref })
+      if (this.#isOnline(clientId)) ref.stored = value
+      if (own) {
+        ops.push({ type: 'put', key: outgoingKey(clientId, ref.seq), value })
+      } else {
+        ref.own = false
+        ref.shared = true
+        sharedBy.push(clientId)
+      }
     }
+    if (sharedBy.length > 0) ops.push(this.#shared.added(seq, sharedBy, value))
     this.#writeBehind(ops, () => {
       for (const { clientId, ref } of queued) this.#unqueue(clientId, ref)
     })
@@ -434,6 +489,7 @@ export class LevelPersistence implements DurableStore {
       ref.sentIn = this.#sessions.get(clientId) ?? 0
       const value = ref.stored !== undefined && messageId !== undefined ? withMessageId(ref.stored, messageId) : encodeQueued(packet)
       ref.stored = undefined
+      ref.own = true
       const ops: WriteOp[] = [{ type: 'put', key: outgoingKey(clientId, ref.seq), value }]
       // QoS 1: the packet id written behind; a crash before it is on disk resends
       // the message under a new id, which QoS 1 allows. QoS 2 waits: a PUBLISH
@@ -446,6 +502,7 @@ export class LevelPersistence implements DurableStore {
     const ref = messageId !== undefined ? queue?.findByMessageId(messageId) : undefined
     if (queue === undefined || ref === undefined) throw new Error('no such packet')
     queue.forgetOrigin(ref)
+    ref.own = true
     await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
   }
 
@@ -455,10 +512,11 @@ export class LevelPersistence implements DurableStore {
     if (queue === undefined) return undefined
     const ref = findToClear(queue, packet)
     if (ref === undefined) return undefined
-    this.#unqueue(clientId, ref)
-    const key = outgoingKey(clientId, ref.seq)
+    const key = this.#copyKey(clientId, ref)
+    const ops: WriteOp[] = []
+    this.#removeCopy(clientId, ref, ops)
     const value = await this.#read(key)
-    await this.#write([{ type: 'del', key }])
+    await this.#write(ops)
     return value !== undefined ? decodeValue(value) : undefined
   }
 
@@ -470,8 +528,9 @@ export class LevelPersistence implements DurableStore {
   clearAcked (clientId: string, messageId: number): void {
     const ref = this.#queues.get(clientId)?.findByMessageId(messageId)
     if (ref === undefined) return
-    this.#unqueue(clientId, ref)
-    this.#writeBehind([{ type: 'del', key: outgoingKey(clientId, ref.seq) }])
+    const ops: WriteOp[] = []
+    this.#removeCopy(clientId, ref, ops)
+    this.#writeBehind(ops)
   }
 
   /**
@@ -501,8 +560,9 @@ export class LevelPersistence implements DurableStore {
   async dropQueued (clientId: string, brokerId: string, brokerCounter: number): Promise<void> {
     const ref = this.#queues.get(clientId)?.findByOrigin(brokerId, brokerCounter)
     if (ref === undefined) return
-    this.#unqueue(clientId, ref)
-    await this.#write([{ type: 'del', key: outgoingKey(clientId, ref.seq) }])
+    const ops: WriteOp[] = []
+    this.#removeCopy(clientId, ref, ops)
+    await this.#write(ops)
   }
 
   /**
@@ -514,15 +574,16 @@ export class LevelPersistence implements DurableStore {
     const queue = this.#queues.get(clientId)
     if (queue === undefined) return []
     const refs = [...queue.entries.values()]
-    for (const ref of refs) this.#unqueue(clientId, ref)
-    const keys = refs.map(ref => outgoingKey(clientId, ref.seq))
+    const keys = refs.map(ref => this.#copyKey(clientId, ref))
+    const ops: WriteOp[] = []
+    for (const ref of refs) this.#removeCopy(clientId, ref, ops)
     const packets: StoredPacket[] = []
     for (let i = 0; i < keys.length; i += READ_CHUNK) {
       for (const value of await this.#readMany(keys.slice(i, i + READ_CHUNK))) {
         if (value !== undefined) packets.push(decodeValue(value) as StoredPacket)
       }
     }
-    await this.#write(keys.map(key => ({ type: 'del', key })))
+    await this.#write(ops)
     return packets
   }
 
@@ -719,15 +780,27 @@ export class LevelPersistence implements DurableStore {
    * drops it; with queue_type = lifo the oldest copy is dropped instead (its
    * delete joins `ops`).
    */
-  #enqueue (clientId: string, packet: PacketLike, ops: WriteOp[]): QueuedRef | undefined {
+  #enqueue (clientId: string, seq: number, packet: PacketLike, ops: WriteOp[]): QueuedRef | undefined {
     if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
       this.#offlineDropped++
       const oldest = this.#lifo && this.#maxOffline > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
       if (oldest === undefined) return undefined
-      this.#unqueue(clientId, oldest)
-      ops.push({ type: 'del', key: outgoingKey(clientId, oldest.seq) })
+      this.#removeCopy(clientId, oldest, ops)
     }
-    return this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
+    return this.#queue(clientId).append(seq, packet.brokerId, packet.brokerCounter || 0, undefined)
+  }
+
+  /** Takes a copy out of the client's queue; its deletes join `ops`. */
+  #removeCopy (clientId: string, ref: QueuedRef, ops: WriteOp[]): void {
+    this.#unqueue(clientId, ref)
+    if (ref.own) ops.push({ type: 'del', key: outgoingKey(clientId, ref.seq) })
+    // the client's oldest copy now; with none, what it had up to this one is gone
+    if (ref.shared) this.#shared.removed(clientId, ref.seq, this.#queues.get(clientId)?.firstSeq() ?? ref.seq + 1, ops)
+  }
+
+  /** Where a queued copy's packet is: the client's own record, else the shared message. */
+  #copyKey (clientId: string, ref: QueuedRef): string {
+    return ref.own ? outgoingKey(clientId, ref.seq) : messageKey(ref.seq)
   }
 
   #unqueue (clientId: string, ref: QueuedRef): void {
@@ -810,13 +883,17 @@ export class LevelPersistence implements DurableStore {
   async * #queuedPackets (clientId: string, seqs: number[], session: number | undefined): AsyncGenerator<Stored> {
     for (let i = 0; i < seqs.length; i += READ_CHUNK) {
       const chunk = seqs.slice(i, i + READ_CHUNK)
-      const values = await this.#readMany(chunk.map(seq => outgoingKey(clientId, seq)))
+      const queue = this.#queues.get(clientId)
+      const values = await this.#readMany(chunk.map(seq => {
+        const ref = queue?.entries.get(seq)
+        return ref !== undefined ? this.#copyKey(clientId, ref) : outgoingKey(clientId, seq)
+      }))
       for (let j = 0; j < chunk.length; j++) {
         const value = values[j]
         const ref = this.#queues.get(clientId)?.entries.get(chunk[j])
         // skip what was acknowledged, or sent live, since the stream started
         if (value === undefined || ref === undefined || (session !== undefined && ref.sentIn === session)) continue
-        if (ref.brokerId !== undefined) ref.stored = value
+        if (ref.brokerId !== undefined) ref.stored = queuedPart(value)
         yield decodeValue(value)
       }
     }

@@ -11,6 +11,10 @@ export interface QueuedRef {
   messageId: number | undefined
   /** the delivery session (see LevelPersistence) that last gave it a packet id; 0 = none */
   sentIn: number
+  /** the client has a record of its own (o key) for it */
+  own: boolean
+  /** it is the client's copy of a shared message (q key) */
+  shared: boolean
   /**
    * the encoded copy, kept from when it was read for a resumed session or
    * queued for a connected one until it is sent, so sending only patches in
@@ -35,12 +39,17 @@ export class ClientQueue {
 
   append (seq: number, brokerId: string | undefined, brokerCounter: number | undefined, messageId: number | undefined): QueuedRef {
     const ref: QueuedRef = {
-      seq, brokerId, brokerCounter, messageId: undefined, sentIn: 0, stored: undefined, sameOrigin: undefined, sameId: undefined
+      seq, brokerId, brokerCounter, messageId: undefined, sentIn: 0, own: true, shared: false, stored: undefined, sameOrigin: undefined, sameId: undefined
     }
     this.entries.set(seq, ref)
     this.#linkOrigin(ref)
     if (messageId !== undefined) this.setMessageId(ref, messageId)
     return ref
+  }
+
+  /** The oldest entry's seq. */
+  firstSeq (): number | undefined {
+    return this.entries.keys().next().value
   }
 
   remove (ref: QueuedRef): void {

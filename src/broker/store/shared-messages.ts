@@ -1,0 +1,95 @@
+// A message queued for many offline sessions is written once (a q key naming
+// the clients) instead of once per client. What each client is done with is
+// kept per client: a watermark (a key: its copies below this seq are gone),
+// which an in-order PUBACK moves and the write batcher writes once per batch
+// however many copies it covers, and, for a copy removed out of order, an
+// x key. The q key and its x keys are deleted with the last copy.
+import { encodeShared } from './codec.js'
+import { messageKey, removedKey, watermarkKey } from './keys.js'
+import type { WriteOp } from './write-batcher.js'
+
+const EMPTY_VALUE = Buffer.alloc(0)
+
+export class SharedMessages {
+  /** seq -> copies still queued */
+  readonly #copies = new Map<number, number>()
+  /** seq -> clients whose copy was removed out of order (an x key each) */
+  readonly #removed = new Map<number, string[]>()
+  /** client id -> watermark as written */
+  readonly #watermarks = new Map<string, number>()
+
+  // ---- at load ----
+
+  loadWatermark (clientId: string, value: Buffer): void {
+    const seq = parseInt(value.toString(), 16)
+    if (!Number.isSafeInteger(seq)) throw new Error(`unreadable watermark ${JSON.stringify(value.toString())}`)
+    this.#watermarks.set(clientId, seq)
+  }
+
+  loadRemoved (clientId: string, seq: number): void {
+    const clients = this.#removed.get(seq)
+    if (clients === undefined) this.#removed.set(seq, [clientId])
+    else clients.push(clientId)
+  }
+
+  /** Whether the client's copy of message seq is still queued. */
+  isQueued (clientId: string, seq: number): boolean {
+    return seq >= (this.#watermarks.get(clientId) ?? 0) && this.#removed.get(seq)?.includes(clientId) !== true
+  }
+
+  /** A stored message with its copies still queued; with none, its keys are deleted (`ops`). */
+  loadMessage (seq: number, copies: number, ops: WriteOp[]): void {
+    if (copies > 0) this.#copies.set(seq, copies)
+    else this.#forget(seq, ops)
+  }
+
+  /** After loading: x keys of messages that are gone are deleted (`ops`). */
+  loaded (ops: WriteOp[]): void {
+    for (const seq of [...this.#removed.keys()]) {
+      if (!this.#copies.has(seq)) this.#forget(seq, ops, false)
+    }
+  }
+
+  /** The highest watermark: seqs below it must not be given out again. */
+  highestWatermark (): number {
+    let highest = 0
+    for (const seq of this.#watermarks.values()) if (seq > highest) highest = seq
+    return highest
+  }
+
+  // ---- at run time ----
+
+  /** The record of a message queued for `clientIds` (the queued packet, encoded once). */
+  added (seq: number, clientIds: string[], queued: Buffer): WriteOp {
+    this.#copies.set(seq, clientIds.length)
+    return { type: 'put', key: messageKey(seq), value: encodeShared(clientIds, queued) }
+  }
+
+  /**
+   * The client's copy of message seq left its queue; `watermark` is the seq
+   * of the client's oldest queued copy now (or the next seq when it has none).
+   */
+  removed (clientId: string, seq: number, watermark: number, ops: WriteOp[]): void {
+    if (watermark > (this.#watermarks.get(clientId) ?? 0)) {
+      this.#watermarks.set(clientId, watermark)
+      ops.push({ type: 'put', key: watermarkKey(clientId), value: Buffer.from(watermark.toString(16)) })
+    }
+    const left = (this.#copies.get(seq) ?? 1) - 1
+    if (left > 0) {
+      this.#copies.set(seq, left)
+      if (seq >= watermark) {
+        this.loadRemoved(clientId, seq)
+        ops.push({ type: 'put', key: removedKey(clientId, seq), value: EMPTY_VALUE })
+      }
+      return
+    }
+    this.#forget(seq, ops)
+  }
+
+  #forget (seq: number, ops: WriteOp[], withMessage = true): void {
+    this.#copies.delete(seq)
+    if (withMessage) ops.push({ type: 'del', key: messageKey(seq) })
+    for (const clientId of this.#removed.get(seq) ?? []) ops.push({ type: 'del', key: removedKey(clientId, seq) })
+    this.#removed.delete(seq)
+  }
+}
