@@ -96,6 +96,8 @@ interface BrokerLike {
 
 const DEFAULT_MAX_OFFLINE_MESSAGES = 1000
 const READ_CHUNK = 256
+/** how long a QoS 1 packet id waits for its PUBACK before it is written */
+const SENT_ID_DELAY_MS = 100
 const SCAN_BATCH = 1000
 /** a SUBACK failure code: aedes hands denied filters to addSubscriptions too */
 const FIRST_FAILURE_QOS = 0x80
@@ -128,6 +130,9 @@ export class LevelPersistence implements DurableStore {
   readonly #index = new TopicIndex()
   readonly #queues = new Map<string, ClientQueue>()
   #lastSeq = 0
+  /** QoS 1 packet ids given out and not yet written (see outgoingUpdate) */
+  readonly #sentIds = new Map<QueuedRef, WriteOp>()
+  #sentIdsTimer: NodeJS.Timeout | undefined
   readonly #shared = new SharedMessages()
   /** client id -> number of its current delivery session (a resumed persistent session) */
   readonly #sessions = new Map<string, number>()
@@ -489,19 +494,25 @@ export class LevelPersistence implements DurableStore {
       ref.sentIn = this.#sessions.get(clientId) ?? 0
       const value = ref.stored !== undefined && messageId !== undefined ? withMessageId(ref.stored, messageId) : encodeQueued(packet)
       ref.stored = undefined
+      const op: WriteOp = { type: 'put', key: outgoingKey(clientId, ref.seq), value }
+      // QoS 1: the packet id is written SENT_ID_DELAY_MS later unless the PUBACK
+      // comes first (then nothing is written for it). A crash before it is on
+      // disk resends the message under a new id, which QoS 1 allows. QoS 2
+      // waits: a PUBLISH resent under another id would be a second message.
+      if (packet.qos === 1) {
+        this.#deferSentId(ref, op)
+        return
+      }
+      this.#sentIds.delete(ref)
       ref.own = true
-      const ops: WriteOp[] = [{ type: 'put', key: outgoingKey(clientId, ref.seq), value }]
-      // QoS 1: the packet id written behind; a crash before it is on disk resends
-      // the message under a new id, which QoS 1 allows. QoS 2 waits: a PUBLISH
-      // resent under another id would be a second message to the receiver.
-      if (packet.qos === 1) this.#writeBehind(ops)
-      else await this.#write(ops)
+      await this.#write([op])
       return
     }
     const queue = this.#queues.get(clientId)
     const ref = messageId !== undefined ? queue?.findByMessageId(messageId) : undefined
     if (queue === undefined || ref === undefined) throw new Error('no such packet')
     queue.forgetOrigin(ref)
+    this.#sentIds.delete(ref)
     ref.own = true
     await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
   }
@@ -517,7 +528,7 @@ export class LevelPersistence implements DurableStore {
     this.#removeCopy(clientId, ref, ops)
     const value = await this.#read(key)
     await this.#write(ops)
-    return value !== undefined ? decodeValue(value) : undefined
+    return value !== undefined ? this.#decodeCopy(value, ref) : undefined
   }
 
   /**
@@ -579,9 +590,8 @@ export class LevelPersistence implements DurableStore {
     for (const ref of refs) this.#removeCopy(clientId, ref, ops)
     const packets: StoredPacket[] = []
     for (let i = 0; i < keys.length; i += READ_CHUNK) {
-      for (const value of await this.#readMany(keys.slice(i, i + READ_CHUNK))) {
-        if (value !== undefined) packets.push(decodeValue(value) as StoredPacket)
-      }
+      const values = await this.#readMany(keys.slice(i, i + READ_CHUNK))
+      values.forEach((value, j) => { if (value !== undefined) packets.push(this.#decodeCopy(value, refs[i + j]) as StoredPacket) })
     }
     await this.#write(ops)
     return packets
@@ -652,6 +662,7 @@ export class LevelPersistence implements DurableStore {
   async destroy (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    this.#writeSentIds()
     await this.#batcher.drain()
     await this.#db.close()
   }
@@ -665,6 +676,7 @@ export class LevelPersistence implements DurableStore {
    * (aedes sends PUBREC after `published` calls back). Rejects if a write failed.
    */
   async flushed (): Promise<void> {
+    this.#writeSentIds()
     await this.#batcher.flushed()
   }
 
@@ -792,10 +804,36 @@ export class LevelPersistence implements DurableStore {
 
   /** Takes a copy out of the client's queue; its deletes join `ops`. */
   #removeCopy (clientId: string, ref: QueuedRef, ops: WriteOp[]): void {
+    this.#sentIds.delete(ref)
     this.#unqueue(clientId, ref)
     if (ref.own) ops.push({ type: 'del', key: outgoingKey(clientId, ref.seq) })
     // the client's oldest copy now; with none, what it had up to this one is gone
     if (ref.shared) this.#shared.removed(clientId, ref.seq, this.#queues.get(clientId)?.firstSeq() ?? ref.seq + 1, ops)
+  }
+
+  #deferSentId (ref: QueuedRef, op: WriteOp): void {
+    this.#sentIds.set(ref, op)
+    this.#sentIdsTimer ??= setTimeout(() => { this.#writeSentIds() }, SENT_ID_DELAY_MS).unref()
+  }
+
+  #writeSentIds (): void {
+    clearTimeout(this.#sentIdsTimer)
+    this.#sentIdsTimer = undefined
+    if (this.#sentIds.size === 0) return
+    const ops: WriteOp[] = []
+    for (const [ref, op] of this.#sentIds) {
+      ref.own = true
+      ops.push(op)
+    }
+    this.#sentIds.clear()
+    this.#batcher.writeBehind(ops)
+  }
+
+  /** A stored copy as the client's queue has it now: with the packet id it was last sent with. */
+  #decodeCopy (value: Buffer, ref: QueuedRef): Stored {
+    const packet = decodeValue(value)
+    if (ref.brokerId !== undefined && ref.messageId !== undefined) packet.messageId = ref.messageId
+    return packet
   }
 
   /** Where a queued copy's packet is: the client's own record, else the shared message. */
@@ -894,7 +932,7 @@ export class LevelPersistence implements DurableStore {
         // skip what was acknowledged, or sent live, since the stream started
         if (value === undefined || ref === undefined || (session !== undefined && ref.sentIn === session)) continue
         if (ref.brokerId !== undefined) ref.stored = queuedPart(value)
-        yield decodeValue(value)
+        yield this.#decodeCopy(value, ref)
       }
     }
   }
