@@ -20,7 +20,7 @@ import {
 } from './keys.js'
 import { openDatabase, StoreError, type Db } from './open-db.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
-import { SharedMessages } from './shared-messages.js'
+import { SharedMessages, type CachedMessage } from './shared-messages.js'
 import { TopicIndex, type TopicMatch } from './topic-index.js'
 import { filterMatches } from '../../mqtt/topic.js'
 import { WriteBatcher, type WriteOp } from './write-batcher.js'
@@ -836,6 +836,13 @@ export class LevelPersistence implements DurableStore {
     return packet
   }
 
+  /** #decodeCopy of a shared message decoded before (its fields are shared, not copied). */
+  #copyOf (packet: Stored, ref: QueuedRef): Stored {
+    const copy = { ...packet }
+    if (ref.brokerId !== undefined && ref.messageId !== undefined) copy.messageId = ref.messageId
+    return copy
+  }
+
   /** Where a queued copy's packet is: the client's own record, else the shared message. */
   #copyKey (clientId: string, ref: QueuedRef): string {
     return ref.own ? outgoingKey(clientId, ref.seq) : messageKey(ref.seq)
@@ -922,17 +929,37 @@ export class LevelPersistence implements DurableStore {
     for (let i = 0; i < seqs.length; i += READ_CHUNK) {
       const chunk = seqs.slice(i, i + READ_CHUNK)
       const queue = this.#queues.get(clientId)
-      const values = await this.#readMany(chunk.map(seq => {
-        const ref = queue?.entries.get(seq)
-        return ref !== undefined ? this.#copyKey(clientId, ref) : outgoingKey(clientId, seq)
-      }))
+      const values: Array<Buffer | undefined> = new Array(chunk.length)
+      const cached: Array<CachedMessage | undefined> = new Array(chunk.length)
+      const keys: string[] = []
+      const reading: Array<{ at: number, shared: boolean }> = []
       for (let j = 0; j < chunk.length; j++) {
-        const value = values[j]
+        const ref = queue?.entries.get(chunk[j])
+        const shared = ref !== undefined && !ref.own
+        cached[j] = shared ? this.#shared.cached(ref.seq) : undefined
+        if (cached[j] !== undefined) continue
+        keys.push(ref !== undefined ? this.#copyKey(clientId, ref) : outgoingKey(clientId, chunk[j]))
+        reading.push({ at: j, shared })
+      }
+      if (keys.length > 0) {
+        const read = await this.#readMany(keys)
+        reading.forEach(({ at, shared }, k) => {
+          const value = read[k]
+          values[at] = value
+          if (shared && value !== undefined) {
+            cached[at] = { value, packet: decodeValue(value) }
+            this.#shared.remember(chunk[at], cached[at])
+          }
+        })
+      }
+      for (let j = 0; j < chunk.length; j++) {
+        const value = cached[j]?.value ?? values[j]
         const ref = this.#queues.get(clientId)?.entries.get(chunk[j])
         // skip what was acknowledged, or sent live, since the stream started
         if (value === undefined || ref === undefined || (session !== undefined && ref.sentIn === session)) continue
         if (ref.brokerId !== undefined) ref.stored = queuedPart(value)
-        yield this.#decodeCopy(value, ref)
+        const packet = cached[j]?.packet
+        yield packet !== undefined ? this.#copyOf(packet, ref) : this.#decodeCopy(value, ref)
       }
     }
   }

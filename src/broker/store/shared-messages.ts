@@ -9,6 +9,17 @@ import { messageKey, removedKey, watermarkKey } from './keys.js'
 import type { WriteOp } from './write-batcher.js'
 
 const EMPTY_VALUE = Buffer.alloc(0)
+/**
+ * shared messages kept read and decoded: resumed sessions read the same
+ * messages at about the same time (each a chunk of 256 at a time)
+ */
+const READ_CACHE_SIZE = 2048
+
+export interface CachedMessage {
+  value: Buffer
+  /** decoded once; hand out copies */
+  packet: Record<string, unknown>
+}
 
 export class SharedMessages {
   /** seq -> copies still queued */
@@ -17,6 +28,7 @@ export class SharedMessages {
   readonly #removed = new Map<number, string[]>()
   /** client id -> watermark as written */
   readonly #watermarks = new Map<string, number>()
+  readonly #read = new Map<number, CachedMessage>()
 
   // ---- at load ----
 
@@ -86,8 +98,20 @@ export class SharedMessages {
     this.#forget(seq, ops)
   }
 
+  /** A shared message read recently, or undefined. */
+  cached (seq: number): CachedMessage | undefined {
+    return this.#read.get(seq)
+  }
+
+  remember (seq: number, message: CachedMessage): void {
+    if (!this.#copies.has(seq)) return
+    if (this.#read.size >= READ_CACHE_SIZE) this.#read.delete(this.#read.keys().next().value as number)
+    this.#read.set(seq, message)
+  }
+
   #forget (seq: number, ops: WriteOp[], withMessage = true): void {
     this.#copies.delete(seq)
+    this.#read.delete(seq)
     if (withMessage) ops.push({ type: 'del', key: messageKey(seq) })
     for (const clientId of this.#removed.get(seq) ?? []) ops.push({ type: 'del', key: removedKey(clientId, seq) })
     this.#removed.delete(seq)
