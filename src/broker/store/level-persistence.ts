@@ -131,7 +131,7 @@ export class LevelPersistence implements DurableStore {
   readonly #queues = new Map<string, ClientQueue>()
   #lastSeq = 0
   /** QoS 1 packet ids given out and not yet written (see outgoingUpdate) */
-  readonly #sentIds = new Map<QueuedRef, WriteOp>()
+  readonly #sentIds = new Map<QueuedRef, { clientId: string, packet: PacketLike }>()
   #sentIdsTimer: NodeJS.Timeout | undefined
   readonly #shared = new SharedMessages()
   /** client id -> number of its current delivery session (a resumed persistent session) */
@@ -448,15 +448,18 @@ export class LevelPersistence implements DurableStore {
     }
     const value = encodeQueued(queuedCopy(packet))
     const seq = ++this.#lastSeq
-    const queued: Array<{ clientId: string, ref: QueuedRef }> = []
+    const queued: QueuedRef[] = []
+    const owners: string[] = []
     const sharedBy: string[] = []
     for (const { clientId } of subs) {
       // a second copy for one client (overlapping subscriptions) is its own record
       const own = this.#queues.get(clientId)?.entries.has(seq) === true
-      const ref = this.#enqueue(clientId, own ? ++this.#lastSeq : seq, packet, ops)
+      const online = this.#isOnline(clientId)
+      const ref = this.#enqueue(clientId, own ? ++this.#lastSeq : seq, packet, ops, online)
       if (ref === undefined) continue
-      queued.push({ clientId, ref })
-      if (this.#isOnline(clientId)) ref.stored = value
+      queued.push(ref)
+      owners.push(clientId)
+      if (online) ref.stored = value
       if (own) {
         ops.push({ type: 'put', key: outgoingKey(clientId, ref.seq), value })
       } else {
@@ -467,7 +470,7 @@ export class LevelPersistence implements DurableStore {
     }
     if (sharedBy.length > 0) ops.push(this.#shared.added(seq, sharedBy, value))
     this.#writeBehind(ops, () => {
-      for (const { clientId, ref } of queued) this.#unqueue(clientId, ref)
+      queued.forEach((ref, i) => { this.#unqueue(owners[i], ref) })
     })
   }
 
@@ -492,20 +495,16 @@ export class LevelPersistence implements DurableStore {
         queue.setMessageId(ref, messageId)
       }
       ref.sentIn = this.#sessions.get(clientId) ?? 0
-      const value = ref.stored !== undefined && messageId !== undefined ? withMessageId(ref.stored, messageId) : encodeQueued(packet)
-      ref.stored = undefined
-      const op: WriteOp = { type: 'put', key: outgoingKey(clientId, ref.seq), value }
       // QoS 1: the packet id is written SENT_ID_DELAY_MS later unless the PUBACK
       // comes first (then nothing is written for it). A crash before it is on
       // disk resends the message under a new id, which QoS 1 allows. QoS 2
       // waits: a PUBLISH resent under another id would be a second message.
       if (packet.qos === 1) {
-        this.#deferSentId(ref, op)
+        this.#deferSentId(ref, clientId, packet)
         return
       }
       this.#sentIds.delete(ref)
-      ref.own = true
-      await this.#write([op])
+      await this.#write([this.#sentCopy(ref, clientId, packet)])
       return
     }
     const queue = this.#queues.get(clientId)
@@ -792,14 +791,16 @@ export class LevelPersistence implements DurableStore {
    * drops it; with queue_type = lifo the oldest copy is dropped instead (its
    * delete joins `ops`).
    */
-  #enqueue (clientId: string, seq: number, packet: PacketLike, ops: WriteOp[]): QueuedRef | undefined {
-    if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
+  #enqueue (clientId: string, seq: number, packet: PacketLike, ops: WriteOp[], online: boolean): QueuedRef | undefined {
+    let queue = this.#queues.get(clientId)
+    if (this.#maxOffline >= 0 && !online && (queue?.size ?? 0) >= this.#maxOffline) {
       this.#offlineDropped++
-      const oldest = this.#lifo && this.#maxOffline > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
+      const oldest = this.#lifo && this.#maxOffline > 0 ? queue?.entries.values().next().value : undefined
       if (oldest === undefined) return undefined
       this.#removeCopy(clientId, oldest, ops)
+      queue = this.#queues.get(clientId)
     }
-    return this.#queue(clientId).append(seq, packet.brokerId, packet.brokerCounter || 0, undefined)
+    return (queue ?? this.#queue(clientId)).append(seq, packet.brokerId, packet.brokerCounter || 0, undefined)
   }
 
   /** Takes a copy out of the client's queue; its deletes join `ops`. */
@@ -811,8 +812,8 @@ export class LevelPersistence implements DurableStore {
     if (ref.shared) this.#shared.removed(clientId, ref.seq, this.#queues.get(clientId)?.firstSeq() ?? ref.seq + 1, ops)
   }
 
-  #deferSentId (ref: QueuedRef, op: WriteOp): void {
-    this.#sentIds.set(ref, op)
+  #deferSentId (ref: QueuedRef, clientId: string, packet: PacketLike): void {
+    this.#sentIds.set(ref, { clientId, packet })
     this.#sentIdsTimer ??= setTimeout(() => { this.#writeSentIds() }, SENT_ID_DELAY_MS).unref()
   }
 
@@ -821,12 +822,17 @@ export class LevelPersistence implements DurableStore {
     this.#sentIdsTimer = undefined
     if (this.#sentIds.size === 0) return
     const ops: WriteOp[] = []
-    for (const [ref, op] of this.#sentIds) {
-      ref.own = true
-      ops.push(op)
-    }
+    for (const [ref, { clientId, packet }] of this.#sentIds) ops.push(this.#sentCopy(ref, clientId, packet))
     this.#sentIds.clear()
     this.#batcher.writeBehind(ops)
+  }
+
+  /** The client's own record of a copy sent with a packet id: the queued copy with the id patched in, or the packet as sent. */
+  #sentCopy (ref: QueuedRef, clientId: string, packet: PacketLike): WriteOp {
+    const value = ref.stored !== undefined && ref.messageId !== undefined ? withMessageId(ref.stored, ref.messageId) : encodeQueued(packet)
+    ref.stored = undefined
+    ref.own = true
+    return { type: 'put', key: outgoingKey(clientId, ref.seq), value }
   }
 
   /** A stored copy as the client's queue has it now: with the packet id it was last sent with. */
