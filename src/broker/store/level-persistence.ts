@@ -96,8 +96,8 @@ interface BrokerLike {
 
 const DEFAULT_MAX_OFFLINE_MESSAGES = 1000
 const READ_CHUNK = 256
-/** how long a QoS 1 packet id waits for its PUBACK before it is written */
-const SENT_ID_DELAY_MS = 100
+/** how long a QoS 1 packet id waits for its PUBACK, and a moved watermark, before it is written */
+const DEFERRED_WRITE_MS = 1000
 const SCAN_BATCH = 1000
 /** a SUBACK failure code: aedes hands denied filters to addSubscriptions too */
 const FIRST_FAILURE_QOS = 0x80
@@ -132,7 +132,7 @@ export class LevelPersistence implements DurableStore {
   #lastSeq = 0
   /** QoS 1 packet ids given out and not yet written (see outgoingUpdate) */
   readonly #sentIds = new Map<QueuedRef, { clientId: string, packet: PacketLike }>()
-  #sentIdsTimer: NodeJS.Timeout | undefined
+  #deferredTimer: NodeJS.Timeout | undefined
   readonly #shared = new SharedMessages()
   /** client id -> number of its current delivery session (a resumed persistent session) */
   readonly #sessions = new Map<string, number>()
@@ -495,7 +495,7 @@ export class LevelPersistence implements DurableStore {
         queue.setMessageId(ref, messageId)
       }
       ref.sentIn = this.#sessions.get(clientId) ?? 0
-      // QoS 1: the packet id is written SENT_ID_DELAY_MS later unless the PUBACK
+      // QoS 1: the packet id is written DEFERRED_WRITE_MS later unless the PUBACK
       // comes first (then nothing is written for it). A crash before it is on
       // disk resends the message under a new id, which QoS 1 allows. QoS 2
       // waits: a PUBLISH resent under another id would be a second message.
@@ -513,7 +513,14 @@ export class LevelPersistence implements DurableStore {
     queue.forgetOrigin(ref)
     this.#sentIds.delete(ref)
     ref.own = true
-    await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
+    const ops: WriteOp[] = [{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }]
+    // the client has the PUBLISH: done with the shared message in the same write
+    if (ref.shared) {
+      ref.shared = false
+      this.#shared.removed(clientId, ref.seq, queue.firstSeq() ?? ref.seq, ops)
+      this.#deferWrites()
+    }
+    await this.#write(ops)
   }
 
   async outgoingClearMessageId (client: ClientLike, packet: PacketLike | undefined): Promise<Stored | undefined> {
@@ -661,7 +668,7 @@ export class LevelPersistence implements DurableStore {
   async destroy (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#writeSentIds()
+    this.#writeDeferred()
     await this.#batcher.drain()
     await this.#db.close()
   }
@@ -675,7 +682,7 @@ export class LevelPersistence implements DurableStore {
    * (aedes sends PUBREC after `published` calls back). Rejects if a write failed.
    */
   async flushed (): Promise<void> {
-    this.#writeSentIds()
+    this.#writeDeferred()
     await this.#batcher.flushed()
   }
 
@@ -809,19 +816,27 @@ export class LevelPersistence implements DurableStore {
     this.#unqueue(clientId, ref)
     if (ref.own) ops.push({ type: 'del', key: outgoingKey(clientId, ref.seq) })
     // the client's oldest copy now; with none, what it had up to this one is gone
-    if (ref.shared) this.#shared.removed(clientId, ref.seq, this.#queues.get(clientId)?.firstSeq() ?? ref.seq + 1, ops)
+    if (ref.shared) {
+      this.#shared.removed(clientId, ref.seq, this.#queues.get(clientId)?.firstSeq() ?? ref.seq + 1, ops)
+      this.#deferWrites()
+    }
   }
 
   #deferSentId (ref: QueuedRef, clientId: string, packet: PacketLike): void {
     this.#sentIds.set(ref, { clientId, packet })
-    this.#sentIdsTimer ??= setTimeout(() => { this.#writeSentIds() }, SENT_ID_DELAY_MS).unref()
+    this.#deferWrites()
   }
 
-  #writeSentIds (): void {
-    clearTimeout(this.#sentIdsTimer)
-    this.#sentIdsTimer = undefined
-    if (this.#sentIds.size === 0) return
-    const ops: WriteOp[] = []
+  /** QoS 1 packet ids and watermarks are written DEFERRED_WRITE_MS later (see outgoingUpdate, shared-messages.ts). */
+  #deferWrites (): void {
+    this.#deferredTimer ??= setTimeout(() => { this.#writeDeferred() }, DEFERRED_WRITE_MS).unref()
+  }
+
+  #writeDeferred (): void {
+    clearTimeout(this.#deferredTimer)
+    this.#deferredTimer = undefined
+    if (this.#sentIds.size === 0 && !this.#shared.hasDirty) return
+    const ops: WriteOp[] = this.#shared.dirtyWatermarks()
     for (const [ref, { clientId, packet }] of this.#sentIds) ops.push(this.#sentCopy(ref, clientId, packet))
     this.#sentIds.clear()
     this.#batcher.writeBehind(ops)

@@ -1,9 +1,13 @@
 // A message queued for many offline sessions is written once (a q key naming
 // the clients) instead of once per client. What each client is done with is
 // kept per client: a watermark (a key: its copies below this seq are gone),
-// which an in-order PUBACK moves and the write batcher writes once per batch
-// however many copies it covers, and, for a copy removed out of order, an
-// x key. The q key and its x keys are deleted with the last copy.
+// which in-order PUBACKs move and which is written when the owner asks
+// (dirtyWatermarks, every second) however many copies it covers, and, for a
+// copy removed out of order, an x key. The q key and its x keys are deleted
+// with the last copy. A watermark written late only means that a crash
+// brings back copies that were acknowledged: QoS 1 allows it, and a QoS 2
+// copy is done with its shared message at PUBREL, when its own record is
+// written (see LevelPersistence.outgoingUpdate).
 import { encodeShared } from './codec.js'
 import { messageKey, removedKey, watermarkKey } from './keys.js'
 import type { WriteOp } from './write-batcher.js'
@@ -29,6 +33,8 @@ export class SharedMessages {
   /** client id -> watermark as written */
   readonly #watermarks = new Map<string, number>()
   readonly #read = new Map<number, CachedMessage>()
+  /** clients whose watermark moved since it was last written */
+  readonly #dirty = new Set<string>()
 
   // ---- at load ----
 
@@ -84,7 +90,7 @@ export class SharedMessages {
   removed (clientId: string, seq: number, watermark: number, ops: WriteOp[]): void {
     if (watermark > (this.#watermarks.get(clientId) ?? 0)) {
       this.#watermarks.set(clientId, watermark)
-      ops.push({ type: 'put', key: watermarkKey(clientId), value: Buffer.from(watermark.toString(16)) })
+      this.#dirty.add(clientId)
     }
     const left = (this.#copies.get(seq) ?? 1) - 1
     if (left > 0) {
@@ -96,6 +102,21 @@ export class SharedMessages {
       return
     }
     this.#forget(seq, ops)
+  }
+
+  /** Whether watermarks wait to be written (dirtyWatermarks). */
+  get hasDirty (): boolean {
+    return this.#dirty.size > 0
+  }
+
+  /** The watermarks that moved since the last call, to write. */
+  dirtyWatermarks (): WriteOp[] {
+    const ops: WriteOp[] = []
+    for (const clientId of this.#dirty) {
+      ops.push({ type: 'put', key: watermarkKey(clientId), value: Buffer.from((this.#watermarks.get(clientId) ?? 0).toString(16)) })
+    }
+    this.#dirty.clear()
+    return ops
   }
 
   /** A shared message read recently, or undefined. */

@@ -195,6 +195,25 @@ if (process.env[KILL_CHILD_ENV] !== undefined) {
     await store.destroy()
   })
 
+  test('a QoS 2 copy of a shared message that reached PUBREL comes back as the PUBREL alone', async () => {
+    const dir = tempDir()
+    const first = await open(dir)
+    const qos2 = { ...publish('t', 0, 400), qos: 2 }
+    await first.outgoingEnqueueCombi([{ clientId: 'p' }, { clientId: 'q' }], qos2)
+    await first.outgoingUpdate({ id: 'p' }, { ...qos2, messageId: 5 })
+    await first.outgoingUpdate({ id: 'p' }, { cmd: 'pubrel', messageId: 5 })
+    await first.destroy()
+    const second = await open(dir)
+    assert.deepEqual((await streamed(second, 'p')).map(p => [p.cmd, p.messageId]), [['pubrel', 5]])
+    assert.deepEqual((await streamed(second, 'q')).map(p => String(p.payload)), ['m0'])
+    second.clearAcked('p', 5)
+    await second.outgoingClearMessageId({ id: 'q' }, undefined)
+    await second.destroy()
+    const third = await open(dir)
+    assert.equal(third.queueLength('p') + third.queueLength('q'), 0)
+    await third.destroy()
+  })
+
   test('queue_type = lifo drops the oldest shared copy of a full queue, also after a reopen', async () => {
     const dir = tempDir()
     const first = await openLevelPersistence({ path: dir, maxOfflineMessages: 2 })
