@@ -134,6 +134,9 @@ export class LevelPersistence implements DurableStore {
   readonly #sentIds = new Map<QueuedRef, { clientId: string, packet: PacketLike }>()
   #deferredTimer: NodeJS.Timeout | undefined
   readonly #shared = new SharedMessages()
+  /** shared messages being read for resumed sessions (see #readShared) */
+  readonly #sharedReads = new Map<number, Promise<CachedMessage | undefined>>()
+  #sharedToRead: Array<{ seq: number, resolve: (message: CachedMessage | undefined) => void, reject: (err: Error) => void }> = []
   /** client id -> number of its current delivery session (a resumed persistent session) */
   readonly #sessions = new Map<string, number>()
   #lastSession = 0
@@ -857,6 +860,49 @@ export class LevelPersistence implements DurableStore {
     return packet
   }
 
+  /**
+   * A shared message for a resumed session: the sessions resuming together
+   * read the same messages at the same time, so one read serves them all.
+   */
+  #readShared (seq: number): Promise<CachedMessage | undefined> {
+    let read = this.#sharedReads.get(seq)
+    if (read === undefined) {
+      read = new Promise((resolve, reject) => { this.#sharedToRead.push({ seq, resolve, reject }) })
+      // a reader that stopped at an earlier failure may never await it
+      read.catch(() => {})
+      this.#sharedReads.set(seq, read)
+    }
+    return read
+  }
+
+  /** Reads what #readShared was asked for, in one getMany. */
+  #startSharedReads (): void {
+    const wanted = this.#sharedToRead
+    if (wanted.length === 0) return
+    this.#sharedToRead = []
+    const settle = (values: Array<Buffer | undefined>): void => {
+      wanted.forEach(({ seq, resolve, reject }, i) => {
+        this.#sharedReads.delete(seq)
+        const value = values[i]
+        if (value === undefined) return resolve(undefined)
+        try {
+          const message = { value, packet: decodeValue(value) }
+          this.#shared.remember(seq, message)
+          resolve(message)
+        } catch (err) {
+          reject(err as Error)
+        }
+      })
+    }
+    const fail = (err: Error): void => {
+      for (const { seq, reject } of wanted) {
+        this.#sharedReads.delete(seq)
+        reject(err)
+      }
+    }
+    this.#readMany(wanted.map(({ seq }) => messageKey(seq))).then(settle, fail)
+  }
+
   /** #decodeCopy of a shared message decoded before (its fields are shared, not copied). */
   #copyOf (packet: Stored, ref: QueuedRef): Stored {
     const copy = { ...packet }
@@ -953,26 +999,24 @@ export class LevelPersistence implements DurableStore {
       const values: Array<Buffer | undefined> = new Array(chunk.length)
       const cached: Array<CachedMessage | undefined> = new Array(chunk.length)
       const keys: string[] = []
-      const reading: Array<{ at: number, shared: boolean }> = []
+      const reading: number[] = []
+      const sharedReads: Array<{ at: number, read: Promise<CachedMessage | undefined> }> = []
       for (let j = 0; j < chunk.length; j++) {
         const ref = queue?.entries.get(chunk[j])
-        const shared = ref !== undefined && !ref.own
-        cached[j] = shared ? this.#shared.cached(ref.seq) : undefined
-        if (cached[j] !== undefined) continue
+        if (ref !== undefined && !ref.own) {
+          cached[j] = this.#shared.cached(ref.seq)
+          if (cached[j] === undefined) sharedReads.push({ at: j, read: this.#readShared(ref.seq) })
+          continue
+        }
         keys.push(ref !== undefined ? this.#copyKey(clientId, ref) : outgoingKey(clientId, chunk[j]))
-        reading.push({ at: j, shared })
+        reading.push(j)
       }
+      this.#startSharedReads()
       if (keys.length > 0) {
         const read = await this.#readMany(keys)
-        reading.forEach(({ at, shared }, k) => {
-          const value = read[k]
-          values[at] = value
-          if (shared && value !== undefined) {
-            cached[at] = { value, packet: decodeValue(value) }
-            this.#shared.remember(chunk[at], cached[at])
-          }
-        })
+        reading.forEach((at, k) => { values[at] = read[k] })
       }
+      for (const { at, read } of sharedReads) cached[at] = await read
       for (let j = 0; j < chunk.length; j++) {
         const value = cached[j]?.value ?? values[j]
         const ref = this.#queues.get(clientId)?.entries.get(chunk[j])
