@@ -54,10 +54,7 @@ export class Queues implements SessionHost {
     this.counters = options.counters
     this.log = options.log
     this.delivered = options.delivered
-    const offline = options.offlineMessage
-    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client), offline === undefined
-      ? undefined
-      : (subs, packet) => { for (const { clientId } of subs) if (!this.online.has(clientId)) offline(clientId, packet) })
+    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client))
     this.expiration = new ExpirationSweeper({
       settings: this.settings,
       counters: this.counters,
@@ -182,9 +179,11 @@ export class Queues implements SessionHost {
 
   /**
    * Counts the messages aedes stores for offline persistent sessions as
-   * entering their queue, and matches (online sessions count both in forward).
+   * entering their queue, and matches (online sessions count both in forward),
+   * and tells the offlineMessage callback of each before the store takes it.
    */
   private countOffline (store: DurableStore): DurableStore {
+    const offline = this.options.offlineMessage
     return overlay(store, {
       outgoingEnqueueCombi: async (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: Parameters<DurableStore['outgoingEnqueueCombi']>[1]) => {
         const local = packet.brokerId === this.brokerId
@@ -192,6 +191,7 @@ export class Queues implements SessionHost {
           if (this.online.has(sub.clientId)) continue
           this.counters.queueIn++
           if (local) this.counters.matchesLocal++
+          offline?.(sub.clientId, packet)
         }
         await store.outgoingEnqueueCombi(subs, packet)
       }

@@ -34,24 +34,11 @@ interface Outgoing {
   outgoingUpdate: (client: ClientRef, packet: StoredPacket) => Promise<void>
 }
 
-/**
- * `queued`, when given, is told of each message aedes queues for persistent
- * subscribers (online or not) before the store takes it.
- */
-export function tapPersistence<P extends Persistence> (inner: P, sessionOf: SessionOf, queued?: (subs: Array<{ clientId: string }>, packet: StoredPacket) => void): P {
+export function tapPersistence<P extends Persistence> (inner: P, sessionOf: SessionOf): P {
   const outgoing = inner as unknown as Outgoing
   const { clearAcked, queued: queuedOf } = inner as Partial<Pick<DurableStore, 'clearAcked' | 'queued'>>
 
   const overrides: Record<string, unknown> = {
-    ...(queued === undefined
-      ? {}
-      : {
-          outgoingEnqueueCombi: async (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: StoredPacket) => {
-            queued(subs, packet)
-            await inner.outgoingEnqueueCombi(subs, packet)
-          }
-        }),
-
     outgoingEnqueue: async (sub: { clientId: string }, packet: StoredPacket) => {
       if (packet.brokerId === INJECTED_BROKER_ID) return
       await inner.outgoingEnqueueCombi([{ clientId: sub.clientId, topic: packet.topic, qos: packet.qos }], packet)

@@ -454,11 +454,13 @@ export class LevelPersistence implements DurableStore {
     const queued: QueuedRef[] = []
     const owners: string[] = []
     const sharedBy: string[] = []
+    const clients = this.#broker?.clients
     for (const { clientId } of subs) {
+      const queue = this.#queues.get(clientId)
       // a second copy for one client (overlapping subscriptions) is its own record
-      const own = this.#queues.get(clientId)?.entries.has(seq) === true
-      const online = this.#isOnline(clientId)
-      const ref = this.#enqueue(clientId, own ? ++this.#lastSeq : seq, packet, ops, online)
+      const own = queue !== undefined && queue.entries.has(seq)
+      const online = clients !== undefined && Object.hasOwn(clients, clientId)
+      const ref = this.#enqueue(clientId, queue, own ? ++this.#lastSeq : seq, packet, ops, online)
       if (ref === undefined) continue
       queued.push(ref)
       owners.push(clientId)
@@ -801,8 +803,7 @@ export class LevelPersistence implements DurableStore {
    * drops it; with queue_type = lifo the oldest copy is dropped instead (its
    * delete joins `ops`).
    */
-  #enqueue (clientId: string, seq: number, packet: PacketLike, ops: WriteOp[], online: boolean): QueuedRef | undefined {
-    let queue = this.#queues.get(clientId)
+  #enqueue (clientId: string, queue: ClientQueue | undefined, seq: number, packet: PacketLike, ops: WriteOp[], online: boolean): QueuedRef | undefined {
     if (this.#maxOffline >= 0 && !online && (queue?.size ?? 0) >= this.#maxOffline) {
       this.#offlineDropped++
       const oldest = this.#lifo && this.#maxOffline > 0 ? queue?.entries.values().next().value : undefined
