@@ -129,6 +129,8 @@ export class LevelPersistence implements DurableStore {
   readonly #subscriptions = new Map<string, Map<string, SubscriptionRecord>>()
   readonly #index = new TopicIndex()
   readonly #queues = new Map<string, ClientQueue>()
+  /** client id -> seqs of shared copies queued since its queue was last used (see #indexed) */
+  readonly #unindexed = new Map<string, number[]>()
   #lastSeq = 0
   /** QoS 1 packet ids given out and not yet written (see outgoingUpdate) */
   readonly #sentIds = new Map<QueuedRef, { clientId: string, packet: PacketLike }>()
@@ -456,26 +458,29 @@ export class LevelPersistence implements DurableStore {
     const sharedBy: string[] = []
     const clients = this.#broker?.clients
     for (const { clientId } of subs) {
-      const queue = this.#queues.get(clientId)
+      const unindexed = this.#unindexed.get(clientId)
       // a second copy for one client (overlapping subscriptions) is its own record
-      const own = queue !== undefined && queue.entries.has(seq)
+      const own = unindexed?.[unindexed.length - 1] === seq || this.#queues.get(clientId)?.entries.has(seq) === true
       const online = clients !== undefined && Object.hasOwn(clients, clientId)
-      const ref = this.#enqueue(clientId, queue, own ? ++this.#lastSeq : seq, packet, ops, online)
-      if (ref === undefined) continue
-      queued.push(ref)
-      owners.push(clientId)
-      if (online) ref.stored = value
+      if (!online && this.#maxOffline >= 0 && this.queueLength(clientId) >= this.#maxOffline && !this.#makeRoom(clientId, ops)) continue
       if (own) {
+        const ref = this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
+        queued.push(ref)
+        owners.push(clientId)
+        if (online) ref.stored = value
         ops.push({ type: 'put', key: outgoingKey(clientId, ref.seq), value })
       } else {
-        ref.own = false
-        ref.shared = true
+        // indexed when the client's queue is next used (#indexed; #makeRoom may have used it)
+        const later = this.#unindexed.get(clientId)
+        if (later === undefined) this.#unindexed.set(clientId, [seq])
+        else later.push(seq)
         sharedBy.push(clientId)
       }
     }
-    if (sharedBy.length > 0) ops.push(this.#shared.added(seq, sharedBy, value))
+    if (sharedBy.length > 0) ops.push(this.#shared.added(seq, sharedBy, value, packet.brokerId, packet.brokerCounter || 0))
     this.#writeBehind(ops, () => {
       queued.forEach((ref, i) => { this.#unqueue(owners[i], ref) })
+      for (const clientId of sharedBy) this.#dropUnwritten(clientId, seq)
     })
   }
 
@@ -512,7 +517,7 @@ export class LevelPersistence implements DurableStore {
       await this.#write([this.#sentCopy(ref, clientId, packet)])
       return
     }
-    const queue = this.#queues.get(clientId)
+    const queue = this.#indexed(clientId)
     const ref = messageId !== undefined ? queue?.findByMessageId(messageId) : undefined
     if (queue === undefined || ref === undefined) throw new Error('no such packet')
     queue.forgetOrigin(ref)
@@ -530,7 +535,7 @@ export class LevelPersistence implements DurableStore {
 
   async outgoingClearMessageId (client: ClientLike, packet: PacketLike | undefined): Promise<Stored | undefined> {
     const clientId = client.id
-    const queue = this.#queues.get(clientId)
+    const queue = this.#indexed(clientId)
     if (queue === undefined) return undefined
     const ref = findToClear(queue, packet)
     if (ref === undefined) return undefined
@@ -548,7 +553,7 @@ export class LevelPersistence implements DurableStore {
    * before the delete is on disk sends it again, as QoS 1 and 2 allow.
    */
   clearAcked (clientId: string, messageId: number): void {
-    const ref = this.#queues.get(clientId)?.findByMessageId(messageId)
+    const ref = this.#indexed(clientId)?.findByMessageId(messageId)
     if (ref === undefined) return
     const ops: WriteOp[] = []
     this.#removeCopy(clientId, ref, ops)
@@ -568,7 +573,7 @@ export class LevelPersistence implements DurableStore {
 
   /** outgoingStream without the stream, for the delivery layer (one promise per packet less). */
   queued (client: ClientLike): AsyncIterable<StoredPacket> {
-    const queue = this.#queues.get(client.id)
+    const queue = this.#indexed(client.id)
     const everything = client.clean === true || client._cleanStart === true
     const session = this.#sessions.get(client.id)
     const seqs: number[] = []
@@ -580,7 +585,7 @@ export class LevelPersistence implements DurableStore {
 
   /** Deletes the queued copy of a message (by its origin) that the client's session will not deliver. */
   async dropQueued (clientId: string, brokerId: string, brokerCounter: number): Promise<void> {
-    const ref = this.#queues.get(clientId)?.findByOrigin(brokerId, brokerCounter)
+    const ref = this.#indexed(clientId)?.findByOrigin(brokerId, brokerCounter)
     if (ref === undefined) return
     const ops: WriteOp[] = []
     this.#removeCopy(clientId, ref, ops)
@@ -593,7 +598,7 @@ export class LevelPersistence implements DurableStore {
    * so a message queued meanwhile stays (and is not deleted unread).
    */
   async takeQueue (clientId: string): Promise<StoredPacket[]> {
-    const queue = this.#queues.get(clientId)
+    const queue = this.#indexed(clientId)
     if (queue === undefined) return []
     const refs = [...queue.entries.values()]
     const keys = refs.map(ref => this.#copyKey(clientId, ref))
@@ -702,7 +707,7 @@ export class LevelPersistence implements DurableStore {
 
   /** Messages queued (waiting or in flight) for one client. */
   queueLength (clientId: string): number {
-    return this.#queues.get(clientId)?.size ?? 0
+    return (this.#queues.get(clientId)?.size ?? 0) + (this.#unindexed.get(clientId)?.length ?? 0)
   }
 
   get offlineDropped (): number {
@@ -712,10 +717,15 @@ export class LevelPersistence implements DurableStore {
   stats (): StoreStats {
     let queued = 0
     for (const queue of this.#queues.values()) queued += queue.size
+    let clients = this.#queues.size
+    for (const [clientId, unindexed] of this.#unindexed) {
+      queued += unindexed.length
+      if (!this.#queues.has(clientId)) clients++
+    }
     return {
       offlineDropped: this.#offlineDropped,
       queuedMessages: queued,
-      clientsWithQueue: this.#queues.size,
+      clientsWithQueue: clients,
       retainedMessages: this.#retained.size,
       subscriptions: this.#index.count,
       clientsWithSubscriptions: this.#subscriptions.size
@@ -774,7 +784,7 @@ export class LevelPersistence implements DurableStore {
   }
 
   #queue (clientId: string): ClientQueue {
-    let queue = this.#queues.get(clientId)
+    let queue = this.#indexed(clientId)
     if (queue === undefined) {
       queue = new ClientQueue()
       this.#queues.set(clientId, queue)
@@ -803,15 +813,53 @@ export class LevelPersistence implements DurableStore {
    * drops it; with queue_type = lifo the oldest copy is dropped instead (its
    * delete joins `ops`).
    */
-  #enqueue (clientId: string, queue: ClientQueue | undefined, seq: number, packet: PacketLike, ops: WriteOp[], online: boolean): QueuedRef | undefined {
-    if (this.#maxOffline >= 0 && !online && (queue?.size ?? 0) >= this.#maxOffline) {
-      this.#offlineDropped++
-      const oldest = this.#lifo && this.#maxOffline > 0 ? queue?.entries.values().next().value : undefined
-      if (oldest === undefined) return undefined
-      this.#removeCopy(clientId, oldest, ops)
-      queue = this.#queues.get(clientId)
+  /**
+   * An offline client's queue is at max_offline_messages: the new copy is
+   * dropped (false), or with queue_type = lifo the oldest (its delete joins `ops`).
+   */
+  #makeRoom (clientId: string, ops: WriteOp[]): boolean {
+    this.#offlineDropped++
+    if (!this.#lifo || this.#maxOffline === 0) return false
+    const oldest = this.#indexed(clientId)?.entries.values().next().value
+    if (oldest === undefined) return false
+    this.#removeCopy(clientId, oldest, ops)
+    return true
+  }
+
+  /**
+   * The client's queue index, with the shared copies queued since it was last
+   * used added: queueing a message for many offline clients only notes its
+   * seq per client. Every use of a queue goes through here (or #queue).
+   */
+  #indexed (clientId: string): ClientQueue | undefined {
+    const unindexed = this.#unindexed.get(clientId)
+    if (unindexed === undefined) return this.#queues.get(clientId)
+    this.#unindexed.delete(clientId)
+    let queue = this.#queues.get(clientId)
+    if (queue === undefined) {
+      queue = new ClientQueue()
+      this.#queues.set(clientId, queue)
     }
-    return (queue ?? this.#queue(clientId)).append(seq, packet.brokerId, packet.brokerCounter || 0, undefined)
+    for (const seq of unindexed) {
+      const origin = this.#shared.origin(seq)
+      const ref = queue.append(seq, origin?.brokerId, origin?.brokerCounter, undefined)
+      ref.own = false
+      ref.shared = true
+    }
+    return queue
+  }
+
+  /** Undoes the queueing of a shared copy whose write failed. */
+  #dropUnwritten (clientId: string, seq: number): void {
+    const unindexed = this.#unindexed.get(clientId)
+    const at = unindexed?.lastIndexOf(seq) ?? -1
+    if (unindexed !== undefined && at >= 0) {
+      unindexed.splice(at, 1)
+      if (unindexed.length === 0) this.#unindexed.delete(clientId)
+      return
+    }
+    const ref = this.#queues.get(clientId)?.entries.get(seq)
+    if (ref !== undefined) this.#unqueue(clientId, ref)
   }
 
   /** Takes a copy out of the client's queue; its deletes join `ops`. */

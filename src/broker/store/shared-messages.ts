@@ -33,6 +33,8 @@ export class SharedMessages {
   /** client id -> watermark as written */
   readonly #watermarks = new Map<string, number>()
   readonly #read = new Map<number, CachedMessage>()
+  /** seq -> origin of messages queued since the start (a client's queue index is built from it later) */
+  readonly #origins = new Map<number, { brokerId: string, brokerCounter: number }>()
   /** clients whose watermark moved since it was last written */
   readonly #dirty = new Set<string>()
 
@@ -78,8 +80,9 @@ export class SharedMessages {
   // ---- at run time ----
 
   /** The record of a message queued for `clientIds` (the queued packet, encoded once). */
-  added (seq: number, clientIds: string[], queued: Buffer): WriteOp {
+  added (seq: number, clientIds: string[], queued: Buffer, brokerId?: string, brokerCounter?: number): WriteOp {
     this.#copies.set(seq, clientIds.length)
+    if (brokerId !== undefined) this.#origins.set(seq, { brokerId, brokerCounter: brokerCounter ?? 0 })
     return { type: 'put', key: messageKey(seq), value: encodeShared(clientIds, queued) }
   }
 
@@ -119,6 +122,11 @@ export class SharedMessages {
     return ops
   }
 
+  /** Where a message queued since the start came from. */
+  origin (seq: number): { brokerId: string, brokerCounter: number } | undefined {
+    return this.#origins.get(seq)
+  }
+
   /** A shared message read recently, or undefined. */
   cached (seq: number): CachedMessage | undefined {
     return this.#read.get(seq)
@@ -132,6 +140,7 @@ export class SharedMessages {
 
   #forget (seq: number, ops: WriteOp[], withMessage = true): void {
     this.#copies.delete(seq)
+    this.#origins.delete(seq)
     this.#read.delete(seq)
     if (withMessage) ops.push({ type: 'del', key: messageKey(seq) })
     for (const clientId of this.#removed.get(seq) ?? []) ops.push({ type: 'del', key: removedKey(clientId, seq) })
