@@ -27,6 +27,8 @@ export interface QueuesOptions {
   delivered?: (client: Client, packet: OutPacket) => void
   /** told of each message queued for an offline persistent session */
   offlineMessage?: (clientId: string, packet: StoredPacket) => void
+  /** whether offlineMessage is to be called for the message being queued now (asked once per message) */
+  offlineListens?: () => boolean
   /** told of each persistent session deleted by persistent_client_expiration */
   sessionExpired?: (clientId: string) => void
   /** client ids holding stored (persistent-session) subscriptions */
@@ -187,12 +189,15 @@ export class Queues implements SessionHost {
     return overlay(store, {
       outgoingEnqueueCombi: async (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: Parameters<DurableStore['outgoingEnqueueCombi']>[1]) => {
         const local = packet.brokerId === this.brokerId
+        const tell = offline !== undefined && (this.options.offlineListens?.() ?? true) ? offline : undefined
+        let queued = 0
         for (const sub of subs) {
           if (this.online.has(sub.clientId)) continue
-          this.counters.queueIn++
-          if (local) this.counters.matchesLocal++
-          offline?.(sub.clientId, packet)
+          queued++
+          tell?.(sub.clientId, packet)
         }
+        this.counters.queueIn += queued
+        if (local) this.counters.matchesLocal += queued
         await store.outgoingEnqueueCombi(subs, packet)
       }
     })
