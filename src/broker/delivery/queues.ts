@@ -29,6 +29,8 @@ export interface QueuesOptions {
   delivered?: (client: Client, packet: OutPacket) => void
   /** told of each message queued for an offline persistent session */
   offlineMessage?: (clientId: string, packet: StoredPacket) => void
+  /** whether offlineMessage is to be called for the message being queued now (asked once per message) */
+  offlineListens?: () => boolean
   /** told of each persistent session deleted by persistent_client_expiration */
   sessionExpired?: (clientId: string) => void
   /** client ids holding stored (persistent-session) subscriptions */
@@ -56,10 +58,7 @@ export class Queues implements SessionHost {
     this.counters = options.counters
     this.log = options.log
     this.delivered = options.delivered
-    const offline = options.offlineMessage
-    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client), offline === undefined
-      ? undefined
-      : (subs, packet) => { for (const { clientId } of subs) if (!this.online.has(clientId)) offline(clientId, packet) })
+    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client))
     this.expiration = new ExpirationSweeper({
       settings: this.settings,
       counters: this.counters,
@@ -196,17 +195,23 @@ export class Queues implements SessionHost {
 
   /**
    * Counts the messages aedes stores for offline persistent sessions as
-   * entering their queue, and matches (online sessions count both in forward).
+   * entering their queue, and matches (online sessions count both in forward),
+   * and tells the offlineMessage callback of each before the store takes it.
    */
   private countOffline (store: DurableStore): DurableStore {
+    const offline = this.options.offlineMessage
     return overlay(store, {
       outgoingEnqueueCombi: async (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: Parameters<DurableStore['outgoingEnqueueCombi']>[1]) => {
         const local = packet.brokerId === this.brokerId
+        const tell = offline !== undefined && (this.options.offlineListens?.() ?? true) ? offline : undefined
+        let queued = 0
         for (const sub of subs) {
           if (this.online.has(sub.clientId)) continue
-          this.counters.queueIn++
-          if (local) this.counters.matchesLocal++
+          queued++
+          tell?.(sub.clientId, packet)
         }
+        this.counters.queueIn += queued
+        if (local) this.counters.matchesLocal += queued
         await store.outgoingEnqueueCombi(subs, packet)
       }
     })
