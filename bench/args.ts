@@ -11,9 +11,10 @@ export const BENCH_REPO = fileURLToPath(new URL('../../', import.meta.url))
 export const USAGE = `usage: npm run bench -- <scenario[,scenario...]|all|report> [options]
 scenarios: ${SCENARIOS.join(', ')}; all = every scenario; report [file.jsonl...] = print the table of saved results
 options:
-  --peers mosquitto,aedes,vmq,vmq-secure,vmq-base,vmq-workers,vmq-nometrics   brokers to compare (default: the first
-                        four; with --base, vmq-base too; vmq-workers = workers = 2 on both cores;
-                        vmq-nometrics = vmq without its per-packet metric counts)
+  --peers mosquitto,mosquitto-persist,aedes,vmq,vmq-secure,vmq-base,vmq-workers,vmq-nometrics   brokers to compare (default: mosquitto,
+                        aedes, vmq, vmq-secure; with --base, vmq-base too; vmq-workers = workers = 2 on both cores;
+                        vmq-nometrics = vmq without its per-packet metric counts; mosquitto-persist =
+                        mosquitto with persistence true)
   --qos 0|1|0,1         QoS of the messages (default per scenario: 0,1; persistent: 1)
   --protocol 4|5|4,5    MQTT version of every client: 4 (or 3.1.1) = MQTT 3.1.1, 5 = MQTT 5 (default 4);
                         4,5 runs each case with both; MQTT 5 rows are labelled v5 in the table
@@ -208,7 +209,7 @@ function scenarioList (first: string, rest: string[]): ScenarioName[] {
 }
 
 function peerList (raw: string | undefined, withBase: boolean): PeerName[] {
-  if (raw === undefined) return PEERS.filter(p => (withBase || p !== 'vmq-base') && p !== 'vmq-workers' && p !== 'vmq-nometrics')
+  if (raw === undefined) return PEERS.filter(p => (withBase || p !== 'vmq-base') && p !== 'vmq-workers' && p !== 'vmq-nometrics' && p !== 'mosquitto-persist')
   const list = raw.split(',').map(s => s.trim()).filter(s => s !== '')
   for (const p of list) {
     if (!(PEERS as readonly string[]).includes(p)) throw new UsageError(`--peers: unknown peer "${p}": expected some of ${PEERS.join(', ')}`)

@@ -1,11 +1,12 @@
 // Configuration files the peers are started with.
 import { createHash, randomBytes } from 'node:crypto'
 
-export function mosquittoConfig (port: number, logFile: string, runningAsRoot: boolean): string {
+/** `persistenceDir`: `persistence true` with its database there (saved at exit and every autosave_interval, 1800 s). */
+export function mosquittoConfig (port: number, logFile: string, runningAsRoot: boolean, persistenceDir?: string): string {
   return [
     `listener ${port} 127.0.0.1`,
     'allow_anonymous true',
-    'persistence false',
+    ...(persistenceDir === undefined ? ['persistence false'] : ['persistence true', `persistence_location ${persistenceDir}/`]),
     `log_dest file ${logFile}`,
     'log_type error',
     'log_type warning',

@@ -1,6 +1,6 @@
 // Starts one broker under test in a fresh process pinned to the broker core, waits until
 // it accepts an MQTT session (bounded), and stops it again.
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { createRequire } from 'node:module'
 import { execFileSync, type ChildProcess } from 'node:child_process'
@@ -13,8 +13,9 @@ import { freePort } from '../../test/e2e/helpers/free-port.js'
 
 // vmq-base: vmq from another checkout (--base), to compare a change with what it changes;
 // vmq-workers: vmq with `workers = 2` (a node process per core behind one listener), on every core;
-// vmq-nometrics: vmq without its per-packet metric updates (VMQ_BENCH_NO_WIRE_METRICS=1), to measure what they cost.
-export const PEERS = ['mosquitto', 'aedes', 'vmq', 'vmq-secure', 'vmq-base', 'vmq-workers', 'vmq-nometrics'] as const
+// vmq-nometrics: vmq without its per-packet metric updates (VMQ_BENCH_NO_WIRE_METRICS=1), to measure what they cost;
+// mosquitto-persist: mosquitto with `persistence true` (its database in the run's directory).
+export const PEERS = ['mosquitto', 'mosquitto-persist', 'aedes', 'vmq', 'vmq-secure', 'vmq-base', 'vmq-workers', 'vmq-nometrics'] as const
 export type PeerName = typeof PEERS[number]
 
 export const MOSQUITTO = '/usr/sbin/mosquitto'
@@ -54,13 +55,17 @@ export function peerHasCluster (peer: PeerName): boolean {
   return peer === 'vmq' || peer === 'vmq-secure' || peer === 'vmq-base' || peer === 'vmq-nometrics'
 }
 
+function isMosquitto (peer: PeerName): boolean {
+  return peer === 'mosquitto' || peer === 'mosquitto-persist'
+}
+
 function isVmq (peer: PeerName): boolean {
   return peerHasCluster(peer) || peer === 'vmq-workers'
 }
 
 /** Why `peer` cannot run on this machine, or null when it can. */
 export function peerUnavailable (peer: PeerName, repo: string): string | null {
-  if (peer === 'mosquitto' && !existsSync(MOSQUITTO)) return `${MOSQUITTO} not found: install the Debian package 'mosquitto' (apt-get install mosquitto)`
+  if (isMosquitto(peer) && !existsSync(MOSQUITTO)) return `${MOSQUITTO} not found: install the Debian package 'mosquitto' (apt-get install mosquitto)`
   if (isVmq(peer)) {
     if (peer === 'vmq-base' && repo === '') return 'vmq-base needs --base <vmq-ts checkout>'
     if (!existsSync(join(repo, 'bin', 'run.js'))) return `no vmq at ${repo} (missing bin/run.js); pass --repo <vmq-ts checkout>`
@@ -71,7 +76,7 @@ export function peerUnavailable (peer: PeerName, repo: string): string | null {
 
 export function peerVersion (peer: PeerName, repo: string): string {
   try {
-    if (peer === 'mosquitto') return execFileSync(MOSQUITTO, ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim()
+    if (isMosquitto(peer)) return execFileSync(MOSQUITTO, ['-h'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n')[0].trim()
     if (peer === 'aedes') return `aedes ${String(JSON.parse(readFileSync(join(dirname(createRequire(import.meta.url).resolve('aedes')), 'package.json'), 'utf8')).version)}`
     const commit = execFileSync('git', ['-C', repo, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
     return `vmq-ts ${commit}`
@@ -91,9 +96,11 @@ export async function launchPeer (peer: PeerName, o: LaunchOptions): Promise<Bro
   let clusterPort: number | undefined
   const nodename = o.nodename ?? `bench${port}@127.0.0.1`
   try {
-    if (peer === 'mosquitto') {
+    if (isMosquitto(peer)) {
       const conf = join(o.dir, 'mosquitto.conf')
-      writeFileSync(conf, mosquittoConfig(port, join(o.dir, 'mosquitto-broker.log'), process.getuid?.() === 0))
+      const persistenceDir = peer === 'mosquitto-persist' ? join(o.dir, 'mosquitto-data') : undefined
+      if (persistenceDir !== undefined) mkdirSync(persistenceDir, { recursive: true })
+      writeFileSync(conf, mosquittoConfig(port, join(o.dir, 'mosquitto-broker.log'), process.getuid?.() === 0, persistenceDir))
       child = spawnPinned(MOSQUITTO, ['-c', conf], { core: o.core, output: logFd })
     } else if (peer === 'aedes') {
       child = spawnPinned(process.execPath, [...profileFlags(), PLAIN_AEDES, String(port)], { core: o.core, output: logFd, stdinPipe: true })

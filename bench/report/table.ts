@@ -31,7 +31,7 @@ const ROWS: Record<ScenarioName, Column[]> = {
 }
 
 const SUBJECTS = ['vmq', 'vmq-secure', 'vmq-workers']
-const REFERENCES = ['mosquitto', 'aedes', 'vmq-base']
+const REFERENCES = ['mosquitto', 'mosquitto-persist', 'aedes', 'vmq-base']
 
 export function renderTable (results: RunResult[]): string {
   const order: readonly string[] = PEERS

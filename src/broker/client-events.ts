@@ -40,11 +40,12 @@ export function tellClientEvents (broker: Aedes, chain: AuthChain): void {
 }
 
 /** The Queues callbacks for offline sessions: on_offline_message and on_session_expired. */
-export function tellOffline (chain: AuthChain, mountpoint: string): { offlineMessage: (clientId: string, packet: StoredPacket) => void, sessionExpired: (clientId: string) => void } {
+export function tellOffline (chain: AuthChain, mountpoint: string): { offlineMessage: (clientId: string, packet: StoredPacket) => void, offlineListens: () => boolean, sessionExpired: (clientId: string) => void } {
   const who = (clientId: string): ClientInfo => ({ clientId: publicClientId(clientId), username: undefined, mountpoint })
   return {
+    // Queues asks offlineListens once per message, not once per offline session
+    offlineListens: () => chain.listens(),
     offlineMessage: (clientId, packet) => {
-      if (!chain.listens()) return
       chain.notify({ kind: 'offline_message', client: who(clientId), topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain })
     },
     sessionExpired: clientId => {

@@ -26,6 +26,12 @@ export interface ClientMeta {
    * plugins are not consulted; authorization still applies to it
    */
   preauthUsername: string | undefined
+  /** max_message_size and max_message_rate an auth plugin gave this client at CONNECT */
+  maxMessageSize?: number
+  maxMessageRate?: number
+  /** allow_publish_during_netsplit and allow_subscribe_during_netsplit an auth plugin gave this client */
+  allowPublish?: boolean
+  allowSubscribe?: boolean
   /** MQTT 5 CONNECT properties as mqtt-packet reads them (for plugins that pass them on) */
   connectProperties?: Record<string, unknown>
 }

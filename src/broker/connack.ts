@@ -9,6 +9,7 @@ import type { Settings } from '../config/settings.js'
 import { onConnack, rewriteWrites } from './delivery/adapter.js'
 import { OutgoingTopicAliases } from './delivery/topic-aliases.js'
 import { receiveMaximumOf } from './inbound-quota.js'
+import { authResult } from './enhanced-auth.js'
 
 /** the protocol's Receive Maximum when none is sent (MQTT 5 §3.2.2.3.3) */
 const RECEIVE_MAXIMUM_DEFAULT = 65535
@@ -113,6 +114,11 @@ function amendProperties (client: Client, g: Granted, connack: IConnackPacket): 
   if (receiveMaximum !== undefined && receiveMaximum < RECEIVE_MAXIMUM_DEFAULT) properties.receiveMaximum = receiveMaximum
   if (g.assignedClientId !== undefined) properties.assignedClientIdentifier = g.assignedClientId
   if (g.serverKeepAlive !== undefined) properties.serverKeepAlive = g.serverKeepAlive
+  const auth = authResult(client)
+  if (auth !== undefined) {
+    properties.authenticationMethod = auth.method
+    if (auth.data !== undefined) properties.authenticationData = auth.data
+  }
   if (Object.keys(properties).length > 0) connack.properties = properties
   else delete connack.properties
 }

@@ -13,7 +13,8 @@ import { startRpcServer, type RpcServer } from '../rpc/server.js'
 import { serverCredentials } from '../rpc/tls.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import type { Retain } from '../rpc/generated/vmq/Retain.js'
-import { Cluster, type ClusterHost } from '../cluster/cluster.js'
+import { Cluster } from '../cluster/cluster.js'
+import type { ClusterHost } from '../cluster/host.js'
 import { clusterService } from '../cluster/service.js'
 import { ClusterMq } from '../cluster/router.js'
 import { isExpired, propertiesFromWire, propertiesToWire, type MessageExtras } from '../cluster/properties.js'
@@ -25,6 +26,8 @@ import { AuthChain } from './auth/chain.js'
 import { getMeta, setMeta } from './client-meta.js'
 import { trackSubscribePackets } from './subscribe-packets.js'
 import { brokerHooks, clientInfo } from './hooks.js'
+import { enhancedAuthExchange } from './enhanced-auth.js'
+import type { AuthExchange } from './delivery/adapter-guard.js'
 import { tellClientEvents, tellDelivered, tellOffline } from './client-events.js'
 import { ListenerRegistry } from './listeners/registry.js'
 import { TcpListener } from './listeners/tcp.js'
@@ -62,7 +65,7 @@ import { answeredPublish, receiveMaximumWatch } from './inbound-quota.js'
 import { serveSharedToV5 } from './shared-v5.js'
 import { withoutWillDelay } from './will-publish.js'
 import { hostOf, mqttEndpoints } from './server-reference.js'
-import { setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
+import { acknowledgeAndPublish, setTopicAliasMaximum, writeNow } from './delivery/adapter.js'
 import { InvalidRequest } from '../errors.js'
 import { addEnvUsers, envUsers, envUsersProblem } from '../passwd/env-users.js'
 import type { Instance } from './instance.js'
@@ -113,6 +116,8 @@ export class BrokerNode {
   readonly log: Logger
   readonly listeners = new ListenerRegistry(config => this.createListener(config), () => { this.cluster.listenersChanged() })
   readonly plugins: Plugins
+  /** MQTT 5 enhanced authentication through the plugins' on_auth_m5 */
+  private readonly authExchange: AuthExchange
   /** vmq_bridge.* bridges, run by the vmq_bridge plugin */
   readonly bridges: Bridges
   readonly sessions = new SessionRegistry()
@@ -159,6 +164,8 @@ export class BrokerNode {
     })
     this.plugins = new Plugins(this.settings, this.log, { bridges: this.bridges, webhooks: config.webhooks })
     this.chain = new AuthChain(() => this.plugins.running())
+    this.authExchange = enhancedAuthExchange(this.chain, this.log)
+    this.packetGuard.exchange = this.authExchange
     try {
       this.apiKeys = new ApiKeys(this.settings.string('persistent_dir'))
     } catch (err) {
@@ -229,7 +236,7 @@ export class BrokerNode {
     this.warnAboutDefaultCookie()
     this.cluster.onLeaveRequest = async opts => await leaveCluster(this, opts)
     // before the MQTT listeners: a node restarting as a member knows its peers
-    // before its first client publishes (see Cluster.tablesPending)
+    // before its first client publishes (see SubscriptionTables.pending)
     this.cluster.start(this.settings.string('discovery_node'))
     this.clusterStart()
     for (const config of this.config.listeners) {
@@ -460,10 +467,10 @@ export class BrokerNode {
           callback(err, ok)
         })
       },
-      authorizePublish: answeredPublish((client, packet, callback) => {
+      authorizePublish: publishAcknowledged(answeredPublish((client, packet, callback) => {
         withoutWillDelay(packet)
         hooks.authorizePublish(client, packet, callback)
-      }),
+      })),
       // aedes sends PUBREC after this: a QoS 2 message is on disk before the sender forgets it
       published: (packet, _client, done) => {
         if (packet.qos === 2) store.flushed().then(() => { done() }, done)
@@ -644,3 +651,13 @@ export class BrokerNode {
   }
 }
 
+type AuthorizePublish = NonNullable<AedesOptions['authorizePublish']>
+
+/** An authorized QoS 1 PUBLISH is answered and published at once (see acknowledgeAndPublish), after the Receive Maximum count saw its answer. */
+function publishAcknowledged (inner: AuthorizePublish): AuthorizePublish {
+  return (client, packet, callback) => {
+    inner(client, packet, err => {
+      if (err != null || client === null || !acknowledgeAndPublish(client, packet, callback)) callback(err)
+    })
+  }
+}

@@ -1,7 +1,7 @@
 // Admin calls a node makes on the other members for answers that cover the
 // cluster (session show, session disconnect, ...): the same Admin RPC with
 // `localOnly` set, on every running member at once.
-import { AdminClient, RpcFailure } from '../rpc/client.js'
+import { RpcFailure, type AdminClient } from '../rpc/client.js'
 import type { Cluster } from './cluster.js'
 
 /** How long a member may take to answer a fanned-out admin call, ms. */
@@ -17,7 +17,7 @@ export interface FanoutResult<Res> {
   failed: Array<{ member: string, reason: string }>
 }
 
-export async function askPeers<Req, Res> (cluster: Cluster, cookie: string, method: Parameters<AdminClient['call']>[0], request: Req): Promise<FanoutResult<Res>> {
+export async function askPeers<Req, Res> (cluster: Cluster, method: Parameters<AdminClient['call']>[0], request: Req): Promise<FanoutResult<Res>> {
   const result: FanoutResult<Res> = { answers: [], notFound: [], warnings: [], failed: [] }
   const fail = (member: string, warning: string, reason: string): void => {
     result.warnings.push(warning)
@@ -26,14 +26,12 @@ export async function askPeers<Req, Res> (cluster: Cluster, cookie: string, meth
   const peers = cluster.peers()
   for (const peer of peers) if (!peer.running) fail(peer.name, `node ${peer.name} is not running (${peer.reason})`, `not running (${peer.reason})`)
   await Promise.all(peers.filter(p => p.running).map(async peer => {
-    const client = new AdminClient(peer.address, cookie, FANOUT_DEADLINE_MS, cluster.clientTls())
+    const client = cluster.adminClient(peer.address, FANOUT_DEADLINE_MS)
     try {
       result.answers.push({ member: peer.name, reply: await client.call<Req, Res>(method, request) })
     } catch (err) {
       if (err instanceof RpcFailure && err.kind === 'not_found') result.notFound.push(peer.name)
       else fail(peer.name, `node ${peer.name} did not answer (${(err as Error).message})`, `did not answer (${(err as Error).message})`)
-    } finally {
-      client.close()
     }
   }))
   return result

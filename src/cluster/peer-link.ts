@@ -2,24 +2,25 @@
 // peer's replies back. It reconnects by itself (backoff capped at 1 s) until
 // closed; `up` is true between the peer's answer to our Hello and a failure.
 import * as grpc from '@grpc/grpc-js'
-import { vmqProto } from '../rpc/proto.js'
 import { linkMessageSize } from '../rpc/link-traffic.js'
 import { COOKIE_METADATA } from '../rpc/server.js'
-import { channel, type ClientTls } from '../rpc/tls.js'
 import type { ClusterClient } from '../rpc/generated/vmq/Cluster.js'
 import type { PeerMessage } from '../rpc/generated/vmq/PeerMessage.js'
 import type { Reply__Output } from '../rpc/generated/vmq/Reply.js'
 import type { Hello } from '../rpc/generated/vmq/Hello.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
-
-const MIN_BACKOFF_MS = 50
-const MAX_BACKOFF_MS = 1000
+import { MAX_BACKOFF_MS, MIN_BACKOFF_MS } from './peer-channels.js'
 /**
  * Routed publishes are dropped (and counted) while more than this many bytes
  * wait to be written to the peer: a slow or stuck peer must not grow this
  * node's memory without bound.
  */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024
+/**
+ * Publishes of one turn travel together up to about this many payload bytes:
+ * a batch is one gRPC message, which the member's server reads whole.
+ */
+const BATCH_BYTES = 1024 * 1024
 /**
  * A member that has just joined is not a netsplit while its link comes up for
  * the first time: counting it as one would refuse registrations and drop the
@@ -58,7 +59,6 @@ export class PeerLink {
   private everUp = false
   private readonly createdAt = Date.now()
   lastError = ''
-  private client: ClusterClient | undefined
   private stream: grpc.ClientDuplexStream<PeerMessage, Reply__Output> | undefined
   private nextId = 1
   private readonly pending = new Map<number, Pending>()
@@ -66,6 +66,10 @@ export class PeerLink {
   private retryTimer: NodeJS.Timeout | undefined
   private closed = false
   private batch: Publish[] = []
+  /** payload and topic bytes of `batch` */
+  private batchBytes = 0
+  /** bytes handed to the stream and not yet written out (grpc-js counts messages, not bytes) */
+  private unwritten = 0
   /** set when the batch being collected holds a QoS 1/2 publish */
   private batchConfirm: ConfirmedBatch | undefined
   /** sent batches waiting for the peer's confirmation, by request id, in order */
@@ -76,7 +80,8 @@ export class PeerLink {
   /** routed publishes dropped because the peer was unreachable or too slow */
   dropped = 0
 
-  constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents, private readonly tls?: ClientTls) {}
+  /** `client`: over the node's one channel to the member (PeerChannels), which is not this link's to close */
+  constructor (readonly name: string, readonly address: string, private readonly cookie: () => string, private readonly events: LinkEvents, private readonly client: ClusterClient) {}
 
   /** Whether this link makes the node not ready (a netsplit): down, and not a new member's first connect. */
   get split (): boolean {
@@ -89,17 +94,11 @@ export class PeerLink {
 
   private connect (): void {
     if (this.closed) return
-    if (this.client === undefined) {
-      const { credentials, options } = channel(this.address, this.tls, {
-        'grpc.keepalive_time_ms': 2000, 'grpc.keepalive_timeout_ms': 2000, 'grpc.keepalive_permit_without_calls': 1,
-        'grpc.initial_reconnect_backoff_ms': MIN_BACKOFF_MS, 'grpc.max_reconnect_backoff_ms': MAX_BACKOFF_MS
-      })
-      this.client = new (vmqProto().Cluster)(this.address, credentials, options)
-    }
     const metadata = new grpc.Metadata()
     metadata.set(COOKIE_METADATA, this.cookie())
     const stream = this.client.Link(metadata)
     this.stream = stream
+    this.unwritten = 0
     stream.on('data', (reply: Reply__Output) => { this.onReply(reply) })
     stream.on('error', (err: grpc.ServiceError) => { this.fail(stream, err.details || err.message) })
     stream.on('end', () => { this.fail(stream, 'stream ended') })
@@ -174,11 +173,14 @@ export class PeerLink {
   route (publish: Publish, holdWhileDown: boolean): Promise<void> | undefined {
     const stream = this.stream
     const down = !this.up || stream === undefined
-    if ((down && !(holdWhileDown && (publish.qos ?? 0) > 0)) || (stream !== undefined && stream.writableLength > MAX_BUFFERED_BYTES)) {
+    if ((down && !(holdWhileDown && (publish.qos ?? 0) > 0)) || (stream !== undefined && this.unwritten > MAX_BUFFERED_BYTES)) {
       this.drop([publish])
       return undefined
     }
+    const size = publishBytes(publish)
+    if (this.batch.length > 0 && this.batchBytes + size > BATCH_BYTES) this.flush()
     this.batch.push(publish)
+    this.batchBytes += size
     if (!this.flushScheduled) {
       this.flushScheduled = true
       setImmediate(() => { this.flush() })
@@ -193,7 +195,9 @@ export class PeerLink {
     if (this.batch.length === 0) return
     const publishes = this.batch
     const confirm = this.batchConfirm
+    const bytes = this.batchBytes
     this.batch = []
+    this.batchBytes = 0
     this.batchConfirm = undefined
     if (confirm !== undefined) {
       confirm.publishes = publishes
@@ -204,7 +208,12 @@ export class PeerLink {
       this.drop(publishes)
       return
     }
-    this.stream.write({ id: 0, publishes: { publishes } })
+    this.write(this.stream, { id: 0, publishes: { publishes } }, bytes)
+  }
+
+  private write (stream: grpc.ClientDuplexStream<PeerMessage, Reply__Output>, message: PeerMessage, bytes: number): void {
+    this.unwritten += bytes
+    stream.write(message, () => { if (this.stream === stream) this.unwritten -= bytes })
   }
 
   /** Sends a batch the peer confirms; kept to send again while the link is down. */
@@ -215,7 +224,7 @@ export class PeerLink {
     }
     const id = this.nextId++
     this.unconfirmed.set(id, batch)
-    this.stream.write({ id, publishes: { publishes: batch.publishes } })
+    this.write(this.stream, { id, publishes: { publishes: batch.publishes } }, batch.publishes.reduce((sum, p) => sum + publishBytes(p), 0))
   }
 
   /** The batches the peer did not confirm before the link broke, first thing after the Hello (the peer keeps duplicates: QoS 1). */
@@ -247,7 +256,8 @@ export class PeerLink {
     })
   }
 
-  client_ (): ClusterClient | undefined { return this.client }
+  /** The member's Cluster service, over the same channel as this link. */
+  client_ (): ClusterClient { return this.client }
 
   /**
    * `release`: the member is gone for good (removed), so the publishes waiting
@@ -261,7 +271,6 @@ export class PeerLink {
     const stream = this.stream
     if (stream !== undefined) this.fail(stream, 'closed')
     this.stream?.end()
-    this.client?.close()
     if (!release) return
     const unsent = this.resend
     const sent = [...this.unconfirmed.values()]
@@ -276,4 +285,9 @@ export class PeerLink {
       batch.resolve()
     }
   }
+}
+
+function publishBytes (publish: Publish): number {
+  const payload = publish.payload
+  return (payload == null ? 0 : (payload as Uint8Array).length) + (publish.topic?.length ?? 0)
 }

@@ -2,7 +2,7 @@
 // RETAIN flag, which a subscription with Retain As Published must see
 // (MQTT-3.3.1-13). aedes stores every retained message it publishes; this
 // persistence skips the ones routed from a peer: the peer's replication
-// (Cluster.replicateRetain) stores them, in last-writer-wins order, and a late
+// (RetainedReplication.replicate) stores them, in last-writer-wins order, and a late
 // routed copy must not overwrite a newer retained message.
 import { overlay } from '../broker/store/overlay.js'
 import type { Persistence, StoredPacket } from '../broker/store/persistence.js'

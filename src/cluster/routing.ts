@@ -1,6 +1,6 @@
 // Which members a publish goes to, and which one node delivers it to each
 // matching shared group (shared_subscription_policy). Pure decisions over the
-// members' advertised subscriptions; Cluster.route does the sending.
+// members' advertised subscriptions; Forwarder.route (forwarder.ts) does the sending.
 import { subscriptionMatches } from '../mqtt/topic.js'
 import type { RemoteInterest } from './interest.js'
 

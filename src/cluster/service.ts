@@ -8,7 +8,8 @@ import type { Retain } from '../rpc/generated/vmq/Retain.js'
 import type { Publish } from '../rpc/generated/vmq/Publish.js'
 import { unary } from '../rpc/server.js'
 import { OncePer } from '../rpc/rate-limit.js'
-import type { Cluster, ClusterHost } from './cluster.js'
+import type { Cluster } from './cluster.js'
+import type { ClusterHost } from './host.js'
 
 export function clusterService (cluster: Cluster, host: ClusterHost): ClusterHandlers {
   // a refused node retries its link every second: its refusal is logged once a minute

@@ -2,7 +2,7 @@
 // a plain topic, so the node's emitter keeps the groups itself. Each group has
 // one dispatcher listening on <filter>; per message it hands the message to one
 // local member, round robin, but only when the node that took the publish chose
-// this node for that group (see Cluster.route).
+// this node for that group (see Forwarder.route).
 import type { MQEmitter } from 'mqemitter'
 import type { ShareParts } from '../mqtt/topic.js'
 

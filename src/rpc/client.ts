@@ -1,5 +1,6 @@
-// The CLI's side of the Admin service: one connection per command, a deadline
-// on every call, failures turned into errors that name the node.
+// The Admin service's clients: the CLI's (one connection per command) and a
+// node's to its members (over the member's channel); a deadline on every
+// call, failures turned into errors that name the node.
 import * as grpc from '@grpc/grpc-js'
 import { vmqProto } from './proto.js'
 import { COOKIE_METADATA } from './server.js'
@@ -20,8 +21,16 @@ type UnaryMethod<Req, Res> = (req: Req, metadata: grpc.Metadata, options: grpc.C
 export class AdminClient {
   private readonly client: GeneratedAdminClient
 
-  /** `tls` undefined: a plain vmq listener; otherwise the CA to trust and the client certificate for a vmqs one. */
-  constructor (readonly address: string, private readonly cookie: string, private readonly deadlineMs = DEFAULT_DEADLINE_MS, private readonly tls?: ClientTls) {
+  /**
+   * `tls` undefined: a plain vmq listener; otherwise the CA to trust and the
+   * client certificate for a vmqs one. `shared`: a client over a channel
+   * someone else owns (a node's channel to a member): close() leaves it open.
+   */
+  constructor (readonly address: string, private readonly cookie: string, private readonly deadlineMs = DEFAULT_DEADLINE_MS, private readonly tls?: ClientTls, private readonly shared?: GeneratedAdminClient) {
+    if (shared !== undefined) {
+      this.client = shared
+      return
+    }
     const Admin = vmqProto().Admin
     const { credentials, options } = channel(address, tls)
     this.client = new Admin(address, credentials, options)
@@ -70,7 +79,7 @@ export class AdminClient {
   }
 
   close (): void {
-    this.client.close()
+    if (this.shared === undefined) this.client.close()
   }
 
   private async failure (err: grpc.ServiceError): Promise<RpcFailure> {

@@ -37,16 +37,21 @@ export function toStatus (err: Error): Partial<grpc.StatusObject> {
 }
 
 /**
- * Serves `bindings` on the cluster listener (vmq or vmqs) with `credentials`.
- * gRPC's default 4 MB receive limit stays: the Cluster service shares this
- * server and carries routed publishes; an Admin request is tiny, and no body is
- * read before the cookie is checked.
+ * The largest message the server reads: a batch of routed publishes may hold
+ * one PUBLISH of the protocol's largest size (256 MB) with its topic and
+ * properties; batches of smaller ones stay near 1 MB (peer-link.ts). gRPC's
+ * default of 4 MB broke the link at the first larger message. No body is read
+ * before the cookie is checked, so only members and admins can send one.
  */
+const MAX_RECEIVE_BYTES = 268_435_455 + 1024 * 1024
+
+/** Serves `bindings` on the cluster listener (vmq or vmqs) with `credentials`. */
 export async function startRpcServer (listener: { type: string, name: string, host: string, port: number }, credentials: grpc.ServerCredentials, cookie: () => string, refused: RefusalLog, bindings: ServiceBinding[]): Promise<RpcServer> {
   const { host, port } = listener
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': 10000,
     'grpc.keepalive_timeout_ms': 5000,
+    'grpc.max_receive_message_length': MAX_RECEIVE_BYTES,
     interceptors: [cookieInterceptor(cookie, refused)]
   })
   for (const { definition, handlers } of bindings) server.addService(definition, handlers)

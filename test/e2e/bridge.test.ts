@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer, type AddressInfo } from 'node:net'
-import type { MqttClient } from 'mqtt'
+import type { IClientOptions, MqttClient } from 'mqtt'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { Mosquitto } from './helpers/mosquitto.js'
 import { makePki } from './helpers/certs.js'
@@ -37,42 +37,75 @@ function topics (seen: Received[]): string[] {
   return seen.map(m => m.topic)
 }
 
-describe('tcp bridge to mosquitto', () => {
-  let dir: string
-  let remote: Mosquitto
-  let node: TestNode
-  let member: TestNode
-  let httpPort: number
+/** A mosquitto and a node with vmq_bridge on, bridged to it by `conf`; close() ends the clients and removes what it made. */
+interface Bridged {
+  remote: Mosquitto
+  node: TestNode
+  clients: MqttClient[]
+  /** connects a client that close() ends */
+  client: (url: string, opts?: IClientOptions) => Promise<MqttClient>
+  close: () => Promise<void>
+}
+
+/** Starts them in `dir` (removed by close()). */
+async function bridged (dir: string, startRemote: () => Promise<Mosquitto>, conf: (remote: Mosquitto) => string[]): Promise<Bridged> {
   const clients: MqttClient[] = []
-  const client = async (url: string, opts = {}): Promise<MqttClient> => {
+  let remote: Mosquitto | undefined
+  let node: TestNode | undefined
+  const close = async (): Promise<void> => {
+    await endAll(...clients)
+    await node?.stop()
+    await remote?.stop()
+    node?.cleanup()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  try {
+    remote = await startRemote()
+    node = await startNode({ conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on', ...conf(remote)] })
+  } catch (err) {
+    await close()
+    throw err
+  }
+  const client = async (url: string, opts: IClientOptions = {}): Promise<MqttClient> => {
     const c = await connect(url, opts)
     clients.push(c)
     return c
   }
+  return { remote, node, clients, client, close }
+}
+
+describe('tcp bridge to mosquitto', () => {
+  let setup: Bridged | undefined
+  let remote: Mosquitto
+  let node: TestNode
+  let member: TestNode
+  let httpPort: number
+  let client: Bridged['client']
 
   before(async () => {
-    dir = tempDir('vmq-bridge-test-')
-    remote = await Mosquitto.start(dir, undefined, true)
-    node = await startNode({
-      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on', 'listener.http.default = 127.0.0.1:0',
-        `vmq_bridge.tcp.br0 = 127.0.0.1:${remote.port}`,
-        'vmq_bridge.tcp.br0.client_id = vmq-br0',
-        'vmq_bridge.tcp.br0.restart_timeout = 1',
-        'vmq_bridge.tcp.br0.max_outgoing_buffered_messages = 3',
-        'vmq_bridge.tcp.br0.topic.1 = out/# out 1 local/ remote/',
-        'vmq_bridge.tcp.br0.topic.2 = in/# in 1 local/ remote/',
-        'vmq_bridge.tcp.br0.topic.3 = zero/# out 0',
-        'vmq_bridge.tcp.br0.topic.4 = loop/# both 1 l3/ r3/',
-        `vmq_bridge.tcp.br5 = 127.0.0.1:${remote.port}`,
-        'vmq_bridge.tcp.br5.client_id = vmq-br5',
-        'vmq_bridge.tcp.br5.mqtt_version = 5',
-        'vmq_bridge.tcp.br5.topic.1 = both/# both 1 l/ r/',
-        `vmq_bridge.tcp.brnp = 127.0.0.1:${remote.port}`,
-        'vmq_bridge.tcp.brnp.client_id = vmq-brnp',
-        'vmq_bridge.tcp.brnp.mqtt_version = 4',
-        'vmq_bridge.tcp.brnp.try_private = off',
-        'vmq_bridge.tcp.brnp.topic.1 = np/# both 1 lnp/ rnp/']
-    })
+    const dir = tempDir('vmq-bridge-test-')
+    setup = await bridged(dir, async () => await Mosquitto.start(dir, undefined, true), remote => [
+      'listener.http.default = 127.0.0.1:0',
+      `vmq_bridge.tcp.br0 = 127.0.0.1:${remote.port}`,
+      'vmq_bridge.tcp.br0.client_id = vmq-br0',
+      'vmq_bridge.tcp.br0.restart_timeout = 1',
+      'vmq_bridge.tcp.br0.max_outgoing_buffered_messages = 3',
+      'vmq_bridge.tcp.br0.topic.1 = out/# out 1 local/ remote/',
+      'vmq_bridge.tcp.br0.topic.2 = in/# in 1 local/ remote/',
+      'vmq_bridge.tcp.br0.topic.3 = zero/# out 0',
+      'vmq_bridge.tcp.br0.topic.4 = loop/# both 1 l3/ r3/',
+      `vmq_bridge.tcp.br5 = 127.0.0.1:${remote.port}`,
+      'vmq_bridge.tcp.br5.client_id = vmq-br5',
+      'vmq_bridge.tcp.br5.mqtt_version = 5',
+      'vmq_bridge.tcp.br5.topic.1 = both/# both 1 l/ r/',
+      `vmq_bridge.tcp.brnp = 127.0.0.1:${remote.port}`,
+      'vmq_bridge.tcp.brnp.client_id = vmq-brnp',
+      'vmq_bridge.tcp.brnp.mqtt_version = 4',
+      'vmq_bridge.tcp.brnp.try_private = off',
+      'vmq_bridge.tcp.brnp.topic.1 = np/# both 1 lnp/ rnp/'])
+    remote = setup.remote
+    node = setup.node
+    client = setup.client
     httpPort = node.port('http.default')
     member = await startNode({ conf: [...OPEN_ACCESS, `discovery_node = ${node.adminAddress}`] })
     await waitMembers(node, { [node.nodename]: true, [member.nodename]: true }, 15000)
@@ -81,13 +114,9 @@ describe('tcp bridge to mosquitto', () => {
     await waitBridge(node, 'brnp', row => row.status === 'connected', 'brnp to connect')
   })
   after(async () => {
-    await endAll(...clients)
     await member?.stop()
-    await node?.stop()
-    await remote?.stop()
     member?.cleanup()
-    node?.cleanup()
-    rmSync(dir, { recursive: true, force: true })
+    await setup?.close()
   })
 
   it('bridge show lists the bridges; plugin show lists vmq_bridge without hooks', async () => {
@@ -283,43 +312,39 @@ describe('tcp bridge to mosquitto', () => {
 })
 
 describe('ssl bridge to mosquitto with client certificates', () => {
-  let dir: string
+  let setup: Bridged | undefined
   let remote: Mosquitto
   let node: TestNode
-  const clients: MqttClient[] = []
+  let clients: MqttClient[]
 
   before(async () => {
-    dir = tempDir('vmq-bridge-tls-test-')
+    const dir = tempDir('vmq-bridge-tls-test-')
     const pki = makePki(dir)
-    remote = await Mosquitto.start(dir, { cafile: pki.ca, certfile: pki.server.cert, keyfile: pki.server.key, requireCertificate: true })
-    node = await startNode({
-      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on',
-        `vmq_bridge.ssl.sbr0 = 127.0.0.1:${remote.port}`,
-        `vmq_bridge.ssl.sbr0.cafile = ${pki.ca}`,
-        `vmq_bridge.ssl.sbr0.certfile = ${pki.client.cert}`,
-        `vmq_bridge.ssl.sbr0.keyfile = ${pki.client.key}`,
-        'vmq_bridge.ssl.sbr0.restart_timeout = 1',
-        'vmq_bridge.ssl.sbr0.topic.1 = s/# both 1 local/ remote/',
-        `vmq_bridge.ssl.bad = 127.0.0.1:${remote.port}`,
-        `vmq_bridge.ssl.bad.cafile = ${pki.otherCa}`,
-        `vmq_bridge.ssl.bad.certfile = ${pki.client.cert}`,
-        `vmq_bridge.ssl.bad.keyfile = ${pki.client.key}`,
-        'vmq_bridge.ssl.bad.restart_timeout = 1',
-        `vmq_bridge.ssl.lax = 127.0.0.1:${remote.port}`,
-        `vmq_bridge.ssl.lax.cafile = ${pki.otherCa}`,
-        `vmq_bridge.ssl.lax.certfile = ${pki.client.cert}`,
-        `vmq_bridge.ssl.lax.keyfile = ${pki.client.key}`,
-        'vmq_bridge.ssl.lax.insecure = on']
-    })
-    clients.push(await connect(node.mqttUrl))
-    clients.push(await connect(remote.url, { ca: readFileSync(pki.ca), cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key) }))
+    setup = await bridged(dir, async () => await Mosquitto.start(dir, { cafile: pki.ca, certfile: pki.server.cert, keyfile: pki.server.key, requireCertificate: true }), remote => [
+      `vmq_bridge.ssl.sbr0 = 127.0.0.1:${remote.port}`,
+      `vmq_bridge.ssl.sbr0.cafile = ${pki.ca}`,
+      `vmq_bridge.ssl.sbr0.certfile = ${pki.client.cert}`,
+      `vmq_bridge.ssl.sbr0.keyfile = ${pki.client.key}`,
+      'vmq_bridge.ssl.sbr0.restart_timeout = 1',
+      'vmq_bridge.ssl.sbr0.topic.1 = s/# both 1 local/ remote/',
+      `vmq_bridge.ssl.bad = 127.0.0.1:${remote.port}`,
+      `vmq_bridge.ssl.bad.cafile = ${pki.otherCa}`,
+      `vmq_bridge.ssl.bad.certfile = ${pki.client.cert}`,
+      `vmq_bridge.ssl.bad.keyfile = ${pki.client.key}`,
+      'vmq_bridge.ssl.bad.restart_timeout = 1',
+      `vmq_bridge.ssl.lax = 127.0.0.1:${remote.port}`,
+      `vmq_bridge.ssl.lax.cafile = ${pki.otherCa}`,
+      `vmq_bridge.ssl.lax.certfile = ${pki.client.cert}`,
+      `vmq_bridge.ssl.lax.keyfile = ${pki.client.key}`,
+      'vmq_bridge.ssl.lax.insecure = on'])
+    remote = setup.remote
+    node = setup.node
+    clients = setup.clients
+    await setup.client(node.mqttUrl)
+    await setup.client(remote.url, { ca: readFileSync(pki.ca), cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key) })
   })
   after(async () => {
-    await endAll(...clients)
-    await node?.stop()
-    await remote?.stop()
-    node?.cleanup()
-    rmSync(dir, { recursive: true, force: true })
+    await setup?.close()
   })
 
   it('connects over TLS with its certificate; a bridge that does not trust the server certificate stays disconnected with the reason', async () => {
@@ -349,45 +374,41 @@ describe('ssl bridge to mosquitto with client certificates', () => {
 })
 
 describe('bridge with credentials and a catch-all line', () => {
-  let dir: string
+  let setup: Bridged | undefined
   let remote: Mosquitto
   let node: TestNode
   let mpPort: number
-  const clients: MqttClient[] = []
+  let clients: MqttClient[]
 
   before(async () => {
-    dir = tempDir('vmq-bridge-auth-test-')
+    const dir = tempDir('vmq-bridge-auth-test-')
     const passwords = join(dir, 'mosquitto.passwd')
     writeFileSync(passwords, '')
     const made = await run('mosquitto_passwd', ['-b', passwords, 'bridge-user', 's3cret'])
     assert.equal(made.code, 0, made.stderr)
-    remote = await Mosquitto.start(dir, undefined, false, ['allow_anonymous false', `password_file ${passwords}`])
-    node = await startNode({
-      conf: [...OPEN_ACCESS, 'plugins.vmq_bridge = on',
-        `vmq_bridge.tcp.good = 127.0.0.1:${remote.port}`,
-        'vmq_bridge.tcp.good.username = bridge-user',
-        'vmq_bridge.tcp.good.password = s3cret',
-        'vmq_bridge.tcp.good.topic.1 = # out 0 $empty all/',
-        `vmq_bridge.tcp.bad = 127.0.0.1:${remote.port}`,
-        'vmq_bridge.tcp.bad.username = bridge-user',
-        'vmq_bridge.tcp.bad.password = wrong',
-        'vmq_bridge.tcp.bad.restart_timeout = 1',
-        'listener.tcp.site = 127.0.0.1:0',
-        'listener.tcp.site.mountpoint = site',
-        `vmq_bridge.tcp.mp = 127.0.0.1:${remote.port}`,
-        'vmq_bridge.tcp.mp.username = bridge-user',
-        'vmq_bridge.tcp.mp.password = s3cret',
-        'vmq_bridge.tcp.mp.mountpoint = site',
-        'vmq_bridge.tcp.mp.topic.1 = m/# both 1']
-    })
+    setup = await bridged(dir, async () => await Mosquitto.start(dir, undefined, false, ['allow_anonymous false', `password_file ${passwords}`]), remote => [
+      `vmq_bridge.tcp.good = 127.0.0.1:${remote.port}`,
+      'vmq_bridge.tcp.good.username = bridge-user',
+      'vmq_bridge.tcp.good.password = s3cret',
+      'vmq_bridge.tcp.good.topic.1 = # out 0 $empty all/',
+      `vmq_bridge.tcp.bad = 127.0.0.1:${remote.port}`,
+      'vmq_bridge.tcp.bad.username = bridge-user',
+      'vmq_bridge.tcp.bad.password = wrong',
+      'vmq_bridge.tcp.bad.restart_timeout = 1',
+      'listener.tcp.site = 127.0.0.1:0',
+      'listener.tcp.site.mountpoint = site',
+      `vmq_bridge.tcp.mp = 127.0.0.1:${remote.port}`,
+      'vmq_bridge.tcp.mp.username = bridge-user',
+      'vmq_bridge.tcp.mp.password = s3cret',
+      'vmq_bridge.tcp.mp.mountpoint = site',
+      'vmq_bridge.tcp.mp.topic.1 = m/# both 1'])
+    remote = setup.remote
+    node = setup.node
+    clients = setup.clients
     mpPort = node.port('tcp.site')
   })
   after(async () => {
-    await endAll(...clients)
-    await node?.stop()
-    await remote?.stop()
-    node?.cleanup()
-    rmSync(dir, { recursive: true, force: true })
+    await setup?.close()
   })
 
   it('logs in with username and password; a wrong password shows as the last error', async () => {
@@ -442,14 +463,12 @@ describe('bridge with credentials and a catch-all line', () => {
 describe('bridge with workers = 2', () => {
   it('one bridge connection (worker 0) forwards what clients of either worker publish, once, and delivers to both', async () => {
     const dir = tempDir('vmq-bridge-workers-test-')
-    const remote = await Mosquitto.start(dir)
-    const node = await startNode({
-      conf: [...OPEN_ACCESS, 'workers = 2', 'plugins.vmq_bridge = on',
-        `vmq_bridge.tcp.br0 = 127.0.0.1:${remote.port}`,
-        'vmq_bridge.tcp.br0.client_id = vmq-workers',
-        'vmq_bridge.tcp.br0.topic.1 = w/# both 1 local/ remote/']
-    })
-    const clients: MqttClient[] = []
+    const setup = await bridged(dir, async () => await Mosquitto.start(dir), remote => [
+      'workers = 2',
+      `vmq_bridge.tcp.br0 = 127.0.0.1:${remote.port}`,
+      'vmq_bridge.tcp.br0.client_id = vmq-workers',
+      'vmq_bridge.tcp.br0.topic.1 = w/# both 1 local/ remote/'])
+    const { remote, node, clients } = setup
     try {
       await waitBridge(node, 'br0', row => row.status === 'connected', 'br0 connected')
       const far = await connect(remote.url)
@@ -471,11 +490,7 @@ describe('bridge with workers = 2', () => {
       for (const s of seen) assert.deepEqual(s, [{ topic: 'local/w/in', payload: 'to all', qos: 1, retain: false }])
       assert.equal(remote.log.match(/New bridge connected from [^\n]* as vmq-workers /g)?.length, 1)
     } finally {
-      await endAll(...clients)
-      await node.stop()
-      await remote.stop()
-      node.cleanup()
-      rmSync(dir, { recursive: true, force: true })
+      await setup.close()
     }
   })
 })

@@ -1,6 +1,6 @@
 // No acknowledged message is lost across nodes when a node is killed (kill -9)
 // and restarted: a QoS 1 publisher on A, a persistent QoS 1 subscriber on B.
-import { after, describe, it } from 'node:test'
+import { after, describe, it, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt'
 import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
@@ -75,6 +75,29 @@ async function settle (stream: Stream, seen: Map<number, number>): Promise<{ los
   return { lost: missing(), duplicates }
 }
 
+/** A 2-node cluster, a persistent subscriber on B and a QoS 1 stream from A, 200 messages acknowledged. */
+async function streaming (nodes: TestNode[], clients: MqttClient[], name: string): Promise<{ a: TestNode, b: TestNode, sub: { client: MqttClient, seen: Map<number, number> }, pub: MqttClient, stream: Stream }> {
+  const [a, b] = await cluster(nodes)
+  const sub = await persistentSubscriber(b, `noloss-sub-${name}`)
+  clients.push(sub.client)
+  const pub = await reconnecting(a, { clientId: `noloss-pub-${name}` })
+  clients.push(pub)
+  const stream = new Stream(pub)
+  stream.start()
+  await waitFor(() => stream.acked.size >= 200, 10_000, '200 acknowledged before the kill')
+  return { a, b, sub, pub, stream }
+}
+
+/** AFTER_RESTART more publishes acknowledged, then the stream stops and every acknowledged one must arrive. */
+async function assertNothingLost (t: TestContext, stream: Stream, seen: Map<number, number>): Promise<void> {
+  const ackedBefore = stream.acked.size
+  await waitFor(() => stream.acked.size >= ackedBefore + AFTER_RESTART, 15_000, 'publishes acknowledged after the restart')
+  stream.stop()
+  const { lost, duplicates } = await settle(stream, seen)
+  t.diagnostic(`${stream.acked.size} acknowledged of ${stream.sent} sent, ${duplicates} duplicates`)
+  assert.deepEqual(lost, [], `${stream.acked.size} acknowledged of ${stream.sent} sent, ${duplicates} duplicates`)
+}
+
 describe('no acknowledged message lost across nodes', () => {
   const nodes: TestNode[] = []
   const clients: MqttClient[] = []
@@ -84,45 +107,21 @@ describe('no acknowledged message lost across nodes', () => {
   })
 
   it('kill -9 of the publisher\'s node, restarted: the publisher reconnects at once and nothing it got a PUBACK for is lost', async t => {
-    const [a, b] = await cluster(nodes)
-    const sub = await persistentSubscriber(b, 'noloss-sub-a')
-    clients.push(sub.client)
-    const pub = await reconnecting(a, { clientId: 'noloss-pub-a' })
-    clients.push(pub)
-    const stream = new Stream(pub)
-    stream.start()
-    await waitFor(() => stream.acked.size >= 200, 10_000, '200 acknowledged before the kill')
+    const { a, sub, pub, stream } = await streaming(nodes, clients, 'a')
     await a.kill()
     const restarted = await restartNode(a, { timeoutMs: 20_000 })
     nodes.push(restarted)
     await waitFor(() => pub.connected, 10_000, 'the publisher back on the restarted node')
-    const ackedBefore = stream.acked.size
-    await waitFor(() => stream.acked.size >= ackedBefore + AFTER_RESTART, 15_000, 'publishes acknowledged after the restart')
-    stream.stop()
-    const { lost, duplicates } = await settle(stream, sub.seen)
-    t.diagnostic(`${stream.acked.size} acknowledged of ${stream.sent} sent, ${duplicates} duplicates`)
-    assert.deepEqual(lost, [], `${stream.acked.size} acknowledged of ${stream.sent} sent, ${duplicates} duplicates`)
+    await assertNothingLost(t, stream, sub.seen)
   })
 
   it('kill -9 of the subscriber\'s node, restarted: the subscriber resumes and nothing the publisher got a PUBACK for is lost', async t => {
-    const [a, b] = await cluster(nodes)
-    const sub = await persistentSubscriber(b, 'noloss-sub-b')
-    clients.push(sub.client)
-    const pub = await reconnecting(a, { clientId: 'noloss-pub-b' })
-    clients.push(pub)
-    const stream = new Stream(pub)
-    stream.start()
-    await waitFor(() => stream.acked.size >= 200, 10_000, '200 acknowledged before the kill')
+    const { a, b, sub, stream } = await streaming(nodes, clients, 'b')
     await b.kill()
     const restarted = await restartNode(b, { timeoutMs: 20_000 })
     nodes.push(restarted)
     await waitMembers(a, { [a.nodename]: true, [b.nodename]: true }, 10_000)
     await waitFor(() => sub.client.connected, 10_000, 'the subscriber back on the restarted node')
-    const ackedBefore = stream.acked.size
-    await waitFor(() => stream.acked.size >= ackedBefore + AFTER_RESTART, 15_000, 'publishes acknowledged after the restart')
-    stream.stop()
-    const { lost, duplicates } = await settle(stream, sub.seen)
-    t.diagnostic(`${stream.acked.size} acknowledged of ${stream.sent} sent, ${duplicates} duplicates`)
-    assert.deepEqual(lost, [], `${stream.acked.size} acknowledged of ${stream.sent} sent, ${duplicates} duplicates`)
+    await assertNothingLost(t, stream, sub.seen)
   })
 })

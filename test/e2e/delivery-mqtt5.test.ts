@@ -10,7 +10,8 @@ import type { IPublishPacket, Packet } from 'mqtt-packet'
 import { connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { RawClient5 } from './helpers/raw5.js'
-import { consoleLog, count, metric, pause, publishes, QUIET_MS, rawConnect, rawSubscriber } from './helpers/queue.js'
+import { metric } from './helpers/prom.js'
+import { consoleLog, count, pause, publishes, QUIET_MS, rawConnect, rawSubscriber } from './helpers/queue.js'
 
 async function connect5 (node: TestNode, opts: IClientOptions = {}): Promise<MqttClient> {
   return await connect(node.mqttUrl, { protocolVersion: 5, ...opts })

@@ -1,9 +1,10 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { waitMembers } from './helpers/cluster.js'
-import { connect, endAll } from './helpers/mqtt.js'
-import { OPEN_ACCESS, startNode, vmq, type TestNode } from './helpers/processes.js'
+import { collect, connect, endAll } from './helpers/mqtt.js'
+import { OPEN_ACCESS, startNode, vmq, waitFor, type TestNode } from './helpers/processes.js'
 import { freePort } from './helpers/free-port.js'
+import { scrape } from './helpers/prom.js'
 
 interface Row { type: string, name: string, node?: string, labels?: string, value: number, description?: string }
 
@@ -22,13 +23,6 @@ async function published (node: TestNode, members: TestNode[]): Promise<{ perNod
   const total = (await metricRows(node)).filter(r => r.name === 'mqtt_publish_received').map(r => r.value)
   assert.equal(total.length, 1)
   return { perNode, total: total[0] }
-}
-
-/** The value of one series of a /metrics text. */
-function scraped (text: string, series: string): number {
-  const line = text.split('\n').find(l => l.startsWith(series + ' '))
-  assert.notEqual(line, undefined, `${series} in\n${text}`)
-  return Number((line as string).slice(series.length + 1))
 }
 
 describe('vmq-admin metrics show / metrics reset / node status on a 2-node cluster', () => {
@@ -80,8 +74,8 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
     assert.equal(lines[at - 1], '# PUBLISH packets received from clients.')
 
     // one source: /metrics on A has the value metrics show gives for A
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
-    assert.equal(scraped(text, `vernemq_mqtt_publish_received{mqtt_version="4",node="${a.nodename}"}`), expected.perNode[0])
+    const samples = await scrape(httpPort)
+    assert.equal(samples.value(`vernemq_mqtt_publish_received{mqtt_version="4",node="${a.nodename}"}`), expected.perNode[0])
   })
 
   it('metrics reset sets the counters of both members to 0 (also on /metrics) and leaves the gauges', async () => {
@@ -96,9 +90,9 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
     const rows = await metricRows(a)
     for (const name of ['socket_open', 'socket_close', 'mqtt_publish_sent', 'mqtt_connack_sent']) assert.equal(rows.find(r => r.name === name)?.value, 0, name)
     assert.equal(rows.find(r => r.name === 'retain_messages')?.value, 2)
-    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
-    assert.equal(scraped(text, `vernemq_mqtt_publish_received{mqtt_version="4",node="${a.nodename}"}`), 0)
-    assert.equal(scraped(text, `vernemq_retain_messages{node="${a.nodename}"}`), 1)
+    const samples = await scrape(httpPort)
+    assert.equal(samples.value(`vernemq_mqtt_publish_received{mqtt_version="4",node="${a.nodename}"}`), 0)
+    assert.equal(samples.value(`vernemq_retain_messages{node="${a.nodename}"}`), 1)
     // counting goes on from 0
     const client = await connect(b.mqttUrl)
     for (let i = 0; i < 3; i++) await client.publishAsync('metrics/after', String(i), { qos: 1 })
@@ -113,7 +107,7 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
       assert.equal(r.code, 0, r.stderr)
       const rows = (JSON.parse(r.stdout) as { table: Array<{ Status: string, Value: string | number }> }).table
       assert.deepEqual(rows.map(row => row.Status), ['node', 'version', 'uptime', 'cluster_size', 'cluster_running', 'num_online', 'num_offline',
-        'msg_in', 'msg_out', 'queue_drop', 'num_subscriptions', 'num_retained', 'active_connections', 'listeners'])
+        'msg_in', 'msg_out', 'queue_drop', 'num_subscriptions', 'num_retained', 'active_connections', 'cluster_dropped', 'listeners'])
       const value = Object.fromEntries(rows.map(row => [row.Status, row.Value]))
       assert.equal(value.node, b.nodename)
       assert.equal(value.version, '0.1.0')
@@ -123,6 +117,7 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
       assert.equal(value.num_online, 1)
       assert.equal(value.num_retained, 1)
       assert.equal(value.active_connections, 1)
+      assert.equal(value.cluster_dropped, `${a.nodename} 0`)
       assert.equal(value.listeners, `mqtt 127.0.0.1:${b.mqttPort} running\nmqttws 127.0.0.1:${b.wsPort} running`)
       const human = await b.admin(['node', 'status'])
       assert.equal(human.code, 0, human.stderr)
@@ -146,6 +141,49 @@ describe('vmq-admin metrics show / metrics reset / node status on a 2-node clust
     for (const args of [['metrics', 'show'], ['metrics', 'reset'], ['node', 'status']]) {
       const r = await vmq([...args, '--node', `127.0.0.1:${port}`])
       assert.deepEqual([r.code, r.stdout, r.stderr], [2, '', `Node '127.0.0.1:${port}' not responding\n`], args.join(' '))
+    }
+  })
+
+  // last: it kills B
+  it('publishes routed to a member that dies before confirming them and is removed: node status and metrics show --aggregate=false name it with the exact count', async () => {
+    const sub = await connect(b.mqttUrl, { clientId: 'drop-sub' })
+    const pub = await connect(a.mqttUrl, { clientId: 'drop-pub' })
+    const remote = `vernemq_router_matches_remote{node="${a.nodename}"}`
+    const routed = async (): Promise<number> => (await scrape(httpPort)).value(remote)
+    try {
+      await sub.subscribeAsync('drop/#', { qos: 1 })
+      const got = collect(sub)
+      let i = 0
+      await waitFor(async () => {
+        const probe = `probe${i++}`
+        await pub.publishAsync('drop/probe', probe, { qos: 1 })
+        await new Promise(resolve => setTimeout(resolve, 50))
+        return got.some(m => m.payload === probe)
+      }, 10000, "B's subscription known on A")
+      // B takes the publishes off the link but cannot confirm them
+      const start = await routed()
+      assert.equal(b.proc.kill('SIGSTOP'), true)
+      for (let n = 0; n < 4; n++) pub.publish('drop/x', `lost${n}`, { qos: 1 })
+      await waitFor(async () => await routed() === start + 4, 5000, 'the 4 publishes routed to B')
+      await b.kill()
+      await waitMembers(a, { [a.nodename]: true, [b.nodename]: false }, 10000)
+      const left = await a.admin(['cluster', 'leave', `node=${b.nodename}`])
+      assert.deepEqual([left.code, left.stdout, left.stderr], [0, 'Done\n', ''])
+
+      const status = await a.admin(['node', 'status', '--format=json'])
+      assert.equal(status.code, 0, status.stderr)
+      const rows = (JSON.parse(status.stdout) as { table: Array<{ Status: string, Value: string | number }> }).table
+      assert.equal(rows.find(row => row.Status === 'cluster_dropped')?.Value, `${b.nodename} 4`)
+      const human = await a.admin(['node', 'status'])
+      assert.match(human.stdout, new RegExp(`^\\| cluster_dropped +\\| ${b.nodename.replace(/[.]/g, '\\.')} 4 +\\|$`, 'm'))
+      const shown = await a.admin(['metrics', 'show', '--aggregate=false'])
+      assert.deepEqual([shown.code, shown.stderr], [0, ''])
+      assert.deepEqual(shown.stdout.split('\n').filter(l => l.includes('routed_dropped')), [
+        `counter.cluster_routed_dropped{node="${a.nodename}"} = 4`,
+        `counter.cluster_peer_routed_dropped{peer="${b.nodename}",node="${a.nodename}"} = 4`
+      ])
+    } finally {
+      await endAll(sub, pub)
     }
   })
 })

@@ -6,26 +6,13 @@ import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { RawClient } from './helpers/raw.js'
 import { RawClient5 } from './helpers/raw5.js'
 import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
-
-/** Every sample of a /metrics text by its series (`name{labels}`). */
-async function scrape (port: number): Promise<Map<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
-  assert.equal(res.status, 200)
-  const samples = new Map<string, number>()
-  for (const line of (await res.text()).split('\n')) {
-    if (line === '' || line.startsWith('#')) continue
-    const space = line.lastIndexOf(' ')
-    samples.set(line.slice(0, space), Number(line.slice(space + 1)))
-  }
-  return samples
-}
+import { metricName, scrape, type Samples } from './helpers/prom.js'
 
 /** How much each series grew between two scrapes (series absent before count from 0); only those that changed. */
-function growth (before: Map<string, number>, after: Map<string, number>, names: string[]): Record<string, number> {
+function growth (before: Samples, after: Samples, names: string[]): Record<string, number> {
   const out: Record<string, number> = {}
-  for (const [series, value] of after) {
-    const name = series.slice('vernemq_'.length, series.indexOf('{'))
-    if (!names.includes(name)) continue
+  for (const [series, value] of after.bySeries) {
+    if (!names.some(name => metricName(series) === `vernemq_${name}`)) continue
     const grown = value - (before.get(series) ?? 0)
     if (grown !== 0) out[series] = grown
   }
@@ -179,9 +166,9 @@ describe('/metrics values: packets and bytes of MQTT connections', () => {
     const text = await scrape(httpPort)
     const names = [...PACKET_METRICS, 'queue_message_in', 'queue_message_out', 'router_matches_local', 'router_matches_remote', 'cluster_bytes_sent',
       'cluster_bytes_received', 'cluster_bytes_dropped', 'netsplit_detected', 'netsplit_resolved']
-    const nonZero = [...text].filter(([series, value]) => names.includes(series.slice('vernemq_'.length, series.indexOf('{'))) && value !== 0)
+    const nonZero = [...text.bySeries].filter(([series, value]) => names.some(name => metricName(series) === `vernemq_${name}`) && value !== 0)
     assert.deepEqual(nonZero, [])
-    assert.ok([...text.keys()].filter(series => names.some(n => series.startsWith(`vernemq_${n}{`))).length >= names.length)
+    assert.ok([...text.bySeries.keys()].filter(series => names.some(n => series.startsWith(`vernemq_${n}{`))).length >= names.length)
   })
 })
 

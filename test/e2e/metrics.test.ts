@@ -5,18 +5,13 @@ import { get as httpsGet } from 'node:https'
 import { makePki } from './helpers/certs.js'
 import { connackCode, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { parseMetrics } from './helpers/prom.js'
 
 interface Reply { status: number, type: string, body: string }
 
 async function get (port: number, path: string): Promise<Reply> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) })
   return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() }
-}
-
-/** The value of one sample line `name{labels} value` of a /metrics text, or undefined. */
-function sample (text: string, series: string): number | undefined {
-  const line = text.split('\n').find(l => l.startsWith(series + ' '))
-  return line === undefined ? undefined : Number(line.slice(series.length + 1))
 }
 
 describe('HTTP listener: /metrics and /health', () => {
@@ -38,35 +33,37 @@ describe('HTTP listener: /metrics and /health', () => {
     assert.match(before.type, /^text\/plain/)
     assert.match(before.body, /^# HELP vernemq_mqtt_publish_received /m)
     assert.match(before.body, /^# TYPE vernemq_mqtt_publish_received counter$/m)
-    const start = sample(before.body, series)
+    const start = parseMetrics(before.body).get(series)
     assert.notEqual(start, undefined, before.body)
     const client = await connect(node.mqttUrl, { protocolVersion: 4 })
     for (let i = 0; i < 25; i++) await client.publishAsync('metrics/t', `m${i}`, { qos: 1 })
     await endAll(client)
     const afterText = (await get(httpPort, '/metrics')).body
-    assert.equal(sample(afterText, series), (start as number) + 25)
-    assert.equal(sample(afterText, `vernemq_mqtt_publish_received{mqtt_version="5",node="${node.nodename}"}`), 0)
-    assert.equal(sample(afterText, `vernemq_mqtt_publish_sent{mqtt_version="4",node="${node.nodename}"}`), 0)
+    const after = parseMetrics(afterText)
+    assert.equal(after.get(series), (start as number) + 25)
+    assert.equal(after.get(`vernemq_mqtt_publish_received{mqtt_version="5",node="${node.nodename}"}`), 0)
+    assert.equal(after.get(`vernemq_mqtt_publish_sent{mqtt_version="4",node="${node.nodename}"}`), 0)
     for (const name of ['socket_open', 'socket_close', 'queue_message_drop', 'queue_message_expired', 'retain_messages',
       'router_subscriptions', 'active_mqtt_connections', 'sessions_online', 'sessions_offline', 'cluster_routed_dropped', 'process_resident_memory_bytes',
       'nodejs_eventloop_lag_seconds']) {
-      assert.notEqual(sample(afterText, `vernemq_${name}{node="${node.nodename}"}`), undefined, `vernemq_${name} in\n${afterText}`)
+      assert.notEqual(after.get(`vernemq_${name}{node="${node.nodename}"}`), undefined, `vernemq_${name} in\n${afterText}`)
     }
-    assert.ok((sample(afterText, `vernemq_socket_open{node="${node.nodename}"}`) as number) >= 1)
+    assert.ok((after.get(`vernemq_socket_open{node="${node.nodename}"}`) as number) >= 1)
   })
 
   it('mqtt_connack_sent counts CONNACKs by MQTT version and VerneMQ\'s return code names', async () => {
     const success = `vernemq_mqtt_connack_sent{mqtt_version="4",return_code="success",node="${node.nodename}"}`
     const invalid = `vernemq_mqtt_connack_sent{mqtt_version="4",return_code="client_identifier_not_valid",node="${node.nodename}"}`
     const v5 = `vernemq_mqtt_connack_sent{mqtt_version="5",reason_code="success",node="${node.nodename}"}`
-    const before = (await get(httpPort, '/metrics')).body
+    const before = parseMetrics((await get(httpPort, '/metrics')).body)
     assert.equal(await connackCode(node.mqttUrl, { protocolVersion: 4 }), 0)
     assert.equal(await connackCode(node.mqttUrl, { protocolVersion: 4, clientId: 'x'.repeat(24) }), 2)
     assert.equal(await connackCode(node.mqttUrl, { protocolVersion: 5 }), 0)
     const text = (await get(httpPort, '/metrics')).body
-    assert.equal(sample(text, success), (sample(before, success) ?? 0) + 1, text)
-    assert.equal(sample(text, invalid), (sample(before, invalid) ?? 0) + 1, text)
-    assert.equal(sample(text, v5), (sample(before, v5) ?? 0) + 1, text)
+    const after = parseMetrics(text)
+    assert.equal(after.get(success), (before.get(success) ?? 0) + 1, text)
+    assert.equal(after.get(invalid), (before.get(invalid) ?? 0) + 1, text)
+    assert.equal(after.get(v5), (before.get(v5) ?? 0) + 1, text)
   })
 
   it('prometheus_namespace set at runtime renames every metric', async () => {
@@ -74,7 +71,7 @@ describe('HTTP listener: /metrics and /health', () => {
     assert.equal(set.code, 0, set.stderr)
     try {
       const text = (await get(httpPort, '/metrics')).body
-      assert.notEqual(sample(text, `mq_mqtt_publish_received{mqtt_version="4",node="${node.nodename}"}`), undefined, text)
+      assert.notEqual(parseMetrics(text).get(`mq_mqtt_publish_received{mqtt_version="4",node="${node.nodename}"}`), undefined, text)
       assert.doesNotMatch(text, /^vernemq_/m)
     } finally {
       await node.admin(['set', 'prometheus_namespace=vernemq_'])

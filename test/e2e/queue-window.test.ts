@@ -53,6 +53,22 @@ describe('retries and the inflight window (retry_interval = 1, max_inflight_mess
     await endAll(pub)
   })
 
+  it('a subscriber that sends nothing but PUBACKs keeps its connection past its keep alive: each PUBACK counts', async () => {
+    const raw = await rawSubscriber(node, 'acks-only', 'ka/acks', 1, { keepalive: 1 })
+    const pub = await connect(node.mqttUrl)
+    // 12 rounds of 250 ms: 3 s, twice the 1.5 s a keep alive of 1 allows between two packets
+    for (let i = 0; i < 12; i++) {
+      await pub.publishAsync('ka/acks', `k${i}`, { qos: 1 })
+      await waitFresh(raw, i + 1)
+      raw.send({ cmd: 'puback', messageId: fresh(raw)[i].messageId })
+      await pause(250)
+    }
+    assert.equal(raw.closed, false)
+    assert.deepEqual(payloads(fresh(raw)), Array.from({ length: 12 }, (_, i) => `k${i}`))
+    raw.close()
+    await endAll(pub)
+  })
+
   it('keeps at most max_inflight_messages unacknowledged; the rest follow in order, one per PUBACK', async () => {
     const raw = await rawSubscriber(node, 'window', 'win/t', 1)
     const pub = await connect(node.mqttUrl)

@@ -1,13 +1,17 @@
 // The data directory on a read-only or full file system (a small tmpfs, which
 // needs root to mount): a clear line at start, and at run time a failed store
-// write makes the node refuse persistent sessions instead of writing on.
+// write makes the node refuse persistent sessions instead of writing on, until
+// a test write succeeds again. (A tmpfs cannot be made read-only while the
+// node holds its files open for writing: a full one is the run-time failure.)
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import mqtt, { type IClientOptions } from 'mqtt'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, restartNode, startNode, tempDir, waitFor, type TestNode } from './helpers/processes.js'
+import { scrape } from './helpers/prom.js'
 
 function mount (dir: string, options: string): boolean {
   mkdirSync(dir, { recursive: true })
@@ -36,6 +40,22 @@ function fill (file: string): void {
   } finally {
     closeSync(fd)
   }
+}
+
+/** Connects a client and says whether its CONNACK had Session Present. */
+async function connectPresent (url: string, opts: IClientOptions): Promise<{ client: mqtt.MqttClient, present: boolean }> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts })
+  collect(client) // from the start: a resumed session's messages may come with the CONNACK
+  const present = await new Promise<boolean>((resolve, reject) => {
+    client.once('connect', connack => { resolve(connack.sessionPresent) })
+    client.once('error', err => { client.end(true); reject(err) })
+  })
+  return { client, present }
+}
+
+async function get (port: number, path: string): Promise<{ status: number, body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) })
+  return { status: res.status, body: await res.text() }
 }
 
 describe('data directory on a read-only or full file system', { skip }, () => {
@@ -110,5 +130,85 @@ describe('data directory on a read-only or full file system', { skip }, () => {
       rmSync(dir, { recursive: true, force: true })
     }
   })
-})
 
+  it('a full disk that gets room again: persistent sessions refused, /health and store_unwritable say so, then accepted again without a restart and kept across one', async () => {
+    const dir = tempDir()
+    const mnt = join(dir, 'small')
+    let node: TestNode | undefined
+    try {
+      assert.ok(mount(mnt, 'size=2m'))
+      const store = join(mnt, 'data', 'store', 'default')
+      const full = node = await startNode({ conf: [...OPEN_ACCESS, `persistent_dir = ${join(mnt, 'data')}`, 'listener.http.default = 127.0.0.1:0'] })
+      const http = full.port('http.default')
+      const unwritable = async (): Promise<number> => (await scrape(http)).value(`vernemq_store_unwritable{node="${full.nodename}"}`)
+      assert.equal(await unwritable(), 0)
+      const keeper = await connect(full.mqttUrl, { clientId: 'keeper', clean: false })
+      await keeper.subscribeAsync('keep/#', { qos: 1 })
+      await endAll(keeper)
+
+      const live = await connect(full.mqttUrl, { clientId: 'live', clean: false })
+      fill(join(mnt, 'fill'))
+      const big = await connect(full.mqttUrl, { clientId: 'big' })
+      big.publish('keep/big', Buffer.alloc(100_000, 7), { qos: 1 })
+      await waitFor(() => /write failed/.test(full.stdout), 5000, 'the write failure logged')
+      await endAll(big)
+      const failure = /store (\S+): write failed: (.*No space left on device); the store takes no more writes and new persistent sessions are refused until a test write succeeds \(tried every 5 s\) mountpoint=\n/.exec(full.stdout)
+      assert.ok(failure !== null, full.stdout)
+      assert.equal(failure[1], store)
+
+      assert.equal(await connackCode(full.mqttUrl, { clientId: 'p311', clean: false }), 3)
+      assert.equal(await connackCode(full.mqttUrl, { clientId: 'p5', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 600 } }), 0x88)
+      // a SUBSCRIBE now: aedes closes the connection as the store refuses it, the session keeps the
+      // subscription in memory, and it is written once the store takes writes again
+      await assert.rejects(live.subscribeAsync('later/#', { qos: 1 }), /Connection closed/)
+      assert.deepEqual(await get(http, '/health'), {
+        status: 503,
+        body: JSON.stringify({ status: 'DOWN', reasons: [`Stores take no writes: [${store}: ${failure[2]}]`] })
+      })
+      assert.equal(await unwritable(), 1)
+
+      rmSync(join(mnt, 'fill'))
+      await waitFor(() => /a test write succeeded/.test(full.stdout), 15000, 'the store taking writes again')
+      assert.match(full.stdout, new RegExp(`store ${store}: a test write succeeded; the store takes writes and new persistent sessions again \\(records brought in line with memory: 1\\) mountpoint=\n`))
+      assert.deepEqual(await get(http, '/health'), { status: 200, body: '{"status":"OK"}' })
+      assert.equal(await unwritable(), 0)
+
+      const p311 = await connectPresent(full.mqttUrl, { clientId: 'p311', clean: false })
+      assert.equal(p311.present, false)
+      await p311.client.subscribeAsync('after/#', { qos: 1 })
+      const p5 = await connectPresent(full.mqttUrl, { clientId: 'p5', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 600 } })
+      assert.equal(p5.present, false)
+      await endAll(p311.client, p5.client)
+      const pub = await connect(full.mqttUrl, { clientId: 'pub' })
+      await pub.publishAsync('after/queued', 'queued after the disk had room', { qos: 1 })
+      await endAll(pub)
+      assert.equal((full.stdout.match(/write failed/g) ?? []).length, 1, 'one error line')
+
+      // what was written after the recovery is on disk: a restart finds it
+      assert.equal(await full.stop(), 0)
+      const again = node = await restartNode(full)
+      const back = await connectPresent(again.mqttUrl, { clientId: 'p311', clean: false })
+      assert.equal(back.present, true)
+      const got = collect(back.client)
+      await waitFor(() => got.length === 1, 5000, 'the message queued after the disk had room')
+      assert.deepEqual(got, [{ topic: 'after/queued', payload: 'queued after the disk had room', qos: 1, retain: false }])
+      const p5Back = await connectPresent(again.mqttUrl, { clientId: 'p5', clean: false, protocolVersion: 5, properties: { sessionExpiryInterval: 600 } })
+      assert.equal(p5Back.present, true)
+      const keeperBack = await connectPresent(again.mqttUrl, { clientId: 'keeper', clean: false })
+      assert.equal(keeperBack.present, true)
+      const liveBack = await connectPresent(again.mqttUrl, { clientId: 'live', clean: false })
+      assert.equal(liveBack.present, true)
+      const later = collect(liveBack.client)
+      const pub2 = await connect(again.mqttUrl, { clientId: 'pub2' })
+      await pub2.publishAsync('later/x', 'to the subscription made while the disk was full', { qos: 1 })
+      await waitFor(() => later.length === 1, 5000, 'the subscription made while the disk was full')
+      assert.deepEqual(later, [{ topic: 'later/x', payload: 'to the subscription made while the disk was full', qos: 1, retain: false }])
+      await endAll(back.client, p5Back.client, keeperBack.client, liveBack.client, pub2)
+    } finally {
+      await node?.stop()
+      node?.cleanup()
+      unmount(mnt)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

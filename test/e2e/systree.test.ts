@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { waitMembers } from './helpers/cluster.js'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { scrape } from './helpers/prom.js'
 import type { MqttClient } from 'mqtt'
 import mqttPacket from 'mqtt-packet'
 
@@ -11,17 +12,6 @@ const SECRET = 'zq7-hidden'
 const INTERVAL = 400
 /** the metrics each $SYS message sent to the watcher adds one to */
 const PER_SYS_MESSAGE = ['mqtt_publish_sent', 'queue_message_in', 'queue_message_out', 'router_matches_local']
-
-/** /metrics as metric name (namespace stripped) -> value summed over its labels. */
-async function scrape (port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })).text()
-  const sums = new Map<string, number>()
-  for (const line of text.split('\n')) {
-    const m = /^vernemq_([a-z0-9_]+)(\{[^}]*\})? (\S+)$/.exec(line)
-    if (m !== null) sums.set(m[1], (sums.get(m[1]) ?? 0) + Number(m[3]))
-  }
-  return sums
-}
 
 /** The ticks seen so far: runs of messages, each starting at `$SYS/<node>/socket/open` (the first metric). */
 function ticks (received: Received[], node: string): Received[][] {
@@ -96,10 +86,11 @@ describe('$SYS tree', () => {
       const name = r.topic.slice(`$SYS/${node.nodename}/`.length).split('/').join('_')
       const grown = PER_SYS_MESSAGE.includes(name) ? last.length : name === 'bytes_sent' ? lastBytes : 0
       const expected = Number(r.payload) + grown
-      assert.equal(metrics.get(name), expected, `${name}: $SYS ${r.payload}, /metrics ${metrics.get(name)}`)
+      const summed = metrics.sum(`vernemq_${name}`)
+      assert.equal(summed, expected, `${name}: $SYS ${r.payload}, /metrics ${summed}`)
     }
-    assert.equal(metrics.get('sessions_offline'), 1)
-    assert.equal(metrics.get('sessions_online'), 3)
+    assert.equal(metrics.sum('vernemq_sessions_offline'), 1)
+    assert.equal(metrics.sum('vernemq_sessions_online'), 3)
 
     // back on, live
     const on = await node.admin(['set', `systree_interval=${INTERVAL}`])

@@ -4,7 +4,6 @@
 // a member that was away pulls the records it missed when its link comes back.
 // Nothing here logs a key.
 import { askPeers, FANOUT_DEADLINE_MS } from '../../cluster/fanout.js'
-import { AdminClient } from '../../rpc/client.js'
 import type { ApiKeyRecords, ApiKeyRecords__Output } from '../../rpc/generated/vmq/ApiKeyRecords.js'
 import type { ApiKeyRecord as WireRecord, ApiKeyRecord__Output as WireRecordOutput } from '../../rpc/generated/vmq/ApiKeyRecord.js'
 import { InvalidRequest, NotFound } from '../../errors.js'
@@ -46,7 +45,7 @@ export function apiKeyAdmin (node: AdminHost): Handlers {
         return { text: 'Done', warnings: [] }
       }
       const deleted = node.apiKeys.delete(request.key, scope)
-      const peers = await askPeers<ApiKeyRequest, ApiKeyReply>(node.cluster, cookie(node), 'ApiKeyDelete',
+      const peers = await askPeers<ApiKeyRequest, ApiKeyReply>(node.cluster, 'ApiKeyDelete',
         { key: request.key, scope, localOnly: true, changedMs: deleted?.changed ?? Date.now() })
       if (deleted === undefined && peers.answers.length === 0) throw new NotFound(`API key not found in scope ${scope}`)
       node.log.info({ scope }, 'API key deleted with vmq-admin')
@@ -70,15 +69,13 @@ export function apiKeyAdmin (node: AdminHost): Handlers {
 
 /** Takes the records a member that just became reachable has and this node lacks. */
 export async function catchUpApiKeys (node: AdminHost, member: string, address: string): Promise<void> {
-  const client = new AdminClient(address, cookie(node), FANOUT_DEADLINE_MS, node.cluster.clientTls())
+  const client = node.cluster.adminClient(address, FANOUT_DEADLINE_MS)
   try {
     const reply = await client.call<object, ApiKeyRecords__Output>('ApiKeySync', {})
     const records = reply.keys.filter(k => isScope(k.scope)).map(fromWire)
     if (node.apiKeys.merge(records)) node.log.info({ member }, 'API keys updated from a cluster member')
   } catch (err) {
     node.log.warn({ member, err: (err as Error).message }, 'cannot fetch the API keys of a cluster member')
-  } finally {
-    client.close()
   }
 }
 
@@ -119,7 +116,7 @@ function checked<T> (step: () => T): T {
 /** Stores the key on every running member; one line per member it did not reach. */
 async function passOn (node: AdminHost, method: 'ApiKeyAdd', record: ApiKeyRecord): Promise<string[]> {
   const expires = record.expires === undefined ? '' : new Date(record.expires).toISOString().slice(0, 19) + 'Z'
-  const peers = await askPeers<ApiKeyRequest, ApiKeyReply>(node.cluster, cookie(node), method,
+  const peers = await askPeers<ApiKeyRequest, ApiKeyReply>(node.cluster, method,
     { key: record.key, scope: record.scope, expires, localOnly: true, changedMs: record.changed })
   return notReached(peers.warnings)
 }
@@ -128,6 +125,3 @@ function notReached (warnings: string[]): string[] {
   return warnings.map(w => `${w}: it gets the change when it is reachable again`)
 }
 
-function cookie (node: AdminHost): string {
-  return node.settings.string('distributed_cookie')
-}

@@ -2,7 +2,7 @@
 // With -k: disconnect every client, move each persistent session (its
 // subscriptions and queued messages) to a running member, tell the cluster we
 // are gone, and shut down.
-import type { LeaveOptions } from '../../cluster/cluster.js'
+import type { LeaveOptions } from '../../cluster/host.js'
 import type { PeerLink } from '../../cluster/peer-link.js'
 import type { AdminHost } from './host.js'
 import { referTo } from '../server-reference.js'

@@ -15,7 +15,7 @@ import { packageVersion } from '../../version.js'
 export async function metricsShow (node: AdminHost, request: MetricsRequest__Output): Promise<MetricsReply> {
   const samples: MetricSample[] = (await node.monitoringSource().metrics.series()).map(s => ({ ...s, node: node.name }))
   if (request.localOnly) return { samples, warnings: [] }
-  const peers = await askPeers<MetricsRequest__Output, MetricsReply__Output>(node.cluster, cookie(node), 'MetricsShow', { localOnly: true })
+  const peers = await askPeers<MetricsRequest__Output, MetricsReply__Output>(node.cluster, 'MetricsShow', { localOnly: true })
   for (const { reply } of peers.answers) samples.push(...reply.samples)
   return { samples, warnings: peers.warnings.map(w => `${w}: its metrics are not included`) }
 }
@@ -25,7 +25,7 @@ export async function metricsReset (node: AdminHost, request: MetricsRequest__Ou
   await node.monitoringSource().metrics.resetCounters()
   node.log.info('metrics counters reset with vmq-admin')
   if (request.localOnly) return { text: 'Done' }
-  const peers = await askPeers<MetricsRequest__Output, TextReply>(node.cluster, cookie(node), 'MetricsReset', { localOnly: true })
+  const peers = await askPeers<MetricsRequest__Output, TextReply>(node.cluster, 'MetricsReset', { localOnly: true })
   if (peers.warnings.length > 0) return { text: `Done; not reset: ${peers.warnings.join('; ')}` }
   return { text: 'Done' }
 }
@@ -53,11 +53,26 @@ export async function nodeStatus (node: AdminHost): Promise<Table> {
     ['num_subscriptions', sum('router_subscriptions')],
     ['num_retained', sum('retain_messages')],
     ['active_connections', sum('active_mqtt_connections')],
+    ['cluster_dropped', droppedByMember(series, members.filter(m => m.name !== node.name).map(m => m.name))],
     ['listeners', node.listeners.all().map(l => `${l.kind} ${hostPort(l.config.host, l.port())} ${l.status}`).join('\n')]
   ]
   return toTable(['Status', 'Value'], rows.map(([Status, Value]) => ({ Status, Value })))
 }
 
+
+/**
+ * Publishes this node routed to each other member and its link dropped
+ * (cluster_peer_routed_dropped, so `metrics reset` resets them too): one
+ * `<member> <count>` line each, a member that never dropped any with 0.
+ */
+function droppedByMember (series: Array<{ name: string, labels: Record<string, string>, value: number }>, others: string[]): string {
+  const dropped = new Map<string, number>()
+  for (const s of series) {
+    if (s.name === 'cluster_peer_routed_dropped') dropped.set(s.labels.peer, (dropped.get(s.labels.peer) ?? 0) + s.value)
+  }
+  const names = [...new Set([...others, ...dropped.keys()])]
+  return names.map(name => `${name} ${dropped.get(name) ?? 0}`).join('\n')
+}
 
 /** `3d 04:05:06` */
 export function uptime (seconds: number): string {
@@ -70,6 +85,3 @@ function hostPort (host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
-function cookie (node: AdminHost): string {
-  return node.settings.string('distributed_cookie')
-}

@@ -14,7 +14,6 @@ import { fromTable, toTable } from '../../rpc/table.js'
 import { compileQuery, project, sortRows } from './query.js'
 import { RETAIN_SHAPE, deleteRetained, localRetainedRows } from './retained.js'
 import { SESSION_SHAPE, disconnectLocal, localSessionRows, reauthorizeLocal } from './sessions.js'
-import { AdminClient } from '../../rpc/client.js'
 import { siblingNames } from '../workers/protocol.js'
 import { ListenerOpError } from '../listeners/registry.js'
 import { runtimeListenerConfig } from '../listeners/runtime.js'
@@ -158,7 +157,7 @@ async function sessionShow (node: AdminHost, request: QueryRequest__Output): Pro
   const query = compileQuery(SESSION_SHAPE, request)
   const rows = await localSessionRows(node, query)
   if (request.localOnly) return { table: toTable([...new Set([...query.order, ...query.columns])], rows), warnings: [] }
-  const peers = await askPeers<QueryRequest__Output, QueryReply__Output>(node.cluster, cookie(node), 'SessionShow', { ...request, localOnly: true })
+  const peers = await askPeers<QueryRequest__Output, QueryReply__Output>(node.cluster, 'SessionShow', { ...request, localOnly: true })
   for (const { reply } of peers.answers) if (reply.table !== null) rows.push(...fromTable(reply.table))
   const merged = sortRows(rows, query.order).slice(0, query.limit).map(row => project(query, row))
   return { table: toTable(query.columns, merged), warnings: peers.warnings.map(w => `${w}: its sessions are not listed`) }
@@ -177,14 +176,10 @@ async function onPeers (node: AdminHost, method: 'SessionDisconnect' | 'SessionR
   const where = request.mountpoint === '' ? '' : ` in mountpoint "${request.mountpoint}"`
   const notHere = new NotFound(`No session found for client-id "${request.clientId}"${where}`)
   if (request.localOnly) throw notHere
-  const peers = await askPeers<SessionRequest__Output, TextReply>(node.cluster, cookie(node), method, { ...request, localOnly: true })
+  const peers = await askPeers<SessionRequest__Output, TextReply>(node.cluster, method, { ...request, localOnly: true })
   if (peers.answers.length > 0) return combine(peers.answers.map(a => a.reply.text ?? ''))
   if (peers.warnings.length > 0) notHere.message += `; not asked: ${peers.warnings.join('; ')}`
   throw notHere
-}
-
-function cookie (node: AdminHost): string {
-  return node.settings.string('distributed_cookie')
 }
 
 /** With workers > 1, a setting applies to every worker of this machine's node. */
@@ -195,12 +190,7 @@ async function setOnSiblings (node: AdminHost, values: Record<string, string>): 
       node.log.warn({ worker: name }, 'setting not passed on: the worker is not running')
       continue
     }
-    const client = new AdminClient(address, node.settings.string('distributed_cookie'), undefined, node.cluster.clientTls())
-    try {
-      await client.call('ConfigSet', { values, localOnly: true })
-    } finally {
-      client.close()
-    }
+    await node.cluster.adminClient(address).call('ConfigSet', { values, localOnly: true })
   }
 }
 

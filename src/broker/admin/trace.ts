@@ -4,7 +4,6 @@
 // until the caller goes away; then every trace it started stops.
 import * as grpc from '@grpc/grpc-js'
 import { FANOUT_DEADLINE_MS } from '../../cluster/fanout.js'
-import { AdminClient } from '../../rpc/client.js'
 import { InvalidRequest } from '../../errors.js'
 import type { TraceLine, TraceLine__Output } from '../../rpc/generated/vmq/TraceLine.js'
 import type { TraceRequest__Output } from '../../rpc/generated/vmq/TraceRequest.js'
@@ -63,7 +62,7 @@ export function traceClient (node: AdminHost, call: TraceCall): void {
       continue
     }
     waitingFor++
-    const client = new AdminClient(peer.address, node.settings.string('distributed_cookie'), undefined, node.cluster.clientTls())
+    const client = node.cluster.adminClient(peer.address)
     const stream = client.open<TraceRequest__Output, TraceLine__Output>('TraceClient', { ...call.request, localOnly: true })
     let answered = false
     const answer = (): void => {
@@ -83,7 +82,6 @@ export function traceClient (node: AdminHost, call: TraceCall): void {
     const ended = (why: string): void => {
       if (over) return
       over = true
-      client.close()
       if (stopped) return
       if (!answered) warnings.push(`node ${peer.name} ${why}: not traced there`)
       else output.write({ text: `Warning: the trace on node ${peer.name} ended: ${why}` })
@@ -94,7 +92,7 @@ export function traceClient (node: AdminHost, call: TraceCall): void {
       client.describe(err).then(f => { ended(f.message) }, () => { ended(err.message) })
     })
     stream.on('end', () => { ended('the node stopped tracing') })
-    stops.push(() => { stream.cancel(); client.close() })
+    stops.push(() => { stream.cancel() })
   }
   if (waitingFor === 0) summarise()
 }

@@ -1,4 +1,4 @@
-import type { AccessVerdict, AuthPlugin, ClientEvent, ClientInfo, PublishModifiers, PublishRequest, RegisterVerdict, SubscribeRequest } from './types.js'
+import type { AccessVerdict, AuthPlugin, AuthStep, ClientEvent, ClientInfo, PublishModifiers, PublishRequest, RegisterVerdict, SubscribeRequest } from './types.js'
 
 /** A PUBLISH decision, with what an asynchronous plugin changed in it. */
 export interface PublishDecision { allowed: boolean, modifiers?: PublishModifiers }
@@ -85,6 +85,20 @@ export class AuthChain {
       })
     }
     return { allowed: !asked }
+  }
+
+  /** Whether a plugin does enhanced authentication now (else a CONNECT with an Authentication Method gets 0x8C). */
+  hasEnhancedAuth (): boolean {
+    return this.plugins().some(p => p.enhancedAuth !== undefined && p.hooks.includes('on_auth_m5'))
+  }
+
+  /** One enhanced authentication step: the first plugin that has something to ask answers; none refuses. */
+  async enhancedAuth (client: ClientInfo, properties: Record<string, unknown>): Promise<AuthStep> {
+    for (const plugin of this.plugins()) {
+      const step = plugin.enhancedAuth?.(client, properties)
+      if (step !== undefined) return await step
+    }
+    return { kind: 'refuse', reason: 'no_matching_hook_found' }
   }
 
   hasAuthorization (): boolean {

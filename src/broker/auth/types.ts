@@ -29,8 +29,36 @@ export interface ClientInfo {
 /** MQTT 3.1.1 CONNACK return codes a plugin may refuse with. */
 export type RefuseCode = 2 | 3 | 4 | 5
 
+/**
+ * Per-client settings a plugin gave at CONNECT (webhooks' auth_on_register
+ * modifiers); the node's settings apply to the ones left unset.
+ */
+export interface ClientOverrides {
+  username?: string
+  /** bytes of a PUBLISH payload; 0 = no limit */
+  maxMessageSize?: number
+  /** PUBLISHes per second; 0 = no limit */
+  maxMessageRate?: number
+  /** unacknowledged QoS 1/2 messages sent to the client; 0 = no limit */
+  maxInflightMessages?: number
+  retryIntervalMs?: number
+  upgradeQos?: boolean
+  /** messages waiting for the connected client; -1 = no limit */
+  maxOnlineMessages?: number
+  /** messages queued for the offline persistent session; -1 = no limit */
+  maxOfflineMessages?: number
+  /** which message a full queue drops: the new one (fifo) or its oldest (lifo) */
+  queueType?: 'fifo' | 'lifo'
+  /** seconds after which the connection is closed; 0 = never */
+  maxConnectionLifetime?: number
+  /** allow_register_during_netsplit, allow_publish_during_netsplit and allow_subscribe_during_netsplit for this client */
+  allowRegister?: boolean
+  allowPublish?: boolean
+  allowSubscribe?: boolean
+}
+
 export type RegisterVerdict =
-  | { kind: 'ok' }
+  | { kind: 'ok', overrides?: ClientOverrides }
   | { kind: 'next' }
   | { kind: 'refuse', code: RefuseCode, reason: string }
 
@@ -52,6 +80,14 @@ export interface PublishModifiers {
   topic?: string
   payload?: Buffer
   retain?: boolean
+  /** the QoS the message is routed with (the publisher is answered for the QoS it sent) */
+  qos?: 0 | 1 | 2
+  /** the mountpoint the message is published in */
+  mountpoint?: string
+  /** ms during which nothing more is read from the publisher */
+  throttle?: number
+  /** MQTT 5: the message's properties instead of the ones sent (mqtt-packet names) */
+  properties?: Record<string, unknown>
 }
 
 export type PublishOutcome = { verdict: 'ok', modifiers?: PublishModifiers } | { verdict: 'next' } | { verdict: 'deny', reason: string }
@@ -89,6 +125,11 @@ export interface AuthPlugin {
   authorizeSubscribe?: (client: ClientInfo, subs: SubscribeRequest[]) => Promise<SubscribeOutcome> | undefined
   /** whether the asynchronous hooks above have anything to ask now */
   authorizes?: () => boolean
+  /**
+   * MQTT 5 enhanced authentication: one step for the CONNECT's or an AUTH's
+   * properties; undefined = nothing to ask (next)
+   */
+  enhancedAuth?: (client: ClientInfo, properties: Record<string, unknown>) => Promise<AuthStep> | undefined
   /** told what happened to a client; must not block */
   onEvent?: (event: ClientEvent) => void
   /** whether onEvent has anyone to tell now (else events are not built) */
@@ -98,6 +139,14 @@ export interface AuthPlugin {
   /** stop timers and watchers */
   close?: () => Promise<void> | void
 }
+
+/**
+ * One step of an MQTT 5 enhanced authentication (on_auth_m5): go on with
+ * another AUTH round, succeed, or refuse. `method` must be the client's.
+ */
+export type AuthStep =
+  | { kind: 'continue' | 'success', method: string, data?: Buffer }
+  | { kind: 'refuse', reason: string }
 
 /** A problem found in an operator's file, reported as `file:line: message`. */
 export interface FileProblem {

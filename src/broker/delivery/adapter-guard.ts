@@ -21,12 +21,20 @@
 //    client.connackSent is true once a CONNACK was written, and 'connected' is
 //    emitted after it; client.disconnectReasonCode is null until aedes
 //    disconnects the client itself; broker.topicAliasMaximum is the CONNACK's.
+// 3. A CONNECT the guard does not hand to aedes (enhanced authentication holds
+//    it) leaves client._parsingBatch at 0, so aedes reads the client's next
+//    packets at the next 'readable'; handed on later, it is handled as if it
+//    had just arrived. Pinned in guard.test.ts.
+// 4. aedes' handling of a PUBACK (lib/handlers/puback.js) only clears the
+//    message in the store and emits 'ack'; after any packet it refreshes
+//    client._keepaliveTimer when client._keepaliveInterval > 0.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem } from '../../mqtt/property-scan.js'
 import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
+import { isPacketObserver } from './adapter.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
 
@@ -49,7 +57,28 @@ interface ParserInternals extends EventEmitter {
   _queue: ParsedPacket[] | null
 }
 
+const HANDLED_HERE = Symbol('handled by the delivery layer')
+interface HandledHere { [HANDLED_HERE]: boolean }
+
+/**
+ * Marks a packet the delivery layer has fully handled (the PUBACK of a QoS 1
+ * message it wrote itself, of which aedes keeps no state): the guard does not
+ * hand it to aedes, which would only ask the store to forget a message it
+ * never stored, emit 'ack' and read on a turn later.
+ */
+export function handledHere (packet: object): void {
+  (packet as HandledHere)[HANDLED_HERE] = true
+}
+
+/** aedes restarts a connection's keepalive timer after handling any packet. */
+function refreshKeepalive (client: ClientInternals): void {
+  if (client._keepaliveInterval > 0) client._keepaliveTimer?.refresh()
+}
+
 interface ClientInternals {
+  /** seconds × 1500 + 1 once a keepalive applies, else -1 */
+  _keepaliveInterval: number
+  _keepaliveTimer: NodeJS.Timeout | null
   _parser: ParserInternals
   _parsingBatch: number
   _rejectingPacketTooLarge: boolean
@@ -59,7 +88,22 @@ interface ClientInternals {
   broker: { queueLimit: number, maximumPacketSize: number, topicAliasMaximum: number }
 }
 
+/** MQTT 5 enhanced authentication (§4.12), when the node has a plugin for it. */
+export interface AuthExchange {
+  /**
+   * A CONNECT arrived: true when it carries an Authentication Method the
+   * exchange takes on; it then hands the CONNECT to aedes itself with `release`.
+   * Nothing is handed to aedes meanwhile, so aedes reads on (the client's AUTH).
+   */
+  connect: (client: Client, packet: ClientPacket, release: () => void) => boolean
+  /** The exchange takes this client's AUTH packets (else an AUTH breaks MQTT-4.12.0-5). */
+  takesAuth: (client: Client) => boolean
+  auth: (client: Client, packet: ClientPacket) => void
+}
+
 export interface PacketGuard {
+  /** enhanced authentication, when the node has it */
+  exchange?: AuthExchange
   /** the client broke the protocol: the connection is being closed (v5: told why first) */
   refused: (client: Client, cmd: string, problem: PropertyProblem) => void
   /** handling a packet threw: the connection is closed, the node goes on */
@@ -113,7 +157,10 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   parser._parseProperties = function (this: ParserInternals) {
     const blocks = propertyBlocks.get(this.packet) ?? 0
     propertyBlocks.set(this.packet, blocks + 1)
-    flag(this.packet, scanProperties(propertyBlock(this), blockOf(this.packet.cmd, blocks)))
+    // an empty block (length byte 0, inside this packet), the usual case, has nothing to check
+    if (this._pos >= this._list.length || this._pos >= this.packet.length || this._list.get(this._pos) !== 0) {
+      flag(this.packet, scanProperties(propertyBlock(this), blockOf(this.packet.cmd, blocks)))
+    }
     return parseProperties.call(this)
   }
   // one object with the connection's state and prototype methods: the wrappers
@@ -197,20 +244,34 @@ class GuardState {
   packet (parser: ParserInternals, packet: ParsedPacket): void {
     if (this.stopped) return
     const client = this.client
+    const exchange = this.guard.exchange
+    const exchanged = packet.cmd === 'auth' && exchange?.takesAuth(client) === true
     const problem = flagged.get(packet) ?? this.orderProblem(packet.cmd) ?? packetTypeRule(packet.cmd, this.version) ??
       remainingLengthRule(packet.cmd, parser._pos, packet.length ?? 0) ?? lengthProblem(packet, packet.protocolVersion ?? this.version) ??
-      brokenRule(packet) ?? topicAliasRule(packet, (client as unknown as ClientInternals).broker.topicAliasMaximum) ??
+      (exchanged ? undefined : brokenRule(packet)) ?? topicAliasRule(packet, (client as unknown as ClientInternals).broker.topicAliasMaximum) ??
       disconnectRule(packet, this.connectSessionExpiry)
     if (problem !== undefined) {
       this.stop(packet, problem)
+      return
+    }
+    if (exchanged) {
+      this.guarded(() => { exchange?.auth(client, packet) }, 'auth')
       return
     }
     if (packet.cmd === 'connect') {
       this.sawConnect = true
       this.version = packet.protocolVersion
       this.connectSessionExpiry = Number(packet.properties?.sessionExpiryInterval ?? 0)
+      const release = (): void => { if (!this.stopped) this.handle(parser, packet) }
+      if (exchange?.connect(client, packet, release) === true) return
     } else if (this.sawConnect && !client.connected && parser._queue !== null) {
       holdUntilConnected(client as unknown as ClientInternals, packet)
+      return
+    }
+    if ((packet as Partial<HandledHere>)[HANDLED_HERE] === true) {
+      // counts and traces still see it; of aedes' handling only the keepalive is left (see 4.)
+      this.guarded(() => { for (const handler of this.handlers) if (isPacketObserver(handler)) handler.call(parser, packet) }, packet.cmd)
+      refreshKeepalive(client as unknown as ClientInternals)
       return
     }
     this.handle(parser, packet)

@@ -25,16 +25,24 @@
 //    outgoingClearMessageId(client, ack) (an MQTT 5 PUBREC with an error reason
 //    too); a forward refused for a persistent session is cleared without a messageId.
 // 7. Every subscriber's copy of a message shares the payload Buffer, and a null
-//    from authorizeForward for QoS 0 sends nothing (writeQos0 relies on both).
+//    from authorizeForward for QoS 0 sends nothing (writer.ts writeQos0 relies on both).
 // 8. A PUBLISH marked `_notAuthorized` in authorizePublish is neither
 //    acknowledged nor published; a PUBREL for a packet id aedes never stored
 //    is answered with PUBCOMP. authorizePublish failing for MQTT 5 answers a
 //    QoS 1/2 PUBLISH with reason 0x87 and the error's message as reason string.
+//    For an authorized QoS 1 PUBLISH aedes writes PUBACK (3.1.1: 40 02 id;
+//    MQTT 5: 40 04 id 00 00), then calls broker.publish(packet, client, done),
+//    which emits 'publish' with that packet synchronously after the
+//    `published` hook's callback.
+// 14. broker.publish(packet, client, done) takes the publishing client as an
+//     optional second argument, as aedes' PUBLISH handler passes it: the
+//     routed copy gets its id as clientId (MQTT 5 No Local), and it reaches the
+//     `published` hook and the 'publish' event. The client need not belong to
+//     that broker. Pinned in adapter.test.ts.
 // (The parser guard's reliances are listed in adapter-guard.ts.)
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
-import { publishBytes } from './encode.js'
 import { PacketStream } from './packet-stream.js'
 import type { OutPacket } from './out-packet.js'
 
@@ -89,7 +97,16 @@ function parserListener (listener: ParsedPacketListener): (this: { client: Clien
  */
 export function onParsedPacket (client: Client, listener: ParsedPacketListener): void {
   const parser = (client as unknown as { _parser?: EventEmitter })._parser
-  parser?.prependListener('packet', parserListener(listener))
+  const wrapped = parserListener(listener)
+  observers.add(wrapped)
+  parser?.prependListener('packet', wrapped)
+}
+
+const observers = new WeakSet<object>()
+
+/** True for a listener of onParsedPacket, as opposed to aedes' own handling of packets. */
+export function isPacketObserver (listener: object): boolean {
+  return observers.has(listener)
 }
 
 /**
@@ -136,75 +153,21 @@ export function writeRaw (client: Client, packet: mqttPacket.IPublishPacket | mq
   }
 }
 
-/** Bytes written to the connection and not yet handed to the operating system. */
-export function pendingBytes (client: Client): number {
-  return (client.conn as unknown as { writableLength?: number }).writableLength ?? 0
-}
-
 /**
- * Closes a connection that does not read what is sent to it. MQTT 5 gets a
- * DISCONNECT with `reasonCode` behind the bytes already pending (client.disconnect
- * would wait for a drain that does not come); the socket is ended so a client
- * that reads slowly still gets them, and aedes closes the client after
- * `graceMs` at the latest, which discards what is still pending.
+ * Writes an MQTT 5 AUTH packet straight to the connection: aedes has no AUTH
+ * flow, and before the CONNECT reaches aedes the client has no version yet.
  */
-export function closeNotReading (client: Client, reasonCode: number, graceMs: number): void {
-  if (client.version === 5) writeRaw(client, { cmd: 'disconnect', reasonCode })
-  const conn = client.conn as unknown as NodeJS.WritableStream & EventEmitter
-  const timer = setTimeout(() => { client.close() }, graceMs)
-  timer.unref()
-  conn.once('close', () => { clearTimeout(timer) })
-  conn.end()
-}
-
-interface Conn { write: (b: Buffer) => boolean, writableLength: number, destroyed: boolean }
-
-export type DirectWrite = 'written' | 'dropped' | 'not-here'
-
-/**
- * The connection to write to directly: open, 3.1/3.1.1 with a packet without
- * MQTT 5 properties, or MQTT 5 when `v5` is allowed; else undefined (aedes sends it).
- */
-function directConn (client: Client, packet: OutPacket, v5 = false): Conn | undefined {
-  const version = client.version
-  if (version === 5 ? !v5 : (version !== 4 && version !== 3) || packet.properties !== undefined) return undefined
-  if (!client.connected || client.closed || !Buffer.isBuffer(packet.payload)) return undefined
-  const conn = client.conn as unknown as Conn
-  return conn.destroyed ? undefined : conn
-}
-
-/**
- * Writes a QoS 0 PUBLISH to a connection at once (see encode.ts), instead of
- * aedes encoding it again per subscriber in a later event-loop turn; aedes then
- * gets null from authorizeForward and sends nothing. MQTT 5 is written here too:
- * aedes' write holds the message's delivery (and with it the broker's emitter,
- * 100 messages at most in flight) until a connection that stopped reading
- * drains. A connection whose buffered bytes exceed what `maxMessages` such
- * messages take is not waiting for more: the message is dropped (VerneMQ drops
- * beyond max_online_messages; -1 = no limit). 'not-here': a connection not
- * open (or a 3.1.1 packet with MQTT 5 properties), left to aedes.
- */
-export function writeQos0 (client: Client, packet: OutPacket, maxMessages: number): DirectWrite {
-  const conn = directConn(client, packet, true)
-  if (conn === undefined) return 'not-here'
-  const [bytes] = publishBytes(packet, 0, client.version)
-  if (maxMessages >= 0 && conn.writableLength > maxMessages * bytes.length) return 'dropped'
+export function writeAuth (client: Client, packet: mqttPacket.IAuthPacket): void {
+  const conn = client.conn as unknown as NodeJS.WritableStream & { destroyed?: boolean }
+  if (conn.destroyed === true || client.closed) return
+  let bytes: Buffer
+  try {
+    // one write: the CONNACK rewrite (onConnack) lets a whole AUTH pass before the CONNACK
+    bytes = mqttPacket.generate(packet, { protocolVersion: 5 })
+  } catch {
+    return // properties that cannot be encoded: nothing is sent, the client times out
+  }
   conn.write(bytes)
-  return 'written'
-}
-
-/**
- * Writes a QoS 1/2 PUBLISH with the session's packet id to the connection of
- * a clean session at once (aedes keeps no state for those: it would only
- * encode and write the packet a turn later). Persistent sessions go through
- * aedes, which records the id in the stored queue. False: left to aedes.
- */
-export function writeQos (client: Client, packet: OutPacket, qos: number, messageId: number, dup: boolean): boolean {
-  if (!client.clean) return false
-  const conn = directConn(client, packet, true)
-  if (conn === undefined) return false
-  for (const chunk of publishBytes(packet, qos, client.version, messageId, dup)) conn.write(chunk)
-  return true
 }
 
 function noop (): void {}
@@ -220,13 +183,16 @@ function noop (): void {}
 // 11. broker.topicAliasMaximum is read at every CONNACK and every aliased PUBLISH.
 
 const CONNACK_TYPE = 2
+const AUTH_TYPE = 15
 
 /**
  * Calls `edit` with the connection's CONNACK (parsed) before it is written,
  * and writes what `edit` leaves instead. mqtt-packet writes a CONNACK in
  * several pieces; they are collected until the packet is whole. Bytes that do
  * not parse as a CONNACK of `protocolVersion`, or written while it is undefined
- * (no CONNECT handled yet), go out unchanged.
+ * (no CONNECT handled yet), go out unchanged. An AUTH before the CONNACK
+ * (enhanced authentication, written whole by writeAuth) goes out and the
+ * CONNACK is still waited for.
  */
 export function onConnack (client: Client, protocolVersion: () => number | undefined, edit: (connack: mqttPacket.IConnackPacket) => void): void {
   const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
@@ -239,6 +205,7 @@ export function onConnack (client: Client, protocolVersion: () => number | undef
   let pieces: Buffer[] | undefined
   conn.write = function (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
     if (pieces === undefined) {
+      if (Buffer.isBuffer(chunk) && chunk[0] >> 4 === AUTH_TYPE) return write.call(this, chunk, ...rest)
       if (!Buffer.isBuffer(chunk) || chunk[0] >> 4 !== CONNACK_TYPE) {
         stop()
         return write.call(this, chunk, ...rest)
@@ -344,6 +311,42 @@ export function writeNow (client: Client, packet: mqttPacket.Packet): void {
     return
   }
   for (let i = 0; i < 16 && (conn.writableCorked ?? 0) > 0; i++) conn.uncork?.()
+}
+
+/**
+ * An authorized QoS 1 PUBLISH of a connected client, answered and published
+ * here, at once: aedes would encode the same PUBACK through mqtt-packet and
+ * publish a turn later (its write completes through setImmediate). The PUBACK
+ * bytes are aedes' (3.1.1: 4 bytes; MQTT 5: reason 0 and an empty property
+ * block). `done` (authorizePublish's callback) runs once the publish did, with
+ * the packet marked so that aedes neither acknowledges nor publishes it again
+ * (see 8. above): aedes reads on only then, as after its own publish.
+ */
+export function acknowledgeAndPublish (client: Client, packet: mqttPacket.IPublishPacket, done: (err: Error | null) => void): boolean {
+  const messageId = packet.messageId
+  if (packet.qos !== 1 || messageId === undefined || client.closed || !client.connected || isSkipped(packet)) return false
+  const v5 = client.version === 5
+  const ack = Buffer.allocUnsafe(v5 ? 6 : 4)
+  ack[0] = 0x40
+  ack[1] = v5 ? 4 : 2
+  ack.writeUInt16BE(messageId, 2)
+  if (v5) ack.writeUInt16BE(0, 4)
+  client.conn.write(ack)
+  publishAs((client as unknown as { broker: Aedes }).broker, packet, client, err => {
+    // marked once aedes has emitted 'publish' for it, right after this callback: it was published
+    queueMicrotask(() => {
+      skipPublish(packet)
+      done(null)
+      // as aedes' read loop would on a failed publish: the connection ends
+      if (err != null) client.emit('error', err)
+    })
+  })
+  return true
+}
+
+/** Publishes `packet` in `broker` on behalf of `client` (see 14. above). */
+export function publishAs (broker: Aedes, packet: mqttPacket.IPublishPacket, client: Client, done: (err?: Error) => void): void {
+  (broker.publish as unknown as (p: mqttPacket.IPublishPacket, c: Client, d: (err?: Error) => void) => void).call(broker, packet, client, done)
 }
 
 /** True for a PUBLISH skipPublish marked (see 8. above). */
@@ -482,14 +485,15 @@ export function countWrites (client: Client, sink: { written: (chunk: Buffer | s
  * is accepted. The sink must not keep or modify the chunk.
  */
 export function tapWrites (client: Client, observer: () => ((chunk: Buffer) => void) | undefined): void {
-  const conn = client.conn as unknown as { write: (chunk: unknown, ...rest: unknown[]) => boolean }
+  const conn = client.conn as unknown as { write: (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean }
   const write = conn.write
-  conn.write = function tapped (this: unknown, chunk: unknown, ...rest: unknown[]): boolean {
+  // fixed parameters, not a rest array: this runs for every write of every connection
+  conn.write = function tapped (this: unknown, chunk: unknown, encoding?: unknown, callback?: unknown): boolean {
     const sink = observer()
     if (sink !== undefined) {
       if (Buffer.isBuffer(chunk)) sink(chunk)
-      else if (typeof chunk === 'string') sink(Buffer.from(chunk, typeof rest[0] === 'string' ? rest[0] as BufferEncoding : 'utf8'))
+      else if (typeof chunk === 'string') sink(Buffer.from(chunk, typeof encoding === 'string' ? encoding as BufferEncoding : 'utf8'))
     }
-    return write.call(this, chunk, ...rest)
+    return write.call(this, chunk, encoding, callback)
   }
 }

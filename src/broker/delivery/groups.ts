@@ -11,7 +11,19 @@
 // leaves, balance hands its unacknowledged and waiting messages to the others.
 import type { OutPacket } from './adapter.js'
 import type { Entry } from './inflight.js'
-import type { SessionQueue } from './outbox.js'
+
+/** What the group needs of each member's outbox (SessionQueue). */
+export interface GroupMember {
+  group: SessionGroup | undefined
+  readonly ready: boolean
+  readonly closed: boolean
+  /** nothing waits and the window has room */
+  readonly idle: boolean
+  forward: (packet: OutPacket) => OutPacket | null
+  offer: (packet: OutPacket, qos: number) => void
+  qosFor: (packet: OutPacket) => number
+  handedOff: (packet: OutPacket) => void
+}
 
 export const SESSION_SEPARATOR = '\u0000'
 
@@ -26,7 +38,7 @@ export function isExtraSession (id: string): boolean {
 }
 
 export class SessionGroup {
-  readonly members: SessionQueue[] = []
+  readonly members: GroupMember[] = []
   private next = 0
   private sessions = 0
   /** per origin broker: the last brokerCounter claimed by the group */
@@ -35,14 +47,14 @@ export class SessionGroup {
   constructor (readonly clientId: string, private readonly balance: () => boolean) {}
 
   /** The id for a new connection: the client id for the first, an internal one after. */
-  join (session: SessionQueue): string {
+  join (session: GroupMember): string {
     this.members.push(session)
     session.group = this
     return this.members.length === 1 ? this.clientId : `${this.clientId}${SESSION_SEPARATOR}${++this.sessions}`
   }
 
   /** authorizeForward for a member: claims the message for the group, then delivers it. */
-  route (from: SessionQueue, packet: OutPacket): OutPacket | null {
+  route (from: GroupMember, packet: OutPacket): OutPacket | null {
     if (packet.brokerId == null || this.members.length < 2) return from.forward(packet) // retained: for the subscriber only
     const counter = packet.brokerCounter ?? 0
     const last = this.claimed.get(packet.brokerId)
@@ -63,7 +75,7 @@ export class SessionGroup {
   }
 
   /** A member left: with balance its messages go to the others. Returns true when the group is empty. */
-  leave (session: SessionQueue, entries: Entry[]): boolean {
+  leave (session: GroupMember, entries: Entry[]): boolean {
     const index = this.members.indexOf(session)
     if (index >= 0) this.members.splice(index, 1)
     if (this.members.length === 0) return true
@@ -79,7 +91,7 @@ export class SessionGroup {
   }
 
   /** Next member in turn, preferring one that can send at once; undefined when none is ready. */
-  private pick (): SessionQueue | undefined {
+  private pick (): GroupMember | undefined {
     const n = this.members.length
     let fallback: number | undefined
     for (let i = 0; i < n; i++) {

@@ -2,6 +2,7 @@
 // retries: one timer per session (not per message) fires when the oldest entry
 // is due, resends every due entry and re-arms for the next one.
 import type { OutPacket } from './adapter.js'
+import { realClock, type Cancel, type Clock } from './clock.js'
 
 export interface Entry {
   packet: OutPacket
@@ -16,6 +17,8 @@ export interface Entry {
   sentAt: number
   /** QoS 2 after PUBREC: a retry resends the PUBREL */
   released: boolean
+  /** written to the connection here (writeQos): aedes keeps no state for it */
+  direct: boolean
 }
 
 /** The window of a connection that has sent nothing yet: shared, never written to. */
@@ -23,12 +26,13 @@ const NONE: ReadonlyMap<number, Entry> = new Map()
 
 export class InflightWindow {
   private entries = NONE as Map<number, Entry>
-  private timer: NodeJS.Timeout | undefined
+  private timer: Cancel | undefined
   private closed = false
 
   constructor (
     private readonly retryMs: () => number,
-    private readonly resend: (entry: Entry) => void
+    private readonly resend: (entry: Entry) => void,
+    private readonly clock: Clock = realClock
   ) {}
 
   get size (): number { return this.entries.size }
@@ -64,20 +68,19 @@ export class InflightWindow {
 
   close (): void {
     this.closed = true
-    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer?.()
     this.timer = undefined
   }
 
   private arm (delay: number): void {
-    this.timer = setTimeout(() => { this.fire() }, Math.max(delay, 1))
-    this.timer.unref()
+    this.timer = this.clock.setTimer(Math.max(delay, 1), () => { this.fire() })
   }
 
   private fire (): void {
     this.timer = undefined
     if (this.closed) return
     const retryMs = this.retryMs()
-    const now = Date.now()
+    const now = this.clock.now()
     const due: Entry[] = []
     for (const entry of this.entries.values()) {
       if (now - entry.sentAt < retryMs) break

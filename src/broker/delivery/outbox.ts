@@ -1,26 +1,32 @@
 // The outgoing queue of one connection: which message goes out now, which
 // waits, which is dropped. aedes asks through authorizeForward before each
-// delivery; a message that may go out now is returned (with our packet id for
-// QoS 1/2), else it waits in the online queue and is sent later through
-// client.publish (see adapter.ts).
+// delivery; a message that may go out now is written by the writer or returned
+// (with our packet id for QoS 1/2), else it waits in the online queue and is
+// sent later (the writer writes it, or hands it to aedes: see writer.ts).
 //
 // A persistent session keeps its QoS 1/2 messages in the stored queue as aedes
 // does (queued there before delivery, removed on PUBACK/PUBCOMP). When one
-// resumes, we load that queue ourselves instead of letting aedes replay it, so
-// the inflight window, the online limit and DUP apply to it too.
+// resumes, we load that queue ourselves (resume.ts) instead of letting aedes
+// replay it, so the inflight window, the online limit and DUP apply to it too.
+//
+// The writer and the clock are given to the constructor: the unit tests drive
+// a session without sockets or timers.
 import type { Client } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
-import { closeNotReading, pendingBytes, publishStub, subscriptionsOf, writeQos, writeQos0, writeRaw, type OutPacket } from './adapter.js'
+import { realClock, type Cancel, type Clock } from './clock.js'
 import { InflightWindow, type Entry } from './inflight.js'
 import { hasExpired, setRemainingExpiry } from './message-expiry.js'
 import { OnlineQueue } from './online-queue.js'
+import type { OutPacket } from './out-packet.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
 import { PacketIds } from './packet-ids.js'
 import { publishSize } from './packet-size.js'
+import { isRecentCopy, putAhead, readStored, RECENT_MS, storedEntries, type ResumingSession } from './resume.js'
 import { addSubscriptionIds, SubscriptionIds } from './subscription-ids.js'
 import type { QueueSettings } from './settings.js'
 import type { SessionGroup } from './groups.js'
+import type { Writer } from './writer.js'
 
 /** What a session needs from its mountpoint's queue layer. */
 export interface SessionHost {
@@ -31,19 +37,15 @@ export interface SessionHost {
   forget: (clientId: string, packet: OutPacket) => unknown
   /** Told of each message as it goes out to the client for the first time (webhooks' on_deliver). */
   delivered?: (client: Client, packet: OutPacket) => void
+  /** The connection's filters, their granted QoS and MQTT 5 Subscription Identifier. */
+  subscriptions: (client: Client) => Record<string, { qos: number, si?: number }>
 }
+
+/** One client's own queue settings, in QueueSettings' units. */
+export interface SessionLimits { maxInflight?: number, maxOnline?: number, retryMs?: number, upgradeQos?: boolean, lifo?: boolean }
 
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
 const MAX_WINDOW = 65000
-/**
- * MQTT 5 DISCONNECT reason for a client that does not read: "an implementation
- * or administrative imposed limit has been exceeded" (outgoing_buffer_limit).
- */
-const QUOTA_EXCEEDED = 0x97
-/** how long a connection closed for not reading may still flush what is pending */
-const NOT_READING_GRACE_MS = 2000
-/** how long keys of a loaded backlog are kept to recognise late live copies */
-const RECENT_MS = 10000
 const DROPPED_FULL = 'message dropped: online queue full (max_online_messages)'
 
 export class SessionQueue {
@@ -62,18 +64,28 @@ export class SessionQueue {
   private readonly waiting = new OnlineQueue<Entry>()
   private readonly qos = new SubscriptionQos()
   private readonly subscriptionIds = new SubscriptionIds()
-  private injections: Map<number, OutPacket> | undefined
   private recent: Set<string> | undefined
-  private recentTimer: NodeJS.Timeout | undefined
+  private recentTimer: Cancel | undefined
   private pumpScheduled = false
-  private closedForNotReading = false
   private dropsLogged = false
 
-  constructor (readonly client: Client, private readonly host: SessionHost) {}
+  constructor (
+    readonly client: Client,
+    private readonly host: SessionHost,
+    private readonly writer: Writer,
+    private readonly clock: Clock = realClock
+  ) {}
 
   private get window (): InflightWindow {
-    return this.inflight ??= new InflightWindow(() => this.host.settings.retryMs, entry => { this.resend(entry) })
+    return this.inflight ??= new InflightWindow(() => this.limits.retryMs ?? this.host.settings.retryMs, entry => { this.resend(entry) }, this.clock)
   }
+
+  /** Settings an auth plugin gave this client at CONNECT (auth_on_register modifiers); unset ones are the node's. */
+  limits: SessionLimits = {}
+
+  private get upgradeQos (): boolean { return this.limits.upgradeQos ?? this.host.settings.upgradeQos }
+  private get maxOnline (): number { return this.limits.maxOnline ?? this.host.settings.maxOnline }
+  private get lifo (): boolean { return this.limits.lifo ?? this.host.settings.lifo }
 
   /** aedes keeps the session past the connection (client.clean is set at CONNECT). */
   get persistent (): boolean { return !this.client.clean }
@@ -93,16 +105,16 @@ export class SessionQueue {
    * message waits (it is then sent later) or is dropped.
    */
   forward (packet: OutPacket): OutPacket | null {
-    if (this.notReading()) return null
+    if (this.writer.notReading()) return null
     if (this.client.version === 5) this.addSubscriptionIds(packet)
-    if (packet.qos === 0 && !this.host.settings.upgradeQos) {
+    if (packet.qos === 0 && !this.upgradeQos) {
       if (this.exceedsMaximum(packet, 0)) return null
       if (!this.loading && this.waiting.length === 0) return this.sendQos0(packet)
       this.enqueue(packet, 0)
       return null
     }
-    if (this.recent !== undefined && this.isRecentDuplicate(packet)) return null
-    const found = this.qos.lookup(subscriptionsOf(this.client), packet.topic)
+    if (this.recent !== undefined && isRecentCopy(this.recent, packet)) return null
+    const found = this.qos.lookup(this.host.subscriptions(this.client), packet.topic)
     return this.forwardAt(packet, this.deliveredQos(packet.qos, found), found >= 0 && (found & OVERLAP) !== 0)
   }
 
@@ -126,7 +138,7 @@ export class SessionQueue {
 
   /** The QoS `packet` is delivered at on this connection. */
   qosFor (packet: OutPacket): number {
-    return this.deliveredQos(packet.qos, this.qos.lookup(subscriptionsOf(this.client), packet.topic))
+    return this.deliveredQos(packet.qos, this.qos.lookup(this.host.subscriptions(this.client), packet.topic))
   }
 
   subscriptionsChanged (): void {
@@ -136,17 +148,19 @@ export class SessionQueue {
 
   /** The real packet behind a stub sent through client.publish. */
   takeInjected (counter: number | undefined): OutPacket | null {
-    const packet = counter === undefined ? undefined : this.injections?.get(counter)
-    if (packet === undefined) return null
-    this.injections?.delete(counter as number)
-    return packet
+    return this.writer.takeInjected(counter)
   }
 
-  /** PUBACK or PUBCOMP for `messageId`. */
-  acked (messageId: number): void {
-    if (this.inflight?.ack(messageId) === undefined) return
+  /**
+   * PUBACK or PUBCOMP for `messageId`. True when the message was a QoS 1
+   * message written here (writeQos): aedes has nothing to do for its PUBACK.
+   */
+  acked (messageId: number): boolean {
+    const entry = this.inflight?.ack(messageId)
+    if (entry === undefined) return false
     this.ids.release(messageId)
     if (this.waiting.length > 0) this.schedulePump()
+    return entry.direct && entry.qos === 1
   }
 
   /**
@@ -160,69 +174,35 @@ export class SessionQueue {
       this.acked(messageId)
       return
     }
-    this.inflight?.released(messageId, Date.now())
+    this.inflight?.released(messageId, this.clock.now())
   }
 
   /** Stops the session; returns its unacknowledged and waiting messages, oldest first. */
   close (): Entry[] {
     this.closed = true
     this.inflight?.close()
-    if (this.recentTimer !== undefined) clearTimeout(this.recentTimer)
-    this.injections = undefined
+    this.recentTimer?.()
+    this.writer.close()
     this.recent = undefined
     return [...(this.inflight?.drain() ?? []), ...this.waiting.items.drain()]
   }
 
   /**
    * Loads the stored queue of a resumed persistent session, in order, ahead of
-   * what arrived live meanwhile. Messages sent on an earlier connection go out
-   * again with DUP and their packet id; PUBRELs are sent again at once.
+   * what arrived live meanwhile (see resume.ts).
    */
   async loadStored (stored: AsyncIterable<OutPacket>): Promise<void> {
-    const backlog: OutPacket[] = []
-    try {
-      for await (const packet of stored) backlog.push(packet)
-    } catch (err) {
-      this.host.log.warn({ client: this.client.id, err: (err as Error).message }, 'cannot read the stored queue of a resumed session')
-    }
+    const backlog = await readStored(stored, err => {
+      this.host.log.warn({ client: this.client.id, err: err.message }, 'cannot read the stored queue of a resumed session')
+    })
     if (this.closed) return
-    const keys = new Set<string>()
-    const now = Date.now()
-    const entries: Entry[] = []
-    for (const stored of backlog) {
-      if (stored.cmd === 'pubrel') {
-        this.resumeRelease(stored.messageId ?? 0, now)
-        continue
-      }
-      if (stored.brokerId != null) keys.add(originKey(stored))
-      const packet: OutPacket = { ...stored, cmd: 'publish' }
-      if (this.client.version === 5) this.addSubscriptionIds(packet)
-      const entry = this.entry(packet, this.qosFor(packet))
-      entry.stored = true
-      if (hasExpired(packet, now)) {
-        this.expire(entry)
-        continue
-      }
-      if (this.exceedsMaximum(packet, entry.qos)) {
-        this.discard(entry)
-        continue
-      }
-      if (stored.messageId !== undefined && this.ids.reserve(stored.messageId)) {
-        entry.messageId = stored.messageId
-        entry.dup = true
-      }
-      entries.push(entry)
-    }
-    const live = this.waiting.items.drain()
-    for (const entry of entries) this.waiting.items.push(entry)
-    for (const entry of live) {
-      if (entry.packet.brokerId == null || !keys.has(originKey(entry.packet))) this.waiting.items.push(entry)
-    }
+    const { entries, keys } = storedEntries(backlog, this.clock.now(), this.resuming())
+    putAhead(this.waiting.items, entries, keys)
     this.rememberRecent(keys)
     this.loading = false
     this.pump()
     if (!this.host.settings.overrideMaxOnline) {
-      for (const dropped of this.waiting.trim(this.host.settings.maxOnline, this.host.settings.lifo)) this.drop(dropped)
+      for (const dropped of this.waiting.trim(this.maxOnline, this.lifo)) this.drop(dropped)
     }
   }
 
@@ -236,12 +216,12 @@ export class SessionQueue {
   /** MQTT 5: the identifiers of every matching subscription, not only the one aedes matched first (retained messages keep the subscribing one's). */
   private addSubscriptionIds (packet: OutPacket): void {
     if (packet.brokerId == null) return
-    addSubscriptionIds(packet, this.subscriptionIds.lookup(subscriptionsOf(this.client), packet.topic))
+    addSubscriptionIds(packet, this.subscriptionIds.lookup(this.host.subscriptions(this.client), packet.topic))
   }
 
   /** A QoS 0 message nothing waits before: written here when it can be (see writeQos0), else aedes sends it. */
   private sendQos0 (packet: OutPacket): OutPacket | null {
-    const result = writeQos0(this.client, packet, this.host.settings.maxOnline)
+    const result = this.writer.qos0(packet, this.maxOnline)
     if (result === 'not-here') return packet
     if (result !== 'dropped') this.host.counters.publishSent++
     if (result !== 'dropped') this.host.delivered?.(this.client, packet)
@@ -252,7 +232,7 @@ export class SessionQueue {
   private deliveredQos (published: number, found: number): number {
     if (found < 0) return published
     const subscribed = found & 3
-    return this.host.settings.upgradeQos ? subscribed : Math.min(published, subscribed)
+    return this.upgradeQos ? subscribed : Math.min(published, subscribed)
   }
 
   /**
@@ -293,7 +273,8 @@ export class SessionQueue {
       messageId: 0,
       dup: false,
       sentAt: 0,
-      released: false
+      released: false,
+      direct: false
     }
   }
 
@@ -303,7 +284,7 @@ export class SessionQueue {
   }
 
   private hasRoom (): boolean {
-    const configured = this.host.settings.maxInflight
+    const configured = this.limits.maxInflight ?? this.host.settings.maxInflight
     let limit = configured === 0 ? MAX_WINDOW : Math.min(configured, MAX_WINDOW)
     if (this.client.version === 5) {
       limit = Math.min(limit, this.host.settings.receiveMaxClient)
@@ -325,13 +306,13 @@ export class SessionQueue {
       this.waiting.items.push(this.entry(packet, qos)) // trimmed once the stored queue is loaded
       return
     }
-    const limit = this.host.settings.maxOnline
-    if (!this.host.settings.lifo && limit >= 0 && this.waiting.length >= limit) {
+    const limit = this.maxOnline
+    if (!this.lifo && limit >= 0 && this.waiting.length >= limit) {
       this.dropped(packet.topic, qos, DROPPED_FULL)
       if (this.isStored(packet, qos)) this.host.forget(this.client.id, packet)
       return
     }
-    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.host.settings.lifo)
+    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.lifo)
     if (dropped !== undefined) this.drop(dropped)
   }
 
@@ -367,25 +348,6 @@ export class SessionQueue {
     return true
   }
 
-  /**
-   * True once more than outgoing_buffer_limit bytes wait to be written to the
-   * connection: the client is not reading, and the connection is closed (once)
-   * before it grows the node's memory without bound. Nothing more is sent to it;
-   * a persistent session keeps its stored messages for the next connection.
-   */
-  private notReading (): boolean {
-    if (this.closedForNotReading) return true
-    const limit = this.host.settings.outgoingBufferLimit
-    if (limit <= 0) return false
-    const pending = pendingBytes(this.client)
-    if (pending <= limit) return false
-    this.closedForNotReading = true
-    this.host.counters.slowConsumersClosed++
-    this.host.log.warn({ client: this.client.id, pending, limit }, 'closing the connection of a client that is not reading: more bytes wait to be written to it than outgoing_buffer_limit')
-    closeNotReading(this.client, QUOTA_EXCEEDED, NOT_READING_GRACE_MS)
-    return true
-  }
-
   private expire (entry: Entry): void {
     this.host.counters.messagesExpired++
     this.host.log.debug({ client: this.client.id, topic: entry.packet.topic, qos: entry.qos }, 'message dropped: its message expiry interval passed before delivery')
@@ -407,7 +369,7 @@ export class SessionQueue {
     packet.dup = entry.dup
     this.host.counters.publishSent++
     this.host.delivered?.(this.client, packet)
-    this.window.add(entry, Date.now())
+    this.window.add(entry, this.clock.now())
   }
 
   private schedulePump (): void {
@@ -420,10 +382,10 @@ export class SessionQueue {
   private pump (): void {
     this.pumpScheduled = false
     if (this.closed || this.loading) return
-    const now = Date.now()
+    const now = this.clock.now()
     for (let entry = this.waiting.items.peek(); entry !== undefined; entry = this.waiting.items.peek()) {
       if (entry.qos > 0 && !this.hasRoom()) return
-      if (this.notReading()) return
+      if (this.writer.notReading()) return
       this.waiting.items.shift()
       if (hasExpired(entry.packet, now)) {
         this.expire(entry)
@@ -442,36 +404,37 @@ export class SessionQueue {
     }
   }
 
-  /** Writes the entry to the connection here (see writeQos, writeQos0); false when aedes must send it. */
+  /** Writes the entry to the connection here (see writer.ts); false when aedes must send it. */
   private writeDirect (entry: Entry): boolean {
-    if (entry.qos > 0) return writeQos(this.client, entry.packet, entry.qos, entry.messageId, entry.dup)
-    return writeQos0(this.client, entry.packet, -1) === 'written'
+    if (entry.qos > 0) return (entry.direct = this.writer.qos(entry.packet, entry.qos, entry.messageId, entry.dup))
+    return this.writer.qos0(entry.packet, -1) === 'written'
   }
 
   private inject (entry: Entry): void {
     if (this.writeDirect(entry)) return
-    this.injections ??= new Map()
-    publishStub(this.client, entry.packet, entry.qos, this.injections)
+    this.writer.throughAedes(entry.packet, entry.qos)
   }
 
   private resend (entry: Entry): void {
     if (this.closed) return
     this.host.counters.retried++
-    if (entry.released) {
-      writeRaw(this.client, { cmd: 'pubrel', messageId: entry.messageId })
-      return
+    if (entry.released) this.writer.pubrel(entry.messageId)
+    else this.writer.publishAgain(entry.packet, entry.qos, entry.messageId)
+  }
+
+  /** What loading the stored queue does to this session (see resume.ts). */
+  private resuming (): ResumingSession {
+    return {
+      release: (messageId, now) => { this.resumeRelease(messageId, now) },
+      entry: packet => {
+        if (this.client.version === 5) this.addSubscriptionIds(packet)
+        return this.entry(packet, this.qosFor(packet))
+      },
+      expire: entry => { this.expire(entry) },
+      exceedsMaximum: (packet, qos) => this.exceedsMaximum(packet, qos),
+      discard: entry => { this.discard(entry) },
+      reserve: messageId => this.ids.reserve(messageId)
     }
-    const p = entry.packet
-    writeRaw(this.client, {
-      cmd: 'publish',
-      topic: p.topic,
-      payload: p.payload,
-      qos: entry.qos as 1 | 2,
-      retain: p.retain,
-      dup: true,
-      messageId: entry.messageId,
-      ...(p.properties !== undefined ? { properties: p.properties } : {})
-    })
   }
 
   /** A PUBREL stored by the previous connection: QoS 2 is half done; send it again. */
@@ -484,7 +447,8 @@ export class SessionQueue {
       messageId,
       dup: true,
       sentAt: now,
-      released: true
+      released: true,
+      direct: false
     }
     this.window.add(entry, now)
     this.resend(entry)
@@ -497,16 +461,6 @@ export class SessionQueue {
   private rememberRecent (keys: Set<string>): void {
     if (keys.size === 0) return
     this.recent = keys
-    this.recentTimer = setTimeout(() => { this.recent = undefined }, RECENT_MS)
-    this.recentTimer.unref()
+    this.recentTimer = this.clock.setTimer(RECENT_MS, () => { this.recent = undefined })
   }
-
-  private isRecentDuplicate (packet: OutPacket): boolean {
-    if (packet.brokerId == null || this.recent === undefined) return false
-    return this.recent.delete(originKey(packet))
-  }
-}
-
-function originKey (packet: OutPacket): string {
-  return `${packet.brokerId ?? ''}\u0000${packet.brokerCounter ?? 0}`
 }

@@ -9,12 +9,14 @@ import type { Logger } from '../log.js'
 import type { DurableStore } from '../store/durable-store.js'
 import { overlay } from '../store/overlay.js'
 import type { StoredPacket } from '../store/persistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, type OutPacket } from './adapter.js'
+import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, subscriptionsOf, type OutPacket } from './adapter.js'
+import { handledHere } from './adapter-guard.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
-import { SessionQueue, type SessionHost } from './outbox.js'
+import { SessionQueue, type SessionHost, type SessionLimits } from './outbox.js'
 import type { QueueSettings } from './settings.js'
 import { tapPersistence } from './store-tap.js'
+import { ConnectionWriter } from './writer.js'
 
 export interface QueuesOptions {
   mountpoint: string
@@ -27,6 +29,8 @@ export interface QueuesOptions {
   delivered?: (client: Client, packet: OutPacket) => void
   /** told of each message queued for an offline persistent session */
   offlineMessage?: (clientId: string, packet: StoredPacket) => void
+  /** whether offlineMessage is to be called for the message being queued now (asked once per message) */
+  offlineListens?: () => boolean
   /** told of each persistent session deleted by persistent_client_expiration */
   sessionExpired?: (clientId: string) => void
   /** client ids holding stored (persistent-session) subscriptions */
@@ -58,10 +62,7 @@ export class Queues implements SessionHost {
     this.delivered = options.delivered
     const queues = this
     this.onClose = function () { if (this.client !== undefined) queues.closed(this.client) }
-    const offline = options.offlineMessage
-    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client), offline === undefined
-      ? undefined
-      : (subs, packet) => { for (const { clientId } of subs) if (!this.online.has(clientId)) offline(clientId, packet) })
+    this.persistence = tapPersistence(this.countOffline(options.store), client => this.sessions.get(client))
     this.expiration = new ExpirationSweeper({
       settings: this.settings,
       counters: this.counters,
@@ -103,7 +104,7 @@ export class Queues implements SessionHost {
    * under an internal id (and as a clean session).
    */
   connecting (client: Client, packet: ConnectPacket): void {
-    const session = new SessionQueue(client, this)
+    const session = new SessionQueue(client, this, new ConnectionWriter(client, this))
     // acknowledgements as the client sends them, for every kind of session
     onParsedPacket(client, this.ackSeen)
     session.resume = packet.clean === false
@@ -124,6 +125,12 @@ export class Queues implements SessionHost {
     }
   }
 
+  /** The client's own queue settings (an auth plugin's, at CONNECT). */
+  configure (client: Client, limits: SessionLimits): void {
+    const session = this.sessions.get(client)
+    if (session !== undefined) session.limits = limits
+  }
+
   /** authorizeForward: the packet aedes sends now, or null. */
   forward (client: Client, packet: OutPacket): OutPacket | null {
     if (packet.brokerId === INJECTED_BROKER_ID) return this.sessions.get(client)?.takeInjected(packet.brokerCounter) ?? null
@@ -138,14 +145,22 @@ export class Queues implements SessionHost {
     return session.forward(packet)
   }
 
+  subscriptions (client: Client): ReturnType<SessionHost['subscriptions']> {
+    return subscriptionsOf(client)
+  }
+
   subscriptionsChanged (client: Client): void {
     this.sessions.get(client)?.subscriptionsChanged()
   }
 
   /** One listener for every connection: its session learns the acknowledgements. */
   private readonly ackSeen = (parsed: { cmd: string, messageId?: number, reasonCode?: number }, client: Client): void => {
-    if (parsed.cmd === 'puback' || parsed.cmd === 'pubcomp') this.sessions.get(client)?.acked(parsed.messageId ?? 0)
-    else if (parsed.cmd === 'pubrec') this.sessions.get(client)?.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
+    const session = this.sessions.get(client)
+    if (session === undefined) return
+    if (parsed.cmd === 'puback') {
+      if (session.acked(parsed.messageId ?? 0)) handledHere(parsed)
+    } else if (parsed.cmd === 'pubcomp') session.acked(parsed.messageId ?? 0)
+    else if (parsed.cmd === 'pubrec') session.pubrecReceived(parsed.messageId ?? 0, parsed.reasonCode)
   }
 
   /** The connection's stream closed. */
@@ -189,17 +204,23 @@ export class Queues implements SessionHost {
 
   /**
    * Counts the messages aedes stores for offline persistent sessions as
-   * entering their queue, and matches (online sessions count both in forward).
+   * entering their queue, and matches (online sessions count both in forward),
+   * and tells the offlineMessage callback of each before the store takes it.
    */
   private countOffline (store: DurableStore): DurableStore {
+    const offline = this.options.offlineMessage
     return overlay(store, {
       outgoingEnqueueCombi: async (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: Parameters<DurableStore['outgoingEnqueueCombi']>[1]) => {
         const local = packet.brokerId === this.brokerId
+        const tell = offline !== undefined && (this.options.offlineListens?.() ?? true) ? offline : undefined
+        let queued = 0
         for (const sub of subs) {
           if (this.online.has(sub.clientId)) continue
-          this.counters.queueIn++
-          if (local) this.counters.matchesLocal++
+          queued++
+          tell?.(sub.clientId, packet)
         }
+        this.counters.queueIn += queued
+        if (local) this.counters.matchesLocal += queued
         await store.outgoingEnqueueCombi(subs, packet)
       }
     })

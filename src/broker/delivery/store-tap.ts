@@ -2,7 +2,8 @@
 // in on the calls that concern outgoing messages.
 //
 // - Sessions learn of PUBACK, PUBREC and PUBCOMP from the parser (see
-//   queues.ts), not from the store calls aedes makes for them.
+//   queues.ts), not from the store calls aedes makes for them; a store with
+//   clearAcked deletes an acknowledged copy without reading it back.
 // - When authorizeForward holds a message back, aedes asks the store to forget
 //   it (a clear without packet id); the queue still delivers it, so that call is
 //   ignored for a live session.
@@ -16,6 +17,7 @@
 //   that itself.
 // max_offline_messages is the store's (LevelPersistence.setMaxOfflineMessages).
 import { Readable } from 'node:stream'
+import type { DurableStore } from '../store/durable-store.js'
 import type { ClientRef, Persistence, StoredPacket } from '../store/persistence.js'
 import { overlay } from '../store/overlay.js'
 import { INJECTED_BROKER_ID } from './adapter.js'
@@ -32,23 +34,11 @@ interface Outgoing {
   outgoingUpdate: (client: ClientRef, packet: StoredPacket) => Promise<void>
 }
 
-/**
- * `queued`, when given, is told of each message aedes queues for persistent
- * subscribers (online or not) before the store takes it.
- */
-export function tapPersistence<P extends Persistence> (inner: P, sessionOf: SessionOf, queued?: (subs: Array<{ clientId: string }>, packet: StoredPacket) => void): P {
+export function tapPersistence<P extends Persistence> (inner: P, sessionOf: SessionOf): P {
   const outgoing = inner as unknown as Outgoing
+  const { clearAcked, queued: queuedOf } = inner as Partial<Pick<DurableStore, 'clearAcked' | 'queued'>>
 
   const overrides: Record<string, unknown> = {
-    ...(queued === undefined
-      ? {}
-      : {
-          outgoingEnqueueCombi: async (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: StoredPacket) => {
-            queued(subs, packet)
-            await inner.outgoingEnqueueCombi(subs, packet)
-          }
-        }),
-
     outgoingEnqueue: async (sub: { clientId: string }, packet: StoredPacket) => {
       if (packet.brokerId === INJECTED_BROKER_ID) return
       await inner.outgoingEnqueueCombi([{ clientId: sub.clientId, topic: packet.topic, qos: packet.qos }], packet)
@@ -74,6 +64,12 @@ export function tapPersistence<P extends Persistence> (inner: P, sessionOf: Sess
     outgoingClearMessageId: async (client: ClientRef, packet: StoredPacket) => {
       // a held-back message's stub that arrived after its session closed: nothing was stored for it
       if (packet.brokerId === INJECTED_BROKER_ID) return undefined
+      // a PUBACK/PUBCOMP: deleted without reading the copy back (aedes only
+      // passes it on to its 'ack' event, which the node does not use)
+      if ((packet.cmd === 'puback' || packet.cmd === 'pubcomp') && clearAcked !== undefined) {
+        clearAcked.call(inner, client.id, packet.messageId ?? 0)
+        return undefined
+      }
       const session = sessionOf(client)
       const heldBack = (packet.cmd ?? 'publish') === 'publish' && packet.messageId === undefined
       // a message the session holds back, not a message to forget
@@ -90,7 +86,7 @@ export function tapPersistence<P extends Persistence> (inner: P, sessionOf: Sess
         session.loadNothing()
         return inner.outgoingStream(client)
       }
-      void session.loadStored(inner.outgoingStream(client) as AsyncIterable<never>)
+      void session.loadStored((queuedOf !== undefined ? queuedOf.call(inner, client) : inner.outgoingStream(client)) as AsyncIterable<never>)
       return Readable.from([])
     }
   }

@@ -1,13 +1,13 @@
 import type { Socket } from 'node:net'
 import { SocketListener } from './socket.js'
-import { batchWrites } from './write-batching.js'
+import { corkPerTurn } from '../delivery/writer.js'
 
 /** Plain MQTT over TCP. */
 export class TcpListener extends SocketListener {
   readonly kind = 'mqtt'
 
   protected serve (socket: Socket): void {
-    batchWrites(socket)
+    corkPerTurn(socket)
     this.ctx.accept(socket, this, this.connectionInfo(socket))
   }
 }

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { createServer, type Server, type TLSSocket } from 'node:tls'
 import type { ListenerConfig } from '../../config/load.js'
-import { batchWrites } from './write-batching.js'
+import { corkPerTurn } from '../delivery/writer.js'
 import { SocketListener } from './socket.js'
 import { TlsCredentials } from './tls-context.js'
 import { listenerKey, type ConnectionInfo, type ListenerContext } from './types.js'
@@ -28,7 +28,7 @@ export class TlsListener extends SocketListener {
   private secured (socket: TLSSocket): void {
     const info = verifiedInfo(this.credentials, this.connectionInfo(socket), socket, this.config, this.ctx)
     if (info === undefined) return
-    batchWrites(socket)
+    corkPerTurn(socket)
     this.ctx.accept(socket, this, info)
   }
 

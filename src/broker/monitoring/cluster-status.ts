@@ -13,7 +13,7 @@ export type StatusJson = [Record<string, NodeEntry>]
 export async function clusterStatus (node: AdminHost): Promise<StatusJson> {
   const [own, peers] = await Promise.all([
     statusEntry(node),
-    askPeers<Record<string, never>, NodeStatus__Output>(node.cluster, node.settings.string('distributed_cookie'), 'StatusEntry', {})
+    askPeers<Record<string, never>, NodeStatus__Output>(node.cluster, 'StatusEntry', {})
   ])
   const entries: Record<string, NodeEntry> = { [node.name]: toJson(own as NodeStatus__Output) }
   const answered = new Map(peers.answers.map(a => [a.member, a.reply]))

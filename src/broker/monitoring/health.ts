@@ -1,12 +1,14 @@
 // VerneMQ's health checks (GET /health, /health/ping, /health/listeners):
-// a node is healthy when all its MQTT listeners accept connections and it
-// reaches every other member of its cluster.
+// a node is healthy when all its MQTT listeners accept connections, it
+// reaches every other member of its cluster, and its stores take writes.
 import type { MqttListener } from '../listeners/types.js'
 
 export interface HealthSource {
   listeners: () => readonly MqttListener[]
   /** the other cluster members and whether their link is up */
   peers: () => Array<{ name: string, running: boolean }>
+  /** the durable stores (one per mountpoint) and why one takes no writes */
+  stores: () => Promise<Array<{ path: string, writeFailure: string | undefined }>>
 }
 
 export interface HealthAnswer { code: number, body: Record<string, unknown> }
@@ -23,8 +25,14 @@ export function clusterProblems (source: HealthSource): string[] {
   return offline.length === 0 ? [] : [`Cluster members not reachable: [${offline.join(', ')}]`]
 }
 
-export function health (source: HealthSource): HealthAnswer {
-  const reasons = [...listenerProblems(source), ...clusterProblems(source)]
+/** Stores that refuse writes since one failed (they check every few seconds whether they can again). */
+export async function storeProblems (source: HealthSource): Promise<string[]> {
+  const failed = (await source.stores()).filter(s => s.writeFailure !== undefined)
+  return failed.length === 0 ? [] : [`Stores take no writes: [${failed.map(s => `${s.path}: ${String(s.writeFailure)}`).join(', ')}]`]
+}
+
+export async function health (source: HealthSource): Promise<HealthAnswer> {
+  const reasons = [...listenerProblems(source), ...clusterProblems(source), ...await storeProblems(source)]
   return reasons.length === 0 ? { code: 200, body: { status: 'OK' } } : { code: 503, body: { status: 'DOWN', reasons } }
 }
 

@@ -18,7 +18,7 @@ export interface MetricsSource {
   /** the node's MQTT listeners (not HTTP, not clustering) */
   listeners: () => ListenerConnections[]
   /** summed over the node's mountpoints */
-  storeTotals: () => Promise<{ retained: number, subscriptions: number, onlineSessions: number, offlineSessions: number, offlineDropped: number }>
+  storeTotals: () => Promise<{ retained: number, subscriptions: number, onlineSessions: number, offlineSessions: number, offlineDropped: number, unwritable: number }>
   /** the webhooks plugin's counts (zero while it never ran) */
   webhooks?: WebhookCounters
   /** the running bridges (none while vmq_bridge is disabled) */
@@ -236,6 +236,8 @@ export class NodeMetrics {
     gauge('router_subscriptions', 'Subscriptions in the store.', async () => (await src.storeTotals()).subscriptions)
     gauge('sessions_online', 'Connected clients.', async () => (await src.storeTotals()).onlineSessions)
     gauge('sessions_offline', 'Persistent sessions without a connected client.', async () => (await src.storeTotals()).offlineSessions)
+    gauge('store_unwritable', 'Durable stores (one per mountpoint) that take no writes since one failed, and refuse new persistent sessions; each checks every 5 s whether it can write again.',
+      async () => (await src.storeTotals()).unwritable)
     // eslint-disable-next-line no-new
     new Counter({
       name: ns + 'bridge_dropped_messages',

@@ -27,7 +27,11 @@ export function monitoringSource (node: AdminHost): MonitoringSource {
     webhooks: node.plugins.webhookCounters,
     bridges: () => node.bridges.info()
   })
-  const healthSource: HealthSource = { listeners: mqttListeners, peers: () => node.cluster.peers() }
+  const healthSource: HealthSource = {
+    listeners: mqttListeners,
+    peers: () => node.cluster.peers(),
+    stores: async () => (await node.allInstances()).map(i => ({ path: i.store.path, writeFailure: i.store.writeFailure() }))
+  }
   const send = (res: Parameters<typeof replyJson>[0], a: HealthAnswer): void => { replyJson(res, a.code, a.body) }
   const routes = node.http
   routes.add({
@@ -35,7 +39,7 @@ export function monitoringSource (node: AdminHost): MonitoringSource {
     module: 'vmq_metrics_http',
     handle: async (_req, res) => { reply(res, 200, metrics.contentType, await metrics.text()) }
   })
-  routes.add({ path: '/health', module: 'vmq_health_http', handle: (_req, res) => { send(res, health(healthSource)) } })
+  routes.add({ path: '/health', module: 'vmq_health_http', handle: async (_req, res) => { send(res, await health(healthSource)) } })
   routes.add({ path: '/health/ping', module: 'vmq_health_http', handle: (_req, res) => { send(res, { code: 200, body: { status: 'OK' } }) } })
   routes.add({ path: '/health/listeners', module: 'vmq_health_http', handle: (_req, res) => { send(res, listenersHealth(healthSource)) } })
   routes.add({
@@ -56,7 +60,7 @@ export function monitoringSource (node: AdminHost): MonitoringSource {
 
 /** `listener show` of every running member. */
 async function memberListeners (node: AdminHost): Promise<MemberListeners[]> {
-  const peers = await askPeers<object, Table__Output>(node.cluster, node.settings.string('distributed_cookie'), 'ListenerShow', { tls: false, mqtt: false })
+  const peers = await askPeers<object, Table__Output>(node.cluster, 'ListenerShow', { tls: false, mqtt: false })
   const answered: MemberListeners[] = peers.answers.map(({ member, reply }) => ({
     name: member,
     rows: fromTable(reply).map(r => ({ type: String(r.type), status: String(r.status), address: String(r.address), port: String(r.port) }))

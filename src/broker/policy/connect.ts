@@ -3,8 +3,9 @@
 // for a persistent session, the netsplit rule, then the takeover of the same
 // client id on another member.
 import type { AedesOptions, AuthenticateError, Client } from 'aedes'
-import type { RefuseCode } from '../auth/types.js'
+import type { ClientOverrides, RefuseCode } from '../auth/types.js'
 import { getMeta } from '../client-meta.js'
+import { sentConnectProperties } from '../enhanced-auth.js'
 import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
 import { isExtraSession, SESSION_SEPARATOR } from '../delivery/groups.js'
@@ -44,7 +45,7 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         meta.protocolVersion = packet.protocolVersion ?? 4
         meta.username = meta.preauthUsername ?? packet.username
         meta.clean = packet.clean !== false
-        meta.connectProperties = packet.properties as Record<string, unknown> | undefined
+        meta.connectProperties = sentConnectProperties(client) ?? packet.properties as Record<string, unknown> | undefined
       }
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
       callback(null, true)
@@ -80,22 +81,47 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   }
   // use_identity_as_username: the certificate CN is the username and no auth plugin is asked
   const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
+  let overrides: ClientOverrides | undefined
   if (!anonymous && meta.preauthUsername === undefined) {
     const verdict = await ctx.chain.register(clientInfo(client), password)
     if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
     if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }
+    overrides = verdict.overrides
   }
   const storeFailure = meta.clean ? undefined : ctx.store.writeFailure()
   if (storeFailure !== undefined) {
     ctx.log.warn({ client: client.id }, `persistent session refused: the store takes no writes since one failed (${storeFailure})`)
     return { code: 3, reason: 'server_unavailable' }
   }
-  if (inNetsplit(ctx) && !ctx.settings.flag('allow_register_during_netsplit')) {
+  if (inNetsplit(ctx) && !(overrides?.allowRegister ?? ctx.settings.flag('allow_register_during_netsplit'))) {
     ctx.log.warn({ client: client.id }, "can't register client due to not_ready: a cluster member is unreachable")
     return { code: 3, reason: 'not_ready' }
   }
   await takeOverElsewhere(ctx, client.id, meta.mountpoint, meta.clean)
+  applyOverrides(ctx, client, overrides)
   return undefined
+}
+
+/** The client's own settings from the auth plugin that accepted it; a CONNECT without them has the node's. */
+function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | undefined): void {
+  const meta = getMeta(client)
+  if (meta === undefined) return
+  if (o?.username !== undefined) meta.username = o.username
+  meta.maxMessageSize = o?.maxMessageSize
+  meta.maxMessageRate = o?.maxMessageRate
+  meta.allowPublish = o?.allowPublish
+  meta.allowSubscribe = o?.allowSubscribe
+  ctx.store.setClientMaxOffline(client.id, o?.maxOfflineMessages)
+  ctx.store.setClientLifo(client.id, o?.queueType === undefined ? undefined : o.queueType === 'lifo')
+  if (o === undefined) return
+  if (o.maxConnectionLifetime !== undefined && o.maxConnectionLifetime > 0) closeAfter(ctx, client, o.maxConnectionLifetime)
+  ctx.queues.configure(client, {
+    maxInflight: o.maxInflightMessages,
+    maxOnline: o.maxOnlineMessages,
+    retryMs: o.retryIntervalMs,
+    upgradeQos: o.upgradeQos,
+    lifo: o.queueType === undefined ? undefined : o.queueType === 'lifo'
+  })
 }
 
 /** The same client id on another node is disconnected; its session moves here unless this one is clean. */
@@ -106,6 +132,29 @@ async function takeOverElsewhere (ctx: HookContext, clientId: string, mountpoint
   const { broker, persistence } = await ctx.instance(mountpoint)
   await adopt(broker, persistence, clientId, handovers)
   ctx.log.debug({ clientId, mountpoint, messages: handovers.reduce((n, h) => n + h.messages.length, 0) }, 'session taken over from another node')
+}
+
+/** MQTT 5 DISCONNECT reason: administrative action (VerneMQ's, at max_connection_lifetime) */
+const ADMINISTRATIVE_ACTION = 0x98
+
+/** The longest delay setTimeout takes (a longer one fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** max_connection_lifetime given by a plugin: the connection is closed that many seconds after its CONNECT. */
+function closeAfter (ctx: HookContext, client: Client, seconds: number): void {
+  const due = Date.now() + seconds * 1000
+  let timer: NodeJS.Timeout
+  const arm = (): void => {
+    const left = due - Date.now()
+    timer = setTimeout(left > MAX_TIMER_MS ? arm : () => {
+      if (client.closed) return
+      ctx.log.info({ client: client.id, seconds }, 'connection closed: max_connection_lifetime reached')
+      if (client.version === 5) client.disconnect({ reasonCode: ADMINISTRATIVE_ACTION })
+      else client.close()
+    }, Math.min(Math.max(left, 0), MAX_TIMER_MS))
+  }
+  arm()
+  client.conn.once('close', () => { clearTimeout(timer) })
 }
 
 function refuse (code: number, reason: string): AuthenticateError {

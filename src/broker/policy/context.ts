@@ -13,15 +13,32 @@ import type { BrokerCounters } from '../counters.js'
 import type { Queues } from '../delivery/queues.js'
 import { publicClientId } from '../delivery/groups.js'
 
+/** What the policies use of a mountpoint's LevelDB store. */
+export interface AcceptingStore {
+  hasPersistentSubscribers: (topic: string) => boolean
+  journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void>
+  writeFailure: () => string | undefined
+  /** aedes' record of a QoS 2 PUBLISH received and not yet released (PUBREL) */
+  incomingGetPacket: (client: { id: string }, packet: { messageId?: number }) => Promise<unknown>
+  incomingStorePacket: (client: { id: string }, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, messageId?: number }) => Promise<void>
+  /** a client's own max_offline_messages (undefined: the node's) */
+  setClientMaxOffline: (clientId: string, limit: number | undefined) => void
+  /** a client's own queue_type = lifo (undefined: the node's) */
+  setClientLifo: (clientId: string, lifo: boolean | undefined) => void
+}
+
 export interface HookContext {
   settings: Settings
   chain: AuthChain
   log: Logger
   cluster: Cluster
-  /** the aedes instance of a mountpoint and its store (a session taken over from another member lands there) */
-  instance: (mountpoint: string) => Promise<{ broker: Aedes, persistence: DurableStore }>
+  /**
+   * the aedes instance of a mountpoint and its stores (a session taken over
+   * from another member lands there; a plugin may move a PUBLISH there)
+   */
+  instance: (mountpoint: string) => Promise<{ broker: Aedes, persistence: DurableStore, store: AcceptingStore }>
   /** the durable store of this aedes instance (journal of accepted messages) */
-  store: { hasPersistentSubscribers: (topic: string) => boolean, journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void>, writeFailure: () => string | undefined }
+  store: AcceptingStore
   counters: BrokerCounters
   /** the delivery layer of the mountpoint these hooks serve */
   queues: Queues

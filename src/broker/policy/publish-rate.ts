@@ -3,6 +3,7 @@
 // time (hundreds of small PUBLISHes at once), so here each PUBLISH past the
 // rate is held in authorizePublish until its second comes: aedes reads nothing
 // more from the connection meanwhile, order is kept, and nothing is dropped.
+// A plugin's throttle (webhooks) pauses the connection's PUBLISHes the same way.
 
 const WINDOW_MS = 1000
 
@@ -11,6 +12,18 @@ export class PublishRate {
   private count = 0
   /** the held PUBLISHes, released one after the other: timers of different lengths due at the same ms fire in no set order */
   private held: Promise<void> = Promise.resolve()
+  /** a plugin's throttle: PUBLISHes arriving before this time wait for it */
+  private pausedUntil = 0
+
+  /** No PUBLISH of the connection goes on for `ms` from `now` (webhooks' throttle modifier). */
+  pause (ms: number, now: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, now + ms)
+  }
+
+  /** ms a PUBLISH arriving at `now` waits for a pause to end (0: none). */
+  pausedFor (now: number): number {
+    return Math.max(0, this.pausedUntil - now)
+  }
 
   /** ms the PUBLISH arriving at `now` waits for its slot (0: at once); `max` <= 0 is unlimited. */
   delay (max: number, now: number): number {

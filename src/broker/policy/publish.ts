@@ -3,10 +3,11 @@
 // durable before aedes acknowledges (journal, retained on every member).
 import type { AedesOptions, Client } from 'aedes'
 import { getMeta } from '../client-meta.js'
-import type { PublishProperties } from '../../cluster/properties.js'
 import { acknowledgeSkipped, skipPublish } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 import { rateOf } from './publish-rate.js'
+import { destination, publishMoved } from './moved-publish.js'
+import { accept, acceptance } from './publish-acceptance.js'
 import type { PublishDecision } from '../auth/chain.js'
 import type { PublishModifiers } from '../auth/types.js'
 
@@ -26,18 +27,6 @@ export function publishGate (f: { topic: string, payloadSize: number, maxSize: n
   return 'go_on'
 }
 
-/**
- * What must be done before an authorized PUBLISH is acknowledged: a QoS 1
- * message routed to members is journaled and held until they confirm it; a
- * QoS 1/2 message for persistent sessions is journaled; a retained message is
- * stored on every reachable member (QoS 0 does not wait for that).
- */
-export function acceptance (f: { qos: number, retain: boolean, hasPeers: boolean, routesToPeers: boolean, persistentSubscribers: boolean }): { journal: boolean, routed: boolean, replicate: boolean } {
-  const routed = f.qos === 1 && f.hasPeers && f.routesToPeers
-  const journal = routed || (f.qos > 0 && f.persistentSubscribers)
-  return { journal, routed, replicate: f.retain && f.hasPeers }
-}
-
 /** QoS 1/2 PUBLISHes that already waited for the peers' subscription tables */
 const waitedForTables = new WeakSet<object>()
 /** PUBLISHes that already waited for their slot under max_message_rate */
@@ -54,7 +43,14 @@ export function publishPolicy (ctx: HookContext): PublishHook {
     }
     if (!throttled.has(packet)) {
       const rate = rateOf(client)
-      const wait = rate.delay(ctx.settings.number('max_message_rate'), Date.now())
+      const now = Date.now()
+      const paused = rate.pausedFor(now)
+      // a PUBLISH held by a pause comes back here for its rate slot
+      if (paused > 0) {
+        rate.hold(paused, () => { if (!client.closed) authorizePublish(client, packet, callback) })
+        return
+      }
+      const wait = rate.delay(meta.maxMessageRate ?? ctx.settings.number('max_message_rate'), now)
       if (wait > 0) {
         throttled.add(packet)
         rate.hold(wait, () => { if (!client.closed) authorizePublish(client, packet, callback) })
@@ -66,7 +62,7 @@ export function publishPolicy (ctx: HookContext): PublishHook {
       if (client.version === 5) ctx.counters.publishReceived5++
       else ctx.counters.publishReceived4++
     }
-    const maxSize = ctx.settings.number('max_message_size')
+    const maxSize = meta.maxMessageSize ?? ctx.settings.number('max_message_size')
     const gate = publishGate({ topic: packet.topic, payloadSize: packet.payload.length, maxSize, version: client.version })
     if (gate === 'oversize') {
       refuseOversize(ctx, client, packet.payload.length, maxSize)
@@ -88,7 +84,7 @@ export function publishPolicy (ctx: HookContext): PublishHook {
       afterPeerTables(ctx, client, packet, () => { authorizePublish(client, packet, callback) }, callback)
       return
     }
-    if (inNetsplit(ctx) && !ctx.settings.flag('allow_publish_during_netsplit')) {
+    if (inNetsplit(ctx) && !(meta.allowPublish ?? ctx.settings.flag('allow_publish_during_netsplit'))) {
       // Not accepted, so not acknowledged: the client keeps it and sends it again
       skipPublish(packet)
       callback(null)
@@ -105,7 +101,11 @@ export function publishPolicy (ctx: HookContext): PublishHook {
         return
       }
       if (d.modifiers !== undefined) modify(packet, d.modifiers)
-      afterAuthorization(ctx, client, meta.mountpoint, packet, callback)
+      // VerneMQ's throttle: this PUBLISH goes on, the client's next ones wait
+      if (d.modifiers?.throttle !== undefined) rateOf(client).pause(d.modifiers.throttle, Date.now())
+      const moved = destination({ qos: packet.qos, mountpoint: meta.mountpoint }, d.modifiers)
+      if (moved !== undefined) publishMoved(ctx, client, packet, moved, callback)
+      else afterAuthorization(ctx, client, meta.mountpoint, packet, callback)
     }
     if (!(decision instanceof Promise)) {
       decided(decision)
@@ -121,11 +121,12 @@ export function publishPolicy (ctx: HookContext): PublishHook {
 
 type PublishPacket = Parameters<PublishHook>[1]
 
-/** What an authorization plugin rewrote (webhooks' topic, payload and retain modifiers). */
+/** What an authorization plugin rewrote in place (webhooks' topic, payload, retain and properties modifiers; qos and mountpoint move it, see moved-publish.ts). */
 function modify (packet: PublishPacket, m: PublishModifiers): void {
   if (m.topic !== undefined) packet.topic = m.topic
   if (m.payload !== undefined) packet.payload = m.payload
   if (m.retain !== undefined) packet.retain = m.retain
+  if (m.properties !== undefined) packet.properties = m.properties as PublishPacket['properties']
 }
 
 function toBuffer (payload: Buffer | string): Buffer {
@@ -146,7 +147,7 @@ function afterAuthorization (ctx: HookContext, client: Client, mountpoint: strin
     callback(null)
     return
   }
-  accept(ctx, mountpoint, packet, plan).then(() => { callback(null) }, (err: Error) => {
+  accept(ctx, ctx.store, mountpoint, packet, plan).then(() => { callback(null) }, (err: Error) => {
     ctx.log.error({ client: client.id, topic: packet.topic, err: err.message }, 'cannot store an accepted message')
     callback(err)
   })
@@ -160,7 +161,7 @@ function afterAuthorization (ctx: HookContext, client: Client, mountpoint: strin
  */
 function afterPeerTables (ctx: HookContext, client: Client, packet: { qos: number, topic: string }, proceed: () => void, callback: (err: Error | null) => void): void {
   ctx.cluster.awaitTables(ctx.settings.number('remote_enqueue_timeout')).then(known => {
-    if (known || ctx.settings.flag('allow_publish_during_netsplit')) {
+    if (known || (getMeta(client)?.allowPublish ?? ctx.settings.flag('allow_publish_during_netsplit'))) {
       proceed()
       return
     }
@@ -176,14 +177,4 @@ function refuseOversize (ctx: HookContext, client: Client, size: number, max: nu
   ctx.log.info({ client: client.id, size, max }, 'PUBLISH refused: payload larger than max_message_size; closing the connection')
   if (client.version === 5) client.disconnect({ reasonCode: PACKET_TOO_LARGE })
   else client.close()
-}
-
-async function accept (ctx: HookContext, mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, plan: { journal: boolean, routed: boolean, replicate: boolean }): Promise<void> {
-  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
-  if (plan.journal) {
-    await ctx.store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, plan.routed)
-  }
-  if (!plan.replicate) return
-  const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos, packet.properties)
-  if (packet.qos > 0) await replicated
 }

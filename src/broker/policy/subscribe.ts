@@ -19,7 +19,7 @@ type SubscribeHook = Required<AedesOptions>['authorizeSubscribe']
 
 export function subscribePolicy (ctx: HookContext): SubscribeHook {
   return (client, sub, callback) => {
-    if (inNetsplit(ctx) && !ctx.settings.flag('allow_subscribe_during_netsplit')) {
+    if (inNetsplit(ctx) && !(getMeta(client)?.allowSubscribe ?? ctx.settings.flag('allow_subscribe_during_netsplit'))) {
       callback(null, null)
       return
     }

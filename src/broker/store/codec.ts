@@ -21,10 +21,18 @@
 //   [0] 2, [1] flags (1 messageId, 2 brokerCounter, 4 brokerId),
 //   [2..3] messageId, [4..11] brokerCounter (float64), [12] brokerId length,
 //   brokerId, then the packet in format 1
+//
+// A queued message shared by several clients' queues (format 3) names them in
+// front of its queued packet:
+//
+//   [0] 3, [1..4] length of the names (uint32 BE), the client ids as a JSON
+//   array, then the packet in format 2
 import v8 from 'node:v8'
 
 const FORMAT = 1
 const QUEUED_FORMAT = 2
+const SHARED_FORMAT = 3
+const SHARED_HEADER = 5
 const HAS_MESSAGE_ID = 1
 const HAS_COUNTER = 2
 const HAS_BROKER_ID = 4
@@ -105,8 +113,42 @@ export function encodeQueued (packet: object): Buffer {
   return out
 }
 
+/** A copy of an encoded queued packet with its packet id set (the rest of the packet as it was queued). */
+export function withMessageId (queued: Buffer, messageId: number): Buffer {
+  const out = Buffer.from(queued)
+  out[1] |= HAS_MESSAGE_ID
+  out.writeUInt16BE(messageId, 2)
+  return out
+}
+
+export function encodeShared (clientIds: string[], queued: Buffer): Buffer {
+  const names = Buffer.from(JSON.stringify(clientIds))
+  const out = Buffer.allocUnsafe(SHARED_HEADER + names.length + queued.length)
+  out[0] = SHARED_FORMAT
+  out.writeUInt32BE(names.length, 1)
+  names.copy(out, SHARED_HEADER)
+  queued.copy(out, SHARED_HEADER + names.length)
+  return out
+}
+
+/** The client ids a shared queued message names. */
+export function sharedRecipients (buf: Buffer): string[] {
+  if (buf.length < SHARED_HEADER || buf[0] !== SHARED_FORMAT) {
+    throw new Error(`unreadable shared message (format byte ${buf[0]}, ${buf.length} bytes)`)
+  }
+  const ids = JSON.parse(buf.toString('utf8', SHARED_HEADER, SHARED_HEADER + buf.readUInt32BE(1))) as unknown
+  if (!Array.isArray(ids) || !ids.every(id => typeof id === 'string')) throw new Error('unreadable shared message: its client ids are not a list of strings')
+  return ids
+}
+
+/** The queued packet (format 2) in a shared message, or the value itself. */
+export function queuedPart (buf: Buffer): Buffer {
+  return buf[0] === SHARED_FORMAT ? buf.subarray(SHARED_HEADER + buf.readUInt32BE(1)) : buf
+}
+
 /** The queue index fields of a queued packet, without decoding the packet. */
 export function decodeQueuedMeta (buf: Buffer): QueuedMeta {
+  buf = queuedPart(buf)
   if (buf.length < QUEUED_HEADER || buf[0] !== QUEUED_FORMAT) {
     throw new Error(`unreadable queued message (format byte ${buf[0]}, ${buf.length} bytes)`)
   }
@@ -119,11 +161,15 @@ export function decodeQueuedMeta (buf: Buffer): QueuedMeta {
 }
 
 export function decodeValue (buf: Buffer): Stored {
+  buf = queuedPart(buf)
+  // the header's packet id wins: withMessageId sets it there only
+  const messageId = buf[0] === QUEUED_FORMAT && (buf[1] & HAS_MESSAGE_ID) !== 0 ? buf.readUInt16BE(2) : undefined
   if (buf[0] === QUEUED_FORMAT) buf = buf.subarray(QUEUED_HEADER + buf[12])
   const { value, end } = decodeFields(buf)
   const kind = buf[1]
   if (kind === BUFFER_PAYLOAD) value.payload = buf.subarray(end)
   else if (kind === STRING_PAYLOAD) value.payload = buf.toString('utf8', end)
+  if (messageId !== undefined) value.messageId = messageId
   return value
 }
 

@@ -12,6 +12,10 @@ export interface DurableStore extends Persistence {
   markSession (clientId: string): Promise<void>
   /** Deletes the queued copy of a message by its origin (a session will not deliver it). */
   dropQueued (clientId: string, brokerId: string, brokerCounter: number): Promise<void>
+  /** Deletes the stored copy a PUBACK/PUBCOMP acknowledged (by packet id), without returning it. */
+  clearAcked (clientId: string, messageId: number): void
+  /** The client's stored queue as outgoingStream gives it, as a plain async iterable. */
+  queued (client: { id: string, clean?: boolean }): AsyncIterable<StoredPacket>
   /** Removes and returns a client's whole stored queue, oldest first (its session moves to another node). */
   takeQueue (clientId: string): Promise<StoredPacket[]>
 }

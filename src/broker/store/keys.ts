@@ -1,24 +1,31 @@
 // Key layout of the LevelDB store. Every key is a utf8 string that starts with
 // one letter naming what it holds:
 //
-//   m<name>                            store metadata (format version)
+//   m<name>                            store metadata (format version, write probe)
 //   r<topic>                           retained message
 //   w<clientId>                        last will
 //   p<clientId>                        a persistent session exists (it may have no subscription)
 //   s<len>:<clientId>\0<topic>         persistent subscription
-//   o<len>:<clientId>\0<seq, 16 hex>   queued outgoing message (order = seq)
+//   o<len>:<clientId>\0<seq, 16 hex>   queued outgoing message (order = seq), one client's own copy
+//   q<seq, 16 hex>                     queued message shared by the queues of the clients it names
+//   a<clientId>                        the client's copies of q messages below this seq are gone
+//   x<len>:<clientId>\0<seq, 16 hex>   the client's copy of q message seq is gone (removed out of order)
 //   i<len>:<clientId>\0<packet id>     incoming QoS 2 PUBLISH awaiting PUBREL
 //
 // `<len>:` (the client id's length) makes the client part unambiguous: the
 // keys of one client are exactly the keys in [clientPrefix + '\0', + '\x01').
 
 export const FORMAT_KEY = 'mformat'
-export const FORMAT_VERSION = '1'
+/** 2: shared queued messages (q, a, x keys); a format 1 store is read as is and marked 2 when opened */
+export const FORMAT_VERSION = '2'
+export const OLDER_FORMATS = ['1']
+/** written and deleted to check that the store takes writes again (write-recovery.ts) */
+export const PROBE_KEY = 'mwrite-probe'
 
 const SEP = '\x00'
 const AFTER_SEP = '\x01'
 
-export type ClientKind = 's' | 'o' | 'i'
+export type ClientKind = 's' | 'o' | 'i' | 'x'
 
 /** A [gte, lt) key range for an iterator. */
 export interface KeyRange { gte: string, lt: string }
@@ -43,6 +50,18 @@ export function subscriptionKey (clientId: string, topic: string): string {
 
 export function outgoingKey (clientId: string, seq: number): string {
   return clientPrefix('o', clientId) + SEP + seq.toString(16).padStart(16, '0')
+}
+
+export function messageKey (seq: number): string {
+  return 'q' + seq.toString(16).padStart(16, '0')
+}
+
+export function watermarkKey (clientId: string): string {
+  return 'a' + clientId
+}
+
+export function removedKey (clientId: string, seq: number): string {
+  return clientPrefix('x', clientId) + SEP + seq.toString(16).padStart(16, '0')
 }
 
 export function incomingKey (clientId: string, messageId: number): string {

@@ -14,15 +14,17 @@
 import type { DurableStore } from './durable-store.js'
 import type { StoredPacket, StoredSubscription } from './persistence.js'
 import { Readable } from 'node:stream'
-import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, type Stored } from './codec.js'
+import { decodeQueuedMeta, decodeValue, encodeQueued, encodeValue, queuedPart, sharedRecipients, withMessageId, type QueuedMeta, type Stored } from './codec.js'
 import {
-  incomingKey, journalKey, kindRange, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, sessionKey, subscriptionKey, willKey
+  incomingKey, journalKey, kindRange, messageKey, outgoingKey, parseClientKey, retainedKey, seqOfOutgoingKey, sessionKey, subscriptionKey, willKey
 } from './keys.js'
 import { openDatabase, StoreError, type Db } from './open-db.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
+import { SharedMessages, type CachedMessage } from './shared-messages.js'
 import { TopicIndex, type TopicMatch } from './topic-index.js'
 import { filterMatches } from '../../mqtt/topic.js'
 import { WriteBatcher, type WriteOp } from './write-batcher.js'
+import { checkWritable } from './write-recovery.js'
 
 export { StoreError, type StoreErrorCode } from './open-db.js'
 
@@ -95,10 +97,14 @@ interface BrokerLike {
 
 const DEFAULT_MAX_OFFLINE_MESSAGES = 1000
 const READ_CHUNK = 256
+/** how long a QoS 1 packet id waits for its PUBACK, and a moved watermark, before it is written */
+const DEFERRED_WRITE_MS = 1000
 const SCAN_BATCH = 1000
 /** a SUBACK failure code: aedes hands denied filters to addSubscriptions too */
 const FIRST_FAILURE_QOS = 0x80
 const EMPTY_VALUE = Buffer.alloc(0)
+/** how often a store that takes no writes checks whether it can again */
+export const WRITE_CHECK_INTERVAL_MS = 5000
 
 export async function openLevelPersistence (options: LevelPersistenceOptions): Promise<LevelPersistence> {
   const db = await openDatabase(options.path)
@@ -118,15 +124,28 @@ export class LevelPersistence implements DurableStore {
   readonly #db: Db
   readonly #batcher: WriteBatcher
   #maxOffline: number
+  readonly #clientMaxOffline = new Map<string, number>()
+  readonly #clientLifo = new Map<string, boolean>()
   #lifo = false
   readonly #log: (level: StoreLogLevel, msg: string) => void
   #broker: BrokerLike | undefined
   #closed = false
+  #writeCheck: NodeJS.Timeout | undefined
+  #checking = false
 
   readonly #subscriptions = new Map<string, Map<string, SubscriptionRecord>>()
   readonly #index = new TopicIndex()
   readonly #queues = new Map<string, ClientQueue>()
+  /** client id -> seqs of shared copies queued since its queue was last used (see #indexed) */
+  readonly #unindexed = new Map<string, number[]>()
   #lastSeq = 0
+  /** QoS 1 packet ids given out and not yet written (see outgoingUpdate) */
+  readonly #sentIds = new Map<QueuedRef, { clientId: string, packet: PacketLike }>()
+  #deferredTimer: NodeJS.Timeout | undefined
+  readonly #shared = new SharedMessages()
+  /** shared messages being read for resumed sessions (see #readShared) */
+  readonly #sharedReads = new Map<number, Promise<CachedMessage | undefined>>()
+  #sharedToRead: Array<{ seq: number, resolve: (message: CachedMessage | undefined) => void, reject: (err: Error) => void }> = []
   /** client id -> number of its current delivery session (a resumed persistent session) */
   readonly #sessions = new Map<string, number>()
   #lastSession = 0
@@ -151,7 +170,8 @@ export class LevelPersistence implements DurableStore {
     this.#log = options.log ?? (() => {})
     this.#batcher = new WriteBatcher(db, err => {
       this.#log('error', `store ${this.path}: write failed: ${err.message}; the store takes no more writes and ` +
-        'new persistent sessions are refused until the node is restarted')
+        `new persistent sessions are refused until a test write succeeds (tried every ${WRITE_CHECK_INTERVAL_MS / 1000} s)`)
+      this.#startWriteChecks()
     })
     this.#maxOffline = options.maxOfflineMessages ?? DEFAULT_MAX_OFFLINE_MESSAGES
   }
@@ -167,13 +187,7 @@ export class LevelPersistence implements DurableStore {
       const { clientId, rest: topic } = parseClientKey(key)
       this.#remember(clientId, topic, decodeValue(value as Buffer) as unknown as SubscriptionRecord)
     })
-    await this.#scan('o', true, (key, value) => {
-      const { clientId, rest } = parseClientKey(key)
-      const seq = seqOfOutgoingKey(rest)
-      const meta = decodeQueuedMeta(value as Buffer)
-      this.#queue(clientId).append(seq, meta.brokerId, meta.brokerCounter, meta.messageId)
-      if (seq > this.#lastSeq) this.#lastSeq = seq
-    })
+    await this.#loadQueues()
     await this.#scan('i', false, key => {
       const { clientId, rest } = parseClientKey(key)
       this.#incomingIds(clientId).add(Number(rest))
@@ -188,6 +202,54 @@ export class LevelPersistence implements DurableStore {
     const s = this.stats()
     this.#log('info', `store ${this.path} opened: ${s.clientsWithSubscriptions} persistent sessions, ` +
       `${s.queuedMessages} queued messages for ${s.clientsWithQueue} clients, ${s.retainedMessages} retained messages`)
+  }
+
+  /** The queues: each client's own copies (o) and its copies of shared messages (q), in seq order. */
+  async #loadQueues (): Promise<void> {
+    const copies = new Map<string, Array<{ seq: number, meta: QueuedMeta, own: boolean }>>()
+    const add = (clientId: string, seq: number, meta: QueuedMeta, own: boolean): void => {
+      const list = copies.get(clientId)
+      if (list === undefined) copies.set(clientId, [{ seq, meta, own }])
+      else list.push({ seq, meta, own })
+      if (seq > this.#lastSeq) this.#lastSeq = seq
+    }
+    await this.#scan('o', true, (key, value) => {
+      const { clientId, rest } = parseClientKey(key)
+      add(clientId, seqOfOutgoingKey(rest), decodeQueuedMeta(value as Buffer), true)
+    })
+    await this.#scan('a', true, (key, value) => this.#shared.loadWatermark(key.slice(1), value as Buffer))
+    await this.#scan('x', false, key => {
+      const { clientId, rest } = parseClientKey(key)
+      this.#shared.loadRemoved(clientId, seqOfOutgoingKey(rest))
+    })
+    const ops: WriteOp[] = []
+    await this.#scan('q', true, (key, value) => {
+      const seq = parseInt(key.slice(1), 16)
+      const meta = decodeQueuedMeta(value as Buffer)
+      let queued = 0
+      for (const clientId of sharedRecipients(value as Buffer)) {
+        if (!this.#shared.isQueued(clientId, seq)) continue
+        add(clientId, seq, meta, false)
+        queued++
+      }
+      this.#shared.loadMessage(seq, queued, ops)
+      if (seq > this.#lastSeq) this.#lastSeq = seq
+    })
+    this.#shared.loaded(ops)
+    this.#lastSeq = Math.max(this.#lastSeq, this.#shared.highestWatermark())
+    for (const [clientId, list] of copies) {
+      // own records first among equal seqs: a shared copy that was sent has both
+      list.sort((a, b) => a.seq - b.seq || Number(b.own) - Number(a.own))
+      const queue = this.#queue(clientId)
+      for (let i = 0; i < list.length; i++) {
+        const first = list[i]
+        const twin = i + 1 < list.length && list[i + 1].seq === first.seq ? list[++i] : undefined
+        const ref = queue.append(first.seq, first.meta.brokerId, first.meta.brokerCounter, first.meta.messageId)
+        ref.own = first.own
+        ref.shared = !first.own || twin !== undefined
+      }
+    }
+    await this.#write(ops)
   }
 
   /** Every stored subscription (persistent sessions), e.g. to advertise them after a restart. */
@@ -241,7 +303,7 @@ export class LevelPersistence implements DurableStore {
     const key = this.#held.get(payload)
     if (key === undefined) return
     this.#held.delete(payload)
-    this.#writeBehind([{ type: 'del', key }], () => {})
+    this.#writeBehind([{ type: 'del', key }])
   }
 
   /**
@@ -260,6 +322,21 @@ export class LevelPersistence implements DurableStore {
   }
 
   /** max_offline_messages changed at run time (-1 unlimited, 0 none). */
+  /**
+   * A client's own max_offline_messages (an auth plugin's at its last CONNECT,
+   * kept while its session is offline); undefined goes back to the node's.
+   */
+  setClientMaxOffline (clientId: string, limit: number | undefined): void {
+    if (limit === undefined) this.#clientMaxOffline.delete(clientId)
+    else this.#clientMaxOffline.set(clientId, limit)
+  }
+
+  /** A client's own queue_type (lifo or not; undefined: the node's), kept like setClientMaxOffline's limit. */
+  setClientLifo (clientId: string, lifo: boolean | undefined): void {
+    if (lifo === undefined) this.#clientLifo.delete(clientId)
+    else this.#clientLifo.set(clientId, lifo)
+  }
+
   setMaxOfflineMessages (limit: number): void {
     this.#maxOffline = limit
   }
@@ -394,19 +471,40 @@ export class LevelPersistence implements DurableStore {
       ops.push({ type: 'del', key: journaled })
     }
     if (subs === undefined || subs.length === 0) {
-      if (ops.length > 0) this.#writeBehind(ops, () => {})
+      this.#writeBehind(ops)
       return
     }
     const value = encodeQueued(queuedCopy(packet))
-    const queued: Array<{ clientId: string, ref: QueuedRef }> = []
-    for (const sub of subs) {
-      const ref = this.#enqueue(sub.clientId, packet, ops)
-      if (ref === undefined) continue
-      queued.push({ clientId: sub.clientId, ref })
-      ops.push({ type: 'put', key: outgoingKey(sub.clientId, ref.seq), value })
+    const seq = ++this.#lastSeq
+    const queued: QueuedRef[] = []
+    const owners: string[] = []
+    const sharedBy: string[] = []
+    const clients = this.#broker?.clients
+    for (const { clientId } of subs) {
+      const unindexed = this.#unindexed.get(clientId)
+      // a second copy for one client (overlapping subscriptions) is its own record
+      const own = unindexed?.[unindexed.length - 1] === seq || this.#queues.get(clientId)?.entries.has(seq) === true
+      const online = clients !== undefined && Object.hasOwn(clients, clientId)
+      const max = this.#maxOfflineOf(clientId)
+      if (!online && max >= 0 && this.queueLength(clientId) >= max && !this.#makeRoom(clientId, max, ops)) continue
+      if (own) {
+        const ref = this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
+        queued.push(ref)
+        owners.push(clientId)
+        if (online) ref.stored = value
+        ops.push({ type: 'put', key: outgoingKey(clientId, ref.seq), value })
+      } else {
+        // indexed when the client's queue is next used (#indexed; #makeRoom may have used it)
+        const later = this.#unindexed.get(clientId)
+        if (later === undefined) this.#unindexed.set(clientId, [seq])
+        else later.push(seq)
+        sharedBy.push(clientId)
+      }
     }
+    if (sharedBy.length > 0) ops.push(this.#shared.added(seq, sharedBy, value, packet.brokerId, packet.brokerCounter || 0))
     this.#writeBehind(ops, () => {
-      for (const { clientId, ref } of queued) this.#unqueue(clientId, ref)
+      queued.forEach((ref, i) => { this.#unqueue(owners[i], ref) })
+      for (const clientId of sharedBy) this.#dropUnwritten(clientId, seq)
     })
   }
 
@@ -431,27 +529,59 @@ export class LevelPersistence implements DurableStore {
         queue.setMessageId(ref, messageId)
       }
       ref.sentIn = this.#sessions.get(clientId) ?? 0
-      await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
+      // QoS 1: the packet id is written DEFERRED_WRITE_MS later unless the PUBACK
+      // comes first (then nothing is written for it). A crash before it is on
+      // disk resends the message under a new id, which QoS 1 allows. QoS 2
+      // waits: a PUBLISH resent under another id would be a second message.
+      if (packet.qos === 1) {
+        this.#deferSentId(ref, clientId, packet)
+        return
+      }
+      this.#sentIds.delete(ref)
+      await this.#write([this.#sentCopy(ref, clientId, packet)])
       return
     }
-    const queue = this.#queues.get(clientId)
+    const queue = this.#indexed(clientId)
     const ref = messageId !== undefined ? queue?.findByMessageId(messageId) : undefined
     if (queue === undefined || ref === undefined) throw new Error('no such packet')
     queue.forgetOrigin(ref)
-    await this.#write([{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }])
+    this.#sentIds.delete(ref)
+    ref.own = true
+    const ops: WriteOp[] = [{ type: 'put', key: outgoingKey(clientId, ref.seq), value: encodeQueued(packet) }]
+    // the client has the PUBLISH: done with the shared message in the same write
+    if (ref.shared) {
+      ref.shared = false
+      this.#shared.removed(clientId, ref.seq, queue.firstSeq() ?? ref.seq, ops)
+      this.#deferWrites()
+    }
+    await this.#write(ops)
   }
 
   async outgoingClearMessageId (client: ClientLike, packet: PacketLike | undefined): Promise<Stored | undefined> {
     const clientId = client.id
-    const queue = this.#queues.get(clientId)
+    const queue = this.#indexed(clientId)
     if (queue === undefined) return undefined
     const ref = findToClear(queue, packet)
     if (ref === undefined) return undefined
-    this.#unqueue(clientId, ref)
-    const key = outgoingKey(clientId, ref.seq)
+    const key = this.#copyKey(clientId, ref)
+    const ops: WriteOp[] = []
+    this.#removeCopy(clientId, ref, ops)
     const value = await this.#read(key)
-    await this.#write([{ type: 'del', key }])
-    return value !== undefined ? decodeValue(value) : undefined
+    await this.#write(ops)
+    return value !== undefined ? this.#decodeCopy(value, ref) : undefined
+  }
+
+  /**
+   * Deletes the copy a PUBACK or PUBCOMP acknowledged, written behind and
+   * without reading it back (outgoingClearMessageId returns it): a crash
+   * before the delete is on disk sends it again, as QoS 1 and 2 allow.
+   */
+  clearAcked (clientId: string, messageId: number): void {
+    const ref = this.#indexed(clientId)?.findByMessageId(messageId)
+    if (ref === undefined) return
+    const ops: WriteOp[] = []
+    this.#removeCopy(clientId, ref, ops)
+    this.#writeBehind(ops)
   }
 
   /**
@@ -462,22 +592,28 @@ export class LevelPersistence implements DurableStore {
    * discard.
    */
   outgoingStream (client: ClientLike): Readable {
-    const queue = this.#queues.get(client.id)
+    return Readable.from(this.queued(client))
+  }
+
+  /** outgoingStream without the stream, for the delivery layer (one promise per packet less). */
+  queued (client: ClientLike): AsyncIterable<StoredPacket> {
+    const queue = this.#indexed(client.id)
     const everything = client.clean === true || client._cleanStart === true
     const session = this.#sessions.get(client.id)
     const seqs: number[] = []
     for (const ref of queue?.entries.values() ?? []) {
       if (everything || ref.sentIn !== session) seqs.push(ref.seq)
     }
-    return Readable.from(this.#queuedPackets(client.id, seqs, everything ? undefined : session))
+    return this.#queuedPackets(client.id, seqs, everything ? undefined : session) as AsyncIterable<StoredPacket>
   }
 
   /** Deletes the queued copy of a message (by its origin) that the client's session will not deliver. */
   async dropQueued (clientId: string, brokerId: string, brokerCounter: number): Promise<void> {
-    const ref = this.#queues.get(clientId)?.findByOrigin(brokerId, brokerCounter)
+    const ref = this.#indexed(clientId)?.findByOrigin(brokerId, brokerCounter)
     if (ref === undefined) return
-    this.#unqueue(clientId, ref)
-    await this.#write([{ type: 'del', key: outgoingKey(clientId, ref.seq) }])
+    const ops: WriteOp[] = []
+    this.#removeCopy(clientId, ref, ops)
+    await this.#write(ops)
   }
 
   /**
@@ -486,18 +622,18 @@ export class LevelPersistence implements DurableStore {
    * so a message queued meanwhile stays (and is not deleted unread).
    */
   async takeQueue (clientId: string): Promise<StoredPacket[]> {
-    const queue = this.#queues.get(clientId)
+    const queue = this.#indexed(clientId)
     if (queue === undefined) return []
     const refs = [...queue.entries.values()]
-    for (const ref of refs) this.#unqueue(clientId, ref)
-    const keys = refs.map(ref => outgoingKey(clientId, ref.seq))
+    const keys = refs.map(ref => this.#copyKey(clientId, ref))
+    const ops: WriteOp[] = []
+    for (const ref of refs) this.#removeCopy(clientId, ref, ops)
     const packets: StoredPacket[] = []
     for (let i = 0; i < keys.length; i += READ_CHUNK) {
-      for (const value of await this.#readMany(keys.slice(i, i + READ_CHUNK))) {
-        if (value !== undefined) packets.push(decodeValue(value) as StoredPacket)
-      }
+      const values = await this.#readMany(keys.slice(i, i + READ_CHUNK))
+      values.forEach((value, j) => { if (value !== undefined) packets.push(this.#decodeCopy(value, refs[i + j]) as StoredPacket) })
     }
-    await this.#write(keys.map(key => ({ type: 'del', key })))
+    await this.#write(ops)
     return packets
   }
 
@@ -566,11 +702,98 @@ export class LevelPersistence implements DurableStore {
   async destroy (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#writeCheck)
+    this.#writeDeferred()
     await this.#batcher.drain()
     await this.#db.close()
   }
 
   // ---- for the node ----
+
+  #startWriteChecks (): void {
+    if (this.#writeCheck !== undefined || this.#closed) return
+    this.#writeCheck = setInterval(() => { void this.#checkWrites() }, WRITE_CHECK_INTERVAL_MS)
+    this.#writeCheck.unref()
+  }
+
+  /**
+   * Ends the no-writes state once the data dir takes writes again. Writes
+   * refused meanwhile changed memory but not the disk (a subscription added,
+   * a message acknowledged), so the disk is brought in line with memory first.
+   */
+  async #checkWrites (): Promise<void> {
+    if (this.#checking || this.#closed) return
+    this.#checking = true
+    try {
+      await checkWritable(this.#db, this.path)
+      const onDisk = await this.#storedKeys()
+      if (this.#closed) return
+      clearInterval(this.#writeCheck)
+      this.#writeCheck = undefined
+      const ops = this.#alignWithMemory(onDisk)
+      this.#batcher.resume()
+      this.#log('info', `store ${this.path}: a test write succeeded; the store takes writes and new persistent sessions again ` +
+        `(records brought in line with memory: ${ops.length})`)
+      // a failure is logged by the batcher and starts the checks again
+      this.#write(ops).catch(() => undefined)
+    } catch (err) {
+      this.#log('debug', `store ${this.path}: still takes no writes: ${(err as Error).message}`)
+    } finally {
+      this.#checking = false
+    }
+  }
+
+  /** The keys of what memory indexes, and the stored subscriptions' values. */
+  async #storedKeys (): Promise<{ keys: Set<string>, subscriptions: Map<string, Buffer> }> {
+    const keys = new Set<string>()
+    const subscriptions = new Map<string, Buffer>()
+    await this.#scan('s', true, (key, value) => { subscriptions.set(key, value as Buffer) })
+    for (const kind of ['p', 'o', 'i', 'r', 'w']) await this.#scan(kind, false, key => { keys.add(key) })
+    return { keys, subscriptions }
+  }
+
+  /**
+   * Writes what memory holds and the disk lacks (subscriptions, session
+   * markers) and deletes what the disk holds and memory dropped. A message,
+   * retained message, will or QoS 2 state that memory lists but the disk never
+   * got is gone: memory forgets it too.
+   */
+  #alignWithMemory (disk: { keys: Set<string>, subscriptions: Map<string, Buffer> }): WriteOp[] {
+    const ops: WriteOp[] = []
+    const kept = new Set<string>()
+    for (const [clientId, stored] of this.#subscriptions) {
+      for (const [topic, record] of stored) {
+        const key = subscriptionKey(clientId, topic)
+        kept.add(key)
+        const value = disk.subscriptions.get(key)
+        if (value === undefined || !sameRecord(decodeValue(value) as unknown as SubscriptionRecord, record)) {
+          ops.push({ type: 'put', key, value: encodeValue(record) })
+        }
+      }
+    }
+    for (const clientId of this.#kept) {
+      const key = sessionKey(clientId)
+      kept.add(key)
+      if (!disk.keys.has(key)) ops.push({ type: 'put', key, value: EMPTY_VALUE })
+    }
+    const keepIfStored = (key: string, forget: () => void): void => {
+      if (disk.keys.has(key)) kept.add(key)
+      else forget()
+    }
+    for (const [clientId, queue] of this.#queues) {
+      for (const ref of [...queue.entries.values()]) keepIfStored(outgoingKey(clientId, ref.seq), () => { this.#unqueue(clientId, ref) })
+    }
+    for (const [clientId, ids] of this.#incoming) {
+      for (const id of [...ids]) keepIfStored(incomingKey(clientId, id), () => ids.delete(id))
+      if (ids.size === 0) this.#incoming.delete(clientId)
+    }
+    for (const topic of [...this.#retained]) keepIfStored(retainedKey(topic), () => this.#retained.delete(topic))
+    for (const clientId of [...this.#wills]) keepIfStored(willKey(clientId), () => this.#wills.delete(clientId))
+    for (const key of [...disk.keys, ...disk.subscriptions.keys()]) {
+      if (!kept.has(key)) ops.push({ type: 'del', key })
+    }
+    return ops
+  }
 
   /**
    * Resolves when everything stored so far is in LevelDB. Queued and retained
@@ -579,6 +802,7 @@ export class LevelPersistence implements DurableStore {
    * (aedes sends PUBREC after `published` calls back). Rejects if a write failed.
    */
   async flushed (): Promise<void> {
+    this.#writeDeferred()
     await this.#batcher.flushed()
   }
 
@@ -593,7 +817,7 @@ export class LevelPersistence implements DurableStore {
 
   /** Messages queued (waiting or in flight) for one client. */
   queueLength (clientId: string): number {
-    return this.#queues.get(clientId)?.size ?? 0
+    return (this.#queues.get(clientId)?.size ?? 0) + (this.#unindexed.get(clientId)?.length ?? 0)
   }
 
   get offlineDropped (): number {
@@ -603,10 +827,15 @@ export class LevelPersistence implements DurableStore {
   stats (): StoreStats {
     let queued = 0
     for (const queue of this.#queues.values()) queued += queue.size
+    let clients = this.#queues.size
+    for (const [clientId, unindexed] of this.#unindexed) {
+      queued += unindexed.length
+      if (!this.#queues.has(clientId)) clients++
+    }
     return {
       offlineDropped: this.#offlineDropped,
       queuedMessages: queued,
-      clientsWithQueue: this.#queues.size,
+      clientsWithQueue: clients,
       retainedMessages: this.#retained.size,
       subscriptions: this.#index.count,
       clientsWithSubscriptions: this.#subscriptions.size
@@ -665,7 +894,7 @@ export class LevelPersistence implements DurableStore {
   }
 
   #queue (clientId: string): ClientQueue {
-    let queue = this.#queues.get(clientId)
+    let queue = this.#indexed(clientId)
     if (queue === undefined) {
       queue = new ClientQueue()
       this.#queues.set(clientId, queue)
@@ -690,19 +919,163 @@ export class LevelPersistence implements DurableStore {
   }
 
   /**
-   * Indexes one queued copy, or returns undefined when max_offline_messages
-   * drops it; with queue_type = lifo the oldest copy is dropped instead (its
-   * delete joins `ops`).
+   * An offline client's queue is at its max_offline_messages (`max`): the new
+   * copy is dropped (false), or with queue_type = lifo the oldest (its delete joins `ops`).
    */
-  #enqueue (clientId: string, packet: PacketLike, ops: WriteOp[]): QueuedRef | undefined {
-    if (this.#maxOffline >= 0 && !this.#isOnline(clientId) && this.queueLength(clientId) >= this.#maxOffline) {
-      this.#offlineDropped++
-      const oldest = this.#lifo && this.#maxOffline > 0 ? this.#queues.get(clientId)?.entries.values().next().value : undefined
-      if (oldest === undefined) return undefined
-      this.#unqueue(clientId, oldest)
-      ops.push({ type: 'del', key: outgoingKey(clientId, oldest.seq) })
+  #makeRoom (clientId: string, max: number, ops: WriteOp[]): boolean {
+    this.#offlineDropped++
+    if (!this.#lifoOf(clientId) || max === 0) return false
+    const oldest = this.#indexed(clientId)?.entries.values().next().value
+    if (oldest === undefined) return false
+    this.#removeCopy(clientId, oldest, ops)
+    return true
+  }
+
+  /**
+   * The client's queue index, with the shared copies queued since it was last
+   * used added: queueing a message for many offline clients only notes its
+   * seq per client. Every use of a queue goes through here (or #queue).
+   */
+  #indexed (clientId: string): ClientQueue | undefined {
+    const unindexed = this.#unindexed.get(clientId)
+    if (unindexed === undefined) return this.#queues.get(clientId)
+    this.#unindexed.delete(clientId)
+    let queue = this.#queues.get(clientId)
+    if (queue === undefined) {
+      queue = new ClientQueue()
+      this.#queues.set(clientId, queue)
     }
-    return this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
+    for (const seq of unindexed) {
+      const origin = this.#shared.origin(seq)
+      const ref = queue.append(seq, origin?.brokerId, origin?.brokerCounter, undefined)
+      ref.own = false
+      ref.shared = true
+    }
+    return queue
+  }
+
+  /** max_offline_messages for this client: its own (auth_on_register) or the node's */
+  #maxOfflineOf (clientId: string): number {
+    return this.#clientMaxOffline.size === 0 ? this.#maxOffline : this.#clientMaxOffline.get(clientId) ?? this.#maxOffline
+  }
+
+  #lifoOf (clientId: string): boolean {
+    return this.#clientLifo.size === 0 ? this.#lifo : this.#clientLifo.get(clientId) ?? this.#lifo
+  }
+
+  /** Undoes the queueing of a shared copy whose write failed. */
+  #dropUnwritten (clientId: string, seq: number): void {
+    const unindexed = this.#unindexed.get(clientId)
+    const at = unindexed?.lastIndexOf(seq) ?? -1
+    if (unindexed !== undefined && at >= 0) {
+      unindexed.splice(at, 1)
+      if (unindexed.length === 0) this.#unindexed.delete(clientId)
+      return
+    }
+    const ref = this.#queues.get(clientId)?.entries.get(seq)
+    if (ref !== undefined) this.#unqueue(clientId, ref)
+  }
+
+  /** Takes a copy out of the client's queue; its deletes join `ops`. */
+  #removeCopy (clientId: string, ref: QueuedRef, ops: WriteOp[]): void {
+    this.#sentIds.delete(ref)
+    this.#unqueue(clientId, ref)
+    if (ref.own) ops.push({ type: 'del', key: outgoingKey(clientId, ref.seq) })
+    // the client's oldest copy now; with none, what it had up to this one is gone
+    if (ref.shared) {
+      this.#shared.removed(clientId, ref.seq, this.#queues.get(clientId)?.firstSeq() ?? ref.seq + 1, ops)
+      this.#deferWrites()
+    }
+  }
+
+  #deferSentId (ref: QueuedRef, clientId: string, packet: PacketLike): void {
+    this.#sentIds.set(ref, { clientId, packet })
+    this.#deferWrites()
+  }
+
+  /** QoS 1 packet ids and watermarks are written DEFERRED_WRITE_MS later (see outgoingUpdate, shared-messages.ts). */
+  #deferWrites (): void {
+    this.#deferredTimer ??= setTimeout(() => { this.#writeDeferred() }, DEFERRED_WRITE_MS).unref()
+  }
+
+  #writeDeferred (): void {
+    clearTimeout(this.#deferredTimer)
+    this.#deferredTimer = undefined
+    if (this.#sentIds.size === 0 && !this.#shared.hasDirty) return
+    const ops: WriteOp[] = this.#shared.dirtyWatermarks()
+    for (const [ref, { clientId, packet }] of this.#sentIds) ops.push(this.#sentCopy(ref, clientId, packet))
+    this.#sentIds.clear()
+    this.#batcher.writeBehind(ops)
+  }
+
+  /** The client's own record of a copy sent with a packet id: the queued copy with the id patched in, or the packet as sent. */
+  #sentCopy (ref: QueuedRef, clientId: string, packet: PacketLike): WriteOp {
+    const value = ref.stored !== undefined && ref.messageId !== undefined ? withMessageId(ref.stored, ref.messageId) : encodeQueued(packet)
+    ref.stored = undefined
+    ref.own = true
+    return { type: 'put', key: outgoingKey(clientId, ref.seq), value }
+  }
+
+  /** A stored copy as the client's queue has it now: with the packet id it was last sent with. */
+  #decodeCopy (value: Buffer, ref: QueuedRef): Stored {
+    const packet = decodeValue(value)
+    if (ref.brokerId !== undefined && ref.messageId !== undefined) packet.messageId = ref.messageId
+    return packet
+  }
+
+  /**
+   * A shared message for a resumed session: the sessions resuming together
+   * read the same messages at the same time, so one read serves them all.
+   */
+  #readShared (seq: number): Promise<CachedMessage | undefined> {
+    let read = this.#sharedReads.get(seq)
+    if (read === undefined) {
+      read = new Promise((resolve, reject) => { this.#sharedToRead.push({ seq, resolve, reject }) })
+      // a reader that stopped at an earlier failure may never await it
+      read.catch(() => {})
+      this.#sharedReads.set(seq, read)
+    }
+    return read
+  }
+
+  /** Reads what #readShared was asked for, in one getMany. */
+  #startSharedReads (): void {
+    const wanted = this.#sharedToRead
+    if (wanted.length === 0) return
+    this.#sharedToRead = []
+    const settle = (values: Array<Buffer | undefined>): void => {
+      wanted.forEach(({ seq, resolve, reject }, i) => {
+        this.#sharedReads.delete(seq)
+        const value = values[i]
+        if (value === undefined) return resolve(undefined)
+        try {
+          const message = { value, packet: decodeValue(value) }
+          this.#shared.remember(seq, message)
+          resolve(message)
+        } catch (err) {
+          reject(err as Error)
+        }
+      })
+    }
+    const fail = (err: Error): void => {
+      for (const { seq, reject } of wanted) {
+        this.#sharedReads.delete(seq)
+        reject(err)
+      }
+    }
+    this.#readMany(wanted.map(({ seq }) => messageKey(seq))).then(settle, fail)
+  }
+
+  /** #decodeCopy of a shared message decoded before (its fields are shared, not copied). */
+  #copyOf (packet: Stored, ref: QueuedRef): Stored {
+    const copy = { ...packet }
+    if (ref.brokerId !== undefined && ref.messageId !== undefined) copy.messageId = ref.messageId
+    return copy
+  }
+
+  /** Where a queued copy's packet is: the client's own record, else the shared message. */
+  #copyKey (clientId: string, ref: QueuedRef): string {
+    return ref.own ? outgoingKey(clientId, ref.seq) : messageKey(ref.seq)
   }
 
   #unqueue (clientId: string, ref: QueuedRef): void {
@@ -710,11 +1083,6 @@ export class LevelPersistence implements DurableStore {
     if (queue === undefined) return
     queue.remove(ref)
     if (queue.size === 0) this.#queues.delete(clientId)
-  }
-
-  #isOnline (clientId: string): boolean {
-    const clients = this.#broker?.clients
-    return clients !== undefined && Object.hasOwn(clients, clientId)
   }
 
   async #write (ops: WriteOp[]): Promise<void> {
@@ -746,7 +1114,8 @@ export class LevelPersistence implements DurableStore {
   }
 
   #writeBehind (ops: WriteOp[], undo?: () => void): void {
-    this.#write(ops).catch(() => undo?.())
+    if (undo === undefined) this.#batcher.writeBehind(ops)
+    else this.#write(ops).catch(undo)
   }
 
   async #read (key: string): Promise<Buffer | undefined> {
@@ -784,13 +1153,36 @@ export class LevelPersistence implements DurableStore {
   async * #queuedPackets (clientId: string, seqs: number[], session: number | undefined): AsyncGenerator<Stored> {
     for (let i = 0; i < seqs.length; i += READ_CHUNK) {
       const chunk = seqs.slice(i, i + READ_CHUNK)
-      const values = await this.#readMany(chunk.map(seq => outgoingKey(clientId, seq)))
+      const queue = this.#queues.get(clientId)
+      const values: Array<Buffer | undefined> = new Array(chunk.length)
+      const cached: Array<CachedMessage | undefined> = new Array(chunk.length)
+      const keys: string[] = []
+      const reading: number[] = []
+      const sharedReads: Array<{ at: number, read: Promise<CachedMessage | undefined> }> = []
       for (let j = 0; j < chunk.length; j++) {
-        const value = values[j]
+        const ref = queue?.entries.get(chunk[j])
+        if (ref !== undefined && !ref.own) {
+          cached[j] = this.#shared.cached(ref.seq)
+          if (cached[j] === undefined) sharedReads.push({ at: j, read: this.#readShared(ref.seq) })
+          continue
+        }
+        keys.push(ref !== undefined ? this.#copyKey(clientId, ref) : outgoingKey(clientId, chunk[j]))
+        reading.push(j)
+      }
+      this.#startSharedReads()
+      if (keys.length > 0) {
+        const read = await this.#readMany(keys)
+        reading.forEach((at, k) => { values[at] = read[k] })
+      }
+      for (const { at, read } of sharedReads) cached[at] = await read
+      for (let j = 0; j < chunk.length; j++) {
+        const value = cached[j]?.value ?? values[j]
         const ref = this.#queues.get(clientId)?.entries.get(chunk[j])
         // skip what was acknowledged, or sent live, since the stream started
         if (value === undefined || ref === undefined || (session !== undefined && ref.sentIn === session)) continue
-        yield decodeValue(value)
+        if (ref.brokerId !== undefined) ref.stored = queuedPart(value)
+        const packet = cached[j]?.packet
+        yield packet !== undefined ? this.#copyOf(packet, ref) : this.#decodeCopy(value, ref)
       }
     }
   }

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import { FORMAT_KEY, FORMAT_VERSION } from './keys.js'
+import { FORMAT_KEY, FORMAT_VERSION, OLDER_FORMATS } from './keys.js'
 
 export type StoreErrorCode = 'STORE_LOCKED' | 'STORE_CORRUPT' | 'STORE_OPEN_FAILED'
 
@@ -87,6 +87,11 @@ async function checkFormat (db: Db, path: string): Promise<void> {
     if (anyKey !== undefined) {
       throw new StoreError(`data dir ${path} holds a LevelDB database that is not a vmq-ts store`, 'STORE_CORRUPT', path)
     }
+    await db.put(FORMAT_KEY, Buffer.from(FORMAT_VERSION))
+    return
+  }
+  if (OLDER_FORMATS.includes(stored.toString())) {
+    // readable as it is; marked so that an older version refuses it instead of missing what it cannot read
     await db.put(FORMAT_KEY, Buffer.from(FORMAT_VERSION))
     return
   }

@@ -11,6 +11,16 @@ export interface QueuedRef {
   messageId: number | undefined
   /** the delivery session (see LevelPersistence) that last gave it a packet id; 0 = none */
   sentIn: number
+  /** the client has a record of its own (o key) for it */
+  own: boolean
+  /** it is the client's copy of a shared message (q key) */
+  shared: boolean
+  /**
+   * the encoded copy, kept from when it was read for a resumed session or
+   * queued for a connected one until it is sent, so sending only patches in
+   * the packet id
+   */
+  stored: Buffer | undefined
   /** next entry with the same origin (a client with overlapping subscriptions gets one copy per match) */
   sameOrigin: QueuedRef | undefined
   /** next entry holding the same packet id (ids wrap around after 65535 messages in flight) */
@@ -20,7 +30,11 @@ export interface QueuedRef {
 export class ClientQueue {
   /** seq -> entry, in queue order (seqs only grow) */
   readonly entries = new Map<number, QueuedRef>()
-  #byOrigin = new Map<string, Map<number, QueuedRef>>()
+  /**
+   * built on the first lookup by origin: a queue filled while its client is
+   * offline is never looked up by origin until the client is back
+   */
+  #byOrigin: Map<string, Map<number, QueuedRef>> | undefined
   #byMessageId = new Map<number, QueuedRef>()
 
   get size (): number {
@@ -29,12 +43,17 @@ export class ClientQueue {
 
   append (seq: number, brokerId: string | undefined, brokerCounter: number | undefined, messageId: number | undefined): QueuedRef {
     const ref: QueuedRef = {
-      seq, brokerId, brokerCounter, messageId: undefined, sentIn: 0, sameOrigin: undefined, sameId: undefined
+      seq, brokerId, brokerCounter, messageId: undefined, sentIn: 0, own: true, shared: false, stored: undefined, sameOrigin: undefined, sameId: undefined
     }
     this.entries.set(seq, ref)
-    this.#linkOrigin(ref)
+    if (this.#byOrigin !== undefined) this.#linkOrigin(this.#byOrigin, ref)
     if (messageId !== undefined) this.setMessageId(ref, messageId)
     return ref
+  }
+
+  /** The oldest entry's seq. */
+  firstSeq (): number | undefined {
+    return this.entries.keys().next().value
   }
 
   remove (ref: QueuedRef): void {
@@ -69,7 +88,7 @@ export class ClientQueue {
    * given a packet id (or already holding `messageId`), else the oldest copy.
    */
   findByOrigin (brokerId: string, brokerCounter: number, messageId?: number): QueuedRef | undefined {
-    const first = this.#byOrigin.get(brokerId)?.get(brokerCounter)
+    const first = this.#origins().get(brokerId)?.get(brokerCounter)
     for (let ref = first; ref !== undefined; ref = ref.sameOrigin) {
       if (ref.messageId === undefined || ref.messageId === messageId) return ref
     }
@@ -78,7 +97,7 @@ export class ClientQueue {
 
   /** The oldest copy from this origin that was never sent (has no packet id). */
   findUnsentByOrigin (brokerId: string, brokerCounter: number): QueuedRef | undefined {
-    for (let ref = this.#byOrigin.get(brokerId)?.get(brokerCounter); ref !== undefined; ref = ref.sameOrigin) {
+    for (let ref = this.#origins().get(brokerId)?.get(brokerCounter); ref !== undefined; ref = ref.sameOrigin) {
       if (ref.messageId === undefined) return ref
     }
     return undefined
@@ -95,12 +114,21 @@ export class ClientQueue {
     return undefined
   }
 
-  #linkOrigin (ref: QueuedRef): void {
+  #origins (): Map<string, Map<number, QueuedRef>> {
+    if (this.#byOrigin === undefined) {
+      const byOrigin = new Map<string, Map<number, QueuedRef>>()
+      for (const ref of this.entries.values()) this.#linkOrigin(byOrigin, ref)
+      this.#byOrigin = byOrigin
+    }
+    return this.#byOrigin
+  }
+
+  #linkOrigin (byOrigin: Map<string, Map<number, QueuedRef>>, ref: QueuedRef): void {
     if (ref.brokerId === undefined || ref.brokerCounter === undefined) return
-    let counters = this.#byOrigin.get(ref.brokerId)
+    let counters = byOrigin.get(ref.brokerId)
     if (counters === undefined) {
       counters = new Map()
-      this.#byOrigin.set(ref.brokerId, counters)
+      byOrigin.set(ref.brokerId, counters)
     }
     const first = counters.get(ref.brokerCounter)
     if (first === undefined) {
@@ -113,7 +141,7 @@ export class ClientQueue {
   }
 
   #unlinkOrigin (ref: QueuedRef): void {
-    if (ref.brokerId === undefined || ref.brokerCounter === undefined) return
+    if (this.#byOrigin === undefined || ref.brokerId === undefined || ref.brokerCounter === undefined) return
     const counters = this.#byOrigin.get(ref.brokerId)
     const first = counters?.get(ref.brokerCounter)
     if (counters === undefined || first === undefined) return

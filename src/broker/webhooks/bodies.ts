@@ -51,6 +51,13 @@ export function connectProperties (props: Record<string, unknown> | undefined): 
   return out
 }
 
+/** on_auth_m5: who asks, and the properties of its CONNECT or AUTH (authentication data base64). */
+export function authBody (client: ClientInfo, properties: Record<string, unknown>): Body {
+  const props = connectProperties(properties)
+  if (typeof properties.reasonString === 'string') props.p_reason_string = properties.reasonString
+  return { username: client.username ?? null, mountpoint: client.mountpoint, client_id: client.clientId, properties: props }
+}
+
 function payloadText (payload: Buffer, spec: WebhookSpec): string {
   return spec.base64Payload ? payload.toString('base64') : payload.toString('utf8')
 }

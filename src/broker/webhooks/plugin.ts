@@ -5,19 +5,21 @@
 // background through a bounded queue (notifier.ts): no endpoint can hold up a
 // client or the node.
 import type { HookName, WebhookSpec } from '../../config/webhooks.js'
-import type { AuthPlugin, ClientEvent, ClientInfo, PublishModifiers, PublishOutcome, PublishRequest, RegisterVerdict, SubscribeOutcome, SubscribeRequest } from '../auth/types.js'
+import type { AuthPlugin, AuthStep, ClientEvent, ClientInfo, PublishOutcome, PublishRequest, RegisterVerdict, SubscribeOutcome, SubscribeRequest } from '../auth/types.js'
 import { readAnswer, type AuthAnswer } from './answers.js'
 import { AnswerCache } from './cache.js'
 import { EndpointPools, type HttpAnswer, type PoolSettings } from './http.js'
 import { Notifier } from './notifier.js'
 import { WebhookRegistry } from './registry.js'
 import { WebhookCounters } from './counters.js'
-import { registerBody, publishBody, subscribeBody, eventBody, eventHook } from './bodies.js'
+import { authBody, registerBody, publishBody, subscribeBody, eventBody, eventHook } from './bodies.js'
+import { authModifiers, publishModifiers, registerModifiers } from './modifiers.js'
 
 type Log = (level: 'info' | 'warn' | 'error' | 'debug', msg: string) => void
 
-/** The auth_on_publish modifiers vmq-ts applies; others are logged once each and ignored. */
-const APPLIED_PUBLISH_MODIFIERS = ['topic', 'payload', 'retain']
+/** MQTT 5 reason codes an on_auth_m5 answer gives */
+const SUCCESS = 0
+const CONTINUE_AUTHENTICATION = 0x18
 
 export class WebhooksPlugin implements AuthPlugin {
   readonly name = 'vmq_webhooks'
@@ -47,8 +49,13 @@ export class WebhooksPlugin implements AuthPlugin {
     const answer = await this.ask(hook, registerBody(client, password, hook))
     if (answer.kind === 'next') return { kind: 'next' }
     if (answer.kind === 'error') return { kind: 'refuse', code: 5, reason: answer.reason }
-    this.warnIgnored(hook, Object.keys(answer.modifiers))
-    return { kind: 'ok' }
+    const checked = registerModifiers(hook, answer.modifiers)
+    if (!checked.ok) {
+      this.log('error', `${hook}: ${checked.problem}; client ${client.clientId} refused`)
+      return { kind: 'refuse', code: 5, reason: 'invalid_modifiers' }
+    }
+    this.warnNoEffect(hook, checked.noEffect)
+    return Object.keys(checked.value).length === 0 ? { kind: 'ok' } : { kind: 'ok', overrides: checked.value }
   }
 
   authorizePublish (client: ClientInfo, req: PublishRequest): Promise<PublishOutcome> | undefined {
@@ -57,9 +64,13 @@ export class WebhooksPlugin implements AuthPlugin {
     return this.ask(hook, spec => publishBody(client, req, hook, spec)).then(answer => {
       if (answer.kind === 'next') return { verdict: 'next' }
       if (answer.kind === 'error') return { verdict: 'deny', reason: answer.reason }
-      const modifiers = this.publishModifiers(hook, answer.modifiers)
-      if (modifiers === undefined) return { verdict: 'deny', reason: 'invalid topic modifier' }
-      return { verdict: 'ok', modifiers }
+      const checked = publishModifiers(hook, answer.modifiers)
+      if (!checked.ok) {
+        this.log('error', `${hook}: ${checked.problem}; PUBLISH of ${client.clientId} to ${req.topic} refused`)
+        return { verdict: 'deny', reason: 'invalid_modifiers' }
+      }
+      this.warnNoEffect(hook, checked.noEffect)
+      return { verdict: 'ok', modifiers: checked.value }
     })
   }
 
@@ -74,6 +85,23 @@ export class WebhooksPlugin implements AuthPlugin {
       const parsed = subscribeTopics(topics)
       if (parsed === undefined) return { verdict: 'deny', reason: 'invalid topics modifier' }
       return { verdict: 'ok', topics: parsed }
+    })
+  }
+
+  /** on_auth_m5: reason_code 0 succeeds, 24 goes on with another AUTH round; anything else refuses. */
+  enhancedAuth (client: ClientInfo, properties: Record<string, unknown>): Promise<AuthStep> | undefined {
+    if (!this.registry.has('on_auth_m5')) return undefined
+    return this.ask('on_auth_m5', authBody(client, properties)).then(answer => {
+      if (answer.kind === 'next') return { kind: 'refuse', reason: 'no endpoint answered ok' }
+      if (answer.kind === 'error') return { kind: 'refuse', reason: answer.reason }
+      const checked = authModifiers(answer.modifiers)
+      if (!checked.ok) {
+        this.log('error', `on_auth_m5: ${checked.problem}; client ${client.clientId} refused`)
+        return { kind: 'refuse', reason: 'invalid_modifiers' }
+      }
+      const { reasonCode, method, data } = checked.value
+      if (reasonCode !== SUCCESS && reasonCode !== CONTINUE_AUTHENTICATION) return { kind: 'refuse', reason: `reason_code ${reasonCode}` }
+      return { kind: reasonCode === SUCCESS ? 'success' : 'continue', method, data }
     })
   }
 
@@ -133,7 +161,7 @@ export class WebhooksPlugin implements AuthPlugin {
   private async ask (hook: HookName, body: Record<string, unknown> | ((spec: WebhookSpec) => Record<string, unknown>)): Promise<AuthAnswer> {
     for (const spec of this.registry.endpoints(hook)) {
       const args = typeof body === 'function' ? body(spec) : body
-      const cached = this.cache.lookup(spec.endpoint, hook, args)
+      const cached = cachable(hook) ? this.cache.lookup(spec.endpoint, hook, args) : undefined
       if (cached !== undefined) return { kind: 'ok', modifiers: cached }
       const answer = await this.post(spec, hook, JSON.stringify(args))
       if (!answer.ok) {
@@ -143,7 +171,7 @@ export class WebhooksPlugin implements AuthPlugin {
       const read = readAnswer(hook, answer.body)
       if (read.kind === 'error') this.counters.of(hook).errors++
       if (read.kind === 'next') continue
-      if (read.kind === 'ok' && answer.maxAge !== undefined) this.cache.insert(spec.endpoint, hook, args, answer.maxAge, read.modifiers)
+      if (read.kind === 'ok' && answer.maxAge !== undefined && cachable(hook)) this.cache.insert(spec.endpoint, hook, args, answer.maxAge, read.modifiers)
       if (read.kind === 'ok') read.modifiers = decodePayload(read.modifiers, spec)
       return read
     }
@@ -160,26 +188,19 @@ export class WebhooksPlugin implements AuthPlugin {
     return answer
   }
 
-  /** undefined when a modifier cannot be applied (a topic with wildcards), which refuses the PUBLISH */
-  private publishModifiers (hook: HookName, modifiers: Record<string, unknown>): PublishModifiers | undefined {
-    this.warnIgnored(hook, Object.keys(modifiers).filter(k => !APPLIED_PUBLISH_MODIFIERS.includes(k)))
-    const out: PublishModifiers = {}
-    if (modifiers.topic !== undefined) {
-      if (typeof modifiers.topic !== 'string' || modifiers.topic === '' || /[+#]/.test(modifiers.topic)) return undefined
-      out.topic = modifiers.topic
-    }
-    if (Buffer.isBuffer(modifiers.payload)) out.payload = modifiers.payload
-    if (typeof modifiers.retain === 'boolean') out.retain = modifiers.retain
-    return out
-  }
-
-  private warnIgnored (hook: string, names: string[]): void {
+  /** Each allowed modifier vmq-ts does not apply is logged once per hook. */
+  private warnNoEffect (hook: string, names: string[]): void {
     for (const name of names) {
       if (this.warned.has(`${hook}.${name}`)) continue
       this.warned.add(`${hook}.${name}`)
-      this.log('warn', `${hook}: modifier "${name}" is not supported by vmq-ts and was ignored`)
+      this.log('warn', `${hook}: modifier ${name} has no effect in vmq-ts (ignored)`)
     }
   }
+}
+
+/** VerneMQ caches the answers of the auth_on_* hooks only. */
+function cachable (hook: HookName): boolean {
+  return hook.startsWith('auth_on_')
 }
 
 /** The payload modifier comes base64-encoded unless the endpoint was registered with base64payload off. */

@@ -5,7 +5,7 @@ import type { Table__Output } from '../../rpc/generated/vmq/Table.js'
 import { fromTable } from '../../rpc/table.js'
 
 export default class NodeStatus extends BaseCommand {
-  static description = 'Show the status of the node: table Status, Value (name, version, uptime, cluster, clients, messages, listeners)'
+  static description = 'Show the status of the node: table Status, Value (name, version, uptime, cluster, clients, messages, publishes each cluster link dropped, listeners)'
   static examples = ['<%= config.bin %> node status', '<%= config.bin %> node status --format=json']
   static flags = { ...targetFlags, format: formatFlag }
 

@@ -80,12 +80,3 @@ export async function connectCollecting (url: string, opts: IClientOptions): Pro
   })
   return { client, got, sessionPresent: connack.sessionPresent }
 }
-
-/** The value of the node's `vernemq_<name>{node="..."}` counter on /metrics (needs an HTTP listener on `httpPort`). */
-export async function metric (node: TestNode, httpPort: number, name: string): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${httpPort}/metrics`, { signal: AbortSignal.timeout(5000) })
-  const series = `vernemq_${name}{node="${node.nodename}"} `
-  const line = (await res.text()).split('\n').find(l => l.startsWith(series))
-  assert.ok(line !== undefined, `${series}on /metrics`)
-  return Number(line.slice(series.length))
-}

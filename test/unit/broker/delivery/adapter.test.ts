@@ -7,7 +7,8 @@ import { createServer, connect as netConnect, type Server } from 'node:net'
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishStub, rewriteWrites, skipPublish, subscriptionsOf, writeQos, writeQos0, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
+import { acknowledgeAndPublish, acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishAs, publishStub, rewriteWrites, skipPublish, subscriptionsOf, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
+import { writeQos, writeQos0 } from '../../../../src/broker/delivery/writer.js'
 import { RawClient } from '../../../e2e/helpers/raw.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
@@ -224,6 +225,36 @@ describe('aedes behaviours the delivery layer relies on', () => {
     raw.socket.destroy()
   })
 
+  it('keeps a keepalive of N s as _keepaliveInterval N x 1500 + 1 with a timer that each handled packet refreshes (guard 4.)', async () => {
+    const socket = netConnect(port, '127.0.0.1')
+    await new Promise<void>(resolve => socket.once('connect', resolve))
+    const raw = RawClient.wrap(socket)
+    raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'ka-pin', keepalive: 2 })
+    await raw.next('connack')
+    const client = clients.get('ka-pin') as unknown as { _keepaliveInterval: number, _keepaliveTimer: NodeJS.Timeout & { _idleStart: number } }
+    assert.equal(client._keepaliveInterval, 3001)
+    const armedAt = client._keepaliveTimer._idleStart
+    await new Promise(resolve => setTimeout(resolve, 50))
+    raw.send({ cmd: 'pingreq' })
+    await raw.next('pingresp')
+    assert.ok(client._keepaliveTimer._idleStart > armedAt, 'the timer was restarted by the PINGREQ')
+    raw.socket.destroy()
+  })
+
+  it('handles a PUBACK by clearing it in the store (outgoingClearMessageId) and emitting ack, nothing else', async () => {
+    const acks: unknown[] = []
+    const onAck = (packet: unknown): void => { acks.push(packet) }
+    broker.on('ack', onAck)
+    const raw = await open('ack-pin')
+    const before = calls.length
+    raw.send({ cmd: 'puback', messageId: 42 })
+    await waitUntil(() => acks.length === 1)
+    broker.removeListener('ack', onAck)
+    assert.deepEqual(calls.slice(before).map(c => [c.method, c.clientId, c.packet.messageId]), [['outgoingClearMessageId', 'ack-pin', 42]])
+    assert.deepEqual(raw.packets, [])
+    raw.socket.destroy()
+  })
+
   it('tells the persistence of acks, PUBRECs and refused forwards as the tap expects', async () => {
     const clean = await open('b6', true, 'b6/t')
     calls.length = 0
@@ -266,6 +297,7 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
   before(async () => {
     broker = await Aedes.createBroker({
       authorizePublish: (client, packet, callback) => {
+        if (client !== null && packet.topic.startsWith('fast/') && acknowledgeAndPublish(client, packet, callback)) return
         if (client !== null && packet.topic.startsWith('skip/')) {
           skipPublish(packet)
           acknowledgeSkipped(client, packet)
@@ -299,6 +331,36 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
     return raw
   }
 
+  it('acknowledgeAndPublish writes the PUBACK bytes aedes writes itself, publishes once, and aedes does neither again', async () => {
+    for (const version of [4, 5] as const) {
+      const sub = await open(`ap-sub${version}`, version, `+/ap${version}`)
+      const socket = netConnect(port, '127.0.0.1')
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      const chunks: Buffer[] = []
+      socket.on('data', (d: Buffer) => { chunks.push(d) })
+      const send = (packet: Packet): void => { socket.write(mqttPacket.generate(packet, { protocolVersion: version })) }
+      send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, clientId: `ap-pub${version}`, keepalive: 0 })
+      await waitUntil(() => Buffer.concat(chunks).length > 0)
+      const connackLength = Buffer.concat(chunks).length
+      send({ cmd: 'publish', topic: `plain/ap${version}`, payload: Buffer.from('a'), qos: 1, messageId: 7, retain: false, dup: false })
+      await sub.next('publish')
+      await waitUntil(() => Buffer.concat(chunks).length > connackLength)
+      const aedesAck = Buffer.concat(chunks).subarray(connackLength)
+      send({ cmd: 'publish', topic: `fast/ap${version}`, payload: Buffer.from('b'), qos: 1, messageId: 7, retain: false, dup: false })
+      const delivered = await sub.next('publish') as IPublishPacket
+      await waitUntil(() => Buffer.concat(chunks).length >= connackLength + 2 * aedesAck.length)
+      const ownAck = Buffer.concat(chunks).subarray(connackLength + aedesAck.length)
+      assert.deepEqual([...aedesAck], version === 5 ? [0x40, 4, 0, 7, 0, 0] : [0x40, 2, 0, 7])
+      assert.deepEqual([...ownAck], [...aedesAck])
+      assert.equal(delivered.topic, `fast/ap${version}`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+      assert.equal(sub.received('publish').length, 0, 'published once')
+      assert.equal(Buffer.concat(chunks).length, connackLength + 2 * aedesAck.length, 'acknowledged once')
+      socket.destroy()
+      sub.socket.destroy()
+    }
+  })
+
   it('a PUBLISH marked by skipPublish is published to nobody; acknowledgeSkipped acks it and aedes answers its PUBREL', async () => {
     const sub = await open('s8sub', 4, 'skip/#')
     const pub = await open('s8pub', 4)
@@ -313,6 +375,26 @@ describe('aedes behaviours the delivery layer relies on: skipped and refused PUB
     assert.deepEqual(pub.packets.map(p => p.cmd), [], 'one acknowledgement each')
     sub.socket.destroy()
     pub.socket.destroy()
+  })
+
+  it('publishAs: the publishing client reaches the \'publish\' event and the packet (No Local), from another broker too (14.)', async () => {
+    const other = await Aedes.createBroker()
+    try {
+      const pub = await open('s14pub', 5)
+      const publisher = clients.get('s14pub') as Client
+      const events: Array<string | undefined> = []
+      const routed: Array<string | undefined> = []
+      other.on('publish', (packet, client) => { if (packet.topic === 'as/1') events.push(client?.id) })
+      await new Promise<void>(resolve => { other.subscribe('as/1', (packet, cb) => { routed.push((packet as { clientId?: string }).clientId); cb() }, resolve) })
+      await new Promise<void>((resolve, reject) => {
+        publishAs(other, { cmd: 'publish', topic: 'as/1', payload: Buffer.from('x'), qos: 0, retain: false, dup: false }, publisher, err => { if (err != null) reject(err); else resolve() })
+      })
+      assert.deepEqual(events, ['s14pub'])
+      assert.deepEqual(routed, ['s14pub'])
+      pub.socket.destroy()
+    } finally {
+      await new Promise<void>(resolve => other.close(() => resolve()))
+    }
   })
 
   it('an MQTT 5 PUBLISH refused by authorizePublish gets reason 0x87 with the error as reason string, and the connection stays', async () => {

@@ -80,3 +80,50 @@ describe('guardPackets', () => {
     socket.destroy()
   })
 })
+
+describe('guardPackets with an enhanced authentication exchange (3.)', () => {
+  it('a CONNECT held back from aedes lets aedes read the client\'s AUTH; released, aedes handles the CONNECT as if it had just come', async () => {
+    const broker = await Aedes.createBroker()
+    const auths: Array<number | undefined> = []
+    let release: (() => void) | undefined
+    const server = createServer(socket => {
+      const client = broker.handle(socket)
+      guardPackets(client, {
+        refused: () => {},
+        failed: () => {},
+        exchange: {
+          connect: (_client, packet, go) => {
+            if (packet.properties?.authenticationMethod === undefined) return false
+            delete packet.properties.authenticationMethod
+            release = go
+            return true
+          },
+          takesAuth: () => true,
+          auth: (_client, packet) => { auths.push((packet as { reasonCode?: number }).reasonCode) }
+        }
+      })
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const socket = netConnect((server.address() as { port: number }).port, '127.0.0.1')
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      const packets: Packet[] = []
+      const parser = mqttPacket.parser({ protocolVersion: 5 })
+      parser.on('packet', p => packets.push(p))
+      socket.on('data', d => parser.parse(d))
+      socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: 'held', keepalive: 0, properties: { authenticationMethod: 'M' } }, { protocolVersion: 5 }))
+      for (let i = 0; i < 300 && release === undefined; i++) await new Promise(resolve => setTimeout(resolve, 10))
+      socket.write(mqttPacket.generate({ cmd: 'auth', reasonCode: 0x18, properties: { authenticationMethod: 'M' } }, { protocolVersion: 5 }))
+      for (let i = 0; i < 300 && auths.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 10))
+      assert.deepEqual(auths, [0x18])
+      assert.equal(packets.length, 0, 'nothing answered while the CONNECT is held')
+      release?.()
+      for (let i = 0; i < 300 && packets.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 10))
+      assert.deepEqual(packets.map(p => [p.cmd, (p as { reasonCode?: number }).reasonCode]), [['connack', 0]])
+      socket.destroy()
+    } finally {
+      await new Promise<void>(resolve => broker.close(() => resolve()))
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  })
+})

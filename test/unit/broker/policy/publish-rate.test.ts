@@ -18,3 +18,13 @@ test('0 is unlimited, and a change of the rate applies to the next PUBLISH', () 
   assert.deepEqual([1, 2].map(() => rate.delay(1, 20)), [0, 1000])
   assert.equal(rate.delay(0, 30), 0)
 })
+
+test('a throttle pauses the PUBLISHes arriving before it ends; a shorter later one does not shorten it', () => {
+  const rate = new PublishRate()
+  assert.equal(rate.pausedFor(100), 0)
+  rate.pause(1000, 100)
+  assert.equal(rate.pausedFor(600), 500)
+  rate.pause(100, 700)
+  assert.equal(rate.pausedFor(700), 400)
+  assert.equal(rate.pausedFor(1100), 0)
+})

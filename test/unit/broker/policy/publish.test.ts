@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { acceptance, publishGate } from '../../../../src/broker/policy/publish.js'
+import { publishGate } from '../../../../src/broker/policy/publish.js'
+import { acceptance } from '../../../../src/broker/policy/publish-acceptance.js'
 
 test('PUBLISH gate: oversize first, then $ topics (MQTT 5 refused, 3.1.1 acknowledged for nobody)', () => {
   assert.equal(publishGate({ topic: 'a', payloadSize: 10, maxSize: 0, version: 4 }), 'go_on')

@@ -146,6 +146,86 @@ if (process.env[KILL_CHILD_ENV] !== undefined) {
     await second.destroy()
   })
 
+  test('a message queued for several clients is stored once; each client\'s acks, in order or not, survive a reopen', async () => {
+    const dir = tempDir()
+    const first = await open(dir)
+    const clients = ['c1', 'c2', 'c3']
+    for (let i = 0; i < 4; i++) {
+      await first.outgoingEnqueueCombi(clients.map(clientId => ({ clientId })), publish('s', i, 200 + i))
+    }
+    // c2 has overlapping subscriptions: a second copy of m3
+    await first.outgoingEnqueueCombi([{ clientId: 'c2' }, { clientId: 'c2' }], publish('s', 4, 204))
+    // c1 acks m0 and m1 in order, c2 acks m2 only (out of order), c3 nothing
+    for (const [clientId, n, id] of [['c1', 0, 1], ['c1', 1, 2], ['c2', 2, 3]] as const) {
+      await first.outgoingUpdate({ id: clientId }, { ...publish('s', n, 200 + n), messageId: id })
+      first.clearAcked(clientId, id)
+    }
+    // c3 was sent m0 with packet id 7
+    await first.outgoingUpdate({ id: 'c3' }, { ...publish('s', 0, 200), messageId: 7 })
+    await first.flushed()
+    const payloads = async (store: LevelPersistence, clientId: string): Promise<string[]> =>
+      (await streamed(store, clientId)).map(p => String(p.payload) + (p.messageId !== undefined ? `#${String(p.messageId)}` : ''))
+    const before = Object.fromEntries(await Promise.all(['c1', 'c2', 'c3'].map(async c => [c, await payloads(first, c)])))
+    assert.deepEqual(before, {
+      c1: ['m2', 'm3'],
+      c2: ['m0', 'm1', 'm3', 'm4', 'm4'],
+      c3: ['m0#7', 'm1', 'm2', 'm3']
+    })
+    await first.destroy()
+
+    let store = await open(dir)
+    assert.deepEqual(Object.fromEntries(await Promise.all(['c1', 'c2', 'c3'].map(async c => [c, await payloads(store, c)]))), before)
+    // everyone takes the rest: nothing is left on disk but the watermarks
+    store.clearAcked('c3', 7)
+    for (const clientId of clients) {
+      for (let n = store.queueLength(clientId); n > 0; n--) await store.outgoingClearMessageId({ id: clientId }, undefined)
+    }
+    await store.destroy()
+    const db = new ClassicLevel<string, Buffer>(dir, { keyEncoding: 'utf8', valueEncoding: 'buffer' })
+    const keys = (await db.keys().all()).filter(k => !k.startsWith('m'))
+    await db.close()
+    assert.deepEqual(keys.sort(), ['ac1', 'ac2', 'ac3'])
+    store = await open(dir)
+    for (const clientId of clients) assert.equal(store.queueLength(clientId), 0)
+    // new messages are not mistaken for acknowledged ones
+    await store.outgoingEnqueueCombi(clients.map(clientId => ({ clientId })), publish('s', 5, 205))
+    await store.destroy()
+    store = await open(dir)
+    for (const clientId of clients) assert.deepEqual(await payloads(store, clientId), ['m5'])
+    await store.destroy()
+  })
+
+  test('a QoS 2 copy of a shared message that reached PUBREL comes back as the PUBREL alone', async () => {
+    const dir = tempDir()
+    const first = await open(dir)
+    const qos2 = { ...publish('t', 0, 400), qos: 2 }
+    await first.outgoingEnqueueCombi([{ clientId: 'p' }, { clientId: 'q' }], qos2)
+    await first.outgoingUpdate({ id: 'p' }, { ...qos2, messageId: 5 })
+    await first.outgoingUpdate({ id: 'p' }, { cmd: 'pubrel', messageId: 5 })
+    await first.destroy()
+    const second = await open(dir)
+    assert.deepEqual((await streamed(second, 'p')).map(p => [p.cmd, p.messageId]), [['pubrel', 5]])
+    assert.deepEqual((await streamed(second, 'q')).map(p => String(p.payload)), ['m0'])
+    second.clearAcked('p', 5)
+    await second.outgoingClearMessageId({ id: 'q' }, undefined)
+    await second.destroy()
+    const third = await open(dir)
+    assert.equal(third.queueLength('p') + third.queueLength('q'), 0)
+    await third.destroy()
+  })
+
+  test('queue_type = lifo drops the oldest shared copy of a full queue, also after a reopen', async () => {
+    const dir = tempDir()
+    const first = await openLevelPersistence({ path: dir, maxOfflineMessages: 2 })
+    await first.setup(BROKER)
+    first.setLifo(true)
+    for (let i = 0; i < 4; i++) await first.outgoingEnqueueCombi([{ clientId: 'a' }, { clientId: 'b' }], publish('l', i, 300 + i))
+    await first.destroy()
+    const second = await open(dir)
+    for (const clientId of ['a', 'b']) assert.deepEqual((await streamed(second, clientId)).map(p => String(p.payload)), ['m2', 'm3'])
+    await second.destroy()
+  })
+
   test('what was written before a kill -9 is there after it', async () => {
     const dir = tempDir()
     const script = fileURLToPath(import.meta.url)

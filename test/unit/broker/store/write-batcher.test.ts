@@ -1,5 +1,6 @@
 // After a failed batch the batcher takes no more writes: records LevelDB would
-// append after a partly written one could be dropped at the next start.
+// append after a partly written one could be dropped at the next start. The
+// store resumes it once LevelDB writes a new log (see write-recovery.ts).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -26,6 +27,11 @@ test('a failed batch is reported once; later writes are refused with its error a
     await batcher.drain()
     assert.equal(reported.length, 1)
     assert.deepEqual(await db.getMany(['a', 'b', 'c']), [Buffer.from('1'), undefined, undefined])
+    batcher.resume()
+    assert.equal(batcher.failure, undefined)
+    await batcher.write([{ type: 'put', key: 'd', value: Buffer.from('4') }])
+    assert.deepEqual(await db.get('d'), Buffer.from('4'))
+    assert.equal(reported.length, 1)
   } finally {
     await db.close()
     rmSync(dir, { recursive: true, force: true })
