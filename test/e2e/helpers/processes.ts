@@ -60,6 +60,23 @@ export interface NodeOptions {
 /** As the CLI's --tls-cafile, --tls-certfile and --tls-keyfile. */
 export interface AdminTls { 'tls-cafile'?: string, 'tls-certfile'?: string, 'tls-keyfile'?: string }
 
+/**
+ * The nodes this test process started and that still run. When the process
+ * ends before a test's `after` stops them (the runner ends a file that timed
+ * out), they are killed with it instead of running on.
+ */
+const running = new Set<ChildProcess>()
+function killRunning (): void {
+  for (const proc of running) proc.kill('SIGKILL')
+}
+process.once('exit', killRunning)
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    killRunning()
+    process.exit(1)
+  })
+}
+
 /** How a TestNode runs `vmq start`: its config, where it runs, its environment. */
 export interface NodeLaunch {
   dir: string
@@ -97,7 +114,8 @@ export class TestNode {
     this.proc = spawn(process.execPath, [VMQ, 'start', '-c', launch.confFile, '--ports-file', this.portsFile], { cwd: launch.cwd ?? launch.dir, env: launch.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.proc.stdout?.on('data', (d: Buffer) => { this.stdout += d.toString() })
     this.proc.stderr?.on('data', (d: Buffer) => { this.stderr += d.toString() })
-    this.exited = new Promise(resolve => this.proc.on('exit', code => { this.exitCode = code; resolve(code) }))
+    running.add(this.proc)
+    this.exited = new Promise(resolve => this.proc.on('exit', code => { running.delete(this.proc); this.exitCode = code; resolve(code) }))
   }
 
   get mqttPort (): number { return this.ports['tcp.default'] ?? 0 }
