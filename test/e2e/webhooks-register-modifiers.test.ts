@@ -115,13 +115,7 @@ describe('vmq_webhooks auth_on_register modifiers', () => {
   it('max_online_messages: with one in flight and one waiting, further messages are dropped', async () => {
     const raw = await rawSubscriber('short-queue', 'short/#', 1)
     for (let i = 1; i <= 4; i++) await source.publishAsync('short/x', `m${i}`, { qos: 1 })
-    const first = (await raw.waitCount('publish', 1))[0] as IPublishPacket
-    raw.send({ cmd: 'puback', messageId: first.messageId } as Packet)
-    const second = (await raw.waitCount('publish', 2))[1] as IPublishPacket
-    raw.send({ cmd: 'puback', messageId: second.messageId } as Packet)
-    raw.send({ cmd: 'pingreq' } as Packet)
-    await raw.next('pingresp')
-    assert.deepEqual(raw.received('publish').map(p => (p as IPublishPacket).payload.toString()), ['m1', 'm2'])
+    assert.deepEqual(await payloadsAckingTwo(raw), ['m1', 'm2'])
     raw.close()
   })
 
@@ -143,13 +137,7 @@ describe('vmq_webhooks auth_on_register modifiers', () => {
   it('queue_type lifo: a full online queue keeps the newest message, a full offline queue the newest two', async () => {
     const raw = await rawSubscriber('lifo-online', 'lifo/on/#', 1)
     for (let i = 1; i <= 4; i++) await source.publishAsync('lifo/on/x', `m${i}`, { qos: 1 })
-    const first = (await raw.waitCount('publish', 1))[0] as IPublishPacket
-    raw.send({ cmd: 'puback', messageId: first.messageId } as Packet)
-    const second = (await raw.waitCount('publish', 2))[1] as IPublishPacket
-    raw.send({ cmd: 'puback', messageId: second.messageId } as Packet)
-    raw.send({ cmd: 'pingreq' } as Packet)
-    await raw.next('pingresp')
-    assert.deepEqual(raw.received('publish').map(p => (p as IPublishPacket).payload.toString()), ['m1', 'm4'])
+    assert.deepEqual(await payloadsAckingTwo(raw), ['m1', 'm4'])
     raw.close()
     const off = await rawSubscriber('lifo-offline', 'lifo/off/#', 1, { clean: false })
     off.send({ cmd: 'disconnect' } as Packet)
@@ -272,3 +260,18 @@ describe('vmq_webhooks auth_on_register allow_register, allow_publish and allow_
     }
   })
 })
+
+/**
+ * Acknowledges the first two PUBLISHes as they come, one at a time, then gives
+ * the payload of every PUBLISH received once a PINGREQ round trip shows that
+ * nothing else was on its way.
+ */
+async function payloadsAckingTwo (raw: RawClient): Promise<string[]> {
+  const first = (await raw.waitCount('publish', 1))[0] as IPublishPacket
+  raw.send({ cmd: 'puback', messageId: first.messageId } as Packet)
+  const second = (await raw.waitCount('publish', 2))[1] as IPublishPacket
+  raw.send({ cmd: 'puback', messageId: second.messageId } as Packet)
+  raw.send({ cmd: 'pingreq' } as Packet)
+  await raw.next('pingresp')
+  return raw.received('publish').map(p => (p as IPublishPacket).payload.toString())
+}
