@@ -46,12 +46,12 @@ interface Pending { resolve: (reply: Reply__Output) => void, reject: (err: Error
  * it has them queued durably; until then the publishes' PUBACKs wait for
  * `confirmed` and the batch is sent again if the link breaks.
  */
-interface ConfirmedBatch { publishes: Publish[], confirmed: Promise<void>, resolve: () => void }
+interface ConfirmedBatch { publishes: Publish[], confirmed: Promise<void>, resolve: () => void, /** payload and topic bytes of `publishes` */ bytes: number }
 
 function confirmedBatch (): ConfirmedBatch {
   let resolve = (): void => {}
   const confirmed = new Promise<void>(r => { resolve = r })
-  return { publishes: [], confirmed, resolve }
+  return { publishes: [], confirmed, resolve, bytes: 0 }
 }
 
 export class PeerLink {
@@ -201,6 +201,7 @@ export class PeerLink {
     this.batchConfirm = undefined
     if (confirm !== undefined) {
       confirm.publishes = publishes
+      confirm.bytes = bytes
       this.sendConfirmed(confirm)
       return
     }
@@ -224,7 +225,7 @@ export class PeerLink {
     }
     const id = this.nextId++
     this.unconfirmed.set(id, batch)
-    this.write(this.stream, { id, publishes: { publishes: batch.publishes } }, batch.publishes.reduce((sum, p) => sum + publishBytes(p), 0))
+    this.write(this.stream, { id, publishes: { publishes: batch.publishes } }, batch.bytes)
   }
 
   /** The batches the peer did not confirm before the link broke, first thing after the Hello (the peer keeps duplicates: QoS 1). */
