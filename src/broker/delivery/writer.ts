@@ -7,7 +7,6 @@
 // What must go through aedes (a persistent session's QoS 1/2 messages, a held-
 // back message) goes through client.publish (adapter.ts publishStub).
 import type { EventEmitter } from 'node:events'
-import type { Socket } from 'node:net'
 import type { Client } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
@@ -118,52 +117,6 @@ export class ConnectionWriter implements Writer {
   close (): void {
     this.injections = undefined
   }
-}
-
-/**
- * Many deliveries to one client in one event-loop turn (aedes writes each
- * message in its own setImmediate callback) would each become a system call
- * and, with TCP_NODELAY, a TCP segment. Corking the socket at the first write
- * of a turn and uncorking it when the turn's immediates are done sends them as
- * one writev. A lone message waits at most until the end of the current turn.
- * Installed on the socket as it is accepted, before aedes writes to it.
- */
-export function corkPerTurn (socket: Socket): void {
-  const write = socket.write
-  // a write of the socket's own (already wrapped) gets a wrapper of its own, not kept here
-  if (Object.prototype.hasOwnProperty.call(socket, 'write')) {
-    socket.write = corkingOf(write)
-    return
-  }
-  let shared = corking.get(write)
-  if (shared === undefined) {
-    shared = corkingOf(write)
-    corking.set(write, shared)
-  }
-  socket.write = shared
-}
-
-type Write = Socket['write']
-
-/** the sockets corked in this turn, until their uncork runs */
-const corked = new Set<Socket>()
-/** the corking write of each original write (the prototype's, in practice): shared by every socket */
-const corking = new Map<Write, Write>()
-
-function corkingOf (write: Write): Write {
-  return function (this: Socket, ...args: Parameters<Write>): boolean {
-    if (!corked.has(this)) {
-      corked.add(this)
-      this.cork()
-      setImmediate(uncork, this)
-    }
-    return write.apply(this, args)
-  } as Write
-}
-
-function uncork (socket: Socket): void {
-  corked.delete(socket)
-  socket.uncork()
 }
 
 /** Bytes written to the connection and not yet handed to the operating system. */

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import { SocketListener } from './socket.js'
-import { corkPerTurn } from '../delivery/writer.js'
+import { corkPerTurn } from '../delivery/cork.js'
 
 /** Plain MQTT over TCP. */
 export class TcpListener extends SocketListener {

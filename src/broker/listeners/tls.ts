@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { createServer, type Server, type TLSSocket } from 'node:tls'
 import type { ListenerConfig } from '../../config/load.js'
-import { corkPerTurn } from '../delivery/writer.js'
+import { corkPerTurn } from '../delivery/cork.js'
 import { SocketListener } from './socket.js'
 import { TlsCredentials } from './tls-context.js'
 import { listenerKey, type ConnectionInfo, type ListenerContext } from './types.js'

@@ -1,0 +1,61 @@
+// Corking a socket per event-loop turn, so that many writes to one
+// connection in a turn leave as one writev.
+import type { Socket } from 'node:net'
+
+/**
+ * Many deliveries to one client in one event-loop turn (aedes writes each
+ * message in its own setImmediate callback) would each become a system call
+ * and, with TCP_NODELAY, a TCP segment. Corking the socket at the first write
+ * of a turn and uncorking it when the turn's immediates are done sends them as
+ * one writev. A lone message waits at most until the end of the current turn.
+ * Installed on the socket as it is accepted, before aedes writes to it.
+ */
+export function corkPerTurn (socket: Socket): void {
+  const write = socket.write
+  // a write of the socket's own (already wrapped) gets a wrapper of its own, not kept here
+  if (Object.prototype.hasOwnProperty.call(socket, 'write')) {
+    socket.write = corkingOf(write)
+    return
+  }
+  let shared = corking.get(write)
+  if (shared === undefined) {
+    shared = corkingOf(write)
+    corking.set(write, shared)
+  }
+  socket.write = shared
+}
+
+type Write = Socket['write']
+
+/** the sockets corked in this turn, until their uncork runs */
+const corked = new Set<Socket>()
+/** the corking write of each original write (the prototype's, in practice): shared by every socket */
+const corking = new Map<Write, Write>()
+
+function corkingOf (write: Write): Write {
+  return function (this: Socket, ...args: Parameters<Write>): boolean {
+    if (!corked.has(this)) {
+      corked.add(this)
+      this.cork()
+      setImmediate(uncork, this)
+    }
+    return write.apply(this, args)
+  } as Write
+}
+
+function uncork (socket: Socket): void {
+  corked.delete(socket)
+  socket.uncork()
+}
+
+/**
+ * Sends what a corked socket holds now instead of at the end of the turn: for
+ * writes an incoming chunk of the same connection caused (its PUBACKs freeing
+ * the inflight window, the answers to its PUBLISHes). Left to the end of the
+ * turn they wait behind every other connection read in that turn, and a
+ * subscriber with a window of 20 gets 20 messages per turn at most.
+ */
+export function flushCorked (socket: unknown): void {
+  if (!corked.has(socket as Socket)) return
+  uncork(socket as Socket)
+}
