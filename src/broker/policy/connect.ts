@@ -46,6 +46,8 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         meta.username = meta.preauthUsername ?? packet.username
         meta.clean = packet.clean !== false
         meta.connectProperties = sentConnectProperties(client) ?? packet.properties as Record<string, unknown> | undefined
+        // the id a plugin registered the client under (aedes takes the packet's)
+        if (meta.early?.clientId !== undefined) packet.clientId = meta.early.clientId
       }
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
       callback(null, true)
@@ -83,7 +85,7 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
   let overrides: ClientOverrides | undefined
   if (!anonymous && meta.preauthUsername === undefined) {
-    const verdict = await ctx.chain.register(clientInfo(client), password)
+    const verdict = meta.early?.verdict ?? await ctx.chain.register(clientInfo(client), password)
     if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
     if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }
     overrides = verdict.overrides
@@ -107,6 +109,9 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
   const meta = getMeta(client)
   if (meta === undefined) return
   if (o?.username !== undefined) meta.username = o.username
+  if (o?.subscriberId !== undefined && meta.early === undefined) {
+    ctx.log.warn({ client: client.id }, 'modifiers client_id and mountpoint not applied: the client sent an empty client id or authenticated with an Authentication Method')
+  }
   meta.maxMessageSize = o?.maxMessageSize
   meta.maxMessageRate = o?.maxMessageRate
   meta.allowPublish = o?.allowPublish

@@ -1,0 +1,124 @@
+// auth_on_register(_m5) client_id and mountpoint modifiers (VerneMQ's subscriber
+// id): the client's session is registered under the id and in the mountpoint
+// the endpoint answered with, whatever listener it came through.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import type { MqttClient } from 'mqtt'
+import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
+import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-server.js'
+
+/** What auth_on_register(_m5) answers, by the client id sent (else by the username). */
+const MODIFIERS: Record<string, Record<string, unknown>> = {
+  mover: { client_id: 'other', mountpoint: 'mp1' },
+  mover5: { client_id: 'other5', mountpoint: 'mp1' },
+  'taker-1': { client_id: 'taken', mountpoint: 'mp1' },
+  'taker-2': { client_id: 'taken', mountpoint: 'mp1' },
+  'empty-id': { client_id: 'never', mountpoint: 'mp1' }
+}
+
+function answer (call: HookCall): Reply {
+  if (!call.hook.startsWith('auth_on_register')) return { json: { result: 'ok' } }
+  const modifiers = MODIFIERS[String(call.body.client_id)] ?? MODIFIERS[String(call.body.username)]
+  return { json: modifiers === undefined ? { result: 'ok' } : { result: 'ok', modifiers } }
+}
+
+interface SessionRow { client_id: string, mountpoint: string, is_online: boolean }
+
+describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
+  let hooks: WebhookServer
+  let node: TestNode
+  /** subscribed to # on the mp1 listener, and on the default one */
+  let inMp1: MqttClient
+  let inDefault: MqttClient
+  let seenMp1: Received[]
+  let seenDefault: Received[]
+
+  before(async () => {
+    hooks = await WebhookServer.start(answer)
+    const conf = ['plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on',
+      'listener.tcp.mp1 = 127.0.0.1:0', 'listener.tcp.mp1.mountpoint = mp1']
+    for (const [i, hook] of ['auth_on_register', 'auth_on_register_m5', 'on_register', 'on_register_m5'].entries()) {
+      conf.push(`vmq_webhooks.h${i}.hook = ${hook}`, `vmq_webhooks.h${i}.endpoint = ${hooks.url('/' + hook)}`)
+    }
+    node = await startNode({ conf })
+    inMp1 = await connect(`mqtt://127.0.0.1:${node.port('tcp.mp1')}`, { clientId: 'sub-mp1', username: 'u', password: 'p' })
+    inDefault = await connect(node.mqttUrl, { clientId: 'sub-default', username: 'u', password: 'p' })
+    await inMp1.subscribeAsync('#', { qos: 1 })
+    await inDefault.subscribeAsync('#', { qos: 1 })
+    seenMp1 = collect(inMp1)
+    seenDefault = collect(inDefault)
+  })
+  after(async () => {
+    await endAll(inMp1, inDefault)
+    await node.stop()
+    node.cleanup()
+    await hooks.stop()
+  })
+
+  async function sessions (): Promise<SessionRow[]> {
+    const shown = await node.admin(['session', 'show', '--client_id', '--mountpoint', '--is_online', '--format=json'])
+    assert.equal(shown.code, 0, shown.stderr)
+    return (JSON.parse(shown.stdout) as { table: SessionRow[] }).table
+  }
+
+  /** A marker published in the default mountpoint has reached its subscriber: what came before it has too. */
+  async function markDefault (name: string): Promise<void> {
+    const marker = await connect(node.mqttUrl, { clientId: `marker-${name}`, username: 'u', password: 'p' })
+    await marker.publishAsync(`marker/${name}`, 'm', { qos: 1 })
+    await waitFor(() => seenDefault.some(m => m.topic === `marker/${name}`), 5000, `marker/${name} in the default mountpoint`)
+    await endAll(marker)
+  }
+
+  async function checkMoved (sent: string, registered: string, version: 4 | 5): Promise<void> {
+    const hook = version === 5 ? 'auth_on_register_m5' : 'auth_on_register'
+    const client = await connect(node.mqttUrl, { clientId: sent, username: 'u', password: 'p', protocolVersion: version })
+    const got = collect(client)
+    await client.subscribeAsync(`back/${sent}`, { qos: 1 })
+    await client.publishAsync(`moved/${sent}`, 'hello', { qos: 1 })
+    await waitFor(() => seenMp1.some(m => m.topic === `moved/${sent}`), 5000, `moved/${sent} in mp1`)
+    await inMp1.publishAsync(`back/${sent}`, 'answer', { qos: 1 })
+    await waitFor(() => got.some(m => m.topic === `back/${sent}`), 5000, `back/${sent} from mp1`)
+    await markDefault(sent)
+    assert.deepEqual(seenDefault.filter(m => m.topic.startsWith(`moved/${sent}`) || m.topic.startsWith(`back/${sent}`)), [])
+    const rows = await sessions()
+    assert.deepEqual(rows.filter(r => r.client_id === registered || r.client_id === sent), [{ client_id: registered, is_online: true, mountpoint: 'mp1' }])
+    // asked once, with what the client sent; told of the registration under the new id
+    assert.deepEqual(hooks.of(hook).filter(c => c.body.client_id === sent).map(c => c.body.mountpoint), [''])
+    const registeredCall = hooks.of(version === 5 ? 'on_register_m5' : 'on_register').find(c => c.body.client_id === registered)
+    assert.equal(registeredCall?.body.mountpoint, 'mp1')
+    assert.equal(hooks.calls.some(c => c.hook.startsWith('on_register') && c.body.client_id === sent), false)
+    await endAll(client)
+  }
+
+  it('MQTT 3.1.1: the client publishes and subscribes in mp1 as "other"; session show and on_register say so', async () => {
+    await checkMoved('mover', 'other', 4)
+  })
+
+  it('MQTT 5 (auth_on_register_m5): the same', async () => {
+    await checkMoved('mover5', 'other5', 5)
+  })
+
+  it('a second connection given the same client id and mountpoint takes the session over, with its subscriptions and queued messages', async () => {
+    const first = await connect(node.mqttUrl, { clientId: 'taker-1', username: 'u', password: 'p', clean: false })
+    await first.subscribeAsync('take/#', { qos: 1 })
+    let firstClosed = false
+    first.on('close', () => { firstClosed = true })
+    const second = await connect(node.mqttUrl, { clientId: 'taker-2', username: 'u', password: 'p', clean: false })
+    await waitFor(() => firstClosed, 5000, 'the first connection closed by the takeover')
+    const got = collect(second)
+    await inMp1.publishAsync('take/x', 'after takeover', { qos: 1 })
+    await waitFor(() => got.some(m => m.topic === 'take/x'), 5000, 'take/x through the subscription the first connection made')
+    assert.deepEqual(got, [{ topic: 'take/x', payload: 'after takeover', qos: 1, retain: false }])
+    assert.deepEqual((await sessions()).filter(r => r.client_id.startsWith('tak')), [{ client_id: 'taken', is_online: true, mountpoint: 'mp1' }])
+    first.end(true)
+    await endAll(second)
+  })
+
+  it('the modifiers are not logged as having no effect; a client that sent an empty client id is told apart in the log', async () => {
+    const empty = await connect(node.mqttUrl, { clientId: '', username: 'empty-id', password: 'p', protocolVersion: 5 })
+    await waitFor(() => node.stdout.includes('modifiers client_id and mountpoint not applied: the client sent an empty client id or authenticated with an Authentication Method'), 5000, 'the line on the ignored modifiers')
+    await endAll(empty)
+    assert.doesNotMatch(node.stdout, /modifier client_id and mountpoint has no effect/)
+  })
+})
