@@ -23,6 +23,8 @@ export interface EarlyRegistration {
   mountpoint: string
   /** the client id the verdict names; undefined: the one sent */
   clientId: string | undefined
+  /** clean session as the verdict names it; undefined: as sent */
+  clean: boolean | undefined
 }
 
 /** Whether the CONNECT of a new connection is to be read first: a plugin may move clients that are authenticated here. */
@@ -68,6 +70,7 @@ export async function registerEarly (chain: AuthChain, settings: Settings, log: 
     log.error({ client: connect.clientId, err: (err as Error).message }, 'authentication failed with an internal error')
     verdict = { kind: 'refuse', code: 3, reason: 'server_unavailable' }
   }
-  const moved = verdict.kind === 'ok' ? verdict.overrides?.subscriberId : undefined
-  return { verdict, connection, mountpoint: moved?.mountpoint ?? mountpoint, clientId: moved?.clientId }
+  const overrides = verdict.kind === 'ok' ? verdict.overrides : undefined
+  const moved = overrides?.subscriberId
+  return { verdict, connection, mountpoint: moved?.mountpoint ?? mountpoint, clientId: moved?.clientId, clean: overrides?.cleanSession }
 }

@@ -40,6 +40,8 @@ export interface ClientOverrides {
    * (VerneMQ's subscriber id): it publishes and subscribes in that mountpoint
    */
   subscriberId?: { clientId: string, mountpoint: string }
+  /** MQTT 3.1.1: the session is registered as clean (true) or persistent (false), whatever the CONNECT said */
+  cleanSession?: boolean
   /** bytes of a PUBLISH payload; 0 = no limit */
   maxMessageSize?: number
   /** PUBLISHes per second; 0 = no limit */

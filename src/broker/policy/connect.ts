@@ -44,10 +44,11 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         meta.clientIdInvalid = packet.clientId.includes(SESSION_SEPARATOR)
         meta.protocolVersion = packet.protocolVersion ?? 4
         meta.username = meta.preauthUsername ?? packet.username
-        meta.clean = packet.clean !== false
         meta.connectProperties = sentConnectProperties(client) ?? packet.properties as Record<string, unknown> | undefined
-        // the id a plugin registered the client under (aedes takes the packet's)
+        // the id and clean session a plugin registered the client with (aedes takes the packet's)
         if (meta.early?.clientId !== undefined) packet.clientId = meta.early.clientId
+        if (meta.early?.clean !== undefined) packet.clean = meta.early.clean
+        meta.clean = packet.clean !== false
       }
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
       callback(null, true)
@@ -109,9 +110,7 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
   const meta = getMeta(client)
   if (meta === undefined) return
   if (o?.username !== undefined) meta.username = o.username
-  if (o?.subscriberId !== undefined && meta.early === undefined) {
-    ctx.log.warn({ client: client.id }, 'modifiers client_id and mountpoint not applied: the client sent an empty client id or authenticated with an Authentication Method')
-  }
+  if (meta.early === undefined) warnNotApplied(ctx, client, o)
   meta.maxMessageSize = o?.maxMessageSize
   meta.maxMessageRate = o?.maxMessageRate
   meta.allowPublish = o?.allowPublish
@@ -127,6 +126,13 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
     upgradeQos: o.upgradeQos,
     lifo: o.queueType === undefined ? undefined : o.queueType === 'lifo'
   })
+}
+
+/** client_id, mountpoint and clean_session apply to a CONNECT registered before aedes read it (see early-register.ts). */
+function warnNotApplied (ctx: HookContext, client: Client, o: ClientOverrides | undefined): void {
+  const names = [...(o?.subscriberId !== undefined ? ['client_id and mountpoint'] : []), ...(o?.cleanSession !== undefined ? ['clean_session'] : [])]
+  if (names.length === 0) return
+  ctx.log.warn({ client: client.id }, `modifiers ${names.join(', ')} not applied: the client sent an empty client id or authenticated with an Authentication Method`)
 }
 
 /** The same client id on another node is disconnected; its session moves here unless this one is clean. */

@@ -142,7 +142,7 @@ const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
   allow_subscribe: boolInto((out, b) => { out.allowSubscribe = b }),
   allow_unsubscribe: 'no_effect',
   max_connection_lifetime: intInto((out, n) => { out.maxConnectionLifetime = n }),
-  clean_session: 'no_effect',
+  clean_session: boolInto((out, b) => { out.cleanSession = b }),
   shared_subscription_policy: 'no_effect',
   queue_type: (v, out) => {
     if (v !== 'fifo' && v !== 'lifo') return false
@@ -160,7 +160,8 @@ const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
   }
 }
 
-const REGISTER_M5: typeof REGISTER = { ...REGISTER, properties: 'no_effect' }
+// VerneMQ's MQTT 5 session reads a clean_start modifier, which webhooks cannot give: clean_session does nothing there
+const REGISTER_M5: typeof REGISTER = { ...REGISTER, clean_session: 'no_effect', properties: 'no_effect' }
 
 /** The value types VerneMQ accepts for the modifiers vmq-ts does not apply. */
 const NO_EFFECT_TYPES: Record<string, Reader<unknown>> = {

@@ -17,7 +17,8 @@ test('auth_on_register: per-client settings; client_id and mountpoint only toget
   assert.deepEqual(registerModifiers('auth_on_register', { max_message_size: 10, retry_interval: 500.2, upgrade_qos: true, queue_type: 'lifo', allow_publish: false }), {
     ok: true, value: { maxMessageSize: 10, retryIntervalMs: 500, upgradeQos: true, queueType: 'lifo', allowPublish: false }, noEffect: []
   })
-  assert.deepEqual(registerModifiers('auth_on_register', { client_id: 'c', mountpoint: 'm', clean_session: false }), { ok: true, value: { subscriberId: { clientId: 'c', mountpoint: 'm' } }, noEffect: ['clean_session'] })
+  assert.deepEqual(registerModifiers('auth_on_register', { client_id: 'c', mountpoint: 'm', clean_session: false }), { ok: true, value: { subscriberId: { clientId: 'c', mountpoint: 'm' }, cleanSession: false }, noEffect: [] })
+  assert.deepEqual(registerModifiers('auth_on_register_m5', { clean_session: false }), { ok: true, value: {}, noEffect: ['clean_session'] })
   assert.deepEqual(registerModifiers('auth_on_register_m5', { client_id: 'c', mountpoint: '' }), { ok: true, value: { subscriberId: { clientId: 'c', mountpoint: '' } }, noEffect: [] })
   // an empty id would be replaced by a generated one; U+0000 is not allowed in an MQTT string
   assert.deepEqual(registerModifiers('auth_on_register', { client_id: '', mountpoint: 'm' }), { ok: false, problem: 'modifiers client_id and mountpoint have an invalid value {"client_id":"","mountpoint":"m"}' })
