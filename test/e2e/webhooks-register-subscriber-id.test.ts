@@ -3,6 +3,7 @@
 // the endpoint answered with, whatever listener it came through.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { connect as netConnect } from 'node:net'
 import type { MqttClient } from 'mqtt'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { startNode, waitFor, type TestNode } from './helpers/processes.js'
@@ -12,6 +13,7 @@ import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-serv
 const MODIFIERS: Record<string, Record<string, unknown>> = {
   mover: { client_id: 'other', mountpoint: 'mp1' },
   mover5: { client_id: 'other5', mountpoint: 'mp1' },
+  'mover-ws': { client_id: 'other-ws', mountpoint: 'mp1' },
   'taker-1': { client_id: 'taken', mountpoint: 'mp1' },
   'taker-2': { client_id: 'taken', mountpoint: 'mp1' },
   'empty-id': { client_id: 'never', mountpoint: 'mp1' }
@@ -37,7 +39,7 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
   before(async () => {
     hooks = await WebhookServer.start(answer)
     const conf = ['plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on',
-      'listener.tcp.mp1 = 127.0.0.1:0', 'listener.tcp.mp1.mountpoint = mp1']
+      'listener.tcp.mp1 = 127.0.0.1:0', 'listener.tcp.mp1.mountpoint = mp1', 'mqtt_connect_timeout = 1000']
     for (const [i, hook] of ['auth_on_register', 'auth_on_register_m5', 'on_register', 'on_register_m5'].entries()) {
       conf.push(`vmq_webhooks.h${i}.hook = ${hook}`, `vmq_webhooks.h${i}.endpoint = ${hooks.url('/' + hook)}`)
     }
@@ -70,9 +72,9 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
     await endAll(marker)
   }
 
-  async function checkMoved (sent: string, registered: string, version: 4 | 5): Promise<void> {
+  async function checkMoved (sent: string, registered: string, version: 4 | 5, url = node.mqttUrl): Promise<void> {
     const hook = version === 5 ? 'auth_on_register_m5' : 'auth_on_register'
-    const client = await connect(node.mqttUrl, { clientId: sent, username: 'u', password: 'p', protocolVersion: version })
+    const client = await connect(url, { clientId: sent, username: 'u', password: 'p', protocolVersion: version })
     const got = collect(client)
     await client.subscribeAsync(`back/${sent}`, { qos: 1 })
     await client.publishAsync(`moved/${sent}`, 'hello', { qos: 1 })
@@ -99,6 +101,10 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
     await checkMoved('mover5', 'other5', 5)
   })
 
+  it('over WebSocket: the same', async () => {
+    await checkMoved('mover-ws', 'other-ws', 4, `ws://127.0.0.1:${node.wsPort}/mqtt`)
+  })
+
   it('a second connection given the same client id and mountpoint takes the session over, with its subscriptions and queued messages', async () => {
     const first = await connect(node.mqttUrl, { clientId: 'taker-1', username: 'u', password: 'p', clean: false })
     await first.subscribeAsync('take/#', { qos: 1 })
@@ -113,6 +119,19 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
     assert.deepEqual((await sessions()).filter(r => r.client_id.startsWith('tak')), [{ client_id: 'taken', is_online: true, mountpoint: 'mp1' }])
     first.end(true)
     await endAll(second)
+  })
+
+  it('a connection that sends part of a CONNECT is closed at mqtt_connect_timeout, and no hook is asked', async () => {
+    const calls = hooks.calls.length
+    const socket = netConnect(node.mqttPort, '127.0.0.1')
+    const opened = Date.now()
+    await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject) })
+    // fixed header of a 40-byte CONNECT, then silence
+    socket.write(Buffer.from([0x10, 40, 0]))
+    await new Promise<void>(resolve => socket.once('close', () => resolve()))
+    const elapsed = Date.now() - opened
+    assert.ok(elapsed >= 950 && elapsed < 5000, `closed after ${elapsed} ms`)
+    assert.equal(hooks.calls.length, calls)
   })
 
   it('the modifiers are not logged as having no effect; a client that sent an empty client id is told apart in the log', async () => {
