@@ -4,6 +4,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect as netConnect } from 'node:net'
+import mqttPacket, { type IConnackPacket, type IPublishPacket, type Packet } from 'mqtt-packet'
+import { RawClient } from './helpers/raw.js'
 import type { MqttClient } from 'mqtt'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { startNode, waitFor, type TestNode } from './helpers/processes.js'
@@ -14,6 +16,7 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   mover: { client_id: 'other', mountpoint: 'mp1' },
   mover5: { client_id: 'other5', mountpoint: 'mp1' },
   'mover-ws': { client_id: 'other-ws', mountpoint: 'mp1' },
+  'mover-proxied': { client_id: 'other-proxied', mountpoint: 'mp1' },
   'taker-1': { client_id: 'taken', mountpoint: 'mp1' },
   'taker-2': { client_id: 'taken', mountpoint: 'mp1' },
   'empty-id': { client_id: 'never', mountpoint: 'mp1' }
@@ -39,7 +42,8 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
   before(async () => {
     hooks = await WebhookServer.start(answer)
     const conf = ['plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on',
-      'listener.tcp.mp1 = 127.0.0.1:0', 'listener.tcp.mp1.mountpoint = mp1', 'mqtt_connect_timeout = 1000']
+      'listener.tcp.mp1 = 127.0.0.1:0', 'listener.tcp.mp1.mountpoint = mp1', 'mqtt_connect_timeout = 1000',
+      'listener.tcp.proxied = 127.0.0.1:0', 'listener.tcp.proxied.proxy_protocol = on']
     for (const [i, hook] of ['auth_on_register', 'auth_on_register_m5', 'on_register', 'on_register_m5'].entries()) {
       conf.push(`vmq_webhooks.h${i}.hook = ${hook}`, `vmq_webhooks.h${i}.endpoint = ${hooks.url('/' + hook)}`)
     }
@@ -103,6 +107,18 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
 
   it('over WebSocket: the same', async () => {
     await checkMoved('mover-ws', 'other-ws', 4, `ws://127.0.0.1:${node.wsPort}/mqtt`)
+  })
+
+  it('behind a PROXY header sent with the CONNECT in one write: the hook gets the proxied address, the client lands in mp1', async () => {
+    const connectBytes = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'mover-proxied', keepalive: 60, username: 'u', password: Buffer.from('p') })
+    const raw = await RawClient.openWithBytes(node.port('tcp.proxied'), Buffer.concat([Buffer.from('PROXY TCP4 203.0.113.9 127.0.0.1 4444 1883\r\n'), connectBytes]))
+    assert.equal((await raw.next('connack') as IConnackPacket).returnCode, 0)
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'proxied/#', qos: 0 }] } as Packet)
+    await raw.next('suback')
+    await inMp1.publishAsync('proxied/x', 'through the proxy', { qos: 0 })
+    assert.equal((await raw.next('publish') as IPublishPacket).payload.toString(), 'through the proxy')
+    assert.deepEqual(hooks.of('auth_on_register').filter(c => c.body.client_id === 'mover-proxied').map(c => [c.body.peer_addr, c.body.peer_port]), [['203.0.113.9', 4444]])
+    raw.close()
   })
 
   it('a second connection given the same client id and mountpoint takes the session over, with its subscriptions and queued messages', async () => {

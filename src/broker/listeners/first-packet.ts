@@ -69,6 +69,8 @@ export async function readFirstPacket (stream: Duplex, maxBytes: number): Promis
       finish({ closed: false, connect: wanted ? parseConnect(bytes.subarray(0, size)) : undefined })
     }
     stream.on('data', onData)
+    // a socket paused with bytes put back after its PROXY header flows again
+    stream.resume()
     stream.once('close', onClose)
     stream.once('end', onClose)
   })

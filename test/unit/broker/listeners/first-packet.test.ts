@@ -28,6 +28,15 @@ test('a CONNECT arriving a byte at a time is read, and every byte (with what fol
   assert.deepEqual(await rest(stream), bytes)
 })
 
+test('a stream left paused with bytes put back (after a PROXY header) is read too', async () => {
+  const stream = new PassThrough()
+  stream.pause()
+  stream.unshift(connect)
+  const first = await readFirstPacket(stream, 1024)
+  assert.equal(first.closed === false ? first.connect?.clientId : undefined, 'c1')
+  assert.deepEqual(await rest(stream), connect)
+})
+
 test('a first packet that is not a CONNECT, or larger than the limit, is put back unparsed at once', async () => {
   const stream = new PassThrough()
   const reading = readFirstPacket(stream, 1024)
