@@ -9,6 +9,7 @@ import { sentConnectProperties } from '../enhanced-auth.js'
 import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
 import { isExtraSession, SESSION_SEPARATOR } from '../delivery/groups.js'
+import { connectAs } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 
 export interface Refusal { code: RefuseCode | 1, reason: string }
@@ -46,8 +47,7 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         meta.username = meta.preauthUsername ?? packet.username
         meta.connectProperties = sentConnectProperties(client) ?? packet.properties as Record<string, unknown> | undefined
         // the id and clean session a plugin registered the client with (aedes takes the packet's)
-        if (meta.early?.clientId !== undefined) packet.clientId = meta.early.clientId
-        if (meta.early?.clean !== undefined) packet.clean = meta.early.clean
+        if (meta.early !== undefined) connectAs(packet, meta.early)
         meta.clean = packet.clean !== false
       }
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
