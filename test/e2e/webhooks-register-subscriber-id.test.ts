@@ -9,6 +9,7 @@ import { RawClient } from './helpers/raw.js'
 import type { MqttClient } from 'mqtt'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { waitMembers } from './helpers/cluster.js'
 import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-server.js'
 
 /** What auth_on_register(_m5) answers, by the client id sent (else by the username). */
@@ -19,6 +20,9 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   'mover-proxied': { client_id: 'other-proxied', mountpoint: 'mp1' },
   'taker-1': { client_id: 'taken', mountpoint: 'mp1' },
   'taker-2': { client_id: 'taken', mountpoint: 'mp1' },
+  'roam-a': { client_id: 'roamer', mountpoint: 'mp1' },
+  'roam-b': { client_id: 'roamer', mountpoint: 'mp1' },
+  'roam-pub': { client_id: 'roam-pub', mountpoint: 'mp1' },
   'empty-id': { client_id: 'never', mountpoint: 'mp1' }
 }
 
@@ -155,5 +159,40 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
     await waitFor(() => node.stdout.includes('modifiers client_id and mountpoint not applied: the client sent an empty client id or authenticated with an Authentication Method'), 5000, 'the line on the ignored modifiers')
     await endAll(empty)
     assert.doesNotMatch(node.stdout, /modifier client_id and mountpoint has no effect/)
+  })
+})
+
+describe('vmq_webhooks auth_on_register client_id and mountpoint in a cluster', () => {
+  it('a connection on another member given the same client id and mountpoint takes the session over, with its subscription', async () => {
+    const hooks = await WebhookServer.start(answer)
+    const conf = ['plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on',
+      'vmq_webhooks.r.hook = auth_on_register', `vmq_webhooks.r.endpoint = ${hooks.url('/r')}`]
+    const n1 = await startNode({ conf })
+    const n2 = await startNode({ conf: [...conf, `discovery_node = ${n1.adminAddress}`] })
+    try {
+      await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: true })
+      const first = await connect(n1.mqttUrl, { clientId: 'roam-a', username: 'u', password: 'p', clean: false })
+      await first.subscribeAsync('roam/#', { qos: 1 })
+      let firstClosed = false
+      first.on('close', () => { firstClosed = true })
+      const second = await connect(n2.mqttUrl, { clientId: 'roam-b', username: 'u', password: 'p', clean: false })
+      await waitFor(() => firstClosed, 5000, 'the connection on the first member closed by the takeover')
+      const got = collect(second)
+      const pub = await connect(n2.mqttUrl, { clientId: 'roam-pub', username: 'u', password: 'p' })
+      await pub.publishAsync('roam/x', 'in mp1', { qos: 1 })
+      await waitFor(() => got.some(m => m.topic === 'roam/x'), 5000, 'roam/x through the subscription made on the first member')
+      assert.deepEqual(got, [{ topic: 'roam/x', payload: 'in mp1', qos: 1, retain: false }])
+      const shown = await n1.admin(['session', 'show', '--client_id', '--mountpoint', '--is_online', '--client_id=roamer', '--format=json'])
+      assert.equal(shown.code, 0, shown.stderr)
+      assert.deepEqual((JSON.parse(shown.stdout) as { table: unknown[] }).table, [{ client_id: 'roamer', is_online: true, mountpoint: 'mp1' }])
+      first.end(true)
+      await endAll(second, pub)
+    } finally {
+      await n2.stop()
+      await n1.stop()
+      n1.cleanup()
+      n2.cleanup()
+      await hooks.stop()
+    }
   })
 })
