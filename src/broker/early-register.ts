@@ -11,6 +11,7 @@ import type { AuthChain } from './auth/chain.js'
 import type { ClientInfo, RegisterVerdict } from './auth/types.js'
 import type { Logger } from './log.js'
 import { SESSION_SEPARATOR } from './delivery/groups.js'
+import { randomClientId } from './connack.js'
 import { listenerMountpoint, type ConnectionInfo, type MqttListener } from './listeners/types.js'
 import { identityRefusal } from './policy/connect.js'
 
@@ -25,6 +26,8 @@ export interface EarlyRegistration {
   clientId: string | undefined
   /** clean session as the verdict names it; undefined: as sent */
   clean: boolean | undefined
+  /** the id given to a client that sent an empty one (the plugins were asked with it) */
+  assignedClientId?: string
 }
 
 /** Whether the CONNECT of a new connection is to be read first: a plugin may move clients that are authenticated here. */
@@ -35,13 +38,15 @@ export function registersEarly (chain: AuthChain, settings: Settings, listener: 
 
 /**
  * The chain's verdict on a CONNECT read off a new connection; undefined when
- * the usual CONNECT handling decides (it refuses the CONNECT before any
- * authentication, or what the plugins are asked is not known yet: the id
- * aedes assigns to an empty one, the outcome of MQTT 5 enhanced authentication).
+ * the usual CONNECT handling decides: it refuses the CONNECT before any
+ * authentication, or MQTT 5 enhanced authentication comes first. An empty
+ * client id is given a random one first (MQTT 5, 3.1.1 clean sessions), as
+ * VerneMQ does before auth_on_register.
  */
 export async function registerEarly (chain: AuthChain, settings: Settings, log: Logger, connect: IConnectPacket, listener: MqttListener, info: ConnectionInfo): Promise<EarlyRegistration | undefined> {
   const protocolVersion = connect.protocolVersion ?? 4
-  if (connect.clientId === '' || connect.properties?.authenticationMethod !== undefined) return undefined
+  if (connect.properties?.authenticationMethod !== undefined) return undefined
+  const assign = connect.clientId === '' && (protocolVersion === 5 || (protocolVersion === 4 && connect.clean !== false))
   const refused = identityRefusal({
     allowedVersions: String(listener.config.options.get('allowed_protocol_versions')).split(','),
     protocolVersion,
@@ -49,11 +54,13 @@ export async function registerEarly (chain: AuthChain, settings: Settings, log: 
     maxClientIdSize: settings.number('max_client_id_size'),
     clientIdInvalid: connect.clientId.includes(SESSION_SEPARATOR)
   })
-  if (refused !== undefined) return undefined
+  // (3.1.1 with an empty id and a persistent session: aedes refuses it)
+  if (refused !== undefined || (connect.clientId === '' && !assign)) return undefined
+  const assignedClientId = assign ? randomClientId() : undefined
   const connection = {}
   const mountpoint = listenerMountpoint(listener.config)
   const client: ClientInfo = {
-    clientId: connect.clientId,
+    clientId: assignedClientId ?? connect.clientId,
     username: connect.username,
     mountpoint,
     connection,
@@ -72,5 +79,5 @@ export async function registerEarly (chain: AuthChain, settings: Settings, log: 
   }
   const overrides = verdict.kind === 'ok' ? verdict.overrides : undefined
   const moved = overrides?.subscriberId
-  return { verdict, connection, mountpoint: moved?.mountpoint ?? mountpoint, clientId: moved?.clientId, clean: overrides?.cleanSession }
+  return { verdict, connection, mountpoint: moved?.mountpoint ?? mountpoint, clientId: moved?.clientId ?? assignedClientId, clean: overrides?.cleanSession, assignedClientId }
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { connect as netConnect } from 'node:net'
 import mqttPacket, { type IConnackPacket, type IPublishPacket, type Packet } from 'mqtt-packet'
 import { RawClient } from './helpers/raw.js'
+import { RawClient5 } from './helpers/raw5.js'
 import type { MqttClient } from 'mqtt'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
 import { startNode, waitFor, type TestNode } from './helpers/processes.js'
@@ -23,10 +24,13 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   'roam-a': { client_id: 'roamer', mountpoint: 'mp1' },
   'roam-b': { client_id: 'roamer', mountpoint: 'mp1' },
   'roam-pub': { client_id: 'roam-pub', mountpoint: 'mp1' },
-  'empty-id': { client_id: 'never', mountpoint: 'mp1' }
+  'empty-id': { client_id: 'from-empty', mountpoint: 'mp1' },
+  'empty-id-3': { client_id: 'from-empty-3', mountpoint: 'mp1' },
+  enhanced: { client_id: 'never', mountpoint: 'mp1' }
 }
 
 function answer (call: HookCall): Reply {
+  if (call.hook === 'on_auth_m5') return { json: { result: 'ok', modifiers: { reason_code: 0, properties: { p_authentication_method: 'M' } } } }
   if (!call.hook.startsWith('auth_on_register')) return { json: { result: 'ok' } }
   const modifiers = MODIFIERS[String(call.body.client_id)] ?? MODIFIERS[String(call.body.username)]
   return { json: modifiers === undefined ? { result: 'ok' } : { result: 'ok', modifiers } }
@@ -48,7 +52,7 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
     const conf = ['plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on',
       'listener.tcp.mp1 = 127.0.0.1:0', 'listener.tcp.mp1.mountpoint = mp1', 'mqtt_connect_timeout = 1000',
       'listener.tcp.proxied = 127.0.0.1:0', 'listener.tcp.proxied.proxy_protocol = on']
-    for (const [i, hook] of ['auth_on_register', 'auth_on_register_m5', 'on_register', 'on_register_m5'].entries()) {
+    for (const [i, hook] of ['auth_on_register', 'auth_on_register_m5', 'on_register', 'on_register_m5', 'on_auth_m5'].entries()) {
       conf.push(`vmq_webhooks.h${i}.hook = ${hook}`, `vmq_webhooks.h${i}.endpoint = ${hooks.url('/' + hook)}`)
     }
     node = await startNode({ conf })
@@ -154,10 +158,28 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
     assert.equal(hooks.calls.length, calls)
   })
 
-  it('the modifiers are not logged as having no effect; a client that sent an empty client id is told apart in the log', async () => {
-    const empty = await connect(node.mqttUrl, { clientId: '', username: 'empty-id', password: 'p', protocolVersion: 5 })
-    await waitFor(() => node.stdout.includes('modifiers client_id and mountpoint not applied: the client sent an empty client id or authenticated with an Authentication Method'), 5000, 'the line on the ignored modifiers')
-    await endAll(empty)
+  it('an empty client id is given a random one before the hook is asked (MQTT 5: the CONNACK assigns that one); the client is registered as the hook says', async () => {
+    const { raw: empty5, connack } = await RawClient5.connect(node.mqttPort, '', { username: 'empty-id', password: Buffer.from('p') })
+    assert.equal(connack.reasonCode, 0)
+    const empty3 = await connect(node.mqttUrl, { clientId: '', username: 'empty-id-3', password: 'p', clean: true })
+    const asked5 = hooks.of('auth_on_register_m5').filter(c => c.body.username === 'empty-id')
+    const asked3 = hooks.of('auth_on_register').filter(c => c.body.username === 'empty-id-3')
+    assert.equal(asked5.length, 1)
+    assert.equal(asked3.length, 1)
+    assert.match(String(asked5[0].body.client_id), /^anon-[\w-]{20}$/)
+    assert.match(String(asked3[0].body.client_id), /^anon-[\w-]{20}$/)
+    assert.equal(connack.properties?.assignedClientIdentifier, asked5[0].body.client_id)
+    const rows = (await sessions()).filter(r => r.client_id.startsWith('from-empty') || r.client_id.startsWith('anon-'))
+    assert.deepEqual(rows, [{ client_id: 'from-empty', is_online: true, mountpoint: 'mp1' }, { client_id: 'from-empty-3', is_online: true, mountpoint: 'mp1' }])
+    empty5.close()
+    await endAll(empty3)
+  })
+
+  it('the modifiers are not logged as having no effect; after MQTT 5 enhanced authentication they are not applied, and the log says so', async () => {
+    const enhanced = await connect(node.mqttUrl, { clientId: 'enhanced', username: 'enhanced', password: 'p', protocolVersion: 5, properties: { authenticationMethod: 'M' } })
+    await waitFor(() => node.stdout.includes('modifiers client_id and mountpoint not applied: the client authenticated with an Authentication Method (enhanced authentication)'), 5000, 'the line on the ignored modifiers')
+    assert.deepEqual((await sessions()).filter(r => r.client_id === 'enhanced' || r.client_id === 'never'), [{ client_id: 'enhanced', is_online: true, mountpoint: '' }])
+    await endAll(enhanced)
     assert.doesNotMatch(node.stdout, /modifier client_id and mountpoint has no effect/)
   })
 })

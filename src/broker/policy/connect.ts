@@ -132,7 +132,7 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
 function warnNotApplied (ctx: HookContext, client: Client, o: ClientOverrides | undefined): void {
   const names = [...(o?.subscriberId !== undefined ? ['client_id and mountpoint'] : []), ...(o?.cleanSession !== undefined ? ['clean_session'] : [])]
   if (names.length === 0) return
-  ctx.log.warn({ client: client.id }, `modifiers ${names.join(', ')} not applied: the client sent an empty client id or authenticated with an Authentication Method`)
+  ctx.log.warn({ client: client.id }, `modifiers ${names.join(', ')} not applied: the client authenticated with an Authentication Method (enhanced authentication)`)
 }
 
 /** The same client id on another node is disconnected; its session moves here unless this one is clean. */
