@@ -186,6 +186,7 @@ function noop (): void {}
 //    flag (client.id, client.clean, the session looked up and stored).
 
 const CONNACK_TYPE = 2
+const AUTH_TYPE = 15
 
 /**
  * In preConnect: the client id and clean flag the connection goes on with
@@ -195,7 +196,6 @@ export function connectAs (packet: mqttPacket.IConnectPacket, as: { clientId?: s
   if (as.clientId !== undefined) packet.clientId = as.clientId
   if (as.clean !== undefined) packet.clean = as.clean
 }
-const AUTH_TYPE = 15
 
 /**
  * Calls `edit` with the connection's CONNACK (parsed) before it is written,
