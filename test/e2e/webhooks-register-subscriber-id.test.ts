@@ -9,7 +9,8 @@ import { RawClient } from './helpers/raw.js'
 import { RawClient5 } from './helpers/raw5.js'
 import type { MqttClient } from 'mqtt'
 import { collect, connect, endAll, type Received } from './helpers/mqtt.js'
-import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { spawn } from 'node:child_process'
+import { VMQ, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { waitMembers } from './helpers/cluster.js'
 import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-server.js'
 
@@ -21,6 +22,7 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   'mover-proxied': { client_id: 'other-proxied', mountpoint: 'mp1' },
   'taker-1': { client_id: 'taken', mountpoint: 'mp1' },
   'taker-2': { client_id: 'taken', mountpoint: 'mp1' },
+  'trace-me': { client_id: 'traced-moved', mountpoint: 'mp1' },
   'roam-a': { client_id: 'roamer', mountpoint: 'mp1' },
   'roam-b': { client_id: 'roamer', mountpoint: 'mp1' },
   'roam-pub': { client_id: 'roam-pub', mountpoint: 'mp1' },
@@ -127,6 +129,22 @@ describe('vmq_webhooks auth_on_register client_id and mountpoint', () => {
     assert.equal((await raw.next('publish') as IPublishPacket).payload.toString(), 'through the proxy')
     assert.deepEqual(hooks.of('auth_on_register').filter(c => c.body.client_id === 'mover-proxied').map(c => [c.body.peer_addr, c.body.peer_port]), [['203.0.113.9', 4444]])
     raw.close()
+  })
+
+  it('trace client with the registered client id and mountpoint shows the connection from its CONNECT', async () => {
+    const trace = spawn(process.execPath, [VMQ, 'trace', 'client', 'client-id=traced-moved', '--mountpoint=mp1', '--node', node.adminAddress], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    trace.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    trace.stderr.on('data', (d: Buffer) => { out += d.toString() })
+    try {
+      await waitFor(() => out.includes('No sessions found for client "traced-moved" in mountpoint'), 10000, `the trace waiting (so far: ${out})`)
+      const client = await connect(node.mqttUrl, { clientId: 'trace-me', username: 'u', password: 'p' })
+      await waitFor(() => /MQTT SEND: CID: "traced-moved" CONNACK\(sp: 0, rc: 0 success\)/.test(out), 10000, `the CONNACK traced (so far: ${out})`)
+      assert.match(out, /MQTT RECV: CID: "traced-moved" CONNECT\(c: "trace-me", v: 4, u: "u", /)
+      await endAll(client)
+    } finally {
+      trace.kill('SIGKILL')
+    }
   })
 
   it('a second connection given the same client id and mountpoint takes the session over, with its subscriptions and queued messages', async () => {
