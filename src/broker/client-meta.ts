@@ -1,5 +1,6 @@
 import type { Client } from 'aedes'
 import type { MqttListener } from './listeners/types.js'
+import type { EarlyRegistration } from './early-register.js'
 
 /** What the node knows about a connection beyond what aedes keeps. */
 export interface ClientMeta {
@@ -34,6 +35,8 @@ export interface ClientMeta {
   allowSubscribe?: boolean
   /** MQTT 5 CONNECT properties as mqtt-packet reads them (for plugins that pass them on) */
   connectProperties?: Record<string, unknown>
+  /** the auth chain's verdict, asked before the connection was handed to this mountpoint's instance */
+  early?: EarlyRegistration
 }
 
 const metas = new WeakMap<Client, ClientMeta>()

@@ -10,6 +10,7 @@ import { onConnack, rewriteWrites } from './delivery/adapter.js'
 import { OutgoingTopicAliases } from './delivery/topic-aliases.js'
 import { receiveMaximumOf } from './inbound-quota.js'
 import { authResult } from './enhanced-auth.js'
+import { getMeta } from './client-meta.js'
 
 /** the protocol's Receive Maximum when none is sent (MQTT 5 §3.2.2.3.3) */
 const RECEIVE_MAXIMUM_DEFAULT = 65535
@@ -54,6 +55,9 @@ export function grant (ctx: ConnectContext, client: Client, packet: ConnectPacke
     packet.clientId = randomClientId()
     if (version === 5) g.assignedClientId = packet.clientId
   }
+  // given before the auth plugins were asked (early-register.ts); the client is told that one, as by VerneMQ
+  const early = getMeta(client)?.early?.assignedClientId
+  if (early !== undefined && version === 5) g.assignedClientId = early
   const max = ctx.settings.number('max_keepalive')
   // MQTT 5 §3.2.2.3.14: the client must use the Server Keep Alive instead of its own.
   // 3.1.1 has no way to say so; such clients keep their value.

@@ -55,8 +55,10 @@ import { HttpRoutes } from './monitoring/routes.js'
 import { ApiKeyError, ApiKeys } from './api-keys.js'
 import { catchUpApiKeys } from './admin/api-keys.js'
 import { armConnectTimeout } from './connect-timeout.js'
+import { registerEarly, registersEarly, type EarlyRegistration } from './early-register.js'
+import { readFirstPacket } from './listeners/first-packet.js'
+import { CONNECT_MAX_BYTES, maximumPacketSize } from './packet-size.js'
 import { guardPackets, setMaximumPacketSize, type PacketGuard } from './delivery/adapter-guard.js'
-import { maximumPacketSize } from './packet-size.js'
 import { Queues } from './delivery/queues.js'
 import { QueueSettings } from './delivery/settings.js'
 import { subscriptionsRemoved } from './subscription-limit.js'
@@ -347,10 +349,35 @@ export class BrokerNode {
   }
 
   private accept (stream: Duplex, listener: MqttListener, info: ConnectionInfo, req?: IncomingMessage): void {
-    const mountpoint = listenerMountpoint(listener.config)
     this.counters.socketOpen++
     // 'close' comes once: `on` spares the wrapper `once` makes (per connection, for its whole life)
     stream.on('close', this.countClose)
+    const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
+      this.counters.connectTimeouts++
+      this.log.debug({ peer: `${info.peerHost}:${info.peerPort}`, mountpoint: listenerMountpoint(listener.config) }, 'connection closed: no CONNECT within mqtt_connect_timeout')
+    })
+    if (!registersEarly(this.chain, this.settings, listener, info)) {
+      this.attach(stream, listener, info, req, connectArrived, undefined)
+      return
+    }
+    // a plugin may register the client in another mountpoint: its answer chooses the instance
+    readFirstPacket(stream, CONNECT_MAX_BYTES).then(async first => {
+      if (first.closed) {
+        stream.destroy()
+        return
+      }
+      if (first.connect !== undefined) connectArrived()
+      const early = first.connect === undefined ? undefined : await registerEarly(this.chain, this.settings, this.log, first.connect, listener, info)
+      if (!stream.destroyed) this.attach(stream, listener, info, req, first.connect === undefined ? connectArrived : undefined, early)
+    }, (err: Error) => {
+      this.log.error({ err: err.message }, 'cannot serve a connection')
+      stream.destroy()
+    })
+  }
+
+  /** Hands a connection to the aedes instance of its mountpoint. */
+  private attach (stream: Duplex, listener: MqttListener, info: ConnectionInfo, req: IncomingMessage | undefined, connectArrived: (() => void) | undefined, early: EarlyRegistration | undefined): void {
+    const mountpoint = early?.mountpoint ?? listenerMountpoint(listener.config)
     this.instance(mountpoint).then(({ broker, queues }) => {
       const client = broker.handle(stream, req)
       // beneath every rewrite too: counts the packets as they go on the wire
@@ -364,10 +391,6 @@ export class BrokerNode {
       this.watchReceiveMaximum(client)
       serveSharedToV5(client)
       stream.on('close', queues.onClose)
-      const connectArrived = armConnectTimeout(stream, this.settings.number('mqtt_connect_timeout'), () => {
-        this.counters.connectTimeouts++
-        this.log.debug({ peer: `${info.peerHost}:${info.peerPort}`, mountpoint }, 'connection closed: no CONNECT within mqtt_connect_timeout')
-      })
       setMeta(client, {
         connectArrived,
         listener,
@@ -379,7 +402,8 @@ export class BrokerNode {
         peerHost: info.peerHost,
         peerPort: info.peerPort,
         certCommonName: info.certCommonName,
-        preauthUsername: info.preauthUsername
+        preauthUsername: info.preauthUsername,
+        early
       })
     }, (err: Error) => {
       this.log.error({ err: err.message, mountpoint }, 'cannot serve a connection')

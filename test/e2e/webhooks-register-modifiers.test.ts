@@ -24,11 +24,13 @@ const MODIFIERS: Record<string, Record<string, unknown>> = {
   renamed: { username: 'new-name' },
   'short-life': { max_connection_lifetime: 1 },
   'short-life5': { max_connection_lifetime: 1 },
-  'no-effect': { clean_session: true, max_drain_time: 10, shared_subscription_policy: 'random' },
+  'no-effect': { allow_unsubscribe: false, max_drain_time: 10, max_msgs_per_drain_step: 5, shared_subscription_policy: 'random' },
+  'no-effect5': { clean_session: false, properties: { p_session_expiry_interval: 60 } },
+  'kept-session': { clean_session: false },
+  'dropped-session': { clean_session: true },
   'lifo-online': { queue_type: 'lifo', max_inflight_messages: 1, max_online_messages: 1 },
   'lifo-offline': { queue_type: 'lifo', max_offline_messages: 2 },
   'bad-queue': { queue_type: 'stack' },
-  'both-ids': { client_id: 'other', mountpoint: 'elsewhere' },
   'mp-alone': { mountpoint: 'elsewhere' },
   'bad-type': { max_inflight_messages: 'many' },
   'bad-name': { colour: 'red' },
@@ -204,6 +206,25 @@ describe('vmq_webhooks auth_on_register modifiers', () => {
     assert.ok(node.stdout.includes('connection closed: max_connection_lifetime reached'), node.stdout)
   })
 
+  it('clean_session (MQTT 3.1.1): the session is registered as the modifier says, whatever the CONNECT asked', async () => {
+    // asked clean, kept: the subscription and a message sent while offline wait for the next connection
+    const kept = await rawSubscriber('kept-session', 'kept/#', 1)
+    kept.close()
+    await kept.waitClosed()
+    await source.publishAsync('kept/x', 'while away', { qos: 1 })
+    const back = await RawClient.open(node.mqttPort, 'kept-session', { username: 'u', password: 'p' })
+    assert.equal((await back.next('connack') as IConnackPacket).sessionPresent, true)
+    assert.equal(((await back.next('publish')) as IPublishPacket).payload.toString(), 'while away')
+    back.close()
+    // asked persistent, made clean: nothing is kept
+    const dropped = await rawSubscriber('dropped-session', 'dropped/#', 1, { clean: false })
+    dropped.close()
+    await dropped.waitClosed()
+    const again = await RawClient.open(node.mqttPort, 'dropped-session', { username: 'u', password: 'p', clean: false })
+    assert.equal((await again.next('connack') as IConnackPacket).sessionPresent, false)
+    again.close()
+  })
+
   it('username: later hooks get the new one', async () => {
     const c = await connect(node.mqttUrl, { clientId: 'renamed', username: 'old-name', password: 'p' })
     await c.publishAsync('renamed/x', 'n', { qos: 1 })
@@ -211,12 +232,16 @@ describe('vmq_webhooks auth_on_register modifiers', () => {
     await endAll(c)
   })
 
-  it('allowed modifiers vmq-ts does not apply are logged as having no effect; client_id or mountpoint alone, a bad value or an unknown name refuse the client', async () => {
+  it('allowed modifiers vmq-ts does not apply are logged as having no effect (clean_session only for MQTT 5, as in VerneMQ); client_id or mountpoint alone, a bad value or an unknown name refuse the client', async () => {
     await endAll(await connect(node.mqttUrl, { clientId: 'no-effect', username: 'u', password: 'p' }))
-    await endAll(await connect(node.mqttUrl, { clientId: 'both-ids', username: 'u', password: 'p' }))
-    for (const name of ['clean_session', 'max_drain_time', 'shared_subscription_policy', 'client_id and mountpoint']) {
+    await endAll(await connect(node.mqttUrl, { clientId: 'no-effect5', username: 'u', password: 'p', protocolVersion: 5 }))
+    for (const name of ['allow_unsubscribe', 'max_drain_time', 'max_msgs_per_drain_step', 'shared_subscription_policy']) {
       assert.ok(node.stdout.includes(`auth_on_register: modifier ${name} has no effect in vmq-ts (ignored)`), `${name}: ${node.stdout}`)
     }
+    for (const name of ['clean_session', 'properties']) {
+      assert.ok(node.stdout.includes(`auth_on_register_m5: modifier ${name} has no effect in vmq-ts (ignored)`), `${name}: ${node.stdout}`)
+    }
+    assert.doesNotMatch(node.stdout, /auth_on_register: modifier clean_session has no effect/)
     assert.equal(await connackCode(node.mqttUrl, { clientId: 'mp-alone', username: 'u', password: 'p' }), 5)
     assert.equal(await connackCode(node.mqttUrl, { clientId: 'bad-type', username: 'u', password: 'p' }), 5)
     assert.equal(await connackCode(node.mqttUrl, { clientId: 'bad-name', username: 'u', password: 'p' }), 5)

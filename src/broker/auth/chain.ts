@@ -101,6 +101,11 @@ export class AuthChain {
     return { kind: 'refuse', reason: 'no_matching_hook_found' }
   }
 
+  /** Whether a plugin may answer a registration with another client id and mountpoint. */
+  movesClients (): boolean {
+    return this.plugins().some(p => p.movesClients?.() === true)
+  }
+
   hasAuthorization (): boolean {
     return this.plugins().some(p => p.authOnPublish !== undefined || p.authOnSubscribe !== undefined || p.authorizes?.() === true)
   }

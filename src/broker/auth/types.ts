@@ -35,6 +35,13 @@ export type RefuseCode = 2 | 3 | 4 | 5
  */
 export interface ClientOverrides {
   username?: string
+  /**
+   * the client id and mountpoint the client's session is registered under
+   * (VerneMQ's subscriber id): it publishes and subscribes in that mountpoint
+   */
+  subscriberId?: { clientId: string, mountpoint: string }
+  /** MQTT 3.1.1: the session is registered as clean (true) or persistent (false), whatever the CONNECT said */
+  cleanSession?: boolean
   /** bytes of a PUBLISH payload; 0 = no limit */
   maxMessageSize?: number
   /** PUBLISHes per second; 0 = no limit */
@@ -134,6 +141,11 @@ export interface AuthPlugin {
   onEvent?: (event: ClientEvent) => void
   /** whether onEvent has anyone to tell now (else events are not built) */
   listening?: () => boolean
+  /**
+   * whether an answer to auth_on_register may move the client (client id and
+   * mountpoint): the node then asks before the connection meets an aedes instance
+   */
+  movesClients?: () => boolean
   /** called when the client goes away (drop per-client caches) */
   onClientGone?: (client: ClientInfo) => void
   /** stop timers and watchers */

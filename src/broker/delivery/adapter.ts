@@ -181,9 +181,21 @@ function noop (): void {}
 //    MQTT 5 client with 0x9E after reading client.version; nothing else in the
 //    SUBSCRIBE path treats `$share/` filters differently.
 // 11. broker.topicAliasMaximum is read at every CONNACK and every aliased PUBLISH.
+// 15. aedes goes on with the CONNECT packet it gave preConnect: a clientId or
+//    clean set there before the callback is the connection's id and clean
+//    flag (client.id, client.clean, the session looked up and stored).
 
 const CONNACK_TYPE = 2
 const AUTH_TYPE = 15
+
+/**
+ * In preConnect: the client id and clean flag the connection goes on with
+ * (an extra session's internal id; the ones an auth plugin registered it with).
+ */
+export function connectAs (packet: mqttPacket.IConnectPacket, as: { clientId?: string, clean?: boolean }): void {
+  if (as.clientId !== undefined) packet.clientId = as.clientId
+  if (as.clean !== undefined) packet.clean = as.clean
+}
 
 /**
  * Calls `edit` with the connection's CONNACK (parsed) before it is written,

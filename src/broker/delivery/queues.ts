@@ -9,7 +9,7 @@ import type { Logger } from '../log.js'
 import type { DurableStore } from '../store/durable-store.js'
 import { overlay } from '../store/overlay.js'
 import type { StoredPacket } from '../store/persistence.js'
-import { INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, subscriptionsOf, type OutPacket } from './adapter.js'
+import { connectAs, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, subscriptionsOf, type OutPacket } from './adapter.js'
 import { handledHere } from './adapter-guard.js'
 import { SessionGroup } from './groups.js'
 import { ExpirationSweeper } from './expiration.js'
@@ -118,8 +118,7 @@ export class Queues implements SessionHost {
     }
     const id = group.join(session)
     if (id !== packet.clientId) {
-      packet.clientId = id
-      packet.clean = true
+      connectAs(packet, { clientId: id, clean: true })
       session.resume = false
       session.loading = false
     }

@@ -9,6 +9,7 @@ import { sentConnectProperties } from '../enhanced-auth.js'
 import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
 import { isExtraSession, SESSION_SEPARATOR } from '../delivery/groups.js'
+import { connectAs } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 
 export interface Refusal { code: RefuseCode | 1, reason: string }
@@ -44,8 +45,10 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         meta.clientIdInvalid = packet.clientId.includes(SESSION_SEPARATOR)
         meta.protocolVersion = packet.protocolVersion ?? 4
         meta.username = meta.preauthUsername ?? packet.username
-        meta.clean = packet.clean !== false
         meta.connectProperties = sentConnectProperties(client) ?? packet.properties as Record<string, unknown> | undefined
+        // the id and clean session a plugin registered the client with (aedes takes the packet's)
+        if (meta.early !== undefined) connectAs(packet, meta.early)
+        meta.clean = packet.clean !== false
       }
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
       callback(null, true)
@@ -83,7 +86,7 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
   const anonymous = ctx.settings.flag('allow_anonymous') || meta.listener.config.options.get('allow_anonymous_override') === true
   let overrides: ClientOverrides | undefined
   if (!anonymous && meta.preauthUsername === undefined) {
-    const verdict = await ctx.chain.register(clientInfo(client), password)
+    const verdict = meta.early?.verdict ?? await ctx.chain.register(clientInfo(client), password)
     if (verdict.kind === 'refuse') return { code: verdict.code, reason: verdict.reason }
     if (verdict.kind !== 'ok') return { code: 5, reason: 'not_authorized' }
     overrides = verdict.overrides
@@ -107,6 +110,7 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
   const meta = getMeta(client)
   if (meta === undefined) return
   if (o?.username !== undefined) meta.username = o.username
+  if (meta.early === undefined) warnNotApplied(ctx, client, o)
   meta.maxMessageSize = o?.maxMessageSize
   meta.maxMessageRate = o?.maxMessageRate
   meta.allowPublish = o?.allowPublish
@@ -122,6 +126,13 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
     upgradeQos: o.upgradeQos,
     lifo: o.queueType === undefined ? undefined : o.queueType === 'lifo'
   })
+}
+
+/** client_id, mountpoint and clean_session apply to a CONNECT registered before aedes read it (see early-register.ts). */
+function warnNotApplied (ctx: HookContext, client: Client, o: ClientOverrides | undefined): void {
+  const names = [...(o?.subscriberId !== undefined ? ['client_id and mountpoint'] : []), ...(o?.cleanSession !== undefined ? ['clean_session'] : [])]
+  if (names.length === 0) return
+  ctx.log.warn({ client: client.id }, `modifiers ${names.join(', ')} not applied: the client authenticated with an Authentication Method (enhanced authentication)`)
 }
 
 /** The same client id on another node is disconnected; its session moves here unless this one is clean. */

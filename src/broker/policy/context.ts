@@ -55,7 +55,8 @@ export function clientInfo (client: Client): ClientInfo {
     clientId: publicClientId(client.id),
     username: meta?.username,
     mountpoint: meta?.mountpoint ?? '',
-    connection: client,
+    // the plugins met a connection registered early before aedes did
+    connection: meta?.early?.connection ?? client,
     protocolVersion: meta?.protocolVersion,
     peerHost: meta?.peerHost,
     peerPort: meta?.peerPort,

@@ -80,7 +80,8 @@ export class Tracer {
   private readonly received = (packet: { cmd: string }, client: Client): void => {
     if (this.traces.size === 0) return
     const p = packet as mqttPacket.Packet
-    const id = p.cmd === 'connect' ? p.clientId : publicClientId(client.id ?? '')
+    // a CONNECT is traced under the id an auth plugin registers it with, when it gave one before aedes read it
+    const id = p.cmd === 'connect' ? getMeta(client)?.early?.clientId ?? p.clientId : publicClientId(client.id ?? '')
     for (const trace of this.matching(client, id)) safely(trace, () => { trace.packet('RECV', p) })
   }
 

@@ -142,7 +142,7 @@ const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
   allow_subscribe: boolInto((out, b) => { out.allowSubscribe = b }),
   allow_unsubscribe: 'no_effect',
   max_connection_lifetime: intInto((out, n) => { out.maxConnectionLifetime = n }),
-  clean_session: 'no_effect',
+  clean_session: boolInto((out, b) => { out.cleanSession = b }),
   shared_subscription_policy: 'no_effect',
   queue_type: (v, out) => {
     if (v !== 'fifo' && v !== 'lifo') return false
@@ -151,10 +151,17 @@ const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
   },
   max_drain_time: 'no_effect',
   max_msgs_per_drain_step: 'no_effect',
-  subscriber_id: 'no_effect'
+  subscriber_id: (v, out) => {
+    const { client_id: clientId, mountpoint } = (typeof v === 'object' && v !== null ? v : {}) as { client_id?: unknown, mountpoint?: unknown }
+    // an empty id would be replaced by a generated one; U+0000 is not allowed in an MQTT string
+    if (typeof clientId !== 'string' || clientId === '' || clientId.includes('\u0000') || typeof mountpoint !== 'string') return false
+    out.subscriberId = { clientId, mountpoint }
+    return true
+  }
 }
 
-const REGISTER_M5: typeof REGISTER = { ...REGISTER, properties: 'no_effect' }
+// VerneMQ's MQTT 5 session reads a clean_start modifier, which webhooks cannot give: clean_session does nothing there
+const REGISTER_M5: typeof REGISTER = { ...REGISTER, clean_session: 'no_effect', properties: 'no_effect' }
 
 /** The value types VerneMQ accepts for the modifiers vmq-ts does not apply. */
 const NO_EFFECT_TYPES: Record<string, Reader<unknown>> = {
@@ -163,8 +170,7 @@ const NO_EFFECT_TYPES: Record<string, Reader<unknown>> = {
   clean_session: anyOf('boolean'),
   max_drain_time: anyOf('number'),
   max_msgs_per_drain_step: anyOf('number'),
-  shared_subscription_policy: anyOf('string'),
-  subscriber_id: anyOf('object')
+  shared_subscription_policy: anyOf('string')
 }
 
 function check<T> (table: Record<string, Reader<T> | 'no_effect'>, modifiers: Record<string, unknown>, out: T): Checked<T> {
@@ -192,7 +198,9 @@ export function registerModifiers (hook: HookName, modifiers: Record<string, unk
   const both = typeof clientId === 'string' && typeof mountpoint === 'string'
   const given = both ? { subscriber_id: { client_id: clientId, mountpoint }, ...rest } : modifiers
   const checked = check(hook === 'auth_on_register_m5' ? REGISTER_M5 : REGISTER, given, {})
-  if (checked.ok) checked.noEffect = checked.noEffect.map(n => n === 'subscriber_id' && both ? 'client_id and mountpoint' : n)
+  if (!checked.ok && both && checked.problem.startsWith('modifier subscriber_id ')) {
+    return { ok: false, problem: `modifiers client_id and mountpoint have an invalid value ${JSON.stringify({ client_id: clientId, mountpoint })}` }
+  }
   return checked
 }
 

@@ -44,6 +44,11 @@ export class WebhooksPlugin implements AuthPlugin {
     return ['auth_on_publish', 'auth_on_subscribe', 'auth_on_publish_m5', 'auth_on_subscribe_m5'].some(h => this.registry.has(h as HookName))
   }
 
+  /** auth_on_register(_m5) answers may carry client_id and mountpoint */
+  movesClients (): boolean {
+    return this.registry.has('auth_on_register') || this.registry.has('auth_on_register_m5')
+  }
+
   async authOnRegister (client: ClientInfo, password: Buffer | undefined): Promise<RegisterVerdict> {
     const hook: HookName = client.protocolVersion === 5 ? 'auth_on_register_m5' : 'auth_on_register'
     const answer = await this.ask(hook, registerBody(client, password, hook))

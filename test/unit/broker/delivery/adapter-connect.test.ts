@@ -1,12 +1,12 @@
 // Pins the aedes 2.0.0-beta.1 behaviours the CONNECT/CONNACK and inbound parts
-// of src/broker/delivery/adapter.ts rely on (items 8 to 11 and 13 there).
+// of src/broker/delivery/adapter.ts rely on (items 8 to 11, 13 and 15 there).
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, connect as netConnect, type Server } from 'node:net'
 import { Aedes, type Client } from 'aedes'
 import type { IConnackPacket, IDisconnectPacket, ISubackPacket, Packet } from 'mqtt-packet'
 import {
-  allowSharedSubscriptions, skipPublish, editSuback, onConnack, setTopicAliasMaximum
+  allowSharedSubscriptions, connectAs, skipPublish, editSuback, onConnack, setTopicAliasMaximum
 } from '../../../../src/broker/delivery/adapter.js'
 import { RawClient } from '../../../e2e/helpers/raw.js'
 
@@ -119,5 +119,43 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
     raw.socket.destroy()
     refuse.clear()
     prepare = () => {}
+  })
+})
+
+describe('aedes behaviours the CONNECT policy relies on', () => {
+  it('15. the client id and clean flag connectAs sets in preConnect are the connection\'s: its id, its clean flag, its Session Present', async () => {
+    const broker = await Aedes.createBroker({
+      preConnect: (_client, packet, callback) => {
+        if (packet.clientId.startsWith('asked')) connectAs(packet, { clientId: 'registered', clean: false })
+        callback(null, true)
+      }
+    })
+    const server = createServer(socket => { broker.handle(socket) })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    const seen: Array<{ id: string, clean: boolean }> = []
+    broker.on('client', c => { seen.push({ id: c.id, clean: c.clean }) })
+    const open = async (clientId: string): Promise<{ raw: RawClient, connack: IConnackPacket }> => {
+      const socket = netConnect(port, '127.0.0.1')
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      const raw = RawClient.wrap(socket, 4)
+      raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 60 })
+      return { raw, connack: await raw.next('connack') as IConnackPacket }
+    }
+    try {
+      const first = await open('asked-1')
+      assert.equal(first.connack.sessionPresent, false)
+      first.raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 't', qos: 1 }] })
+      await first.raw.next('suback')
+      first.raw.socket.destroy()
+      // a persistent session under the registered id: kept, found again from another id as sent
+      const second = await open('asked-2')
+      assert.equal(second.connack.sessionPresent, true)
+      assert.deepEqual(seen, [{ id: 'registered', clean: false }, { id: 'registered', clean: false }])
+      second.raw.socket.destroy()
+    } finally {
+      await new Promise<void>(resolve => broker.close(() => resolve()))
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
   })
 })

@@ -13,11 +13,17 @@ test('auth_on_publish: qos rounds as VerneMQ does, out of range refuses; mountpo
   assert.deepEqual(publishModifiers('auth_on_publish', { throttle: 0 }), { ok: true, value: {}, noEffect: [] })
 })
 
-test('auth_on_register: per-client settings; client_id and mountpoint only together; the ones without effect are named', () => {
+test('auth_on_register: per-client settings; client_id and mountpoint only together, as the subscriber id; the ones without effect are named', () => {
   assert.deepEqual(registerModifiers('auth_on_register', { max_message_size: 10, retry_interval: 500.2, upgrade_qos: true, queue_type: 'lifo', allow_publish: false }), {
     ok: true, value: { maxMessageSize: 10, retryIntervalMs: 500, upgradeQos: true, queueType: 'lifo', allowPublish: false }, noEffect: []
   })
-  assert.deepEqual(registerModifiers('auth_on_register', { client_id: 'c', mountpoint: 'm', clean_session: false }), { ok: true, value: {}, noEffect: ['client_id and mountpoint', 'clean_session'] })
+  assert.deepEqual(registerModifiers('auth_on_register', { client_id: 'c', mountpoint: 'm', clean_session: false }), { ok: true, value: { subscriberId: { clientId: 'c', mountpoint: 'm' }, cleanSession: false }, noEffect: [] })
+  assert.deepEqual(registerModifiers('auth_on_register_m5', { clean_session: false }), { ok: true, value: {}, noEffect: ['clean_session'] })
+  assert.deepEqual(registerModifiers('auth_on_register_m5', { client_id: 'c', mountpoint: '' }), { ok: true, value: { subscriberId: { clientId: 'c', mountpoint: '' } }, noEffect: [] })
+  // an empty id would be replaced by a generated one; U+0000 is not allowed in an MQTT string
+  assert.deepEqual(registerModifiers('auth_on_register', { client_id: '', mountpoint: 'm' }), { ok: false, problem: 'modifiers client_id and mountpoint have an invalid value {"client_id":"","mountpoint":"m"}' })
+  assert.deepEqual(registerModifiers('auth_on_register', { client_id: 'a\u0000b', mountpoint: 'm' }), { ok: false, problem: 'modifiers client_id and mountpoint have an invalid value {"client_id":"a\\u0000b","mountpoint":"m"}' })
+  assert.deepEqual(registerModifiers('auth_on_register', { client_id: 'c', mountpoint: 5 }), { ok: false, problem: 'modifier "client_id" is not one VerneMQ allows' })
   assert.deepEqual(registerModifiers('auth_on_register', { mountpoint: 'm' }), { ok: false, problem: 'modifier "mountpoint" is not one VerneMQ allows' })
   assert.deepEqual(registerModifiers('auth_on_register', { client_id: 'c' }), { ok: false, problem: 'modifier "client_id" is not one VerneMQ allows' })
   assert.deepEqual(registerModifiers('auth_on_register', { properties: {} }), { ok: false, problem: 'modifier "properties" is not one VerneMQ allows' })
