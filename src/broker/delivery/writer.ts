@@ -40,6 +40,8 @@ export interface Writer {
   publishAgain: (packet: OutPacket, qos: number, messageId: number) => void
   /** A PUBREL (a QoS 2 retry after PUBREC, or one stored by an earlier connection). */
   pubrel: (messageId: number) => void
+  /** Bytes written to the connection and not yet handed to the operating system. */
+  pendingBytes: () => number
   /** True once the connection is closed for not reading; closes it when it stops reading now. */
   notReading: () => boolean
   /** The session ended: held-back messages are forgotten. */
@@ -94,6 +96,10 @@ export class ConnectionWriter implements Writer {
 
   pubrel (messageId: number): void {
     writeRaw(this.client, { cmd: 'pubrel', messageId })
+  }
+
+  pendingBytes (): number {
+    return pendingBytes(this.client)
   }
 
   /**
