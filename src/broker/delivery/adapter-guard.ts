@@ -35,6 +35,7 @@ import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem 
 import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 import { isPacketObserver } from './adapter.js'
+import { endConnection } from './end-connection.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
 
@@ -469,6 +470,6 @@ function refuse (client: Client, reply: Reply, reasonCode: number): void {
     clearTimeout(timer)
     client.close()
   })
-  conn.end(mqttPacket.generate(packet, { protocolVersion: 5 }))
+  endConnection(conn, mqttPacket.generate(packet, { protocolVersion: 5 }))
 }
 

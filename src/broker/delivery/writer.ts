@@ -13,6 +13,7 @@ import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
 import { publishStub, writeRaw } from './adapter.js'
 import { publishBytes } from './encode.js'
+import { endConnection } from './end-connection.js'
 import type { OutPacket } from './out-packet.js'
 import type { QueueSettings } from './settings.js'
 
@@ -190,7 +191,7 @@ function closeNotReading (client: Client, reasonCode: number, graceMs: number): 
   const timer = setTimeout(() => { client.close() }, graceMs)
   timer.unref()
   conn.once('close', () => { clearTimeout(timer) })
-  conn.end()
+  endConnection(conn)
 }
 
 interface Conn { write: (b: Buffer) => boolean, writableLength: number, destroyed: boolean }
