@@ -323,3 +323,42 @@ describe('packets announcing more than the node reads', () => {
     free.close()
   })
 })
+
+describe('MQTT 5: the reason reaches a client that reads late (log.console.level = debug)', () => {
+  let node: TestNode
+  before(async () => { node = await startNode({ conf: [...OPEN_ACCESS, 'log.console.level = debug'] }) })
+  after(async () => {
+    await node.stop()
+    node.cleanup()
+  })
+
+  // Found by the fuzzer (bench/fuzz.ts): the SUBSCRIBE before the bad packet is
+  // answered once its subscription is stored, after the DISCONNECT went out.
+  // That SUBACK, written to the ended connection, failed it: it was destroyed
+  // before its FIN with the client's bytes unread, a reset, and a client that
+  // had not read CONNACK and DISCONNECT yet never saw them.
+  it('a SUBSCRIBE and a bad PINGREQ in the CONNECT\'s write, then 4 MB more: CONNACK 0 and DISCONNECT 0x81 (no SUBACK after it), then the end of the stream, though the client reads only 300 ms later', async () => {
+    const subscribe = packet(0x82, bytes([0, 1], [0], str('late/t'), 0))
+    const badPing = packet(0xc0, bytes([0]))
+    const tail = Buffer.alloc(4 * 1024 * 1024, 0xc0)
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const clientId = `late-reader-${attempt}`
+      const raw = await RawClient.openWithBytes(node.mqttPort, bytes(connectPacket(5, 0x02, clientId), subscribe, badPing, tail), 5)
+      // nothing can have been read yet: openWithBytes returned right after writing
+      raw.socket.pause()
+      let ended = false
+      raw.socket.on('end', () => { ended = true })
+      // a client that reads late, well within the second the node waits for it to close
+      await new Promise(resolve => setTimeout(resolve, 300))
+      raw.socket.resume()
+      await raw.waitClosed(5000)
+      assert.deepEqual(raw.packets.map(p => `${p.cmd} ${code(p)}`), ['connack 0', 'disconnect 129'], clientId)
+      assert.equal(ended, true, `${clientId}: the node ended the stream (FIN), not a reset`)
+    }
+    assert.equal(count(node.stdout, 'write after end'), 0, 'nothing was written to an ended connection')
+  })
+})
+
+function count (text: string, needle: string): number {
+  return text.split(needle).length - 1
+}

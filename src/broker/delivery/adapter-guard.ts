@@ -36,6 +36,7 @@ import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, pac
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 import { isPacketObserver } from './adapter.js'
 import { flushCorked } from './cork.js'
+import { endConnection } from './end-connection.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
 
@@ -471,6 +472,6 @@ function refuse (client: Client, reply: Reply, reasonCode: number): void {
     clearTimeout(timer)
     client.close()
   })
-  conn.end(mqttPacket.generate(packet, { protocolVersion: 5 }))
+  endConnection(conn, mqttPacket.generate(packet, { protocolVersion: 5 }))
 }
 

@@ -17,7 +17,7 @@ import type { Logger } from '../log.js'
 import { realClock, type Cancel, type Clock } from './clock.js'
 import { InflightWindow, type Entry } from './inflight.js'
 import { hasExpired, setRemainingExpiry } from './message-expiry.js'
-import { OnlineQueue } from './online-queue.js'
+import { OnlineQueue, type QueueLimits } from './online-queue.js'
 import type { OutPacket } from './out-packet.js'
 import { OVERLAP, SubscriptionQos } from './outgoing-qos.js'
 import { PacketIds } from './packet-ids.js'
@@ -47,6 +47,12 @@ export interface SessionLimits { maxInflight?: number, maxOnline?: number, retry
 /** aedes keeps at most 65535 packet ids per connection; stay below. */
 const MAX_WINDOW = 65000
 const DROPPED_FULL = 'message dropped: online queue full (max_online_messages)'
+const DROPPED_BYTES = 'message dropped: online queue full (outgoing_buffer_limit)'
+
+/** What a waiting message holds in memory, roughly: its payload and its topic. */
+function queuedSize (packet: OutPacket): number {
+  return packet.payload.length + packet.topic.length
+}
 
 export class SessionQueue {
   /** the CONNECT asked to resume a stored session (clean session / clean start off) */
@@ -61,7 +67,7 @@ export class SessionQueue {
   private readonly ids = new PacketIds()
   /** made with the first QoS 1/2 message sent (see window): an idle connection keeps none */
   private inflight: InflightWindow | undefined
-  private readonly waiting = new OnlineQueue<Entry>()
+  private readonly waiting = new OnlineQueue<Entry>(entry => queuedSize(entry.packet))
   private readonly qos = new SubscriptionQos()
   private readonly subscriptionIds = new SubscriptionIds()
   private recent: Set<string> | undefined
@@ -184,7 +190,7 @@ export class SessionQueue {
     this.recentTimer?.()
     this.writer.close()
     this.recent = undefined
-    return [...(this.inflight?.drain() ?? []), ...this.waiting.items.drain()]
+    return [...(this.inflight?.drain() ?? []), ...this.waiting.drain()]
   }
 
   /**
@@ -197,12 +203,14 @@ export class SessionQueue {
     })
     if (this.closed) return
     const { entries, keys } = storedEntries(backlog, this.clock.now(), this.resuming())
-    putAhead(this.waiting.items, entries, keys)
+    putAhead(this.waiting, entries, keys)
     this.rememberRecent(keys)
     this.loading = false
     this.pump()
     if (!this.host.settings.overrideMaxOnline) {
-      for (const dropped of this.waiting.trim(this.maxOnline, this.lifo)) this.drop(dropped)
+      const limits = this.queueLimits()
+      const reason = this.fullReason(limits)
+      for (const dropped of this.waiting.trim(limits, this.lifo)) this.drop(dropped, reason)
     }
   }
 
@@ -294,8 +302,24 @@ export class SessionQueue {
   }
 
   /**
-   * Queues a message behind the others, or drops it (or with lifo the oldest)
-   * when the queue is at max_online_messages. A message dropped on arrival gets
+   * What the online queue may hold now: max_online_messages messages, and with
+   * the connection's pending writes no more than outgoing_buffer_limit bytes
+   * (a client that reads but does not acknowledge has nothing pending, and
+   * without this its queue would grow with the message sizes).
+   */
+  private queueLimits (): QueueLimits {
+    const limit = this.host.settings.outgoingBufferLimit
+    return { count: this.maxOnline, bytes: limit > 0 ? limit - this.writer.pendingBytes() : Infinity }
+  }
+
+  /** The limit a full queue is at: the message count first. */
+  private fullReason (limits: QueueLimits): string {
+    return limits.count >= 0 && this.waiting.length >= limits.count ? DROPPED_FULL : DROPPED_BYTES
+  }
+
+  /**
+   * Queues a message behind the others, or drops it (or with lifo the oldest
+   * ones) when the queue is full (see queueLimits). A message dropped on arrival gets
    * no Entry: V8 allocates Entries in the old generation once many of them
    * live long (queued ones do), and an old Entry pointing at a dropped message
    * keeps it and its payload alive until the next full GC; against a client
@@ -303,21 +327,21 @@ export class SessionQueue {
    */
   private enqueue (packet: OutPacket, qos: number): void {
     if (this.loading) {
-      this.waiting.items.push(this.entry(packet, qos)) // trimmed once the stored queue is loaded
+      this.waiting.push(this.entry(packet, qos)) // trimmed once the stored queue is loaded
       return
     }
-    const limit = this.maxOnline
-    if (!this.lifo && limit >= 0 && this.waiting.length >= limit) {
-      this.dropped(packet.topic, qos, DROPPED_FULL)
+    const limits = this.queueLimits()
+    if (!this.lifo && !this.waiting.fits(queuedSize(packet), limits)) {
+      this.dropped(packet.topic, qos, this.fullReason(limits))
       if (this.isStored(packet, qos)) this.host.forget(this.client.id, packet)
       return
     }
-    const dropped = this.waiting.offer(this.entry(packet, qos), limit, this.lifo)
-    if (dropped !== undefined) this.drop(dropped)
+    const reason = this.fullReason(limits)
+    for (const dropped of this.waiting.offer(this.entry(packet, qos), limits, this.lifo)) this.drop(dropped, reason)
   }
 
-  private drop (entry: Entry): void {
-    this.dropped(entry.packet.topic, entry.qos, DROPPED_FULL)
+  private drop (entry: Entry, reason: string): void {
+    this.dropped(entry.packet.topic, entry.qos, reason)
     this.discard(entry)
   }
 
@@ -383,10 +407,10 @@ export class SessionQueue {
     this.pumpScheduled = false
     if (this.closed || this.loading) return
     const now = this.clock.now()
-    for (let entry = this.waiting.items.peek(); entry !== undefined; entry = this.waiting.items.peek()) {
+    for (let entry = this.waiting.peek(); entry !== undefined; entry = this.waiting.peek()) {
       if (entry.qos > 0 && !this.hasRoom()) return
       if (this.writer.notReading()) return
-      this.waiting.items.shift()
+      this.waiting.shift()
       if (hasExpired(entry.packet, now)) {
         this.expire(entry)
         continue

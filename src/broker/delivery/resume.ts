@@ -8,7 +8,6 @@
 // aedes emits a QoS 1/2 message after storing it, so a message stored before
 // the queue was read may still arrive live afterwards: the session skips those
 // copies for RECENT_MS, recognising them by origin (originKey).
-import type { Deque } from './deque.js'
 import type { Entry } from './inflight.js'
 import { hasExpired } from './message-expiry.js'
 import type { OutPacket } from './out-packet.js'
@@ -76,7 +75,7 @@ export function storedEntries (backlog: OutPacket[], now: number, session: Resum
 }
 
 /** Puts the stored entries ahead of the live ones waiting in `queue`, leaving out live copies of stored messages. */
-export function putAhead (queue: Deque<Entry>, entries: Entry[], keys: Set<string>): void {
+export function putAhead (queue: { drain: () => Entry[], push: (entry: Entry) => void }, entries: Entry[], keys: Set<string>): void {
   const live = queue.drain()
   for (const entry of entries) queue.push(entry)
   for (const entry of live) {

@@ -12,6 +12,7 @@ import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
 import { publishStub, writeRaw } from './adapter.js'
 import { publishBytes } from './encode.js'
+import { endConnection } from './end-connection.js'
 import type { OutPacket } from './out-packet.js'
 import type { QueueSettings } from './settings.js'
 
@@ -39,6 +40,8 @@ export interface Writer {
   publishAgain: (packet: OutPacket, qos: number, messageId: number) => void
   /** A PUBREL (a QoS 2 retry after PUBREC, or one stored by an earlier connection). */
   pubrel: (messageId: number) => void
+  /** Bytes written to the connection and not yet handed to the operating system. */
+  pendingBytes: () => number
   /** True once the connection is closed for not reading; closes it when it stops reading now. */
   notReading: () => boolean
   /** The session ended: held-back messages are forgotten. */
@@ -95,6 +98,10 @@ export class ConnectionWriter implements Writer {
     writeRaw(this.client, { cmd: 'pubrel', messageId })
   }
 
+  pendingBytes (): number {
+    return pendingBytes(this.client)
+  }
+
   /**
    * True once more than outgoing_buffer_limit bytes wait to be written to the
    * connection: the client is not reading, and the connection is closed (once)
@@ -137,7 +144,7 @@ function closeNotReading (client: Client, reasonCode: number, graceMs: number): 
   const timer = setTimeout(() => { client.close() }, graceMs)
   timer.unref()
   conn.once('close', () => { clearTimeout(timer) })
-  conn.end()
+  endConnection(conn)
 }
 
 interface Conn { write: (b: Buffer) => boolean, writableLength: number, destroyed: boolean }

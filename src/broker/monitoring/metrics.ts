@@ -230,7 +230,7 @@ export class NodeMetrics {
       }
     })
     // one store read per metric: cheap (in-memory counts), and scrapes are rare
-    counter('queue_message_drop', 'Messages dropped: an online queue at max_online_messages or an offline queue at max_offline_messages.',
+    counter('queue_message_drop', 'Messages dropped: an online queue at max_online_messages or outgoing_buffer_limit, or an offline queue at max_offline_messages.',
       async () => src.counters.onlineDropped + (await src.storeTotals()).offlineDropped)
     gauge('retain_messages', 'Retained messages stored.', async () => (await src.storeTotals()).retained)
     gauge('router_subscriptions', 'Subscriptions in the store.', async () => (await src.storeTotals()).subscriptions)

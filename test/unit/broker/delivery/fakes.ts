@@ -52,6 +52,8 @@ export class FakeWriter implements Writer {
   qosResult = true
   slow = false
   closed = false
+  /** what pendingBytes answers: bytes written and not yet taken by the operating system */
+  pending = 0
   private readonly injected = new Map<number, OutPacket>()
   private counter = 0
 
@@ -84,6 +86,8 @@ export class FakeWriter implements Writer {
   pubrel (messageId: number): void {
     this.written.push(`pubrel id${messageId}`)
   }
+
+  pendingBytes (): number { return this.pending }
 
   notReading (): boolean { return this.slow }
 

@@ -135,6 +135,67 @@ test('max_online_messages: a persistent session deletes the stored copy of what 
   assert.equal(unlimited.counters.onlineDropped, 0)
 })
 
+/** Messages t/1..t/n of `bytes` payload bytes: each holds bytes + 3 in the online queue (payload and topic). */
+function sized (n: number, qos: number, bytes: number): OutPacket[] {
+  return Array.from({ length: n }, (_, i) => message(`t/${i + 1}`, qos, { payload: Buffer.alloc(bytes) }))
+}
+
+test('outgoing_buffer_limit bounds the online queue\'s bytes with max_online_messages = -1: fifo drops the new message, lifo the oldest, counted and logged like a full queue', async () => {
+  for (const lifo of [false, true]) {
+    const label = `lifo=${String(lifo)}`
+    // 3 messages of 303 bytes fit in 1000, a 4th would pass it
+    const h = harness({}, { maxInflight: 1, maxOnline: -1, outgoingBufferLimit: 1000, lifo })
+    forwardAll(h, sized(6, 1, 300))
+    assert.deepEqual(h.session.counts, { inflight: 1, waiting: 3 }, label)
+    assert.equal(h.counters.onlineDropped, 2, label)
+    assert.deepEqual(h.log.map(l => [l.level, l.fields.topic]), lifo ? [['warn', 't/2'], ['debug', 't/3']] : [['warn', 't/5'], ['debug', 't/6']], label)
+    assert.match(h.log[0].message, /^message dropped: online queue full \(outgoing_buffer_limit\); further drops for this connection are counted \(queue_message_drop\)/, label)
+    for (let id = 1; id <= 4; id++) {
+      h.session.acked(id)
+      await settle()
+    }
+    const expected = lifo ? ['t/1', 't/4', 't/5', 't/6'] : ['t/1', 't/2', 't/3', 't/4']
+    assert.deepEqual(h.writer.take(), expected.map((topic, i) => `publish ${topic} q1 id${i + 1}`), label)
+    forwardAll(h, sized(3, 1, 300).map(p => ({ ...p, topic: `t/again${p.topic}` })))
+    assert.equal(h.counters.onlineDropped, 2, `${label}: what went out made room again`)
+  }
+})
+
+test('outgoing_buffer_limit: bytes pending on the connection count against the queue; 0 is no limit; a persistent session deletes the stored copy of what it drops', () => {
+  const pending = harness({}, { maxInflight: 1, maxOnline: -1, outgoingBufferLimit: 1000 })
+  forwardAll(pending, sized(1, 1, 300))
+  pending.writer.pending = 400
+  forwardAll(pending, sized(4, 1, 300).map(p => ({ ...p, topic: `t/x${p.topic.slice(2)}` })))
+  assert.deepEqual(pending.session.counts, { inflight: 1, waiting: 1 }, '400 pending + 303 queued leave no room for another 303')
+  assert.equal(pending.counters.onlineDropped, 3)
+
+  const unlimited = harness({}, { maxInflight: 1, maxOnline: -1, outgoingBufferLimit: 0 })
+  unlimited.writer.pending = 1 << 30
+  forwardAll(unlimited, sized(50, 1, 1000))
+  assert.deepEqual(unlimited.session.counts, { inflight: 1, waiting: 49 })
+  assert.equal(unlimited.counters.onlineDropped, 0)
+
+  const persistent = harness({ clean: false }, { maxInflight: 1, maxOnline: 1000, outgoingBufferLimit: 1000 })
+  forwardAll(persistent, sized(6, 1, 300))
+  assert.deepEqual(persistent.forgotten, ['t/5', 't/6'])
+  assert.deepEqual(persistent.log.map(l => l.message.split(';')[0]), [
+    'message dropped: online queue full (outgoing_buffer_limit)',
+    'message dropped: online queue full (outgoing_buffer_limit)'
+  ])
+})
+
+test('resume: a stored queue larger than outgoing_buffer_limit is cut to it by queue_type, and the stored copies of the dropped messages are deleted', async () => {
+  for (const lifo of [false, true]) {
+    const h = harness({ clean: false }, { maxInflight: 1, maxOnline: -1, outgoingBufferLimit: 1000, lifo })
+    h.session.resume = true
+    h.session.loading = true
+    await h.session.loadStored((async function * () { yield * sized(6, 1, 300) })())
+    assert.deepEqual(h.session.counts, { inflight: 1, waiting: 3 })
+    assert.deepEqual(h.forgotten, lifo ? ['t/2', 't/3'] : ['t/6', 't/5'], `lifo=${String(lifo)}`)
+    assert.equal(h.counters.onlineDropped, 2)
+  }
+})
+
 test('MQTT 5 Maximum Packet Size: a larger PUBLISH is not sent, it is counted and the next one goes', () => {
   const h = harness({ version: 5, maximumPacketSize: 64 })
   assert.equal(h.session.forward(message('t/big', 1, { payload: Buffer.alloc(100) })), null)
