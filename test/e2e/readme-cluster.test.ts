@@ -5,7 +5,8 @@
 // changed: the ports. A listener port of a config file the README writes is
 // written as 0 (the node binds a free one), the node's report of its listeners
 // (`listener mqtt tcp.default on 127.0.0.1:PORT`, in its log) says which port it
-// got, and from then on that port replaces the README's in every command.
+// got, and from then on that port replaces the README's in every command and
+// in the outputs shown.
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -114,19 +115,21 @@ describe('README: Run a cluster', () => {
           continue
         }
         const text = file !== undefined ? configWithPorts(command, readmePorts) : withPorts(command, readmePorts)
-        const expected = block.output !== undefined && block.commands.length === 1 ? block.output : undefined
+        const expected = block.output !== undefined && block.commands.length === 1 ? withPorts(block.output, readmePorts) : undefined
         const r = await runUntil(text, expected)
         assert.equal(r.code, 0, `${command}\nexit ${String(r.code)}: ${r.stderr}`)
         printed += r.stdout
         await leftNodeExits(command)
       }
-      if (block.output !== undefined) assert.equal(printed, block.output, block.commands.join('\n'))
+      if (block.output !== undefined) assert.equal(printed, withPorts(block.output, readmePorts), block.commands.join('\n'))
     }
     assert.ok(ports.size === readmePorts.length, `every README port was bound and reported (${[...ports.keys()].join(', ')})`)
   })
 
+  /** Runs a `... &` command with `exec` after its variable assignments, so that the process is the node itself. */
   function startInBackground (command: string): typeof background[number] {
-    const proc = spawn('sh', ['-c', `exec ${command}`], { cwd: work, env, stdio: 'ignore' })
+    const [, assignments, rest] = /^((?:\w+=\S+\s+)*)(.*)$/.exec(command) ?? ['', '', command]
+    const proc = spawn('sh', ['-c', `${assignments}exec ${rest}`], { cwd: work, env, stdio: 'ignore' })
     killWithTests(proc)
     const exit = new Promise<number | null>(resolve => proc.once('exit', code => { resolve(code) }))
     return { command, proc, exit }
