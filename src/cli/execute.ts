@@ -3,6 +3,7 @@
 // of oclif's exit 2.
 import { Errors, flush, handle, run } from '@oclif/core'
 import { EXIT_USAGE } from './errors.js'
+import { escapeControls } from './escape.js'
 
 export async function execute (options: { dir: string, args?: string[] }): Promise<void> {
   try {
@@ -11,7 +12,7 @@ export async function execute (options: { dir: string, args?: string[] }): Promi
   } catch (err) {
     const unknown = unknownCommand(err)
     if (unknown === undefined) return await handle(err as Error)
-    process.stderr.write(`Unknown command "${unknown}": \`vmq --help\` lists the commands\n`)
+    process.stderr.write(`Unknown command "${escapeControls(unknown)}": \`vmq --help\` lists the commands\n`)
     process.exitCode = EXIT_USAGE
   }
 }
