@@ -2,7 +2,7 @@
 // Bundles the CLI into dist/cli/ (npm run build, after tsc): a CLI call then
 // reads a few files instead of resolving and reading hundreds of modules.
 //
-// - dist/cli/index.js exports oclif's execute (for bin/run.js and
+// - dist/cli/index.js exports the CLI's execute (src/cli/execute.ts, for bin/run.js and
 //   bin/vmq-passwd.js) and COMMANDS, which oclif's "explicit" command
 //   discovery reads: command id -> class, generated from the compiled files in
 //   dist/src/commands/ with the ids oclif's "pattern" discovery gives them, so
@@ -23,6 +23,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const COMMANDS_DIR = join(ROOT, 'dist', 'src', 'commands')
 const OUT = join(ROOT, 'dist', 'cli')
 const GENERATED = join(ROOT, 'dist', 'cli-entry')
+/** The CLI's execute (oclif's run, with our exit code for an unknown command). */
+const EXECUTE = join(ROOT, 'dist', 'src', 'cli', 'execute.js')
 
 /** What every CLI call or an admin command loads; the broker's packages are not here. */
 const BUNDLED = ['@oclif/core', '@grpc/grpc-js', 'protobufjs', 'cli-table3', '@inquirer/prompts', 'bcryptjs']
@@ -56,7 +58,7 @@ function writeEntries () {
   const imports = files.map((file, i) => `import C${i} from ${JSON.stringify(relative(GENERATED, file).split(sep).join('/'))}`)
   const entries = files.map((file, i) => `  ${JSON.stringify(commandId(file))}: C${i}`)
   writeFileSync(join(GENERATED, 'index.js'), [
-    "export { execute } from '@oclif/core'", ...imports, '', `export const COMMANDS = {\n${entries.join(',\n')}\n}`, ''
+    `export { execute } from ${JSON.stringify(relative(GENERATED, EXECUTE).split(sep).join('/'))}`, ...imports, '', `export const COMMANDS = {\n${entries.join(',\n')}\n}`, ''
   ].join('\n'))
 }
 

@@ -55,9 +55,17 @@ async function startAcl (settings: Settings, log: Logger): Promise<Started> {
     file: settings.string('vmq_acl.acl_file'),
     reloadIntervalSeconds: settings.number('vmq_acl.acl_reload_interval')
   })
-  const acl = new AclPlugin({ ...current(), topicMaxDepth: settings.number('topic_max_depth'), log: pluginLog(log, 'vmq_acl') })
+  const acl = new AclPlugin({ ...current(), topicMaxDepth: settings.number('topic_max_depth'), otherAuthorizers: () => otherAuthorizers(settings), log: pluginLog(log, 'vmq_acl') })
   await acl.start()
   return { plugin: acl, detach: followSettings(settings, 'vmq_acl.', async () => { await acl.reconfigure(current()) }, log, 'vmq_acl') }
+}
+
+/** The plugins the node started with that may allow a PUBLISH or SUBSCRIBE vmq_acl does not. */
+function otherAuthorizers (settings: Settings): string[] {
+  const names: string[] = []
+  if (settings.flag('plugins.vmq_diversity') && settings.flag('vmq_diversity.auth_redis.enabled')) names.push('vmq_diversity')
+  if (settings.flag('plugins.vmq_webhooks')) names.push('vmq_webhooks')
+  return names
 }
 
 /**

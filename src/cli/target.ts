@@ -17,14 +17,13 @@ export const DEFAULT_COOKIE = 'vmq'
 
 export const targetFlags = targetFlagsWithout()
 
-/** The target flags, leaving the short names a VerneMQ command uses for its own flags (e.g. -c = --cleanup) to that command. */
+/** The target flags, leaving -n to a command that uses it for its own flag (plugin enable/disable: -n NAME). */
 // (return type inferred: oclif derives the parsed flag types from it)
-export function targetFlagsWithout (...taken: Array<'n' | 'c'>) {
+export function targetFlagsWithout (...taken: Array<'n'>) {
   const n = taken.includes('n') ? undefined : 'n' as const
-  const c = taken.includes('c') ? undefined : 'c' as const
   return {
     node: Flags.string({ char: n, description: 'node to talk to, as host:port of its clustering listener (env VMQ_NODE)' }),
-    config: Flags.string({ char: c, description: 'vernemq.conf of the node: its cluster listener (with its TLS files when vmqs) and cookie are used' }),
+    config: Flags.string({ char: 'c', description: 'vernemq.conf of the node: its cluster listener (with its TLS files when vmqs) and cookie are used' }),
     cookie: Flags.string({ description: 'distributed_cookie of the node (env VMQ_COOKIE)' }),
     secure: Flags.boolean({ description: 'talk TLS to the node (a vmqs listener); implied by --tls-cafile, --tls-certfile and --tls-keyfile' }),
     'tls-cafile': Flags.string({ description: 'CA certificates (PEM) the node\'s certificate must be signed by (env VMQ_TLS_CAFILE); else the system CAs' }),

@@ -9,6 +9,7 @@ import type { Member, Member__Output } from '../rpc/generated/vmq/Member.js'
 import type { MqttEndpoint__Output } from '../rpc/generated/vmq/MqttEndpoint.js'
 import type { JoinReply__Output } from '../rpc/generated/vmq/JoinReply.js'
 import type { PeerMessage } from '../rpc/generated/vmq/PeerMessage.js'
+import { InvalidRequest } from '../errors.js'
 import { parseNodeRef } from './address.js'
 import { ClusterError, type ClusterHost, type LeaveOptions, type MemberStatus } from './host.js'
 import { MemberStore, type MemberRecord } from './members.js'
@@ -103,9 +104,9 @@ export class Membership {
 
   async join (spec: string): Promise<void> {
     const ref = parseNodeRef(spec)
-    if (ref.name === this.host.name || ref.address === this.host.address()) throw new ClusterError('self_join: a node cannot join itself')
+    if (ref.name === this.host.name || ref.address === this.host.address()) throw new InvalidRequest('self_join: a node cannot join itself')
     if (this.linkMap.size > 0) {
-      throw new ClusterError(`non_empty_node: this node is already a member of a cluster with ${[...this.linkMap.keys()].join(', ')}; run cluster leave first`)
+      throw new InvalidRequest(`non_empty_node: this node is already a member of a cluster with ${[...this.linkMap.keys()].join(', ')}; run cluster leave first`)
     }
     try {
       const reply = await this.callJoin(ref.address)
@@ -123,7 +124,8 @@ export class Membership {
     metadata.set(COOKIE_METADATA, this.host.cookie())
     return await new Promise<JoinReply__Output>((resolve, reject) => {
       client.Join({ node: { name: this.host.name, address: this.host.address() } }, metadata, { deadline: Date.now() + 5000 }, (err, reply) => {
-        if (err !== null) joinFailure(address, err, this.host.tls()).then(reason => { reject(new ClusterError(reason)) }, reject)
+        // the discovery node refusing the request itself (a node of our name): the operator's to fix, as our own refusals
+        if (err !== null) joinFailure(address, err, this.host.tls()).then(reason => { reject(err.code === grpc.status.INVALID_ARGUMENT ? new InvalidRequest(reason) : new ClusterError(reason)) }, reject)
         else resolve(reply as JoinReply__Output)
       })
     })
@@ -132,7 +134,7 @@ export class Membership {
   /** A node asks to join through us. */
   acceptJoin (node: Member): Member[] {
     if (node.name === undefined || node.address === undefined || node.name === '') throw new ClusterError('join request without a node name')
-    if (node.name === this.host.name) throw new ClusterError(`self_join: ${node.name} is this node`)
+    if (node.name === this.host.name) throw new InvalidRequest(`self_join: ${node.name} is this node`)
     this.addMember({ name: node.name, address: node.address })
     this.saveMembers()
     this.broadcast({ members: { members: this.memberList() } })

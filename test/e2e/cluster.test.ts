@@ -135,13 +135,22 @@ describe('a three-node cluster', () => {
     await endAll(first, second)
   })
 
-  it('refuses a join with a wrong cookie and a self join', async () => {
+  it('refuses a join with a wrong cookie (exit 2) and a self join (exit 1)', async () => {
     const stranger = await startNode({ conf: [...OPEN, 'distributed_cookie = other'] })
     try {
       const wrong = await stranger.admin(['cluster', 'join', `discovery-node=${nodes[0].adminAddress}`, '--cookie', 'other'])
       assert.deepEqual([wrong.code, wrong.stdout, wrong.stderr], [2, '', `RPC to '${stranger.adminAddress}' failed: ${nodes[0].adminAddress} refused the join: wrong distributed_cookie\n`])
       const self = await stranger.admin(['cluster', 'join', `discovery-node=${stranger.adminAddress}`, '--cookie', 'other'])
-      assert.deepEqual([self.code, self.stdout, self.stderr], [2, '', `RPC to '${stranger.adminAddress}' failed: self_join: a node cannot join itself\n`])
+      assert.deepEqual([self.code, self.stdout, self.stderr], [1, '', 'self_join: a node cannot join itself\n'])
+      // the discovery node refuses a node of its own name: exit 1 too
+      const twin = await startNode({ conf: OPEN, name: nodes[0].nodename })
+      try {
+        const same = await twin.admin(['cluster', 'join', `discovery-node=${nodes[0].adminAddress}`])
+        assert.deepEqual([same.code, same.stdout, same.stderr], [1, '', `${nodes[0].adminAddress} refused the join: self_join: ${nodes[0].nodename} is this node\n`])
+      } finally {
+        await twin.stop()
+        twin.cleanup()
+      }
     } finally {
       await stranger.stop()
       stranger.cleanup()

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { connackCode } from './helpers/mqtt.js'
+import { connackCode, connect, grantedQos } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, tempDir, vmq, waitFor } from './helpers/processes.js'
 
 describe('configuration of a node', () => {
@@ -114,10 +114,39 @@ describe('configuration of a node', () => {
       await waitFor(() => (lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(l => l !== '') : []).length > 0, 5000, 'a line in error.log')
       const record = JSON.parse(lines[0])
       assert.equal(record.level, 50)
-      assert.match(record.msg, /^can't load ACL file .*missing\.acl: no such file/)
+      assert.equal(record.msg, `can't load ACL file ${join(node.dir, 'missing.acl')}: no such file; no ACL rules: every PUBLISH and SUBSCRIBE will be refused until it exists (or set plugins.vmq_acl = off)`)
     } finally {
       await node.stop()
       node.cleanup()
+    }
+  })
+
+  it('vmq_acl on without its ACL file: the start says every PUBLISH and SUBSCRIBE will be refused, and a SUBSCRIBE is', async () => {
+    const node = await startNode({ conf: ['allow_anonymous = on', 'plugins.vmq_passwd = off'] })
+    try {
+      const line = node.stdout.split('\n').find(l => l.includes('ACL file'))
+      assert.equal(line?.replace(/^\S+ /, ''), `[error] can't load ACL file ${join(node.dir, 'vmq.acl')}: no such file; no ACL rules: every PUBLISH and SUBSCRIBE will be refused until it exists (or set plugins.vmq_acl = off) plugin=vmq_acl`)
+      const client = await connect(node.mqttUrl)
+      assert.equal(await grantedQos(client, 'a/b'), 128)
+      await client.endAsync()
+    } finally {
+      await node.stop()
+      node.cleanup()
+    }
+  })
+
+  it('vmq_acl on with an ACL file of no rules: the start says every PUBLISH and SUBSCRIBE will be refused', async () => {
+    const dir = tempDir()
+    const acl = join(dir, 'empty.acl')
+    writeFileSync(acl, '# no rules yet\n')
+    const node = await startNode({ conf: ['allow_anonymous = on', 'plugins.vmq_passwd = off', `vmq_acl.acl_file = ${acl}`] })
+    try {
+      const line = node.stdout.split('\n').find(l => l.includes('ACL file'))
+      assert.equal(line?.replace(/^\S+ /, ''), `[warning] loaded ACL file ${acl}: 0 rules; no ACL rules: every PUBLISH and SUBSCRIBE will be refused until it has some (or set plugins.vmq_acl = off) plugin=vmq_acl`)
+    } finally {
+      await node.stop()
+      node.cleanup()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 

@@ -188,6 +188,57 @@ describe('admin commands without a node', () => {
   })
 })
 
+describe('CLI usage', () => {
+  it('an unknown command is a usage error: exit 1, one line', async () => {
+    for (const [args, typed] of [[['nosuch'], 'nosuch'], [['cluster', 'nosuch'], 'cluster nosuch']] as const) {
+      const r = await vmq([...args])
+      assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `Unknown command "${typed}": \`vmq --help\` lists the commands\n`])
+    }
+  })
+
+  it('session disconnect has --cleanup and no -c of its own: -c is the config file as in the other commands', async () => {
+    const help = await vmq(['session', 'disconnect', '--help'])
+    assert.equal(help.code, 0, help.stderr)
+    assert.match(help.stdout, /^ {2}-c, --config=<value> /m)
+    assert.match(help.stdout, /^ {6}--cleanup /m)
+    const r = await vmq(['session', 'disconnect', 'client-id=x', '-c'])
+    assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', 'Flag --config expects a value\n'])
+  })
+
+  it('the usage line of every command with key=value arguments shows them', async () => {
+    const usage = async (command: string[]): Promise<string> => {
+      const r = await vmq([...command, '--help'])
+      assert.equal(r.code, 0, r.stderr)
+      const lines = r.stdout.split('\n')
+      const start = lines.indexOf('USAGE')
+      const end = lines.indexOf('', start)
+      return lines.slice(start + 1, end).map(l => l.trim()).join(' ')
+    }
+    const target = '[-n <value>] [-c <value>] [--cookie <value>] [--secure] [--tls-cafile <value>] [--tls-certfile <value>] [--tls-keyfile <value>]'
+    assert.equal(await usage(['cluster', 'join']), `$ vmq cluster join discovery-node=<node> ${target} [--format human|json]`)
+    const kv: Array<[string, string]> = [
+      ['cluster leave', 'node=<node>'],
+      ['session disconnect', 'client-id=<id>'],
+      ['session reauthorize', 'username=<user> client-id=<id>'],
+      ['trace client', 'client-id=<id>'],
+      ['api-key create', '[scope=<scope>] [expires=<yyyy-mm-ddThh:mm:ss>]'],
+      ['api-key add', 'key=<key> [scope=<scope>] [expires=<yyyy-mm-ddThh:mm:ss>]'],
+      ['api-key delete', 'key=<key> [scope=<scope>]'],
+      ['api-key show', '[scope=<scope>|all]'],
+      ['webhooks register', 'hook=<hook> endpoint=<url>'],
+      ['webhooks deregister', 'hook=<hook> endpoint=<url>'],
+      ['listener start', 'address=<ip> port=<port>'],
+      ['listener stop', 'address=<ip> port=<port>'],
+      ['listener restart', 'address=<ip> port=<port>'],
+      ['listener delete', 'address=<ip> port=<port>']
+    ]
+    for (const [command, args] of kv) {
+      const line = await usage(command.split(' '))
+      assert.ok(line.startsWith(`$ vmq ${command} ${args} ${target}`), `${command}: ${line}`)
+    }
+  })
+})
+
 describe('node lifecycle', () => {
   it('exits 0 on SIGTERM and on SIGINT', async () => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -147,7 +147,7 @@ describe('session show / disconnect on one node', () => {
     await waitFor(() => got.length > 0, 5000, 'the message after the new subscription')
     assert.deepEqual(got.map(m => m.topic), ['eps/after'])
     await back.endAsync()
-    await node.admin(['session', 'disconnect', 'client-id=eps', '-c'])
+    await node.admin(['session', 'disconnect', 'client-id=eps', '--cleanup'])
     await pub.endAsync()
   })
 })

@@ -126,7 +126,7 @@ describe('session commands across a two-node cluster', () => {
     await waitFor(() => closed, 5000, 'the client on node B to be disconnected')
     remote.end(true)
 
-    const cleanup = await a.admin(['session', 'disconnect', 'client-id=parked-b', '-c'])
+    const cleanup = await a.admin(['session', 'disconnect', 'client-id=parked-b', '--cleanup'])
     assert.equal(cleanup.code, 0, cleanup.stderr)
     assert.deepEqual(await sessions(a, ['--client_id=parked-b']), [])
     const unknown = await a.admin(['session', 'disconnect', 'client-id=parked-b'])

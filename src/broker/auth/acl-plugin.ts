@@ -25,6 +25,8 @@ export interface AclPluginOptions {
   log: (level: LogLevel, msg: string) => void
   /** topic_max_depth (default 10): deeper filters in the file are refused */
   topicMaxDepth?: number
+  /** the other enabled plugins that may still allow what this one does not (vmq_diversity, vmq_webhooks) */
+  otherAuthorizers?: () => readonly string[]
 }
 
 export type Access = 'read' | 'write'
@@ -60,6 +62,9 @@ export class AclPlugin implements AuthPlugin {
   private intervalSeconds: number
   private readonly log: AclPluginOptions['log']
   private readonly maxDepth: number
+  private readonly otherAuthorizers: () => readonly string[]
+  /** the next load is the first of this file (start, reconfigure): a failure says what it means for clients */
+  private firstLoad = true
   private acl: CompiledAcl = EMPTY
   private lastLoaded: { file: string, content: Buffer } | undefined
   private timer: NodeJS.Timeout | undefined
@@ -74,11 +79,13 @@ export class AclPlugin implements AuthPlugin {
     this.intervalSeconds = options.reloadIntervalSeconds
     this.log = options.log
     this.maxDepth = options.topicMaxDepth ?? 10
+    this.otherAuthorizers = options.otherAuthorizers ?? (() => [])
   }
 
   /** Loads the file, then re-reads it every reloadIntervalSeconds (unless 0). */
   async start (): Promise<void> {
     this.closed = false
+    this.firstLoad = true
     await this.reload()
     this.schedule()
   }
@@ -88,6 +95,7 @@ export class AclPlugin implements AuthPlugin {
     if (changes.file !== undefined) this.file = changes.file
     if (changes.reloadIntervalSeconds !== undefined) this.intervalSeconds = changes.reloadIntervalSeconds
     this.lastLoaded = undefined
+    this.firstLoad = true
     await this.reload()
     this.schedule()
   }
@@ -150,11 +158,17 @@ export class AclPlugin implements AuthPlugin {
 
   private async loadOnce (): Promise<void> {
     const file = this.file
+    const first = this.firstLoad
+    this.firstLoad = false
     let content: Buffer
     try {
       content = await readBounded(file, MAX_TABLE_BYTES)
     } catch (err) {
-      this.log('error', `can't load ACL file ${file}: ${fsReason(err)}; keeping the ${this.acl.size} rules loaded before`)
+      const missing = (err as NodeJS.ErrnoException)?.code === 'ENOENT'
+      const outcome = first && this.acl.size === 0
+        ? this.refusesAll(missing ? 'until it exists' : 'until it can be read')
+        : `keeping the ${this.acl.size} rules loaded before`
+      this.log('error', `can't load ACL file ${file}: ${fsReason(err)}; ${outcome}`)
       return
     }
     const last = this.lastLoaded
@@ -170,8 +184,20 @@ export class AclPlugin implements AuthPlugin {
     for (const p of parsed.problems) this.log('warn', `${formatProblem(p)} (line skipped)`)
     this.acl = compile(parsed)
     this.clean = parsed.problems.length === 0
-    this.log('info', `loaded ACL file ${file}: ${this.acl.size} rules` +
-      (parsed.problems.length > 0 ? `, ${parsed.problems.length} lines skipped` : ''))
+    const loaded = `loaded ACL file ${file}: ${this.acl.size} rules` + (parsed.problems.length > 0 ? `, ${parsed.problems.length} lines skipped` : '')
+    if (this.acl.size === 0) this.log('warn', `${loaded}; ${this.refusesAll('until it has some')}`)
+    else this.log('info', loaded)
+  }
+
+  /**
+   * What no rules mean: this plugin allows nothing, and the chain refuses what
+   * no plugin allows (with vmq_acl off and no other authorization plugin,
+   * everything is allowed instead).
+   */
+  private refusesAll (until: string): string {
+    const others = this.otherAuthorizers()
+    const refused = others.length === 0 ? 'every PUBLISH and SUBSCRIBE' : `every PUBLISH and SUBSCRIBE that ${others.join(' or ')} does not allow`
+    return `no ACL rules: ${refused} will be refused ${until} (or set plugins.vmq_acl = off)`
   }
 
   private schedule (): void {

@@ -4,12 +4,14 @@ import { kvArgs } from '../../cli/kv-args.js'
 import { formatFlag, textOutput } from '../../cli/output.js'
 import { callNode, resolveTarget, targetFlags } from '../../cli/target.js'
 import type { ApiKeyReply__Output } from '../../rpc/generated/vmq/ApiKeyReply.js'
+import { kvUsage } from '../../cli/usage.js'
 
 export default class ApiKeyAdd extends BaseCommand {
   static description = 'Add an API key of your own for the HTTP modules (at least min_apikey_length characters), on every member'
   static examples = ['<%= config.bin %> api-key add key=mykey', '<%= config.bin %> api-key add key=mykey scope=health expires=2027-01-31T23:59:59']
   static strict = false
   static flags = { ...targetFlags, format: formatFlag }
+  static usage = kvUsage('key=<key> [scope=<scope>] [expires=<yyyy-mm-ddThh:mm:ss>]', this.flags)
 
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(ApiKeyAdd)

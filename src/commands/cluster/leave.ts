@@ -5,6 +5,7 @@ import { kvArgs } from '../../cli/kv-args.js'
 import { formatFlag, textOutput } from '../../cli/output.js'
 import { resolveTarget, streamNode, targetFlags } from '../../cli/target.js'
 import type { TextReply__Output } from '../../rpc/generated/vmq/TextReply.js'
+import { kvUsage } from '../../cli/usage.js'
 
 export default class ClusterLeave extends BaseCommand {
   static description = 'Remove a node from the cluster; with -k its sessions are disconnected and its offline queues move to the other members'
@@ -17,6 +18,7 @@ export default class ClusterLeave extends BaseCommand {
     'summary-interval': Flags.integer({ char: 'i', description: 'accepted for compatibility; progress is printed every second', default: 5, min: 1 }),
     format: formatFlag
   }
+  static usage = kvUsage('node=<node>', this.flags)
 
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(ClusterLeave)

@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base.js'
 import { listenerAddress, listenerOptionFlags, listenerOptions } from '../../cli/listener.js'
 import { formatFlag, textOutput } from '../../cli/output.js'
 import { callNode, resolveTarget, targetFlags } from '../../cli/target.js'
+import { kvUsage } from '../../cli/usage.js'
 
 const USAGE = 'listener start address=<ip> port=<port> [--websocket | --http] [--ssl --certfile=... --keyfile=...] [--mountpoint=...] [--max_connections=...]'
 
@@ -23,6 +24,7 @@ export default class ListenerStart extends BaseCommand {
     http: Flags.boolean({ description: 'HTTP listener (/metrics, /health, /status); with --ssl: HTTPS' }),
     ...listenerOptionFlags
   }
+  static usage = kvUsage('address=<ip> port=<port>', this.flags)
 
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(ListenerStart)

@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base.js'
 import { listenerAddress } from '../../cli/listener.js'
 import { formatFlag, textOutput } from '../../cli/output.js'
 import { callNode, resolveTarget, targetFlags } from '../../cli/target.js'
+import { kvUsage } from '../../cli/usage.js'
 
 export default class ListenerStop extends BaseCommand {
   static description = 'Stop accepting connections on a listener (existing ones stay unless -k); listener restart resumes it'
@@ -13,6 +14,7 @@ export default class ListenerStop extends BaseCommand {
     format: formatFlag,
     kill_sessions: Flags.boolean({ char: 'k', description: 'also close the connections accepted by this listener' })
   }
+  static usage = kvUsage('address=<ip> port=<port>', this.flags)
 
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(ListenerStop)

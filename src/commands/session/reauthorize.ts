@@ -5,6 +5,7 @@ import { kvArgs } from '../../cli/kv-args.js'
 import { formatFlag, textOutput } from '../../cli/output.js'
 import { callNode, resolveTarget, targetFlags } from '../../cli/target.js'
 import type { TextReply__Output } from '../../rpc/generated/vmq/TextReply.js'
+import { kvUsage } from '../../cli/usage.js'
 
 export default class SessionReauthorize extends BaseCommand {
   static description = 'Check the subscriptions of a session against the authorization plugins again and remove those no longer allowed; prints Done, or Unchanged when none was removed'
@@ -15,6 +16,7 @@ export default class SessionReauthorize extends BaseCommand {
     mountpoint: Flags.string({ char: 'm', description: 'mountpoint of the client', default: '' }),
     format: formatFlag
   }
+  static usage = kvUsage('username=<user> client-id=<id>', this.flags)
 
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(SessionReauthorize)

@@ -5,6 +5,7 @@ import { escapeControls } from '../../cli/escape.js'
 import { kvArgs } from '../../cli/kv-args.js'
 import { followNode, resolveTarget, targetFlags } from '../../cli/target.js'
 import type { TraceLine__Output } from '../../rpc/generated/vmq/TraceLine.js'
+import { kvUsage } from '../../cli/usage.js'
 
 export default class TraceClient extends BaseCommand {
   static description = 'Print the MQTT packets a client sends (MQTT RECV) and receives (MQTT SEND) until Ctrl-C, ' +
@@ -24,6 +25,7 @@ export default class TraceClient extends BaseCommand {
     'rate-interval': Flags.integer({ description: 'milliseconds of the rate limit', default: 100, min: 1, max: 3_600_000 }),
     'trunc-payload': Flags.integer({ description: 'payload bytes shown per PUBLISH', default: 200, min: 1, max: 1_048_576 })
   }
+  static usage = kvUsage('client-id=<id>', this.flags)
 
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(TraceClient)

@@ -4,12 +4,14 @@ import { kvArgs } from '../../cli/kv-args.js'
 import { formatFlag, textOutput } from '../../cli/output.js'
 import { callNode, resolveTarget, targetFlags } from '../../cli/target.js'
 import type { TextReply__Output } from '../../rpc/generated/vmq/TextReply.js'
+import { kvUsage } from '../../cli/usage.js'
 
 export default class WebhooksDeregister extends BaseCommand {
   static description = 'Deregister a webhook endpoint from a hook'
   static examples = ['<%= config.bin %> webhooks deregister hook=auth_on_register endpoint=http://127.0.0.1:8080/auth']
   static strict = false
   static flags = { ...targetFlags, format: formatFlag }
+  static usage = kvUsage('hook=<hook> endpoint=<url>', this.flags)
 
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(WebhooksDeregister)

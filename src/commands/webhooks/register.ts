@@ -5,6 +5,7 @@ import { kvArgs } from '../../cli/kv-args.js'
 import { formatFlag, textOutput } from '../../cli/output.js'
 import { callNode, resolveTarget, targetFlags } from '../../cli/target.js'
 import type { TextReply__Output } from '../../rpc/generated/vmq/TextReply.js'
+import { kvUsage } from '../../cli/usage.js'
 
 const USAGE = 'Usage: vmq-admin webhooks register hook=<Hook> endpoint=<Url> [--base64payload=true|false] [--no_payload=true|false] [--response_timeout=<ms>]'
 
@@ -23,6 +24,7 @@ export default class WebhooksRegister extends BaseCommand {
     response_timeout: Flags.integer({ description: 'ms to wait for the endpoint to answer (default 5000)', min: 1, default: 5000 }),
     format: formatFlag
   }
+  static usage = kvUsage('hook=<hook> endpoint=<url>', this.flags)
 
   async run (): Promise<void> {
     const { argv, flags } = await this.parse(WebhooksRegister)

@@ -77,6 +77,12 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   })
 }
 
+/** A process a test started some other way (a README's `vmq start ... &`): killed with the test process too. */
+export function killWithTests (proc: ChildProcess): void {
+  running.add(proc)
+  proc.once('exit', () => { running.delete(proc) })
+}
+
 /** How a TestNode runs `vmq start`: its config, where it runs, its environment. */
 export interface NodeLaunch {
   dir: string

@@ -180,7 +180,7 @@ describe('vmq_acl loading and reloading', () => {
     const logs: Array<[LogLevel, string]> = []
     const plugin = new AclPlugin({ file: '/dev/zero', reloadIntervalSeconds: 0, log: (level, msg) => { logs.push([level, msg]) } })
     await plugin.start()
-    assert.deepEqual(logs, [['error', "can't load ACL file /dev/zero: not a regular file; keeping the 0 rules loaded before"]])
+    assert.deepEqual(logs, [['error', "can't load ACL file /dev/zero: not a regular file; no ACL rules: every PUBLISH and SUBSCRIBE will be refused until it can be read (or set plugins.vmq_acl = off)"]])
     plugin.close()
   })
 
@@ -241,15 +241,44 @@ describe('vmq_acl loading and reloading', () => {
     plugin.close()
   })
 
-  test('a missing file at start is logged and nothing is allowed', async () => {
+  test('a missing file at start says that every PUBLISH and SUBSCRIBE will be refused, and nothing is allowed', async () => {
     const logs: Array<[LogLevel, string]> = []
     const file = join(dir, 'missing.acl')
     const plugin = new AclPlugin({ file, reloadIntervalSeconds: 0, log: (l, m) => { logs.push([l, m]) } })
     await plugin.start()
-    assert.deepEqual(logs, [['error', `can't load ACL file ${file}: no such file; keeping the 0 rules loaded before`]])
+    assert.deepEqual(logs, [['error', `can't load ACL file ${file}: no such file; no ACL rules: every PUBLISH and SUBSCRIBE will be refused until it exists (or set plugins.vmq_acl = off)`]])
     assert.equal(pub(plugin, anon, 'a'), 'next')
+    assert.equal(sub(plugin, anon, 'a'), 'next')
+    // a reload that still finds no file keeps the reload's line
+    await plugin.reload()
+    assert.deepEqual(logs.at(-1), ['error', `can't load ACL file ${file}: no such file; keeping the 0 rules loaded before`])
     await writeFile(file, 'topic a\n')
     await plugin.reload()
+    assert.equal(pub(plugin, anon, 'a'), 'ok')
+    plugin.close()
+  })
+
+  test('a missing file at start names the other plugins that may still allow', async () => {
+    const logs: Array<[LogLevel, string]> = []
+    const file = join(dir, 'missing-too.acl')
+    const plugin = new AclPlugin({ file, reloadIntervalSeconds: 0, otherAuthorizers: () => ['vmq_diversity', 'vmq_webhooks'], log: (l, m) => { logs.push([l, m]) } })
+    await plugin.start()
+    assert.deepEqual(logs, [['error', `can't load ACL file ${file}: no such file; no ACL rules: every PUBLISH and SUBSCRIBE that vmq_diversity or vmq_webhooks does not allow will be refused until it exists (or set plugins.vmq_acl = off)`]])
+    plugin.close()
+  })
+
+  test('a file without rules says that every PUBLISH and SUBSCRIBE will be refused', async () => {
+    const { plugin, logs, file } = await startWith('# nothing allowed yet\n\n')
+    assert.deepEqual(logs, [['warn', `loaded ACL file ${file}: 0 rules; no ACL rules: every PUBLISH and SUBSCRIBE will be refused until it has some (or set plugins.vmq_acl = off)`]])
+    assert.equal(pub(plugin, anon, 'a'), 'next')
+    plugin.close()
+  })
+
+  test('switching to a missing file while rules are loaded keeps them and says so', async () => {
+    const { plugin, logs } = await startWith('topic a\n')
+    const missing = join(dir, 'gone.acl')
+    await plugin.reconfigure({ file: missing })
+    assert.deepEqual(logs.at(-1), ['error', `can't load ACL file ${missing}: no such file; keeping the 2 rules loaded before`])
     assert.equal(pub(plugin, anon, 'a'), 'ok')
     plugin.close()
   })
