@@ -119,11 +119,14 @@ export function skipPublish (packet: object): void {
 
 /**
  * Acknowledges a QoS 1/2 PUBLISH that goes to nobody: PUBACK, or PUBREC (aedes
- * answers the PUBREL with PUBCOMP), without reason code (3.1/3.1.1).
+ * answers the PUBREL with PUBCOMP), without reason code (3.1/3.1.1), or with
+ * `reasonCode` and no properties (MQTT 5; a failure code ends a QoS 2 exchange
+ * at the PUBREC).
  */
-export function acknowledgeSkipped (client: Client, packet: { qos: number, messageId?: number }): void {
+export function acknowledgeSkipped (client: Client, packet: { qos: number, messageId?: number }, reasonCode?: number): void {
   if (packet.qos === 0 || packet.messageId === undefined) return
-  writeRaw(client, { cmd: packet.qos === 1 ? 'puback' : 'pubrec', messageId: packet.messageId })
+  const cmd = packet.qos === 1 ? 'puback' : 'pubrec'
+  writeRaw(client, reasonCode === undefined ? { cmd, messageId: packet.messageId } : { cmd, messageId: packet.messageId, reasonCode })
 }
 
 /** True for packets aedes replays from the stored queue at CONNECT (see 3. above). */

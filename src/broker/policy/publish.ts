@@ -13,11 +13,13 @@ import type { PublishModifiers } from '../auth/types.js'
 
 /** MQTT 5 DISCONNECT reason: packet too large */
 const PACKET_TOO_LARGE = 0x95
+/** MQTT 5 PUBACK/PUBREC reason: not authorized */
+const NOT_AUTHORIZED = 0x87
 
 /**
  * What to do with a PUBLISH before authorization: close an oversized one
  * (VerneMQ closes the connection), refuse a `$` topic to an MQTT 5 client
- * (aedes answers 0x87), acknowledge it and deliver it to nobody for 3.1.1
+ * (0x87), acknowledge it and deliver it to nobody for 3.1.1
  * (an unacknowledged QoS 1/2 PUBLISH would hold the client's inflight window
  * forever, MQTT-3.3.4-1), or go on.
  */
@@ -70,7 +72,12 @@ export function publishPolicy (ctx: HookContext): PublishHook {
       return
     }
     if (gate === 'refuse_dollar') {
-      callback(new Error('publishing to $ topics is not allowed'))
+      // 0x87 without a Reason String: some clients (the Eclipse Paho test
+      // client) refuse a PUBACK that carries properties; the log says why
+      ctx.log.debug({ client: client.id, topic: packet.topic }, 'PUBLISH to a $ topic refused (0x87): $ topics are the broker\'s')
+      skipPublish(packet)
+      acknowledgeSkipped(client, packet, NOT_AUTHORIZED)
+      callback(null)
       return
     }
     if (gate === 'ack_dollar') {
