@@ -121,8 +121,13 @@ export function withMessageId (queued: Buffer, messageId: number): Buffer {
   return out
 }
 
-export function encodeShared (clientIds: string[], queued: Buffer): Buffer {
-  const names = Buffer.from(JSON.stringify(clientIds))
+/** The client ids part of a shared message (encodeShared). */
+export function encodeNames (clientIds: string[]): Buffer {
+  return Buffer.from(JSON.stringify(clientIds))
+}
+
+/** A shared message: `names` from encodeNames, `queued` from encodeQueued. */
+export function encodeShared (names: Buffer, queued: Buffer): Buffer {
   const out = Buffer.allocUnsafe(SHARED_HEADER + names.length + queued.length)
   out[0] = SHARED_FORMAT
   out.writeUInt32BE(names.length, 1)

@@ -116,12 +116,17 @@ export class OutgoingQueues {
     const owners: string[] = []
     const sharedBy: string[] = []
     for (const { clientId } of subs) {
-      const unindexed = this.#unindexed.get(clientId)
+      let unindexed = this.#unindexed.get(clientId)
+      const queue = this.#queues.get(clientId)
       // a second copy for one client (overlapping subscriptions) is its own record
-      const own = unindexed?.[unindexed.length - 1] === seq || this.#queues.get(clientId)?.entries.has(seq) === true
+      const own = unindexed?.[unindexed.length - 1] === seq || queue?.entries.has(seq) === true
       const online = clients !== undefined && Object.hasOwn(clients, clientId)
       const max = this.#limits.maxOfflineOf(clientId)
-      if (!online && max >= 0 && this.length(clientId) >= max && !this.#makeRoom(clientId, max, ops)) continue
+      if (!online && max >= 0 && (queue?.size ?? 0) + (unindexed?.length ?? 0) >= max) {
+        if (!this.#makeRoom(clientId, max, ops)) continue
+        // #makeRoom used the queue: its unindexed copies are indexed now
+        unindexed = this.#unindexed.get(clientId)
+      }
       if (own) {
         const ref = this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
         queued.push(ref)
@@ -129,10 +134,9 @@ export class OutgoingQueues {
         if (online) ref.stored = value
         ops.push({ type: 'put', key: outgoingKey(clientId, ref.seq), value })
       } else {
-        // indexed when the client's queue is next used (#indexed; #makeRoom may have used it)
-        const later = this.#unindexed.get(clientId)
-        if (later === undefined) this.#unindexed.set(clientId, [seq])
-        else later.push(seq)
+        // indexed when the client's queue is next used (#indexed)
+        if (unindexed === undefined) this.#unindexed.set(clientId, [seq])
+        else unindexed.push(seq)
         sharedBy.push(clientId)
       }
     }

@@ -8,7 +8,7 @@
 // brings back copies that were acknowledged: QoS 1 allows it, and a QoS 2
 // copy is done with its shared message at PUBREL, when its own record is
 // written (see LevelPersistence.outgoingUpdate).
-import { encodeShared } from './codec.js'
+import { encodeNames, encodeShared } from './codec.js'
 import { messageKey, removedKey, watermarkKey } from './keys.js'
 import type { WriteOp } from './write-batcher.js'
 
@@ -37,6 +37,9 @@ export class SharedMessages {
   readonly #origins = new Map<number, { brokerId: string, brokerCounter: number }>()
   /** clients whose watermark moved since it was last written */
   readonly #dirty = new Set<string>()
+  /** the client ids of the last message added, and their encoding: messages to one topic name the same clients */
+  #lastIds: string[] = []
+  #lastNames = encodeNames([])
 
   // ---- at load ----
 
@@ -83,7 +86,18 @@ export class SharedMessages {
   added (seq: number, clientIds: string[], queued: Buffer, brokerId?: string, brokerCounter?: number): WriteOp {
     this.#copies.set(seq, clientIds.length)
     if (brokerId !== undefined) this.#origins.set(seq, { brokerId, brokerCounter: brokerCounter ?? 0 })
-    return { type: 'put', key: messageKey(seq), value: encodeShared(clientIds, queued) }
+    return { type: 'put', key: messageKey(seq), value: encodeShared(this.#namesOf(clientIds), queued) }
+  }
+
+  #namesOf (clientIds: string[]): Buffer {
+    const last = this.#lastIds
+    let same = last.length === clientIds.length
+    for (let i = 0; same && i < clientIds.length; i++) same = last[i] === clientIds[i]
+    if (!same) {
+      this.#lastIds = clientIds
+      this.#lastNames = encodeNames(clientIds)
+    }
+    return this.#lastNames
   }
 
   /**
