@@ -22,6 +22,9 @@
 //   [2..3] messageId, [4..11] brokerCounter (float64), [12] brokerId length,
 //   brokerId, then the packet in format 1
 //
+// A journaled message is queued with its journal entry as the packet: the
+// origin is then in the header only, and decoding takes it from there.
+//
 // A queued message shared by several clients' queues (format 3) names them in
 // front of its queued packet:
 //
@@ -99,7 +102,21 @@ export function encodeQueued (packet: object): Buffer {
   const counter = typeof p.brokerCounter === 'number' ? p.brokerCounter : undefined
   let brokerId = typeof p.brokerId === 'string' ? Buffer.from(p.brokerId) : undefined
   if (brokerId !== undefined && brokerId.length > 255) brokerId = undefined
-  const body = encodeValue(packet)
+  return queuedWithHeader(encodeValue(packet), messageId, counter, brokerId)
+}
+
+/**
+ * A queued packet from an encoded one (encodeValue) that has no origin fields:
+ * the origin goes in the header, and decodeValue adds it to the packet.
+ * Undefined when the broker id does not fit the header.
+ */
+export function encodeQueuedFrom (body: Buffer, brokerId: string, brokerCounter: number): Buffer | undefined {
+  const id = Buffer.from(brokerId)
+  if (id.length > 255) return undefined
+  return queuedWithHeader(body, undefined, brokerCounter, id)
+}
+
+function queuedWithHeader (body: Buffer, messageId: number | undefined, counter: number | undefined, brokerId: Buffer | undefined): Buffer {
   const out = Buffer.allocUnsafe(QUEUED_HEADER + (brokerId?.length ?? 0) + body.length)
   out[0] = QUEUED_FORMAT
   out[1] = (messageId !== undefined ? HAS_MESSAGE_ID : 0) | (counter !== undefined ? HAS_COUNTER : 0) |
@@ -167,15 +184,22 @@ export function decodeQueuedMeta (buf: Buffer): QueuedMeta {
 
 export function decodeValue (buf: Buffer): Stored {
   buf = queuedPart(buf)
-  // the header's packet id wins: withMessageId sets it there only
-  const messageId = buf[0] === QUEUED_FORMAT && (buf[1] & HAS_MESSAGE_ID) !== 0 ? buf.readUInt16BE(2) : undefined
-  if (buf[0] === QUEUED_FORMAT) buf = buf.subarray(QUEUED_HEADER + buf[12])
+  const header = buf[0] === QUEUED_FORMAT ? buf : undefined
+  if (header !== undefined) buf = buf.subarray(QUEUED_HEADER + header[12])
   const { value, end } = decodeFields(buf)
   const kind = buf[1]
   if (kind === BUFFER_PAYLOAD) value.payload = buf.subarray(end)
   else if (kind === STRING_PAYLOAD) value.payload = buf.toString('utf8', end)
-  if (messageId !== undefined) value.messageId = messageId
+  if (header !== undefined) fromHeader(header, value)
   return value
+}
+
+/** The header's packet id wins (withMessageId sets it there only); its origin fills in a journal entry's (encodeQueuedFrom). */
+function fromHeader (header: Buffer, value: Stored): void {
+  const flags = header[1]
+  if ((flags & HAS_MESSAGE_ID) !== 0) value.messageId = header.readUInt16BE(2)
+  if ((flags & HAS_BROKER_ID) !== 0 && !Object.hasOwn(value, 'brokerId')) value.brokerId = header.toString('utf8', QUEUED_HEADER, QUEUED_HEADER + header[12])
+  if ((flags & HAS_COUNTER) !== 0 && !Object.hasOwn(value, 'brokerCounter')) value.brokerCounter = header.readDoubleBE(4)
 }
 
 function decodeFields (buf: Buffer): { value: Stored, end: number } {

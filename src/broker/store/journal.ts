@@ -5,16 +5,29 @@
 // copies (OutgoingQueues.enqueue), and entries left after a crash are
 // published again at start (take). A `held` entry (a message routed to other
 // cluster members) is deleted by release() instead, once the members have it.
+//
+// An entry holds the message as it is queued (aedes' queued copy without its
+// origin), so queueing it takes the entry's bytes instead of encoding the
+// message again (see queued()).
 import { decodeValue, encodeValue, type Stored } from './codec.js'
 import { journalKey } from './keys.js'
 import type { StoreIo } from './store-io.js'
 import type { PacketLike } from './store-types.js'
 import type { WriteOp } from './write-batcher.js'
 
+interface Entry {
+  key: string
+  /** the encoded entry, when it is the queued copy's packet (a message without MQTT 5 properties) */
+  body: Buffer | undefined
+  topic: unknown
+  qos: unknown
+  retain: unknown
+}
+
 export class Journal {
   readonly #io: StoreIo
   /** journal entries of accepted messages, by payload (aedes keeps the payload Buffer through its copies) */
-  readonly #journaled = new WeakMap<Buffer, string>()
+  readonly #journaled = new WeakMap<Buffer, Entry>()
   /** journal entries kept until release(): messages routed to cluster members, and those replayed at start */
   readonly #held = new WeakMap<Buffer, string>()
   #seq = 0
@@ -36,18 +49,29 @@ export class Journal {
     const payload = packet.payload as Buffer
     if (this.#journaled.has(payload) || this.#held.has(payload)) return
     const key = journalKey(++this.#seq)
-    if (held) this.#held.set(payload, key)
-    else this.#journaled.set(payload, key)
     const record: Stored = { cmd: 'publish', topic: packet.topic, payload, qos: packet.qos, retain: packet.retain }
-    if (packet.properties !== undefined) addProperties(record, packet.properties as { messageExpiryInterval?: number })
-    await this.#io.batcher.write([{ type: 'put', key, value: encodeValue(record) }])
+    if (packet.properties !== undefined) {
+      addProperties(record, packet.properties as { messageExpiryInterval?: number })
+    } else {
+      // the fields aedes' queued copy adds (see queuedCopy); take() leaves them out
+      record.dup = false
+      record.messageId = undefined
+    }
+    const value = encodeValue(record)
+    if (held) this.#held.set(payload, key)
+    else this.#journaled.set(payload, { key, body: packet.properties === undefined ? value : undefined, topic: packet.topic, qos: packet.qos, retain: packet.retain })
+    await this.#io.batcher.write([{ type: 'put', key, value }])
   }
 
   /** The entries found at start; each is held until released. */
   take (): PacketLike[] {
     const pending = this.#unreplayed
     this.#unreplayed = []
-    for (const { key, packet } of pending) this.#held.set(packet.payload as Buffer, key)
+    for (const { key, packet } of pending) {
+      this.#held.set(packet.payload as Buffer, key)
+      delete packet.dup
+      delete packet.messageId
+    }
     return pending.map(p => p.packet)
   }
 
@@ -58,13 +82,27 @@ export class Journal {
     this.#io.writeBehind([{ type: 'del', key }])
   }
 
-  /** The message with this payload is being queued: its (not held) entry's delete joins `ops`. */
-  queued (payload: Buffer, ops: WriteOp[]): void {
-    const key = this.#journaled.get(payload)
-    if (key === undefined) return
+  /**
+   * The message is being queued: its (not held) entry's delete joins `ops`.
+   * Returns the encoded entry when it is the packet aedes queues, without origin
+   * (codec.encodeQueuedFrom), else undefined.
+   */
+  queued (packet: PacketLike, ops: WriteOp[]): Buffer | undefined {
+    const payload = packet.payload as Buffer
+    const entry = this.#journaled.get(payload)
+    if (entry === undefined) return undefined
     this.#journaled.delete(payload)
-    ops.push({ type: 'del', key })
+    ops.push({ type: 'del', key: entry.key })
+    return entry.body !== undefined && isQueuedAs(packet, entry) ? entry.body : undefined
   }
+}
+
+/** Whether aedes' queued copy of `packet` (queuedCopy) is the entry with an origin. */
+function isQueuedAs (packet: PacketLike, entry: Entry): boolean {
+  return packet.topic === entry.topic && packet.qos === entry.qos && (packet.retain || false) === entry.retain &&
+    (packet.cmd === undefined || packet.cmd === 'publish') && packet.dup !== true && typeof packet.brokerId === 'string' &&
+    !Object.hasOwn(packet, 'clientId') && !Object.hasOwn(packet, 'nl') && !Object.hasOwn(packet, 'properties') &&
+    !Object.hasOwn(packet, 'messageExpiry')
 }
 
 /**

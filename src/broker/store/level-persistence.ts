@@ -277,8 +277,8 @@ export class LevelPersistence implements DurableStore {
    */
   async outgoingEnqueueCombi (subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void> {
     const ops: WriteOp[] = []
-    this.#journal.queued(packet.payload as Buffer, ops)
-    this.#queues.enqueue(subs, packet, this.#broker?.clients, ops)
+    const journaled = this.#journal.queued(packet, ops)
+    this.#queues.enqueue(subs, packet, this.#broker?.clients, ops, journaled)
   }
 
   /**

@@ -4,7 +4,7 @@
 // keys), a client's own copy (o keys) when it was sent with a packet id that
 // is written, became a PUBREL, or is a second copy for the same client.
 import type { StoredPacket } from './persistence.js'
-import { decodeQueuedMeta, decodeValue, encodeQueued, queuedPart, sharedRecipients, withMessageId, type QueuedMeta, type Stored } from './codec.js'
+import { decodeQueuedMeta, decodeValue, encodeQueued, encodeQueuedFrom, queuedPart, sharedRecipients, withMessageId, type QueuedMeta, type Stored } from './codec.js'
 import { messageKey, outgoingKey, parseClientKey, seqOfOutgoingKey } from './keys.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
 import type { QueueLimits } from './queue-limits.js'
@@ -102,15 +102,17 @@ export class OutgoingQueues {
 
   /**
    * Write-behind (see LevelPersistence.outgoingEnqueueCombi); `ops` holds what
-   * must be written with the copies (the message's journal entry delete).
-   * `clients`: aedes' connected clients.
+   * must be written with the copies (the message's journal entry delete),
+   * `journaled` the journal entry when it is the queued packet without its
+   * origin (Journal.queued). `clients`: aedes' connected clients.
    */
-  enqueue (subs: Array<{ clientId: string }>, packet: PacketLike, clients: Record<string, unknown> | undefined, ops: WriteOp[]): void {
+  enqueue (subs: Array<{ clientId: string }>, packet: PacketLike, clients: Record<string, unknown> | undefined, ops: WriteOp[], journaled?: Buffer): void {
     if (subs === undefined || subs.length === 0) {
       this.#io.writeBehind(ops)
       return
     }
-    const value = encodeQueued(queuedCopy(packet))
+    const value = (journaled !== undefined ? encodeQueuedFrom(journaled, packet.brokerId as string, packet.brokerCounter || 0) : undefined) ??
+      encodeQueued(queuedCopy(packet))
     const seq = ++this.#lastSeq
     const queued: QueuedRef[] = []
     const owners: string[] = []
