@@ -437,7 +437,7 @@ export class OutgoingQueues {
         const ref = this.#queues.get(clientId)?.entries.get(chunk[j])
         // skip what was acknowledged, or sent live, since the stream started
         if (value === undefined || ref === undefined || (session !== undefined && ref.sentIn === session)) continue
-        if (ref.brokerId !== undefined) ref.stored = queuedPart(value)
+        if (ref.brokerId !== undefined) ref.stored = cached[j]?.queued ?? queuedPart(value)
         const packet = cached[j]?.packet
         yield packet !== undefined ? this.#copyOf(packet, ref) : this.#decodeCopy(value, ref)
       }

@@ -21,6 +21,8 @@ const READ_CACHE_SIZE = 2048
 
 export interface CachedMessage {
   value: Buffer
+  /** the queued packet in `value` (codec.queuedPart), taken once for all the clients it is sent to */
+  queued: Buffer
   /** decoded once; hand out copies */
   packet: Record<string, unknown>
 }

@@ -1,7 +1,7 @@
 // Reads of shared messages for resumed sessions: the sessions resuming
 // together read the same messages at the same time, so one read serves them
 // all, and the reads asked for in one turn go to LevelDB as one getMany.
-import { decodeValue } from './codec.js'
+import { decodeValue, queuedPart } from './codec.js'
 import { messageKey } from './keys.js'
 import type { CachedMessage, SharedMessages } from './shared-messages.js'
 import type { StoreIo } from './store-io.js'
@@ -41,7 +41,7 @@ export class SharedReads {
         const value = values[i]
         if (value === undefined) return resolve(undefined)
         try {
-          const message = { value, packet: decodeValue(value) }
+          const message = { value, queued: queuedPart(value), packet: decodeValue(value) }
           this.#shared.remember(seq, message)
           resolve(message)
         } catch (err) {
