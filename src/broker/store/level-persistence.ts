@@ -140,8 +140,20 @@ export class LevelPersistence implements DurableStore {
     return this.#subscriptions.match(topic).length > 0
   }
 
-  /** Journals an accepted message before aedes acknowledges it (see journal.ts). */
+  /**
+   * Makes an accepted message durable before aedes acknowledges it: written as
+   * queued for the persistent sessions subscribed to its topic (see
+   * prequeued.ts), else as a journal entry (see journal.ts).
+   */
   async journal (packet: PacketLike, held = false): Promise<void> {
+    if (!held) {
+      if (this.#queues.isPrequeued(packet.payload as Buffer)) return
+      const prequeued = this.#queues.prequeue(packet, this.#subscriptions.match(String(packet.topic)))
+      if (prequeued !== undefined) {
+        await this.#io.batcher.write([prequeued])
+        return
+      }
+    }
     await this.#journal.journal(packet, held)
   }
 
@@ -275,7 +287,7 @@ export class LevelPersistence implements DurableStore {
    * and make subscribers of both lose the queued one. Durability for an
    * acknowledgement comes from flushed() (see there).
    */
-  async outgoingEnqueueCombi (subs: Array<{ clientId: string }>, packet: PacketLike): Promise<void> {
+  async outgoingEnqueueCombi (subs: ReadonlyArray<{ clientId: string }>, packet: PacketLike): Promise<void> {
     const ops: WriteOp[] = []
     const journaled = this.#journal.queued(packet, ops)
     this.#queues.enqueue(subs, packet, this.#broker?.clients, ops, journaled)

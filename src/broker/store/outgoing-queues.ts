@@ -7,12 +7,14 @@ import type { StoredPacket } from './persistence.js'
 import { decodeQueuedMeta, decodeValue, encodeQueued, encodeQueuedFrom, queuedPart, sharedRecipients, withMessageId, type QueuedMeta, type Stored } from './codec.js'
 import { messageKey, outgoingKey, parseClientKey, seqOfOutgoingKey } from './keys.js'
 import { ClientQueue, type QueuedRef } from './outgoing-index.js'
+import { isQueuedAs, Prequeued, type PrequeuedMessage } from './prequeued.js'
 import type { QueueLimits } from './queue-limits.js'
 import { queuedCopy } from './queued-copy.js'
 import { SharedMessages, type CachedMessage } from './shared-messages.js'
 import { SharedReads } from './shared-reads.js'
 import { READ_CHUNK, type StoreIo } from './store-io.js'
 import type { ClientLike, PacketLike, StoreLogLevel } from './store-types.js'
+import type { TopicMatch } from './topic-index.js'
 import type { WriteOp } from './write-batcher.js'
 
 /** how long a QoS 1 packet id waits for its PUBACK, and a moved watermark, before it is written */
@@ -26,6 +28,9 @@ export class OutgoingQueues {
   /** client id -> seqs of shared copies queued since its queue was last used (see #indexed) */
   readonly #unindexed = new Map<string, number[]>()
   #lastSeq = 0
+  /** the highest seq in a queue: a prequeued message keeps its seq only above it (queues are in seq order) */
+  #lastQueued = 0
+  readonly #prequeued = new Prequeued()
   /** QoS 1 packet ids given out and not yet written (see update) */
   readonly #sentIds = new Map<QueuedRef, { clientId: string, packet: PacketLike }>()
   #deferredTimer: NodeJS.Timeout | undefined
@@ -76,6 +81,7 @@ export class OutgoingQueues {
     })
     this.#shared.loaded(ops)
     this.#lastSeq = Math.max(this.#lastSeq, this.#shared.highestWatermark())
+    this.#lastQueued = this.#lastSeq
     for (const [clientId, list] of copies) {
       // own records first among equal seqs: a shared copy that was sent has both
       list.sort((a, b) => a.seq - b.seq || Number(b.own) - Number(a.own))
@@ -100,20 +106,49 @@ export class OutgoingQueues {
     this.#sessions.delete(clientId)
   }
 
+  /** Whether the message with this payload was prequeued (and not queued yet). */
+  isPrequeued (payload: Buffer): boolean {
+    return this.#prequeued.has(payload)
+  }
+
+  /**
+   * The record of an accepted message to write before it is acknowledged,
+   * naming the clients of `matches` (see prequeued.ts); undefined when it needs
+   * a journal entry instead.
+   */
+  prequeue (packet: PacketLike, matches: readonly TopicMatch[]): WriteOp | undefined {
+    const op = this.#prequeued.record(packet, matches, this.#lastSeq + 1)
+    if (op !== undefined) this.#lastSeq++
+    return op
+  }
+
   /**
    * Write-behind (see LevelPersistence.outgoingEnqueueCombi); `ops` holds what
    * must be written with the copies (the message's journal entry delete),
    * `journaled` the journal entry when it is the queued packet without its
    * origin (Journal.queued). `clients`: aedes' connected clients.
    */
-  enqueue (subs: Array<{ clientId: string }>, packet: PacketLike, clients: Record<string, unknown> | undefined, ops: WriteOp[], journaled?: Buffer): void {
+  enqueue (subs: ReadonlyArray<{ clientId: string }>, packet: PacketLike, clients: Record<string, unknown> | undefined, ops: WriteOp[], journaled?: Buffer): void {
+    const prequeued = this.#prequeued.take(packet)
     if (subs === undefined || subs.length === 0) {
+      if (prequeued !== undefined) ops.push({ type: 'del', key: messageKey(prequeued.seq) })
       this.#io.writeBehind(ops)
       return
     }
-    const value = (journaled !== undefined ? encodeQueuedFrom(journaled, packet.brokerId as string, packet.brokerCounter || 0) : undefined) ??
-      encodeQueued(queuedCopy(packet))
-    const seq = ++this.#lastSeq
+    const asPrequeued = prequeued !== undefined && isQueuedAs(packet, prequeued)
+    const body = asPrequeued ? prequeued.body : journaled
+    // encoded when written: a prequeued message queued as its record says is not
+    let encoded: Buffer | undefined
+    const value = (): Buffer => {
+      encoded ??= (body !== undefined ? encodeQueuedFrom(body, packet.brokerId as string, packet.brokerCounter || 0) : undefined) ??
+        encodeQueued(queuedCopy(packet))
+      return encoded
+    }
+    // a prequeued message keeps its seq (and record) unless a later one was queued first
+    const keepsSeq = prequeued !== undefined && prequeued.seq > this.#lastQueued
+    if (prequeued !== undefined && !keepsSeq) ops.push({ type: 'del', key: messageKey(prequeued.seq) })
+    const seq = keepsSeq ? prequeued.seq : ++this.#lastSeq
+    if (seq > this.#lastQueued) this.#lastQueued = seq
     const queued: QueuedRef[] = []
     const owners: string[] = []
     const sharedBy: string[] = []
@@ -131,10 +166,11 @@ export class OutgoingQueues {
       }
       if (own) {
         const ref = this.#queue(clientId).append(++this.#lastSeq, packet.brokerId, packet.brokerCounter || 0, undefined)
+        this.#lastQueued = ref.seq
         queued.push(ref)
         owners.push(clientId)
-        if (online) ref.stored = value
-        ops.push({ type: 'put', key: outgoingKey(clientId, ref.seq), value })
+        if (online) ref.stored = value()
+        ops.push({ type: 'put', key: outgoingKey(clientId, ref.seq), value: value() })
       } else {
         // indexed when the client's queue is next used (#indexed)
         if (unindexed === undefined) this.#unindexed.set(clientId, [seq])
@@ -142,7 +178,13 @@ export class OutgoingQueues {
         sharedBy.push(clientId)
       }
     }
-    if (sharedBy.length > 0) ops.push(this.#shared.added(seq, sharedBy, value, packet.brokerId, packet.brokerCounter || 0))
+    if (sharedBy.length > 0) {
+      this.#shared.added(seq, sharedBy, packet.brokerId, packet.brokerCounter || 0)
+      if (!(keepsSeq && asPrequeued && isRecordFor(prequeued, subs, sharedBy))) ops.push(this.#shared.recordOf(seq, sharedBy, value()))
+    } else if (keepsSeq) {
+      ops.push({ type: 'del', key: messageKey(seq) })
+    }
+    if (ops.length === 0) return
     this.#io.writeBehind(ops, () => {
       queued.forEach((ref, i) => { this.#unqueue(owners[i], ref) })
       for (const clientId of sharedBy) this.#dropUnwritten(clientId, seq)
@@ -159,6 +201,7 @@ export class OutgoingQueues {
       let ref = queue.findByOrigin(packet.brokerId, packet.brokerCounter ?? 0, messageId)
       if (ref === undefined) {
         ref = queue.append(++this.#lastSeq, packet.brokerId, packet.brokerCounter ?? 0, messageId)
+        this.#lastQueued = this.#lastSeq
         this.#log('debug', `queued message ${packet.brokerId}:${packet.brokerCounter} for ${clientId} on send`)
       } else if (messageId !== undefined) {
         queue.setMessageId(ref, messageId)
@@ -277,10 +320,12 @@ export class OutgoingQueues {
     clearTimeout(this.#deferredTimer)
     this.#deferredTimer = undefined
     if (this.#sentIds.size === 0 && !this.#shared.hasDirty) return
-    const ops: WriteOp[] = this.#shared.dirtyWatermarks()
+    const ops: WriteOp[] = this.#shared.dirtyWatermarks(this.#prequeued.ceiling())
     for (const [ref, { clientId, packet }] of this.#sentIds) ops.push(this.#sentCopy(ref, clientId, packet))
     this.#sentIds.clear()
     this.#io.batcher.writeBehind(ops)
+    // watermarks held back by a prequeued message (see prequeued.ts)
+    if (this.#shared.hasDirty) this.#deferWrites()
   }
 
   /** Forgets the queued copies the disk never got; keeps the keys of the others (see write-recovery.ts). */
@@ -383,16 +428,12 @@ export class OutgoingQueues {
 
   /** A stored copy as the client's queue has it now: with the packet id it was last sent with. */
   #decodeCopy (value: Buffer, ref: QueuedRef): Stored {
-    const packet = decodeValue(value)
-    if (ref.brokerId !== undefined && ref.messageId !== undefined) packet.messageId = ref.messageId
-    return packet
+    return withRef(decodeValue(value), ref)
   }
 
   /** #decodeCopy of a shared message decoded before (its fields are shared, not copied). */
   #copyOf (packet: Stored, ref: QueuedRef): Stored {
-    const copy = { ...packet }
-    if (ref.brokerId !== undefined && ref.messageId !== undefined) copy.messageId = ref.messageId
-    return copy
+    return withRef({ ...packet }, ref)
   }
 
   /** Where a queued copy's packet is: the client's own record, else the shared message. */
@@ -443,6 +484,23 @@ export class OutgoingQueues {
       }
     }
   }
+}
+
+/**
+ * A stored copy with the origin its queue entry has (a prequeued record on
+ * disk has another, see prequeued.ts) and the packet id it was last sent with.
+ */
+function withRef (packet: Stored, ref: QueuedRef): Stored {
+  if (ref.brokerId === undefined) return packet
+  packet.brokerId = ref.brokerId
+  if (ref.brokerCounter !== undefined) packet.brokerCounter = ref.brokerCounter
+  if (ref.messageId !== undefined) packet.messageId = ref.messageId
+  return packet
+}
+
+/** Whether the prequeued record names exactly the clients the message was queued for. */
+function isRecordFor (prequeued: PrequeuedMessage, subs: ReadonlyArray<{ clientId: string }>, sharedBy: string[]): boolean {
+  return (subs as unknown) === prequeued.matches && sharedBy.length === subs.length
 }
 
 /** What aedes means by a clear: by packet id; by origin when it has none yet; else the oldest unsent. */

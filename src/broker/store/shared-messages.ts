@@ -84,10 +84,14 @@ export class SharedMessages {
 
   // ---- at run time ----
 
-  /** The record of a message queued for `clientIds` (the queued packet, encoded once). */
-  added (seq: number, clientIds: string[], queued: Buffer, brokerId?: string, brokerCounter?: number): WriteOp {
+  /** A message was queued for `clientIds`; its record (recordOf) is written unless one on disk names them already. */
+  added (seq: number, clientIds: string[], brokerId?: string, brokerCounter?: number): void {
     this.#copies.set(seq, clientIds.length)
     if (brokerId !== undefined) this.#origins.set(seq, { brokerId, brokerCounter: brokerCounter ?? 0 })
+  }
+
+  /** The record of a message queued for `clientIds` (the queued packet, encoded once). */
+  recordOf (seq: number, clientIds: string[], queued: Buffer): WriteOp {
     return { type: 'put', key: messageKey(seq), value: encodeShared(this.#namesOf(clientIds), queued) }
   }
 
@@ -128,13 +132,18 @@ export class SharedMessages {
     return this.#dirty.size > 0
   }
 
-  /** The watermarks that moved since the last call, to write. */
-  dirtyWatermarks (): WriteOp[] {
+  /**
+   * The watermarks that moved since the last call, to write, none above
+   * `ceiling`; one held back by it stays to write.
+   */
+  dirtyWatermarks (ceiling = Infinity): WriteOp[] {
     const ops: WriteOp[] = []
     for (const clientId of this.#dirty) {
-      ops.push({ type: 'put', key: watermarkKey(clientId), value: Buffer.from((this.#watermarks.get(clientId) ?? 0).toString(16)) })
+      const watermark = this.#watermarks.get(clientId) ?? 0
+      const written = Math.min(watermark, ceiling)
+      ops.push({ type: 'put', key: watermarkKey(clientId), value: Buffer.from(written.toString(16)) })
+      if (written === watermark) this.#dirty.delete(clientId)
     }
-    this.#dirty.clear()
     return ops
   }
 
