@@ -81,12 +81,12 @@ export function encodeValue (value: object): Buffer {
   out[0] = FORMAT
   out[1] = payloadKind
   out.writeUInt32BE(json.length, 2)
-  let at = 6 + json.copy(out, 6)
+  let at = 6 + put(out, json, 6)
   at = out.writeUInt16BE(undef?.length ?? 0, at)
-  if (undef !== undefined) at += undef.copy(out, at)
+  if (undef !== undefined) at += put(out, undef, at)
   at = out.writeUInt32BE(objectBytes?.length ?? 0, at)
-  if (objectBytes !== undefined) at += objectBytes.copy(out, at)
-  if (payloadBytes !== undefined) payloadBytes.copy(out, at)
+  if (objectBytes !== undefined) at += put(out, objectBytes, at)
+  if (payloadBytes !== undefined) put(out, payloadBytes, at)
   return out
 }
 
@@ -125,8 +125,8 @@ function queuedWithHeader (body: Buffer, messageId: number | undefined, counter:
   out.writeDoubleBE(counter ?? 0, 4)
   out[12] = brokerId?.length ?? 0
   let at = QUEUED_HEADER
-  if (brokerId !== undefined) at += brokerId.copy(out, at)
-  body.copy(out, at)
+  if (brokerId !== undefined) at += put(out, brokerId, at)
+  put(out, body, at)
   return out
 }
 
@@ -148,8 +148,8 @@ export function encodeShared (names: Buffer, queued: Buffer): Buffer {
   const out = Buffer.allocUnsafe(SHARED_HEADER + names.length + queued.length)
   out[0] = SHARED_FORMAT
   out.writeUInt32BE(names.length, 1)
-  names.copy(out, SHARED_HEADER)
-  queued.copy(out, SHARED_HEADER + names.length)
+  put(out, names, SHARED_HEADER)
+  put(out, queued, SHARED_HEADER + names.length)
   return out
 }
 
@@ -228,6 +228,12 @@ function checkFormat (buf: Buffer): void {
   if (buf.length < 12 || buf[0] !== FORMAT) {
     throw new Error(`unreadable stored value (format byte ${buf[0]}, ${buf.length} bytes)`)
   }
+}
+
+/** Copies `src` into `out` at `at`; TypedArray.set, without Buffer.copy's argument checks (a few per stored message). */
+function put (out: Buffer, src: Uint8Array, at: number): number {
+  out.set(src, at)
+  return src.length
 }
 
 function toBuffer (payload: unknown): Buffer {

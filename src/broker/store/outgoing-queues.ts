@@ -157,9 +157,11 @@ export class OutgoingQueues {
       const queue = this.#queues.get(clientId)
       // a second copy for one client (overlapping subscriptions) is its own record
       const own = unindexed?.[unindexed.length - 1] === seq || queue?.entries.has(seq) === true
-      const online = clients !== undefined && Object.hasOwn(clients, clientId)
       const max = this.#limits.maxOfflineOf(clientId)
-      if (!online && max >= 0 && (queue?.size ?? 0) + (unindexed?.length ?? 0) >= max) {
+      // whether the client is online is asked only at its limit (a hash lookup per copy less)
+      const full = max >= 0 && (queue?.size ?? 0) + (unindexed?.length ?? 0) >= max
+      const online = clients !== undefined && (full || own) && Object.hasOwn(clients, clientId)
+      if (full && !online) {
         if (!this.#makeRoom(clientId, max, ops)) continue
         // #makeRoom used the queue: its unindexed copies are indexed now
         unindexed = this.#unindexed.get(clientId)
