@@ -385,7 +385,7 @@ export class LevelPersistence implements DurableStore {
     if (this.#closed) return
     this.#closed = true
     this.#writeChecks.stop()
-    this.#queues.writeDeferred()
+    this.#queues.close()
     await this.#io.batcher.drain()
     await this.#io.db.close()
   }

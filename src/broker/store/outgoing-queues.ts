@@ -40,6 +40,7 @@ export class OutgoingQueues {
   readonly #sessions = new Map<string, number>()
   #lastSession = 0
   #offlineDropped = 0
+  #closed = false
 
   constructor (io: StoreIo, limits: QueueLimits, log: (level: StoreLogLevel, msg: string) => void) {
     this.#io = io
@@ -317,6 +318,14 @@ export class OutgoingQueues {
     return { queuedMessages: queued, clientsWithQueue: clients }
   }
 
+  /** Writes what is deferred and defers nothing more: the store closes. */
+  close (): void {
+    this.#closed = true
+    this.writeDeferred()
+    clearTimeout(this.#deferredTimer)
+    this.#deferredTimer = undefined
+  }
+
   /** QoS 1 packet ids and watermarks are written DEFERRED_WRITE_MS later (see update, shared-messages.ts). */
   writeDeferred (): void {
     clearTimeout(this.#deferredTimer)
@@ -417,6 +426,7 @@ export class OutgoingQueues {
   }
 
   #deferWrites (): void {
+    if (this.#closed) return
     this.#deferredTimer ??= setTimeout(() => { this.writeDeferred() }, DEFERRED_WRITE_MS).unref()
   }
 

@@ -173,3 +173,29 @@ test('a copy sent and acknowledged is not queued again after a reopen, one sent 
   assert.deepEqual(await payloads(second, 'c2'), ['m0', 'm1', 'm2'])
   await second.destroy()
 })
+
+test('a client acknowledging a later message while an accepted one is not yet queued keeps the accepted one over a stop', async () => {
+  const dir = tempDir()
+  const first = await subscribed(dir)
+  const a = message('a', 1)
+  await first.journal(a.accepted)
+  // b is queued without a record written before (as a message from a cluster member is)
+  const b = message('b', 2)
+  await first.outgoingEnqueueCombi([{ clientId: 'c1' }, { clientId: 'c2' }], b.routed)
+  const [copy] = await (async () => {
+    const out: Array<Record<string, unknown>> = []
+    for await (const packet of first.queued({ id: 'c1' })) out.push(packet as Record<string, unknown>)
+    return out
+  })()
+  await first.outgoingUpdate({ id: 'c1' }, { ...copy, messageId: 1 })
+  first.clearAcked('c1', 1)
+  // c1's progress now covers seq 2; what is written must not cover a (seq 1), which aedes has not queued yet
+  await first.flushed()
+  await first.destroy()
+
+  const second = await open(dir)
+  // b comes back to c1 (QoS 1 allows the duplicate); a must
+  assert.deepEqual(await payloads(second, 'c1'), ['a', 'b'])
+  assert.deepEqual(await payloads(second, 'c2'), ['a', 'b'])
+  await second.destroy()
+})
