@@ -22,6 +22,9 @@
 //   [2..3] messageId, [4..11] brokerCounter (float64), [12] brokerId length,
 //   brokerId, then the packet in format 1
 //
+// A journaled message is queued with its journal entry as the packet: the
+// origin is then in the header only, and decoding takes it from there.
+//
 // A queued message shared by several clients' queues (format 3) names them in
 // front of its queued packet:
 //
@@ -78,12 +81,12 @@ export function encodeValue (value: object): Buffer {
   out[0] = FORMAT
   out[1] = payloadKind
   out.writeUInt32BE(json.length, 2)
-  let at = 6 + json.copy(out, 6)
+  let at = 6 + put(out, json, 6)
   at = out.writeUInt16BE(undef?.length ?? 0, at)
-  if (undef !== undefined) at += undef.copy(out, at)
+  if (undef !== undefined) at += put(out, undef, at)
   at = out.writeUInt32BE(objectBytes?.length ?? 0, at)
-  if (objectBytes !== undefined) at += objectBytes.copy(out, at)
-  if (payloadBytes !== undefined) payloadBytes.copy(out, at)
+  if (objectBytes !== undefined) at += put(out, objectBytes, at)
+  if (payloadBytes !== undefined) put(out, payloadBytes, at)
   return out
 }
 
@@ -99,7 +102,21 @@ export function encodeQueued (packet: object): Buffer {
   const counter = typeof p.brokerCounter === 'number' ? p.brokerCounter : undefined
   let brokerId = typeof p.brokerId === 'string' ? Buffer.from(p.brokerId) : undefined
   if (brokerId !== undefined && brokerId.length > 255) brokerId = undefined
-  const body = encodeValue(packet)
+  return queuedWithHeader(encodeValue(packet), messageId, counter, brokerId)
+}
+
+/**
+ * A queued packet from an encoded one (encodeValue) that has no origin fields:
+ * the origin goes in the header, and decodeValue adds it to the packet.
+ * Undefined when the broker id does not fit the header.
+ */
+export function encodeQueuedFrom (body: Buffer, brokerId: string, brokerCounter: number): Buffer | undefined {
+  const id = Buffer.from(brokerId)
+  if (id.length > 255) return undefined
+  return queuedWithHeader(body, undefined, brokerCounter, id)
+}
+
+function queuedWithHeader (body: Buffer, messageId: number | undefined, counter: number | undefined, brokerId: Buffer | undefined): Buffer {
   const out = Buffer.allocUnsafe(QUEUED_HEADER + (brokerId?.length ?? 0) + body.length)
   out[0] = QUEUED_FORMAT
   out[1] = (messageId !== undefined ? HAS_MESSAGE_ID : 0) | (counter !== undefined ? HAS_COUNTER : 0) |
@@ -108,8 +125,8 @@ export function encodeQueued (packet: object): Buffer {
   out.writeDoubleBE(counter ?? 0, 4)
   out[12] = brokerId?.length ?? 0
   let at = QUEUED_HEADER
-  if (brokerId !== undefined) at += brokerId.copy(out, at)
-  body.copy(out, at)
+  if (brokerId !== undefined) at += put(out, brokerId, at)
+  put(out, body, at)
   return out
 }
 
@@ -121,13 +138,18 @@ export function withMessageId (queued: Buffer, messageId: number): Buffer {
   return out
 }
 
-export function encodeShared (clientIds: string[], queued: Buffer): Buffer {
-  const names = Buffer.from(JSON.stringify(clientIds))
+/** The client ids part of a shared message (encodeShared). */
+export function encodeNames (clientIds: string[]): Buffer {
+  return Buffer.from(JSON.stringify(clientIds))
+}
+
+/** A shared message: `names` from encodeNames, `queued` from encodeQueued. */
+export function encodeShared (names: Buffer, queued: Buffer): Buffer {
   const out = Buffer.allocUnsafe(SHARED_HEADER + names.length + queued.length)
   out[0] = SHARED_FORMAT
   out.writeUInt32BE(names.length, 1)
-  names.copy(out, SHARED_HEADER)
-  queued.copy(out, SHARED_HEADER + names.length)
+  put(out, names, SHARED_HEADER)
+  put(out, queued, SHARED_HEADER + names.length)
   return out
 }
 
@@ -162,15 +184,22 @@ export function decodeQueuedMeta (buf: Buffer): QueuedMeta {
 
 export function decodeValue (buf: Buffer): Stored {
   buf = queuedPart(buf)
-  // the header's packet id wins: withMessageId sets it there only
-  const messageId = buf[0] === QUEUED_FORMAT && (buf[1] & HAS_MESSAGE_ID) !== 0 ? buf.readUInt16BE(2) : undefined
-  if (buf[0] === QUEUED_FORMAT) buf = buf.subarray(QUEUED_HEADER + buf[12])
+  const header = buf[0] === QUEUED_FORMAT ? buf : undefined
+  if (header !== undefined) buf = buf.subarray(QUEUED_HEADER + header[12])
   const { value, end } = decodeFields(buf)
   const kind = buf[1]
   if (kind === BUFFER_PAYLOAD) value.payload = buf.subarray(end)
   else if (kind === STRING_PAYLOAD) value.payload = buf.toString('utf8', end)
-  if (messageId !== undefined) value.messageId = messageId
+  if (header !== undefined) fromHeader(header, value)
   return value
+}
+
+/** The header's packet id wins (withMessageId sets it there only); its origin fills in a journal entry's (encodeQueuedFrom). */
+function fromHeader (header: Buffer, value: Stored): void {
+  const flags = header[1]
+  if ((flags & HAS_MESSAGE_ID) !== 0) value.messageId = header.readUInt16BE(2)
+  if ((flags & HAS_BROKER_ID) !== 0 && !Object.hasOwn(value, 'brokerId')) value.brokerId = header.toString('utf8', QUEUED_HEADER, QUEUED_HEADER + header[12])
+  if ((flags & HAS_COUNTER) !== 0 && !Object.hasOwn(value, 'brokerCounter')) value.brokerCounter = header.readDoubleBE(4)
 }
 
 function decodeFields (buf: Buffer): { value: Stored, end: number } {
@@ -199,6 +228,12 @@ function checkFormat (buf: Buffer): void {
   if (buf.length < 12 || buf[0] !== FORMAT) {
     throw new Error(`unreadable stored value (format byte ${buf[0]}, ${buf.length} bytes)`)
   }
+}
+
+/** Copies `src` into `out` at `at`; TypedArray.set, without Buffer.copy's argument checks (a few per stored message). */
+function put (out: Buffer, src: Uint8Array, at: number): number {
+  out.set(src, at)
+  return src.length
 }
 
 function toBuffer (payload: unknown): Buffer {

@@ -8,6 +8,9 @@
 //   s<len>:<clientId>\0<topic>         persistent subscription
 //   o<len>:<clientId>\0<seq, 16 hex>   queued outgoing message (order = seq), one client's own copy
 //   q<seq, 16 hex>                     queued message shared by the queues of the clients it names
+//                                      (an accepted message's is written before its PUBACK, see prequeued.ts)
+//   j<seq, 16 hex>                     accepted message not yet queued: retained, with MQTT 5 properties,
+//                                      or routed to cluster members (see journal.ts)
 //   a<clientId>                        the client's copies of q messages below this seq are gone
 //   x<len>:<clientId>\0<seq, 16 hex>   the client's copy of q message seq is gone (removed out of order)
 //   i<len>:<clientId>\0<packet id>     incoming QoS 2 PUBLISH awaiting PUBREL
@@ -16,9 +19,13 @@
 // keys of one client are exactly the keys in [clientPrefix + '\0', + '\x01').
 
 export const FORMAT_KEY = 'mformat'
-/** 2: shared queued messages (q, a, x keys); a format 1 store is read as is and marked 2 when opened */
-export const FORMAT_VERSION = '2'
-export const OLDER_FORMATS = ['1']
+/**
+ * 2: shared queued messages (q, a, x keys); 3: a queued packet's origin may be
+ * in its header only (codec.encodeQueuedFrom), which format 2 readers would
+ * lose. Older stores are read as they are and marked 3 when opened.
+ */
+export const FORMAT_VERSION = '3'
+export const OLDER_FORMATS = ['1', '2']
 /** written and deleted to check that the store takes writes again (write-recovery.ts) */
 export const PROBE_KEY = 'mwrite-probe'
 
@@ -68,7 +75,7 @@ export function incomingKey (clientId: string, messageId: number): string {
   return clientPrefix('i', clientId) + SEP + String(messageId)
 }
 
-/** An accepted QoS 1/2 message for persistent sessions, until its queue copies are written. */
+/** An accepted QoS 1/2 message that has no prequeued record (see journal.ts), until it is queued or released. */
 export function journalKey (seq: number): string {
   return 'j' + seq.toString(16).padStart(16, '0')
 }

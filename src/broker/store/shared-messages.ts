@@ -8,7 +8,7 @@
 // brings back copies that were acknowledged: QoS 1 allows it, and a QoS 2
 // copy is done with its shared message at PUBREL, when its own record is
 // written (see LevelPersistence.outgoingUpdate).
-import { encodeShared } from './codec.js'
+import { encodeNames, encodeShared } from './codec.js'
 import { messageKey, removedKey, watermarkKey } from './keys.js'
 import type { WriteOp } from './write-batcher.js'
 
@@ -21,6 +21,8 @@ const READ_CACHE_SIZE = 2048
 
 export interface CachedMessage {
   value: Buffer
+  /** the queued packet in `value` (codec.queuedPart), taken once for all the clients it is sent to */
+  queued: Buffer
   /** decoded once; hand out copies */
   packet: Record<string, unknown>
 }
@@ -37,6 +39,9 @@ export class SharedMessages {
   readonly #origins = new Map<number, { brokerId: string, brokerCounter: number }>()
   /** clients whose watermark moved since it was last written */
   readonly #dirty = new Set<string>()
+  /** the client ids of the last message added, and their encoding: messages to one topic name the same clients */
+  #lastIds: string[] = []
+  #lastNames = encodeNames([])
 
   // ---- at load ----
 
@@ -79,11 +84,26 @@ export class SharedMessages {
 
   // ---- at run time ----
 
-  /** The record of a message queued for `clientIds` (the queued packet, encoded once). */
-  added (seq: number, clientIds: string[], queued: Buffer, brokerId?: string, brokerCounter?: number): WriteOp {
+  /** A message was queued for `clientIds`; its record (recordOf) is written unless one on disk names them already. */
+  added (seq: number, clientIds: string[], brokerId?: string, brokerCounter?: number): void {
     this.#copies.set(seq, clientIds.length)
     if (brokerId !== undefined) this.#origins.set(seq, { brokerId, brokerCounter: brokerCounter ?? 0 })
-    return { type: 'put', key: messageKey(seq), value: encodeShared(clientIds, queued) }
+  }
+
+  /** The record of a message queued for `clientIds` (the queued packet, encoded once). */
+  recordOf (seq: number, clientIds: string[], queued: Buffer): WriteOp {
+    return { type: 'put', key: messageKey(seq), value: encodeShared(this.#namesOf(clientIds), queued) }
+  }
+
+  #namesOf (clientIds: string[]): Buffer {
+    const last = this.#lastIds
+    let same = last.length === clientIds.length
+    for (let i = 0; same && i < clientIds.length; i++) same = last[i] === clientIds[i]
+    if (!same) {
+      this.#lastIds = clientIds
+      this.#lastNames = encodeNames(clientIds)
+    }
+    return this.#lastNames
   }
 
   /**
@@ -112,13 +132,18 @@ export class SharedMessages {
     return this.#dirty.size > 0
   }
 
-  /** The watermarks that moved since the last call, to write. */
-  dirtyWatermarks (): WriteOp[] {
+  /**
+   * The watermarks that moved since the last call, to write, none above
+   * `ceiling`; one held back by it stays to write.
+   */
+  dirtyWatermarks (ceiling = Infinity): WriteOp[] {
     const ops: WriteOp[] = []
     for (const clientId of this.#dirty) {
-      ops.push({ type: 'put', key: watermarkKey(clientId), value: Buffer.from((this.#watermarks.get(clientId) ?? 0).toString(16)) })
+      const watermark = this.#watermarks.get(clientId) ?? 0
+      const written = Math.min(watermark, ceiling)
+      ops.push({ type: 'put', key: watermarkKey(clientId), value: Buffer.from(written.toString(16)) })
+      if (written === watermark) this.#dirty.delete(clientId)
     }
-    this.#dirty.clear()
     return ops
   }
 

@@ -69,3 +69,35 @@ test('a held entry (a message routed to cluster members) outlives its local queu
   assert.deepEqual(third.takeJournal(), [])
   await third.destroy()
 })
+
+test('a journaled message is queued from its journal entry as aedes would queue it, in memory and after a reopen', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmq-journal-'))
+  dirs.push(dir)
+  const aedesCopy = (payload: string, counter: number, retain: boolean): Record<string, unknown> => ({
+    cmd: 'publish', brokerId: 'node-a', brokerCounter: counter, topic: 'q/t', payload: Buffer.from(payload), qos: 1, retain, dup: false, messageId: undefined
+  })
+  const first = await open(dir)
+  const journaled = aedesCopy('journaled', 1, false)
+  const retained = aedesCopy('retained', 2, true)
+  const plain = aedesCopy('plain', 3, false)
+  await first.journal({ topic: 'q/t', payload: journaled.payload, qos: 1, retain: false })
+  await first.journal({ topic: 'q/t', payload: retained.payload, qos: 1, retain: true })
+  for (const packet of [journaled, retained, plain]) {
+    await first.outgoingEnqueueCombi([{ clientId: 'c1' }, { clientId: 'c2' }], packet)
+  }
+  const expected = [journaled, retained, plain]
+  const queuedOf = async (store: LevelPersistence, clientId: string): Promise<unknown[]> => {
+    const packets: unknown[] = []
+    for await (const packet of store.queued({ id: clientId })) packets.push(packet)
+    return packets
+  }
+  assert.deepEqual(await queuedOf(first, 'c1'), expected)
+  await first.flushed()
+  await first.destroy()
+
+  const second = await open(dir)
+  assert.deepEqual(second.takeJournal(), [], 'the journal entries went with the queueing')
+  assert.deepEqual(await queuedOf(second, 'c1'), expected)
+  assert.deepEqual(await queuedOf(second, 'c2'), expected)
+  await second.destroy()
+})
