@@ -57,16 +57,22 @@ describe('netsplit rules and leaving', () => {
       const got = collect(sub)
       await sub.subscribeAsync('split/t', { qos: 1 })
       const pub = await connect(n1.mqttUrl)
+      const willing = await connect(n1.mqttUrl, { clientId: 'willing', will: { topic: 'split/t', payload: Buffer.from('will'), qos: 1, retain: false } })
       await n2.kill()
       await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false })
       // publish: QoS 1 not acknowledged and not delivered; subscribe: refused
       let acked = false
       pub.publish('split/t', 'during', { qos: 1 }, () => { acked = true })
       assert.equal(await grantedQos(sub, 'split/other', 1), 128)
+      // a will is a PUBLISH too: not published
+      willing.stream.destroy()
+      await waitFor(() => n1.stdout.includes('will not published: a cluster member is unreachable and allow_publish_during_netsplit is off client=willing topic=split/t'), 5000, 'the will refused in n1\'s log')
       await n1.admin(['set', 'allow_publish_during_netsplit=on', 'allow_subscribe_during_netsplit=on'])
       await pub.publishAsync('split/t', 'allowed', { qos: 1 })
       await waitFor(() => got.some(m => m.payload === 'allowed'), 5000, 'the allowed publish')
       assert.equal(got.some(m => m.payload === 'during'), false)
+      assert.equal(got.some(m => m.payload === 'will'), false)
+      willing.end(true)
       assert.equal(acked, false)
       assert.equal((await sub.subscribeAsync('split/other', { qos: 1 }))[0].qos, 1)
       pub.end(true)

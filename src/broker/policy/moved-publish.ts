@@ -40,7 +40,7 @@ export function publishMoved (ctx: HookContext, client: Client, packet: Packet, 
 }
 
 /** aedes authorizes a client's will as a PUBLISH; it is the CONNECT's will object, without `cmd`. */
-function isWill (packet: Packet): boolean {
+export function isWill (packet: Packet): boolean {
   return (packet as { cmd?: string }).cmd !== 'publish'
 }
 

@@ -6,7 +6,7 @@ import { getMeta } from '../client-meta.js'
 import { acknowledgeSkipped, skipPublish } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 import { rateOf } from './publish-rate.js'
-import { destination, publishMoved } from './moved-publish.js'
+import { destination, isWill, publishMoved } from './moved-publish.js'
 import { accept, acceptance } from './publish-acceptance.js'
 import type { PublishDecision } from '../auth/chain.js'
 import type { PublishModifiers } from '../auth/types.js'
@@ -92,6 +92,12 @@ export function publishPolicy (ctx: HookContext): PublishHook {
       return
     }
     if (inNetsplit(ctx) && !(meta.allowPublish ?? ctx.settings.flag('allow_publish_during_netsplit'))) {
+      if (isWill(packet)) {
+        // as VerneMQ: a will is a PUBLISH like the others; aedes drops it on this error
+        ctx.log.warn({ client: client.id, topic: packet.topic }, 'will not published: a cluster member is unreachable and allow_publish_during_netsplit is off')
+        callback(new Error('will not published during a netsplit'))
+        return
+      }
       // Not accepted, so not acknowledged: the client keeps it and sends it again
       skipPublish(packet)
       callback(null)
