@@ -35,7 +35,6 @@ import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem 
 import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 import { isPacketObserver } from './adapter.js'
-import { flushCorked } from './cork.js'
 import { endConnection } from './end-connection.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
@@ -211,7 +210,6 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     const left = parse.call(this, buf)
     const problem = g.stopped || this.packet.cmd === null ? undefined : g.pendingProblem(this.packet)
     if (problem !== undefined) g.stop(this.packet, problem)
-    flushCorked(client.conn)
     return left
   }
   parser.removeAllListeners('error')

@@ -48,14 +48,3 @@ function uncork (socket: Socket): void {
   socket.uncork()
 }
 
-/**
- * Sends what a corked socket holds now instead of at the end of the turn: for
- * writes an incoming chunk of the same connection caused (its PUBACKs freeing
- * the inflight window, the answers to its PUBLISHes). Left to the end of the
- * turn they wait behind every other connection read in that turn, and a
- * subscriber with a window of 20 gets 20 messages per turn at most.
- */
-export function flushCorked (socket: unknown): void {
-  if (!corked.has(socket as Socket)) return
-  uncork(socket as Socket)
-}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { once } from 'node:events'
 import net from 'node:net'
 import { after, before, test } from 'node:test'
-import { corkPerTurn, flushCorked } from '../../../../src/broker/delivery/cork.js'
+import { corkPerTurn } from '../../../../src/broker/delivery/cork.js'
 
 let server: net.Server
 let client: net.Socket
@@ -36,23 +36,3 @@ test('writes of one turn wait corked until the turn ends', async () => {
   assert.equal(data.toString(), 'ab')
 })
 
-test('flushCorked sends a corked socket\'s writes at once, and the end of the turn finds nothing left to uncork', async () => {
-  accepted.write('c')
-  flushCorked(accepted)
-  assert.equal(accepted.writableCorked, 0)
-  assert.equal(accepted.writableLength, 0)
-  // a write after the flush corks again, until the end of this turn
-  accepted.write('d')
-  assert.equal(accepted.writableCorked, 1)
-  await new Promise(resolve => setImmediate(resolve))
-  assert.equal(accepted.writableCorked, 0)
-  let got = ''
-  while (got.length < 2) got += String((await once(client, 'data'))[0])
-  assert.equal(got, 'cd')
-})
-
-test('flushCorked of a socket that is not corked changes nothing', () => {
-  flushCorked(accepted)
-  flushCorked({})
-  assert.equal(accepted.writableCorked, 0)
-})
