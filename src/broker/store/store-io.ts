@@ -13,6 +13,8 @@ export const EMPTY_VALUE = Buffer.alloc(0)
 export class StoreIo {
   readonly db: Db
   readonly batcher: WriteBatcher
+  /** set while the database is closed and opened again: reads wait for it */
+  #reopening: Promise<void> | undefined
 
   constructor (db: Db, batcher: WriteBatcher) {
     this.db = db
@@ -28,10 +30,33 @@ export class StoreIo {
     else this.write(ops).catch(undo)
   }
 
+  /**
+   * Closes and opens the database again: LevelDB keeps the error of a failed
+   * background write (a table file a full disk did not take) and refuses every
+   * write until it is opened again. Reads made meanwhile wait.
+   */
+  async reopen (): Promise<void> {
+    const db = this.db
+    this.#reopening ??= (async () => {
+      try {
+        await db.close()
+        await db.open()
+      } finally {
+        this.#reopening = undefined
+      }
+    })()
+    await this.#reopening
+  }
+
   async read (key: string): Promise<Buffer | undefined> {
     const pending = this.batcher.pendingValue(key)
     if (pending !== undefined) return pending ?? undefined
+    await this.#opened()
     return await this.db.get(key)
+  }
+
+  async #opened (): Promise<void> {
+    if (this.#reopening !== undefined) await this.#reopening.catch(() => undefined)
   }
 
   async readMany (keys: string[]): Promise<Array<Buffer | undefined>> {
@@ -43,6 +68,7 @@ export class StoreIo {
       else values[i] = pending ?? undefined
     })
     if (fromDisk.length > 0) {
+      await this.#opened()
       const read = await this.db.getMany(fromDisk.map(i => keys[i]))
       fromDisk.forEach((i, j) => { values[i] = read[j] })
     }
@@ -52,6 +78,7 @@ export class StoreIo {
   /** Visits every key (and value) of one kind, a batch at a time. */
   async scan (kind: string, withValues: boolean, visit: (key: string, value: Buffer | undefined) => void): Promise<void> {
     const range = kindRange(kind)
+    await this.#opened()
     if (withValues) {
       const it = this.db.iterator(range)
       try {

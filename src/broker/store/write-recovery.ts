@@ -9,7 +9,6 @@
 // table, since a failed table write would stop LevelDB's writes for good.
 import { open, readdir, statfs, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Db } from './open-db.js'
 import { PROBE_KEY } from './keys.js'
 import type { StoreIo } from './store-io.js'
 import type { DiskKeys, StoreLogLevel } from './store-types.js'
@@ -62,7 +61,7 @@ export class WriteChecks {
     if (this.#checking || store.closed()) return
     this.#checking = true
     try {
-      await checkWritable(store.io.db, store.path)
+      await checkWritable(store.io, store.path)
       const onDisk = await this.#storedKeys()
       if (store.closed()) return
       clearInterval(this.#timer)
@@ -91,9 +90,16 @@ export class WriteChecks {
   }
 }
 
-/** Resolves when the store takes writes on a new log again; rejects with the reason it does not. */
-export async function checkWritable (db: Db, path: string): Promise<void> {
+/**
+ * Resolves when the store takes writes on a new log again; rejects with the
+ * reason it does not. A LevelDB that failed a background write does nothing on
+ * compactRange: it is opened again, which also starts a new log.
+ */
+export async function checkWritable (io: Pick<StoreIo, 'db' | 'reopen'>, path: string): Promise<void> {
   await writeProbeFile(path)
+  const db = io.db
+  // an earlier reopen that could not open it again
+  if (db.status === 'closed') await io.reopen()
   const memtable = Number(db.getProperty('leveldb.approximate-memory-usage'))
   const fs = await statfs(path)
   const free = fs.bavail * fs.bsize
@@ -102,8 +108,8 @@ export async function checkWritable (db: Db, path: string): Promise<void> {
   }
   const before = await lastLog(path)
   await db.compactRange(PROBE_KEY, PROBE_KEY)
-  const after = await lastLog(path)
-  if (after <= before) throw new Error('LevelDB did not start a new log file')
+  if (await lastLog(path) <= before) await io.reopen()
+  if (await lastLog(path) <= before) throw new Error('LevelDB did not start a new log file')
   await db.put(PROBE_KEY, Buffer.alloc(0))
   await db.del(PROBE_KEY)
 }
