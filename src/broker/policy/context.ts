@@ -16,7 +16,7 @@ import { publicClientId } from '../delivery/groups.js'
 /** What the policies use of a mountpoint's LevelDB store. */
 export interface AcceptingStore {
   hasPersistentSubscribers: (topic: string) => boolean
-  journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean) => Promise<void>
+  journal: (packet: { topic: string, payload: Buffer, qos: number, retain: boolean, properties?: PublishProperties }, held?: boolean, prequeue?: boolean) => Promise<void>
   writeFailure: () => string | undefined
   /** aedes' record of a QoS 2 PUBLISH received and not yet released (PUBREL) */
   incomingGetPacket: (client: { id: string }, packet: { messageId?: number }) => Promise<unknown>

@@ -19,7 +19,8 @@ export function acceptance (f: { qos: number, retain: boolean, hasPeers: boolean
 export async function accept (ctx: HookContext, store: HookContext['store'], mountpoint: string, packet: { topic: string, payload: Buffer | string, qos: number, retain: boolean, properties?: PublishProperties }, plan: { journal: boolean, routed: boolean, replicate: boolean }): Promise<void> {
   const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
   if (plan.journal) {
-    await store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, plan.routed)
+    // with members, a journal entry: see LevelPersistence.journal
+    await store.journal({ topic: packet.topic, payload, qos: packet.qos, retain: packet.retain, properties: packet.properties }, plan.routed, !ctx.cluster.hasPeers())
   }
   if (!plan.replicate) return
   const replicated = ctx.cluster.replicateRetain(mountpoint, packet.topic, payload, packet.qos, packet.properties)

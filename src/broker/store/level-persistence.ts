@@ -143,10 +143,13 @@ export class LevelPersistence implements DurableStore {
   /**
    * Makes an accepted message durable before aedes acknowledges it: written as
    * queued for the persistent sessions subscribed to its topic (see
-   * prequeued.ts), else as a journal entry (see journal.ts).
+   * prequeued.ts), else as a journal entry (see journal.ts). `prequeue` false:
+   * a journal entry in any case. A node with cluster members journals, since
+   * a session may move to another member before aedes queues the message, and
+   * after a crash only a journal entry is routed again (to where it went).
    */
-  async journal (packet: PacketLike, held = false): Promise<void> {
-    if (!held) {
+  async journal (packet: PacketLike, held = false, prequeue = true): Promise<void> {
+    if (!held && prequeue) {
       if (this.#queues.isPrequeued(packet.payload as Buffer)) return
       const prequeued = this.#queues.prequeue(packet, this.#subscriptions.match(String(packet.topic)))
       if (prequeued !== undefined) {

@@ -199,3 +199,15 @@ test('a client acknowledging a later message while an accepted one is not yet qu
   assert.deepEqual(await payloads(second, 'c2'), ['a', 'b'])
   await second.destroy()
 })
+
+test('a message accepted on a node with cluster members is journaled, not prequeued, and replayed after a stop', async () => {
+  const dir = tempDir()
+  const first = await subscribed(dir)
+  await first.journal(message('a', 1).accepted, false, false)
+  await first.destroy()
+
+  const second = await open(dir)
+  assert.deepEqual(second.takeJournal().map(p => String(p.payload)), ['a'], 'routed again from the journal, to wherever the sessions are')
+  assert.deepEqual(await payloads(second, 'c1'), [])
+  await second.destroy()
+})
