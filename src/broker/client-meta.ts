@@ -1,6 +1,6 @@
 import type { Client } from 'aedes'
 import type { MqttListener } from './listeners/types.js'
-import type { EarlyRegistration } from './early-register.js'
+import type { EarlyRegistration } from './auth/types.js'
 
 /** What the node knows about a connection beyond what aedes keeps. */
 export interface ClientMeta {

@@ -8,27 +8,12 @@
 import type { IConnectPacket } from 'mqtt-packet'
 import type { Settings } from '../config/settings.js'
 import type { AuthChain } from './auth/chain.js'
-import type { ClientInfo, RegisterVerdict } from './auth/types.js'
+import type { ClientInfo, EarlyRegistration, RegisterVerdict } from './auth/types.js'
 import type { Logger } from './log.js'
 import { SESSION_SEPARATOR } from './delivery/groups.js'
 import { randomClientId } from './connack.js'
 import { listenerMountpoint, type ConnectionInfo, type MqttListener } from './listeners/types.js'
 import { identityRefusal } from './policy/connect.js'
-
-export interface EarlyRegistration {
-  /** the chain's verdict on the CONNECT */
-  verdict: RegisterVerdict
-  /** what the plugins know this connection by (ClientInfo.connection) */
-  connection: object
-  /** the mountpoint the client lives in: the listener's, or the one the verdict names */
-  mountpoint: string
-  /** the client id the verdict names; undefined: the one sent */
-  clientId: string | undefined
-  /** clean session as the verdict names it; undefined: as sent */
-  clean: boolean | undefined
-  /** the id given to a client that sent an empty one (the plugins were asked with it) */
-  assignedClientId?: string
-}
 
 /** Whether the CONNECT of a new connection is to be read first: a plugin may move clients that are authenticated here. */
 export function registersEarly (chain: AuthChain, settings: Settings, listener: MqttListener, info: ConnectionInfo): boolean {

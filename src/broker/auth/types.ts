@@ -170,3 +170,19 @@ export interface FileProblem {
 export function formatProblem (p: FileProblem): string {
   return escapeLineControls(`${p.file}:${p.line}: ${p.message}`)
 }
+
+/** A connection whose CONNECT the auth chain answered before it was handed to aedes (early-register.ts). */
+export interface EarlyRegistration {
+  /** the chain's verdict on the CONNECT */
+  verdict: RegisterVerdict
+  /** what the plugins know this connection by (ClientInfo.connection) */
+  connection: object
+  /** the mountpoint the client lives in: the listener's, or the one the verdict names */
+  mountpoint: string
+  /** the client id the verdict names; undefined: the one sent */
+  clientId: string | undefined
+  /** clean session as the verdict names it; undefined: as sent */
+  clean: boolean | undefined
+  /** the id given to a client that sent an empty one (the plugins were asked with it) */
+  assignedClientId?: string
+}
