@@ -55,6 +55,6 @@ status=0
 for suite in client_test.py client_test5.py; do
   echo "== $suite"
   timeout 900 python3 -u "$suite" -p "$port" > "$work/$suite.log" 2>&1 || status=1
-  grep -E '^(FAIL|ERROR):|^Ran |^OK|^FAILED' "$work/$suite.log" || { tail -20 "$work/$suite.log"; status=1; }
+  grep -E '^(FAIL|ERROR): test|^Ran |^OK|^FAILED' "$work/$suite.log" || { tail -20 "$work/$suite.log"; status=1; }
 done
 exit $status
