@@ -187,7 +187,7 @@ export class BrokerNode {
       retainedMessages: async () => await this.retainedMessages(),
       handover: async (mountpoint, clientId, clean) => {
         const instance = await this.instances.get(mountpoint)
-        const session = await handOver(instance?.persistence, this.sessions.client(mountpoint, clientId), clientId, clean)
+        const session = await handOver(instance?.persistence, this.sessions.client(mountpoint, clientId), clientId, clean, this.settings.flag('suppress_lwt_on_session_takeover'))
         this.log.debug({ clientId, mountpoint, found: session.found, subscriptions: session.subscriptions?.length ?? 0, messages: session.messages?.length ?? 0 }, 'session handed over to another node')
         return session
       },

@@ -1,6 +1,7 @@
 // Local sessions per mountpoint: which client ids are connected here, and how a
 // session moves between nodes (handed over by the old node, adopted by the new).
 import type { Aedes, Client } from 'aedes'
+import { dropWill } from './delivery/adapter.js'
 import { publicClientId } from './delivery/groups.js'
 import type { StoredPacket, StoredSubscription } from './store/persistence.js'
 import type { DurableStore } from './store/durable-store.js'
@@ -50,13 +51,17 @@ export class SessionRegistry {
 }
 
 /**
- * Gives up a session: disconnects the client if it is connected here and, unless
+ * Gives up a session: disconnects the client if it is connected here (without
+ * publishing its will when `withoutWill`: suppress_lwt_on_session_takeover) and, unless
  * the new session is clean, returns its subscriptions and queued messages.
  * Either way nothing of the session stays on this node.
  */
-export async function handOver (persistence: DurableStore | undefined, online: Client | undefined, clientId: string, clean: boolean): Promise<SessionHandover> {
+export async function handOver (persistence: DurableStore | undefined, online: Client | undefined, clientId: string, clean: boolean, withoutWill = false): Promise<SessionHandover> {
   if (persistence === undefined) return { found: false }
-  if (online !== undefined) await new Promise<void>(resolve => { online.close(() => resolve()) })
+  if (online !== undefined) {
+    if (withoutWill) dropWill(online)
+    await new Promise<void>(resolve => { online.close(() => resolve()) })
+  }
   const ref = { id: clientId }
   const subscriptions = (await persistence.subscriptionsByClient(ref)) ?? []
   const stored = persistence.hasSession(clientId)

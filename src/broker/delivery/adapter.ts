@@ -39,6 +39,9 @@
 //     routed copy gets its id as clientId (MQTT 5 No Local), and it reaches the
 //     `published` hook and the 'publish' event. The client need not belong to
 //     that broker. Pinned in adapter.test.ts.
+// 16. broker.clients[id] is the connected Client with that id until it closes,
+//     and a Client whose `_disconnected` is true when it closes (aedes sets it
+//     when a DISCONNECT arrives) publishes no will and deletes its stored one.
 // (The parser guard's reliances are listed in adapter-guard.ts.)
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
@@ -357,6 +360,17 @@ export function acknowledgeAndPublish (client: Client, packet: mqttPacket.IPubli
     })
   })
   return true
+}
+
+/** The connected client of the same broker and id that `client` takes over, if any (see 16. above). */
+export function connectedWithId (client: Client): Client | undefined {
+  const existing = (client as unknown as { broker: { clients: Record<string, Client | undefined> } }).broker.clients[client.id]
+  return existing === client ? undefined : existing
+}
+
+/** The client closes without publishing its will, as after a DISCONNECT (see 16. above). */
+export function dropWill (client: Client): void {
+  (client as unknown as { _disconnected: boolean })._disconnected = true
 }
 
 /** Publishes `packet` in `broker` on behalf of `client` (see 14. above). */

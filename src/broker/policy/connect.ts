@@ -9,7 +9,7 @@ import { sentConnectProperties } from '../enhanced-auth.js'
 import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
 import { isExtraSession, SESSION_SEPARATOR } from '../delivery/groups.js'
-import { connectAs } from '../delivery/adapter.js'
+import { connectAs, connectedWithId, dropWill } from '../delivery/adapter.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 
 export interface Refusal { code: RefuseCode | 1, reason: string }
@@ -101,6 +101,10 @@ async function checkConnect (ctx: HookContext, client: Client, password: Buffer 
     return { code: 3, reason: 'not_ready' }
   }
   await takeOverElsewhere(ctx, client.id, meta.mountpoint, meta.clean)
+  if (ctx.settings.flag('suppress_lwt_on_session_takeover')) {
+    const taken = connectedWithId(client)
+    if (taken !== undefined) dropWill(taken)
+  }
   applyOverrides(ctx, client, overrides)
   return undefined
 }

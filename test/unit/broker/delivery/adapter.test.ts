@@ -7,7 +7,7 @@ import { createServer, connect as netConnect, type Server } from 'node:net'
 import { Aedes, type Client } from 'aedes'
 import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
-import { acknowledgeAndPublish, acknowledgeSkipped, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishAs, publishStub, rewriteWrites, skipPublish, subscriptionsOf, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
+import { acknowledgeAndPublish, acknowledgeSkipped, connectedWithId, dropWill, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishAs, publishStub, rewriteWrites, skipPublish, subscriptionsOf, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
 import { writeQos, writeQos0 } from '../../../../src/broker/delivery/writer.js'
 import { RawClient } from '../../../e2e/helpers/raw.js'
 
@@ -81,6 +81,35 @@ describe('aedes behaviours the delivery layer relies on', () => {
     assert.equal(got.messageId, 4242)
     assert.equal(got.dup, true)
     raw.socket.destroy()
+  })
+
+  it('broker.clients holds the connected client a second connection with its id takes over; one closed with _disconnected set publishes no will (16.)', async () => {
+    const sub = await open('w16sub', true, 'w16/#', 0)
+    const connectWithWill = async (): Promise<RawClient> => {
+      const socket = netConnect(port, '127.0.0.1')
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      const raw = RawClient.wrap(socket)
+      raw.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'w16', keepalive: 0, will: { topic: 'w16/will', payload: Buffer.from('gone'), qos: 0, retain: false } })
+      await raw.next('connack')
+      return raw
+    }
+    const first = await connectWithWill()
+    const firstClient = clients.get('w16') as Client
+    // a connection with the same id, not registered yet (as in authenticate), finds the first
+    assert.equal(connectedWithId({ id: 'w16', broker } as unknown as Client), firstClient)
+    assert.equal(connectedWithId(firstClient), undefined)
+    // taken over without dropWill: the will is published
+    const second = await connectWithWill()
+    assert.equal((await sub.next('publish') as IPublishPacket).payload.toString(), 'gone')
+    const secondClient = clients.get('w16') as Client
+    assert.notEqual(secondClient, firstClient)
+    // the CONNECT of a third is authenticated while the second is still broker.clients[id]
+    dropWill(secondClient)
+    const third = await connectWithWill()
+    await publish('w16/marker', 'after', 0)
+    const next = await sub.next('publish') as IPublishPacket
+    assert.equal(next.topic, 'w16/marker', 'no will before the marker')
+    for (const raw of [first, second, third, sub]) raw.socket.destroy()
   })
 
   it('hands every subscriber a copy of a QoS 0 packet sharing one payload Buffer; a null forward sends nothing and the publish completes', async () => {
