@@ -58,7 +58,7 @@ const KEY_TABLE = [
   { key: 'max_client_id_size', type: int(1, 65535), default: 23, settable: true, doc: 'Longest client id accepted; longer ones get CONNACK 2.' },
   { key: 'max_subscriptions_per_client', type: int(0), default: 0, settable: true, doc: 'Subscriptions per client; 0 = unlimited.' },
   { key: 'persistent_client_expiration', type: { kind: 'duration' }, default: null, settable: true, doc: 'Delete an offline persistent session after this long (1h, 1d, 1w, 1m, 1y or never).' },
-  { key: 'max_last_will_delay', type: str, default: 'client', settable: true, doc: 'MQTT 5: cap on the will delay interval; client = honour the client value.', applied: false },
+  { key: 'max_last_will_delay', type: { kind: 'duration', none: 'client' }, default: null, settable: true, doc: 'MQTT 5: longest Will Delay Interval; a CONNECT asking more gets this (60s, 1h, ...); client = as the client asks. A change applies to connections made after it.' },
   { key: 'upgrade_outgoing_qos', type: flag, default: false, settable: true, doc: 'Deliver at the subscription QoS even when published with a lower one.' },
   { key: 'topic_max_depth', type: int(1, 100), default: 10, doc: 'Most levels a topic may have; a client publishing or subscribing deeper is disconnected.' },
   { key: 'shared_subscription_policy', type: oneOf('prefer_local', 'local_only', 'random', 'prefer_online_before_local'), default: 'prefer_local', settable: true, doc: 'Which member of a $share group gets a message.' },

@@ -8,7 +8,7 @@ export type ValueType =
   | { kind: 'flag' }
   | { kind: 'integer', min?: number, max?: number }
   | { kind: 'integer_or_infinity', min?: number }
-  | { kind: 'duration' } // `never` or <n><s|h|d|w|m|y>, stored as seconds (null = never)
+  | { kind: 'duration', none?: string } // `never` (or `none`) or <n><s|h|d|w|m|y>, stored as seconds (null = never)
   | { kind: 'bytes' } // integer, optional KB/MB/GB suffix
   | { kind: 'string' }
   | { kind: 'path' }
@@ -28,7 +28,7 @@ export function describeType (t: ValueType): string {
     case 'flag': return 'on or off'
     case 'integer': return rangeText('an integer', t.min, t.max)
     case 'integer_or_infinity': return rangeText('an integer or infinity', t.min, undefined)
-    case 'duration': return 'a duration like 1h, 1d, 1w, 1m, 1y or never'
+    case 'duration': return `a duration like 1h, 1d, 1w, 1m, 1y or ${t.none ?? 'never'}`
     case 'bytes': return 'a size in bytes (optionally with KB, MB or GB)'
     case 'string': return 'a string'
     case 'path': return 'a file path'
@@ -64,7 +64,7 @@ export function parseValue (t: ValueType, raw: string): Parsed {
       return { ok: true, value: n }
     }
     case 'duration': {
-      if (text === 'never') return { ok: true, value: null }
+      if (text === (t.none ?? 'never')) return { ok: true, value: null }
       const m = /^(\d+)([shdwmy])$/.exec(text)
       if (m === null) return fail
       return { ok: true, value: Number(m[1]) * DURATION_UNITS[m[2]] }
@@ -92,7 +92,7 @@ export function parseValue (t: ValueType, raw: string): Parsed {
 
 /** Renders a typed value the way it is written in vernemq.conf. */
 export function formatValue (t: ValueType, value: Value): string {
-  if (value === null) return t.kind === 'duration' ? 'never' : ''
+  if (value === null) return t.kind === 'duration' ? t.none ?? 'never' : ''
   if (t.kind === 'flag') return value === true ? 'on' : 'off'
   if (value === Infinity) return 'infinity'
   if (t.kind === 'duration' && typeof value === 'number') return formatDuration(value)

@@ -364,6 +364,30 @@ describe('MQTT 5 session expiry at DISCONNECT, will delay, takeover and keep ali
     watch.close()
   })
 
+  it('max_last_will_delay caps the Will Delay Interval a CONNECT asks for; client (the default) keeps it', async () => {
+    const set = await node.admin(['set', 'max_last_will_delay=1s'])
+    assert.equal(set.code, 0, set.stderr)
+    try {
+      const watch = await watcher('wdw4')
+      const { raw } = await RawClient5.connect(node.mqttPort, 'wd4', {
+        properties: { sessionExpiryInterval: 60 },
+        will: { topic: 'wd/4', payload: Buffer.from('capped'), qos: 1, retain: false, properties: { willDelayInterval: 30 } }
+      })
+      const dropped = Date.now()
+      raw.close()
+      const [will] = await waitPublishes(watch, 1, 5000)
+      assert.equal(will.payload.toString(), 'capped')
+      const after = Date.now() - dropped
+      assert.ok(after >= 900 && after < 5000, `published after ${after} ms`)
+      watch.close()
+    } finally {
+      const back = await node.admin(['set', 'max_last_will_delay=client'])
+      assert.equal(back.code, 0, back.stderr)
+    }
+    const shown = await node.admin(['show', 'max_last_will_delay'])
+    assert.match(shown.stdout, new RegExp(`\\| ${node.nodename.replaceAll('.', '\\.')} +\\| client +\\|\n`))
+  })
+
   it('a session taken over by a new connection: the old one gets DISCONNECT 0x8E (Session taken over)', async () => {
     const { raw: first } = await RawClient5.connect(node.mqttPort, 'taken')
     const { raw: second, connack } = await RawClient5.connect(node.mqttPort, 'taken')

@@ -5,6 +5,7 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes'
 import type { ClientOverrides, RefuseCode } from '../auth/types.js'
 import { getMeta } from '../client-meta.js'
+import { capWillDelay } from '../will-publish.js'
 import { sentConnectProperties } from '../enhanced-auth.js'
 import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
@@ -50,6 +51,7 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         if (meta.early !== undefined) connectAs(packet, meta.early)
         meta.clean = packet.clean !== false
       }
+      capWillDelay(packet.will, ctx.settings.get('max_last_will_delay') as number | null)
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
       callback(null, true)
     },

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../../src/config/load.js'
 import { ConfigError } from '../../../src/config/parse.js'
 import { envEntries } from '../../../src/config/env.js'
-import { parseValue } from '../../../src/config/values.js'
+import { formatValue, parseValue } from '../../../src/config/values.js'
 
 function confFile (text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'vmq-conf-')), 'vernemq.conf')
@@ -34,6 +34,11 @@ test('values: flags, integers, durations, sizes, addresses', () => {
   assert.deepEqual(parseValue({ kind: 'duration' }, '1h'), { ok: true, value: 3600 })
   assert.deepEqual(parseValue({ kind: 'duration' }, '2w'), { ok: true, value: 14 * 86400 })
   assert.deepEqual(parseValue({ kind: 'duration' }, '1y'), { ok: true, value: 365 * 86400 })
+  // a duration whose "no value" word is another (max_last_will_delay = client)
+  assert.deepEqual(parseValue({ kind: 'duration', none: 'client' }, 'client'), { ok: true, value: null })
+  assert.deepEqual(parseValue({ kind: 'duration', none: 'client' }, '60s'), { ok: true, value: 60 })
+  assert.deepEqual(parseValue({ kind: 'duration', none: 'client' }, 'never'), { ok: false, expected: 'a duration like 1h, 1d, 1w, 1m, 1y or client' })
+  assert.equal(formatValue({ kind: 'duration', none: 'client' }, null), 'client')
   assert.deepEqual(parseValue({ kind: 'bytes' }, '1MB'), { ok: true, value: 1024 * 1024 })
   assert.deepEqual(parseValue({ kind: 'ipport' }, '127.0.0.1:1883'), { ok: true, value: '127.0.0.1:1883' })
   assert.equal(parseValue({ kind: 'ipport' }, '127.0.0.1:99999').ok, false)
