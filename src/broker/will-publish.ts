@@ -14,7 +14,8 @@ export function withoutWillDelay (packet: WithProperties): void {
 
 /** max_last_will_delay: a will's delay beyond `maxSeconds` is cut to it (null: as the client asks). */
 export function capWillDelay (will: WithProperties | null | undefined, maxSeconds: number | null): void {
-  const delay = will?.properties?.willDelayInterval
-  if (maxSeconds === null || typeof delay !== 'number' || delay <= maxSeconds || will?.properties === undefined) return
-  will.properties.willDelayInterval = maxSeconds
+  const properties = will?.properties
+  const delay = properties?.willDelayInterval
+  if (maxSeconds === null || properties === undefined || typeof delay !== 'number' || delay <= maxSeconds) return
+  properties.willDelayInterval = maxSeconds
 }

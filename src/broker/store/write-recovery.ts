@@ -108,8 +108,12 @@ export async function checkWritable (io: Pick<StoreIo, 'db' | 'reopen'>, path: s
   }
   const before = await lastLog(path)
   await db.compactRange(PROBE_KEY, PROBE_KEY)
-  if (await lastLog(path) <= before) await io.reopen()
-  if (await lastLog(path) <= before) throw new Error('LevelDB did not start a new log file')
+  let after = await lastLog(path)
+  if (after <= before) {
+    await io.reopen()
+    after = await lastLog(path)
+  }
+  if (after <= before) throw new Error('LevelDB did not start a new log file')
   await db.put(PROBE_KEY, Buffer.alloc(0))
   await db.del(PROBE_KEY)
 }
