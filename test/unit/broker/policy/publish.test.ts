@@ -16,18 +16,20 @@ test('PUBLISH gate: oversize first, then $ topics (MQTT 5 refused, 3.1.1 acknowl
 const alone = { qos: 1, retain: false, hasPeers: false, routesToPeers: false, persistentSubscribers: false }
 
 test('acceptance: nothing to wait for without members, persistent subscribers or retain', () => {
-  assert.deepEqual(acceptance(alone), { journal: false, routed: false, replicate: false })
-  assert.deepEqual(acceptance({ ...alone, retain: true }), { journal: false, routed: false, replicate: false })
+  assert.deepEqual(acceptance(alone), { journal: false, routed: false, replicate: false, prequeue: true })
+  assert.deepEqual(acceptance({ ...alone, retain: true }), { journal: false, routed: false, replicate: false, prequeue: true })
 })
 
 test('acceptance: QoS 1/2 for persistent subscribers is journaled; QoS 0 never', () => {
-  assert.deepEqual(acceptance({ ...alone, persistentSubscribers: true }), { journal: true, routed: false, replicate: false })
-  assert.deepEqual(acceptance({ ...alone, qos: 2, persistentSubscribers: true }), { journal: true, routed: false, replicate: false })
-  assert.deepEqual(acceptance({ ...alone, qos: 0, persistentSubscribers: true }), { journal: false, routed: false, replicate: false })
+  assert.deepEqual(acceptance({ ...alone, persistentSubscribers: true }), { journal: true, routed: false, replicate: false, prequeue: true })
+  assert.deepEqual(acceptance({ ...alone, qos: 2, persistentSubscribers: true }), { journal: true, routed: false, replicate: false, prequeue: true })
+  assert.deepEqual(acceptance({ ...alone, qos: 0, persistentSubscribers: true }), { journal: false, routed: false, replicate: false, prequeue: true })
 })
 
 test('acceptance: QoS 1 routed to members is journaled and held; a retained message is replicated to members', () => {
-  assert.deepEqual(acceptance({ ...alone, hasPeers: true, routesToPeers: true }), { journal: true, routed: true, replicate: false })
-  assert.deepEqual(acceptance({ ...alone, qos: 2, hasPeers: true, routesToPeers: true }), { journal: false, routed: false, replicate: false })
-  assert.deepEqual(acceptance({ ...alone, qos: 0, retain: true, hasPeers: true }), { journal: false, routed: false, replicate: true })
+  assert.deepEqual(acceptance({ ...alone, hasPeers: true, routesToPeers: true }), { journal: true, routed: true, replicate: false, prequeue: false })
+  assert.deepEqual(acceptance({ ...alone, qos: 2, hasPeers: true, routesToPeers: true }), { journal: false, routed: false, replicate: false, prequeue: false })
+  assert.deepEqual(acceptance({ ...alone, qos: 0, retain: true, hasPeers: true }), { journal: false, routed: false, replicate: true, prequeue: false })
+  // with members, a message for local persistent sessions is journaled, never written as queued
+  assert.deepEqual(acceptance({ ...alone, hasPeers: true, persistentSubscribers: true }), { journal: true, routed: false, replicate: false, prequeue: false })
 })
