@@ -350,36 +350,34 @@ describe('MQTT 5 session expiry at DISCONNECT, will delay, takeover and keep ali
     watch.close()
   })
 
-  it('a will whose delay is longer than the Session Expiry Interval is published when the session ends (MQTT 5 §3.1.3.2.2)', async () => {
-    const watch = await watcher('wdw3')
-    const { raw } = await RawClient5.connect(node.mqttPort, 'wd3', {
-      properties: { sessionExpiryInterval: 1 },
-      will: { topic: 'wd/3', payload: Buffer.from('at session end'), qos: 1, retain: false, properties: { willDelayInterval: 30 } }
+  /** Connects `id` with a will asking `willDelayInterval` 30 s, drops the connection: the will and the ms it took. */
+  async function willAfterDrop (id: string, sessionExpiryInterval: number, payload: string): Promise<{ will: string, after: number }> {
+    const watch = await watcher(`${id}w`)
+    const { raw } = await RawClient5.connect(node.mqttPort, id, {
+      properties: { sessionExpiryInterval },
+      will: { topic: `wd/${id}`, payload: Buffer.from(payload), qos: 1, retain: false, properties: { willDelayInterval: 30 } }
     })
     const dropped = Date.now()
     raw.close()
     const [will] = await waitPublishes(watch, 1, 5000)
-    assert.equal(will.payload.toString(), 'at session end')
-    assert.ok(Date.now() - dropped >= 900, `published after ${Date.now() - dropped} ms`)
+    const after = Date.now() - dropped
     watch.close()
+    return { will: will.payload.toString(), after }
+  }
+
+  it('a will whose delay is longer than the Session Expiry Interval is published when the session ends (MQTT 5 §3.1.3.2.2)', async () => {
+    const { will, after } = await willAfterDrop('wd3', 1, 'at session end')
+    assert.equal(will, 'at session end')
+    assert.ok(after >= 900, `published after ${after} ms`)
   })
 
   it('max_last_will_delay caps the Will Delay Interval a CONNECT asks for; client (the default) keeps it', async () => {
     const set = await node.admin(['set', 'max_last_will_delay=1s'])
     assert.equal(set.code, 0, set.stderr)
     try {
-      const watch = await watcher('wdw4')
-      const { raw } = await RawClient5.connect(node.mqttPort, 'wd4', {
-        properties: { sessionExpiryInterval: 60 },
-        will: { topic: 'wd/4', payload: Buffer.from('capped'), qos: 1, retain: false, properties: { willDelayInterval: 30 } }
-      })
-      const dropped = Date.now()
-      raw.close()
-      const [will] = await waitPublishes(watch, 1, 5000)
-      assert.equal(will.payload.toString(), 'capped')
-      const after = Date.now() - dropped
+      const { will, after } = await willAfterDrop('wd4', 60, 'capped')
+      assert.equal(will, 'capped')
       assert.ok(after >= 900 && after < 5000, `published after ${after} ms`)
-      watch.close()
     } finally {
       const back = await node.admin(['set', 'max_last_will_delay=client'])
       assert.equal(back.code, 0, back.stderr)
