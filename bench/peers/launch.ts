@@ -155,10 +155,15 @@ async function waitForLine (file: string, line: RegExp, timeoutMs: number): Prom
   }
 }
 
-/** `BENCH_BROKER_PROFILE_DIR=<dir>`: Node brokers write a CPU profile there when they stop. */
+/**
+ * `BENCH_BROKER_PROFILE_DIR=<dir>`: Node brokers write a CPU profile there when they stop;
+ * `BENCH_BROKER_PROFILE_INTERVAL_US` sets its sampling interval (Node's default is 1,000 µs).
+ */
 function profileFlags (): string[] {
   const dir = process.env.BENCH_BROKER_PROFILE_DIR
-  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`]
+  if (dir === undefined || dir === '') return []
+  const interval = Number(process.env.BENCH_BROKER_PROFILE_INTERVAL_US)
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(Number.isInteger(interval) && interval > 0 ? [`--cpu-prof-interval=${interval}`] : [])]
 }
 
 function tail (file: string): string {
