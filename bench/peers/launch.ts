@@ -20,6 +20,8 @@ export type PeerName = typeof PEERS[number]
 
 export const MOSQUITTO = '/usr/sbin/mosquitto'
 const PLAIN_AEDES = fileURLToPath(new URL('./plain-aedes.js', import.meta.url))
+/** `BENCH_BROKER_ALLOC_DIR=<dir>`: Node brokers preload this and write an allocation profile there when they stop. */
+const ALLOC_PROFILE = fileURLToPath(new URL('../proc/alloc-profile.js', import.meta.url))
 /** vmq-workers may use both cores (the load generator shares one with it) */
 const WORKERS_CORES = '0,1'
 const BENCH_USER = { username: 'bench', password: 'bench-secret' }
@@ -160,10 +162,11 @@ async function waitForLine (file: string, line: RegExp, timeoutMs: number): Prom
  * `BENCH_BROKER_PROFILE_INTERVAL_US` sets its sampling interval (Node's default is 1,000 µs).
  */
 function profileFlags (): string[] {
+  const alloc = process.env.BENCH_BROKER_ALLOC_DIR === undefined || process.env.BENCH_BROKER_ALLOC_DIR === '' ? [] : ['--import', ALLOC_PROFILE]
   const dir = process.env.BENCH_BROKER_PROFILE_DIR
-  if (dir === undefined || dir === '') return []
+  if (dir === undefined || dir === '') return alloc
   const interval = Number(process.env.BENCH_BROKER_PROFILE_INTERVAL_US)
-  return ['--cpu-prof', `--cpu-prof-dir=${dir}`, ...(Number.isInteger(interval) && interval > 0 ? [`--cpu-prof-interval=${interval}`] : [])]
+  return [...alloc, '--cpu-prof', `--cpu-prof-dir=${dir}`, ...(Number.isInteger(interval) && interval > 0 ? [`--cpu-prof-interval=${interval}`] : [])]
 }
 
 function tail (file: string): string {
