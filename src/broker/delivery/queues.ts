@@ -209,20 +209,29 @@ export class Queues implements SessionHost {
   private countOffline (store: DurableStore): DurableStore {
     const offline = this.options.offlineMessage
     return overlay(store, {
-      outgoingEnqueueCombi: async (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: Parameters<DurableStore['outgoingEnqueueCombi']>[1]) => {
-        const local = packet.brokerId === this.brokerId
-        const tell = offline !== undefined && (this.options.offlineListens?.() ?? true) ? offline : undefined
-        let queued = 0
-        for (const sub of subs) {
-          if (this.online.has(sub.clientId)) continue
-          queued++
-          tell?.(sub.clientId, packet)
+      // not async: aedes calls this for every QoS 1/2 message, mostly with no
+      // persistent subscriber, and the store's answer is already a promise
+      outgoingEnqueueCombi: (subs: Array<{ clientId: string, topic: string, qos: number }>, packet: Parameters<DurableStore['outgoingEnqueueCombi']>[1]): Promise<void> => {
+        try {
+          if (subs.length > 0) this.countQueued(subs, packet, offline)
+        } catch (err) {
+          return Promise.reject(err)
         }
-        this.counters.queueIn += queued
-        if (local) this.counters.matchesLocal += queued
-        await store.outgoingEnqueueCombi(subs, packet)
+        return store.outgoingEnqueueCombi(subs, packet)
       }
     })
+  }
+
+  private countQueued (subs: ReadonlyArray<{ clientId: string }>, packet: StoredPacket, offline: QueuesOptions['offlineMessage']): void {
+    const tell = offline !== undefined && (this.options.offlineListens?.() ?? true) ? offline : undefined
+    let queued = 0
+    for (const sub of subs) {
+      if (this.online.has(sub.clientId)) continue
+      queued++
+      tell?.(sub.clientId, packet)
+    }
+    this.counters.queueIn += queued
+    if (packet.brokerId === this.brokerId) this.counters.matchesLocal += queued
   }
 
   stop (): void {

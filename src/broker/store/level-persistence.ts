@@ -40,6 +40,8 @@ export { StoreError, type StoreErrorCode } from './open-db.js'
 export type { PacketLike, StoreLogLevel, SubscriptionLike } from './store-types.js'
 export { WRITE_CHECK_INTERVAL_MS } from './write-recovery.js'
 
+const ENQUEUED: Promise<void> = Promise.resolve()
+
 export interface LevelPersistenceOptions {
   /** LevelDB data dir; created when missing */
   path: string
@@ -290,10 +292,16 @@ export class LevelPersistence implements DurableStore {
    * and make subscribers of both lose the queued one. Durability for an
    * acknowledgement comes from flushed() (see there).
    */
-  async outgoingEnqueueCombi (subs: ReadonlyArray<{ clientId: string }>, packet: PacketLike): Promise<void> {
-    const ops: WriteOp[] = []
-    const journaled = this.#journal.queued(packet, ops)
-    this.#queues.enqueue(subs, packet, this.#broker?.clients, ops, journaled)
+  outgoingEnqueueCombi (subs: ReadonlyArray<{ clientId: string }>, packet: PacketLike): Promise<void> {
+    try {
+      const ops: WriteOp[] = []
+      const journaled = this.#journal.queued(packet, ops)
+      this.#queues.enqueue(subs, packet, this.#broker?.clients, ops, journaled)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    // one settled promise for every call: aedes calls this for each QoS 1/2 message
+    return ENQUEUED
   }
 
   /**
