@@ -167,7 +167,7 @@ export const LISTENER_OPTIONS: readonly KeyDef[] = [
   { key: 'mountpoint', type: str, default: '', doc: 'Topic prefix that isolates the clients of this listener; off = none.' },
   { key: 'allowed_protocol_versions', type: { kind: 'versions' }, default: '3,4,5', doc: 'MQTT protocol levels accepted (3 = 3.1, 4 = 3.1.1, 5 = 5.0).' },
   { key: 'allow_anonymous_override', type: flag, default: false, doc: 'Clients of this listener connect without authentication.' },
-  { key: 'max_connection_lifetime', type: int(0), default: 0, unit: 's', doc: 'Close connections after this long; 0 = never.', applied: false },
+  { key: 'max_connection_lifetime', type: int(0), default: 0, unit: 's', doc: 'Close a connection this long after its CONNECT was accepted (MQTT 5: DISCONNECT 0x98 first), so clients authenticate again; 0 = never. A plugin\'s max_connection_lifetime applies too: the first to run out closes it.' },
   { key: 'proxy_protocol', type: flag, default: false, doc: 'Expect a PROXY protocol v1/v2 header before MQTT (tcp, ssl, ws and wss listeners); the client address it carries is the peer address.' },
   { key: 'proxy_protocol_use_cn_as_username', type: flag, default: true, doc: 'Use the CN of a PROXY v2 TLS TLV (certificate verified by the proxy) as username; auth plugins are skipped.' },
   { key: 'cafile', type: path, default: '', doc: 'CA certificates (PEM).' },

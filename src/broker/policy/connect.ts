@@ -123,6 +123,8 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
   meta.allowSubscribe = o?.allowSubscribe
   ctx.store.setClientMaxOffline(client.id, o?.maxOfflineMessages)
   ctx.store.setClientLifo(client.id, o?.queueType === undefined ? undefined : o.queueType === 'lifo')
+  const listenerLifetime = meta.listener.config.options.get('max_connection_lifetime')
+  if (typeof listenerLifetime === 'number' && listenerLifetime > 0) closeAfter(ctx, client, listenerLifetime)
   if (o === undefined) return
   if (o.maxConnectionLifetime !== undefined && o.maxConnectionLifetime > 0) closeAfter(ctx, client, o.maxConnectionLifetime)
   ctx.queues.configure(client, {
@@ -157,7 +159,7 @@ const ADMINISTRATIVE_ACTION = 0x98
 /** The longest delay setTimeout takes (a longer one fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
-/** max_connection_lifetime given by a plugin: the connection is closed that many seconds after its CONNECT. */
+/** max_connection_lifetime of the listener or given by a plugin: the connection is closed that many seconds after its CONNECT. */
 function closeAfter (ctx: HookContext, client: Client, seconds: number): void {
   const due = Date.now() + seconds * 1000
   let timer: NodeJS.Timeout
