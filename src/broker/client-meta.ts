@@ -30,9 +30,10 @@ export interface ClientMeta {
   /** max_message_size and max_message_rate an auth plugin gave this client at CONNECT */
   maxMessageSize?: number
   maxMessageRate?: number
-  /** allow_publish_during_netsplit and allow_subscribe_during_netsplit an auth plugin gave this client */
+  /** allow_publish_during_netsplit, allow_subscribe_during_netsplit and allow_unsubscribe_during_netsplit an auth plugin gave this client */
   allowPublish?: boolean
   allowSubscribe?: boolean
+  allowUnsubscribe?: boolean
   /** MQTT 5 CONNECT properties as mqtt-packet reads them (for plugins that pass them on) */
   connectProperties?: Record<string, unknown>
   /** the auth chain's verdict, asked before the connection was handed to this mountpoint's instance */

@@ -42,7 +42,7 @@ const KEY_TABLE = [
   { key: 'allow_register_during_netsplit', type: flag, default: false, settable: true, doc: 'Accept CONNECT while a cluster member is unreachable.' },
   { key: 'allow_publish_during_netsplit', type: flag, default: false, settable: true, doc: 'Accept PUBLISH while a cluster member is unreachable.' },
   { key: 'allow_subscribe_during_netsplit', type: flag, default: false, settable: true, doc: 'Accept SUBSCRIBE while a cluster member is unreachable.' },
-  { key: 'allow_unsubscribe_during_netsplit', type: flag, default: false, settable: true, doc: 'Accept UNSUBSCRIBE while a cluster member is unreachable.', applied: false },
+  { key: 'allow_unsubscribe_during_netsplit', type: flag, default: false, settable: true, doc: 'Handle UNSUBSCRIBE while a cluster member is unreachable; off: no UNSUBACK, the subscriptions stay and the client sends it again (a client\'s allow_unsubscribe from an auth plugin wins).' },
   { key: 'coordinate_registrations', type: flag, default: true, settable: true, doc: 'Serialize registrations of one client id across the cluster.', applied: false },
   { key: 'allow_multiple_sessions', type: flag, default: false, doc: 'Several connections with one client id share its messages on this node instead of taking each other over (see queue_deliver_mode).' },
   { key: 'queue_deliver_mode', type: oneOf('fanout', 'balance'), default: 'fanout', doc: 'With allow_multiple_sessions: fanout = every session gets each message, balance = one of them in turn.' },

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { collect, connackCode, connect, endAll, grantedQos } from './helpers/mqtt.js'
 import { OPEN_ACCESS, restartNode, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { waitMembers } from './helpers/cluster.js'
+import { RawClient } from './helpers/raw.js'
 
 const OPEN = OPEN_ACCESS
 
@@ -48,7 +49,7 @@ describe('a member that dies', () => {
 })
 
 describe('netsplit rules and leaving', () => {
-  it('during a netsplit: publish and subscribe follow their allow_*_during_netsplit flags; cluster leave removes the dead member', async () => {
+  it('during a netsplit: publish, subscribe and unsubscribe follow their allow_*_during_netsplit flags; cluster leave removes the dead member', async () => {
     const n1 = await startNode({ conf: [...OPEN, 'allow_register_during_netsplit = on'] })
     const n2 = await startNode({ conf: [...OPEN, `discovery_node = ${n1.adminAddress}`] })
     try {
@@ -58,6 +59,10 @@ describe('netsplit rules and leaving', () => {
       await sub.subscribeAsync('split/t', { qos: 1 })
       const pub = await connect(n1.mqttUrl)
       const willing = await connect(n1.mqttUrl, { clientId: 'willing', will: { topic: 'split/t', payload: Buffer.from('will'), qos: 1, retain: false } })
+      const leaving = await RawClient.open(n1.mqttPort, 'leaving')
+      await leaving.next('connack')
+      leaving.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'split/t', qos: 0 }] })
+      await leaving.next('suback')
       await n2.kill()
       await waitMembers(n1, { [n1.nodename]: true, [n2.nodename]: false })
       // publish: QoS 1 not acknowledged and not delivered; subscribe: refused
@@ -67,9 +72,21 @@ describe('netsplit rules and leaving', () => {
       // a will is a PUBLISH too: not published
       willing.stream.destroy()
       await waitFor(() => n1.stdout.includes('will not published: a cluster member is unreachable and allow_publish_during_netsplit is off client=willing topic=split/t'), 5000, 'the will refused in n1\'s log')
+      // unsubscribe: no UNSUBACK (the PINGRESP answers a later packet), the subscription stays
+      leaving.send({ cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['split/t'] })
+      leaving.send({ cmd: 'pingreq' })
+      await leaving.next('pingresp')
+      assert.deepEqual(leaving.received('unsuback'), [])
+      assert.ok(n1.stdout.includes("can't unsubscribe: a cluster member is unreachable and allow_unsubscribe_during_netsplit is off (no UNSUBACK; the client sends it again) client=leaving"), n1.stdout)
       await n1.admin(['set', 'allow_publish_during_netsplit=on', 'allow_subscribe_during_netsplit=on'])
       await pub.publishAsync('split/t', 'allowed', { qos: 1 })
       await waitFor(() => got.some(m => m.payload === 'allowed'), 5000, 'the allowed publish')
+      assert.equal(((await leaving.next('publish')) as { payload: Buffer }).payload.toString(), 'allowed')
+      const allowed = await n1.admin(['set', 'allow_unsubscribe_during_netsplit=on'])
+      assert.equal(allowed.code, 0, allowed.stderr)
+      leaving.send({ cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['split/t'] })
+      assert.equal(((await leaving.next('unsuback')) as { messageId: number }).messageId, 3)
+      leaving.close()
       assert.equal(got.some(m => m.payload === 'during'), false)
       assert.equal(got.some(m => m.payload === 'will'), false)
       willing.end(true)

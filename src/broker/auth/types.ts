@@ -62,6 +62,7 @@ export interface ClientOverrides {
   allowRegister?: boolean
   allowPublish?: boolean
   allowSubscribe?: boolean
+  allowUnsubscribe?: boolean
 }
 
 export type RegisterVerdict =

@@ -10,7 +10,8 @@ import { sentConnectProperties } from '../enhanced-auth.js'
 import { refuseVersion } from '../connack.js'
 import { adopt } from '../sessions.js'
 import { isExtraSession, SESSION_SEPARATOR } from '../delivery/groups.js'
-import { connectAs, connectedWithId, dropWill } from '../delivery/adapter.js'
+import { connectAs, connectedWithId, dropWill, onParsedPacket } from '../delivery/adapter.js'
+import { unsubscribePolicy } from './unsubscribe.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
 
 export interface Refusal { code: RefuseCode | 1, reason: string }
@@ -36,6 +37,7 @@ export function identityRefusal (f: IdentityFacts): Refusal | undefined {
 type ConnectHooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate'>>
 
 export function connectPolicy (ctx: HookContext): ConnectHooks {
+  const unsubscribe = unsubscribePolicy(ctx)
   return {
     preConnect (client, packet, callback) {
       const meta = getMeta(client)
@@ -53,6 +55,7 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
       }
       capWillDelay(packet.will, ctx.settings.get('max_last_will_delay') as number | null)
       if (meta?.clientIdInvalid !== true) ctx.queues.connecting(client, packet)
+      onParsedPacket(client, unsubscribe)
       callback(null, true)
     },
 
@@ -121,6 +124,7 @@ function applyOverrides (ctx: HookContext, client: Client, o: ClientOverrides | 
   meta.maxMessageRate = o?.maxMessageRate
   meta.allowPublish = o?.allowPublish
   meta.allowSubscribe = o?.allowSubscribe
+  meta.allowUnsubscribe = o?.allowUnsubscribe
   ctx.store.setClientMaxOffline(client.id, o?.maxOfflineMessages)
   ctx.store.setClientLifo(client.id, o?.queueType === undefined ? undefined : o.queueType === 'lifo')
   const listenerLifetime = meta.listener.config.options.get('max_connection_lifetime')

@@ -140,7 +140,7 @@ const REGISTER: Record<string, Reader<ClientOverrides> | 'no_effect'> = {
   allow_register: boolInto((out, b) => { out.allowRegister = b }),
   allow_publish: boolInto((out, b) => { out.allowPublish = b }),
   allow_subscribe: boolInto((out, b) => { out.allowSubscribe = b }),
-  allow_unsubscribe: 'no_effect',
+  allow_unsubscribe: boolInto((out, b) => { out.allowUnsubscribe = b }),
   max_connection_lifetime: intInto((out, n) => { out.maxConnectionLifetime = n }),
   clean_session: boolInto((out, b) => { out.cleanSession = b }),
   shared_subscription_policy: 'no_effect',
@@ -166,7 +166,6 @@ const REGISTER_M5: typeof REGISTER = { ...REGISTER, clean_session: 'no_effect', 
 /** The value types VerneMQ accepts for the modifiers vmq-ts does not apply. */
 const NO_EFFECT_TYPES: Record<string, Reader<unknown>> = {
   properties: anyOf('object'),
-  allow_unsubscribe: anyOf('boolean'),
   clean_session: anyOf('boolean'),
   max_drain_time: anyOf('number'),
   max_msgs_per_drain_step: anyOf('number'),
