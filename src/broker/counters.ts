@@ -18,6 +18,8 @@ export class BrokerCounters {
   oversizeRefused = 0
   /** connections closed because no CONNECT arrived within mqtt_connect_timeout */
   connectTimeouts = 0
+  /** connections closed because nothing arrived for 1.5 times their keep alive */
+  keepalivesExpired = 0
   /** connections closed for a packet that breaks the protocol (malformed, forbidden, a CONNECT too large) */
   protocolErrors = 0
   /** connections closed because handling one of their packets threw */

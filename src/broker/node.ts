@@ -535,7 +535,12 @@ export class BrokerNode {
     })
     broker.on('clientError', (client, err) => { this.log.debug({ client: client.id, err: err.message }, 'client error') })
     // aedes closes the connection next; an MQTT 5 client is told why first, as VerneMQ does
-    broker.on('keepaliveTimeout', client => { if (client.version === 5) writeNow(client, { cmd: 'disconnect', reasonCode: KEEP_ALIVE_TIMEOUT }) })
+    broker.on('keepaliveTimeout', client => {
+      this.counters.keepalivesExpired++
+      const level = this.settings.flag('logging.keepalive_as_warning') ? 'warn' : 'info'
+      this.log[level]({ client: client.id, mountpoint }, 'client disconnected: keepalive timeout (nothing arrived for 1.5 times its keep alive)')
+      if (client.version === 5) writeNow(client, { cmd: 'disconnect', reasonCode: KEEP_ALIVE_TIMEOUT })
+    })
     broker.on('connectionError', (_client, err) => { this.log.debug({ err: err.message }, 'connection error') })
     return { mountpoint, broker, persistence, store, mq, persistentClients: tracked.clients, queues }
   }

@@ -91,7 +91,7 @@ const KEY_TABLE = [
   { key: 'crl_refresh_interval', type: int(0), default: 60000, unit: 'ms', doc: 'VerneMQ: how often it re-reads the crlfile of its TLS listeners. vmq-ts re-reads a listener\'s certificate files, crlfile included, when they change.', applied: false },
   { key: 'metadata_plugin', type: oneOf('vmq_swc', 'vmq_plumtree'), default: 'vmq_swc', doc: 'Accepted for compatibility; vmq-ts has one cluster protocol.', applied: false },
   { key: 'message_store_plugin', type: str, default: 'vmq_generic_msg_store', doc: 'Accepted for compatibility; vmq-ts always uses its LevelDB store.', applied: false },
-  { key: 'logging.keepalive_as_warning', type: flag, default: true, doc: 'Log keepalive timeouts as warnings (off: info).', applied: false },
+  { key: 'logging.keepalive_as_warning', type: flag, default: true, doc: 'Log the connections closed for a keepalive timeout as warnings (off: info).' },
   { key: 'logging.obfuscation_secret', type: str, default: 'random', doc: 'VerneMQ: secret with which credentials are obfuscated in its process memory and crash reports. vmq-ts writes no crash reports.', applied: false },
 
   // logging

@@ -56,6 +56,7 @@ const FIELD_COUNTERS: Array<[string, CounterField, string]> = [
   ['session_expired', 'sessionsExpired', 'Offline persistent sessions deleted after persistent_client_expiration.'],
   ['mqtt_invalid_msg_size_error', 'oversizeRefused', 'PUBLISHes refused for exceeding max_message_size.'],
   ['socket_close_timeout', 'connectTimeouts', 'Connections closed because no CONNECT arrived within mqtt_connect_timeout.'],
+  ['client_keepalive_expired', 'keepalivesExpired', 'Connections closed because nothing arrived for 1.5 times their keep alive.'],
   ['mqtt_protocol_error', 'protocolErrors', 'Connections closed for a packet that breaks the protocol.'],
   ['mqtt_internal_error', 'internalErrors', 'Connections closed because handling one of their packets threw.']
 ]
