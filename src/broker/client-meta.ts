@@ -14,6 +14,8 @@ export interface ClientMeta {
   /** disarms the mqtt_connect_timeout timer */
   connectArrived?: () => void
   protocolVersion: number
+  /** the CONNECT set the bridge bit of the protocol level (0x83, 0x84) */
+  bridge?: boolean
   /** clean session (3.1.1) / clean start (5) as the client asked */
   clean: boolean
   /** the client's address; with proxy_protocol, the one the PROXY header reported */

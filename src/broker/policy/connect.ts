@@ -47,6 +47,7 @@ export function connectPolicy (ctx: HookContext): ConnectHooks {
         meta.sentClientIdLength = packet.clientId.length
         meta.clientIdInvalid = packet.clientId.includes(SESSION_SEPARATOR)
         meta.protocolVersion = packet.protocolVersion ?? 4
+        meta.bridge = (packet as { bridgeMode?: boolean }).bridgeMode === true
         meta.username = meta.preauthUsername ?? packet.username
         meta.connectProperties = sentConnectProperties(client) ?? packet.properties as Record<string, unknown> | undefined
         // the id and clean session a plugin registered the client with (aedes takes the packet's)

@@ -110,6 +110,12 @@ export function publishPolicy (ctx: HookContext): PublishHook {
     const decided = (d: PublishDecision): void => {
       if (!d.allowed) {
         ctx.log.info({ client: client.id, topic: packet.topic }, "can't auth publish: not authorized")
+        if (deniedQuietly(ctx, meta)) {
+          skipPublish(packet)
+          acknowledgeSkipped(client, packet)
+          callback(null)
+          return
+        }
         callback(new Error('publish not authorized'))
         return
       }
@@ -133,6 +139,17 @@ export function publishPolicy (ctx: HookContext): PublishHook {
 }
 
 type PublishPacket = Parameters<PublishHook>[1]
+
+/**
+ * As VerneMQ: a denied PUBLISH closes an MQTT 3.1.1 connection (MQTT 5 gets
+ * 0x87 from aedes), while MQTT 3.1 clients and bridges (protocol level with
+ * the bridge bit) have it acknowledged and dropped, unless
+ * disconnect_on_unauthorized_publish_v3 is on.
+ */
+function deniedQuietly (ctx: HookContext, meta: { protocolVersion: number, bridge?: boolean }): boolean {
+  if (meta.protocolVersion !== 3 && meta.bridge !== true) return false
+  return !ctx.settings.flag('disconnect_on_unauthorized_publish_v3')
+}
 
 /** What an authorization plugin rewrote in place (webhooks' topic, payload, retain and properties modifiers; qos and mountpoint move it, see moved-publish.ts). */
 function modify (packet: PublishPacket, m: PublishModifiers): void {
