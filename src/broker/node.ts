@@ -51,6 +51,7 @@ import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring
 import { monitoringSource } from './monitoring/source.js'
 import { Tracer } from './trace/tracer.js'
 import { Systree } from './monitoring/systree.js'
+import { startRetainExpiry } from './retain-expiry.js'
 import { HttpRoutes } from './monitoring/routes.js'
 import { ApiKeyError, ApiKeys } from './api-keys.js'
 import { catchUpApiKeys } from './admin/api-keys.js'
@@ -143,6 +144,7 @@ export class BrokerNode {
   private monitoring: MonitoringSource | undefined
   /** the $SYS/<nodename>/... metrics */
   private systree: Systree | undefined
+  private stopRetainExpiry: (() => void) | undefined
   /** certificates of a vmqs cluster listener; undefined = plain vmq */
   private tls: ClusterTls | undefined
   private stopping: Promise<void> | undefined
@@ -247,6 +249,12 @@ export class BrokerNode {
       await this.listeners.start(config)
     }
     this.startSystree()
+    this.stopRetainExpiry = startRetainExpiry({
+      intervalS: this.settings.number('expire_retain_cache'),
+      stores: async () => (await this.allInstances()).map(i => i.store),
+      log: deleted => { this.log.debug({ deleted }, 'expired retained messages deleted (expire_retain_cache)') },
+      onError: err => { this.log.error({ err: err.message }, 'expire_retain_cache: cannot delete expired retained messages') }
+    })
     // the bound addresses: a listener configured with port 0 got its port from the kernel
     const listeners = this.listenerInfo().map(l => `${l.name}@${l.address}`).join(',')
     this.log.info({ node: this.name, config: this.config.source, listeners }, 'node started')
@@ -656,6 +664,7 @@ export class BrokerNode {
 
   private async close (): Promise<void> {
     this.systree?.stop()
+    this.stopRetainExpiry?.()
     this.cluster.close()
     // before the brokers close: nothing arrives from a remote broker for a closed one
     await this.bridges.stop()

@@ -228,6 +228,11 @@ export class LevelPersistence implements DurableStore {
     this.#retained.store(packet)
   }
 
+  /** Deletes the retained messages `expired` says have run out (expire_retain_cache); returns how many. */
+  async expireRetained (expired: (message: Stored) => boolean): Promise<number> {
+    return await this.#retained.sweep(expired)
+  }
+
   createRetainedStream (pattern: string): Readable {
     return Readable.from(this.#retained.matching([pattern]))
   }

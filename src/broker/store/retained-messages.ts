@@ -10,6 +10,8 @@ import type { PacketLike } from './store-types.js'
 export class RetainedMessages {
   readonly #io: StoreIo
   readonly #topics = new Set<string>()
+  /** topics stored while a sweep reads (their message is newer than the one it read) */
+  #storedDuringSweep: Set<string> | undefined
 
   constructor (io: StoreIo) {
     this.#io = io
@@ -25,6 +27,7 @@ export class RetainedMessages {
 
   store (packet: PacketLike): void {
     const topic = String(packet.topic)
+    this.#storedDuringSweep?.add(topic)
     const key = retainedKey(topic)
     if (payloadLength(packet.payload) === 0) {
       this.#topics.delete(topic)
@@ -42,6 +45,28 @@ export class RetainedMessages {
         : this.#topics.has(pattern) ? [pattern] : []
       yield * this.#io.valuesOf(topics.map(retainedKey))
     }
+  }
+
+  /**
+   * Deletes the retained messages `expired` says have run out (MQTT 5 Message
+   * Expiry Interval; expire_retain_cache); returns how many. A topic stored
+   * again while the sweep reads keeps its new message.
+   */
+  async sweep (expired: (message: Stored) => boolean): Promise<number> {
+    if (this.#storedDuringSweep !== undefined) return 0
+    const touched = new Set<string>()
+    this.#storedDuringSweep = touched
+    const gone: string[] = []
+    try {
+      for await (const message of this.#io.valuesOf([...this.#topics].map(retainedKey))) {
+        if (expired(message)) gone.push(String(message.topic))
+      }
+    } finally {
+      this.#storedDuringSweep = undefined
+    }
+    const deleted = gone.filter(topic => !touched.has(topic) && this.#topics.delete(topic))
+    if (deleted.length > 0) this.#io.writeBehind(deleted.map(topic => ({ type: 'del', key: retainedKey(topic) })))
+    return deleted.length
   }
 
   /** Forgets the retained messages the disk never got; keeps the keys of the others (see write-recovery.ts). */
