@@ -1,24 +1,12 @@
 // The journal of accepted messages not yet queued (see LevelPersistence.journal)
 // replays them after a restart as they were published, MQTT 5 properties included.
-import { test, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { openLevelPersistence, type LevelPersistence } from '../../../../src/broker/store/level-persistence.js'
-
-const dirs: string[] = []
-after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }) })
-
-async function open (path: string): Promise<LevelPersistence> {
-  const store = await openLevelPersistence({ path, maxOfflineMessages: -1 })
-  await store.setup({ id: 'node-a', clients: {} })
-  return store
-}
+import type { LevelPersistence } from '../../../../src/broker/store/level-persistence.js'
+import { openStore as open, tempStoreDir } from './temp-store.js'
 
 test('a journaled MQTT 5 message replays with its properties and the absolute expiry it was given', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vmq-journal-'))
-  dirs.push(dir)
+  const dir = tempStoreDir('vmq-journal-')
   const properties = {
     userProperties: { a: '1' }, contentType: 'text/plain', responseTopic: 'r', correlationData: Buffer.from('c'), payloadFormatIndicator: true, messageExpiryInterval: 60
   }
@@ -41,8 +29,7 @@ test('a journaled MQTT 5 message replays with its properties and the absolute ex
 })
 
 test('a held entry (a message routed to cluster members) outlives its local queueing and goes with release()', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vmq-journal-'))
-  dirs.push(dir)
+  const dir = tempStoreDir('vmq-journal-')
   const first = await open(dir)
   const routed = { cmd: 'publish', topic: 't', payload: Buffer.from('routed'), qos: 1, retain: false }
   const released = { cmd: 'publish', topic: 't', payload: Buffer.from('released'), qos: 1, retain: false }
@@ -71,8 +58,7 @@ test('a held entry (a message routed to cluster members) outlives its local queu
 })
 
 test('a journaled message is queued from its journal entry as aedes would queue it, in memory and after a reopen', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vmq-journal-'))
-  dirs.push(dir)
+  const dir = tempStoreDir('vmq-journal-')
   const aedesCopy = (payload: string, counter: number, retain: boolean): Record<string, unknown> => ({
     cmd: 'publish', brokerId: 'node-a', brokerCounter: counter, topic: 'q/t', payload: Buffer.from(payload), qos: 1, retain, dup: false, messageId: undefined
   })

@@ -1,21 +1,10 @@
 // LevelPersistence.expireRetained: the messages its predicate names are
 // deleted, in memory and on disk; a topic stored again while it reads keeps
 // its new message.
-import { test, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { openLevelPersistence, type LevelPersistence } from '../../../../src/broker/store/level-persistence.js'
-
-const dirs: string[] = []
-after(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }) })
-
-async function open (path: string): Promise<LevelPersistence> {
-  const store = await openLevelPersistence({ path, maxOfflineMessages: -1 })
-  await store.setup({ id: 'node-a', clients: {} })
-  return store
-}
+import type { LevelPersistence } from '../../../../src/broker/store/level-persistence.js'
+import { openStore as open, tempStoreDir } from './temp-store.js'
 
 async function retained (store: LevelPersistence): Promise<string[]> {
   const out: string[] = []
@@ -28,8 +17,7 @@ function retain (topic: string, payload: string): Record<string, unknown> {
 }
 
 test('expireRetained deletes what the predicate names, keeps a topic stored again meanwhile, and the deletes reach the disk', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vmq-retained-expiry-'))
-  dirs.push(dir)
+  const dir = tempStoreDir('vmq-retained-expiry-')
   const store = await open(dir)
   await store.storeRetained(retain('gone', 'old'))
   await store.storeRetained(retain('again', 'old'))
