@@ -120,7 +120,8 @@ function webhookTls (settings: Settings): EndpointTls {
     cert: file('vmq_webhooks.certfile'),
     key: file('vmq_webhooks.keyfile'),
     verifyPeer: settings.flag('vmq_webhooks.verify_peer'),
-    version: settings.string('vmq_webhooks.tls_version') === 'tlsv1.3' ? 'TLSv1.3' : 'TLSv1.2'
+    version: settings.string('vmq_webhooks.tls_version') === 'tlsv1.3' ? 'TLSv1.3' : 'TLSv1.2',
+    depth: settings.number('vmq_webhooks.depth')
   }
 }
 

@@ -134,7 +134,7 @@ const KEY_TABLE = [
   { key: 'vmq_webhooks.cafile', type: path, default: '', settable: true, doc: 'CA certificates (PEM) that sign https:// webhook endpoints; empty = Node\'s default CAs.' },
   { key: 'vmq_webhooks.certfile', type: path, default: '', settable: true, doc: 'Client certificate (PEM) presented to https:// webhook endpoints.' },
   { key: 'vmq_webhooks.keyfile', type: path, default: '', settable: true, doc: 'Key (PEM, unencrypted) of vmq_webhooks.certfile.' },
-  { key: 'vmq_webhooks.depth', type: int(0), default: 100, settable: true, doc: 'Certificate chain depth for https:// webhook endpoints.', applied: false },
+  { key: 'vmq_webhooks.depth', type: int(0), default: 100, settable: true, doc: 'Most intermediate CAs allowed between the certificate of an https:// webhook endpoint and the trusted root (with verify_peer on); a longer chain fails the call.' },
   { key: 'vmq_webhooks.verify_peer', type: flag, default: true, settable: true, doc: 'Verify the certificate and name of https:// webhook endpoints.' },
   { key: 'vmq_webhooks.tls_version', type: oneOf('tlsv1.2', 'tlsv1.3'), default: 'tlsv1.2', settable: true, doc: 'The TLS version used with https:// webhook endpoints (that one only, as in VerneMQ).' },
   { key: 'vmq_diversity.auth_redis.enabled', type: flag, default: false, doc: 'Authenticate CONNECT and authorize PUBLISH/SUBSCRIBE with the JSON values stored in Redis under [mountpoint, client_id, username].' },

@@ -9,6 +9,7 @@ import type { ListenerConfig } from '../../config/load.js'
 import type { Logger } from '../log.js'
 import { listenerKey, optionKey } from './types.js'
 import { InvalidRequest } from '../../errors.js'
+import { intermediateCount } from '../cert-chain.js'
 
 export class TlsConfigError extends InvalidRequest {}
 
@@ -196,25 +197,6 @@ export class TlsCredentials {
     }
     return { commonName: commonName(cert) }
   }
-}
-
-/** CA certificates between the peer certificate and the trusted root (VerneMQ's `depth`). */
-function intermediateCount (peer: DetailedPeerCertificate): number {
-  const chain: DetailedPeerCertificate[] = [peer]
-  let cert = peer
-  // Node ends the chain with a self-signed root whose issuerCertificate is itself.
-  for (let i = 0; i < 100 && cert.issuerCertificate !== undefined && cert.issuerCertificate !== cert; i++) {
-    if (cert.issuerCertificate.fingerprint256 === cert.fingerprint256) break
-    cert = cert.issuerCertificate
-    chain.push(cert)
-  }
-  const last = chain[chain.length - 1]
-  const endsAtRoot = chain.length > 1 && last.subject !== undefined && sameName(last.subject, last.issuer)
-  return Math.max(0, chain.length - (endsAtRoot ? 2 : 1))
-}
-
-function sameName (a: object, b: object | undefined): boolean {
-  return b !== undefined && JSON.stringify(a) === JSON.stringify(b)
 }
 
 function commonName (cert: DetailedPeerCertificate): string | undefined {

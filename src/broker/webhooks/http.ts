@@ -4,6 +4,8 @@
 // response_timeout.
 import http from 'node:http'
 import https from 'node:https'
+import { checkServerIdentity, type PeerCertificate } from 'node:tls'
+import { intermediateCount } from '../cert-chain.js'
 
 /** What an endpoint answered, or why there is no usable answer. */
 export type HttpAnswer =
@@ -13,8 +15,12 @@ export type HttpAnswer =
 /** A larger answer is cut off: no hook answer needs that much, and it would sit in memory. */
 const MAX_ANSWER_BYTES = 1024 * 1024
 
-/** TLS for https:// endpoints: CA, client certificate and key (PEM), whether to verify the server, the one TLS version used. */
-export interface EndpointTls { ca?: Buffer, cert?: Buffer, key?: Buffer, verifyPeer: boolean, version: 'TLSv1.2' | 'TLSv1.3' }
+/**
+ * TLS for https:// endpoints: CA, client certificate and key (PEM), whether to
+ * verify the server, the one TLS version used, and how many intermediate CAs
+ * the server's chain may have (vmq_webhooks.depth).
+ */
+export interface EndpointTls { ca?: Buffer, cert?: Buffer, key?: Buffer, verifyPeer: boolean, version: 'TLSv1.2' | 'TLSv1.3', depth: number }
 
 export interface PoolSettings { maxConnections: number, idleTimeout: number, tls: () => EndpointTls }
 
@@ -85,7 +91,22 @@ export class EndpointPools {
 }
 
 function tlsOptions (tls: EndpointTls): https.AgentOptions {
-  return { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verifyPeer, minVersion: tls.version, maxVersion: tls.version }
+  return {
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    rejectUnauthorized: tls.verifyPeer,
+    minVersion: tls.version,
+    maxVersion: tls.version,
+    // Node passes the whole chain (getPeerCertificate(true)); a refusal here counts only when verify_peer is on
+    checkServerIdentity: (host: string, cert: PeerCertificate) => checkServerIdentity(host, cert) ?? chainTooDeep(cert, tls.depth)
+  }
+}
+
+function chainTooDeep (cert: PeerCertificate, depth: number): Error | undefined {
+  const intermediates = intermediateCount(cert as Parameters<typeof intermediateCount>[0])
+  if (intermediates <= depth) return undefined
+  return Object.assign(new Error(`certificate chain has ${intermediates} intermediate CA(s), more than vmq_webhooks.depth = ${depth}`), { code: 'CERT_CHAIN_TOO_LONG' })
 }
 
 function readAnswer (res: http.IncomingMessage, finish: (a: HttpAnswer) => void): void {
