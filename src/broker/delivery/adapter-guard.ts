@@ -156,8 +156,8 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   const parser = (client as unknown as ClientInternals)._parser
   const parseProperties = parser._parseProperties
   parser._parseProperties = function (this: ParserInternals) {
-    const blocks = propertyBlocks.get(this.packet) ?? 0
-    propertyBlocks.set(this.packet, blocks + 1)
+    // only a CONNECT has two blocks (its own, then the will's): counted for it alone, not for every PUBLISH
+    const blocks = this.packet.cmd === 'connect' ? connectBlocks(this.packet) : 0
     // an empty block (length byte 0, inside this packet), the usual case, has nothing to check
     if (this._pos >= this._list.length || this._pos >= this.packet.length || this._list.get(this._pos) !== 0) {
       flag(this.packet, scanProperties(propertyBlock(this), blockOf(this.packet.cmd, blocks)))
@@ -395,6 +395,13 @@ function afterConnack (client: Client, then: () => void): void {
     then()
   })
   client.conn.once('close', () => { clearTimeout(timer) })
+}
+
+/** How many property blocks of this CONNECT were read before the one being read now. */
+function connectBlocks (packet: object): number {
+  const blocks = propertyBlocks.get(packet) ?? 0
+  propertyBlocks.set(packet, blocks + 1)
+  return blocks
 }
 
 /** The property block a packet's `index`-th _parseProperties call reads (a CONNECT's second is the will's). */

@@ -27,24 +27,26 @@ export function corkPerTurn (socket: Socket): void {
 
 type Write = Socket['write']
 
-/** the sockets corked in this turn, until their uncork runs */
-const corked = new Set<Socket>()
+/** set on a socket corked in this turn, until its uncork runs (a flag on the socket: no set that grows and shrinks every turn) */
+const CORKED = Symbol('corked in this turn')
+type Corkable = Socket & { [CORKED]?: boolean }
 /** the corking write of each original write (the prototype's, in practice): shared by every socket */
 const corking = new Map<Write, Write>()
 
 function corkingOf (write: Write): Write {
-  return function (this: Socket, ...args: Parameters<Write>): boolean {
-    if (!corked.has(this)) {
-      corked.add(this)
+  const call = write as (this: Socket, chunk: unknown, encoding: unknown, cb: unknown) => boolean
+  // named parameters, not ...args: no array per write (Writable.write takes undefined for an absent encoding or callback)
+  return function (this: Corkable, chunk: unknown, encoding?: unknown, cb?: unknown): boolean {
+    if (this[CORKED] !== true) {
+      this[CORKED] = true
       this.cork()
       setImmediate(uncork, this)
     }
-    return write.apply(this, args)
+    return call.call(this, chunk, encoding, cb)
   } as Write
 }
 
-function uncork (socket: Socket): void {
-  corked.delete(socket)
+function uncork (socket: Corkable): void {
+  socket[CORKED] = false
   socket.uncork()
 }
-
