@@ -281,15 +281,19 @@ function parse (bytes: Buffer, protocolVersion: number): mqttPacket.IConnackPack
 }
 
 /**
- * Lets an MQTT 5 client subscribe to `$share/` filters (see 10. above): the
- * client reads as version 4 to doSubscribe's check only. The check is found by
- * its caller's name, and only while a SUBSCRIBE or the CONNECT that may
- * restore subscriptions is being handled (`armed`), so other reads cost nothing.
+ * Lets an MQTT 5 client subscribe to `$share/` filters (see 10. above) until
+ * restoreShareRefusal: the client reads as version 4 to doSubscribe's check
+ * only, found by its caller's name. Lifted only while a SUBSCRIBE with such a
+ * filter, or the CONNECT that may restore them, is handled: an accessor on
+ * every MQTT 5 client made each read of client.version a call and the
+ * delivery path measurably slower.
  */
-export function allowSharedSubscriptions (client: Client, armed: () => boolean): void {
-  let version: unknown = (client as unknown as { version: unknown }).version
+export function liftShareRefusal (client: Client): void {
+  const own = Object.getOwnPropertyDescriptor(client, 'version')
+  if (own?.get !== undefined) return
+  let version: unknown = own?.value
   function read (): unknown {
-    if (version !== 5 || !armed()) return version
+    if (version !== 5) return version
     return calledFromDoSubscribe(read) ? 4 : version
   }
   Object.defineProperty(client, 'version', {
@@ -298,6 +302,14 @@ export function allowSharedSubscriptions (client: Client, armed: () => boolean):
     get: read,
     set (value: unknown) { version = value }
   })
+}
+
+/** Ends liftShareRefusal: client.version is a plain field again. */
+export function restoreShareRefusal (client: Client): void {
+  const own = Object.getOwnPropertyDescriptor(client, 'version')
+  if (own?.get === undefined) return
+  const version: unknown = own.get.call(client)
+  Object.defineProperty(client, 'version', { value: version, writable: true, configurable: true, enumerable: true })
 }
 
 function calledFromDoSubscribe (getter: () => unknown): boolean {

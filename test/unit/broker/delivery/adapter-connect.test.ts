@@ -6,7 +6,7 @@ import { createServer, connect as netConnect, type Server } from 'node:net'
 import { Aedes, type Client } from 'aedes'
 import type { IConnackPacket, IDisconnectPacket, ISubackPacket, Packet } from 'mqtt-packet'
 import {
-  allowSharedSubscriptions, connectAs, skipPublish, editSuback, onConnack, setTopicAliasMaximum
+  liftShareRefusal, restoreShareRefusal, connectAs, skipPublish, editSuback, onConnack, setTopicAliasMaximum
 } from '../../../../src/broker/delivery/adapter.js'
 import { RawClient } from '../../../e2e/helpers/raw.js'
 
@@ -72,9 +72,15 @@ describe('aedes behaviours the CONNECT and CONNACK handling relies on', () => {
     const { raw: refused } = await open('refused')
     assert.deepEqual(await subscribe(refused), [0x9e, 1])
     refused.socket.destroy()
-    prepare = client => { allowSharedSubscriptions(client, () => true) }
+    let lifted: Client | undefined
+    prepare = client => { liftShareRefusal(client); lifted = client }
     const { raw: allowed } = await open('allowed')
     assert.deepEqual(await subscribe(allowed), [1, 1])
+    // restored: a plain field again, and the refusal is back
+    restoreShareRefusal(lifted as Client)
+    assert.deepEqual(Object.getOwnPropertyDescriptor(lifted, 'version'), { value: 5, writable: true, enumerable: true, configurable: true })
+    allowed.send({ cmd: 'subscribe', messageId: 2, subscriptions: [{ topic: '$share/g/u', qos: 1 }] })
+    assert.deepEqual((await allowed.next('suback') as ISubackPacket).granted, [0x9e])
     allowed.socket.destroy()
     prepare = () => {}
   })
