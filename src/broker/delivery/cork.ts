@@ -50,3 +50,24 @@ function uncork (socket: Corkable): void {
   socket[CORKED] = false
   socket.uncork()
 }
+
+/**
+ * Sends what a corked socket holds at the end of the current callback instead
+ * of the end of the turn: for writes that answer this connection's own
+ * packets (a window refilled by its acknowledgements), which would otherwise
+ * wait for every other connection read in the same turn. Once per turn: each
+ * write that leaves alone may wake the reader on another core, which costs
+ * more than the wait when many connections are refilled in one turn.
+ */
+export function flushSoon (socket: Socket): void {
+  if (flushedThisTurn || (socket as Corkable)[CORKED] !== true) return
+  flushedThisTurn = true
+  process.nextTick(uncork, socket)
+  setImmediate(newTurn)
+}
+
+let flushedThisTurn = false
+
+function newTurn (): void {
+  flushedThisTurn = false
+}

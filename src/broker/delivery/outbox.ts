@@ -73,6 +73,8 @@ export class SessionQueue {
   private recent: Set<string> | undefined
   private recentTimer: Cancel | undefined
   private pumpScheduled = false
+  /** the pump refills a window its client's acknowledgements freed: its writes leave at once */
+  private flushAfterPump = false
   private dropsLogged = false
 
   constructor (
@@ -165,7 +167,10 @@ export class SessionQueue {
     const entry = this.inflight?.ack(messageId)
     if (entry === undefined) return false
     this.ids.release(messageId)
-    if (this.waiting.length > 0) this.schedulePump()
+    if (this.waiting.length > 0) {
+      this.flushAfterPump = true
+      this.schedulePump()
+    }
     return entry.direct && entry.qos === 1
   }
 
@@ -406,6 +411,17 @@ export class SessionQueue {
   private pump (): void {
     this.pumpScheduled = false
     if (this.closed || this.loading) return
+    if (this.flushAfterPump) {
+      this.flushAfterPump = false
+      this.pumpAll()
+      // a full window: nothing more goes to this client before its next acks
+      if (!this.hasRoom()) this.writer.flush()
+      return
+    }
+    this.pumpAll()
+  }
+
+  private pumpAll (): void {
     const now = this.clock.now()
     for (let entry = this.waiting.peek(); entry !== undefined; entry = this.waiting.peek()) {
       if (entry.qos > 0 && !this.hasRoom()) return

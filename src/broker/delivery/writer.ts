@@ -10,7 +10,9 @@ import type { EventEmitter } from 'node:events'
 import type { Client } from 'aedes'
 import type { BrokerCounters } from '../counters.js'
 import type { Logger } from '../log.js'
+import type { Socket } from 'node:net'
 import { publishStub, writeRaw } from './adapter.js'
+import { flushSoon } from './cork.js'
 import { publishBytes } from './encode.js'
 import { endConnection } from './end-connection.js'
 import type { OutPacket } from './out-packet.js'
@@ -44,6 +46,8 @@ export interface Writer {
   pendingBytes: () => number
   /** True once the connection is closed for not reading; closes it when it stops reading now. */
   notReading: () => boolean
+  /** What was written in this callback leaves at its end, not at the end of the turn (cork.ts flushSoon). */
+  flush: () => void
   /** The session ended: held-back messages are forgotten. */
   close: () => void
 }
@@ -119,6 +123,10 @@ export class ConnectionWriter implements Writer {
     this.host.log.warn({ client: this.client.id, pending, limit }, 'closing the connection of a client that is not reading: more bytes wait to be written to it than outgoing_buffer_limit')
     closeNotReading(this.client, QUOTA_EXCEEDED, NOT_READING_GRACE_MS)
     return true
+  }
+
+  flush (): void {
+    flushSoon(this.client.conn as unknown as Socket)
   }
 
   close (): void {

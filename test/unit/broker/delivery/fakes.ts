@@ -91,6 +91,10 @@ export class FakeWriter implements Writer {
 
   notReading (): boolean { return this.slow }
 
+  /** how many times the outbox asked for its writes to leave at once */
+  flushes = 0
+  flush (): void { this.flushes++ }
+
   close (): void { this.closed = true }
 
   private record (packet: OutPacket, line: string): void {

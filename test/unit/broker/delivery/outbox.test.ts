@@ -52,6 +52,28 @@ test('acknowledgements release the window: waiting messages go out in order, one
   assert.deepEqual(h.session.counts, { inflight: 1, waiting: 0 })
 })
 
+test('a window refilled by acknowledgements and full again is flushed at once; one with room left waits for the turn', async () => {
+  const h = harness({}, { maxInflight: 2 })
+  forwardAll(h, numbered(3, 1))
+  h.writer.take()
+  assert.equal(h.writer.flushes, 0, 'messages of a publish wait for the end of the turn')
+  h.session.acked(1)
+  await settle()
+  assert.deepEqual(h.writer.take(), ['publish t/3 q1 id3'])
+  assert.equal(h.writer.flushes, 1, 'the refill fills the window: nothing else goes to this client before its next PUBACK')
+  h.session.acked(2)
+  await settle()
+  assert.deepEqual(h.writer.take(), [])
+  assert.equal(h.writer.flushes, 1, 'nothing waiting: no refill, no flush')
+  forwardAll(h, [message('t/4', 1), message('t/5', 1)])
+  assert.deepEqual(h.writer.take(), ['publish t/4 q1 id4'])
+  h.session.acked(3)
+  h.session.acked(4)
+  await settle()
+  assert.deepEqual(h.writer.take(), ['publish t/5 q1 id5'])
+  assert.equal(h.writer.flushes, 1, 'a refill that leaves room: more may come this turn, it waits')
+})
+
 test('QoS 1: an unacknowledged PUBLISH is sent again with DUP every retry_interval until its PUBACK', () => {
   const h = harness({}, { retryMs: 1000 })
   forwardAll(h, [message('t/a', 1)])
