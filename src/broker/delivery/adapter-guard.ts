@@ -28,6 +28,10 @@
 // 4. aedes' handling of a PUBACK (lib/handlers/puback.js) only clears the
 //    message in the store and emits 'ack'; after any packet it refreshes
 //    client._keepaliveTimer when client._keepaliveInterval > 0.
+// 5. Between packets the parser's packet has cmd null and its _list is empty;
+//    it emits each packet as 'packet' with _pos at the bytes of the body read
+//    and the packet made by the constructor of parser.packet (fast-parse.ts
+//    builds PUBLISH and PUBACK the same way; adapter.test.ts compares them).
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
@@ -36,6 +40,7 @@ import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, pac
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 import { isPacketObserver } from './adapter.js'
 import { endConnection } from './end-connection.js'
+import { FastReader, type FastPacket } from './fast-parse.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
 
@@ -132,6 +137,13 @@ const propertyBlocks = new WeakMap<object, number>()
 /** packets whose remaining length was not in the fewest bytes */
 const longLength = new WeakSet<object>()
 
+/** reads PUBLISH and PUBACK for every connection, one read at a time */
+const reader = new FastReader()
+
+function badString (text: string): PropertyProblem {
+  return malformed(`a string is not valid UTF-8 or contains U+0000 (MQTT-1.5.4-1/2): ${JSON.stringify(text)}`)
+}
+
 function flag (packet: object, problem: PropertyProblem | undefined): void {
   if (problem !== undefined && !flagged.has(packet)) flagged.set(packet, problem)
 }
@@ -189,9 +201,7 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   parser._parseString = function (this: ParserInternals) {
     const start = this._pos
     const text = parseString.call(this)
-    if (text !== null && badUtf8(text, () => this._list.slice(start + 2, this._pos))) {
-      flag(this.packet, malformed(`a string is not valid UTF-8 or contains U+0000 (MQTT-1.5.4-1/2): ${JSON.stringify(text)}`))
-    }
+    if (text !== null && badUtf8(text, () => this._list.slice(start + 2, this._pos))) flag(this.packet, badString(text))
     return text
   }
   // the first byte alone can show a packet out of order or of a type a client
@@ -206,7 +216,26 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     return false
   }
   const parse = parser.parse
-  parser.parse = function (this: ParserInternals, buf: Buffer) {
+  parser.parse = function (this: ParserInternals, buf: Buffer): number {
+    // a read handed in while a packet of the one before is handled comes after all of it
+    if (g.readingFast) {
+      (g.deferred ??= []).push(buf)
+      return 0
+    }
+    if (g.atPacketStart(this)) {
+      g.readingFast = true
+      let from: number
+      try {
+        from = g.readFast(this, buf)
+      } finally {
+        g.readingFast = false
+      }
+      const later = g.deferred
+      g.deferred = undefined
+      if (later !== undefined) buf = Buffer.concat([buf.subarray(from), ...later])
+      else if (from === buf.length) return 0
+      else buf = buf.subarray(from)
+    }
     const left = parse.call(this, buf)
     const problem = g.stopped || this.packet.cmd === null ? undefined : g.pendingProblem(this.packet)
     if (problem !== undefined) g.stop(this.packet, problem)
@@ -232,6 +261,9 @@ class GuardState {
   version: number | undefined = undefined
   connectSessionExpiry = 0
   stopped = false
+  /** true while readFast hands packets on; reads handed in meanwhile wait in deferred (see parse above) */
+  readingFast = false
+  deferred: Buffer[] | undefined = undefined
 
   constructor (
     private readonly client: Client,
@@ -276,6 +308,37 @@ class GuardState {
       return
     }
     this.handle(parser, packet)
+  }
+
+  /** True when the next byte of a read starts a packet of a connection past its CONNECT (see 5. above). */
+  atPacketStart (parser: ParserInternals): boolean {
+    return this.sawConnect && !this.stopped && parser.error === null && parser.packet.cmd === null && parser._list.length === 0
+  }
+
+  /**
+   * Hands the PUBLISH and PUBACK packets at the start of `buf` on as the parser
+   * would (see fast-parse.ts); returns where the parser takes over.
+   */
+  readFast (parser: ParserInternals, buf: Buffer): number {
+    const version = parser.settings.protocolVersion ?? 4
+    const make = parser.packet.constructor as new () => FastPacket
+    let offset = 0
+    while (offset < buf.length && !this.stopped) {
+      const next = reader.next(buf, offset, version, make)
+      if (next < 0) break
+      const packet = reader.packet as FastPacket & ParsedPacket
+      const topic = packet.topic
+      if (topic !== null) {
+        const start = reader.topicStart
+        const end = reader.topicEnd
+        if (badUtf8(topic, () => buf.subarray(start, end))) flag(packet, badString(topic))
+      }
+      offset = next
+      parser._pos = reader.bodyRead
+      parser.emit('packet', packet)
+      parser._pos = 0
+    }
+    return offset
   }
 
   parserError (parser: ParserInternals, err: Error): void {

@@ -544,6 +544,18 @@ describe('parser and read-loop behaviours the packet guard relies on', () => {
     assert.equal(errors[0], 'Invalid disconnect reason code')
   })
 
+  it('between packets its packet has cmd null and its list is empty; inside one, one or the other is not (guard 5.)', () => {
+    const parser = newParser()
+    parser.parse(Buffer.from([0x30, 3, 0, 1, 0x61, 0x40, 2, 0, 1]))
+    assert.deepEqual({ cmd: parser.packet.cmd, listed: parser._list.length }, { cmd: null, listed: 0 })
+    parser.parse(Buffer.from([0x30]))
+    assert.deepEqual({ cmd: parser.packet.cmd, listed: parser._list.length }, { cmd: 'publish', listed: 0 }, 'a fixed header read: cmd set')
+    parser.parse(Buffer.from([3, 0]))
+    assert.deepEqual({ cmd: parser.packet.cmd, listed: parser._list.length }, { cmd: 'publish', listed: 1 })
+    parser.parse(Buffer.from([1, 0x61]))
+    assert.deepEqual({ cmd: parser.packet.cmd, listed: parser._list.length }, { cmd: null, listed: 0 })
+  })
+
   it('knows the command and announced length of a packet whose body has not arrived, with the fixed header consumed', () => {
     const parser = newParser()
     parser.parse(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f, 0, 4, 0x4d, 0x51, 0x54, 0x54, 5]))
