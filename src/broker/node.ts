@@ -46,7 +46,7 @@ import type { LevelPersistence } from './store/level-persistence.js'
 import { openStore } from './store/open.js'
 import { randomUUID } from 'node:crypto'
 import { BrokerCounters } from './counters.js'
-import { countWire } from './monitoring/wire-counts.js'
+import { countWire, countWireReads } from './monitoring/wire-counts.js'
 import { HttpListener, HttpsListener, type MonitoringSource } from './monitoring/http.js'
 import { monitoringSource } from './monitoring/source.js'
 import { Tracer } from './trace/tracer.js'
@@ -395,6 +395,7 @@ export class BrokerNode {
       // first: the trace taps the connection's writes beneath every later rewrite
       this.tracer.watch(client)
       this.guard(client)
+      if (!NO_WIRE_METRICS) countWireReads(client, this.counters)
       trackSubscribePackets(client)
       amendConnack(client, (version, code) => { this.counters.connackSent(version, code) })
       this.watchReceiveMaximum(client)

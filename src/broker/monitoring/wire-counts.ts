@@ -47,14 +47,25 @@ function sharedFor (counters: BrokerCounters): Shared {
   return found
 }
 
-/** Counts the bytes and packets of an accepted MQTT connection; call before anything else wraps its writes. */
+/**
+ * Counts the packets of an accepted MQTT connection and the bytes it sends;
+ * call before anything else wraps its writes.
+ */
 export function countWire (client: Client, counters: BrokerCounters): void {
-  const { received, parsed } = sharedFor(counters)
+  const { parsed } = sharedFor(counters)
   const scanner = new SentPackets(counters)
   scanners.set(client, scanner)
-  countReads(client, received)
   onParsedPacket(client, parsed)
   countWrites(client, scanner)
+}
+
+/**
+ * Counts the bytes a connection receives; call after the packet guard wraps
+ * its parser, which reads some packets itself (fast-parse.ts) and hands the
+ * parser only the rest of a read.
+ */
+export function countWireReads (client: Client, counters: BrokerCounters): void {
+  countReads(client, sharedFor(counters).received)
 }
 
 const PUBLISH = 3
