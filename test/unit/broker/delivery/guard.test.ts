@@ -14,13 +14,17 @@ describe('guardPackets', () => {
   const failures: string[] = []
   let authDelayMs = 0
   const clientIdsAtPublish: Array<string | null> = []
+  const topicsAtPublish: string[] = []
 
   before(async () => {
     broker = await Aedes.createBroker({
       authenticate: (_client, _user, _password, done) => { setTimeout(() => done(null, true), authDelayMs) },
       authorizePublish: (client, packet, callback) => {
         clientIdsAtPublish.push(client?.id ?? null)
+        topicsAtPublish.push(packet.topic)
         if (packet.topic === 'boom') throw new TypeError('hook failed')
+        // a read handed to the parser while a packet of the read before is handled
+        if (packet.topic === 'reenter') (client as unknown as { _parser: { parse: (b: Buffer) => number } })._parser.parse(publish('late'))
         callback(null)
       }
     })
@@ -48,6 +52,7 @@ describe('guardPackets', () => {
     return { socket, packets, closed: new Promise(resolve => socket.once('close', () => resolve())) }
   }
 
+  const publish = (topic: string): Buffer => mqttPacket.generate({ cmd: 'publish', topic, payload: Buffer.from('x'), qos: 0, retain: false, dup: false })
   const boom = mqttPacket.generate({ cmd: 'publish', topic: 'boom', payload: Buffer.from('x'), qos: 0, retain: false, dup: false })
   const connect = (clientId: string): Buffer => mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 0 })
 
@@ -59,6 +64,17 @@ describe('guardPackets', () => {
     socket.write(boom)
     await closed
     assert.deepEqual(failures.splice(0), ['publish: hook failed'])
+  })
+
+  it('a read handed to the parser while a PUBLISH read in one pass is handled comes after the rest of its read', async () => {
+    const { socket, packets } = await open()
+    socket.write(connect('reentrant'))
+    for (let i = 0; i < 300 && packets.length === 0; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    topicsAtPublish.length = 0
+    socket.write(Buffer.concat([publish('reenter'), publish('after')]))
+    for (let i = 0; i < 300 && topicsAtPublish.length < 3; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    assert.deepEqual(topicsAtPublish, ['reenter', 'after', 'late'])
+    socket.destroy()
   })
 
   it('does the same for a packet that waited for its CONNECT', async () => {
