@@ -4,6 +4,7 @@
 // protocol violation: DISCONNECT 0x93 and the connection closes [MQTT-3.3.4-9].
 import type { AedesOptions, Client } from 'aedes'
 import { isSkipped, onParsedPacket, skipPublish } from './delivery/adapter.js'
+import { disconnectWithReason } from './delivery/adapter-guard.js'
 
 /** MQTT 5 DISCONNECT reason: Receive Maximum exceeded */
 const RECEIVE_MAXIMUM_EXCEEDED = 0x93
@@ -48,7 +49,7 @@ export function receiveMaximumWatch (max: () => number): (client: Client) => voi
 function counted (client: Client, quota: Quota, packet: Publish): void {
   if (packet.qos === 0 || packet.messageId === undefined) return
   if (quota.over.size > 0 || (!quota.open.has(packet.messageId) && quota.open.size >= quota.max)) {
-    if (quota.over.size === 0) client.disconnect({ reasonCode: RECEIVE_MAXIMUM_EXCEEDED })
+    if (quota.over.size === 0) disconnectWithReason(client, RECEIVE_MAXIMUM_EXCEEDED)
     quota.over.add(packet.messageId)
     return
   }

@@ -166,6 +166,26 @@ describe('MQTT 5 flow control towards the broker (receive_max_broker)', () => {
     assert.deepEqual(raw.received('pubrec'), [], 'no PUBREC for the PUBLISH over the limit')
   })
 
+  it('a client that sends on before it reads still gets its DISCONNECT 0x93: the node half-closes and does not reset the connection', async () => {
+    const { raw } = await RawClient5.connect(node.mqttPort, 'reads-late')
+    // a client that reads one packet at a time (the Eclipse Paho test client):
+    // nothing is read while it sends a burst over the limit and then its PUBRELs
+    raw.socket.pause()
+    for (const messageId of [1, 2, 3]) raw.send({ cmd: 'publish', topic: 'flow/t', payload: Buffer.from(String(messageId)), qos: 2, messageId, retain: false, dup: false })
+    // what it sends after the node answered: a node that closed the socket at
+    // once answers these bytes with a reset, which discards the unread DISCONNECT
+    await new Promise(resolve => setTimeout(resolve, 300))
+    for (const messageId of [1, 2]) raw.send({ cmd: 'pubrel', messageId } as Packet)
+    await new Promise(resolve => setTimeout(resolve, 100))
+    raw.socket.resume()
+    const disconnect = await raw.next('disconnect') as IDisconnectPacket
+    assert.equal(disconnect.reasonCode, 0x93)
+    // PUBREC 2 may be dropped: written after the DISCONNECT, nothing may follow it (MQTT-3.14.4-1)
+    const pubrecs = raw.packets.filter(p => p.cmd === 'pubrec').map(p => (p as { messageId?: number }).messageId)
+    assert.equal(pubrecs.includes(3), false, `no PUBREC for the PUBLISH over the limit: ${pubrecs.join(', ')}`)
+    await raw.waitClosed()
+  })
+
   it('counts a QoS 2 PUBLISH as acknowledged once its PUBCOMP is sent', async () => {
     const { raw } = await RawClient5.connect(node.mqttPort, 'polite')
     for (let messageId = 1; messageId <= 6; messageId++) {

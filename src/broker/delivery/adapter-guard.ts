@@ -411,6 +411,21 @@ class GuardState {
   }
 }
 
+/**
+ * Disconnects an MQTT 5 client that broke a rule outside the packet guard
+ * (Receive Maximum, MQTT-3.3.4-9) as the guard refuses one: nothing more is
+ * read, and DISCONNECT `reasonCode` and FIN go out before the socket closes.
+ * aedes' client.disconnect destroys it once the DISCONNECT is written; with
+ * the client's later packets unread that is a reset, which can discard the
+ * DISCONNECT before the client reads it.
+ */
+export function disconnectWithReason (client: Client, reasonCode: number): void {
+  if (disconnecting(client)) return
+  (client as unknown as ClientInternals).disconnectReasonCode = reasonCode
+  stopReading(client)
+  refuse(client, 'disconnect', reasonCode)
+}
+
 function disconnecting (client: Client): boolean {
   return (client as unknown as ClientInternals).disconnectReasonCode !== null
 }
