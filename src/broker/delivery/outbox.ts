@@ -411,14 +411,11 @@ export class SessionQueue {
   private pump (): void {
     this.pumpScheduled = false
     if (this.closed || this.loading) return
-    if (this.flushAfterPump) {
-      this.flushAfterPump = false
-      this.pumpAll()
-      // a full window: nothing more goes to this client before its next acks
-      if (!this.hasRoom()) this.writer.flush()
-      return
-    }
+    const refill = this.flushAfterPump
+    this.flushAfterPump = false
     this.pumpAll()
+    // a refilled window that is full again: nothing more goes to this client before its next acks
+    if (refill && !this.hasRoom()) this.writer.flush()
   }
 
   private pumpAll (): void {
