@@ -41,6 +41,8 @@ export type { PacketLike, StoreLogLevel, SubscriptionLike } from './store-types.
 export { WRITE_CHECK_INTERVAL_MS } from './write-recovery.js'
 
 const ENQUEUED: Promise<void> = Promise.resolve()
+/** the usual answer of subscriptionsByTopic: no persistent subscription matches (frozen: aedes gets it for every message) */
+const NO_MATCHES: Promise<readonly TopicMatch[]> = Promise.resolve(Object.freeze([]))
 
 export interface LevelPersistenceOptions {
   /** LevelDB data dir; created when missing */
@@ -265,8 +267,14 @@ export class LevelPersistence implements DurableStore {
     return { subsCount: this.#subscriptions.count, clientsCount: this.#subscriptions.clients }
   }
 
-  async subscriptionsByTopic (topic: string): Promise<readonly TopicMatch[]> {
-    return this.#subscriptions.match(topic)
+  /** Not async: aedes asks for every QoS 1/2 message, and mostly nothing matches. */
+  subscriptionsByTopic (topic: string): Promise<readonly TopicMatch[]> {
+    try {
+      const found = this.#subscriptions.match(topic)
+      return found.length === 0 ? NO_MATCHES : Promise.resolve(found)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   /**
