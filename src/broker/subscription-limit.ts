@@ -30,7 +30,8 @@ export function subscriptionsRemoved (client: Client, topics: readonly string[])
   for (const topic of topics) held.delete(topic)
 }
 
-const overQuota = new WeakSet<object>()
+/** the reason code each refused filter gets instead of aedes' 0x87 */
+const reasons = new WeakMap<object, number>()
 const editing = new WeakSet<object>()
 
 /**
@@ -38,17 +39,23 @@ const editing = new WeakSet<object>()
  * with 0x97 (Quota exceeded) instead of the 0x87 aedes gives every refusal.
  */
 export function answerQuotaExceeded (client: Client, sub: object): void {
+  answerRefusal(client, sub, QUOTA_EXCEEDED)
+}
+
+/** MQTT 5: the SUBACK answers the refused filter `sub` with `reasonCode` instead of 0x87. */
+export function answerRefusal (client: Client, sub: object, reasonCode: number): void {
   if (client.version !== 5) return
   const packet = subscribePacketOf(sub)
   if (packet?.messageId === undefined) return
-  overQuota.add(sub)
+  reasons.set(sub, reasonCode)
   if (editing.has(packet)) return
   editing.add(packet)
   editSuback(client, packet.messageId, granted => {
     // aedes answers the packet's filters in order, once each (packet.subscriptions, deduplicated in place)
     const subs = packet.subscriptions ?? []
     for (let i = 0; i < granted.length; i++) {
-      if (granted[i] === NOT_AUTHORIZED && subs[i] !== undefined && overQuota.has(subs[i])) granted[i] = QUOTA_EXCEEDED
+      const reason = subs[i] === undefined ? undefined : reasons.get(subs[i])
+      if (granted[i] === NOT_AUTHORIZED && reason !== undefined) granted[i] = reason
     }
   })
 }

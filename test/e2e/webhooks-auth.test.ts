@@ -37,6 +37,8 @@ function answer (call: HookCall): Reply {
   if (call.hook === 'auth_on_subscribe_m5') {
     const topics = call.body.topics as Array<{ topic: string, qos: number }>
     if (topics.some(t => t.topic === 'rewrite/#')) return { json: { result: 'ok', modifiers: { topics: [{ topic: 'rewritten5/#', qos: 0 }] } } }
+    if (topics.some(t => t.topic === 'refuse5/#')) return { json: { result: 'ok', modifiers: { topics: topics.map(t => ({ topic: t.topic, qos: t.topic === 'refuse5/#' ? 128 : 0 })) } } }
+    if (topics.some(t => t.topic === 'forbidden5/#')) return { json: { result: { error: 'not_allowed' } } }
     return OK
   }
   return { json: {} }
@@ -204,6 +206,9 @@ describe('vmq_webhooks auth hooks', () => {
     assert.deepEqual(got, [{ topic: 'rewritten5/x', payload: 'r5', qos: 0, retain: false }])
     const call = hooks.of('auth_on_subscribe_m5').find(x => x.body.client_id === 'sub-5')
     assert.deepEqual(call?.body, { username: 'sue', mountpoint: '', client_id: 'sub-5', topics: [{ topic: 'rewrite/#', qos: 1 }], properties: {} })
+    // as VerneMQ: QoS 128 in a plugin's topics is SUBACK 0x80 for that filter, a refused SUBSCRIBE 0x87 for all
+    assert.deepEqual(await grantedCodes(c5, { 'refuse5/#': { qos: 1 }, 'fine5/#': { qos: 1 } }), [0x80, 1])
+    assert.deepEqual(await grantedCodes(c5, { 'forbidden5/#': { qos: 1 } }), [0x87])
     await endAll(c5)
   })
 })

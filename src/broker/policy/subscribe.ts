@@ -7,8 +7,15 @@ import { isShared, parseShare } from '../../mqtt/topic.js'
 import { subscribePacketOf } from '../subscribe-packets.js'
 import type { SubscribeDecision } from '../auth/chain.js'
 import type { ClientInfo } from '../auth/types.js'
-import { answerQuotaExceeded, grantSubscription } from '../subscription-limit.js'
+import { answerQuotaExceeded, answerRefusal, grantSubscription } from '../subscription-limit.js'
 import { clientInfo, inNetsplit, type HookContext } from './context.js'
+
+/**
+ * What a plugin's topics answer a filter with: QoS 128. VerneMQ sends the QoS
+ * a plugin gives as the SUBACK code, so an MQTT 5 client gets 0x80
+ * (Unspecified error) there, and 0x87 when the whole SUBSCRIBE is refused.
+ */
+const REFUSED_BY_TOPICS = 0x80
 
 /** A `$share/` filter without a group, with a wildcard in the group, or without a filter. */
 export function invalidShare (filter: string): boolean {
@@ -33,6 +40,7 @@ export function subscribePolicy (ctx: HookContext): SubscribeHook {
       const granted = d.allowed ? rewritten(sub, d) : null
       if (granted === null) {
         ctx.log.info({ client: client.id, topic: sub.topic }, d.allowed ? "can't auth subscribe: refused by a plugin's topics" : "can't auth subscribe: not authorized (a SUBSCRIBE is refused as a whole)")
+        if (d.allowed && givenQos(sub, d) === REFUSED_BY_TOPICS) answerRefusal(client, sub, REFUSED_BY_TOPICS)
         callback(null, null)
         return
       }
@@ -84,6 +92,12 @@ function packetDecision (ctx: HookContext, info: ClientInfo, sub: Sub): Subscrib
     decisions.set(key, decision)
   }
   return decision
+}
+
+/** The QoS a plugin's topics give the filter `sub`, if they name it. */
+function givenQos (sub: Sub, d: SubscribeDecision): number | undefined {
+  const subs = (subscribePacketOf(sub)?.subscriptions ?? [sub]) as object[]
+  return d.topics?.[subs.indexOf(sub)]?.qos
 }
 
 /**
