@@ -94,23 +94,31 @@ function packetDecision (ctx: HookContext, info: ClientInfo, sub: Sub): Subscrib
   return decision
 }
 
+type PluginTopic = NonNullable<SubscribeDecision['topics']>[number]
+
+/**
+ * What a plugin's topics (in the order of the packet's filters) give the
+ * filter `sub`; undefined when the list does not line up with the packet.
+ */
+function pluginTopic (sub: Sub, topics: readonly PluginTopic[]): PluginTopic | undefined {
+  const subs = (subscribePacketOf(sub)?.subscriptions ?? [sub]) as object[]
+  const index = subs.indexOf(sub)
+  return index < 0 || topics.length !== subs.length ? undefined : topics[index]
+}
+
 /** The QoS a plugin's topics give the filter `sub`, if they name it. */
 function givenQos (sub: Sub, d: SubscribeDecision): number | undefined {
-  const subs = (subscribePacketOf(sub)?.subscriptions ?? [sub]) as object[]
-  return d.topics?.[subs.indexOf(sub)]?.qos
+  return d.topics === undefined ? undefined : pluginTopic(sub, d.topics)?.qos
 }
 
 /**
- * The filter as a plugin rewrote it (topics in the order of the packet's
- * filters), or null when the plugin refused it (qos 128 or more) or the
- * rewritten list does not line up with the packet.
+ * The filter as a plugin rewrote it, or null when the plugin refused it (qos
+ * 128 or more) or its topics do not line up with the packet.
  */
 function rewritten (sub: Sub, d: SubscribeDecision): Sub | null {
   if (d.topics === undefined) return sub
-  const subs = (subscribePacketOf(sub)?.subscriptions ?? [sub]) as object[]
-  const index = subs.indexOf(sub)
-  const given = d.topics[index]
-  if (index < 0 || d.topics.length !== subs.length || given === undefined) return null
+  const given = pluginTopic(sub, d.topics)
+  if (given === undefined) return null
   if (given.qos < 0 || given.qos > 2 || invalidShare(given.topic) || given.topic === '') return null
   sub.topic = given.topic
   sub.qos = given.qos as Sub['qos']
