@@ -6,6 +6,7 @@
 #
 #   bench/paho-interop.sh /path/to/paho.mqtt.testing [port]
 #
+# PAHO_LOGS=dir keeps the suites' and the node's logs there.
 # The suites call unittest.main() after reading their own options, which then
 # refuses them; they are run from a copy in which it gets no arguments.
 #
@@ -24,6 +25,7 @@ node_pid=
 hook_pid=
 
 cleanup () {
+  if [ -n "${PAHO_LOGS:-}" ]; then mkdir -p "$PAHO_LOGS"; cp "$work"/*.log "$PAHO_LOGS"/ 2>/dev/null || true; fi
   if [ -n "$node_pid" ]; then kill "$node_pid" 2>/dev/null || true; wait "$node_pid" 2>/dev/null || true; fi
   if [ -n "$hook_pid" ]; then kill "$hook_pid" 2>/dev/null || true; wait "$hook_pid" 2>/dev/null || true; fi
   rm -rf "$work"
@@ -43,6 +45,7 @@ const server = http.createServer((req, res) => {
   req.on("end", () => {
     const topics = (JSON.parse(body || "{}").topics || []).map(t => ({ topic: t.topic, qos: t.topic === "test/nosubscribe" ? 128 : t.qos }))
     res.setHeader("content-type", "application/json")
+    res.setHeader("cache-control", "max-age=300")
     if (!topics.some(t => t.qos === 128)) { res.end(JSON.stringify({ result: "ok" })); return }
     res.end(JSON.stringify(req.headers["vernemq-hook"] === "auth_on_subscribe_m5" ? { result: "ok", modifiers: { topics } } : { result: "ok", topics }))
   })

@@ -1,8 +1,10 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import mqttPacket, { type Packet } from 'mqtt-packet'
 import type { MqttClient } from 'mqtt'
 import { collect, connackCode, connect, endAll, grantedCodes, type Received } from './helpers/mqtt.js'
 import { startNode, waitFor, type TestNode } from './helpers/processes.js'
+import { RawClient } from './helpers/raw.js'
 import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-server.js'
 
 const OK = { json: { result: 'ok' } }
@@ -32,6 +34,7 @@ function answer (call: HookCall): Reply {
     if (topics.some(t => t.topic === 'forbidden/#')) return { json: { result: { error: 'not_allowed' } } }
     if (topics.some(t => t.topic === 'rewrite/#')) return { json: { result: 'ok', topics: topics.map(t => t.topic === 'rewrite/#' ? { topic: 'rewritten/#', qos: 1 } : { topic: t.topic, qos: 128 }) } }
     if (topics.some(t => t.topic === 'slow/#')) return 'hang'
+    if (topics.some(t => t.topic === 'late/#')) return { ...OK, delayMs: 300 }
     return OK
   }
   if (call.hook === 'auth_on_subscribe_m5') {
@@ -210,5 +213,25 @@ describe('vmq_webhooks auth hooks', () => {
     assert.deepEqual(await grantedCodes(c5, { 'refuse5/#': { qos: 1 }, 'fine5/#': { qos: 1 } }), [0x80, 1])
     assert.deepEqual(await grantedCodes(c5, { 'forbidden5/#': { qos: 1 } }), [0x87])
     await endAll(c5)
+  })
+
+  it('packets after a SUBSCRIBE the endpoint is still authorizing wait for it: a PUBLISH sent with it reaches the new subscription', async () => {
+    const bytes = (...packets: object[]): Buffer => Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet)))
+    const subscribe = { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'late/#', qos: 1 }] }
+    const publish = (messageId: number, payload: string): object => ({ cmd: 'publish', messageId, qos: 1, topic: 'late/a', payload: Buffer.from(payload), retain: false, dup: false })
+    const seenBy = (raw: RawClient): string[] => raw.packets.map(p => p.cmd === 'publish' ? `publish ${String(p.payload)}` : `${p.cmd} ${String((p as { messageId?: number }).messageId)}`)
+    const raw = await RawClient.open(node.mqttPort, 'in-order')
+    await raw.next('connack')
+    raw.sendBytes(bytes(subscribe, publish(2, 'after the subscribe'), { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['late/#'] }, publish(4, 'after the unsubscribe'), { cmd: 'pingreq' }))
+    await raw.next('pingresp')
+    assert.deepEqual(seenBy(raw), ['suback 1', 'puback 2', 'publish after the subscribe', 'unsuback 3', 'puback 4'])
+    raw.socket.destroy()
+
+    // sent with the CONNECT: they wait for the CONNACK, then for the SUBSCRIBE
+    const connect = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'in-order-2', keepalive: 60 }
+    const early = await RawClient.openWithBytes(node.mqttPort, bytes(connect, subscribe, publish(2, 'with the connect'), { cmd: 'pingreq' }))
+    await early.next('pingresp')
+    assert.deepEqual(seenBy(early), ['connack undefined', 'suback 1', 'puback 2', 'publish with the connect'])
+    early.socket.destroy()
   })
 })

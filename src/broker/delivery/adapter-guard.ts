@@ -32,6 +32,11 @@
 //    it emits each packet as 'packet' with _pos at the bytes of the body read
 //    and the packet made by the constructor of parser.packet (fast-parse.ts
 //    builds PUBLISH and PUBACK the same way; adapter.test.ts compares them).
+// 6. aedes handles each packet with the client._nextBatch it reads when the
+//    packet is handed on, and calls it once done (a SUBSCRIBE once its SUBACK
+//    is written, an UNSUBSCRIBE once its UNSUBACK is); client._nextBatch is the
+//    connection's 'readable' listener, and the 'connected' listener hands on
+//    what client._parser._queue holds then.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
@@ -87,6 +92,9 @@ interface ClientInternals {
   _keepaliveTimer: NodeJS.Timeout | null
   _parser: ParserInternals
   _parsingBatch: number
+  /** called once each handed-on packet is handled; the connection's 'readable' listener (see 6.) */
+  _nextBatch: (err?: Error | null) => void
+  conn: EventEmitter
   _rejectingPacketTooLarge: boolean
   connackSent: boolean
   /** null until aedes disconnects the client itself (v5: sending a DISCONNECT) */
@@ -161,7 +169,9 @@ function flag (packet: object, problem: PropertyProblem | undefined): void {
  * - a CONNECT announcing more than CONNECT_MAX_BYTES is refused from its fixed
  *   header, before its body is read;
  * - a packet that follows a CONNECT still being handled waits for it, as aedes
- *   means it to (it hands such packets on once a read ends mid-packet);
+ *   means it to (it hands such packets on once a read ends mid-packet), and
+ *   one that follows a SUBSCRIBE or UNSUBSCRIBE still being handled waits for
+ *   it, which aedes does not do;
  * - an exception while aedes handles a packet closes that connection only.
  */
 export function guardPackets (client: Client, guard: PacketGuard): void {
@@ -248,7 +258,7 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   // aedes hands the packets that waited for the CONNECT on in a 'connected' listener
   for (const listener of client.listeners('connected') as Array<() => void>) {
     client.removeListener('connected', listener)
-    client.once('connected', function (this: Client) { g.guarded(() => { listener.call(this) }, 'a packet held for the CONNECT') })
+    client.once('connected', function (this: Client) { g.guarded(() => { g.connected(parser, listener) }, 'a packet held for the CONNECT') })
   }
 }
 
@@ -264,6 +274,8 @@ class GuardState {
   /** true while readFast hands packets on; reads handed in meanwhile wait in deferred (see parse above) */
   readingFast = false
   deferred: Buffer[] | undefined = undefined
+  /** packets that came after a SUBSCRIBE or UNSUBSCRIBE aedes is still handling, in order (see handleInOrder) */
+  waiting: ParsedPacket[] | undefined = undefined
 
   constructor (
     private readonly client: Client,
@@ -307,7 +319,64 @@ class GuardState {
       refreshKeepalive(client as unknown as ClientInternals)
       return
     }
-    this.handle(parser, packet)
+    this.handleInOrder(parser, packet)
+  }
+
+  /**
+   * Hands packets to aedes in the order they came, as VerneMQ handles them: a
+   * packet that follows a SUBSCRIBE or UNSUBSCRIBE aedes is still handling (a
+   * webhook authorizing it, cluster members learning the filter) waits until
+   * it is done, and nothing more is read meanwhile. aedes would handle it at
+   * once: a PUBLISH right after a SUBSCRIBE would miss the new subscription.
+   */
+  private handleInOrder (parser: ParserInternals, packet: ParsedPacket): void {
+    if (this.waiting !== undefined) {
+      this.waiting.push(packet)
+      return
+    }
+    if (packet.cmd !== 'subscribe' && packet.cmd !== 'unsubscribe') {
+      this.handle(parser, packet)
+      return
+    }
+    const client = this.client as unknown as ClientInternals
+    const next = client._nextBatch
+    const waiting: ParsedPacket[] = []
+    let done = false
+    this.waiting = waiting
+    client.conn.removeListener('readable', next)
+    client.conn.on('readable', readLater)
+    client._nextBatch = (err) => {
+      if (done) return
+      done = true
+      client.conn.removeListener('readable', readLater)
+      client.conn.on('readable', next)
+      this.waiting = undefined
+      if (err === undefined || err === null) this.release(parser, waiting)
+      // reads on once nothing handed on is left; what it reads comes after the packets released
+      next(err)
+    }
+    try {
+      this.handle(parser, packet)
+    } finally {
+      client._nextBatch = next
+    }
+  }
+
+  private release (parser: ParserInternals, packets: ParsedPacket[]): void {
+    for (let i = 0; i < packets.length && !this.stopped; i++) this.handleInOrder(parser, packets[i])
+  }
+
+  /** The CONNECT is answered: the packets that waited for it go to aedes in order. */
+  connected (parser: ParserInternals, dequeue: () => void): void {
+    const client = this.client as unknown as ClientInternals
+    const queue = parser._queue
+    // aedes' dequeue would hand them all on at once; it is left to end the queue
+    parser._queue = []
+    dequeue.call(this.client)
+    if (queue === null) return
+    // each was counted in _parsingBatch when it was held; handing it on counts it again
+    client._parsingBatch -= queue.length
+    this.release(parser, queue)
   }
 
   /** True when the next byte of a read starts a packet of a connection past its CONNECT (see 5. above). */
@@ -533,6 +602,9 @@ function holdUntilConnected (client: ClientInternals, packet: ParsedPacket): voi
   if (queue.length < client.broker.queueLimit) queue.push(packet)
   else client._parser.emit('error', new Error('Client queue limit reached'))
 }
+
+/** The connection's 'readable' listener while its packets wait for a SUBSCRIBE: the read comes once it is handled. */
+function readLater (): void {}
 
 type Reply = 'connack' | 'disconnect' | 'close'
 

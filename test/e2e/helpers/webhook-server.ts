@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net'
 export interface HookCall { hook: string, path: string, body: Record<string, unknown> }
 
 /** How to answer one call: a JSON body (status 200 unless given), or never. */
-export type Reply = { status?: number, json?: unknown, raw?: string, headers?: Record<string, string> } | 'hang'
+/** delayMs: the answer comes that long after the call (a slow endpoint) */
+export type Reply = { status?: number, json?: unknown, raw?: string, headers?: Record<string, string>, delayMs?: number } | 'hang'
 
 export type Responder = (call: HookCall) => Reply
 
@@ -52,8 +53,12 @@ export class WebhookServer {
         return
       }
       const text = reply.raw ?? JSON.stringify(reply.json ?? {})
-      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers })
-      res.end(text)
+      const send = (): void => {
+        res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers })
+        res.end(text)
+      }
+      if (reply.delayMs === undefined) send()
+      else setTimeout(send, reply.delayMs)
     })
   }
 }

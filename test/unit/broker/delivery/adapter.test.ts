@@ -617,4 +617,73 @@ describe('parser and read-loop behaviours the packet guard relies on', () => {
       await new Promise<void>(resolve => server.close(() => resolve()))
     }
   })
+
+  it('handles a packet with the _nextBatch read when it is handed on, called once done (a SUBSCRIBE after its SUBACK, an UNSUBSCRIBE after its UNSUBACK); it is the readable listener; \'connected\' hands on _parser._queue (guard 6.)', async () => {
+    interface Internals { _nextBatch: (err?: Error | null) => void, _parsingBatch: number, _parser: { _queue: unknown[] | null, listeners: (e: string) => Array<(p: unknown) => void> }, conn: { listeners: (e: string) => unknown[], write: (...a: unknown[]) => boolean } }
+    let authorizing: (() => void) | undefined
+    const broker = await Aedes.createBroker({
+      authorizeSubscribe: (_c, sub, done) => { authorizing = () => { done(null, sub) } },
+      authenticate: (_c, _u, _p, done) => { setTimeout(() => { done(null, true) }, 50) }
+    })
+    const server = createServer(socket => broker.handle(socket))
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    const held: unknown[] = []
+    broker.preConnect = (client, _packet, done) => {
+      const c = client as unknown as Internals & { prependOnceListener: (e: string, l: () => void) => void }
+      // before aedes' own 'connected' listener: what it would hand on is taken out
+      c.prependOnceListener('connected', () => { held.push(...(c._parser._queue ?? [])); c._parser._queue = [] })
+      done(null, true)
+    }
+    try {
+      const bytes = (...packets: object[]): Buffer => Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet)))
+      const socket = netConnect(port, '127.0.0.1')
+      await new Promise<void>(resolve => socket.once('connect', resolve))
+      const raw = RawClient.wrap(socket)
+      raw.sendBytes(bytes({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'order-pin', keepalive: 0 }, { cmd: 'pingreq' }))
+      await raw.next('connack')
+      await waitUntil(() => held.length === 1)
+      const client = (broker as unknown as { clients: Record<string, unknown> }).clients['order-pin'] as Internals
+      assert.ok(client.conn.listeners('readable').includes(client._nextBatch), 'client._nextBatch is the readable listener')
+      await new Promise(resolve => setTimeout(resolve, 50))
+      assert.deepEqual(raw.packets, [], 'the PINGREQ taken from the queue was not handled')
+      const enqueue = client._parser.listeners('packet')[0]
+      client._parsingBatch--
+      enqueue.call(client._parser, held[0])
+      await raw.next('pingresp')
+
+      const done: string[] = []
+      const written: string[] = []
+      const write = client.conn.write.bind(client.conn)
+      client.conn.write = (...args: unknown[]) => {
+        // aedes writes a packet in several chunks; its first byte says SUBACK (9) or UNSUBACK (11)
+        const type = (args[0] as Buffer)[0] >> 4
+        if (type === 9 || type === 11) written.push(String(type))
+        return write(...args)
+      }
+      const parser = client._parser as unknown as { prependListener: (e: string, l: (p: { cmd: string }) => void) => void, on: (e: string, l: () => void) => void }
+      let next: Internals['_nextBatch'] | undefined
+      parser.prependListener('packet', (packet) => {
+        next = client._nextBatch
+        client._nextBatch = (err) => { done.push(`${packet.cmd} after ${written.join(',')}`); next?.(err) }
+      })
+      parser.on('packet', () => { if (next !== undefined) client._nextBatch = next })
+      raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'pin/#', qos: 1 }] })
+      await waitUntil(() => authorizing !== undefined)
+      await new Promise(resolve => setTimeout(resolve, 20))
+      assert.deepEqual(done, [], 'not done while authorizeSubscribe waits')
+      authorizing?.()
+      await raw.next('suback')
+      await waitUntil(() => done.length === 1)
+      raw.send({ cmd: 'unsubscribe', messageId: 2, unsubscriptions: ['pin/#'] })
+      await raw.next('unsuback')
+      await waitUntil(() => done.length === 2)
+      await new Promise(resolve => setTimeout(resolve, 20))
+      assert.deepEqual(done, ['subscribe after 9', 'unsubscribe after 9,11'])
+      raw.socket.destroy()
+    } finally {
+      await new Promise<void>(resolve => broker.close(() => resolve()))
+      await new Promise<void>(resolve => server.close(() => resolve()))
+    }
+  })
 })

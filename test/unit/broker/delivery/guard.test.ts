@@ -81,7 +81,7 @@ describe('guardPackets', () => {
     const { socket, closed } = await open()
     socket.write(Buffer.concat([connect('early-thrower'), boom]))
     await closed
-    assert.deepEqual(failures.splice(0), ['a packet held for the CONNECT: hook failed'])
+    assert.deepEqual(failures.splice(0), ['publish: hook failed'])
   })
 
   it('holds a PUBLISH that arrives while its CONNECT is still authenticating', async () => {
