@@ -7,6 +7,7 @@
 import mqemitter, { type MQEmitter } from 'mqemitter'
 import type { LocalInterest } from './interest.js'
 import type { MessageExtras } from './properties.js'
+import { cacheMatches } from './match-cache.js'
 import { SharedGroups } from './shared.js'
 import { parseShare } from '../mqtt/topic.js'
 
@@ -56,6 +57,7 @@ export class ClusterMq {
     concurrency = 100
   ) {
     this.inner = mqemitter({ concurrency, matchEmptyLevels: true })
+    cacheMatches(this.inner)
     this.internal = mqemitter({ concurrency, matchEmptyLevels: true })
     this.internalPrefix = `$SYS/${localId}/`
     this.shared = new SharedGroups(this.inner)

@@ -159,6 +159,12 @@ export function badUtf8 (decoded: string, bytes: () => Buffer): boolean {
   return decoded.includes('\uFFFD') && !isUtf8(bytes())
 }
 
+/** badUtf8 for a string decoded from buf[start, end), without a function per call (the one-pass reader's every PUBLISH). */
+export function badUtf8At (decoded: string, buf: Buffer, start: number, end: number): boolean {
+  if (decoded.includes('\u0000')) return true
+  return decoded.includes('\uFFFD') && !isUtf8(buf.subarray(start, end))
+}
+
 /** mqtt-packet's messages for errors MQTT 5 §3.8.3.1 calls Protocol Errors; its other errors are bad encodings. */
 const PARSER_PROTOCOL_ERRORS = new Set(['Invalid subscribe QoS, must be <= 2', 'Invalid retain handling, must be <= 2'])
 

@@ -41,7 +41,7 @@ import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import mqttPacket from 'mqtt-packet'
 import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem } from '../../mqtt/property-scan.js'
-import { badUtf8, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
+import { badUtf8, badUtf8At, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 import { isPacketObserver } from './adapter.js'
 import { endConnection } from './end-connection.js'
@@ -397,11 +397,7 @@ class GuardState {
       if (next < 0) break
       const packet = reader.packet as FastPacket & ParsedPacket
       const topic = packet.topic
-      if (topic !== null) {
-        const start = reader.topicStart
-        const end = reader.topicEnd
-        if (badUtf8(topic, () => buf.subarray(start, end))) flag(packet, badString(topic))
-      }
+      if (topic !== null && badUtf8At(topic, buf, reader.topicStart, reader.topicEnd)) flag(packet, badString(topic))
       offset = next
       parser._pos = reader.bodyRead
       parser.emit('packet', packet)
