@@ -363,7 +363,7 @@ class GuardState {
   }
 
   private release (parser: ParserInternals, packets: ParsedPacket[]): void {
-    for (let i = 0; i < packets.length && !this.stopped; i++) this.handleInOrder(parser, packets[i])
+    for (let i = 0; i < packets.length && !this.stopped && !this.client.closed; i++) this.handleInOrder(parser, packets[i])
   }
 
   /** The CONNECT is answered: the packets that waited for it go to aedes in order. */
