@@ -39,12 +39,11 @@
 //    what client._parser._queue holds then.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
-import mqttPacket from 'mqtt-packet'
 import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem } from '../../mqtt/property-scan.js'
 import { badUtf8, badUtf8At, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 import { isPacketObserver } from './adapter.js'
-import { endConnection } from './end-connection.js'
+import { afterConnack, disconnecting, refuse, stopReading, type Reply } from './refusal.js'
 import { FastReader, type FastPacket } from './fast-parse.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
@@ -95,10 +94,7 @@ interface ClientInternals {
   /** called once each handed-on packet is handled; the connection's 'readable' listener (see 6.) */
   _nextBatch: (err?: Error | null) => void
   conn: EventEmitter
-  _rejectingPacketTooLarge: boolean
   connackSent: boolean
-  /** null until aedes disconnects the client itself (v5: sending a DISCONNECT) */
-  disconnectReasonCode: number | null
   broker: { queueLimit: number, maximumPacketSize: number, topicAliasMaximum: number }
 }
 
@@ -123,17 +119,6 @@ export interface PacketGuard {
   /** handling a packet threw: the connection is closed, the node goes on */
   failed: (client: Client, cmd: string, err: unknown) => void
 }
-
-/** How long a refused connection may stay half-closed, for its CONNACK/DISCONNECT to be read, before it is cut. */
-const REFUSAL_FLUSH_MS = 1000
-
-/**
- * How long a v5 connection refused while its CONNECT is handled (nothing more is
- * read from it) waits for the CONNACK before it is cut without a DISCONNECT: a
- * CONNECT can wait on a session takeover or the store for more than a second on
- * a loaded node.
- */
-const CONNACK_WAIT_MS = 10_000
 
 // What the guard notes about packets while they are parsed, keyed by the packet
 // object (a packet belongs to one connection): shared by all connections, so an
@@ -476,25 +461,6 @@ class GuardState {
   }
 }
 
-/**
- * Disconnects an MQTT 5 client that broke a rule outside the packet guard
- * (Receive Maximum, MQTT-3.3.4-9) as the guard refuses one: nothing more is
- * read, and DISCONNECT `reasonCode` and FIN go out before the socket closes.
- * aedes' client.disconnect destroys it once the DISCONNECT is written; with
- * the client's later packets unread that is a reset, which can discard the
- * DISCONNECT before the client reads it.
- */
-export function disconnectWithReason (client: Client, reasonCode: number): void {
-  if (disconnecting(client)) return
-  (client as unknown as ClientInternals).disconnectReasonCode = reasonCode
-  stopReading(client)
-  refuse(client, 'disconnect', reasonCode)
-}
-
-function disconnecting (client: Client): boolean {
-  return (client as unknown as ClientInternals).disconnectReasonCode !== null
-}
-
 function lengthProblem (packet: object, protocolVersion: number | undefined): PropertyProblem | undefined {
   return protocolVersion === 5 && longLength.has(packet) ? malformed('a remaining length not in the fewest bytes (MQTT-1.5.5-1)') : undefined
 }
@@ -525,21 +491,6 @@ function connectVersion (parser: ParserInternals): number | undefined {
   return parser._list.length > 6 ? parser._list.get(6) & 0x7f : undefined
 }
 
-/**
- * Runs `then` once the client's CONNACK went out (aedes emits 'connected' right
- * after writing a successful one); a refused CONNECT closes the connection
- * instead, and a CONNECT still not answered after a grace time is cut.
- */
-function afterConnack (client: Client, then: () => void): void {
-  const timer = setTimeout(() => { client.close() }, CONNACK_WAIT_MS)
-  timer.unref()
-  client.once('connected', () => {
-    clearTimeout(timer)
-    then()
-  })
-  client.conn.once('close', () => { clearTimeout(timer) })
-}
-
 /** How many property blocks of this CONNECT were read before the one being read now. */
 function connectBlocks (packet: object): number {
   const blocks = propertyBlocks.get(packet) ?? 0
@@ -555,11 +506,6 @@ function blockOf (cmd: string | null, index: number): PropertyBlockOf | undefine
     case 'publish': case 'subscribe': case 'unsubscribe': case 'disconnect': case 'auth': return cmd
     default: return undefined
   }
-}
-
-/** aedes' nextBatch reads nothing more from the connection once this latch is set. */
-function stopReading (client: Client): void {
-  (client as unknown as ClientInternals)._rejectingPacketTooLarge = true
 }
 
 /**
@@ -601,28 +547,3 @@ function holdUntilConnected (client: ClientInternals, packet: ParsedPacket): voi
 
 /** The connection's 'readable' listener while its packets wait for a SUBSCRIBE: the read comes once it is handled. */
 function readLater (): void {}
-
-type Reply = 'connack' | 'disconnect' | 'close'
-
-/** Sends a v5 client the reason (CONNACK or DISCONNECT), then closes. */
-function refuse (client: Client, reply: Reply, reasonCode: number): void {
-  if (reply === 'close' || client.conn.destroyed) {
-    client.close()
-    return
-  }
-  const packet = reply === 'connack'
-    ? { cmd: 'connack' as const, sessionPresent: false, reasonCode }
-    : { cmd: 'disconnect' as const, reasonCode }
-  // The reply, then FIN; the socket is destroyed once the client closes its
-  // side or after a grace time. Destroying it at once, with the client's bytes
-  // still unread, sends a reset that can discard the reply before the client reads it.
-  const conn = client.conn as unknown as NodeJS.ReadWriteStream & { once: (event: 'close', listener: () => void) => void }
-  const timer = setTimeout(() => { client.close() }, REFUSAL_FLUSH_MS)
-  timer.unref()
-  conn.once('close', () => {
-    clearTimeout(timer)
-    client.close()
-  })
-  endConnection(conn, mqttPacket.generate(packet, { protocolVersion: 5 }))
-}
-
