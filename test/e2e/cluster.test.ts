@@ -4,7 +4,7 @@ import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { waitMembers } from './helpers/cluster.js'
 import { RawClient } from './helpers/raw.js'
-import type { IPublishPacket } from 'mqtt-packet'
+import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet'
 
 const OPEN = OPEN_ACCESS
 
@@ -40,6 +40,21 @@ describe('a three-node cluster', () => {
       await endAll(subB, subC, pub)
     })
   }
+
+  it('a PUBLISH a client sends with its SUBSCRIBE, before the SUBACK (which waits for the peers), reaches that subscription', async () => {
+    const raw = await RawClient.open(nodes[1].mqttPort, 'sends-at-once')
+    await raw.next('connack')
+    const packets: object[] = [
+      { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'at-once/#', qos: 1 }] },
+      { cmd: 'publish', messageId: 2, qos: 1, topic: 'at-once/x', payload: Buffer.from('mine'), retain: false, dup: false },
+      { cmd: 'pingreq' }
+    ]
+    raw.sendBytes(Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet))))
+    await raw.next('pingresp')
+    assert.deepEqual(raw.packets.map(p => p.cmd === 'publish' ? `publish ${String(p.payload)}` : `${p.cmd} ${String((p as { messageId?: number }).messageId)}`),
+      ['suback 1', 'puback 2', 'publish mine'])
+    raw.socket.destroy()
+  })
 
   it('a retained message set on one node is seen by a new subscriber on another', async () => {
     const [a, , c] = nodes
