@@ -235,3 +235,34 @@ describe('vmq_webhooks auth hooks', () => {
     early.socket.destroy()
   })
 })
+
+describe('vmq_webhooks: a slow auth_on_subscribe', () => {
+  let hooks: WebhookServer
+  let node: TestNode
+  before(async () => {
+    hooks = await WebhookServer.start(call => call.hook === 'auth_on_subscribe' ? { ...OK, delayMs: 2500 } : OK)
+    node = await startNode({
+      conf: ['allow_anonymous = on', 'plugins.vmq_passwd = off', 'plugins.vmq_acl = off', 'plugins.vmq_webhooks = on', 'vmq_webhooks.sub.hook = auth_on_subscribe',
+        `vmq_webhooks.sub.endpoint = ${hooks.url('/sub')}`, 'vmq_webhooks.sub.response_timeout = 5000']
+    })
+  })
+  after(async () => {
+    await node.stop()
+    node.cleanup()
+    await hooks.stop()
+  })
+
+  it('a client that goes on sending while its SUBSCRIBE waits longer than 1.5 keepalives stays connected', async () => {
+    const raw = await RawClient.open(node.mqttPort, 'pinging', { keepalive: 1 })
+    assert.equal((await raw.next('connack') as { returnCode?: number }).returnCode, 0)
+    raw.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'a/#', qos: 0 }] })
+    for (let i = 0; i < 6; i++) {
+      await new Promise(resolve => setTimeout(resolve, 400))
+      raw.send({ cmd: 'pingreq' })
+    }
+    await raw.next('suback')
+    await raw.waitCount('pingresp', 6)
+    assert.equal(raw.closed, false)
+    raw.socket.destroy()
+  })
+})

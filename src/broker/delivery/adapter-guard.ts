@@ -317,6 +317,8 @@ class GuardState {
   private handleInOrder (parser: ParserInternals, packet: ParsedPacket): void {
     if (this.waiting !== undefined) {
       this.waiting.push(packet)
+      // it arrived: the keepalive counts it, as aedes does a packet it handles (see 4.)
+      refreshKeepalive(this.client as unknown as ClientInternals)
       return
     }
     if (packet.cmd !== 'subscribe' && packet.cmd !== 'unsubscribe') {
@@ -328,6 +330,8 @@ class GuardState {
     const waiting: ParsedPacket[] = []
     let done = false
     this.waiting = waiting
+    // what arrives meanwhile is read once the SUBSCRIBE is handled; its arrival already counts for the keepalive
+    const readLater = (): void => { refreshKeepalive(client) }
     client.conn.removeListener('readable', next)
     client.conn.on('readable', readLater)
     client._nextBatch = (err) => {
@@ -544,6 +548,3 @@ function holdUntilConnected (client: ClientInternals, packet: ParsedPacket): voi
   if (queue.length < client.broker.queueLimit) queue.push(packet)
   else client._parser.emit('error', new Error('Client queue limit reached'))
 }
-
-/** The connection's 'readable' listener while its packets wait for a SUBSCRIBE: the read comes once it is handled. */
-function readLater (): void {}
