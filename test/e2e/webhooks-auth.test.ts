@@ -234,6 +234,18 @@ describe('vmq_webhooks auth hooks', () => {
     assert.deepEqual(seenBy(early), ['connack undefined', 'suback 1', 'puback 2', 'publish with the connect'])
     early.socket.destroy()
   })
+  it('a client that sends SUBSCRIBE, PUBLISH and DISCONNECT and closes while the endpoint authorizes: its message is published, its will is not', async () => {
+    const bytes = (...packets: object[]): Buffer => Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet)))
+    const raw = await RawClient.open(node.mqttPort, 'leaves-at-once', { will: { topic: 'will/leaver', payload: Buffer.from('gone'), qos: 0, retain: false } })
+    await raw.next('connack')
+    raw.sendBytes(bytes({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'late/#', qos: 0 }] },
+      { cmd: 'publish', qos: 0, topic: 'late/leaving', payload: Buffer.from('last words'), retain: false, dup: false }, { cmd: 'disconnect' }))
+    raw.socket.end()
+    await waitFor(() => seen.some(m => m.topic === 'late/leaving'), 5000, 'the message sent before the DISCONNECT')
+    await watcher.publishAsync('marker/leaver', 'm', { qos: 1 })
+    await waitFor(() => seen.some(m => m.topic === 'marker/leaver'), 5000, 'the marker')
+    assert.deepEqual(seen.filter(m => m.topic.startsWith('will/')), [])
+  })
 })
 
 describe('vmq_webhooks: a slow auth_on_subscribe', () => {

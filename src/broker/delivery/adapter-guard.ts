@@ -35,8 +35,10 @@
 // 6. aedes handles each packet with the client._nextBatch it reads when the
 //    packet is handed on, and calls it once done (a SUBSCRIBE once its SUBACK
 //    is written, an UNSUBSCRIBE once its UNSUBACK is); client._nextBatch is the
-//    connection's 'readable' listener, and the 'connected' listener hands on
-//    what client._parser._queue holds then.
+//    connection's 'readable' listener (aedes' resume() after authentication
+//    calls it too), the 'connected' listener hands on what
+//    client._parser._queue holds then, and aedes closes the client on its
+//    connection's 'end'. packet-order.ts relies on these.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem } from '../../mqtt/property-scan.js'
@@ -45,6 +47,7 @@ import { CONNECT_MAX_BYTES } from '../packet-size.js'
 import { isPacketObserver } from './adapter.js'
 import { afterConnack, disconnecting, refuse, stopReading, type Reply } from './refusal.js'
 import { FastReader, type FastPacket } from './fast-parse.js'
+import { PacketOrder, refreshKeepalive, type OrderedClient } from './packet-order.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
 
@@ -80,20 +83,12 @@ export function handledHere (packet: object): void {
   (packet as HandledHere)[HANDLED_HERE] = true
 }
 
-/** aedes restarts a connection's keepalive timer after handling any packet. */
-function refreshKeepalive (client: ClientInternals): void {
-  if (client._keepaliveInterval > 0) client._keepaliveTimer?.refresh()
-}
-
 interface ClientInternals {
   /** seconds × 1500 + 1 once a keepalive applies, else -1 */
   _keepaliveInterval: number
   _keepaliveTimer: NodeJS.Timeout | null
   _parser: ParserInternals
   _parsingBatch: number
-  /** called once each handed-on packet is handled; the connection's 'readable' listener (see 6.) */
-  _nextBatch: (err?: Error | null) => void
-  conn: EventEmitter
   connackSent: boolean
   broker: { queueLimit: number, maximumPacketSize: number, topicAliasMaximum: number }
 }
@@ -155,8 +150,8 @@ function flag (packet: object, problem: PropertyProblem | undefined): void {
  *   header, before its body is read;
  * - a packet that follows a CONNECT still being handled waits for it, as aedes
  *   means it to (it hands such packets on once a read ends mid-packet), and
- *   one that follows a SUBSCRIBE or UNSUBSCRIBE still being handled waits for
- *   it, which aedes does not do;
+ *   packets go to aedes in order around a SUBSCRIBE or UNSUBSCRIBE, which
+ *   aedes does not do (packet-order.ts);
  * - an exception while aedes handles a packet closes that connection only.
  */
 export function guardPackets (client: Client, guard: PacketGuard): void {
@@ -173,7 +168,7 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
   }
   // one object with the connection's state and prototype methods: the wrappers
   // below are the only functions made per connection
-  const g = new GuardState(client, guard, parser.listeners('packet') as PacketHandler[], parser.listeners('error') as ErrorHandler[])
+  const g = new GuardState(client, guard, parser.listeners('packet') as PacketHandler[], parser.listeners('error') as ErrorHandler[], parser)
   // MQTT-1.5.5-1 (MQTT 5): the Remaining Length in the fewest bytes; the parser reads any
   const parseVarByteNum = parser._parseVarByteNum
   parser._parseVarByteNum = function (this: ParserInternals, fullInfo?: boolean) {
@@ -259,8 +254,8 @@ class GuardState {
   /** true while readFast hands packets on; reads handed in meanwhile wait in deferred (see parse above) */
   readingFast = false
   deferred: Buffer[] | undefined = undefined
-  /** packets that came after a SUBSCRIBE or UNSUBSCRIBE aedes is still handling, in order (see handleInOrder) */
-  waiting: ParsedPacket[] | undefined = undefined
+  /** hands packets past the CONNECT to aedes in order around SUBSCRIBE and UNSUBSCRIBE */
+  private readonly order: PacketOrder<ParsedPacket>
 
   constructor (
     private readonly client: Client,
@@ -268,8 +263,11 @@ class GuardState {
     /** aedes' handling of each packet */
     private readonly handlers: PacketHandler[],
     /** aedes' handling of parser errors */
-    private readonly onError: ErrorHandler[]
-  ) {}
+    private readonly onError: ErrorHandler[],
+    parser: ParserInternals
+  ) {
+    this.order = new PacketOrder(client as unknown as OrderedClient, packet => { this.handle(parser, packet) }, () => this.stopped)
+  }
 
   packet (parser: ParserInternals, packet: ParsedPacket): void {
     if (this.stopped) return
@@ -292,7 +290,7 @@ class GuardState {
       this.sawConnect = true
       this.version = packet.protocolVersion
       this.connectSessionExpiry = Number(packet.properties?.sessionExpiryInterval ?? 0)
-      const release = (): void => { if (!this.stopped) this.handle(parser, packet) }
+      const release = (): void => { if (!this.stopped) this.order.handNow(packet) }
       if (exchange?.connect(client, packet, release) === true) return
     } else if (this.sawConnect && !client.connected && parser._queue !== null) {
       holdUntilConnected(client as unknown as ClientInternals, packet)
@@ -304,55 +302,7 @@ class GuardState {
       refreshKeepalive(client as unknown as ClientInternals)
       return
     }
-    this.handleInOrder(parser, packet)
-  }
-
-  /**
-   * Hands packets to aedes in the order they came, as VerneMQ handles them: a
-   * packet that follows a SUBSCRIBE or UNSUBSCRIBE aedes is still handling (a
-   * webhook authorizing it, cluster members learning the filter) waits until
-   * it is done, and nothing more is read meanwhile. aedes would handle it at
-   * once: a PUBLISH right after a SUBSCRIBE would miss the new subscription.
-   */
-  private handleInOrder (parser: ParserInternals, packet: ParsedPacket): void {
-    if (this.waiting !== undefined) {
-      this.waiting.push(packet)
-      // it arrived: the keepalive counts it, as aedes does a packet it handles (see 4.)
-      refreshKeepalive(this.client as unknown as ClientInternals)
-      return
-    }
-    if (packet.cmd !== 'subscribe' && packet.cmd !== 'unsubscribe') {
-      this.handle(parser, packet)
-      return
-    }
-    const client = this.client as unknown as ClientInternals
-    const next = client._nextBatch
-    const waiting: ParsedPacket[] = []
-    let done = false
-    this.waiting = waiting
-    // what arrives meanwhile is read once the SUBSCRIBE is handled; its arrival already counts for the keepalive
-    const readLater = (): void => { refreshKeepalive(client) }
-    client.conn.removeListener('readable', next)
-    client.conn.on('readable', readLater)
-    client._nextBatch = (err) => {
-      if (done) return
-      done = true
-      client.conn.removeListener('readable', readLater)
-      client.conn.on('readable', next)
-      this.waiting = undefined
-      if (err === undefined || err === null) this.release(parser, waiting)
-      // reads on once nothing handed on is left; what it reads comes after the packets released
-      next(err)
-    }
-    try {
-      this.handle(parser, packet)
-    } finally {
-      client._nextBatch = next
-    }
-  }
-
-  private release (parser: ParserInternals, packets: ParsedPacket[]): void {
-    for (let i = 0; i < packets.length && !this.stopped && !this.client.closed; i++) this.handleInOrder(parser, packets[i])
+    this.order.take(packet)
   }
 
   /** The CONNECT is answered: the packets that waited for it go to aedes in order. */
@@ -365,7 +315,7 @@ class GuardState {
     if (queue === null) return
     // each was counted in _parsingBatch when it was held; handing it on counts it again
     client._parsingBatch -= queue.length
-    this.release(parser, queue)
+    for (const packet of queue) if (!this.stopped) this.order.take(packet)
   }
 
   /** True when the next byte of a read starts a packet of a connection past its CONNECT (see 5. above). */
