@@ -266,7 +266,7 @@ class GuardState {
     private readonly onError: ErrorHandler[],
     parser: ParserInternals
   ) {
-    this.order = new PacketOrder(client as unknown as OrderedClient, packet => { this.handle(parser, packet) }, () => this.stopped)
+    this.order = new PacketOrder(client as unknown as OrderedClient, packet => { this.handle(parser, packet) })
   }
 
   packet (parser: ParserInternals, packet: ParsedPacket): void {
@@ -315,7 +315,7 @@ class GuardState {
     if (queue === null) return
     // each was counted in _parsingBatch when it was held; handing it on counts it again
     client._parsingBatch -= queue.length
-    for (const packet of queue) if (!this.stopped) this.order.take(packet)
+    for (const packet of queue) this.order.take(packet)
   }
 
   /** True when the next byte of a read starts a packet of a connection past its CONNECT (see 5. above). */

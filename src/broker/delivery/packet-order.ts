@@ -49,8 +49,7 @@ export class PacketOrder<P extends Packet> {
   constructor (
     private readonly client: OrderedClient,
     /** hands a packet to aedes, which calls client._nextBatch once it is done */
-    private readonly hand: (packet: P) => void,
-    private readonly stopped: () => boolean
+    private readonly hand: (packet: P) => void
   ) {
     this.readOn = client._nextBatch
     this.counted = err => { this.done(err) }
@@ -103,7 +102,8 @@ export class PacketOrder<P extends Packet> {
     let over = false
     try {
       const waiting = this.waiting
-      while (waiting !== undefined && waiting.length > 0 && !this.exclusive && !this.stopped() && !this.client.closed) {
+      // packets that came before one the guard refused still go on, as they would have at once
+      while (waiting !== undefined && waiting.length > 0 && !this.exclusive && !this.client.closed) {
         if (isBarrier(waiting[0])) {
           if (this.handling > 0) break
           this.exclusive = true
