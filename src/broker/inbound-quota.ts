@@ -4,7 +4,7 @@
 // protocol violation: DISCONNECT 0x93 and the connection closes [MQTT-3.3.4-9].
 import type { AedesOptions, Client } from 'aedes'
 import { isSkipped, onParsedPacket, skipPublish } from './delivery/adapter.js'
-import { disconnectWithReason } from './delivery/refusal.js'
+import { disconnectWithReason } from './delivery/adapter-refusal.js'
 
 /** MQTT 5 DISCONNECT reason: Receive Maximum exceeded */
 const RECEIVE_MAXIMUM_EXCEEDED = 0x93

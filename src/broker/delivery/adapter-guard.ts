@@ -38,16 +38,16 @@
 //    connection's 'readable' listener (aedes' resume() after authentication
 //    calls it too), the 'connected' listener hands on what
 //    client._parser._queue holds then, and aedes closes the client on its
-//    connection's 'end'. packet-order.ts relies on these.
+//    connection's 'end'. adapter-order.ts relies on these.
 import type { EventEmitter } from 'node:events'
 import type { Aedes, Client } from 'aedes'
 import { readVarint, scanProperties, type PropertyBlockOf, type PropertyProblem } from '../../mqtt/property-scan.js'
 import { badUtf8, badUtf8At, brokenRule, isShortestVarint, malformed, PACKET_TOO_LARGE, packetTypeRule, parserError, protocolError, remainingLengthRule, topicAliasRule, type ClientPacket } from '../../mqtt/packet-rules.js'
 import { CONNECT_MAX_BYTES } from '../packet-size.js'
 import { isPacketObserver } from './adapter.js'
-import { afterConnack, disconnecting, refuse, stopReading, type Reply } from './refusal.js'
+import { afterConnack, disconnecting, refuse, stopReading, type Reply } from './adapter-refusal.js'
 import { FastReader, type FastPacket } from './fast-parse.js'
-import { PacketOrder, refreshKeepalive, type OrderedClient } from './packet-order.js'
+import { PacketOrder, refreshKeepalive, type OrderedClient } from './adapter-order.js'
 
 type ParsedPacket = ClientPacket & { length?: number }
 
@@ -151,7 +151,7 @@ function flag (packet: object, problem: PropertyProblem | undefined): void {
  * - a packet that follows a CONNECT still being handled waits for it, as aedes
  *   means it to (it hands such packets on once a read ends mid-packet), and
  *   packets go to aedes in order around a SUBSCRIBE or UNSUBSCRIBE, which
- *   aedes does not do (packet-order.ts);
+ *   aedes does not do (adapter-order.ts);
  * - an exception while aedes handles a packet closes that connection only.
  */
 export function guardPackets (client: Client, guard: PacketGuard): void {
