@@ -167,7 +167,8 @@ export function guardPackets (client: Client, guard: PacketGuard): void {
     return parseProperties.call(this)
   }
   // one object with the connection's state and prototype methods: the wrappers
-  // below are the only functions made per connection
+  // below and the two callbacks of its PacketOrder are the only functions made
+  // per connection
   const g = new GuardState(client, guard, parser.listeners('packet') as PacketHandler[], parser.listeners('error') as ErrorHandler[], parser)
   // MQTT-1.5.5-1 (MQTT 5): the Remaining Length in the fewest bytes; the parser reads any
   const parseVarByteNum = parser._parseVarByteNum
