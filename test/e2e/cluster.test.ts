@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { collect, connackCode, connect, endAll } from './helpers/mqtt.js'
 import { OPEN_ACCESS, startNode, waitFor, type TestNode } from './helpers/processes.js'
 import { waitMembers } from './helpers/cluster.js'
-import { RawClient } from './helpers/raw.js'
-import mqttPacket, { type IPublishPacket, type Packet } from 'mqtt-packet'
+import { packetBytes, RawClient } from './helpers/raw.js'
+import type { IPublishPacket } from 'mqtt-packet'
 
 const OPEN = OPEN_ACCESS
 
@@ -49,7 +49,7 @@ describe('a three-node cluster', () => {
       { cmd: 'publish', messageId: 2, qos: 1, topic: 'at-once/x', payload: Buffer.from('mine'), retain: false, dup: false },
       { cmd: 'pingreq' }
     ]
-    raw.sendBytes(Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet))))
+    raw.sendBytes(packetBytes(packets))
     await raw.next('pingresp')
     assert.deepEqual(raw.packets.map(p => p.cmd === 'publish' ? `publish ${String(p.payload)}` : `${p.cmd} ${String((p as { messageId?: number }).messageId)}`),
       ['suback 1', 'puback 2', 'publish mine'])

@@ -1,10 +1,9 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import mqttPacket, { type Packet } from 'mqtt-packet'
 import type { MqttClient } from 'mqtt'
 import { collect, connackCode, connect, endAll, grantedCodes, type Received } from './helpers/mqtt.js'
 import { startNode, waitFor, type TestNode } from './helpers/processes.js'
-import { RawClient } from './helpers/raw.js'
+import { packetBytes, RawClient } from './helpers/raw.js'
 import { WebhookServer, type HookCall, type Reply } from './helpers/webhook-server.js'
 
 const OK = { json: { result: 'ok' } }
@@ -216,30 +215,28 @@ describe('vmq_webhooks auth hooks', () => {
   })
 
   it('packets after a SUBSCRIBE the endpoint is still authorizing wait for it: a PUBLISH sent with it reaches the new subscription', async () => {
-    const bytes = (...packets: object[]): Buffer => Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet)))
     const subscribe = { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'late/#', qos: 1 }] }
     const publish = (messageId: number, payload: string): object => ({ cmd: 'publish', messageId, qos: 1, topic: 'late/a', payload: Buffer.from(payload), retain: false, dup: false })
     const seenBy = (raw: RawClient): string[] => raw.packets.map(p => p.cmd === 'publish' ? `publish ${String(p.payload)}` : `${p.cmd} ${String((p as { messageId?: number }).messageId)}`)
     const raw = await RawClient.open(node.mqttPort, 'in-order')
     await raw.next('connack')
-    raw.sendBytes(bytes(subscribe, publish(2, 'after the subscribe'), { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['late/#'] }, publish(4, 'after the unsubscribe'), { cmd: 'pingreq' }))
+    raw.sendBytes(packetBytes([subscribe, publish(2, 'after the subscribe'), { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['late/#'] }, publish(4, 'after the unsubscribe'), { cmd: 'pingreq' }]))
     await raw.next('pingresp')
     assert.deepEqual(seenBy(raw), ['suback 1', 'puback 2', 'publish after the subscribe', 'unsuback 3', 'puback 4'])
     raw.socket.destroy()
 
     // sent with the CONNECT: they wait for the CONNACK, then for the SUBSCRIBE
     const connect = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'in-order-2', keepalive: 60 }
-    const early = await RawClient.openWithBytes(node.mqttPort, bytes(connect, subscribe, publish(2, 'with the connect'), { cmd: 'pingreq' }))
+    const early = await RawClient.openWithBytes(node.mqttPort, packetBytes([connect, subscribe, publish(2, 'with the connect'), { cmd: 'pingreq' }]))
     await early.next('pingresp')
     assert.deepEqual(seenBy(early), ['connack undefined', 'suback 1', 'puback 2', 'publish with the connect'])
     early.socket.destroy()
   })
   it('a client that sends SUBSCRIBE, PUBLISH and DISCONNECT and closes while the endpoint authorizes: its message is published, its will is not', async () => {
-    const bytes = (...packets: object[]): Buffer => Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet)))
     const raw = await RawClient.open(node.mqttPort, 'leaves-at-once', { will: { topic: 'will/leaver', payload: Buffer.from('gone'), qos: 0, retain: false } })
     await raw.next('connack')
-    raw.sendBytes(bytes({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'late/#', qos: 0 }] },
-      { cmd: 'publish', qos: 0, topic: 'late/leaving', payload: Buffer.from('last words'), retain: false, dup: false }, { cmd: 'disconnect' }))
+    raw.sendBytes(packetBytes([{ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'late/#', qos: 0 }] },
+      { cmd: 'publish', qos: 0, topic: 'late/leaving', payload: Buffer.from('last words'), retain: false, dup: false }, { cmd: 'disconnect' }]))
     raw.socket.end()
     await waitFor(() => seen.some(m => m.topic === 'late/leaving'), 5000, 'the message sent before the DISCONNECT')
     await watcher.publishAsync('marker/leaver', 'm', { qos: 1 })

@@ -3,6 +3,11 @@
 import { connect as netConnect, type Socket } from 'node:net'
 import mqttPacket, { type Packet } from 'mqtt-packet'
 
+/** Packets encoded back to back (3.1.1 unless `protocolVersion` says otherwise), to be sent in one write. */
+export function packetBytes (packets: object[], protocolVersion = 4): Buffer {
+  return Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet, { protocolVersion })))
+}
+
 export class RawClient {
   readonly packets: Packet[] = []
   closed = false

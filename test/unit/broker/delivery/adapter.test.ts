@@ -9,7 +9,7 @@ import mqttPacket, { type Packet, type IPublishPacket } from 'mqtt-packet'
 import MemoryPersistence from 'aedes-persistence/asyncPersistence.js'
 import { acknowledgeAndPublish, acknowledgeSkipped, connectedWithId, dropWill, INJECTED_BROKER_ID, isStoredReplay, onParsedPacket, publishAs, publishStub, rewriteWrites, skipPublish, subscriptionsOf, type OutPacket } from '../../../../src/broker/delivery/adapter.js'
 import { writeQos, writeQos0 } from '../../../../src/broker/delivery/writer.js'
-import { RawClient } from '../../../e2e/helpers/raw.js'
+import { packetBytes, RawClient } from '../../../e2e/helpers/raw.js'
 
 interface Call { method: string, clientId: string, packet: Record<string, unknown> }
 
@@ -636,11 +636,10 @@ describe('parser and read-loop behaviours the packet guard relies on', () => {
       done(null, true)
     }
     try {
-      const bytes = (...packets: object[]): Buffer => Buffer.concat(packets.map(p => mqttPacket.generate(p as Packet)))
       const socket = netConnect(port, '127.0.0.1')
       await new Promise<void>(resolve => socket.once('connect', resolve))
       const raw = RawClient.wrap(socket)
-      raw.sendBytes(bytes({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'order-pin', keepalive: 0 }, { cmd: 'pingreq' }))
+      raw.sendBytes(packetBytes([{ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'order-pin', keepalive: 0 }, { cmd: 'pingreq' }]))
       await raw.next('connack')
       await waitUntil(() => held.length === 1)
       const client = (broker as unknown as { clients: Record<string, unknown> }).clients['order-pin'] as Internals
