@@ -221,6 +221,8 @@ describe('vmq_webhooks auth hooks', () => {
     const raw = await RawClient.open(node.mqttPort, 'in-order')
     await raw.next('connack')
     raw.sendBytes(packetBytes([subscribe, publish(2, 'after the subscribe'), { cmd: 'unsubscribe', messageId: 3, unsubscriptions: ['late/#'] }, publish(4, 'after the unsubscribe'), { cmd: 'pingreq' }]))
+    // PINGREQ and the last PUBLISH go on together (neither is a SUBSCRIBE or UNSUBSCRIBE): the PINGRESP may come first
+    await raw.waitCount('puback', 2)
     await raw.next('pingresp')
     assert.deepEqual(seenBy(raw), ['suback 1', 'puback 2', 'publish after the subscribe', 'unsuback 3', 'puback 4'])
     raw.socket.destroy()
@@ -228,6 +230,7 @@ describe('vmq_webhooks auth hooks', () => {
     // sent with the CONNECT: they wait for the CONNACK, then for the SUBSCRIBE
     const connect = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'in-order-2', keepalive: 60 }
     const early = await RawClient.openWithBytes(node.mqttPort, packetBytes([connect, subscribe, publish(2, 'with the connect'), { cmd: 'pingreq' }]))
+    await early.waitCount('publish', 1)
     await early.next('pingresp')
     assert.deepEqual(seenBy(early), ['connack undefined', 'suback 1', 'puback 2', 'publish with the connect'])
     early.socket.destroy()
